@@ -1,0 +1,111 @@
+# apxs.mk - build mod_wormreply, the wormreply CLI and the unit tests
+#
+#   make -f apxs.mk              module + CLI + unit tests
+#   make -f apxs.mk test         everything, then the whole suite under prove
+#   make -f apxs.mk install      module, CLI, conf snippets (a2enmod wormreply)
+#   make -f apxs.mk fuzz         the libFuzzer target (clang)
+#
+# The core (mod_wormreply/wr_*.c) is built once into build/libwr.a and linked
+# into the module, the CLI and every unit test.
+
+APXS        ?= apxs
+CC          ?= gcc
+CFLAGS      ?= -O2 -g
+PKG_CONFIG  ?= pkg-config
+DESTDIR     ?=
+PREFIX      ?= /usr/local
+
+WARN        := -Wall -Wextra -Werror
+APR_CFLAGS  := $(shell apr-1-config --cflags --cppflags --includes) \
+               $(shell apu-1-config --includes)
+APR_LIBS    := $(shell apr-1-config --link-ld --libs) $(shell apu-1-config --link-ld)
+DEP_PKGS    := libpcre2-8 libcares libpsl zlib
+DEP_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS))
+DEP_LIBS    := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS))
+
+B           := build
+CORE_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -fPIC $(APR_CFLAGS) $(DEP_CFLAGS) \
+               -Imod_wormreply
+SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+
+CORE_SRC    := $(sort $(wildcard mod_wormreply/wr_*.c))
+CORE_HDR    := $(wildcard mod_wormreply/*.h)
+CORE_OBJ    := $(patsubst mod_wormreply/%.c,$(B)/%.o,$(CORE_SRC)) $(B)/wr_builtin_sigs.o
+SAN_OBJ     := $(patsubst mod_wormreply/%.c,$(B)/san/%.o,$(CORE_SRC)) $(B)/san/wr_builtin_sigs.o
+LIBWR       := $(B)/libwr.a
+LIBWR_SAN   := $(B)/san/libwr.a
+
+GLUE_SRC    := $(sort $(wildcard mod_wormreply/mod_wormreply*.c))
+MODULE      := mod_wormreply/.libs/mod_wormreply.so
+CLI         := tools/wormreply
+
+UNIT_SRC    := $(sort $(wildcard t/unit/test_*.c))
+UNIT_BIN    := $(patsubst t/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
+UNIT_SAN    := $(patsubst t/unit/%.c,$(B)/unit-san/%,$(UNIT_SRC))
+
+.PHONY: all module cli unit test install clean fuzz
+all: module cli unit
+
+$(B) $(B)/san $(B)/unit $(B)/unit-san:
+	mkdir -p $@
+
+$(B)/wr_builtin_sigs.c: conf/signatures.conf scripts/gen-builtin-sigs.sh | $(B)
+	sh scripts/gen-builtin-sigs.sh $< > $@.tmp && mv $@.tmp $@
+
+$(B)/%.o: mod_wormreply/%.c $(CORE_HDR) | $(B)
+	$(CC) $(CORE_CFLAGS) -c $< -o $@
+$(B)/wr_builtin_sigs.o: $(B)/wr_builtin_sigs.c $(CORE_HDR)
+	$(CC) $(CORE_CFLAGS) -c $< -o $@
+$(LIBWR): $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/san/%.o: mod_wormreply/%.c $(CORE_HDR) | $(B)/san
+	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+$(B)/san/wr_builtin_sigs.o: $(B)/wr_builtin_sigs.c $(CORE_HDR) | $(B)/san
+	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+$(LIBWR_SAN): $(SAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+module: $(MODULE)
+$(MODULE): $(GLUE_SRC) $(CORE_HDR) $(LIBWR)
+	$(APXS) -c -o mod_wormreply/mod_wormreply.la \
+	    -Wc,-std=gnu11 -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Imod_wormreply \
+	    $(DEP_CFLAGS) $(GLUE_SRC) $(LIBWR) $(DEP_LIBS)
+
+cli: $(CLI)
+$(CLI): tools/wormreply.c $(CORE_HDR) $(LIBWR)
+	$(CC) $(CORE_CFLAGS) tools/wormreply.c -o $@ $(LIBWR) $(DEP_LIBS) $(APR_LIBS)
+
+unit: $(UNIT_BIN) $(UNIT_SAN)
+$(B)/unit/%: t/unit/%.c t/unit/test-lib.h $(CORE_HDR) $(LIBWR) | $(B)/unit
+	$(CC) $(CORE_CFLAGS) -It/unit $< -o $@ $(LIBWR) $(DEP_LIBS) $(APR_LIBS)
+$(B)/unit-san/%: t/unit/%.c t/unit/test-lib.h $(CORE_HDR) $(LIBWR_SAN) | $(B)/unit-san
+	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -It/unit $< -o $@ $(LIBWR_SAN) $(DEP_LIBS) $(APR_LIBS)
+
+# libFuzzer target over the normaliser and the matcher (Debian's clang).
+FUZZ_RUNS ?= 200000
+fuzz: $(B)/fuzz_match
+$(B)/fuzz_match: t/fuzz/fuzz_match.c $(CORE_SRC) $(B)/wr_builtin_sigs.c $(CORE_HDR) | $(B)
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    $(APR_CFLAGS) $(DEP_CFLAGS) -Imod_wormreply \
+	    t/fuzz/fuzz_match.c $(CORE_SRC) $(B)/wr_builtin_sigs.c -o $@ \
+	    $(DEP_LIBS) $(APR_LIBS)
+
+test: all fuzz
+	FUZZ_RUNS=$(FUZZ_RUNS) sh t/run-tests.sh
+
+MODDIR  := $(shell $(APXS) -q LIBEXECDIR)
+CONFDIR := $(shell $(APXS) -q SYSCONFDIR)
+install: all
+	install -d $(DESTDIR)$(MODDIR) $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(CONFDIR)/mods-available $(DESTDIR)$(PREFIX)/share/wormreply
+	install -m 644 $(MODULE) $(DESTDIR)$(MODDIR)/mod_wormreply.so
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/wormreply
+	install -m 644 conf/wormreply.load conf/wormreply.conf \
+	    $(DESTDIR)$(CONFDIR)/mods-available/
+	install -m 644 conf/signatures.conf $(DESTDIR)$(PREFIX)/share/wormreply/
+
+clean:
+	rm -rf $(B) mod_wormreply/.libs mod_wormreply/*.la mod_wormreply/*.lo \
+	    mod_wormreply/*.slo mod_wormreply/*.o $(CLI)

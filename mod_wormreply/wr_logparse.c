@@ -1,0 +1,83 @@
+/* wr_logparse.c - request line out of an access-log line */
+#include <string.h>
+
+#include "wr_logparse.h"
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+size_t wr_log_unescape(const char *in, size_t len, char *out, size_t outsize,
+                       size_t *consumed)
+{
+    size_t i = 0, o = 0;
+
+    while (i < len && in[i] != '"') {
+        unsigned char c = (unsigned char)in[i];
+        if (c == '\\' && i + 1 < len) {
+            unsigned char e = (unsigned char)in[i + 1];
+            if (e == 'x' && i + 3 < len && hexval((unsigned char)in[i + 2]) >= 0
+                && hexval((unsigned char)in[i + 3]) >= 0) {
+                c = (unsigned char)(hexval((unsigned char)in[i + 2]) * 16
+                                    + hexval((unsigned char)in[i + 3]));
+                i += 4;
+            }
+            else if (e == '"' || e == '\\') {
+                c = e;
+                i += 2;
+            }
+            else if (e == 'n' || e == 'r' || e == 't') {
+                c = e == 'n' ? '\n' : e == 'r' ? '\r' : '\t';
+                i += 2;
+            }
+            else {
+                i++;
+            }
+        }
+        else {
+            i++;
+        }
+        if (o + 1 < outsize) {
+            out[o++] = (char)c;
+        }
+    }
+    if (outsize > 0) {
+        out[o] = '\0';
+    }
+    *consumed = i;
+    return o;
+}
+
+int wr_logline_request(const char *line, size_t len, char *out,
+                       size_t outsize, size_t *outlen, int *truncated)
+{
+    const char *p = line, *end = line + len, *q;
+    size_t consumed;
+
+    /* "] \"" closes the timestamp and opens the request in every format
+     * that logs %t before %r (common, combined, vhost_combined). */
+    for (;;) {
+        q = memchr(p, ']', (size_t)(end - p));
+        if (q == NULL || q + 2 >= end) {
+            return 0;
+        }
+        if (q[1] == ' ' && q[2] == '"') {
+            break;
+        }
+        p = q + 1;
+    }
+    q += 3;
+    *outlen = wr_log_unescape(q, (size_t)(end - q), out, outsize, &consumed);
+    *truncated = (q + consumed >= end);
+    return 1;
+}

@@ -1,0 +1,711 @@
+/* wr_match.c - signature sets, literal prefilter and matching */
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <apr_file_io.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "wr_match.h"
+#include "wr_normalize.h"
+
+#define FILTER_BITS 16
+#define FILTER_WORDS ((1u << FILTER_BITS) / 64)
+
+typedef struct {
+    int family;
+    wr_subject_t subj;
+    pcre2_code *code;
+    const char *pattern;
+    const char *origin;
+} wr_sig_t;
+
+typedef struct {
+    char name[WR_FAMILY_NAME_MAX + 1];
+    const char *desc;
+    int default_on;
+    int filtered;               /* every pattern has a literal window */
+    apr_array_header_t *sigs;   /* of wr_sig_t */
+} wr_family_t;
+
+struct wr_sigset_t {
+    apr_pool_t *pool;
+    int nfamilies;
+    wr_family_t families[WR_MAX_FAMILIES];
+    wr_family_mask_t unfiltered;   /* families the prefilter cannot rule out */
+    int npatterns;
+    uint64_t filter[FILTER_WORDS];
+};
+
+/* window_hash - bit index of a 4-byte, lower-cased window */
+static unsigned window_hash(uint32_t w)
+{
+    return (unsigned)((w * 0x9E3779B1u) >> (32 - FILTER_BITS));
+}
+
+static unsigned char lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+/* filter_hit - whether any 4-byte window of s is in the filter */
+static int filter_hit(const wr_sigset_t *set, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t w = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        w = (w << 8) | lower(p[i]);
+        if (i >= 3) {
+            unsigned h = window_hash(w);
+            if (set->filter[h >> 6] & ((uint64_t)1 << (h & 63))) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* skip_class - index just past the character class starting at p[i]=='[' */
+static size_t skip_class(const char *p, size_t i)
+{
+    i++;
+    if (p[i] == '^') {
+        i++;
+    }
+    if (p[i] == ']') {
+        i++;
+    }
+    while (p[i] && p[i] != ']') {
+        if (p[i] == '\\' && p[i + 1]) {
+            i += 2;
+        }
+        else if (p[i] == '[' && p[i + 1] == ':') {
+            const char *e = strstr(p + i + 2, ":]");
+            i = e ? (size_t)(e - p) + 2 : i + 1;
+        }
+        else {
+            i++;
+        }
+    }
+    return p[i] ? i + 1 : i;
+}
+
+/* quantifier_len - length of a {n}, {n,} or {n,m} at p[i], 0 if none;
+ * *min_zero is set when n is 0 */
+static size_t quantifier_len(const char *p, size_t i, int *min_zero)
+{
+    size_t j = i + 1, k;
+
+    if (p[i] != '{' || !(p[j] >= '0' && p[j] <= '9')) {
+        return 0;
+    }
+    k = j;
+    while (p[j] >= '0' && p[j] <= '9') {
+        j++;
+    }
+    *min_zero = (j - k == 1 && p[k] == '0');
+    if (p[j] == ',') {
+        j++;
+        while (p[j] >= '0' && p[j] <= '9') {
+            j++;
+        }
+    }
+    return p[j] == '}' ? j - i + 1 : 0;
+}
+
+/* required_literal - the longest run of literal bytes every match of
+ * pattern `p` must contain, written to buf (len in *n). Conservative:
+ * anything it does not understand ends the run, and a top-level
+ * alternation or a syntax that changes what bytes mean gives no literal. */
+static void required_literal(const char *p, char *buf, size_t bufsize,
+                             size_t *n)
+{
+    char cur[256];
+    size_t i = 0, curlen = 0, best = 0;
+    int depth = 0;
+
+#define END_RUN() do { \
+        if (curlen > best) { memcpy(buf, cur, curlen); best = curlen; } \
+        curlen = 0; } while (0)
+
+    *n = 0;
+    if (strstr(p, "(?x") || strstr(p, "\\Q") || strstr(p, "(*")
+        || bufsize < sizeof(cur)) {
+        return;
+    }
+    while (p[i]) {
+        char c = p[i];
+        int min_zero = 0;
+        size_t q;
+
+        if (depth > 0) {
+            if (c == '\\' && p[i + 1]) {
+                i += 2;
+            }
+            else if (c == '[') {
+                i = skip_class(p, i);
+            }
+            else {
+                depth += (c == '(') - (c == ')');
+                i++;
+            }
+            continue;
+        }
+        switch (c) {
+        case '|':
+            *n = 0;
+            return;
+        case '(':
+            END_RUN();
+            depth = 1;
+            i++;
+            continue;
+        case '[':
+            END_RUN();
+            i = skip_class(p, i);
+            continue;
+        case '.': case '^': case '$': case ')':
+            END_RUN();
+            i++;
+            continue;
+        case '?': case '*':
+            if (curlen > 0) {
+                curlen--;
+            }
+            END_RUN();
+            i++;
+            if (p[i] == '?' || p[i] == '+') {
+                i++;
+            }
+            continue;
+        case '+':
+            END_RUN();
+            i++;
+            if (p[i] == '?' || p[i] == '+') {
+                i++;
+            }
+            continue;
+        case '{':
+            if ((q = quantifier_len(p, i, &min_zero)) > 0) {
+                if (min_zero && curlen > 0) {
+                    curlen--;
+                }
+                END_RUN();
+                i += q;
+                if (p[i] == '?' || p[i] == '+') {
+                    i++;
+                }
+                continue;
+            }
+            break;
+        case '\\': {
+            char e = p[i + 1];
+            if (e == '\0') {
+                END_RUN();
+                i++;
+                continue;
+            }
+            if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')
+                || (e >= '0' && e <= '9')) {
+                /* an escape with a meaning: skip it and its argument */
+                END_RUN();
+                i += 2;
+                if (e == 'x' || e == 'o' || e == 'p' || e == 'P' || e == 'g'
+                    || e == 'k' || e == 'N') {
+                    if (p[i] == '{' || p[i] == '<' || p[i] == '\'') {
+                        char close = p[i] == '{' ? '}' : p[i] == '<' ? '>' : '\'';
+                        while (p[i] && p[i] != close) {
+                            i++;
+                        }
+                        if (p[i]) {
+                            i++;
+                        }
+                    }
+                    else if (e == 'x') {
+                        while (p[i] && strchr("0123456789abcdefABCDEF", p[i])) {
+                            i++;
+                        }
+                    }
+                    else if (p[i]) {
+                        i++;
+                    }
+                }
+                else if (e == 'c' && p[i]) {
+                    i++;
+                }
+                else if (e >= '0' && e <= '9') {
+                    while (p[i] >= '0' && p[i] <= '9') {
+                        i++;
+                    }
+                }
+                continue;
+            }
+            if (curlen < sizeof(cur)) {
+                cur[curlen++] = e;
+            }
+            else {
+                END_RUN();
+            }
+            i += 2;
+            continue;
+        }
+        default:
+            break;
+        }
+        if (curlen < sizeof(cur)) {
+            cur[curlen++] = c;
+        }
+        else {
+            END_RUN();
+        }
+        i++;
+    }
+    END_RUN();
+    *n = best;
+#undef END_RUN
+}
+
+static apr_status_t sig_cleanup(void *data)
+{
+    wr_sigset_t *set = data;
+    int f, k;
+
+    for (f = 0; f < set->nfamilies; f++) {
+        apr_array_header_t *a = set->families[f].sigs;
+        for (k = 0; k < a->nelts; k++) {
+            pcre2_code_free(APR_ARRAY_IDX(a, k, wr_sig_t).code);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t wr_sigset_create(wr_sigset_t **pset, apr_pool_t *p)
+{
+    wr_sigset_t *set = apr_pcalloc(p, sizeof(*set));
+
+    set->pool = p;
+    apr_pool_cleanup_register(p, set, sig_cleanup, apr_pool_cleanup_null);
+    *pset = set;
+    return APR_SUCCESS;
+}
+
+static int valid_family_name(const char *name)
+{
+    size_t i, n = strlen(name);
+
+    if (n == 0 || n > WR_FAMILY_NAME_MAX) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+              || c == '-' || c == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int wr_sigset_family_index(const wr_sigset_t *set, const char *name)
+{
+    int f;
+
+    for (f = 0; f < set->nfamilies; f++) {
+        if (!strcmp(set->families[f].name, name)) {
+            return f;
+        }
+    }
+    return -1;
+}
+
+apr_status_t wr_sigset_declare_family(wr_sigset_t *set, const char *name,
+                                      int default_on, const char *desc,
+                                      const char **err)
+{
+    int f = wr_sigset_family_index(set, name);
+    wr_family_t *fam;
+
+    if (f < 0) {
+        if (!valid_family_name(name)) {
+            *err = apr_psprintf(set->pool, "invalid family name '%s' (1 to %d "
+                                "characters of a-z, 0-9, '-' and '_')",
+                                name, WR_FAMILY_NAME_MAX);
+            return APR_EINVAL;
+        }
+        if (set->nfamilies >= WR_MAX_FAMILIES) {
+            *err = apr_psprintf(set->pool, "too many families (at most %d): "
+                                "'%s'", WR_MAX_FAMILIES, name);
+            return APR_ENOSPC;
+        }
+        f = set->nfamilies++;
+        fam = &set->families[f];
+        apr_cpystrn(fam->name, name, sizeof(fam->name));
+        fam->sigs = apr_array_make(set->pool, 8, sizeof(wr_sig_t));
+        fam->filtered = 1;
+    }
+    fam = &set->families[f];
+    fam->default_on = default_on;
+    if (desc && *desc) {
+        fam->desc = apr_pstrdup(set->pool, desc);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t wr_sigset_add(wr_sigset_t *set, const char *family,
+                           wr_subject_t subj, const char *pattern,
+                           const char *origin, const char **err)
+{
+    int f, errcode;
+    PCRE2_SIZE erroff;
+    pcre2_code *code;
+    wr_sig_t *sig;
+    char lit[256];
+    size_t litlen;
+    apr_status_t rv;
+
+    if ((f = wr_sigset_family_index(set, family)) < 0) {
+        if ((rv = wr_sigset_declare_family(set, family, 1, NULL, err))
+            != APR_SUCCESS) {
+            return rv;
+        }
+        f = wr_sigset_family_index(set, family);
+    }
+    code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                         (subj == WR_SUBJ_NORM ? PCRE2_CASELESS : 0)
+                         | PCRE2_DOLLAR_ENDONLY,
+                         &errcode, &erroff, NULL);
+    if (code == NULL) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(errcode, msg, sizeof(msg));
+        *err = apr_psprintf(set->pool, "%s: %s at offset %lu in '%s'",
+                            origin, (const char *)msg,
+                            (unsigned long)erroff, pattern);
+        return APR_EINVAL;
+    }
+    /* JIT is an optimisation: without it (no JIT support on this CPU)
+     * pcre2_match interprets the same code. */
+    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+
+    sig = apr_array_push(set->families[f].sigs);
+    sig->family = f;
+    sig->subj = subj;
+    sig->code = code;
+    sig->pattern = apr_pstrdup(set->pool, pattern);
+    sig->origin = apr_pstrdup(set->pool, origin);
+    set->npatterns++;
+
+    required_literal(pattern, lit, sizeof(lit), &litlen);
+    if (litlen >= 4) {
+        const unsigned char *w = (const unsigned char *)lit + litlen - 4;
+        uint32_t v = (uint32_t)lower(w[0]) << 24 | (uint32_t)lower(w[1]) << 16
+                     | (uint32_t)lower(w[2]) << 8 | lower(w[3]);
+        unsigned h = window_hash(v);
+        set->filter[h >> 6] |= (uint64_t)1 << (h & 63);
+    }
+    else {
+        set->families[f].filtered = 0;
+        set->unfiltered |= (wr_family_mask_t)1 << f;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t wr_subject_parse(const char *s, wr_subject_t *subj)
+{
+    if (!strcmp(s, "norm")) {
+        *subj = WR_SUBJ_NORM;
+    }
+    else if (!strcmp(s, "raw")) {
+        *subj = WR_SUBJ_RAW;
+    }
+    else if (!strcmp(s, "line")) {
+        *subj = WR_SUBJ_LINE;
+    }
+    else {
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* next_token - split off the next blank-separated word of [*s, end) */
+static const char *next_token(apr_pool_t *p, const char **s, const char *end)
+{
+    const char *b = *s, *e;
+
+    while (b < end && (*b == ' ' || *b == '\t')) {
+        b++;
+    }
+    e = b;
+    while (e < end && *e != ' ' && *e != '\t') {
+        e++;
+    }
+    *s = e;
+    return e > b ? apr_pstrmemdup(p, b, (apr_size_t)(e - b)) : NULL;
+}
+
+apr_status_t wr_sigset_load_buffer(wr_sigset_t *set, const char *text,
+                                   size_t len, const char *name,
+                                   const char **err)
+{
+    const char *s = text, *end = text + len;
+    int lineno = 0;
+    apr_status_t rv;
+
+    while (s < end) {
+        const char *eol = memchr(s, '\n', (size_t)(end - s));
+        const char *le = eol ? eol : end, *cur = s;
+        const char *first, *second, *rest;
+        const char *origin;
+
+        lineno++;
+        s = eol ? eol + 1 : end;
+        while (le > cur && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t')) {
+            le--;
+        }
+        first = next_token(set->pool, &cur, le);
+        if (first == NULL || first[0] == '#') {
+            continue;
+        }
+        origin = apr_psprintf(set->pool, "%s:%d", name, lineno);
+        second = next_token(set->pool, &cur, le);
+        while (cur < le && (*cur == ' ' || *cur == '\t')) {
+            cur++;
+        }
+        rest = apr_pstrmemdup(set->pool, cur, (apr_size_t)(le - cur));
+        if (!strcmp(first, "family")) {
+            const char *fname = second, *onoff;
+            const char *r2 = rest;
+            onoff = next_token(set->pool, &r2, rest + strlen(rest));
+            while (*r2 == ' ' || *r2 == '\t') {
+                r2++;
+            }
+            if (fname == NULL || onoff == NULL
+                || (strcmp(onoff, "on") && strcmp(onoff, "off"))) {
+                *err = apr_psprintf(set->pool, "%s: expected 'family NAME "
+                                    "on|off [description]'", origin);
+                return APR_EINVAL;
+            }
+            if ((rv = wr_sigset_declare_family(set, fname, !strcmp(onoff, "on"),
+                                               r2, err)) != APR_SUCCESS) {
+                *err = apr_psprintf(set->pool, "%s: %s", origin, *err);
+                return rv;
+            }
+        }
+        else {
+            wr_subject_t subj;
+            if (second == NULL || *rest == '\0'
+                || wr_subject_parse(second, &subj) != APR_SUCCESS) {
+                *err = apr_psprintf(set->pool, "%s: expected 'FAMILY norm|raw|"
+                                    "line PATTERN'", origin);
+                return APR_EINVAL;
+            }
+            if ((rv = wr_sigset_add(set, first, subj, rest, origin, err))
+                != APR_SUCCESS) {
+                if (strncmp(*err, origin, strlen(origin))) {
+                    *err = apr_psprintf(set->pool, "%s: %s", origin, *err);
+                }
+                return rv;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t wr_sigset_load_file(wr_sigset_t *set, const char *path,
+                                 const char **err)
+{
+    apr_file_t *fd;
+    apr_finfo_t fi;
+    apr_pool_t *tmp;
+    apr_size_t n;
+    char *buf;
+    apr_status_t rv;
+
+    apr_pool_create(&tmp, set->pool);
+    apr_pool_tag(tmp, "wr_sigset_load_file");
+    if ((rv = apr_file_open(&fd, path, APR_FOPEN_READ, 0, tmp)) != APR_SUCCESS
+        || (rv = apr_file_info_get(&fi, APR_FINFO_SIZE, fd)) != APR_SUCCESS) {
+        char ebuf[128];
+        *err = apr_psprintf(set->pool, "cannot read signature file '%s': %s",
+                            path, apr_strerror(rv, ebuf, sizeof(ebuf)));
+        goto leave;
+    }
+    n = (apr_size_t)fi.size;
+    buf = apr_palloc(tmp, n + 1);
+    if (n > 0 && (rv = apr_file_read_full(fd, buf, n, &n)) != APR_SUCCESS) {
+        char ebuf[128];
+        *err = apr_psprintf(set->pool, "cannot read signature file '%s': %s",
+                            path, apr_strerror(rv, ebuf, sizeof(ebuf)));
+        goto leave;
+    }
+    rv = wr_sigset_load_buffer(set, buf, n, path, err);
+leave:
+    apr_pool_destroy(tmp);
+    return rv;
+}
+
+int wr_sigset_family_count(const wr_sigset_t *set)
+{
+    return set->nfamilies;
+}
+
+const char *wr_sigset_family_name(const wr_sigset_t *set, int idx)
+{
+    return idx >= 0 && idx < set->nfamilies ? set->families[idx].name : NULL;
+}
+
+const char *wr_sigset_family_desc(const wr_sigset_t *set, int idx)
+{
+    return idx >= 0 && idx < set->nfamilies ? set->families[idx].desc : NULL;
+}
+
+int wr_sigset_pattern_count(const wr_sigset_t *set)
+{
+    return set->npatterns;
+}
+
+wr_family_mask_t wr_sigset_default_mask(const wr_sigset_t *set)
+{
+    wr_family_mask_t m = 0;
+    int f;
+
+    for (f = 0; f < set->nfamilies; f++) {
+        if (set->families[f].default_on) {
+            m |= (wr_family_mask_t)1 << f;
+        }
+    }
+    return m;
+}
+
+wr_family_mask_t wr_sigset_all_mask(const wr_sigset_t *set)
+{
+    return set->nfamilies >= 32 ? 0xFFFFFFFFu
+                                : (((wr_family_mask_t)1 << set->nfamilies) - 1);
+}
+
+int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
+                     const wr_request_t *req, wr_match_t *m)
+{
+    char norm[WR_NORM_MAX + 1];
+    size_t normlen = 0;
+    int have_norm = 0, f, k;
+    pcre2_match_data *md = NULL;
+    const char *scan = req->line ? req->line : req->target;
+    size_t scanlen = req->line ? req->line_len : req->target_len;
+
+    m->family = -1;
+    m->name = NULL;
+    m->origin = NULL;
+    mask &= wr_sigset_all_mask(set);
+    if (mask == 0) {
+        return 0;
+    }
+    if (wr_needs_decoding(req->target, req->target_len)) {
+        normlen = wr_normalize(req->target, req->target_len, norm, sizeof(norm));
+        have_norm = 1;
+    }
+    /* The cheap rejection: an ordinary request ends here. Without
+     * encodings the normalised form is the lower-cased target, whose
+     * windows the caseless scan of the line already covers. */
+    if (!(mask & set->unfiltered) && !filter_hit(set, scan, scanlen)
+        && !(have_norm && filter_hit(set, norm, normlen))) {
+        return 0;
+    }
+    if (!have_norm) {
+        normlen = wr_normalize(req->target, req->target_len, norm, sizeof(norm));
+    }
+    md = pcre2_match_data_create(1, NULL);
+    if (md == NULL) {
+        return 0;
+    }
+    for (f = 0; f < set->nfamilies; f++) {
+        const apr_array_header_t *a;
+        if (!(mask & ((wr_family_mask_t)1 << f))) {
+            continue;
+        }
+        a = set->families[f].sigs;
+        for (k = 0; k < a->nelts; k++) {
+            const wr_sig_t *sig = &APR_ARRAY_IDX(a, k, wr_sig_t);
+            const char *subj;
+            size_t slen;
+            switch (sig->subj) {
+            case WR_SUBJ_RAW:
+                subj = req->target;
+                slen = req->target_len;
+                break;
+            case WR_SUBJ_LINE:
+                if (!req->line) {
+                    continue;
+                }
+                subj = req->line;
+                slen = req->line_len;
+                break;
+            default:
+                subj = norm;
+                slen = normlen;
+                break;
+            }
+            if (pcre2_match(sig->code, (PCRE2_SPTR)subj, slen, 0, 0, md, NULL)
+                >= 0) {
+                m->family = f;
+                m->name = set->families[f].name;
+                m->origin = sig->origin;
+                pcre2_match_data_free(md);
+                return 1;
+            }
+        }
+    }
+    pcre2_match_data_free(md);
+    return 0;
+}
+
+void wr_requestline_target(const char *line, size_t len,
+                           const char **target, size_t *tlen)
+{
+    const char *b = line, *end = line + len, *e;
+
+    while (end > b && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'
+                       || end[-1] == '\n')) {
+        end--;
+    }
+    if (b < end && *b != '/') {
+        const char *sp = memchr(b, ' ', (size_t)(end - b));
+        b = sp ? sp : end;
+    }
+    while (b < end && *b == ' ') {
+        b++;
+    }
+    e = end;
+    /* a trailing protocol token is not part of the target */
+    {
+        const char *p = e;
+        while (p > b && p[-1] != ' ') {
+            p--;
+        }
+        if (p > b && (size_t)(e - p) >= 5 && !memcmp(p, "HTTP/", 5)) {
+            e = p;
+            while (e > b && e[-1] == ' ') {
+                e--;
+            }
+        }
+    }
+    *target = b;
+    *tlen = (size_t)(e - b);
+}
+
+int wr_match_line(const wr_sigset_t *set, wr_family_mask_t mask,
+                  const char *line, size_t len, wr_match_t *m)
+{
+    wr_request_t req;
+
+    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n')) {
+        len--;
+    }
+    wr_requestline_target(line, len, &req.target, &req.target_len);
+    req.line = line;
+    req.line_len = len;
+    return wr_match_request(set, mask, &req, m);
+}

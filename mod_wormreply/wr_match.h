@@ -1,0 +1,126 @@
+/* wr_match.h - worm probe signatures and the matcher
+ *
+ * A signature set holds named families ("codered", "nimda", "iis", or an
+ * administrator's own), each with PCRE2 patterns compiled once (JIT) at
+ * configuration time. A pattern applies to one subject:
+ *   norm  the normalised target (wr_normalize.h: decoded, '\' -> '/',
+ *         lower case; compiled caseless)
+ *   raw   the request target exactly as sent
+ *   line  the request line as received ("GET /x HTTP/1.0")
+ * Families are tried in the order they were declared; the first family
+ * with a matching pattern wins, so specific families come before broad
+ * ones.
+ *
+ * Cost: a request is first run through a literal prefilter. Every pattern
+ * with a required literal of 4 or more bytes contributes that literal's
+ * last 4 bytes to a 65,536-bit set; a request none of whose 4-byte windows
+ * is in the set is rejected with no allocation and no regex run. Families
+ * with a pattern that has no such literal disable the prefilter while they
+ * are active.
+ *
+ * Signature file format (conf/signatures.conf), one item per line:
+ *   # comment
+ *   family NAME on|off [description]     declare; on/off = active by default
+ *   NAME SUBJECT PATTERN                 PATTERN is the rest of the line
+ * A family used before it is declared is declared "on".
+ */
+#ifndef WR_MATCH_H
+#define WR_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <apr_pools.h>
+
+#define WR_MAX_FAMILIES 32
+#define WR_FAMILY_NAME_MAX 31
+
+typedef uint32_t wr_family_mask_t;
+
+typedef enum {
+    WR_SUBJ_NORM = 0,
+    WR_SUBJ_RAW,
+    WR_SUBJ_LINE
+} wr_subject_t;
+
+typedef struct wr_sigset_t wr_sigset_t;
+
+/* What the matcher looks at. `line` may be NULL (then a raw target alone
+ * is matched); `target` may not. Lengths exclude any NUL. */
+typedef struct {
+    const char *target;
+    size_t target_len;
+    const char *line;
+    size_t line_len;
+} wr_request_t;
+
+typedef struct {
+    int family;              /* index into the set, -1 for no match */
+    const char *name;        /* family name, NULL for no match */
+    const char *origin;      /* "file:line" of the pattern that matched */
+} wr_match_t;
+
+/* wr_sigset_create - an empty set living in pool `p`; compiled patterns
+ * are freed by a cleanup on `p`. */
+apr_status_t wr_sigset_create(wr_sigset_t **pset, apr_pool_t *p);
+
+/* wr_sigset_declare_family - declare (or re-declare: updates default and
+ * description) a family. @return APR_EINVAL with *err set for a bad name,
+ * APR_ENOSPC when WR_MAX_FAMILIES are declared already. */
+apr_status_t wr_sigset_declare_family(wr_sigset_t *set, const char *name,
+                                      int default_on, const char *desc,
+                                      const char **err);
+
+/* wr_sigset_add - compile `pattern` for `family` (declared "on" if new).
+ * `origin` names where it came from, for messages. @return APR_EINVAL with
+ * *err = "<origin>: <PCRE2 message> at offset N in '<pattern>'". */
+apr_status_t wr_sigset_add(wr_sigset_t *set, const char *family,
+                           wr_subject_t subj, const char *pattern,
+                           const char *origin, const char **err);
+
+/* wr_sigset_load_buffer - parse signature-file text; `name` is used in
+ * origins and messages ("name:line"). Stops at the first error. */
+apr_status_t wr_sigset_load_buffer(wr_sigset_t *set, const char *text,
+                                   size_t len, const char *name,
+                                   const char **err);
+
+/* wr_sigset_load_file - read and parse a signature file.
+ * @return the read error (with *err naming the file) or a parse error. */
+apr_status_t wr_sigset_load_file(wr_sigset_t *set, const char *path,
+                                 const char **err);
+
+/* wr_sigset_load_builtin - the set shipped in conf/signatures.conf, which
+ * the build compiles into the binary (wr_builtin_sigs.c). */
+apr_status_t wr_sigset_load_builtin(wr_sigset_t *set, const char **err);
+
+/* wr_subject_parse - "norm", "raw" or "line". @return APR_EINVAL if none */
+apr_status_t wr_subject_parse(const char *s, wr_subject_t *subj);
+
+/* Family table. wr_sigset_family_index returns -1 for an unknown name. */
+int wr_sigset_family_count(const wr_sigset_t *set);
+int wr_sigset_family_index(const wr_sigset_t *set, const char *name);
+const char *wr_sigset_family_name(const wr_sigset_t *set, int idx);
+const char *wr_sigset_family_desc(const wr_sigset_t *set, int idx);
+int wr_sigset_pattern_count(const wr_sigset_t *set);
+wr_family_mask_t wr_sigset_default_mask(const wr_sigset_t *set);
+wr_family_mask_t wr_sigset_all_mask(const wr_sigset_t *set);
+
+/* wr_match_request - match one request against the active families.
+ * @return 1 and fills *m on a match; 0 (m->family = -1) otherwise.
+ * Thread-safe on a set that is no longer being modified. */
+int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
+                     const wr_request_t *req, wr_match_t *m);
+
+/* wr_match_line - split a request line ("METHOD TARGET [PROTOCOL]", or a
+ * bare target) as httpd would see it and match it. Also used for lines
+ * httpd rejected before any request hook ran. */
+int wr_match_line(const wr_sigset_t *set, wr_family_mask_t mask,
+                  const char *line, size_t len, wr_match_t *m);
+
+/* wr_requestline_target - locate the target inside a request line:
+ * the text after the method, without a trailing " HTTP/x.y". A line that
+ * starts with '/' is taken as a bare target. */
+void wr_requestline_target(const char *line, size_t len,
+                           const char **target, size_t *tlen);
+
+#endif

@@ -1,0 +1,178 @@
+/* wr_normalize.c - bounded IIS-style decoding of request targets */
+#include <string.h>
+
+#include "wr_normalize.h"
+
+/* hexval - value of a hex digit, or -1 */
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* put_utf8 - encode code point `cp` at `o`, return the length (1..3) */
+static size_t put_utf8(unsigned long cp, unsigned char *o)
+{
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    o[0] = (unsigned char)(0xE0 | (cp >> 12));
+    o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 3;
+}
+
+/* percent_round - one pass of %XX and %uXXXX decoding over s[0..n), in
+ * place. Returns the new length; *changed is set when anything was
+ * decoded. A '%' that starts no valid escape is kept as it is, which is
+ * what makes "%%35c" decode to "%5c" and then to "\" on the next round. */
+static size_t percent_round(unsigned char *s, size_t n, int *changed)
+{
+    size_t i = 0, o = 0;
+
+    while (i < n) {
+        if (s[i] == '%' && i + 2 < n
+            && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            s[o++] = (unsigned char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 3;
+            *changed = 1;
+        }
+        else if (s[i] == '%' && i + 5 < n
+                 && (s[i + 1] == 'u' || s[i + 1] == 'U')
+                 && hexval(s[i + 2]) >= 0 && hexval(s[i + 3]) >= 0
+                 && hexval(s[i + 4]) >= 0 && hexval(s[i + 5]) >= 0) {
+            unsigned long cp = (unsigned long)(hexval(s[i + 2]) << 12
+                                               | hexval(s[i + 3]) << 8
+                                               | hexval(s[i + 4]) << 4
+                                               | hexval(s[i + 5]));
+            /* 6 input bytes become at most 3: the write never passes i */
+            o += put_utf8(cp, s + o);
+            i += 6;
+            *changed = 1;
+        }
+        else {
+            s[o++] = s[i++];
+        }
+    }
+    return o;
+}
+
+/* overlong_round - fold overlong and IIS-lenient UTF-8 forms of ASCII
+ * characters into the character. IIS accepted a C0/C1 lead byte followed
+ * by any byte and computed ((lead & 1) << 6) | (next & 0x3F), which is how
+ * %c1%1c and %c1%9c both became a backslash; E0 80..9F xx and F0 80 8x xx
+ * are the longer overlong forms. Only results below 0x80 are folded:
+ * they are the ones that hide a '/', '\' or '.'. */
+static size_t overlong_round(unsigned char *s, size_t n, int *changed)
+{
+    size_t i = 0, o = 0;
+
+    while (i < n) {
+        unsigned char c = s[i];
+        if ((c == 0xC0 || c == 0xC1) && i + 1 < n) {
+            s[o++] = (unsigned char)(((c & 1) << 6) | (s[i + 1] & 0x3F));
+            i += 2;
+            *changed = 1;
+        }
+        else if (c == 0xE0 && i + 2 < n && (s[i + 1] & 0xE0) == 0x80
+                 && (s[i + 1] & 0x1F) <= 1 && (s[i + 2] & 0xC0) == 0x80) {
+            s[o++] = (unsigned char)(((s[i + 1] & 1) << 6) | (s[i + 2] & 0x3F));
+            i += 3;
+            *changed = 1;
+        }
+        else if (c == 0xF0 && i + 3 < n && s[i + 1] == 0x80
+                 && (s[i + 2] & 0xFE) == 0x80 && (s[i + 3] & 0xC0) == 0x80) {
+            s[o++] = (unsigned char)(((s[i + 2] & 1) << 6) | (s[i + 3] & 0x3F));
+            i += 4;
+            *changed = 1;
+        }
+        else {
+            s[o++] = s[i++];
+        }
+    }
+    return o;
+}
+
+/* normalize_part - decode one part (path or query) in place */
+static size_t normalize_part(unsigned char *s, size_t n)
+{
+    int round;
+    size_t i;
+
+    for (round = 0; round < WR_NORM_ROUNDS; round++) {
+        int changed = 0;
+        n = percent_round(s, n, &changed);
+        n = overlong_round(s, n, &changed);
+        if (!changed) {
+            break;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '\\') {
+            s[i] = '/';
+        }
+        else if (c >= 'A' && c <= 'Z') {
+            s[i] = (unsigned char)(c - 'A' + 'a');
+        }
+        else if (c == 0) {
+            s[i] = '?';
+        }
+    }
+    return n;
+}
+
+size_t wr_normalize(const char *in, size_t inlen, char *out, size_t outsize)
+{
+    unsigned char *o = (unsigned char *)out;
+    const char *q;
+    size_t n, pathlen, qlen;
+
+    if (outsize == 0) {
+        return 0;
+    }
+    n = inlen < outsize - 1 ? inlen : outsize - 1;
+    memcpy(o, in, n);
+    q = memchr(in, '?', n);
+    pathlen = q ? (size_t)(q - in) : n;
+    pathlen = normalize_part(o, pathlen);
+    if (q) {
+        qlen = n - (size_t)(q - in) - 1;
+        o[pathlen] = '?';
+        memmove(o + pathlen + 1, q + 1, qlen);
+        qlen = normalize_part(o + pathlen + 1, qlen);
+        n = pathlen + 1 + qlen;
+    }
+    else {
+        n = pathlen;
+    }
+    o[n] = '\0';
+    return n;
+}
+
+int wr_needs_decoding(const char *in, size_t inlen)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t i;
+
+    for (i = 0; i < inlen; i++) {
+        if (s[i] == '%' || s[i] == '\\' || s[i] >= 0x80) {
+            return 1;
+        }
+    }
+    return 0;
+}
