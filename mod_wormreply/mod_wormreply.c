@@ -1,0 +1,402 @@
+/* mod_wormreply.c - the module record and its hooks
+ *
+ * Thin glue: the matching, counting and parsing live in the core
+ * (wr_*.c); this file decides where in httpd's request cycle each piece
+ * runs. Directives and merge: mod_wormreply_config.c; mod_status:
+ * mod_wormreply_status.c.
+ */
+#include <string.h>
+
+#include <apr_shm.h>
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_connection.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <ap_mpm.h>
+#include <mod_status.h>
+#include <scoreboard.h>
+
+#include "mod_wormreply.h"
+#include "wr_log.h"
+
+
+/* What post_read_request found, for the later hooks of the same request.
+ * `checked` alone (no allocation) marks a request that was looked at and
+ * is not a probe. */
+typedef struct {
+    const char *family;
+    wr_action_t action;
+} wr_note_t;
+
+static const wr_note_t checked = {NULL, WR_ACT_PASS};
+
+#define COUNTERS_KEY "mod_wormreply-counters"
+#define LOG_LINE_MAX 256
+
+/* core_log - the core's log printer: forward to the error log */
+static void core_log(const char *file, int line, wr_log_level_t level,
+                     apr_status_t rv, const char *msg, void *baton)
+{
+    server_rec *s = baton;
+    ap_log_error(file, line, APLOG_MODULE_INDEX, (int)level, rv, s, "%s", msg);
+}
+
+/* counters_shm - the counters' segment, created once per process (in
+ * s->process->pool) so that it and its counts survive graceful restarts */
+static apr_status_t counters_shm(server_rec *s, apr_size_t size,
+                                 apr_shm_t **pshm)
+{
+    apr_pool_t *proc = s->process->pool;
+    apr_shm_t *shm = NULL;
+    apr_status_t rv;
+
+    apr_pool_userdata_get((void **)&shm, COUNTERS_KEY, proc);
+    if (shm != NULL && apr_shm_size_get(shm) >= size) {
+        *pshm = shm;
+        return APR_SUCCESS;
+    }
+    rv = apr_shm_create(&shm, size, NULL, proc);
+    if (APR_STATUS_IS_ENOTIMPL(rv)) {
+        /* no anonymous shared memory here: fall back to a named segment */
+        const char *fname = ap_runtime_dir_relative(proc, "wormreply-counters");
+        apr_shm_remove(fname, proc);
+        rv = apr_shm_create(&shm, size, fname, proc);
+    }
+    if (rv == APR_SUCCESS) {
+        apr_pool_userdata_setn(shm, COUNTERS_KEY, NULL, proc);
+        *pshm = shm;
+    }
+    return rv;
+}
+
+/* map_families - counter index of every family of `set` */
+static void map_families(wr_counters_t *c, const wr_sigset_t *set, int *map)
+{
+    int f;
+
+    for (f = 0; f < wr_sigset_family_count(set); f++) {
+        map[f] = wr_counters_family(c, wr_sigset_family_name(set, f));
+    }
+}
+
+static int wr_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s)
+{
+    wr_srv_conf_t *sc = WR_SRV_CONF(s);
+    wr_global_t *g = sc->global;
+    int server_limit = 0, thread_limit = 0, nslots;
+    apr_size_t size;
+    apr_shm_t *shm;
+    apr_status_t rv;
+    server_rec *vs;
+
+    (void)plog;
+    (void)ptemp;
+    wr_log_set(core_log, WR_LOG_TRACE1, s);
+    ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &server_limit);
+    ap_mpm_query(AP_MPMQ_HARD_LIMIT_THREADS, &thread_limit);
+    nslots = (server_limit > 0 ? server_limit : 1)
+             * (thread_limit > 0 ? thread_limit : 1);
+    size = wr_counters_size(nslots);
+    if ((rv = counters_shm(s, size, &shm)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00006)
+                     "cannot create the counters' shared memory (%lu bytes)",
+                     (unsigned long)size);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    wr_counters_attach(&g->counters, apr_shm_baseaddr_get(shm), size, nslots,
+                       pconf);
+    map_families(g->counters, g->sigset, g->counter_family);
+    for (vs = s; vs; vs = vs->next) {
+        wr_srv_conf_t *vc = WR_SRV_CONF(vs);
+        if (vc->local) {
+            map_families(g->counters, vc->local, vc->local_counter_family);
+        }
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, WRLOGNO(00007)
+                 "%d signature families, %d patterns; counters for %d "
+                 "workers", wr_sigset_family_count(g->sigset),
+                 wr_sigset_pattern_count(g->sigset), nslots);
+    return OK;
+}
+
+/* request_slot - this worker's counter slot; *shared tells that it is the
+ * shared one (no worker of our own: HTTP/2 secondary connections) */
+static wr_counter_slot_t *request_slot(wr_counters_t *c, conn_rec *conn,
+                                       int *shared)
+{
+    wr_counter_slot_t *slot = NULL;
+
+    if (conn->sbh != NULL && conn->master == NULL
+        && ap_scoreboard_image != NULL) {
+        /* The scoreboard's worker records are one contiguous array, so
+         * the record's position is this worker's index. */
+        worker_score *ws = ap_get_scoreboard_worker(conn->sbh);
+        if (ws != NULL) {
+            slot = wr_counters_slot(c, (int)(ws
+                                    - ap_scoreboard_image->servers[0]));
+        }
+    }
+    *shared = (slot == NULL);
+    return slot ? slot : wr_counters_shared(c);
+}
+
+#define BUMP(slot, shared, field, n) do { \
+        if (shared) { wr_counters_add_atomic(&(slot)->field, (n)); } \
+        else { (slot)->field += (n); } } while (0)
+
+/* is_exempt - whether the client is in WormReplyExempt */
+static int is_exempt(const wr_srv_conf_t *sc, request_rec *r)
+{
+    int k;
+
+    for (k = 0; sc->exempt && k < sc->exempt->nelts; k++) {
+        if (apr_ipsubnet_test(APR_ARRAY_IDX(sc->exempt, k, apr_ipsubnet_t *),
+                              r->useragent_addr)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* match - classify with the server-wide set, then the vhost's own; the
+ * counter index of the family goes to *ci */
+static int match(const wr_srv_conf_t *sc, const wr_request_t *req,
+                 wr_match_t *m, int *ci)
+{
+    const wr_global_t *g = sc->global;
+
+    if (wr_match_request(g->sigset, sc->mask, req, m)) {
+        *ci = g->counter_family[m->family];
+        return 1;
+    }
+    if (sc->local && wr_match_request(sc->local, sc->local_mask, req, m)) {
+        *ci = sc->local_counter_family[m->family];
+        return 1;
+    }
+    return 0;
+}
+
+/* log_line - the request line, cut and escaped for the error log */
+static const char *log_line(request_rec *r)
+{
+    const char *l = r->the_request ? r->the_request : "";
+
+    if (strlen(l) > LOG_LINE_MAX) {
+        l = apr_pstrcat(r->pool, apr_pstrndup(r->pool, l, LOG_LINE_MAX),
+                        "...", NULL);
+    }
+    return ap_escape_logitem(r->pool, l);
+}
+
+/* tag - record a probe: note, WORM_PROBE, counters, one info line */
+static void tag(request_rec *r, const wr_srv_conf_t *sc, const char *family,
+                int ci, int rejected)
+{
+    wr_counters_t *c = sc->global->counters;
+    int shared;
+    wr_counter_slot_t *slot = request_slot(c, r->connection, &shared);
+    wr_note_t *note = apr_palloc(r->pool, sizeof(*note));
+
+    note->family = family;
+    note->action = rejected ? WR_ACT_PASS : wr_conf_action(sc);
+    ap_set_module_config(r->request_config, &wormreply_module, note);
+    apr_table_setn(r->subprocess_env, "WORM_PROBE", family);
+    BUMP(slot, shared, probes, 1);
+    BUMP(slot, shared, family[ci], 1);
+    if (rejected) {
+        BUMP(slot, shared, rejected, 1);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WRLOGNO(00005)
+                      "%s probe from %s, rejected by httpd (status %d): %s",
+                      family, r->useragent_ip, r->status, log_line(r));
+    }
+    else {
+        BUMP(slot, shared, action[note->action], 1);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, WRLOGNO(00004)
+                      "%s probe from %s, answered %s: %s", family,
+                      r->useragent_ip, wr_action_name(note->action),
+                      log_line(r));
+    }
+}
+
+/* exempted - count and let go a probe from an exempt client */
+static void exempted(request_rec *r, const wr_srv_conf_t *sc,
+                     const char *family)
+{
+    int shared;
+    wr_counter_slot_t *slot = request_slot(sc->global->counters,
+                                           r->connection, &shared);
+
+    BUMP(slot, shared, exempt, 1);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, WRLOGNO(00008)
+                  "%s probe from exempt client %s not tagged", family,
+                  r->useragent_ip);
+}
+
+/* Runs right after mod_remoteip, before translation, rewrite, auth or
+ * any filesystem access, so that a probe costs nothing more and the
+ * client address is the real one behind a proxy. */
+static int wr_post_read_request(request_rec *r)
+{
+    const wr_srv_conf_t *sc = WR_SRV_CONF(r->server);
+    wr_request_t req;
+    wr_match_t m;
+    wr_counter_slot_t *slot;
+    int shared, ci;
+
+    if (sc->enabled != 1 || r->main != NULL || r->prev != NULL
+        || sc->global->counters == NULL) {
+        return DECLINED;
+    }
+    slot = request_slot(sc->global->counters, r->connection, &shared);
+    BUMP(slot, shared, requests, 1);
+    ap_set_module_config(r->request_config, &wormreply_module,
+                         (void *)&checked);
+    if (r->unparsed_uri == NULL) {
+        return DECLINED;
+    }
+    req.target = r->unparsed_uri;
+    req.target_len = strlen(r->unparsed_uri);
+    req.line = r->the_request;
+    req.line_len = r->the_request ? strlen(r->the_request) : 0;
+    if (!match(sc, &req, &m, &ci)) {
+        return DECLINED;
+    }
+    if (is_exempt(sc, r)) {
+        exempted(r, sc, m.name);
+        return DECLINED;
+    }
+    tag(r, sc, m.name, ci, 0);
+    return DECLINED;
+}
+
+/* Answers a tagged probe before httpd maps it to a file or runs any
+ * access check: a tiny fixed body, or no answer at all. */
+static int wr_quick_handler(request_rec *r, int lookup_uri)
+{
+    static const char body404[] = "404 Not Found\n";
+    static const char body403[] = "403 Forbidden\n";
+    static const char body410[] = "410 Gone\n";
+    const wr_note_t *note = ap_get_module_config(r->request_config,
+                                                 &wormreply_module);
+    const char *body = NULL;
+    apr_size_t len = 0;
+    int shared;
+    wr_counter_slot_t *slot;
+
+    if (lookup_uri || note == NULL || note->family == NULL
+        || note->action == WR_ACT_PASS) {
+        return DECLINED;
+    }
+    /* A body we would have to read is not worth reading: close instead. */
+    if (apr_table_get(r->headers_in, "Content-Length")
+        || apr_table_get(r->headers_in, "Transfer-Encoding")) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    switch (note->action) {
+    case WR_ACT_403:
+        r->status = HTTP_FORBIDDEN;
+        body = body403;
+        len = sizeof(body403) - 1;
+        break;
+    case WR_ACT_410:
+        r->status = HTTP_GONE;
+        body = body410;
+        len = sizeof(body410) - 1;
+        break;
+    case WR_ACT_CLOSE:
+        /* Nothing is sent: the worm never reads an answer anyway. The
+         * access log shows 444, as nginx logs its own "close". */
+        r->status = 444;
+        r->connection->keepalive = AP_CONN_CLOSE;
+        r->connection->aborted = 1;
+        break;
+    default:
+        r->status = HTTP_NOT_FOUND;
+        body = body404;
+        len = sizeof(body404) - 1;
+        break;
+    }
+    if (body != NULL) {
+        ap_set_content_type(r, "text/plain");
+        ap_set_content_length(r, len);
+        ap_rwrite(body, (int)len, r);
+    }
+    slot = request_slot(WR_SRV_CONF(r->server)->global->counters,
+                        r->connection, &shared);
+    BUMP(slot, shared, probe_usec,
+         (apr_uint64_t)(apr_time_now() - r->request_time));
+    return OK;
+}
+
+/* Runs first in the logging phase, before mod_log_config writes the line,
+ * for requests httpd rejected before any request hook ran (a request line
+ * with extra spaces, a bad method, an over-long line): they are still
+ * tagged, counted and logged. */
+static int wr_log_transaction(request_rec *r)
+{
+    const wr_srv_conf_t *sc = WR_SRV_CONF(r->server);
+    wr_match_t m;
+    wr_request_t req;
+    int ci;
+
+    if (sc->enabled != 1 || r->the_request == NULL
+        || sc->global->counters == NULL
+        || ap_get_module_config(r->request_config, &wormreply_module)) {
+        return DECLINED;
+    }
+    req.line = r->the_request;
+    req.line_len = strlen(r->the_request);
+    wr_requestline_target(req.line, req.line_len, &req.target,
+                          &req.target_len);
+    if (!match(sc, &req, &m, &ci)) {
+        return DECLINED;
+    }
+    if (is_exempt(sc, r)) {
+        exempted(r, sc, m.name);
+        return DECLINED;
+    }
+    tag(r, sc, m.name, ci, 1);
+    return DECLINED;
+}
+
+static void wr_register_hooks(apr_pool_t *p)
+{
+    static const char *const after_remoteip[] = {"mod_remoteip.c", NULL};
+
+    (void)p;
+    /* WormReplyFamilies may name a family defined further down; names are
+     * resolved once the whole configuration is read, in time for
+     * configtest to fail. */
+    ap_hook_check_config(wr_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Shared counters: created once per process, attached every cycle. */
+    ap_hook_post_config(wr_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* The match: the earliest point with a parsed request line, but after
+     * mod_remoteip (APR_HOOK_FIRST) has set the real client address. */
+    ap_hook_post_read_request(wr_post_read_request, after_remoteip, NULL,
+                              APR_HOOK_FIRST);
+    /* The answer: quick handlers run before translate_name, map_to_storage
+     * and the access checkers, so no disk and no auth is touched. */
+    ap_hook_quick_handler(wr_quick_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    /* Rejected request lines, before mod_log_config reads WORM_PROBE. */
+    ap_hook_log_transaction(wr_log_transaction, NULL, NULL,
+                            APR_HOOK_REALLY_FIRST);
+    APR_OPTIONAL_HOOK(ap, status_hook, wr_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(wormreply) = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                       /* per-directory config: none */
+    NULL,
+    wr_create_srv_conf,
+    wr_merge_srv_conf,
+    wr_cmds,
+    wr_register_hooks,
+    AP_MODULE_FLAG_NONE
+};

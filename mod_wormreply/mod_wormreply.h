@@ -1,0 +1,65 @@
+/* mod_wormreply.h - what the glue files share
+ *
+ * Two kinds of configuration, as mod_md keeps them:
+ * - wr_global_t: process-wide, one per configuration cycle (userdata of
+ *   pconf): the signature set, the counters. Every server config points
+ *   to it.
+ * - wr_srv_conf_t: per server / virtual host, merged with an "unset"
+ *   sentinel so that a vhost inherits each setting it does not make.
+ */
+#ifndef MOD_WORMREPLY_H
+#define MOD_WORMREPLY_H
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include "wr_counters.h"
+#include "wr_match.h"
+
+#define WR_UNSET (-1)
+
+extern module AP_MODULE_DECLARE_DATA wormreply_module;
+
+typedef struct {
+    wr_sigset_t *sigset;          /* built-in + server-wide signatures */
+    wr_counters_t *counters;      /* NULL until post_config */
+    int counter_family[WR_MAX_FAMILIES];   /* sigset index -> counter index */
+} wr_global_t;
+
+/* One WormReplyFamilies item, kept with where it was written so that a
+ * name that is still unknown can be reported with its file and line once
+ * the whole configuration is read. */
+typedef struct {
+    const char *name;             /* "all", "default", "+x", "-x" or "x" */
+    const char *origin;           /* "file:line" */
+    int reset;                    /* first item of an absolute list */
+} wr_family_item_t;
+
+typedef struct {
+    const char *name;             /* "srv[host:port]" or "merged[a, b]" */
+    wr_global_t *global;
+    int enabled;                  /* WormReply On|Off */
+    int action;                   /* wr_action_t */
+    apr_array_header_t *family_items;   /* of wr_family_item_t */
+    wr_family_mask_t mask;        /* resolved in check_config */
+    wr_sigset_t *local;           /* this vhost's own signatures, or NULL */
+    wr_family_mask_t local_mask;
+    int local_counter_family[WR_MAX_FAMILIES];   /* local index -> counter */
+    apr_array_header_t *exempt;   /* of apr_ipsubnet_t *; NULL = unset */
+} wr_srv_conf_t;
+
+#define WR_SRV_CONF(s) \
+    ((wr_srv_conf_t *)ap_get_module_config((s)->module_config, &wormreply_module))
+
+/* mod_wormreply_config.c */
+extern const command_rec wr_cmds[];
+void *wr_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *wr_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+int wr_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                    server_rec *s);
+wr_action_t wr_conf_action(const wr_srv_conf_t *sc);
+
+/* mod_wormreply_status.c */
+int wr_status_hook(request_rec *r, int flags);
+
+#endif

@@ -1,0 +1,70 @@
+/* mod_wormreply_status.c - the module's part of mod_status */
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include <httpd.h>
+#include <http_protocol.h>
+#include <mod_status.h>
+
+#include "mod_wormreply.h"
+
+/* wr_status_hook - counters in server-status: "WormReply<Name>: value"
+ * lines for ?auto, a table otherwise */
+int wr_status_hook(request_rec *r, int flags)
+{
+    const wr_srv_conf_t *sc = WR_SRV_CONF(r->server);
+    const wr_counters_t *c = sc->global ? sc->global->counters : NULL;
+    wr_counter_slot_t sum;
+    int i, a;
+    char since[APR_RFC822_DATE_LEN];
+
+    if (c == NULL) {
+        return OK;
+    }
+    wr_counters_snapshot(c, &sum);
+    if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "WormReplyRequests: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyProbes: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyExempt: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyRejected: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyProbeTimeUsec: %" APR_UINT64_T_FMT "\n",
+                   sum.requests, sum.probes, sum.exempt, sum.rejected,
+                   sum.probe_usec);
+        for (i = 0; wr_counters_family_name(c, i); i++) {
+            ap_rprintf(r, "WormReplyProbes-%s: %" APR_UINT64_T_FMT "\n",
+                       wr_counters_family_name(c, i), sum.family[i]);
+        }
+        for (a = 0; a < WR_ACT_COUNT; a++) {
+            ap_rprintf(r, "WormReplyAction-%s: %" APR_UINT64_T_FMT "\n",
+                       wr_action_name((wr_action_t)a), sum.action[a]);
+        }
+        return OK;
+    }
+    apr_rfc822_date(since, wr_counters_since(c));
+    ap_rputs("<hr />\n<h2>mod_wormreply</h2>\n", r);
+    ap_rprintf(r, "<p>Counting since %s.</p>\n<table border=\"0\">\n", since);
+    ap_rprintf(r, "<tr><th align=\"left\">requests seen</th><td>%"
+               APR_UINT64_T_FMT "</td></tr>\n", sum.requests);
+    ap_rprintf(r, "<tr><th align=\"left\">probes</th><td>%" APR_UINT64_T_FMT
+               "</td></tr>\n", sum.probes);
+    for (i = 0; wr_counters_family_name(c, i); i++) {
+        ap_rprintf(r, "<tr><td>&nbsp;&nbsp;%s</td><td>%" APR_UINT64_T_FMT
+                   "</td></tr>\n",
+                   ap_escape_html(r->pool, wr_counters_family_name(c, i)),
+                   sum.family[i]);
+    }
+    for (a = 0; a < WR_ACT_COUNT; a++) {
+        ap_rprintf(r, "<tr><td>&nbsp;&nbsp;answered %s</td><td>%"
+                   APR_UINT64_T_FMT "</td></tr>\n",
+                   wr_action_name((wr_action_t)a), sum.action[a]);
+    }
+    ap_rprintf(r, "<tr><th align=\"left\">probes in rejected requests</th>"
+               "<td>%" APR_UINT64_T_FMT "</td></tr>\n", sum.rejected);
+    ap_rprintf(r, "<tr><th align=\"left\">probes from exempt clients</th>"
+               "<td>%" APR_UINT64_T_FMT "</td></tr>\n", sum.exempt);
+    ap_rprintf(r, "<tr><th align=\"left\">time answering probes</th>"
+               "<td>%" APR_UINT64_T_FMT " &micro;s</td></tr>\n",
+               sum.probe_usec);
+    ap_rputs("</table>\n", r);
+    return OK;
+}

@@ -1,0 +1,153 @@
+/* wr_counters.c - lock-free probe counters in shared memory */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include "wr_counters.h"
+
+#define WR_COUNTERS_MAGIC 0x57524331u   /* "WRC1" */
+#define WR_COUNTERS_VERSION 1u
+
+typedef struct {
+    apr_uint32_t magic;
+    apr_uint32_t version;
+    apr_uint32_t nslots;
+    apr_uint32_t nfamilies;
+    apr_time_t since;
+    char family[WR_COUNTER_FAMILIES][WR_FAMILY_NAME_MAX + 1];
+} wr_counters_hdr_t;
+
+struct wr_counters_t {
+    wr_counters_hdr_t *hdr;
+    wr_counter_slot_t *slots;    /* nslots + 1: the last one is shared */
+    int nslots;
+};
+
+/* Slots start on a cache line so that two workers never share one. */
+#define HDR_SIZE APR_ALIGN(sizeof(wr_counters_hdr_t), 64)
+#define SLOT_SIZE APR_ALIGN(sizeof(wr_counter_slot_t), 64)
+
+apr_size_t wr_counters_size(int nslots)
+{
+    return HDR_SIZE + SLOT_SIZE * (apr_size_t)(nslots + 1);
+}
+
+apr_status_t wr_counters_attach(wr_counters_t **pc, void *base,
+                                apr_size_t size, int nslots, apr_pool_t *p)
+{
+    wr_counters_t *c;
+
+    if (nslots < 0 || size < wr_counters_size(nslots)) {
+        return APR_EINVAL;
+    }
+    c = apr_pcalloc(p, sizeof(*c));
+    c->hdr = base;
+    c->slots = (wr_counter_slot_t *)((char *)base + HDR_SIZE);
+    c->nslots = nslots;
+    if (c->hdr->magic != WR_COUNTERS_MAGIC
+        || c->hdr->version != WR_COUNTERS_VERSION
+        || c->hdr->nslots != (apr_uint32_t)nslots) {
+        memset(base, 0, wr_counters_size(nslots));
+        c->hdr->magic = WR_COUNTERS_MAGIC;
+        c->hdr->version = WR_COUNTERS_VERSION;
+        c->hdr->nslots = (apr_uint32_t)nslots;
+        c->hdr->since = apr_time_now();
+    }
+    *pc = c;
+    return APR_SUCCESS;
+}
+
+int wr_counters_family(wr_counters_t *c, const char *name)
+{
+    apr_uint32_t i;
+
+    for (i = 0; i < c->hdr->nfamilies; i++) {
+        if (!strcmp(c->hdr->family[i], name)) {
+            return (int)i;
+        }
+    }
+    if (c->hdr->nfamilies < WR_COUNTER_FAMILIES - 1) {
+        apr_cpystrn(c->hdr->family[i], name, sizeof(c->hdr->family[i]));
+        c->hdr->nfamilies++;
+        return (int)i;
+    }
+    /* the table is full: the last entry counts everything else */
+    apr_cpystrn(c->hdr->family[WR_COUNTER_FAMILIES - 1], "(other)",
+                sizeof(c->hdr->family[0]));
+    c->hdr->nfamilies = WR_COUNTER_FAMILIES;
+    return WR_COUNTER_FAMILIES - 1;
+}
+
+const char *wr_counters_family_name(const wr_counters_t *c, int i)
+{
+    return i >= 0 && (apr_uint32_t)i < c->hdr->nfamilies ? c->hdr->family[i]
+                                                          : NULL;
+}
+
+int wr_counters_nslots(const wr_counters_t *c)
+{
+    return c->nslots;
+}
+
+apr_time_t wr_counters_since(const wr_counters_t *c)
+{
+    return c->hdr->since;
+}
+
+static wr_counter_slot_t *slot_at(const wr_counters_t *c, int i)
+{
+    return (wr_counter_slot_t *)((char *)c->slots + SLOT_SIZE * (apr_size_t)i);
+}
+
+wr_counter_slot_t *wr_counters_slot(wr_counters_t *c, int i)
+{
+    return i >= 0 && i < c->nslots ? slot_at(c, i) : NULL;
+}
+
+wr_counter_slot_t *wr_counters_shared(wr_counters_t *c)
+{
+    return slot_at(c, c->nslots);
+}
+
+void wr_counters_add_atomic(apr_uint64_t *field, apr_uint64_t n)
+{
+    __atomic_fetch_add(field, n, __ATOMIC_RELAXED);
+}
+
+void wr_counters_snapshot(const wr_counters_t *c, wr_counter_slot_t *sum)
+{
+    int i;
+    size_t k, nfields = sizeof(wr_counter_slot_t) / sizeof(apr_uint64_t);
+
+    memset(sum, 0, sizeof(*sum));
+    for (i = 0; i <= c->nslots; i++) {
+        const apr_uint64_t *src = (const apr_uint64_t *)slot_at(c, i);
+        apr_uint64_t *dst = (apr_uint64_t *)sum;
+        for (k = 0; k < nfields; k++) {
+            dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+        }
+    }
+}
+
+static const char *const action_names[WR_ACT_COUNT] = {
+    "404", "403", "410", "close", "pass"
+};
+
+const char *wr_action_name(wr_action_t a)
+{
+    return (unsigned)a < WR_ACT_COUNT ? action_names[a] : "?";
+}
+
+apr_status_t wr_action_parse(const char *s, wr_action_t *a)
+{
+    int i;
+
+    for (i = 0; i < WR_ACT_COUNT; i++) {
+        if (!strcasecmp(s, action_names[i])) {
+            *a = (wr_action_t)i;
+            return APR_SUCCESS;
+        }
+    }
+    return APR_EINVAL;
+}

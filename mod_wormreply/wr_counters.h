@@ -1,0 +1,84 @@
+/* wr_counters.h - probe counters in one shared-memory segment
+ *
+ * Layout: a header (magic, version, slot count, the family names the
+ * per-family counters belong to) followed by `nslots` slots. Each slot is
+ * written by exactly one thread (one httpd worker of the scoreboard), so
+ * increments need no lock and no atomic; the last slot is shared by
+ * callers that have no worker of their own and is updated atomically.
+ * Readers sum all slots into a snapshot; a reader may see a sum that is a
+ * few increments behind, never a torn 64-bit value (aligned stores).
+ *
+ * Family counters are keyed by name, not by a signature-set index, so a
+ * graceful restart that reorders or adds families keeps every family's
+ * count. At most WR_COUNTER_FAMILIES names; later names share the
+ * "(other)" slot.
+ */
+#ifndef WR_COUNTERS_H
+#define WR_COUNTERS_H
+
+#include <apr.h>
+#include <apr_errno.h>
+
+#include "wr_match.h"
+
+#define WR_COUNTER_FAMILIES WR_MAX_FAMILIES
+
+typedef enum {
+    WR_ACT_404 = 0,
+    WR_ACT_403,
+    WR_ACT_410,
+    WR_ACT_CLOSE,
+    WR_ACT_PASS,
+    WR_ACT_COUNT
+} wr_action_t;
+
+typedef struct {
+    apr_uint64_t requests;       /* requests seen where WormReply is On */
+    apr_uint64_t probes;         /* probes matched (exempt clients excluded) */
+    apr_uint64_t exempt;         /* probes from WormReplyExempt clients */
+    apr_uint64_t rejected;       /* probes found in lines httpd rejected */
+    apr_uint64_t probe_usec;     /* time spent matching + answering probes */
+    apr_uint64_t family[WR_COUNTER_FAMILIES];
+    apr_uint64_t action[WR_ACT_COUNT];
+} wr_counter_slot_t;
+
+typedef struct wr_counters_t wr_counters_t;
+
+/* wr_counters_size - bytes of shared memory for `nslots` worker slots */
+apr_size_t wr_counters_size(int nslots);
+
+/* wr_counters_attach - use `base` (`size` bytes, from wr_counters_size)
+ * as the counters; initialised when it holds no valid header, kept as it
+ * is otherwise (a graceful restart). `mem` for the handle comes from p. */
+apr_status_t wr_counters_attach(wr_counters_t **pc, void *base,
+                                apr_size_t size, int nslots, apr_pool_t *p);
+
+/* wr_counters_family - the counter index for family `name`, adding it to
+ * the header when new. Call before children start (single-threaded). */
+int wr_counters_family(wr_counters_t *c, const char *name);
+
+/* wr_counters_family_name - the name at counter index i, NULL if unused */
+const char *wr_counters_family_name(const wr_counters_t *c, int i);
+
+int wr_counters_nslots(const wr_counters_t *c);
+apr_time_t wr_counters_since(const wr_counters_t *c);
+
+/* wr_counters_slot - the slot of worker `i`, or NULL when out of range */
+wr_counter_slot_t *wr_counters_slot(wr_counters_t *c, int i);
+
+/* wr_counters_add_shared - add to the shared slot, atomically: for
+ * callers without a worker slot. `field` is a pointer into a slot
+ * returned by wr_counters_shared(). */
+wr_counter_slot_t *wr_counters_shared(wr_counters_t *c);
+void wr_counters_add_atomic(apr_uint64_t *field, apr_uint64_t n);
+
+/* wr_counters_snapshot - the sum of every slot */
+void wr_counters_snapshot(const wr_counters_t *c, wr_counter_slot_t *sum);
+
+/* wr_action_name - "404", "403", "410", "close", "pass" */
+const char *wr_action_name(wr_action_t a);
+
+/* wr_action_parse - the inverse; APR_EINVAL for anything else */
+apr_status_t wr_action_parse(const char *s, wr_action_t *a);
+
+#endif
