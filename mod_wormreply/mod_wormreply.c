@@ -388,6 +388,8 @@ static void wr_register_hooks(apr_pool_t *p)
                             APR_HOOK_REALLY_FIRST);
     APR_OPTIONAL_HOOK(ap, status_hook, wr_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
+    /* SetHandler wormreply-status: the counters as JSON or Prometheus. */
+    ap_hook_handler(wr_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(wormreply) = {

@@ -61,5 +61,6 @@ wr_action_t wr_conf_action(const wr_srv_conf_t *sc);
 
 /* mod_wormreply_status.c */
 int wr_status_hook(request_rec *r, int flags);
+int wr_status_handler(request_rec *r);
 
 #endif

@@ -1,9 +1,12 @@
 /* mod_wormreply_status.c - the module's part of mod_status */
+#include <string.h>
+
 #include <apr_strings.h>
 #include <apr_time.h>
 
 #include <httpd.h>
 #include <http_protocol.h>
+#include <http_request.h>
 #include <mod_status.h>
 
 #include "mod_wormreply.h"
@@ -66,5 +69,51 @@ int wr_status_hook(request_rec *r, int flags)
                "<td>%" APR_UINT64_T_FMT " &micro;s</td></tr>\n",
                sum.probe_usec);
     ap_rputs("</table>\n", r);
+    return OK;
+}
+
+/* wr_status_handler - SetHandler wormreply-status: the counters as JSON
+ * (default) or in the Prometheus text format, chosen by ?format=json|
+ * prometheus or else by the Accept header */
+int wr_status_handler(request_rec *r)
+{
+    const wr_srv_conf_t *sc;
+    const wr_counters_t *c;
+    wr_counter_slot_t sum;
+    wr_counters_format_t fmt = WR_FORMAT_JSON;
+    const char *accept, *q = r->args;
+
+    if (strcmp(r->handler ? r->handler : "", "wormreply-status")) {
+        return DECLINED;
+    }
+    r->allowed |= (AP_METHOD_BIT << M_GET);
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    sc = WR_SRV_CONF(r->server);
+    c = sc->global ? sc->global->counters : NULL;
+    if (c == NULL) {
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    accept = apr_table_get(r->headers_in, "Accept");
+    if (q && ap_strstr_c(q, "format=prometheus")) {
+        fmt = WR_FORMAT_PROMETHEUS;
+    }
+    else if (q && ap_strstr_c(q, "format=json")) {
+        fmt = WR_FORMAT_JSON;
+    }
+    else if (accept && ap_strstr_c(accept, "text/plain")
+             && !ap_strstr_c(accept, "application/json")) {
+        fmt = WR_FORMAT_PROMETHEUS;
+    }
+    wr_counters_snapshot(c, &sum);
+    ap_set_content_type(r, fmt == WR_FORMAT_JSON
+                        ? "application/json"
+                        : "text/plain; version=0.0.4; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_mergen(r->headers_out, "Vary", "Accept");
+    if (!r->header_only) {
+        ap_rputs(wr_counters_format(c, &sum, fmt, r->pool), r);
+    }
     return OK;
 }

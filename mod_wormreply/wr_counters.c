@@ -151,3 +151,71 @@ apr_status_t wr_action_parse(const char *s, wr_action_t *a)
     }
     return APR_EINVAL;
 }
+
+/* Family names are [a-z0-9_-] or "(other)": safe inside JSON strings and
+ * Prometheus label values as they are. */
+const char *wr_counters_format(const wr_counters_t *c,
+                               const wr_counter_slot_t *sum,
+                               wr_counters_format_t fmt, apr_pool_t *p)
+{
+    char since[APR_RFC822_DATE_LEN];
+    const char *out;
+    int i, a;
+
+    if (fmt == WR_FORMAT_PROMETHEUS) {
+        out = apr_psprintf(p,
+            "# HELP wormreply_requests_total Requests seen where WormReply is On.\n"
+            "# TYPE wormreply_requests_total counter\n"
+            "wormreply_requests_total %" APR_UINT64_T_FMT "\n"
+            "# HELP wormreply_probes_total Worm probes recognised, by family.\n"
+            "# TYPE wormreply_probes_total counter\n",
+            sum->requests);
+        for (i = 0; wr_counters_family_name(c, i); i++) {
+            out = apr_psprintf(p, "%swormreply_probes_total{family=\"%s\"} %"
+                               APR_UINT64_T_FMT "\n", out,
+                               wr_counters_family_name(c, i), sum->family[i]);
+        }
+        out = apr_psprintf(p, "%s"
+            "# HELP wormreply_answers_total Probes answered, by action.\n"
+            "# TYPE wormreply_answers_total counter\n", out);
+        for (a = 0; a < WR_ACT_COUNT; a++) {
+            out = apr_psprintf(p, "%swormreply_answers_total{action=\"%s\"} %"
+                               APR_UINT64_T_FMT "\n", out,
+                               wr_action_name((wr_action_t)a), sum->action[a]);
+        }
+        return apr_psprintf(p, "%s"
+            "# HELP wormreply_exempt_total Probes from exempt clients.\n"
+            "# TYPE wormreply_exempt_total counter\n"
+            "wormreply_exempt_total %" APR_UINT64_T_FMT "\n"
+            "# HELP wormreply_rejected_total Probes in requests httpd rejected.\n"
+            "# TYPE wormreply_rejected_total counter\n"
+            "wormreply_rejected_total %" APR_UINT64_T_FMT "\n"
+            "# HELP wormreply_probe_seconds_total Time spent answering probes.\n"
+            "# TYPE wormreply_probe_seconds_total counter\n"
+            "wormreply_probe_seconds_total %.6f\n"
+            "# HELP wormreply_since_seconds When the counters started (Unix time).\n"
+            "# TYPE wormreply_since_seconds gauge\n"
+            "wormreply_since_seconds %" APR_INT64_T_FMT "\n",
+            out, sum->exempt, sum->rejected, (double)sum->probe_usec / 1e6,
+            (apr_int64_t)apr_time_sec(wr_counters_since(c)));
+    }
+    apr_rfc822_date(since, wr_counters_since(c));
+    out = apr_psprintf(p, "{\"since\": \"%s\", \"requests\": %" APR_UINT64_T_FMT
+                       ", \"probes\": %" APR_UINT64_T_FMT ", \"exempt\": %"
+                       APR_UINT64_T_FMT ", \"rejected\": %" APR_UINT64_T_FMT
+                       ", \"probe_seconds\": %.6f, \"families\": {",
+                       since, sum->requests, sum->probes, sum->exempt,
+                       sum->rejected, (double)sum->probe_usec / 1e6);
+    for (i = 0; wr_counters_family_name(c, i); i++) {
+        out = apr_psprintf(p, "%s%s\"%s\": %" APR_UINT64_T_FMT, out,
+                           i ? ", " : "", wr_counters_family_name(c, i),
+                           sum->family[i]);
+    }
+    out = apr_pstrcat(p, out, "}, \"actions\": {", NULL);
+    for (a = 0; a < WR_ACT_COUNT; a++) {
+        out = apr_psprintf(p, "%s%s\"%s\": %" APR_UINT64_T_FMT, out,
+                           a ? ", " : "", wr_action_name((wr_action_t)a),
+                           sum->action[a]);
+    }
+    return apr_pstrcat(p, out, "}}\n", NULL);
+}

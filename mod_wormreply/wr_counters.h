@@ -81,4 +81,17 @@ const char *wr_action_name(wr_action_t a);
 /* wr_action_parse - the inverse; APR_EINVAL for anything else */
 apr_status_t wr_action_parse(const char *s, wr_action_t *a);
 
+/* Output forms of wr_counters_format */
+typedef enum {
+    WR_FORMAT_JSON = 0,
+    WR_FORMAT_PROMETHEUS
+} wr_counters_format_t;
+
+/* wr_counters_format - a snapshot as JSON (keys: since, requests, probes,
+ * exempt, rejected, probe_seconds, families{name: n}, actions{name: n}) or
+ * in the Prometheus text exposition format (wormreply_* metrics), in `p` */
+const char *wr_counters_format(const wr_counters_t *c,
+                               const wr_counter_slot_t *sum,
+                               wr_counters_format_t fmt, apr_pool_t *p);
+
 #endif

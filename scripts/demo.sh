@@ -73,6 +73,10 @@ DirectoryIndex index.html
         SetHandler server-status
         Require ip 127.0.0.1
     </Location>
+    <Location /wormreply-status>
+        SetHandler wormreply-status
+        Require ip 127.0.0.1
+    </Location>
 </VirtualHost>
 EOF
 
@@ -143,6 +147,9 @@ say "access log: probes only (CustomLog ... env=WORM_PROBE)"
 cut -c1-150 "$DEMO_DIR/logs/probes.log"
 say "counters in mod_status (?auto)"
 curl -s "http://127.0.0.1:$PORT/server-status?auto" | grep '^WormReply'
+say "the same counters as JSON and for Prometheus (SetHandler wormreply-status)"
+curl -s "http://127.0.0.1:$PORT/wormreply-status"
+curl -s "http://127.0.0.1:$PORT/wormreply-status?format=prometheus" | grep -v '^#' | head -8
 say "the CLI classifies the same access log with the same matcher"
 "$top/tools/wormreply" match --only-probes "$DEMO_DIR/logs/access.log" | cut -c1-110
 
