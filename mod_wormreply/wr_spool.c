@@ -1,0 +1,929 @@
+/* wr_spool.c - maildir-style durable spool of probe events (see wr_spool.h)
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <apr_atomic.h>
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_general.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "wr_spool.h"
+
+/* How long a cached size count stays trusted before wr_spool_put reads
+ * the directories again: the notifier drains the spool meanwhile, and
+ * reading two directories on every put would put a readdir on the probe
+ * path. */
+#define WR_SPOOL_RECOUNT (apr_time_from_sec(1))
+
+/* How often wr_spool_put retries a name collision (O_EXCL said EEXIST):
+ * with 64 random bits in a name this only happens to a broken RNG. */
+#define WR_SPOOL_NAME_TRIES 3
+
+struct wr_spool_t {
+    const char *dirs[4];           /* tmp new cur failed */
+    apr_size_t max_entries;
+    apr_off_t max_bytes;
+    /* The size cache, shared by the threads of a child: atomics only. */
+    volatile apr_uint64_t counted_at;  /* apr_time_t, 0 = never */
+    volatile apr_uint64_t n_entries;
+    volatile apr_uint64_t n_bytes;
+};
+
+static const char *const dir_names[4] = { "tmp", "new", "cur", "failed" };
+
+static volatile apr_uint32_t name_counter;
+
+/* id_valid - whether `id` is a name this spool could have made: keeps
+ * "../x", "/etc/passwd" and dot files out of every path we build */
+static int id_valid(const char *id)
+{
+    const char *s;
+
+    if (id == NULL || id[0] == '\0' || id[0] == '.' || strlen(id) > 128) {
+        return 0;
+    }
+    for (s = id; *s; s++) {
+        if (!apr_isalnum(*s) && *s != '.') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+apr_time_t wr_id_time(const char *id)
+{
+    char *end;
+    apr_int64_t sec, usec;
+
+    if (!id_valid(id) || !apr_isdigit(id[0])) {
+        return 0;
+    }
+    sec = apr_strtoi64(id, &end, 10);
+    if (*end != '.' || !apr_isdigit(end[1])) {
+        return 0;
+    }
+    usec = apr_strtoi64(end + 1, &end, 10);
+    if (*end != '.' || sec < 0 || usec < 0 || usec >= APR_USEC_PER_SEC) {
+        return 0;
+    }
+    return apr_time_from_sec(sec) + usec;
+}
+
+/* path_of - DIR/<which>/<id> */
+static const char *path_of(const wr_spool_t *spool, wr_spool_dir_e which,
+                           const char *id, apr_pool_t *p)
+{
+    return apr_pstrcat(p, spool->dirs[which], "/", id, NULL);
+}
+
+/* sync_dir - fsync a directory so that a rename into it survives a crash
+ * (rename alone is atomic but not durable) */
+static apr_status_t sync_dir(const char *dir, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_status_t rv;
+
+    rv = apr_file_open(&f, dir, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_file_sync(f);
+    apr_file_close(f);
+    return rv;
+}
+
+apr_status_t wr_spool_open(wr_spool_t **pspool, const char *dir,
+                           apr_size_t max_entries, apr_off_t max_bytes,
+                           apr_pool_t *p)
+{
+    wr_spool_t *spool;
+    apr_status_t rv;
+    int i;
+
+    spool = apr_pcalloc(p, sizeof(*spool));
+    spool->max_entries = max_entries;
+    spool->max_bytes = max_bytes;
+    rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                | APR_FPROT_UEXECUTE, p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    for (i = 0; i < 4; i++) {
+        spool->dirs[i] = apr_pstrcat(p, dir, "/", dir_names[i], NULL);
+        rv = apr_dir_make(spool->dirs[i], APR_FPROT_UREAD | APR_FPROT_UWRITE
+                          | APR_FPROT_UEXECUTE, p);
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
+            goto leave;
+        }
+        rv = APR_SUCCESS;
+    }
+    *pspool = spool;
+leave:
+    return rv;
+}
+
+const char *wr_spool_dir(const wr_spool_t *spool, wr_spool_dir_e which)
+{
+    return spool->dirs[which];
+}
+
+/* put_value - append `val` to `b` escaped and cut as wr_spool.h says.
+ * A value that fits is written whole, so that writing a loaded record
+ * again changes nothing. */
+static void put_value(char *b, apr_size_t *len, const char *val)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)(val ? val : "");
+    apr_size_t o = 0, full = 0, room;
+
+    for (; s[o] && full <= WR_SPOOL_VALUE_MAX; o++) {
+        full += (s[o] < 0x20 || s[o] >= 0x7f) ? 4 : 1;
+    }
+    room = full <= WR_SPOOL_VALUE_MAX ? WR_SPOOL_VALUE_MAX
+                                      : WR_SPOOL_VALUE_MAX - 3;
+    for (o = 0; *s; s++) {
+        apr_size_t need = (*s < 0x20 || *s >= 0x7f) ? 4 : 1;
+        if (o + need > room) {
+            memcpy(b + *len + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (need == 4) {
+            b[*len + o] = '\\';
+            b[*len + o + 1] = 'x';
+            b[*len + o + 2] = hex[*s >> 4];
+            b[*len + o + 3] = hex[*s & 15];
+        }
+        else {
+            b[*len + o] = (char)*s;
+        }
+        o += need;
+    }
+    *len += o;
+}
+
+/* put_line - "key: value\n" into the record buffer */
+static void put_line(char *b, apr_size_t *len, const char *key,
+                     const char *val)
+{
+    apr_size_t klen = strlen(key);
+
+    memcpy(b + *len, key, klen);
+    memcpy(b + *len + klen, ": ", 2);
+    *len += klen + 2;
+    put_value(b, len, val);
+    b[(*len)++] = '\n';
+}
+
+/* time_rfc3339 - "2024-05-01T12:00:00.000000Z" into buf (32 bytes) */
+static void time_rfc3339(char *buf, apr_time_t t)
+{
+    apr_time_exp_t x;
+
+    apr_time_exp_gmt(&x, t);
+    apr_snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+                 x.tm_year + 1900, x.tm_mon + 1, x.tm_mday, x.tm_hour,
+                 x.tm_min, x.tm_sec, x.tm_usec);
+}
+
+/* parse_num - a fixed number of digits at s */
+static int parse_num(const char *s, int ndigits)
+{
+    int v = 0, i;
+
+    for (i = 0; i < ndigits; i++) {
+        if (!apr_isdigit(s[i])) {
+            return -1;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* parse_rfc3339 - exactly the form time_rfc3339 writes */
+static apr_status_t parse_rfc3339(const char *s, apr_time_t *t)
+{
+    apr_time_exp_t x;
+    apr_time_t r;
+
+    if (strlen(s) != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T'
+        || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z') {
+        return APR_EINVAL;
+    }
+    memset(&x, 0, sizeof(x));
+    x.tm_year = parse_num(s, 4) - 1900;
+    x.tm_mon = parse_num(s + 5, 2) - 1;
+    x.tm_mday = parse_num(s + 8, 2);
+    x.tm_hour = parse_num(s + 11, 2);
+    x.tm_min = parse_num(s + 14, 2);
+    x.tm_sec = parse_num(s + 17, 2);
+    x.tm_usec = parse_num(s + 20, 6);
+    if (x.tm_year < 70 || x.tm_mon < 0 || x.tm_mon > 11 || x.tm_mday < 1
+        || x.tm_mday > 31 || x.tm_hour < 0 || x.tm_hour > 23
+        || x.tm_min < 0 || x.tm_min > 59 || x.tm_sec < 0 || x.tm_sec > 60
+        || x.tm_usec < 0) {
+        return APR_EINVAL;
+    }
+    if (apr_time_exp_gmt_get(&r, &x) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    *t = r;
+    return APR_SUCCESS;
+}
+
+/* address_ok - characters of a textual IPv4/IPv6 address */
+static int address_ok(const char *s)
+{
+    for (; *s; s++) {
+        if (!apr_isxdigit(*s) && *s != '.' && *s != ':') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
+                           apr_size_t *plen, apr_pool_t *p)
+{
+    char *b, tbuf[32], nbuf[32];
+    apr_size_t len = 0;
+    int i;
+
+    if (ev->address == NULL || ev->address[0] == '\0'
+        || !address_ok(ev->address) || ev->family == NULL
+        || ev->family[0] == '\0' || ev->nlines < 0
+        || ev->nlines > WR_EVENT_MAX_LINES) {
+        return APR_EINVAL;
+    }
+    /* Every line is at most key + ": " + value + LF: size the buffer for
+     * the worst case rather than grow it. */
+    b = apr_palloc(p, (12 + WR_EVENT_MAX_LINES) * (16 + WR_SPOOL_VALUE_MAX));
+    put_line(b, &len, "version", "1");
+    put_line(b, &len, "address", ev->address);
+    put_line(b, &len, "family", ev->family);
+    put_line(b, &len, "vhost", ev->vhost);
+    time_rfc3339(tbuf, ev->first_seen);
+    put_line(b, &len, "first-seen", tbuf);
+    time_rfc3339(tbuf, ev->last_seen);
+    put_line(b, &len, "last-seen", tbuf);
+    apr_snprintf(nbuf, sizeof(nbuf), "%" APR_UINT64_T_FMT, ev->count);
+    put_line(b, &len, "count", nbuf);
+    if (ev->attempts > 0) {
+        apr_snprintf(nbuf, sizeof(nbuf), "%u", (unsigned)ev->attempts);
+        put_line(b, &len, "attempts", nbuf);
+    }
+    if (ev->next_try > 0) {
+        time_rfc3339(tbuf, ev->next_try);
+        put_line(b, &len, "next-try", tbuf);
+    }
+    for (i = 0; i < ev->nlines; i++) {
+        put_line(b, &len, "request", ev->lines[i]);
+    }
+    if (ev->failure != NULL) {
+        put_line(b, &len, "failure", ev->failure);
+    }
+    b[len] = '\0';
+    *text = b;
+    if (plen != NULL) {
+        *plen = len;
+    }
+    return APR_SUCCESS;
+}
+
+/* parse_u64 - a decimal number, nothing else */
+static apr_status_t parse_u64(const char *s, apr_uint64_t *v)
+{
+    apr_uint64_t r = 0;
+
+    if (*s == '\0' || strlen(s) > 19) {
+        return APR_EINVAL;
+    }
+    for (; *s; s++) {
+        if (!apr_isdigit(*s)) {
+            return APR_EINVAL;
+        }
+        r = r * 10 + (apr_uint64_t)(*s - '0');
+    }
+    *v = r;
+    return APR_SUCCESS;
+}
+
+/* value_ok - printable ASCII only, as put_value writes */
+static int value_ok(const char *s, apr_size_t len)
+{
+    apr_size_t i;
+
+    if (len > WR_SPOOL_VALUE_MAX) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+enum { K_VERSION, K_ADDRESS, K_FAMILY, K_VHOST, K_FIRST, K_LAST, K_COUNT,
+       K_ATTEMPTS, K_NEXT, K_REQUEST, K_FAILURE, K_MAX };
+
+static const char *const keys[K_MAX] = {
+    "version", "address", "family", "vhost", "first-seen", "last-seen",
+    "count", "attempts", "next-try", "request", "failure"
+};
+
+apr_status_t wr_event_parse(const char *buf, apr_size_t len,
+                            wr_event_t **pev, const char **err,
+                            apr_pool_t *p)
+{
+    wr_event_t *ev;
+    int seen[K_MAX] = { 0 };
+    int lineno = 0, k;
+    apr_size_t pos = 0;
+    const char *why = NULL;
+    apr_uint64_t n;
+
+    ev = apr_pcalloc(p, sizeof(*ev));
+    if (len > WR_SPOOL_RECORD_MAX) {
+        why = "record too large";
+        goto leave;
+    }
+    if (len == 0 || buf[len - 1] != '\n') {
+        why = "record does not end with a complete line";
+        goto leave;
+    }
+    if (memchr(buf, '\0', len) != NULL) {
+        why = "NUL byte in record";
+        goto leave;
+    }
+    while (pos < len) {
+        const char *line = buf + pos, *eol, *colon;
+        char *key, *val;
+        apr_size_t llen;
+
+        eol = memchr(line, '\n', len - pos);
+        llen = (apr_size_t)(eol - line);
+        pos += llen + 1;
+        lineno++;
+        colon = memchr(line, ':', llen);
+        if (colon == NULL || colon + 1 >= eol || colon[1] != ' ') {
+            why = apr_psprintf(p, "line %d: not 'key: value'", lineno);
+            goto leave;
+        }
+        key = apr_pstrmemdup(p, line, (apr_size_t)(colon - line));
+        val = apr_pstrmemdup(p, colon + 2, (apr_size_t)(eol - colon - 2));
+        if (!value_ok(val, (apr_size_t)(eol - colon - 2))) {
+            why = apr_psprintf(p, "line %d: bad bytes or length in value",
+                               lineno);
+            goto leave;
+        }
+        k = 0;
+        while (k < K_MAX && strcmp(key, keys[k]) != 0) {
+            k++;
+        }
+        if (k == K_MAX) {
+            why = apr_psprintf(p, "line %d: unknown key '%.40s'", lineno,
+                               value_ok(key, strlen(key)) ? key : "?");
+            goto leave;
+        }
+        if (lineno == 1 && k != K_VERSION) {
+            why = "line 1: 'version' must come first";
+            goto leave;
+        }
+        if (seen[k] && k != K_REQUEST) {
+            why = apr_psprintf(p, "line %d: repeated key '%s'", lineno,
+                               keys[k]);
+            goto leave;
+        }
+        seen[k]++;
+        switch (k) {
+        case K_VERSION:
+            if (strcmp(val, "1") != 0) {
+                why = apr_psprintf(p, "unknown record version '%.20s'", val);
+                goto leave;
+            }
+            break;
+        case K_ADDRESS:
+            if (*val == '\0' || !address_ok(val)) {
+                why = apr_psprintf(p, "line %d: bad address", lineno);
+                goto leave;
+            }
+            ev->address = val;
+            break;
+        case K_FAMILY:
+            if (*val == '\0') {
+                why = apr_psprintf(p, "line %d: empty family", lineno);
+                goto leave;
+            }
+            ev->family = val;
+            break;
+        case K_VHOST:
+            ev->vhost = val;
+            break;
+        case K_FIRST:
+        case K_LAST:
+        case K_NEXT:
+            if (parse_rfc3339(val, k == K_FIRST ? &ev->first_seen
+                              : k == K_LAST ? &ev->last_seen
+                              : &ev->next_try) != APR_SUCCESS) {
+                why = apr_psprintf(p, "line %d: bad time '%.40s'", lineno,
+                                   val);
+                goto leave;
+            }
+            break;
+        case K_COUNT:
+        case K_ATTEMPTS:
+            if (parse_u64(val, &n) != APR_SUCCESS
+                || (k == K_ATTEMPTS && n > APR_UINT32_MAX)) {
+                why = apr_psprintf(p, "line %d: bad number '%.40s'", lineno,
+                                   val);
+                goto leave;
+            }
+            if (k == K_COUNT) {
+                ev->count = n;
+            }
+            else {
+                ev->attempts = (apr_uint32_t)n;
+            }
+            break;
+        case K_REQUEST:
+            if (ev->nlines == WR_EVENT_MAX_LINES) {
+                why = apr_psprintf(p, "line %d: more than %d request lines",
+                                   lineno, WR_EVENT_MAX_LINES);
+                goto leave;
+            }
+            ev->lines[ev->nlines++] = val;
+            break;
+        default:
+            ev->failure = val;
+            break;
+        }
+    }
+    for (k = K_VERSION; k <= K_COUNT; k++) {
+        if (!seen[k] && k != K_VHOST) {
+            why = apr_psprintf(p, "missing key '%s'", keys[k]);
+            goto leave;
+        }
+    }
+    if (ev->last_seen < ev->first_seen) {
+        why = "last-seen before first-seen";
+        goto leave;
+    }
+    if (ev->vhost == NULL) {
+        ev->vhost = "";
+    }
+leave:
+    if (why != NULL) {
+        if (err != NULL) {
+            *err = why;
+        }
+        return APR_EINVAL;
+    }
+    *pev = ev;
+    return APR_SUCCESS;
+}
+
+/* make_id - a fresh unique record id */
+static apr_status_t make_id(const char **id, apr_pool_t *p)
+{
+    unsigned char rnd[8];
+    apr_time_t now = apr_time_now();
+    apr_status_t rv;
+
+    if ((rv = apr_generate_random_bytes(rnd, sizeof(rnd))) != APR_SUCCESS) {
+        return rv;
+    }
+    *id = apr_psprintf(p, "%011" APR_INT64_T_FMT ".%06d.P%ld.Q%u.R"
+                       "%02x%02x%02x%02x%02x%02x%02x%02x",
+                       (apr_int64_t)apr_time_sec(now),
+                       (int)apr_time_usec(now), (long)getpid(),
+                       (unsigned)apr_atomic_inc32(&name_counter),
+                       rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
+                       rnd[6], rnd[7]);
+    return APR_SUCCESS;
+}
+
+/* write_tmp - write `text` durably to a new file in tmp/; *tmp_path is
+ * its path. On failure nothing is left behind. */
+static apr_status_t write_tmp(wr_spool_t *spool, const char *text,
+                              apr_size_t len, const char **pid,
+                              const char **tmp_path, apr_pool_t *p)
+{
+    apr_file_t *f = NULL;
+    apr_status_t rv = APR_EEXIST;
+    const char *path = NULL, *id = NULL;
+    apr_size_t written;
+    int tries;
+
+    for (tries = 0; tries < WR_SPOOL_NAME_TRIES
+         && APR_STATUS_IS_EEXIST(rv); tries++) {
+        if ((rv = make_id(&id, p)) != APR_SUCCESS) {
+            goto leave;
+        }
+        path = path_of(spool, WR_SPOOL_TMP, id, p);
+        rv = apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE
+                           | APR_FOPEN_EXCL, APR_FPROT_UREAD
+                           | APR_FPROT_UWRITE, p);
+    }
+    if (rv != APR_SUCCESS) {
+        f = NULL;
+        path = NULL;
+        goto leave;
+    }
+    if ((rv = apr_file_write_full(f, text, len, &written)) != APR_SUCCESS
+        || (rv = apr_file_sync(f)) != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = apr_file_close(f);
+    f = NULL;
+leave:
+    if (f != NULL) {
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS && path != NULL) {
+        apr_file_remove(path, p);
+    }
+    if (rv == APR_SUCCESS) {
+        *pid = id;
+        *tmp_path = path;
+    }
+    return rv;
+}
+
+/* count_dir - entries and bytes of one directory's records */
+static apr_status_t count_dir(const char *dir, int *n, apr_off_t *bytes,
+                              apr_time_t *oldest, apr_pool_t *p)
+{
+    apr_dir_t *d;
+    apr_finfo_t fi;
+    apr_status_t rv;
+
+    if ((rv = apr_dir_open(&d, dir, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_SIZE | APR_FINFO_TYPE,
+                        d) == APR_SUCCESS) {
+        apr_time_t t;
+
+        if (fi.filetype != APR_REG || !id_valid(fi.name)) {
+            continue;
+        }
+        (*n)++;
+        *bytes += fi.size;
+        t = wr_id_time(fi.name);
+        if (oldest != NULL && t > 0 && (*oldest == 0 || t < *oldest)) {
+            *oldest = t;
+        }
+    }
+    apr_dir_close(d);
+    return APR_SUCCESS;
+}
+
+apr_status_t wr_spool_stat(wr_spool_t *spool, wr_spool_stat_t *st,
+                           apr_pool_t *p)
+{
+    apr_status_t rv;
+    apr_off_t dummy = 0;
+
+    memset(st, 0, sizeof(*st));
+    if ((rv = count_dir(spool->dirs[WR_SPOOL_NEW], &st->n_new, &st->bytes,
+                        &st->oldest, p)) != APR_SUCCESS
+        || (rv = count_dir(spool->dirs[WR_SPOOL_CUR], &st->n_cur, &st->bytes,
+                           &st->oldest, p)) != APR_SUCCESS
+        || (rv = count_dir(spool->dirs[WR_SPOOL_FAILED], &st->n_failed,
+                           &dummy, NULL, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    return APR_SUCCESS;
+}
+
+/* over_limit - whether one more record of `len` bytes would exceed the
+ * limits, using (and refreshing once a second) the size cache */
+static int over_limit(wr_spool_t *spool, apr_size_t len, apr_pool_t *p)
+{
+    apr_time_t now;
+    apr_uint64_t n, bytes;
+
+    if (spool->max_entries == 0 && spool->max_bytes == 0) {
+        return 0;
+    }
+    now = apr_time_now();
+    if ((apr_time_t)apr_atomic_read64(&spool->counted_at) + WR_SPOOL_RECOUNT
+        <= now) {
+        wr_spool_stat_t st;
+        if (wr_spool_stat(spool, &st, p) == APR_SUCCESS) {
+            apr_atomic_set64(&spool->n_entries,
+                             (apr_uint64_t)(st.n_new + st.n_cur));
+            apr_atomic_set64(&spool->n_bytes, (apr_uint64_t)st.bytes);
+            apr_atomic_set64(&spool->counted_at, (apr_uint64_t)now);
+        }
+    }
+    n = apr_atomic_read64(&spool->n_entries);
+    bytes = apr_atomic_read64(&spool->n_bytes);
+    if (spool->max_entries > 0 && n + 1 > spool->max_entries) {
+        return 1;
+    }
+    if (spool->max_bytes > 0
+        && bytes + len > (apr_uint64_t)spool->max_bytes) {
+        return 1;
+    }
+    return 0;
+}
+
+apr_status_t wr_spool_put(wr_spool_t *spool, const wr_event_t *ev,
+                          const char **pid, apr_pool_t *p)
+{
+    const char *text, *id = NULL, *tmp = NULL;
+    apr_size_t len;
+    apr_status_t rv;
+
+    if ((rv = wr_event_dump(ev, &text, &len, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (over_limit(spool, len, p)) {
+        rv = APR_ENOSPC;
+        goto leave;
+    }
+    if ((rv = write_tmp(spool, text, len, &id, &tmp, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = apr_file_rename(tmp, path_of(spool, WR_SPOOL_NEW, id, p), p);
+    if (rv != APR_SUCCESS) {
+        apr_file_remove(tmp, p);
+        goto leave;
+    }
+    apr_atomic_add64(&spool->n_entries, 1);
+    apr_atomic_add64(&spool->n_bytes, len);
+    /* The record is complete; only its name's durability is at stake. A
+     * failed directory fsync is reported, but the record stays: taking it
+     * back could lose an event that is in fact on disk. */
+    rv = sync_dir(spool->dirs[WR_SPOOL_NEW], p);
+leave:
+    if (rv == APR_SUCCESS && pid != NULL) {
+        *pid = id;
+    }
+    return rv;
+}
+
+/* cmp_ids - qsort order: by name, which is by creation time */
+static int cmp_ids(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+apr_status_t wr_spool_list(wr_spool_t *spool, wr_spool_dir_e which,
+                           apr_array_header_t **ids, apr_pool_t *p)
+{
+    apr_dir_t *d;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    apr_array_header_t *a;
+
+    if ((rv = apr_dir_open(&d, spool->dirs[which], p)) != APR_SUCCESS) {
+        return rv;
+    }
+    a = apr_array_make(p, 16, sizeof(const char *));
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d)
+           == APR_SUCCESS) {
+        if (fi.filetype == APR_REG && id_valid(fi.name)) {
+            APR_ARRAY_PUSH(a, const char *) = apr_pstrdup(p, fi.name);
+        }
+    }
+    apr_dir_close(d);
+    if (a->nelts > 1) {
+        qsort(a->elts, (size_t)a->nelts, sizeof(const char *), cmp_ids);
+    }
+    *ids = a;
+    return APR_SUCCESS;
+}
+
+/* read_record - the whole file at `path`, refusing oversized ones */
+static apr_status_t read_record(const char *path, char **buf,
+                                apr_size_t *len, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    apr_size_t got = 0;
+
+    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (fi.size > WR_SPOOL_RECORD_MAX) {
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    *buf = apr_palloc(p, (apr_size_t)fi.size + 1);
+    if (fi.size > 0) {
+        rv = apr_file_read_full(f, *buf, (apr_size_t)fi.size, &got);
+        if (rv != APR_SUCCESS) {
+            goto leave;
+        }
+    }
+    (*buf)[got] = '\0';
+    *len = got;
+leave:
+    apr_file_close(f);
+    return rv;
+}
+
+apr_status_t wr_spool_load(wr_spool_t *spool, wr_spool_dir_e which,
+                           const char *id, wr_event_t **ev, apr_pool_t *p)
+{
+    char *buf;
+    apr_size_t len;
+    apr_status_t rv;
+
+    if (!id_valid(id)) {
+        return APR_EINVAL;
+    }
+    rv = read_record(path_of(spool, which, id, p), &buf, &len, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return wr_event_parse(buf, len, ev, NULL, p);
+}
+
+apr_status_t wr_spool_take(wr_spool_t *spool, const char *id,
+                           wr_event_t **ev, apr_pool_t *p)
+{
+    const char *cur;
+    apr_status_t rv;
+
+    if (!id_valid(id)) {
+        return APR_EINVAL;
+    }
+    cur = path_of(spool, WR_SPOOL_CUR, id, p);
+    /* The rename is the claim: only one of any number of takers wins. */
+    rv = apr_file_rename(path_of(spool, WR_SPOOL_NEW, id, p), cur, p);
+    if (rv != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
+    }
+    rv = wr_spool_load(spool, WR_SPOOL_CUR, id, ev, p);
+    if (rv == APR_EINVAL) {
+        /* A record we cannot read would be taken again forever. */
+        apr_file_rename(cur, path_of(spool, WR_SPOOL_FAILED, id, p), p);
+    }
+    return rv;
+}
+
+apr_status_t wr_spool_done(wr_spool_t *spool, const char *id, apr_pool_t *p)
+{
+    return wr_spool_remove(spool, WR_SPOOL_CUR, id, p);
+}
+
+apr_status_t wr_spool_remove(wr_spool_t *spool, wr_spool_dir_e which,
+                             const char *id, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if (!id_valid(id)) {
+        return APR_EINVAL;
+    }
+    rv = apr_file_remove(path_of(spool, which, id, p), p);
+    if (rv != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
+    }
+    return sync_dir(spool->dirs[which], p);
+}
+
+/* replace_in_cur - write `ev` to tmp/ and rename it over cur/<id>, so that
+ * the record changes content in one atomic step */
+static apr_status_t replace_in_cur(wr_spool_t *spool, const char *id,
+                                   const wr_event_t *ev, apr_pool_t *p)
+{
+    const char *text, *tmp_id, *tmp;
+    apr_size_t len;
+    apr_status_t rv;
+
+    if ((rv = wr_event_dump(ev, &text, &len, p)) != APR_SUCCESS
+        || (rv = write_tmp(spool, text, len, &tmp_id, &tmp, p))
+           != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_file_rename(tmp, path_of(spool, WR_SPOOL_CUR, id, p), p);
+    if (rv != APR_SUCCESS) {
+        apr_file_remove(tmp, p);
+    }
+    return rv;
+}
+
+/* move - rename id from one directory to another and sync the target */
+static apr_status_t move(wr_spool_t *spool, const char *id,
+                         wr_spool_dir_e from, wr_spool_dir_e to,
+                         apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    rv = apr_file_rename(path_of(spool, from, id, p),
+                         path_of(spool, to, id, p), p);
+    if (rv != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
+    }
+    return sync_dir(spool->dirs[to], p);
+}
+
+apr_status_t wr_spool_fail(wr_spool_t *spool, const char *id,
+                           const char *reason, apr_pool_t *p)
+{
+    wr_event_t *ev;
+    apr_status_t rv;
+
+    if (!id_valid(id)) {
+        return APR_EINVAL;
+    }
+    rv = wr_spool_load(spool, WR_SPOOL_CUR, id, &ev, p);
+    if (rv == APR_SUCCESS) {
+        ev->failure = reason ? reason : "";
+        if ((rv = replace_in_cur(spool, id, ev, p)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    else if (rv != APR_EINVAL) {
+        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
+    }
+    return move(spool, id, WR_SPOOL_CUR, WR_SPOOL_FAILED, p);
+}
+
+apr_status_t wr_spool_release(wr_spool_t *spool, const char *id,
+                              const wr_event_t *updated, apr_pool_t *p)
+{
+    apr_status_t rv;
+    apr_finfo_t fi;
+
+    if (!id_valid(id)) {
+        return APR_EINVAL;
+    }
+    if (updated != NULL) {
+        /* Check first: replace_in_cur would create cur/<id> from nothing. */
+        rv = apr_stat(&fi, path_of(spool, WR_SPOOL_CUR, id, p),
+                      APR_FINFO_TYPE, p);
+        if (rv != APR_SUCCESS) {
+            return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
+        }
+        if ((rv = replace_in_cur(spool, id, updated, p)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return move(spool, id, WR_SPOOL_CUR, WR_SPOOL_NEW, p);
+}
+
+apr_status_t wr_spool_recover(wr_spool_t *spool, apr_time_t now,
+                              apr_interval_time_t tmp_age,
+                              int *tmp_removed, int *cur_returned,
+                              apr_pool_t *p)
+{
+    apr_dir_t *d;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    apr_array_header_t *ids;
+    int i, nt = 0, nc = 0;
+
+    if ((rv = apr_dir_open(&d, spool->dirs[WR_SPOOL_TMP], p))
+        != APR_SUCCESS) {
+        goto leave;
+    }
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE
+                        | APR_FINFO_MTIME, d) == APR_SUCCESS) {
+        if (fi.filetype == APR_REG && id_valid(fi.name)
+            && fi.mtime + tmp_age < now
+            && apr_file_remove(path_of(spool, WR_SPOOL_TMP, fi.name, p), p)
+               == APR_SUCCESS) {
+            nt++;
+        }
+    }
+    apr_dir_close(d);
+    if ((rv = wr_spool_list(spool, WR_SPOOL_CUR, &ids, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    for (i = 0; i < ids->nelts; i++) {
+        rv = apr_file_rename(path_of(spool, WR_SPOOL_CUR,
+                                     APR_ARRAY_IDX(ids, i, const char *), p),
+                             path_of(spool, WR_SPOOL_NEW,
+                                     APR_ARRAY_IDX(ids, i, const char *), p),
+                             p);
+        if (rv != APR_SUCCESS) {
+            goto leave;
+        }
+        nc++;
+    }
+    if (nc > 0) {
+        rv = sync_dir(spool->dirs[WR_SPOOL_NEW], p);
+    }
+leave:
+    if (tmp_removed != NULL) {
+        *tmp_removed = nt;
+    }
+    if (cur_returned != NULL) {
+        *cur_returned = nc;
+    }
+    return rv;
+}

@@ -1,0 +1,217 @@
+/* wr_spool.h - the durable event spool between httpd children and the
+ * notifier
+ *
+ * Layout, in the qmail/maildir manner, all directories mode 0700:
+ *   DIR/tmp/     records being written; never read by anyone
+ *   DIR/new/     complete records waiting for the notifier
+ *   DIR/cur/     records claimed by the notifier (being worked on)
+ *   DIR/failed/  records given up on, with the reason appended
+ * A record's id is its file name, the same in every directory:
+ *   <sec>.<usec>.P<pid>.Q<counter>.R<16 hex random>
+ * with <sec> zero-padded to 11 digits, so that ids sort by creation time.
+ * Ids are made only of [0-9A-Za-z.]; a function given any other id, or one
+ * starting with '.', returns APR_EINVAL (so an id from the CLI can never
+ * name a path outside the spool).
+ *
+ * Invariants:
+ * - A file appears in new/ only complete and fsynced: it is written in
+ *   tmp/ (O_CREAT|O_EXCL), fsynced, closed and renamed, then the new/
+ *   directory is fsynced. Any failure unlinks the temporary file.
+ * - Claiming is a rename new/ -> cur/, atomic on one file system: of any
+ *   number of processes taking the same id, exactly one gets it, the
+ *   others get APR_ENOENT.
+ * - Every change of state is a rename of one file or an unlink; a crash
+ *   leaves each record in exactly one of tmp/ new/ cur/ failed/ (a file in
+ *   tmp/ is garbage, see wr_spool_recover()).
+ *
+ * Record format (version 1): ASCII text, one "key: value" per line ending
+ * in LF, "version: 1" first. Keys, each at most once unless said:
+ *   version      1 (first line; any other version is refused on load)
+ *   address      source address, textual IPv4 or IPv6 (required)
+ *   family       signature family name (required)
+ *   vhost        server name the probe was addressed to (may be empty)
+ *   first-seen   UTC RFC 3339 with microseconds,
+ *                "2024-05-01T12:00:00.000000Z" (required)
+ *   last-seen    same format (required, not before first-seen)
+ *   count        probes seen, decimal (required)
+ *   attempts     times the notifier gave the record back, decimal
+ *   next-try     RFC 3339 time before which it should not be tried again
+ *   request      one request line; up to WR_EVENT_MAX_LINES times
+ *   failure      why it was moved to failed/ (failed/ only)
+ * Unknown keys, repeated keys, missing required keys, lines without ": ",
+ * a missing final LF, NUL bytes and records over WR_SPOOL_RECORD_MAX bytes
+ * are refused with APR_EINVAL (a spool written by a newer version must not
+ * be half-understood).
+ *
+ * Sanitising: values come from the network. On write every byte below
+ * 0x20, 0x7f and every byte >= 0x80 is written as "\xNN", and a value is
+ * cut to WR_SPOOL_VALUE_MAX bytes (ending in "..." when cut), so no value
+ * can end a line or start a key. Loading does not undo the escaping: an
+ * event read back holds the escaped, printable-ASCII form, and writing it
+ * again changes nothing (escaping is idempotent on its own output except
+ * that a literal backslash stays a backslash).
+ *
+ * Size limit: wr_spool_open() takes a maximum number of records and of
+ * bytes in new/ + cur/ (0 = no limit). wr_spool_put() returns APR_ENOSPC
+ * once either is reached; the count is taken by reading the directories at
+ * most once a second per process, in between it is the last count plus
+ * this process's puts. A full file system also gives APR_ENOSPC (from
+ * write(2)); the caller drops the event and warns, rate-limited.
+ *
+ * The spool logs nothing: every function returns what went wrong and the
+ * caller, which knows the context (request, notifier), logs it.
+ */
+#ifndef WR_SPOOL_H
+#define WR_SPOOL_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+/* Request lines kept per event. */
+#define WR_EVENT_MAX_LINES 5
+
+/* Longest value written, in bytes after escaping (without the LF). */
+#define WR_SPOOL_VALUE_MAX 2048
+
+/* Largest record accepted on load. */
+#define WR_SPOOL_RECORD_MAX 16384
+
+/* Record format version written by this code. */
+#define WR_SPOOL_VERSION 1
+
+typedef struct wr_spool_t wr_spool_t;
+
+typedef enum {
+    WR_SPOOL_TMP = 0,
+    WR_SPOOL_NEW,
+    WR_SPOOL_CUR,
+    WR_SPOOL_FAILED
+} wr_spool_dir_e;
+
+/* One event: the first probe of a host in its window, as the request saw
+ * it. Strings may be NULL (written as empty; address and family may not
+ * be empty). */
+typedef struct {
+    const char *address;      /* "192.0.2.10", "2001:db8::1" */
+    const char *family;       /* "nimda" */
+    const char *vhost;        /* "www.example.com" */
+    apr_time_t first_seen;
+    apr_time_t last_seen;
+    apr_uint64_t count;
+    apr_uint32_t attempts;    /* 0 for a fresh event */
+    apr_time_t next_try;      /* 0 = at once */
+    int nlines;               /* 0 .. WR_EVENT_MAX_LINES */
+    const char *lines[WR_EVENT_MAX_LINES];
+    const char *failure;      /* set only for records in failed/ */
+} wr_event_t;
+
+/* wr_spool_open - open the spool at `dir`, creating it and its four
+ * subdirectories (mode 0700) if missing. `max_entries` and `max_bytes`
+ * bound new/ + cur/ (0 = unlimited). The handle lives in `p`; it holds no
+ * open file, so it may be created before fork() and used in every child.
+ * @return APR_SUCCESS, or the error of mkdir (APR_EACCES, APR_ENOTDIR
+ *         ...) for the first directory that could not be made. */
+apr_status_t wr_spool_open(wr_spool_t **spool, const char *dir,
+                           apr_size_t max_entries, apr_off_t max_bytes,
+                           apr_pool_t *p);
+
+/* wr_spool_dir - the path of one of the subdirectories */
+const char *wr_spool_dir(const wr_spool_t *spool, wr_spool_dir_e which);
+
+/* wr_spool_put - write `ev` durably into new/. *id (may be NULL)
+ * receives the new record's id, allocated in `p`. Safe to call from
+ * several threads with one handle (each with its own pool).
+ * @return APR_SUCCESS; APR_EINVAL for an event without family, with an
+ *         address that is empty or has characters other than hex digits,
+ *         '.' and ':', or with nlines out of range; APR_ENOSPC when over
+ *         the limit or the disk is full; the I/O error otherwise. Nothing
+ *         is left behind on failure. */
+apr_status_t wr_spool_put(wr_spool_t *spool, const wr_event_t *ev,
+                          const char **id, apr_pool_t *p);
+
+/* wr_spool_list - ids in one directory, oldest first, as an array of
+ * const char * allocated in `p`. Names starting with '.' and names that
+ * are not valid ids are skipped. An empty directory gives an empty array. */
+apr_status_t wr_spool_list(wr_spool_t *spool, wr_spool_dir_e which,
+                           apr_array_header_t **ids, apr_pool_t *p);
+
+/* wr_spool_take - claim `id` (new/ -> cur/) and load it into *ev
+ * (allocated in `p`).
+ * @return APR_SUCCESS; APR_ENOENT if the id is not in new/ (another
+ *         process took it, or it never was); APR_EINVAL if the record is
+ *         malformed or of an unknown version: it is then moved on to
+ *         failed/ so that it is not taken again, and *ev is not set. */
+apr_status_t wr_spool_take(wr_spool_t *spool, const char *id,
+                           wr_event_t **ev, apr_pool_t *p);
+
+/* wr_spool_load - read a record without claiming it (for the CLI).
+ * @return APR_ENOENT if not in `which`, APR_EINVAL if malformed. */
+apr_status_t wr_spool_load(wr_spool_t *spool, wr_spool_dir_e which,
+                           const char *id, wr_event_t **ev, apr_pool_t *p);
+
+/* wr_spool_done - the notifier finished with a claimed record: remove it
+ * from cur/. @return APR_ENOENT if it is not in cur/. */
+apr_status_t wr_spool_done(wr_spool_t *spool, const char *id,
+                           apr_pool_t *p);
+
+/* wr_spool_fail - give up on a claimed record: rewrite it with
+ * "failure: <reason>" (sanitised) into failed/ and remove it from cur/.
+ * A record that cannot be parsed any more is moved as it is.
+ * @return APR_ENOENT if it is not in cur/. */
+apr_status_t wr_spool_fail(wr_spool_t *spool, const char *id,
+                           const char *reason, apr_pool_t *p);
+
+/* wr_spool_release - hand a claimed record back to new/ for a later try.
+ * With `updated` non-NULL the record is first replaced by `updated`
+ * (typically with attempts + 1 and next-try set), atomically: tmp/ ->
+ * cur/id by rename, then cur/ -> new/. @return APR_ENOENT if `id` is not
+ * in cur/. */
+apr_status_t wr_spool_release(wr_spool_t *spool, const char *id,
+                              const wr_event_t *updated, apr_pool_t *p);
+
+/* wr_spool_remove - delete a record from any directory (CLI "drop").
+ * @return APR_ENOENT if it is not there. */
+apr_status_t wr_spool_remove(wr_spool_t *spool, wr_spool_dir_e which,
+                             const char *id, apr_pool_t *p);
+
+/* wr_spool_recover - tidy up after a crash; call it when no notifier is
+ * working on the spool (at notifier start). Removes files in tmp/ whose
+ * modification time is more than `tmp_age` before `now` (younger ones may
+ * be httpd children writing right now) and moves everything in cur/ back
+ * to new/ (work of a notifier that died mid-batch). Counts go to the
+ * out-parameters, each may be NULL. */
+apr_status_t wr_spool_recover(wr_spool_t *spool, apr_time_t now,
+                              apr_interval_time_t tmp_age,
+                              int *tmp_removed, int *cur_returned,
+                              apr_pool_t *p);
+
+typedef struct {
+    int n_new;
+    int n_cur;
+    int n_failed;
+    apr_off_t bytes;          /* in new/ + cur/ */
+    apr_time_t oldest;        /* creation time of the oldest record in
+                               * new/ or cur/ (from its id); 0 if none */
+} wr_spool_stat_t;
+
+/* wr_spool_stat - counts for status pages and the size limit */
+apr_status_t wr_spool_stat(wr_spool_t *spool, wr_spool_stat_t *st,
+                           apr_pool_t *p);
+
+/* wr_event_dump - the record text for `ev`, sanitised, allocated in `p`.
+ * @return APR_EINVAL for an event wr_spool_put would refuse. */
+apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
+                           apr_size_t *len, apr_pool_t *p);
+
+/* wr_event_parse - parse a record (`len` bytes, need not be
+ * NUL-terminated) into *ev, allocated in `p`. On APR_EINVAL, *err (may be
+ * NULL) names the problem ("line 3: unknown key 'x'"). */
+apr_status_t wr_event_parse(const char *buf, apr_size_t len,
+                            wr_event_t **ev, const char **err,
+                            apr_pool_t *p);
+
+/* wr_id_time - creation time encoded in a record id; 0 if not an id */
+apr_time_t wr_id_time(const char *id);
+
+#endif
