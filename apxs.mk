@@ -87,7 +87,7 @@ $(B)/unit-san/%: t/unit/%.c t/unit/test-lib.h $(CORE_HDR) $(LIBWR_SAN) | $(B)/un
 FUZZ_RUNS ?= 200000
 fuzz: $(B)/fuzz_match
 $(B)/fuzz_match: t/fuzz/fuzz_match.c $(CORE_SRC) $(B)/wr_builtin_sigs.c $(CORE_HDR) | $(B)
-	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=gnu11 -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined \
 	    $(APR_CFLAGS) $(DEP_CFLAGS) -Imod_wormreply \
 	    t/fuzz/fuzz_match.c $(CORE_SRC) $(B)/wr_builtin_sigs.c -o $@ \
 	    $(DEP_LIBS) $(APR_LIBS)

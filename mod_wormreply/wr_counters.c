@@ -7,7 +7,7 @@
 #include "wr_counters.h"
 
 #define WR_COUNTERS_MAGIC 0x57524331u   /* "WRC1" */
-#define WR_COUNTERS_VERSION 1u
+#define WR_COUNTERS_VERSION 2u
 
 typedef struct {
     apr_uint32_t magic;
@@ -20,7 +20,7 @@ typedef struct {
 
 struct wr_counters_t {
     wr_counters_hdr_t *hdr;
-    wr_counter_slot_t *slots;    /* nslots + 1: the last one is shared */
+    wr_counter_slot_t *slots;    /* nslots + WR_COUNTER_EXTRA_SLOTS */
     int nslots;
 };
 
@@ -30,7 +30,7 @@ struct wr_counters_t {
 
 apr_size_t wr_counters_size(int nslots)
 {
-    return HDR_SIZE + SLOT_SIZE * (apr_size_t)(nslots + 1);
+    return HDR_SIZE + SLOT_SIZE * (apr_size_t)(nslots + WR_COUNTER_EXTRA_SLOTS);
 }
 
 apr_status_t wr_counters_attach(wr_counters_t **pc, void *base,
@@ -110,6 +110,11 @@ wr_counter_slot_t *wr_counters_shared(wr_counters_t *c)
     return slot_at(c, c->nslots);
 }
 
+wr_counter_slot_t *wr_counters_notifier(wr_counters_t *c)
+{
+    return slot_at(c, c->nslots + 1);
+}
+
 void wr_counters_add_atomic(apr_uint64_t *field, apr_uint64_t n)
 {
     __atomic_fetch_add(field, n, __ATOMIC_RELAXED);
@@ -121,7 +126,7 @@ void wr_counters_snapshot(const wr_counters_t *c, wr_counter_slot_t *sum)
     size_t k, nfields = sizeof(wr_counter_slot_t) / sizeof(apr_uint64_t);
 
     memset(sum, 0, sizeof(*sum));
-    for (i = 0; i <= c->nslots; i++) {
+    for (i = 0; i < c->nslots + WR_COUNTER_EXTRA_SLOTS; i++) {
         const apr_uint64_t *src = (const apr_uint64_t *)slot_at(c, i);
         apr_uint64_t *dst = (apr_uint64_t *)sum;
         for (k = 0; k < nfields; k++) {

@@ -23,6 +23,10 @@
 
 #define WR_COUNTER_FAMILIES WR_MAX_FAMILIES
 
+/* The slots after the workers': one shared (atomic updates), one for the
+ * notifier process. */
+#define WR_COUNTER_EXTRA_SLOTS 2
+
 typedef enum {
     WR_ACT_404 = 0,
     WR_ACT_403,
@@ -40,6 +44,20 @@ typedef struct {
     apr_uint64_t probe_usec;     /* time spent matching + answering probes */
     apr_uint64_t family[WR_COUNTER_FAMILIES];
     apr_uint64_t action[WR_ACT_COUNT];
+    /* notices, request side */
+    apr_uint64_t spooled;        /* events written to the spool */
+    apr_uint64_t spool_dropped;  /* events lost to a full or broken spool */
+    apr_uint64_t host_counted;   /* probes counted in an open host window */
+    apr_uint64_t cache_busy;     /* probes not accounted: cache lock busy */
+    /* notices, notifier side */
+    apr_uint64_t notices;        /* notices composed into the outbox */
+    apr_uint64_t notice_events;  /* events those notices carried */
+    apr_uint64_t unresolvable;   /* no confirmed name, no domain, no mail */
+    apr_uint64_t not_notified;   /* special, exempt, own domain, never-mail */
+    apr_uint64_t host_suppressed;     /* host notified within its window */
+    apr_uint64_t cap_deferred;   /* digests held back by the hourly cap */
+    apr_uint64_t dns_retries;    /* events given back after a DNS failure */
+    apr_uint64_t notice_errors;  /* notices that could not be written */
 } wr_counter_slot_t;
 
 typedef struct wr_counters_t wr_counters_t;
@@ -70,6 +88,9 @@ wr_counter_slot_t *wr_counters_slot(wr_counters_t *c, int i);
  * callers without a worker slot. `field` is a pointer into a slot
  * returned by wr_counters_shared(). */
 wr_counter_slot_t *wr_counters_shared(wr_counters_t *c);
+
+/* wr_counters_notifier - the slot only the notifier process writes */
+wr_counter_slot_t *wr_counters_notifier(wr_counters_t *c);
 void wr_counters_add_atomic(apr_uint64_t *field, apr_uint64_t n);
 
 /* wr_counters_snapshot - the sum of every slot */

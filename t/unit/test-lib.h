@@ -27,7 +27,7 @@ static void tl_name(const char *fmt, va_list ap)
     putchar('\n');
 }
 
-__attribute__((format(printf, 5, 6)))
+__attribute__((format(printf, 5, 6), unused))
 static int tl_check(int ok, const char *file, int line, const char *expr,
                     const char *fmt, ...)
 {
@@ -43,7 +43,7 @@ static int tl_check(int ok, const char *file, int line, const char *expr,
     return ok;
 }
 
-__attribute__((format(printf, 5, 6)))
+__attribute__((format(printf, 5, 6), unused))
 static int tl_check_int(long long got, long long want, const char *file,
                         int line, const char *fmt, ...)
 {
@@ -60,7 +60,7 @@ static int tl_check_int(long long got, long long want, const char *file,
     return ok;
 }
 
-__attribute__((format(printf, 5, 6)))
+__attribute__((format(printf, 5, 6), unused))
 static int tl_check_str(const char *got, const char *want, const char *file,
                         int line, const char *fmt, ...)
 {
