@@ -53,6 +53,7 @@ typedef struct {
     size_t len;
     const alt_t *alt;
     int tries;
+    size_t furthest;            /* the furthest position any reading got */
     int backtracked;            /* a field end other than the first tried */
     int saw_eof;                /* the first reading ran out of line */
     int saw_badtime;
@@ -388,7 +389,11 @@ static int field_ok(item_kind_t kind, const char *s, size_t n)
     case F_BYTES:
         return valid_number(s, n, 19);
     case F_CLIENT:
-        return n > 0;
+    case F_VHOST:
+        /* addresses and host names hold no blank and no quote; this
+         * keeps "%v:%p" from swallowing half of another format's line */
+        return n > 0 && memchr(s, ' ', n) == NULL
+               && memchr(s, '"', n) == NULL;
     default:
         return 1;
     }
@@ -403,6 +408,9 @@ static int walk(walk_t *w, int i, size_t pos)
     const item_t *it, *next;
     const char *s, *q;
 
+    if (pos > w->furthest) {
+        w->furthest = pos;
+    }
     if (i == a->nitems) {
         return pos == w->len;
     }
@@ -536,6 +544,7 @@ wr_logline_status_t wr_logfmt_parse(wr_logfmt_t *fmt, const char *line,
 {
     walk_t w;
     int k, ok = 0, saw_eof = 0, saw_badtime = 0;
+    size_t best = 0;
 
     if (len >= WR_LOGFMT_LINE_MAX) {
         return WR_LOGLINE_TOO_LONG;
@@ -557,8 +566,12 @@ wr_logline_status_t wr_logfmt_parse(wr_logfmt_t *fmt, const char *line,
         if (ok) {
             fmt->last = a;
         }
-        saw_eof |= w.saw_eof;
-        saw_badtime |= w.saw_badtime;
+        else if (k == 0 || w.furthest > best) {
+            /* why a line is bad: as the format that read most of it says */
+            best = w.furthest;
+            saw_eof = w.saw_eof;
+            saw_badtime = w.saw_badtime;
+        }
     }
     if (!ok) {
         if (saw_badtime) {

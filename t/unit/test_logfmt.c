@@ -135,6 +135,14 @@ static void test_formats(void)
                     "-0400] \"GET / HTTP/1.0\" 200 12 \"-\" \"UA\"", &r),
               WR_LOGLINE_OK, "auto: vhost_combined");
     check_str(field(r.vhost, r.vhost_len), "h.example", "auto: vhost");
+    check_int(parse(f, "1.2.3.4 - - [31/Feb/2004:10:56:07 -0400] \"GET / "
+                    "HTTP/1.0\" 200 12", &r), WR_LOGLINE_BAD_TIME,
+              "auto: a bad date is a bad date, whichever format reads it");
+    check_int(parse(f, "no newline at the end", &r), WR_LOGLINE_MALFORMED,
+              "auto: words are malformed, not a cut vhost_combined line");
+    check_int(parse(f, "a b:80 1.2.3.4 - - [21/Apr/2004:10:56:07 -0400] "
+                    "\"GET / HTTP/1.0\" 200 12 \"-\" \"UA\"", &r) ==
+              WR_LOGLINE_OK, 0, "a vhost with a blank is not read");
 }
 
 static void test_escapes(void)
