@@ -1,0 +1,404 @@
+/* cmd_report.c - "wormreply report": probe load from access logs
+ *
+ * Streams each input once through a fixed buffer: a line is parsed
+ * (wr_logfmt), matched and counted (wr_report), then forgotten, so memory
+ * does not depend on the length of the logs. zlib reads plain and gzip
+ * input alike (gzread is transparent on uncompressed data), stdin too.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include <apr_getopt.h>
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include "cmd_report.h"
+#include "wr_logfmt.h"
+#include "wr_report.h"
+
+#define CHUNK (256 * 1024)
+
+enum {
+    OPT_FORMAT = 256,
+    OPT_BUCKET,
+    OPT_TOP
+};
+
+typedef struct {
+    wr_logfmt_t *fmt;
+    wr_report_t *rep;
+    int verbose;
+    int progress;
+    char *buf;                  /* CHUNK + WR_LOGFMT_LINE_MAX */
+    char *req;                  /* WR_LOGFMT_LINE_MAX + 1 */
+    apr_time_t last_draw;
+    unsigned long long lines;   /* over all inputs, for the progress bar */
+} run_t;
+
+/* usage - the verb's help */
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: wormreply report [options] [FILE...]\n"
+        "\n"
+        "Reads access logs (plain or .gz; '-' or none for standard input;\n"
+        "several files make one report) and reports the load worm probes put\n"
+        "on the server: requests and bytes that are probes, per family, top\n"
+        "sources, top probe targets, per virtual host when the log has one,\n"
+        "and a series per hour (or --bucket). Each request line is matched\n"
+        "exactly as mod_wormreply matches a request.\n"
+        "\n"
+        "options:\n"
+        "      --format FMT      text (default), json, csv or html\n"
+        "  -l, --log-format F    common, combined, vhost_combined, auto\n"
+        "                        (default: each line tried as combined,\n"
+        "                        common, vhost_combined) or a LogFormat\n"
+        "                        string, e.g. '%%h %%l %%u %%t \"%%r\" %%>s %%O'\n"
+        "      --bucket DUR      series bucket: 3600, 30m, 1h, 1d, 1w (1h)\n"
+        "      --top N           rows per table (10; 0 = all tracked)\n"
+        "  -v, --verbose         bad lines' numbers and reasons on stderr\n"
+        "  -q, --quiet           no progress bar, no summary on stderr\n"
+        "  -h, --help            this help\n"
+        "plus the common options (wormreply --help).\n"
+        "\n"
+        "Memory is bounded: at most %u sources and %u targets are tracked\n"
+        "(space-saving top-K: a count is exact when its 'error' is 0, and\n"
+        "over-counts by at most 'error' otherwise); lines of %d bytes or\n"
+        "more, and lines that do not follow the format, are counted as bad.\n",
+        10000u, 1000u, WR_LOGFMT_LINE_MAX);
+}
+
+/* parse_duration - "90", "90s", "15m", "1h", "2d", "1w" to seconds */
+static int parse_duration(const char *s, long *secs)
+{
+    char *end;
+    long n;
+
+    errno = 0;
+    n = strtol(s, &end, 10);
+    if (errno || end == s || n <= 0) {
+        return -1;
+    }
+    if (*end == '\0' || !strcmp(end, "s")) {
+        ;
+    }
+    else if (!strcmp(end, "m") || !strcmp(end, "min")) {
+        n = n > 527040 ? -1 : n * 60;
+    }
+    else if (!strcmp(end, "h")) {
+        n = n > 8784 ? -1 : n * 3600;
+    }
+    else if (!strcmp(end, "d")) {
+        n = n > 366 ? -1 : n * 86400;
+    }
+    else if (!strcmp(end, "w")) {
+        n = n > 53 ? -1 : n * 604800;
+    }
+    else {
+        return -1;
+    }
+    if (n <= 0 || n > 366L * 86400) {
+        return -1;
+    }
+    *secs = n;
+    return 0;
+}
+
+/* draw_progress - one status line on stderr, at most ten times a second */
+static void draw_progress(run_t *r, const char *name, gzFile gz,
+                          long long total, int final)
+{
+    apr_time_t now = apr_time_now();
+
+    if (!final && now - r->last_draw < apr_time_from_msec(100)) {
+        return;
+    }
+    r->last_draw = now;
+    if (final) {
+        fputs("\r\033[K", stderr);
+        return;
+    }
+    if (total > 0) {
+        long long off = (long long)gzoffset(gz);
+        char bar[31];
+        int i, fill;
+        double frac;
+
+        frac = off > 0 ? (double)off / (double)total : 0;
+        frac = frac > 1 ? 1 : frac;
+        fill = (int)(frac * 30);
+        for (i = 0; i < 30; i++) {
+            bar[i] = i < fill ? '#' : '.';
+        }
+        bar[30] = '\0';
+        fprintf(stderr, "\r[%s] %3d%% %.40s %llu lines\033[K", bar,
+                (int)(frac * 100), name, r->lines);
+    }
+    else {
+        fprintf(stderr, "\r%.40s %llu lines\033[K", name, r->lines);
+    }
+}
+
+/* options_first - argv with the options (and their arguments) first, then
+ * "--", then the files: apr_getopt's interleave mode loses track of a
+ * separate option argument that follows a file name, and takes "-" (stdin)
+ * for an option */
+static const char *const *options_first(apr_pool_t *p, int argc,
+                                        const char *const *argv, int *nargc)
+{
+    const char **opt = apr_pcalloc(p, sizeof(*opt) * (size_t)(argc + 2));
+    const char **pos = apr_pcalloc(p, sizeof(*pos) * (size_t)(argc + 1));
+    int i, no = 0, np = 0, k;
+
+    opt[no++] = argv[0];
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            while (++i < argc) {
+                pos[np++] = argv[i];
+            }
+            break;
+        }
+        if (a[0] != '-' || a[1] == '\0') {
+            pos[np++] = a;
+            continue;
+        }
+        opt[no++] = a;
+        /* an option whose argument is the next word */
+        if ((!strcmp(a, "--format") || !strcmp(a, "--log-format")
+             || !strcmp(a, "-l") || !strcmp(a, "--bucket")
+             || !strcmp(a, "--top")) && i + 1 < argc) {
+            opt[no++] = argv[++i];
+        }
+    }
+    opt[no++] = "--";
+    for (k = 0; k < np; k++) {
+        opt[no++] = pos[k];
+    }
+    *nargc = no;
+    return opt;
+}
+
+/* one_line - parse, count, and say why a bad line is bad */
+static void one_line(run_t *r, const char *name, unsigned long long lineno,
+                     const char *line, size_t len, int too_long)
+{
+    wr_logline_status_t st;
+    wr_logrec_t rec;
+
+    r->lines++;
+    if (len > 0 && line[len - 1] == '\r') {
+        len--;
+    }
+    st = too_long ? WR_LOGLINE_TOO_LONG
+                  : wr_logfmt_parse(r->fmt, line, len, r->req,
+                                    WR_LOGFMT_LINE_MAX + 1, &rec);
+    if (st == WR_LOGLINE_OK) {
+        wr_report_add(r->rep, &rec);
+        return;
+    }
+    wr_report_add_bad(r->rep, st);
+    if (r->verbose) {
+        fprintf(stderr, "wormreply report: %s:%llu: bad line (%s)\n", name,
+                lineno, wr_logline_status_name(st));
+    }
+}
+
+/* read_input - every line of one input; a line that does not end before
+ * WR_LOGFMT_LINE_MAX bytes is skipped up to its newline and counted as too
+ * long. @return 0, or -1 after a read error (already reported) */
+static int read_input(run_t *r, const char *name)
+{
+    gzFile gz;
+    size_t have = 0;
+    unsigned long long lineno = 0;
+    long long total = -1;
+    int skipping = 0, rc = 0, is_stdin = !strcmp(name, "-");
+    struct stat st;
+
+    if (is_stdin) {
+        int fd = dup(STDIN_FILENO);
+        gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+        if (gz == NULL && fd >= 0) {
+            close(fd);
+        }
+    }
+    else {
+        gz = gzopen(name, "rb");
+        if (gz != NULL && stat(name, &st) == 0 && S_ISREG(st.st_mode)) {
+            total = (long long)st.st_size;
+        }
+    }
+    if (gz == NULL) {
+        fprintf(stderr, "wormreply report: cannot open '%s': %s\n", name,
+                errno ? strerror(errno) : "out of memory");
+        return -1;
+    }
+    gzbuffer(gz, CHUNK);
+    wr_report_add_input(r->rep, is_stdin ? "(stdin)" : name);
+    for (;;) {
+        char *nl;
+        size_t start = 0;
+        int n = gzread(gz, r->buf + have, CHUNK);
+        if (n < 0) {
+            int err;
+            const char *msg = gzerror(gz, &err);
+            fprintf(stderr, "wormreply report: error reading '%s': %s\n",
+                    name, err == Z_ERRNO ? strerror(errno) : msg);
+            rc = -1;
+            break;
+        }
+        if (n == 0) {
+            break;
+        }
+        have += (size_t)n;
+        while ((nl = memchr(r->buf + start, '\n', have - start)) != NULL) {
+            size_t len = (size_t)(nl - (r->buf + start));
+            lineno++;
+            one_line(r, name, lineno, r->buf + start, len, skipping);
+            skipping = 0;
+            start += len + 1;
+        }
+        /* keep the unfinished line; drop it once it is too long */
+        have -= start;
+        if (have >= WR_LOGFMT_LINE_MAX) {
+            skipping = 1;
+            have = 0;
+        }
+        else if (have > 0 && start > 0) {
+            memmove(r->buf, r->buf + start, have);
+        }
+        if (r->progress) {
+            draw_progress(r, name, gz, total, 0);
+        }
+    }
+    if (have > 0 || skipping) {
+        /* a last line without its newline */
+        lineno++;
+        one_line(r, name, lineno, r->buf, have, skipping);
+    }
+    gzclose(gz);
+    return rc;
+}
+
+int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
+                  wr_family_mask_t mask, int argc, const char *const *argv)
+{
+    static const apr_getopt_option_t opts[] = {
+        {"format", OPT_FORMAT, 1, "output format"},
+        {"log-format", 'l', 1, "log format"},
+        {"bucket", OPT_BUCKET, 1, "series bucket"},
+        {"top", OPT_TOP, 1, "rows per table"},
+        {"verbose", 'v', 0, "list bad lines"},
+        {"quiet", 'q', 0, "no progress, no summary"},
+        {"help", 'h', 0, "help"},
+        {NULL, 0, 0, NULL}
+    };
+    apr_getopt_t *os;
+    const char *arg, *logfmt = "auto", *err = NULL;
+    wr_report_format_t outfmt = WR_REPORT_TEXT;
+    wr_report_opts_t ro;
+    wr_report_totals_t t;
+    apr_status_t rv;
+    run_t r;
+    int opt, quiet = 0, i, nfiles, status = 0;
+    char *end;
+    long v;
+
+    memset(&r, 0, sizeof(r));
+    wr_report_opts_init(&ro);
+    argv = options_first(pool, argc, argv, &argc);
+    apr_getopt_init(&os, pool, argc, argv);
+    os->errfn = NULL;
+    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
+        switch (opt) {
+        case OPT_FORMAT:
+            if (wr_report_format_parse(arg, &outfmt) != APR_SUCCESS) {
+                fprintf(stderr, "wormreply report: --format must be text, "
+                        "json, csv or html, not '%s'\n", arg);
+                return 2;
+            }
+            break;
+        case 'l':
+            logfmt = arg;
+            break;
+        case OPT_BUCKET:
+            if (parse_duration(arg, &ro.bucket) != 0) {
+                fprintf(stderr, "wormreply report: --bucket '%s' is not a "
+                        "duration of 1 s to 366 d (3600, 30m, 1h, 1d)\n",
+                        arg);
+                return 2;
+            }
+            break;
+        case OPT_TOP:
+            errno = 0;
+            v = strtol(arg, &end, 10);
+            if (errno || *end || end == arg || v < 0 || v > 1000000) {
+                fprintf(stderr, "wormreply report: --top '%s' is not a "
+                        "number from 0 to 1000000\n", arg);
+                return 2;
+            }
+            ro.top = (unsigned)v;
+            break;
+        case 'v':
+            r.verbose = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            break;
+        }
+    }
+    if (rv != APR_EOF) {
+        fprintf(stderr, "wormreply report: bad option '%s'\n",
+                os->ind - 1 < argc && os->ind > 0 ? argv[os->ind - 1] : "?");
+        usage(stderr);
+        return 2;
+    }
+    if (wr_logfmt_compile(&r.fmt, logfmt, pool, &err) != APR_SUCCESS) {
+        fprintf(stderr, "wormreply report: --log-format: %s\n", err);
+        return 2;
+    }
+    ro.log_format = wr_logfmt_spec(r.fmt);
+    if (wr_report_create(&r.rep, set, mask, &ro, pool) != APR_SUCCESS) {
+        fprintf(stderr, "wormreply report: out of memory\n");
+        return 1;
+    }
+    r.buf = apr_palloc(pool, CHUNK + WR_LOGFMT_LINE_MAX);
+    r.req = apr_palloc(pool, WR_LOGFMT_LINE_MAX + 1);
+    r.progress = !quiet && isatty(STDERR_FILENO);
+
+    nfiles = argc - os->ind;
+    for (i = 0; i < (nfiles > 0 ? nfiles : 1); i++) {
+        const char *name = nfiles > 0 ? argv[os->ind + i] : "-";
+        if (read_input(&r, name) != 0) {
+            status = 1;
+        }
+    }
+    if (r.progress) {
+        draw_progress(&r, "", NULL, 0, 1);
+    }
+    if (wr_report_write(r.rep, outfmt, stdout) != APR_SUCCESS) {
+        fprintf(stderr, "wormreply report: cannot write the report: %s\n",
+                strerror(errno));
+        status = 1;
+    }
+    if (!quiet) {
+        wr_report_totals(r.rep, &t);
+        fprintf(stderr, "wormreply report: %llu lines, %llu requests, "
+                "%llu probes, %llu bad lines%s\n", t.lines, t.requests,
+                t.probes, t.bad_lines,
+                t.bad_lines && !r.verbose ? " (--verbose lists them)" : "");
+    }
+    return status;
+}
