@@ -44,6 +44,9 @@ typedef struct {
 /* usage - the verb's help */
 static void usage(FILE *f)
 {
+    wr_report_opts_t d;
+
+    wr_report_opts_init(&d);
     fprintf(f,
         "usage: wormreply report [options] [FILE...]\n"
         "\n"
@@ -71,7 +74,7 @@ static void usage(FILE *f)
         "(space-saving top-K: a count is exact when its 'error' is 0, and\n"
         "over-counts by at most 'error' otherwise); lines of %d bytes or\n"
         "more, and lines that do not follow the format, are counted as bad.\n",
-        10000u, 1000u, WR_LOGFMT_LINE_MAX);
+        d.source_cap, d.target_cap, WR_LOGFMT_LINE_MAX);
 }
 
 /* parse_duration - "90", "90s", "15m", "1h", "2d", "1w" to seconds */
