@@ -73,9 +73,11 @@ $(MODULE): $(GLUE_SRC) $(CORE_HDR) $(LIBWR)
 	    -Wc,-std=gnu11 -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Imod_wormreply \
 	    $(DEP_CFLAGS) $(GLUE_SRC) $(LIBWR) $(DEP_LIBS)
 
+CLI_SRC     := tools/wormreply.c $(sort $(wildcard tools/cmd_*.c))
+CLI_HDR     := $(wildcard tools/*.h)
 cli: $(CLI)
-$(CLI): tools/wormreply.c $(CORE_HDR) $(LIBWR)
-	$(CC) $(CORE_CFLAGS) tools/wormreply.c -o $@ $(LIBWR) $(DEP_LIBS) $(APR_LIBS)
+$(CLI): $(CLI_SRC) $(CLI_HDR) $(CORE_HDR) $(LIBWR)
+	$(CC) $(CORE_CFLAGS) -Itools $(CLI_SRC) -o $@ $(LIBWR) $(DEP_LIBS) $(APR_LIBS)
 
 unit: $(UNIT_BIN) $(UNIT_SAN)
 $(B)/unit/%: t/unit/%.c t/unit/test-lib.h $(CORE_HDR) $(LIBWR) | $(B)/unit

@@ -13,6 +13,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "cmd_report.h"
 #include "wr_log.h"
 #include "wr_logparse.h"
 #include "wr_match.h"
@@ -33,6 +34,8 @@ static void usage_main(FILE *f)
         "verbs:\n"
         "  match [FILE...]     classify request lines or access-log lines\n"
         "  families            list the signature families\n"
+        "  report [FILE...]    probe load from access logs (text, JSON,\n"
+        "                      CSV, HTML)\n"
         "\n"
         "common options (before or after the verb's own):\n"
         "  -s, --signatures FILE   add a signature file (same format as\n"
@@ -317,6 +320,9 @@ int main(int argc, const char *const *argv)
 
     if (!strcmp(verb, "match")) {
         rc = cmd_match(&cli, nrest, rest);
+    }
+    else if (!strcmp(verb, "report")) {
+        rc = wr_cli_report(cli.pool, cli.set, cli.mask, nrest, rest);
     }
     else if (!strcmp(verb, "families")) {
         rc = cmd_families(&cli);
