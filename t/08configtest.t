@@ -19,7 +19,7 @@ use Time::HiRes qw(time sleep);
 use WormreplyTest qw(parse_response codered_request nimda_request is_tiny
                      is_httpd_404);
 
-plan tests => 82, need_module 'wormreply', need_module 'status';
+plan tests => 86, need_module 'wormreply', need_module 'status';
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $moddir = '/usr/lib/apache2/modules';
@@ -77,6 +77,12 @@ sub bad {
     like $out, $reason, "$what: says why" or diag $out;
 }
 
+# --- the module loads at all (else every case below fails for that)
+{
+    my($rc, $out) = configtest("WormReply Off\n");
+    is $rc, 0, 'the module loads in a minimal config' or diag $out;
+}
+
 # --- every bad value fails configtest, saying where and why
 bad('unknown action', "WormReplyAction 418\n", 'WormReplyAction',
     qr/WormReplyAction: unknown action '418' \(expected 404, 403, 410, close or pass\)/);
@@ -100,6 +106,15 @@ bad('missing signature file', "WormReplySignatureFile $dir/none.sigs\n",
 bad('signature file that is a directory', "WormReplySignatureFile $dir\n",
     'WormReplySignatureFile',
     qr/cannot read signature file '\Q$dir\E'/);
+SKIP: {
+    # root reads a file whatever its mode: only another user can test this
+    skip 'unreadable file: running as root', 3 if $> == 0;
+    my $sig = spew("$dir/unreadable.sigs", "family acme on Test\n");
+    chmod 0, $sig;
+    bad('unreadable signature file', "WormReplySignatureFile $sig\n",
+        'WormReplySignatureFile',
+        qr/cannot read signature file '\Q$sig\E': Permission denied/);
+}
 {
     my $sig = spew("$dir/badline.sigs",
                    "# comment\nfamily acme on Test\nacme sideways ^/x\n");
