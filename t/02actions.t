@@ -7,7 +7,7 @@ use Apache::Test qw(-withtestmore);
 use IO::Socket::INET ();
 use WormreplyTest qw(:all);
 
-plan tests => 57, need_module 'wormreply';
+plan tests => 61, need_module 'wormreply';
 
 my $probe = '/scripts/root.exe?/c+dir';      # Nimda's first scan request
 my $line = "GET $probe HTTP/1.0";
@@ -120,6 +120,28 @@ for my $vh (qw(wr_403 wr_410 wr_close wr_pass)) {
     my $r2 = WormreplyTest::read_response($sock);
     ok is_tiny($r2, 404), 'keep-alive: the second probe is answered too';
     close $sock;
+}
+
+# --- HEAD: the headers of the answer, no body, the connection goes on
+{
+    my $r = send_raw('wr_on', "HEAD $probe HTTP/1.1\r\nHost: www\r\n\r\n"
+                     . "GET /index.html HTTP/1.1\r\nHost: www\r\n"
+                     . "Connection: close\r\n\r\n");
+    my $p1 = parse_response($r->{data});
+    is $p1->{code}, 404, 'HEAD probe: 404';
+    is $p1->{headers}{'content-length'}, 14,
+        'HEAD probe: the Content-Length of the tiny body';
+    # parse_response took 14 bytes of what follows as the body: the next
+    # response must start right after the head
+    my $after = substr $r->{data}, length($p1->{head}) + 4;
+    like $after, qr{\AHTTP/1\.1 200 OK\r\n},
+        'HEAD probe: no body sent, the next request is answered';
+}
+
+# --- HTTP/0.9: the tiny body alone
+{
+    my $r = send_raw('wr_on', "GET $probe\r\n");
+    is $r->{data}, tiny_body(404), 'HTTP/0.9 probe: the tiny body, no headers';
 }
 
 # --- a probe with a request body (Code Red sent 3379 bytes of its code)

@@ -13,7 +13,7 @@ my @precision = ('/scripts/jquery.min.js', '/blog/winnt-tips',
                  '/search?q=cmd.exe', '/admin.dll.html',
                  '/MSOffice/cltreq.asp', '/_vti_bin/owssrv.dll');
 
-plan tests => 2 + 3 * @nimda + 2 * 3 + 3 * @precision + 4 + 3,
+plan tests => 2 + 3 * @nimda + 2 * 4 + 3 * @precision + 4 + 3,
     need_module 'wormreply';
 
 my $port = vhost_port('wr_on');
@@ -48,9 +48,15 @@ for my $fill (qw(N X)) {
     my $line = codered_line($fill);
     my $q = quotemeta $line;
     my $off = log_size('worm_access.log');
+    my $eoff = log_size('error_log');
     my $r = send_raw('wr_on', codered_request($fill));
     my $p = parse_response($r->{data});
     ok is_tiny($p, 404), "$name: answered by the module";
+    # the error log gets the line cut to 256 bytes, marked with "..."
+    my($wr) = grep { /WR00004: codered / } log_lines_since('error_log', $eoff);
+    is +(($wr // '') =~ /answered 404: (.*)$/)[0],
+        substr($line, 0, 256) . '...',
+        "$name: WR00004 has the request line cut to 256 bytes";
     my @acc = log_wait('worm_access.log', $off, [qr/"$q" wp=\S+ p=$port$/]);
     my @mine = grep { /"$q" wp=\S+ p=$port$/ } @acc;
     is scalar(@mine), 1, "$name: one access-log line";
