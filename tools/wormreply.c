@@ -13,6 +13,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "cmd_blocklist.h"
 #include "cmd_report.h"
 #include "wr_log.h"
 #include "wr_logparse.h"
@@ -36,6 +37,8 @@ static void usage_main(FILE *f)
         "  families            list the signature families\n"
         "  report [FILE...]    probe load from access logs (text, JSON,\n"
         "                      CSV, HTML)\n"
+        "  blocklist [FILE...] hosts that probed lately, for rbldnsd,\n"
+        "                      ipset or nftables, entries expiring\n"
         "\n"
         "common options (before or after the verb's own):\n"
         "  -s, --signatures FILE   add a signature file (same format as\n"
@@ -323,6 +326,9 @@ int main(int argc, const char *const *argv)
     }
     else if (!strcmp(verb, "report")) {
         rc = wr_cli_report(cli.pool, cli.set, cli.mask, nrest, rest);
+    }
+    else if (!strcmp(verb, "blocklist")) {
+        rc = wr_cli_blocklist(cli.pool, cli.set, cli.mask, nrest, rest);
     }
     else if (!strcmp(verb, "families")) {
         rc = cmd_families(&cli);

@@ -1,0 +1,463 @@
+/* cmd_blocklist.c - "wormreply blocklist": the hosts that probed in the
+ * last DURATION, from the spool and/or access logs, as a list whose
+ * entries expire one window after each host's last probe
+ *
+ * The spool gives one event per host and window (address, last-seen);
+ * an access log gives every probe line, matched exactly as the module
+ * matches a request. The list itself is built and written by the core
+ * (wr_blocklist), so the formats are unit-tested there.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include <apr_file_info.h>
+#include <apr_getopt.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "cmd_blocklist.h"
+#include "wr_blocklist.h"
+#include "wr_duration.h"
+#include "wr_logfmt.h"
+#include "wr_spool.h"
+
+#define DEFAULT_SPOOL "/var/lib/apache2/wormreply/spool"
+
+enum {
+    OPT_SINCE = 256,
+    OPT_FORMAT,
+    OPT_SPOOL,
+    OPT_EXEMPT,
+    OPT_NOW,
+    OPT_SET,
+    OPT_TABLE,
+    OPT_TXT,
+    OPT_MAX_HOSTS
+};
+
+/* usage - the verb's help */
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: wormreply blocklist --since DURATION [options] [FILE...]\n"
+        "\n"
+        "Lists the hosts that sent worm probes in the last DURATION, for a\n"
+        "DNSBL or a firewall set, each with an expiry one DURATION after\n"
+        "its last probe, so entries fall out by themselves. Sources: the\n"
+        "spool's events (new/, cur/ and failed/: address and last-seen),\n"
+        "and access logs given as FILEs (plain or .gz, '-' for standard\n"
+        "input), whose request lines are matched as the module matches a\n"
+        "request. With no FILE the default spool is read; with FILEs the\n"
+        "spool is read only when --spool is given.\n"
+        "\n"
+        "options:\n"
+        "      --since DURATION  the window: 30m, 1h, 1d, 1h30m, 3600 (required)\n"
+        "      --format FMT      plain (default): ADDRESS<TAB>EXPIRES (UTC)\n"
+        "                        rbldnsd: an ip4set dataset (IPv4 only;\n"
+        "                          $TIMESTAMP makes rbldnsd stop using it\n"
+        "                          after the last expiry)\n"
+        "                        ipset: 'ipset restore' input with timeouts\n"
+        "                        nftables: 'nft -f' input with timeouts\n"
+        "      --spool DIR       read this spool (default %s)\n"
+        "  -l, --log-format F    format of the FILEs, as for 'report' (auto)\n"
+        "      --exempt CIDR     never list these hosts; repeatable, or a\n"
+        "                        comma-separated list\n"
+        "      --now TIME        end the window at TIME (RFC 3339, e.g.\n"
+        "                        2004-05-01T12:00:00Z) instead of now: for\n"
+        "                        old logs and tests\n"
+        "      --set NAME        ipset/nftables set name (wormreply; IPv6\n"
+        "                        goes to NAME6)\n"
+        "      --table 'FAM TAB' nftables family and table ('inet filter')\n"
+        "      --txt TEXT        rbldnsd TXT, '$' is the address\n"
+        "                        ('Worm probe from $')\n"
+        "      --max-hosts N     hosts kept at most (%d); more are counted\n"
+        "                        as dropped\n"
+        "  -q, --quiet           no summary on stderr\n"
+        "  -h, --help            this help\n"
+        "plus the common options (wormreply --help).\n"
+        "\n"
+        "Exit status: 0 written; 1 an input could not be read (the list of\n"
+        "what could be read is still written) or writing failed; 2 usage.\n",
+        DEFAULT_SPOOL, WR_BLOCKLIST_MAX_HOSTS);
+}
+
+/* options_first - the options with their arguments, "--", then the
+ * operands, so that options may follow file names */
+static const char *const *options_first(apr_pool_t *p, int argc,
+                                        const char *const *argv, int *nargc)
+{
+    static const char *const with_arg[] = {
+        "--since", "--format", "--spool", "-l", "--log-format", "--exempt",
+        "--now", "--set", "--table", "--txt", "--max-hosts", NULL
+    };
+    const char **opt = apr_pcalloc(p, sizeof(*opt) * (size_t)(argc + 2));
+    const char **pos = apr_pcalloc(p, sizeof(*pos) * (size_t)(argc + 1));
+    int i, j, no = 0, np = 0;
+
+    opt[no++] = argv[0];
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            while (++i < argc) {
+                pos[np++] = argv[i];
+            }
+            break;
+        }
+        if (a[0] != '-' || a[1] == '\0') {
+            pos[np++] = a;
+            continue;
+        }
+        opt[no++] = a;
+        for (j = 0; with_arg[j]; j++) {
+            if (!strcmp(a, with_arg[j]) && i + 1 < argc) {
+                opt[no++] = argv[++i];
+                break;
+            }
+        }
+    }
+    opt[no++] = "--";
+    for (i = 0; i < np; i++) {
+        opt[no++] = pos[i];
+    }
+    *nargc = no;
+    return opt;
+}
+
+/* read_spool - every event of the spool into the list. An event that
+ * moves on between listing and reading (new/ -> cur/ -> gone) is looked
+ * for in the later directories; one that is gone was handled already.
+ * @return 0, or -1 when the spool cannot be read (reported) */
+static int read_spool(wr_blocklist_t *bl, const char *dir,
+                      unsigned long *events, unsigned long *unreadable,
+                      apr_pool_t *pool)
+{
+    static const wr_spool_dir_e dirs[] = {
+        WR_SPOOL_NEW, WR_SPOOL_CUR, WR_SPOOL_FAILED
+    };
+    wr_spool_t *spool;
+    apr_finfo_t fi;
+    apr_pool_t *p;
+    apr_status_t rv;
+    char ebuf[128];
+    int d, i, k;
+
+    /* wr_spool_open makes what is missing: do not make a spool from a
+     * mistyped path */
+    rv = apr_stat(&fi, apr_pstrcat(pool, dir, "/new", NULL), APR_FINFO_TYPE,
+                  pool);
+    if (rv == APR_SUCCESS && fi.filetype != APR_DIR) {
+        rv = APR_ENOTDIR;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = wr_spool_open(&spool, dir, 0, 0, pool);
+    }
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "wormreply blocklist: cannot read the spool '%s': "
+                "%s\n", dir, apr_strerror(rv, ebuf, sizeof(ebuf)));
+        return -1;
+    }
+    apr_pool_create(&p, pool);
+    for (d = 0; d < 3; d++) {
+        apr_array_header_t *ids;
+        rv = wr_spool_list(spool, dirs[d], &ids, pool);
+        if (rv != APR_SUCCESS) {
+            fprintf(stderr, "wormreply blocklist: cannot list '%s': %s\n",
+                    wr_spool_dir(spool, dirs[d]),
+                    apr_strerror(rv, ebuf, sizeof(ebuf)));
+            apr_pool_destroy(p);
+            return -1;
+        }
+        for (i = 0; i < ids->nelts; i++) {
+            const char *id = APR_ARRAY_IDX(ids, i, const char *);
+            wr_event_t *ev = NULL;
+
+            apr_pool_clear(p);
+            rv = APR_ENOENT;
+            for (k = d; k < 3 && APR_STATUS_IS_ENOENT(rv); k++) {
+                rv = wr_spool_load(spool, dirs[k], id, &ev, p);
+            }
+            if (rv == APR_SUCCESS) {
+                (*events)++;
+                wr_blocklist_add(bl, ev->address, strlen(ev->address),
+                                 ev->last_seen);
+            }
+            else if (!APR_STATUS_IS_ENOENT(rv)) {
+                (*unreadable)++;
+            }
+        }
+    }
+    apr_pool_destroy(p);
+    return 0;
+}
+
+/* read_log - the probe lines of one access log into the list.
+ * @return 0, or -1 after a read error (reported) */
+static int read_log(wr_blocklist_t *bl, wr_logfmt_t *fmt,
+                    const wr_sigset_t *set, wr_family_mask_t mask,
+                    const char *name, char *buf, char *req,
+                    unsigned long *probes, unsigned long *bad)
+{
+    gzFile gz;
+    int skipping = 0, rc = 0, err;
+
+    if (!strcmp(name, "-")) {
+        int fd = dup(STDIN_FILENO);
+        gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+        if (gz == NULL && fd >= 0) {
+            close(fd);
+        }
+    }
+    else {
+        gz = gzopen(name, "rb");
+    }
+    if (gz == NULL) {
+        fprintf(stderr, "wormreply blocklist: cannot open '%s': %s\n", name,
+                errno ? strerror(errno) : "out of memory");
+        return -1;
+    }
+    gzbuffer(gz, 256 * 1024);
+    while (gzgets(gz, buf, WR_LOGFMT_LINE_MAX + 2) != NULL) {
+        size_t len = strlen(buf);
+        wr_logrec_t rec;
+        wr_match_t m;
+        int ended = len > 0 && buf[len - 1] == '\n';
+
+        if (skipping) {
+            /* the rest of a line that was too long */
+            skipping = !ended;
+            continue;
+        }
+        if (!ended && len >= WR_LOGFMT_LINE_MAX) {
+            (*bad)++;
+            skipping = 1;
+            continue;
+        }
+        len -= (size_t)ended;
+        if (len > 0 && buf[len - 1] == '\r') {
+            len--;
+        }
+        if (wr_logfmt_parse(fmt, buf, len, req, WR_LOGFMT_LINE_MAX + 1, &rec)
+            != WR_LOGLINE_OK || !rec.has_time || rec.client == NULL) {
+            (*bad)++;
+            continue;
+        }
+        if (rec.has_request
+            && wr_match_line(set, mask, rec.request, rec.request_len, &m)) {
+            (*probes)++;
+            wr_blocklist_add(bl, rec.client, rec.client_len,
+                             apr_time_from_sec(rec.time));
+        }
+    }
+    if (!gzeof(gz)) {
+        const char *msg = gzerror(gz, &err);
+        fprintf(stderr, "wormreply blocklist: error reading '%s': %s\n",
+                name, err == Z_ERRNO ? strerror(errno) : msg);
+        rc = -1;
+    }
+    gzclose(gz);
+    return rc;
+}
+
+/* add_exempt - one --exempt argument, possibly a comma-separated list */
+static int add_exempt(wr_blocklist_t *bl, const char *arg, apr_pool_t *p)
+{
+    char *copy = apr_pstrdup(p, arg), *tok, *last;
+
+    for (tok = apr_strtok(copy, ", ", &last); tok;
+         tok = apr_strtok(NULL, ", ", &last)) {
+        if (wr_blocklist_exempt(bl, tok) != APR_SUCCESS) {
+            fprintf(stderr, "wormreply blocklist: --exempt '%s' is not an "
+                    "address or CIDR network\n", tok);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
+                     wr_family_mask_t mask, int argc,
+                     const char *const *argv)
+{
+    static const apr_getopt_option_t opts[] = {
+        {"since", OPT_SINCE, 1, "window"},
+        {"format", OPT_FORMAT, 1, "output format"},
+        {"spool", OPT_SPOOL, 1, "spool directory"},
+        {"log-format", 'l', 1, "log format"},
+        {"exempt", OPT_EXEMPT, 1, "exempt networks"},
+        {"now", OPT_NOW, 1, "end of the window"},
+        {"set", OPT_SET, 1, "set name"},
+        {"table", OPT_TABLE, 1, "nftables family and table"},
+        {"txt", OPT_TXT, 1, "rbldnsd TXT"},
+        {"max-hosts", OPT_MAX_HOSTS, 1, "host cap"},
+        {"quiet", 'q', 0, "no summary"},
+        {"help", 'h', 0, "help"},
+        {NULL, 0, 0, NULL}
+    };
+    apr_getopt_t *os;
+    apr_array_header_t *exempt = apr_array_make(pool, 4, sizeof(char *));
+    const char *arg, *since = NULL, *spool = NULL, *logfmt = "auto";
+    const char *err = NULL;
+    wr_blocklist_format_t outfmt = WR_BLOCKLIST_PLAIN;
+    wr_blocklist_names_t names;
+    wr_blocklist_stats_t st;
+    wr_blocklist_t *bl;
+    wr_logfmt_t *fmt;
+    apr_interval_time_t window;
+    apr_time_t now = apr_time_now();
+    unsigned long max_hosts = 0, events = 0, unreadable = 0, probes = 0;
+    unsigned long bad = 0;
+    apr_status_t rv;
+    int opt, quiet = 0, i, nfiles, status = 0;
+    char *end, *buf, *req;
+
+    wr_blocklist_names_init(&names);
+    argv = options_first(pool, argc, argv, &argc);
+    apr_getopt_init(&os, pool, argc, argv);
+    os->errfn = NULL;
+    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
+        switch (opt) {
+        case OPT_SINCE:
+            since = arg;
+            break;
+        case OPT_FORMAT:
+            if (wr_blocklist_format_parse(arg, &outfmt) != APR_SUCCESS) {
+                fprintf(stderr, "wormreply blocklist: --format must be "
+                        "plain, rbldnsd, ipset or nftables, not '%s'\n", arg);
+                return 2;
+            }
+            break;
+        case OPT_SPOOL:
+            spool = arg;
+            break;
+        case 'l':
+            logfmt = arg;
+            break;
+        case OPT_EXEMPT:
+            APR_ARRAY_PUSH(exempt, const char *) = arg;
+            break;
+        case OPT_NOW:
+            if (wr_blocklist_parse_time(arg, &now) != APR_SUCCESS) {
+                fprintf(stderr, "wormreply blocklist: --now '%s' is not an "
+                        "RFC 3339 time (2004-05-01T12:00:00Z)\n", arg);
+                return 2;
+            }
+            break;
+        case OPT_SET:
+            names.set = arg;
+            break;
+        case OPT_TABLE: {
+            char *sp = apr_pstrdup(pool, arg), *tab = strchr(sp, ' ');
+            if (tab == NULL) {
+                fprintf(stderr, "wormreply blocklist: --table takes "
+                        "'FAMILY TABLE', e.g. 'inet filter'\n");
+                return 2;
+            }
+            *tab++ = '\0';
+            names.nft_family = sp;
+            names.nft_table = tab;
+            break;
+        }
+        case OPT_TXT:
+            names.txt = arg;
+            break;
+        case OPT_MAX_HOSTS:
+            errno = 0;
+            max_hosts = strtoul(arg, &end, 10);
+            if (errno || *end || end == arg || arg[0] == '-'
+                || max_hosts == 0) {
+                fprintf(stderr, "wormreply blocklist: --max-hosts '%s' is "
+                        "not a positive number\n", arg);
+                return 2;
+            }
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            break;
+        }
+    }
+    if (rv != APR_EOF) {
+        fprintf(stderr, "wormreply blocklist: bad option '%s'\n",
+                os->ind - 1 < argc && os->ind > 0 ? argv[os->ind - 1] : "?");
+        usage(stderr);
+        return 2;
+    }
+    if (since == NULL) {
+        fprintf(stderr, "wormreply blocklist: --since DURATION is required\n");
+        usage(stderr);
+        return 2;
+    }
+    if (wr_duration_parse(since, &window) != APR_SUCCESS || window <= 0) {
+        fprintf(stderr, "wormreply blocklist: --since '%s' is not a "
+                "positive duration (30m, 1h, 1d, 3600)\n", since);
+        return 2;
+    }
+    if (wr_logfmt_compile(&fmt, logfmt, pool, &err) != APR_SUCCESS) {
+        fprintf(stderr, "wormreply blocklist: --log-format: %s\n", err);
+        return 2;
+    }
+    wr_blocklist_create(&bl, now, window, max_hosts, pool);
+    for (i = 0; i < exempt->nelts; i++) {
+        if (add_exempt(bl, APR_ARRAY_IDX(exempt, i, const char *), pool)) {
+            return 2;
+        }
+    }
+    nfiles = argc - os->ind;
+    if (spool == NULL && nfiles == 0) {
+        spool = DEFAULT_SPOOL;
+    }
+    if (spool != NULL
+        && read_spool(bl, spool, &events, &unreadable, pool) != 0) {
+        status = 1;
+    }
+    buf = apr_palloc(pool, WR_LOGFMT_LINE_MAX + 2);
+    req = apr_palloc(pool, WR_LOGFMT_LINE_MAX + 1);
+    for (i = 0; i < nfiles; i++) {
+        if (read_log(bl, fmt, set, mask, argv[os->ind + i], buf, req,
+                     &probes, &bad) != 0) {
+            status = 1;
+        }
+    }
+    rv = wr_blocklist_write(bl, outfmt, &names, stdout);
+    if (rv == APR_EINVAL) {
+        fprintf(stderr, "wormreply blocklist: --set and --table take "
+                "[A-Za-z0-9_-] names, --txt printable ASCII\n");
+        return 2;
+    }
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "wormreply blocklist: cannot write the list: %s\n",
+                strerror(errno));
+        status = 1;
+    }
+    if (!quiet) {
+        wr_blocklist_stats(bl, &st);
+        fprintf(stderr, "wormreply blocklist: %lu hosts (%lu IPv6) from "
+                "%lu spool events and %lu log probes; sightings: %llu in "
+                "the window, %llu outside, %llu exempt, %llu bad address, "
+                "%llu dropped", st.hosts, st.hosts_v6, events, probes,
+                st.sightings[WR_BL_LISTED], st.sightings[WR_BL_OUTSIDE],
+                st.sightings[WR_BL_EXEMPT], st.sightings[WR_BL_BAD_ADDRESS],
+                st.sightings[WR_BL_DROPPED]);
+        if (unreadable) {
+            fprintf(stderr, "; %lu unreadable spool records", unreadable);
+        }
+        if (bad) {
+            fprintf(stderr, "; %lu unreadable log lines", bad);
+        }
+        if (st.v6_left_out) {
+            fprintf(stderr, "; %lu IPv6 hosts left out of the ip4set",
+                    st.v6_left_out);
+        }
+        fputc('\n', stderr);
+    }
+    return status;
+}
