@@ -19,7 +19,7 @@
 #define T0 (apr_time_from_sec(1714564800) + 123456)  /* 2024-05-01 12:00 */
 
 static apr_pool_t *pool;
-static char topdir[64];
+static char topdir[] = "/tmp/wr-test-spool.XXXXXX";
 
 /* sample - an ordinary event */
 static void sample(wr_event_t *ev, const char *addr)
@@ -753,9 +753,6 @@ int main(void)
     apr_initialize();
     apr_pool_create(&pool, NULL);
     alarm(120);     /* the whole test, whatever happens */
-    /* mkdtemp's template: the base name and six 'X'. */
-    strcpy(topdir, "/tmp/wr-test-spool.");
-    memset(topdir + strlen(topdir), 'X', 6);
     if (mkdtemp(topdir) == NULL) {
         printf("Bail out! mkdtemp\n");
         return 1;
