@@ -1,0 +1,222 @@
+/* wr_history.c - persistent record of notices sent (see wr_history.h) */
+#include <string.h>
+
+#include <apr_dbm.h>
+#include <apr_file_info.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "wr_history.h"
+
+struct wr_history_t {
+    const char *path;
+    apr_pool_t *pool;
+};
+
+static const char *const prefixes[] = { "host:", "domain:" };
+
+apr_status_t wr_history_open(wr_history_t **ph, const char *path,
+                             apr_pool_t *p)
+{
+    wr_history_t *h;
+    apr_status_t rv;
+
+    apr_dbm_t *dbm;
+
+    h = apr_pcalloc(p, sizeof(*h));
+    h->pool = p;
+    h->path = apr_pstrdup(p, path);
+    /* Create the files now, so that a bad path shows at start-up. */
+    rv = apr_dbm_open_ex(&dbm, "SDBM", path, APR_DBM_RWCREATE,
+                         APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
+    if (rv == APR_SUCCESS) {
+        apr_dbm_close(dbm);
+        *ph = h;
+    }
+    return rv;
+}
+
+void wr_history_close(wr_history_t *h)
+{
+    h->path = NULL;
+}
+
+/* hopen - open the file for one operation. SDBM locks the file for as
+ * long as it is open, so holding it open would shut out every reader
+ * (the CLI) for the notifier's lifetime. */
+static apr_status_t hopen(wr_history_t *h, apr_int32_t mode, apr_dbm_t **dbm,
+                          apr_pool_t **tmp)
+{
+    apr_status_t rv;
+
+    if (h->path == NULL) {
+        return APR_EBADF;
+    }
+    if ((rv = apr_pool_create(tmp, h->pool)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_dbm_open_ex(dbm, "SDBM", h->path, mode,
+                         APR_FPROT_UREAD | APR_FPROT_UWRITE, *tmp);
+    if (rv != APR_SUCCESS) {
+        apr_pool_destroy(*tmp);
+    }
+    return rv;
+}
+
+/* hclose - end of one operation */
+static void hclose(apr_dbm_t *dbm, apr_pool_t *tmp)
+{
+    apr_dbm_close(dbm);
+    apr_pool_destroy(tmp);
+}
+
+/* make_key - "<kind>:<name>" as a DBM datum; 0 if the name is unusable */
+static int make_key(wr_history_kind_e kind, const char *name, char *buf,
+                    apr_datum_t *key)
+{
+    apr_size_t plen, nlen;
+
+    if (name == NULL || (kind != WR_HISTORY_HOST
+                         && kind != WR_HISTORY_DOMAIN)) {
+        return 0;
+    }
+    plen = strlen(prefixes[kind]);
+    nlen = strlen(name);
+    if (nlen == 0 || plen + nlen > WR_HISTORY_KEY_MAX) {
+        return 0;
+    }
+    memcpy(buf, prefixes[kind], plen);
+    memcpy(buf + plen, name, nlen);
+    key->dptr = buf;
+    key->dsize = plen + nlen;
+    return 1;
+}
+
+/* parse_time - a stored value: decimal digits only */
+static int parse_time(const apr_datum_t *val, apr_time_t *t)
+{
+    apr_int64_t r = 0;
+    apr_size_t i;
+
+    if (val->dptr == NULL || val->dsize == 0 || val->dsize > 19) {
+        return 0;
+    }
+    for (i = 0; i < val->dsize; i++) {
+        if (val->dptr[i] < '0' || val->dptr[i] > '9') {
+            return 0;
+        }
+        r = r * 10 + (val->dptr[i] - '0');
+    }
+    *t = r;
+    return 1;
+}
+
+apr_status_t wr_history_last(wr_history_t *h, wr_history_kind_e kind,
+                             const char *name, apr_time_t *when)
+{
+    char buf[WR_HISTORY_KEY_MAX];
+    apr_datum_t key, val;
+    apr_dbm_t *dbm;
+    apr_pool_t *tmp;
+    apr_status_t rv;
+
+    if (!make_key(kind, name, buf, &key)) {
+        return APR_EINVAL;
+    }
+    if ((rv = hopen(h, APR_DBM_READONLY, &dbm, &tmp)) != APR_SUCCESS) {
+        return rv;
+    }
+    memset(&val, 0, sizeof(val));
+    rv = apr_dbm_fetch(dbm, key, &val);
+    /* SDBM says "not there" with a NULL datum, not with an error. */
+    if (rv == APR_SUCCESS && !parse_time(&val, when)) {
+        rv = APR_ENOENT;
+    }
+    hclose(dbm, tmp);
+    return rv;
+}
+
+int wr_history_recent(wr_history_t *h, wr_history_kind_e kind,
+                      const char *name, apr_time_t now,
+                      apr_interval_time_t window)
+{
+    apr_time_t last;
+
+    if (wr_history_last(h, kind, name, &last) != APR_SUCCESS) {
+        return 0;
+    }
+    return now - last < window && now - last >= -window;
+}
+
+apr_status_t wr_history_record(wr_history_t *h, wr_history_kind_e kind,
+                               const char *name, apr_time_t when)
+{
+    char buf[WR_HISTORY_KEY_MAX], num[24];
+    apr_datum_t key, val;
+    apr_dbm_t *dbm;
+    apr_pool_t *tmp;
+    apr_status_t rv;
+
+    if (!make_key(kind, name, buf, &key) || when < 0) {
+        return APR_EINVAL;
+    }
+    val.dptr = num;
+    val.dsize = (apr_size_t)apr_snprintf(num, sizeof(num),
+                                         "%" APR_INT64_T_FMT, when);
+    if ((rv = hopen(h, APR_DBM_READWRITE, &dbm, &tmp)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_dbm_store(dbm, key, val);
+    hclose(dbm, tmp);
+    return rv;
+}
+
+apr_status_t wr_history_expire(wr_history_t *h, apr_time_t now,
+                               apr_interval_time_t max_age, int *removed)
+{
+    apr_pool_t *tmp;
+    apr_dbm_t *dbm;
+    apr_array_header_t *old;
+    apr_datum_t key, val;
+    apr_status_t rv;
+    int n = 0;
+
+    if ((rv = hopen(h, APR_DBM_READWRITE, &dbm, &tmp)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* Collect first, delete after: deleting while walking an SDBM file
+     * can skip keys. */
+    old = apr_array_make(tmp, 16, sizeof(apr_datum_t));
+    rv = apr_dbm_firstkey(dbm, &key);
+    while (rv == APR_SUCCESS && key.dptr != NULL) {
+        apr_time_t t;
+
+        memset(&val, 0, sizeof(val));
+        if (apr_dbm_fetch(dbm, key, &val) == APR_SUCCESS) {
+            if (!parse_time(&val, &t) || now - t > max_age) {
+                apr_datum_t *k = apr_array_push(old);
+                k->dptr = apr_pmemdup(tmp, key.dptr, key.dsize);
+                k->dsize = key.dsize;
+            }
+            if (val.dptr != NULL) {
+                apr_dbm_freedatum(dbm, val);
+            }
+        }
+        rv = apr_dbm_nextkey(dbm, &key);
+    }
+    if (rv == APR_SUCCESS) {
+        int i;
+        for (i = 0; i < old->nelts; i++) {
+            rv = apr_dbm_delete(dbm, APR_ARRAY_IDX(old, i, apr_datum_t));
+            if (rv != APR_SUCCESS) {
+                break;
+            }
+            n++;
+        }
+    }
+    if (removed != NULL) {
+        *removed = n;
+    }
+    hclose(dbm, tmp);
+    return rv;
+}
