@@ -182,7 +182,8 @@ static int match(const wr_srv_conf_t *sc, const wr_request_t *req,
     return 0;
 }
 
-/* log_line - the request line, cut and escaped for the error log */
+/* log_line - the request line, cut for the error log (which escapes
+ * control and non-ASCII bytes itself: escaping here too would double it) */
 static const char *log_line(request_rec *r)
 {
     const char *l = r->the_request ? r->the_request : "";
@@ -191,7 +192,7 @@ static const char *log_line(request_rec *r)
         l = apr_pstrcat(r->pool, apr_pstrndup(r->pool, l, LOG_LINE_MAX),
                         "...", NULL);
     }
-    return ap_escape_logitem(r->pool, l);
+    return l;
 }
 
 /* tag - record a probe: note, WORM_PROBE, counters, one info line */
