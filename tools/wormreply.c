@@ -14,6 +14,7 @@
 #include <apr_tables.h>
 
 #include "cmd_blocklist.h"
+#include "cmd_queue.h"
 #include "cmd_report.h"
 #include "wr_log.h"
 #include "wr_logparse.h"
@@ -39,6 +40,8 @@ static void usage_main(FILE *f)
         "                      CSV, HTML)\n"
         "  blocklist [FILE...] hosts that probed lately, for rbldnsd,\n"
         "                      ipset or nftables, entries expiring\n"
+        "  queue COMMAND       the notifier's spool: list, failed, show,\n"
+        "                      retry, drop (like postqueue/postsuper)\n"
         "\n"
         "common options (before or after the verb's own):\n"
         "  -s, --signatures FILE   add a signature file (same format as\n"
@@ -329,6 +332,9 @@ int main(int argc, const char *const *argv)
     }
     else if (!strcmp(verb, "blocklist")) {
         rc = wr_cli_blocklist(cli.pool, cli.set, cli.mask, nrest, rest);
+    }
+    else if (!strcmp(verb, "queue")) {
+        rc = wr_cli_queue(cli.pool, cli.set, cli.mask, nrest, rest);
     }
     else if (!strcmp(verb, "families")) {
         rc = cmd_families(&cli);

@@ -1,0 +1,629 @@
+/* cmd_queue.c - "wormreply queue": the spool for an administrator, like
+ * postqueue -p (list) and postsuper -r / -d (retry, drop)
+ *
+ * Safe while the notifier runs, because every change is one rename or one
+ * unlink (wr_spool.h) and records only ever appear whole:
+ *   - list/show read records that are complete by construction; a record
+ *     that moves on while we look (new/ -> cur/ -> gone) is looked for in
+ *     the next directory, never read half-written;
+ *   - drop unlinks from new/ or failed/ only: a record in cur/ belongs to
+ *     the notifier, which finishes it (a notifier that died hands cur/
+ *     back to new/ when it starts, wr_spool_recover);
+ *   - retry works on failed/ only, which the notifier never reads: the
+ *     record is rewritten (attempts, next-try and failure cleared) in
+ *     tmp/, renamed over failed/ID, then renamed into new/. Each step is
+ *     atomic, so after a crash the record is in failed/ (old or new text)
+ *     or in new/, never in both, never lost.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_getopt.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "cmd_queue.h"
+#include "wr_spool.h"
+
+#define DEFAULT_SPOOL "/var/lib/apache2/wormreply/spool"
+
+enum {
+    OPT_SPOOL = 256
+};
+
+typedef struct {
+    apr_pool_t *pool;
+    wr_spool_t *spool;
+    const char *dir;
+} queue_t;
+
+static const char *const state_names[4] = {
+    "tmp", "queued", "active", "failed"
+};
+
+/* usage - the verb's help */
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: wormreply queue [--spool DIR] COMMAND\n"
+        "\n"
+        "The notifier's spool of probe events (one record per prober and\n"
+        "window), like postqueue -p and postsuper. Safe while the notifier\n"
+        "runs: records change by atomic renames only.\n"
+        "\n"
+        "commands:\n"
+        "  list          every record: queued (new/), active (cur/, being\n"
+        "                worked on by the notifier) and failed (failed/)\n"
+        "  failed        the failed records with the reason they failed\n"
+        "  show ID       one record in full\n"
+        "  retry ID|ALL  put failed records back in the queue, with the\n"
+        "                attempts, the next-try time and the failure cleared\n"
+        "  drop ID|ALL   delete queued or failed records (ALL: every\n"
+        "                queued and failed one); active records are left\n"
+        "                to the notifier\n"
+        "\n"
+        "options:\n"
+        "      --spool DIR   the spool (default %s;\n"
+        "                    WormReplySpool in the httpd configuration)\n"
+        "  -h, --help        this help\n"
+        "\n"
+        "Exit status: 0 done; 1 an ID is unknown, active, not failed\n"
+        "(retry) or unreadable, the others are still done; 2 usage;\n"
+        "3 the spool is missing or cannot be read (run as root or as\n"
+        "httpd's User).\n",
+        DEFAULT_SPOOL);
+}
+
+/* id_ok - the characters of a record id (wr_spool.h), so that an
+ * argument can never name a path outside the spool */
+static int id_ok(const char *id)
+{
+    const char *s;
+
+    if (id[0] == '\0' || id[0] == '.' || strlen(id) > 128) {
+        return 0;
+    }
+    for (s = id; *s; s++) {
+        if (!apr_isalnum(*s) && *s != '.') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* options_first - the options (and --spool's argument) first, then "--",
+ * then the command and its id: apr_getopt's interleave mode loses an
+ * option's argument that follows an operand */
+static const char *const *options_first(apr_pool_t *p, int argc,
+                                        const char *const *argv, int *nargc)
+{
+    const char **v = apr_pcalloc(p, sizeof(*v) * (size_t)(argc + 2));
+    const char **pos = apr_pcalloc(p, sizeof(*pos) * (size_t)(argc + 1));
+    int i, n = 0, np = 0;
+
+    v[n++] = argv[0];
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            while (++i < argc) {
+                pos[np++] = argv[i];
+            }
+            break;
+        }
+        if (a[0] != '-' || a[1] == '\0') {
+            pos[np++] = a;
+            continue;
+        }
+        v[n++] = a;
+        if (!strcmp(a, "--spool") && i + 1 < argc) {
+            v[n++] = argv[++i];
+        }
+    }
+    v[n++] = "--";
+    for (i = 0; i < np; i++) {
+        v[n++] = pos[i];
+    }
+    *nargc = n;
+    return v;
+}
+
+/* rfc3339 - "2024-05-01T12:00:00Z" for listings; "-" for 0 */
+static const char *rfc3339(apr_time_t t, apr_pool_t *p)
+{
+    apr_time_exp_t x;
+
+    if (t == 0) {
+        return "-";
+    }
+    apr_time_exp_gmt(&x, t);
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900,
+                        x.tm_mon + 1, x.tm_mday, x.tm_hour, x.tm_min,
+                        x.tm_sec);
+}
+
+/* spool_err - say why the spool cannot be used */
+static int spool_err(const queue_t *q, const char *what, apr_status_t rv)
+{
+    char buf[128];
+
+    fprintf(stderr, "wormreply queue: cannot read the spool %s%s%s: %s\n",
+            q->dir, what ? " " : "", what ? what : "",
+            apr_strerror(rv, buf, sizeof(buf)));
+    if (APR_STATUS_IS_EACCES(rv)) {
+        fprintf(stderr, "wormreply queue: run as root or as httpd's User\n");
+    }
+    return WR_QUEUE_NO_SPOOL;
+}
+
+/* open_spool - an existing spool only: wr_spool_open would make a
+ * missing one, and a mistyped --spool must not create anything */
+static int open_spool(queue_t *q)
+{
+    apr_finfo_t fi;
+    apr_status_t rv;
+    int d;
+
+    for (d = WR_SPOOL_TMP; d <= WR_SPOOL_FAILED; d++) {
+        static const char *const sub[4] = { "tmp", "new", "cur", "failed" };
+        rv = apr_stat(&fi, apr_pstrcat(q->pool, q->dir, "/", sub[d], NULL),
+                      APR_FINFO_TYPE, q->pool);
+        if (rv == APR_SUCCESS && fi.filetype != APR_DIR) {
+            rv = APR_ENOTDIR;
+        }
+        if (rv != APR_SUCCESS) {
+            return spool_err(q, APR_STATUS_IS_ENOENT(rv)
+                             ? "(not a spool: no tmp/ new/ cur/ failed/)"
+                             : NULL, rv);
+        }
+    }
+    rv = wr_spool_open(&q->spool, q->dir, 0, 0, q->pool);
+    if (rv != APR_SUCCESS) {
+        return spool_err(q, NULL, rv);
+    }
+    return WR_QUEUE_OK;
+}
+
+/* find - load `id` from the first directory that has it, looking again
+ * from new/ once, so a record that moves on meanwhile is still found.
+ * @return APR_SUCCESS (*ev set, *which set), APR_EINVAL (unreadable
+ * record or bad id; *which set if found), APR_ENOENT, or an I/O error */
+static apr_status_t find(queue_t *q, const char *id, wr_spool_dir_e *which,
+                         wr_event_t **ev, apr_pool_t *p)
+{
+    apr_status_t rv = APR_ENOENT;
+    int round, d;
+
+    for (round = 0; round < 2; round++) {
+        for (d = WR_SPOOL_NEW; d <= WR_SPOOL_FAILED; d++) {
+            rv = wr_spool_load(q->spool, (wr_spool_dir_e)d, id, ev, p);
+            if (!APR_STATUS_IS_ENOENT(rv)) {
+                *which = (wr_spool_dir_e)d;
+                return rv;
+            }
+        }
+    }
+    return rv;
+}
+
+/* list_dir - one table section; @return records, or -1 on an error */
+static int list_dir(queue_t *q, wr_spool_dir_e d, int reasons)
+{
+    apr_array_header_t *ids;
+    apr_pool_t *p;
+    apr_status_t rv;
+    int i, n = 0;
+
+    rv = wr_spool_list(q->spool, d, &ids, q->pool);
+    if (rv != APR_SUCCESS) {
+        spool_err(q, state_names[d], rv);
+        return -1;
+    }
+    apr_pool_create(&p, q->pool);
+    for (i = 0; i < ids->nelts; i++) {
+        const char *id = APR_ARRAY_IDX(ids, i, const char *);
+        wr_event_t *ev;
+
+        apr_pool_clear(p);
+        rv = wr_spool_load(q->spool, d, id, &ev, p);
+        if (APR_STATUS_IS_ENOENT(rv)) {
+            continue;           /* moved on since the listing */
+        }
+        n++;
+        if (rv != APR_SUCCESS) {
+            char buf[128];
+            printf("%-52s %-6s (unreadable: %s)\n", id, state_names[d],
+                   rv == APR_EINVAL ? "malformed or unknown version"
+                   : apr_strerror(rv, buf, sizeof(buf)));
+            continue;
+        }
+        printf("%-52s %-6s %6" APR_UINT64_T_FMT " %s %s %s\n", id,
+               state_names[d], ev->count, rfc3339(ev->last_seen, p),
+               ev->address, ev->family);
+        if (ev->attempts > 0 || ev->next_try > 0) {
+            printf("%8sattempts %u, next try %s\n", "",
+                   (unsigned)ev->attempts, rfc3339(ev->next_try, p));
+        }
+        if (reasons && ev->failure != NULL) {
+            printf("%8s(%s)\n", "", ev->failure);
+        }
+    }
+    apr_pool_destroy(p);
+    return n;
+}
+
+/* cmd_list - postqueue -p: every record, or the failed ones */
+static int cmd_list(queue_t *q, int failed_only)
+{
+    int n[4] = {0, 0, 0, 0}, d;
+
+    printf("%-52s %-6s %6s %-20s %s\n", "ID", "STATE", "COUNT", "LAST SEEN",
+           "ADDRESS FAMILY");
+    for (d = failed_only ? WR_SPOOL_FAILED : WR_SPOOL_NEW;
+         d <= WR_SPOOL_FAILED; d++) {
+        n[d] = list_dir(q, (wr_spool_dir_e)d, 1);
+        if (n[d] < 0) {
+            return WR_QUEUE_NO_SPOOL;
+        }
+    }
+    if (failed_only) {
+        printf("-- %d failed\n", n[WR_SPOOL_FAILED]);
+    }
+    else {
+        printf("-- %d records: %d queued, %d active, %d failed\n",
+               n[WR_SPOOL_NEW] + n[WR_SPOOL_CUR] + n[WR_SPOOL_FAILED],
+               n[WR_SPOOL_NEW], n[WR_SPOOL_CUR], n[WR_SPOOL_FAILED]);
+    }
+    return WR_QUEUE_OK;
+}
+
+/* print_raw - a record that cannot be parsed, control bytes escaped */
+static void print_raw(queue_t *q, wr_spool_dir_e d, const char *id)
+{
+    const char *path = apr_pstrcat(q->pool, wr_spool_dir(q->spool, d), "/",
+                                   id, NULL);
+    apr_file_t *f;
+    char buf[WR_SPOOL_RECORD_MAX];
+    apr_size_t n = sizeof(buf), i;
+
+    if (apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT,
+                      q->pool) != APR_SUCCESS) {
+        return;
+    }
+    if (apr_file_read_full(f, buf, n, &n) != APR_SUCCESS && n == 0) {
+        apr_file_close(f);
+        return;
+    }
+    apr_file_close(f);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c == '\n' || (c >= 0x20 && c < 0x7f && c != '\\')) {
+            putchar(c);
+        }
+        else {
+            printf("\\x%02x", c);
+        }
+    }
+    if (n > 0 && buf[n - 1] != '\n') {
+        putchar('\n');
+    }
+}
+
+/* cmd_show - one record in full (postcat -q); an unreadable one as its
+ * bytes, escaped */
+static int cmd_show(queue_t *q, const char *id)
+{
+    wr_spool_dir_e d = WR_SPOOL_NEW;
+    wr_event_t *ev;
+    const char *text;
+    apr_status_t rv = find(q, id, &d, &ev, q->pool);
+
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        fprintf(stderr, "wormreply queue: %s: no such record\n", id);
+        return WR_QUEUE_NOT_DONE;
+    }
+    if (rv == APR_SUCCESS
+        && wr_event_dump(ev, &text, NULL, q->pool) == APR_SUCCESS) {
+        printf("id: %s\nstate: %s\n%s", id, state_names[d], text);
+        return WR_QUEUE_OK;
+    }
+    if (rv != APR_SUCCESS && rv != APR_EINVAL) {
+        return spool_err(q, id, rv);
+    }
+    printf("id: %s\nstate: %s\n", id, state_names[d]);
+    print_raw(q, d, id);
+    fprintf(stderr, "wormreply queue: %s: unreadable record (malformed or "
+            "of an unknown version)\n", id);
+    return WR_QUEUE_NOT_DONE;
+}
+
+/* sync_dir - make a rename into `dir` durable */
+static apr_status_t sync_dir(const char *dir, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_status_t rv;
+
+    rv = apr_file_open(&f, dir, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_file_sync(f);
+    apr_file_close(f);
+    return rv;
+}
+
+/* requeue - failed/ID back to new/ with a clean slate (see the top of the
+ * file for why each step is safe). @return APR_ENOENT if it is no longer
+ * in failed/ */
+static apr_status_t requeue(queue_t *q, const char *id, wr_event_t *ev,
+                            apr_pool_t *p)
+{
+    const char *text, *failed, *tmpl;
+    apr_file_t *f = NULL;
+    apr_size_t len, wrote;
+    apr_status_t rv;
+    char *tmp;
+
+    ev->attempts = 0;
+    ev->next_try = 0;
+    ev->failure = NULL;
+    if ((rv = wr_event_dump(ev, &text, &len, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    failed = apr_pstrcat(p, wr_spool_dir(q->spool, WR_SPOOL_FAILED), "/", id,
+                         NULL);
+    tmpl = apr_pstrcat(p, wr_spool_dir(q->spool, WR_SPOOL_TMP),
+                       "/retry.XXXXXX", NULL);
+    tmp = apr_pstrdup(p, tmpl);
+    rv = apr_file_mktemp(&f, tmp, APR_FOPEN_CREATE | APR_FOPEN_EXCL
+                         | APR_FOPEN_WRITE, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_file_write_full(f, text, len, &wrote);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_sync(f);
+    }
+    apr_file_close(f);
+    if (rv == APR_SUCCESS) {
+        /* only replace a record that is still there */
+        apr_finfo_t fi;
+        rv = apr_stat(&fi, failed, APR_FINFO_TYPE, p);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_rename(tmp, failed, p);
+    }
+    if (rv != APR_SUCCESS) {
+        apr_file_remove(tmp, p);
+        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
+    }
+    rv = apr_file_rename(failed, apr_pstrcat(p, wr_spool_dir(q->spool,
+                                             WR_SPOOL_NEW), "/", id, NULL),
+                         p);
+    if (rv != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
+    }
+    sync_dir(wr_spool_dir(q->spool, WR_SPOOL_FAILED), p);
+    return sync_dir(wr_spool_dir(q->spool, WR_SPOOL_NEW), p);
+}
+
+/* Results of one_retry and one_drop besides WR_QUEUE_OK/NOT_DONE: the
+ * record went away meanwhile (taken and finished by the notifier, or
+ * dropped by someone else), which "ALL" passes over in silence. */
+#define ONE_GONE (-1)
+
+/* one_retry - retry one id */
+static int one_retry(queue_t *q, const char *id, int all, apr_pool_t *p)
+{
+    wr_spool_dir_e d = WR_SPOOL_NEW;
+    wr_event_t *ev;
+    char buf[128];
+    apr_status_t rv = find(q, id, &d, &ev, p);
+
+    if (rv == APR_SUCCESS && d != WR_SPOOL_FAILED) {
+        fprintf(stderr, "wormreply queue: %s: not failed (%s)\n", id,
+                state_names[d]);
+        return WR_QUEUE_NOT_DONE;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = requeue(q, id, ev, p);
+    }
+    if (rv == APR_SUCCESS) {
+        printf("%s: requeued\n", id);
+        return WR_QUEUE_OK;
+    }
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        if (all) {
+            return ONE_GONE;
+        }
+        fprintf(stderr, "wormreply queue: %s: no such record\n", id);
+    }
+    else if (rv == APR_EINVAL) {
+        fprintf(stderr, "wormreply queue: %s: unreadable record, not "
+                "retried (show it, drop it)\n", id);
+    }
+    else {
+        fprintf(stderr, "wormreply queue: %s: %s\n", id,
+                apr_strerror(rv, buf, sizeof(buf)));
+    }
+    return WR_QUEUE_NOT_DONE;
+}
+
+/* one_drop - delete one id from new/ or failed/ */
+static int one_drop(queue_t *q, const char *id, int all, apr_pool_t *p)
+{
+    wr_event_t *ev;
+    char buf[128];
+    apr_status_t rv;
+
+    rv = wr_spool_remove(q->spool, WR_SPOOL_NEW, id, p);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        rv = wr_spool_remove(q->spool, WR_SPOOL_FAILED, id, p);
+    }
+    if (rv == APR_SUCCESS) {
+        printf("%s: dropped\n", id);
+        return WR_QUEUE_OK;
+    }
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        apr_status_t in_cur = wr_spool_load(q->spool, WR_SPOOL_CUR, id, &ev,
+                                            p);
+        if (!APR_STATUS_IS_ENOENT(in_cur)) {
+            fprintf(stderr, "wormreply queue: %s: active (the notifier is "
+                    "working on it), not dropped\n", id);
+        }
+        else if (all) {
+            return ONE_GONE;
+        }
+        else {
+            fprintf(stderr, "wormreply queue: %s: no such record\n", id);
+        }
+    }
+    else if (rv == APR_EINVAL) {
+        fprintf(stderr, "wormreply queue: '%s' is not a record id\n", id);
+    }
+    else {
+        fprintf(stderr, "wormreply queue: %s: %s\n", id,
+                apr_strerror(rv, buf, sizeof(buf)));
+    }
+    return WR_QUEUE_NOT_DONE;
+}
+
+/* for_ids - run `one` on `arg`, or with "ALL" on every id of `dirs` */
+static int for_ids(queue_t *q, const char *arg, const wr_spool_dir_e *dirs,
+                   int ndirs, int (*one)(queue_t *, const char *, int,
+                                         apr_pool_t *))
+{
+    apr_pool_t *p;
+    int rc = WR_QUEUE_OK, i, k, n = 0;
+
+    apr_pool_create(&p, q->pool);
+    if (strcmp(arg, "ALL") != 0) {
+        rc = one(q, arg, 0, p);
+        apr_pool_destroy(p);
+        return rc == WR_QUEUE_OK ? WR_QUEUE_OK : WR_QUEUE_NOT_DONE;
+    }
+    for (k = 0; k < ndirs; k++) {
+        apr_array_header_t *ids;
+        apr_status_t rv = wr_spool_list(q->spool, dirs[k], &ids, q->pool);
+        if (rv != APR_SUCCESS) {
+            apr_pool_destroy(p);
+            return spool_err(q, state_names[dirs[k]], rv);
+        }
+        for (i = 0; i < ids->nelts; i++) {
+            int r;
+
+            apr_pool_clear(p);
+            r = one(q, APR_ARRAY_IDX(ids, i, const char *), 1, p);
+            if (r == WR_QUEUE_OK) {
+                n++;
+            }
+            else if (r == WR_QUEUE_NOT_DONE) {
+                rc = WR_QUEUE_NOT_DONE;
+            }
+        }
+    }
+    printf("-- %d records\n", n);
+    apr_pool_destroy(p);
+    return rc;
+}
+
+int wr_cli_queue(apr_pool_t *pool, const wr_sigset_t *set,
+                 wr_family_mask_t mask, int argc, const char *const *argv)
+{
+    static const apr_getopt_option_t opts[] = {
+        {"spool", OPT_SPOOL, 1, "spool directory"},
+        {"help", 'h', 0, "help"},
+        {NULL, 0, 0, NULL}
+    };
+    static const wr_spool_dir_e failed_only[] = { WR_SPOOL_FAILED };
+    static const wr_spool_dir_e droppable[] = {
+        WR_SPOOL_NEW, WR_SPOOL_FAILED
+    };
+    apr_getopt_t *os;
+    const char *arg, *cmd, *id = NULL;
+    queue_t q;
+    apr_status_t rv;
+    int opt, rc, nargs;
+
+    (void)set;
+    (void)mask;
+    memset(&q, 0, sizeof(q));
+    q.pool = pool;
+    q.dir = DEFAULT_SPOOL;
+    argv = options_first(pool, argc, argv, &argc);
+    apr_getopt_init(&os, pool, argc, argv);
+    os->errfn = NULL;
+    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
+        switch (opt) {
+        case OPT_SPOOL:
+            q.dir = arg;
+            break;
+        case 'h':
+            usage(stdout);
+            return WR_QUEUE_OK;
+        default:
+            break;
+        }
+    }
+    nargs = argc - os->ind;
+    if (rv != APR_EOF || nargs < 1) {
+        if (rv != APR_EOF) {
+            fprintf(stderr, "wormreply queue: bad option '%s'\n",
+                    os->ind > 0 && os->ind - 1 < argc ? argv[os->ind - 1]
+                                                      : "?");
+        }
+        usage(stderr);
+        return WR_QUEUE_USAGE;
+    }
+    cmd = argv[os->ind];
+    if (nargs > 1) {
+        id = argv[os->ind + 1];
+    }
+    if (!strcmp(cmd, "list") || !strcmp(cmd, "failed")) {
+        if (nargs != 1) {
+            usage(stderr);
+            return WR_QUEUE_USAGE;
+        }
+    }
+    else if (!strcmp(cmd, "show") || !strcmp(cmd, "retry")
+             || !strcmp(cmd, "drop")) {
+        if (nargs != 2) {
+            fprintf(stderr, "wormreply queue: %s takes one ID%s\n", cmd,
+                    strcmp(cmd, "show") ? " or ALL" : "");
+            return WR_QUEUE_USAGE;
+        }
+    }
+    else {
+        fprintf(stderr, "wormreply queue: unknown command '%s'\n", cmd);
+        usage(stderr);
+        return WR_QUEUE_USAGE;
+    }
+    if (id != NULL && strcmp(id, "ALL") != 0 && !id_ok(id)) {
+        fprintf(stderr, "wormreply queue: '%s' is not a record id\n", id);
+        return WR_QUEUE_NOT_DONE;
+    }
+    if ((rc = open_spool(&q)) != WR_QUEUE_OK) {
+        return rc;
+    }
+    if (!strcmp(cmd, "list")) {
+        rc = cmd_list(&q, 0);
+    }
+    else if (!strcmp(cmd, "failed")) {
+        rc = cmd_list(&q, 1);
+    }
+    else if (!strcmp(cmd, "show")) {
+        rc = cmd_show(&q, id);
+    }
+    else if (!strcmp(cmd, "retry")) {
+        rc = for_ids(&q, id, failed_only, 1, one_retry);
+    }
+    else {
+        rc = for_ids(&q, id, droppable, 2, one_drop);
+    }
+    if (fflush(stdout) != 0 && rc == WR_QUEUE_OK) {
+        rc = WR_QUEUE_NOT_DONE;
+    }
+    return rc;
+}
