@@ -157,6 +157,39 @@ apr_status_t wr_action_parse(const char *s, wr_action_t *a)
     return APR_EINVAL;
 }
 
+/* The notice pipeline's counters, by their public names. */
+static const struct {
+    const char *name;
+    apr_size_t off;
+    const char *help;
+} notice_fields[] = {
+    {"spooled", APR_OFFSETOF(wr_counter_slot_t, spooled),
+     "Events written to the spool."},
+    {"spool_dropped", APR_OFFSETOF(wr_counter_slot_t, spool_dropped),
+     "Events lost to a full or unwritable spool."},
+    {"host_counted", APR_OFFSETOF(wr_counter_slot_t, host_counted),
+     "Probes counted in a source's open window."},
+    {"cache_busy", APR_OFFSETOF(wr_counter_slot_t, cache_busy),
+     "Probes not accounted because the cache lock was busy."},
+    {"notices", APR_OFFSETOF(wr_counter_slot_t, notices),
+     "Notices composed into the outbox."},
+    {"notice_events", APR_OFFSETOF(wr_counter_slot_t, notice_events),
+     "Events carried by those notices."},
+    {"unresolvable", APR_OFFSETOF(wr_counter_slot_t, unresolvable),
+     "Sources without a confirmed name or a domain accepting mail."},
+    {"not_notified", APR_OFFSETOF(wr_counter_slot_t, not_notified),
+     "Sources never notified: special, exempt, own or never-mail."},
+    {"host_suppressed", APR_OFFSETOF(wr_counter_slot_t, host_suppressed),
+     "Sources notified within their host window already."},
+    {"cap_deferred", APR_OFFSETOF(wr_counter_slot_t, cap_deferred),
+     "Digests held back by WormReplyMaxPerHour."},
+    {"dns_retries", APR_OFFSETOF(wr_counter_slot_t, dns_retries),
+     "Events given back after a temporary DNS failure."},
+    {"notice_errors", APR_OFFSETOF(wr_counter_slot_t, notice_errors),
+     "Notices that could not be composed or written."},
+    {NULL, 0, NULL}
+};
+
 /* Family names are [a-z0-9_-] or "(other)": safe inside JSON strings and
  * Prometheus label values as they are. */
 const char *wr_counters_format(const wr_counters_t *c,
@@ -188,7 +221,7 @@ const char *wr_counters_format(const wr_counters_t *c,
                                APR_UINT64_T_FMT "\n", out,
                                wr_action_name((wr_action_t)a), sum->action[a]);
         }
-        return apr_psprintf(p, "%s"
+        out = apr_psprintf(p, "%s"
             "# HELP wormreply_exempt_total Probes from exempt clients.\n"
             "# TYPE wormreply_exempt_total counter\n"
             "wormreply_exempt_total %" APR_UINT64_T_FMT "\n"
@@ -203,6 +236,17 @@ const char *wr_counters_format(const wr_counters_t *c,
             "wormreply_since_seconds %" APR_INT64_T_FMT "\n",
             out, sum->exempt, sum->rejected, (double)sum->probe_usec / 1e6,
             (apr_int64_t)apr_time_sec(wr_counters_since(c)));
+        for (i = 0; notice_fields[i].name; i++) {
+            out = apr_psprintf(p, "%s# HELP wormreply_%s_total %s\n"
+                               "# TYPE wormreply_%s_total counter\n"
+                               "wormreply_%s_total %" APR_UINT64_T_FMT "\n",
+                               out, notice_fields[i].name,
+                               notice_fields[i].help, notice_fields[i].name,
+                               notice_fields[i].name,
+                               *(const apr_uint64_t *)((const char *)sum
+                                                   + notice_fields[i].off));
+        }
+        return out;
     }
     apr_rfc822_date(since, wr_counters_since(c));
     out = apr_psprintf(p, "{\"since\": \"%s\", \"requests\": %" APR_UINT64_T_FMT
@@ -222,5 +266,12 @@ const char *wr_counters_format(const wr_counters_t *c,
                            a ? ", " : "", wr_action_name((wr_action_t)a),
                            sum->action[a]);
     }
-    return apr_pstrcat(p, out, "}}\n", NULL);
+    out = apr_pstrcat(p, out, "}", NULL);
+    for (i = 0; notice_fields[i].name; i++) {
+        out = apr_psprintf(p, "%s, \"%s\": %" APR_UINT64_T_FMT, out,
+                           notice_fields[i].name,
+                           *(const apr_uint64_t *)((const char *)sum
+                                                   + notice_fields[i].off));
+    }
+    return apr_pstrcat(p, out, "}\n", NULL);
 }

@@ -109,7 +109,8 @@ typedef enum {
 } wr_counters_format_t;
 
 /* wr_counters_format - a snapshot as JSON (keys: since, requests, probes,
- * exempt, rejected, probe_seconds, families{name: n}, actions{name: n}) or
+ * exempt, rejected, probe_seconds, families{name: n}, actions{name: n},
+ * and the notice counters: spooled, notices, unresolvable, ...) or
  * in the Prometheus text exposition format (wormreply_* metrics), in `p` */
 const char *wr_counters_format(const wr_counters_t *c,
                                const wr_counter_slot_t *sum,
