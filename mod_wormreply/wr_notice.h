@@ -1,0 +1,161 @@
+/* wr_notice.h - compose an abuse notice as an RFC 5322 message
+ *
+ * One message per recipient domain: a digest naming every offending host
+ * of the domain (plain format), or, in ARF format, one RFC 5965 report per
+ * host (RFC 5965 allows one feedback report per message; the notifier
+ * composes one per host of the digest, in the same turn).
+ *
+ * The message:
+ *   Date                   RFC 5322 date of `now`, "+0000"
+ *   From                   in->from, with in->from_name as display name
+ *   To                     in->to, comma separated (Bcc is never written;
+ *                          it is returned in msg->rcpt for the envelope)
+ *   Subject                from the template's "Subject:" line, or
+ *                          "[wormreply] ${family} probes from ${source}"
+ *   Message-ID             <REPORT-ID@server_name>
+ *   X-Wormreply-Report-ID  REPORT-ID: "wr-YYYYMMDDTHHMMSSZ-" + 16 random
+ *                          hex digits; unique, also the outbox file name
+ *   Auto-Submitted         auto-generated (RFC 3834)
+ *   MIME-Version           1.0
+ *   Content-Type           text/plain; charset=utf-8 (plain), or
+ *                          multipart/report; report-type=feedback-report
+ *   Content-Transfer-Encoding  7bit, or 8bit when the body has non-ASCII
+ *                          (msg->eightbit is then set: ask for 8BITMIME)
+ * Lines end in CRLF, no line is longer than 998 octets; body lines longer
+ * than 78 octets are folded (at a space when there is one) and the
+ * continuation is indented by two more spaces than the line.
+ *
+ * Sanitising: every string that came from the network (request lines,
+ * host names, vhost, domain, family names, addresses) goes through
+ * wr_notice_sanitize(): bytes below 0x20, 0x7f, invalid UTF-8, C1 controls
+ * and Unicode bidirectional controls become "\xNN" per byte, so no value
+ * can start a header, end a line or hide text; each value is cut to a
+ * length limit. In headers (Subject, ARF fields) non-ASCII is escaped the
+ * same way, and a non-ASCII Subject from the administrator's template is
+ * written as RFC 2047 encoded words. Mail addresses are not sanitised but
+ * checked: anything but a plain dot-atom local@domain is refused.
+ *
+ * The template (conf/notice.tmpl, WormReplyTemplate) is UTF-8 text. An
+ * optional first line "Subject: ..." followed by an empty line gives the
+ * subject; the rest is the body. Placeholders, anything else "${...}" is
+ * an error:
+ *   ${domain}        recipient domain         ${server_name}  our name
+ *   ${family}        family titles ("Nimda worm"), comma separated
+ *   ${family_id}     family names ("nimda")
+ *   ${family_info}   a paragraph per family: what it is, how to clean it
+ *   ${source}        "192.0.2.10 (host.example.com)" or "3 hosts in
+ *                    example.com"
+ *   ${host_count}    number of hosts          ${count}     total probes
+ *   ${first_seen}    earliest, "2024-05-01 12:00:00 UTC"
+ *   ${last_seen}     latest, same form
+ *   ${hosts_table}   a block per host: address, confirmed name, family,
+ *                    first/last seen, probes, server name it was sent to
+ *   ${request_lines} per host, the request lines kept (indented)
+ *   ${report_id}     ${date}  (RFC 5322)      ${from}      our address
+ */
+#ifndef WR_NOTICE_H
+#define WR_NOTICE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+/* Longest request line shown, in bytes before escaping. */
+#define WR_NOTICE_LINE_MAX 1000
+
+/* Longest host name, vhost or domain shown. */
+#define WR_NOTICE_NAME_MAX 255
+
+/* Largest template accepted. */
+#define WR_NOTICE_TEMPLATE_MAX 65536
+
+typedef enum {
+    WR_NOTICE_PLAIN = 0,
+    WR_NOTICE_ARF
+} wr_notice_format_e;
+
+/* One offending host. */
+typedef struct {
+    const char *address;        /* "192.0.2.10" (required) */
+    const char *name;           /* confirmed name, NULL if none */
+    const char *family;         /* "nimda" (required) */
+    const char *family_info;    /* NULL: the built-in text, if any */
+    const char *vhost;          /* server name probed; may be NULL */
+    apr_time_t first_seen;
+    apr_time_t last_seen;
+    apr_uint64_t count;
+    int nlines;
+    const char *const *lines;   /* nlines request lines */
+} wr_notice_host_t;
+
+typedef struct {
+    const char *tmpl;           /* template text; NULL = built-in default */
+    const char *from;           /* "wormreply@www.example.org" (required) */
+    const char *from_name;      /* display name, may be NULL */
+    const apr_array_header_t *to;   /* const char *, at least one */
+    const apr_array_header_t *bcc;  /* const char *, may be NULL */
+    const char *domain;         /* recipient domain (required) */
+    const char *server_name;    /* our host name (required, LDH) */
+    wr_notice_format_e format;
+    const wr_notice_host_t *hosts;
+    int nhosts;                 /* >= 1; exactly 1 for ARF */
+    apr_time_t now;
+} wr_notice_input_t;
+
+typedef struct {
+    const char *data;           /* the whole message, CRLF line ends */
+    apr_size_t len;
+    const char *report_id;
+    const char *message_id;     /* with the angle brackets */
+    const char *subject;        /* unfolded, as written (before RFC 2047) */
+    const char *from;           /* envelope sender */
+    apr_array_header_t *rcpt;   /* envelope recipients: To, then Bcc */
+    int eightbit;
+} wr_notice_t;
+
+/* wr_notice_compose - build the message, allocated in `p`.
+ * @return APR_SUCCESS, or APR_EINVAL with *err (may be NULL) saying what
+ *         is wrong with the input: no host, ARF with several hosts, an
+ *         address that is not a plain local@domain, no To, a server name
+ *         that is not a host name, a bad template. */
+apr_status_t wr_notice_compose(const wr_notice_input_t *in,
+                               wr_notice_t **msg, const char **err,
+                               apr_pool_t *p);
+
+/* wr_notice_template_check - validate a template: UTF-8 text with no
+ * control characters but TAB/CR/LF, known placeholders only.
+ * @return APR_EINVAL with *err naming the problem ("unknown placeholder
+ *         ${x} on line 3") */
+apr_status_t wr_notice_template_check(const char *tmpl, const char **err,
+                                      apr_pool_t *p);
+
+/* wr_notice_template_load - read and check a template file (for the
+ * WormReplyTemplate directive). @return the I/O error, or APR_EINVAL with
+ * *err for a file that is too large or fails the check */
+apr_status_t wr_notice_template_load(const char *path, const char **tmpl,
+                                     const char **err, apr_pool_t *p);
+
+/* wr_notice_default_template - the built-in template; conf/notice.tmpl
+ * holds the same text for administrators to copy and change */
+const char *wr_notice_default_template(void);
+
+/* wr_notice_sanitize - `s` made safe for a message body: see above.
+ * Cut to `max` bytes of input (0 = no limit), "..." appended when cut.
+ * With `ascii` set, every byte >= 0x80 is escaped too (header use).
+ * NULL gives "". */
+const char *wr_notice_sanitize(const char *s, apr_size_t max, int ascii,
+                               apr_pool_t *p);
+
+/* wr_notice_address_ok - 1 if `addr` is a plain dot-atom local@domain
+ * (no display name, no quotes, no comments, at most 254 octets) */
+int wr_notice_address_ok(const char *addr);
+
+/* wr_notice_write_outbox - store `msg` as DIR/<report_id>.eml: written
+ * to DIR/.<report_id>.tmp (O_EXCL, mode 0600), fsynced, renamed, then
+ * DIR fsynced; a reader never sees a partial .eml file. On failure the
+ * temporary file is removed. *path (may be NULL) receives the final
+ * path. @return APR_EEXIST if that .eml exists already. */
+apr_status_t wr_notice_write_outbox(const char *dir, const wr_notice_t *msg,
+                                    const char **path, apr_pool_t *p);
+
+#endif

@@ -1,0 +1,900 @@
+/* test_notice.c - the notice composer: headers, body, hostile input, ARF,
+ * templates and the atomic outbox */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_general.h>
+#include <apr_hash.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "test-lib.h"
+#include "wr_notice.h"
+
+#define T0 (apr_time_from_sec(1714564800))   /* Wed 2024-05-01 12:00 UTC */
+
+static apr_pool_t *pool;
+
+static const char *nimda_lines[] = {
+    "GET /scripts/root.exe?/c+dir HTTP/1.0",
+    "GET /MSADC/root.exe?/c+dir HTTP/1.0",
+    "GET /c/winnt/system32/cmd.exe?/c+dir HTTP/1.0",
+};
+
+/* host - one ordinary offender */
+static wr_notice_host_t host(const char *addr, const char *name)
+{
+    wr_notice_host_t h;
+
+    memset(&h, 0, sizeof(h));
+    h.address = addr;
+    h.name = name;
+    h.family = "nimda";
+    h.vhost = "www.wormreply.test";
+    h.first_seen = T0;
+    h.last_seen = T0 + apr_time_from_sec(247);
+    h.count = 17;
+    h.nlines = 3;
+    h.lines = nimda_lines;
+    return h;
+}
+
+/* input - the usual input around `hosts` */
+static wr_notice_input_t input(const wr_notice_host_t *hosts, int n)
+{
+    wr_notice_input_t in;
+    apr_array_header_t *to = apr_array_make(pool, 2, sizeof(char *));
+    apr_array_header_t *bcc = apr_array_make(pool, 1, sizeof(char *));
+
+    APR_ARRAY_PUSH(to, const char *) = "postmaster@wormreply.test";
+    APR_ARRAY_PUSH(to, const char *) = "abuse@wormreply.test";
+    APR_ARRAY_PUSH(bcc, const char *) = "admin@example.org";
+    memset(&in, 0, sizeof(in));
+    in.from = "wormreply@www.example.org";
+    in.from_name = "wormreply at www.example.org";
+    in.to = to;
+    in.bcc = bcc;
+    in.domain = "wormreply.test";
+    in.server_name = "www.example.org";
+    in.hosts = hosts;
+    in.nhosts = n;
+    in.now = T0 + apr_time_from_sec(600);
+    return in;
+}
+
+/* well_formed - CRLF only, no line over 998 octets, no control bytes but
+ * CR LF (and TAB), a header section of fields and continuations. On
+ * failure *why says what. */
+static int well_formed(const char *m, apr_size_t len, const char **why)
+{
+    apr_size_t i, col = 0;
+    int in_header = 1, line_start = 1;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)m[i];
+        if (c == '\r') {
+            if (i + 1 >= len || m[i + 1] != '\n') {
+                *why = apr_psprintf(pool, "bare CR at %lu", (unsigned long)i);
+                return 0;
+            }
+            if (line_start && in_header) {
+                in_header = 0;
+            }
+            i++;
+            col = 0;
+            line_start = 1;
+            continue;
+        }
+        if (c == '\n') {
+            *why = apr_psprintf(pool, "bare LF at %lu", (unsigned long)i);
+            return 0;
+        }
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            *why = apr_psprintf(pool, "control byte 0x%02x at %lu", c,
+                                (unsigned long)i);
+            return 0;
+        }
+        if (line_start && in_header) {
+            /* A field name up to ':' or a continuation. */
+            if (c != ' ' && c != '\t') {
+                const char *colon = memchr(m + i, ':', len - i);
+                const char *eol = memchr(m + i, '\r', len - i);
+                apr_size_t k;
+                if (colon == NULL || (eol && eol < colon)) {
+                    *why = apr_psprintf(pool, "header line without a "
+                                        "colon at %lu", (unsigned long)i);
+                    return 0;
+                }
+                for (k = i; m + k < colon; k++) {
+                    if (!apr_isalnum(m[k]) && m[k] != '-') {
+                        *why = "bad field name";
+                        return 0;
+                    }
+                }
+            }
+        }
+        line_start = 0;
+        if (++col > 998) {
+            *why = apr_psprintf(pool, "line over 998 octets at %lu",
+                                (unsigned long)i);
+            return 0;
+        }
+    }
+    if (len < 2 || m[len - 2] != '\r' || m[len - 1] != '\n') {
+        *why = "does not end with CRLF";
+        return 0;
+    }
+    if (in_header) {
+        *why = "no empty line after the header";
+        return 0;
+    }
+    return 1;
+}
+
+/* header_block - the header section (up to the first empty line) */
+static const char *header_block(const char *m)
+{
+    const char *e = strstr(m, "\r\n\r\n");
+
+    return e ? apr_pstrmemdup(pool, m, (apr_size_t)(e - m) + 2) : "";
+}
+
+/* header - the unfolded value of a header field, NULL if absent; *n (may
+ * be NULL) receives how many times it occurs */
+static const char *header(const char *m, const char *name, int *n)
+{
+    const char *h = header_block(m), *s = h, *val = NULL;
+    apr_size_t nl = strlen(name);
+    int count = 0;
+
+    while (*s) {
+        const char *eol = strstr(s, "\r\n");
+        if (strncasecmp(s, name, nl) == 0 && s[nl] == ':') {
+            char *v;
+            const char *e = eol;
+            /* Take the continuation lines along. */
+            while (e && (e[2] == ' ' || e[2] == '\t')) {
+                e = strstr(e + 2, "\r\n");
+            }
+            if (e == NULL) {
+                e = s + strlen(s);
+            }
+            v = apr_pstrmemdup(pool, s + nl + 2,
+                               (apr_size_t)(e - s) - nl - 2);
+            /* unfold */
+            {
+                char *r = v, *w = v;
+                while (*r) {
+                    if (r[0] == '\r' && r[1] == '\n') {
+                        r += 2;
+                        continue;
+                    }
+                    *w++ = *r++;
+                }
+                *w = '\0';
+            }
+            if (val == NULL) {
+                val = v;
+            }
+            count++;
+        }
+        if (eol == NULL) {
+            break;
+        }
+        s = eol + 2;
+    }
+    if (n != NULL) {
+        *n = count;
+    }
+    return val;
+}
+
+/* body_of - the text after the header */
+static const char *body_of(const char *m)
+{
+    const char *e = strstr(m, "\r\n\r\n");
+
+    return e ? e + 4 : "";
+}
+
+/* max_body_line - longest line of the body */
+static apr_size_t max_body_line(const char *b)
+{
+    apr_size_t best = 0;
+
+    while (*b) {
+        const char *e = strstr(b, "\r\n");
+        apr_size_t n = e ? (apr_size_t)(e - b) : strlen(b);
+        best = n > best ? n : best;
+        if (!e) {
+            break;
+        }
+        b = e + 2;
+    }
+    return best;
+}
+
+/* has_line_starting - some line of m starts with `prefix` */
+static int has_line_starting(const char *m, const char *prefix)
+{
+    const char *s = m;
+    apr_size_t n = strlen(prefix);
+
+    while (s) {
+        if (strncasecmp(s, prefix, n) == 0) {
+            return 1;
+        }
+        s = strstr(s, "\r\n");
+        if (s) {
+            s += 2;
+        }
+    }
+    return 0;
+}
+
+static void test_plain(void)
+{
+    wr_notice_host_t h = host("192.0.2.10", "host10.wormreply.test");
+    wr_notice_input_t in = input(&h, 1);
+    wr_notice_t *msg = NULL;
+    const char *err = NULL, *why = "", *v, *b;
+    int n;
+
+    check_int(wr_notice_compose(&in, &msg, &err, pool), APR_SUCCESS,
+              "compose a single-host notice");
+    if (msg == NULL) {
+        printf("# %s\n", err);
+        return;
+    }
+    check(well_formed(msg->data, msg->len, &why), "well-formed: %s",
+          why);
+    check_int(strlen(msg->data), msg->len, "len is the length, no NUL");
+    check_str(header(msg->data, "Date", &n),
+              "Wed, 01 May 2024 12:10:00 +0000", "Date in RFC 5322 form");
+    check_int(n, 1, "one Date");
+    check_str(header(msg->data, "From", &n),
+              "\"wormreply at www.example.org\" <wormreply@www.example.org>",
+              "From with display name");
+    check_str(header(msg->data, "To", &n),
+              "postmaster@wormreply.test, abuse@wormreply.test",
+              "To names both RFC 2142 mailboxes");
+    check_int(n, 1, "one To");
+    check_str(header(msg->data, "Subject", &n),
+              "[wormreply] Nimda worm probes from 192.0.2.10 "
+              "(host10.wormreply.test)", "Subject names family and source");
+    check_str(msg->subject, "[wormreply] Nimda worm probes from 192.0.2.10 "
+              "(host10.wormreply.test)", "msg->subject");
+    v = header(msg->data, "Message-ID", &n);
+    check(v && v[0] == '<' && strstr(v, "@www.example.org>")
+          && strncmp(v + 1, "wr-20240501T121000Z-", 20) == 0,
+          "Message-ID <wr-...@server>: %s", v ? v : "(none)");
+    check_str(v, msg->message_id, "msg->message_id matches");
+    v = header(msg->data, "X-Wormreply-Report-ID", &n);
+    check_str(v, msg->report_id, "X-Wormreply-Report-ID is the report id");
+    check(v && strlen(v) == strlen("wr-20240501T121000Z-") + 16,
+          "report id: date and 16 hex digits");
+    check_str(header(msg->data, "Auto-Submitted", NULL), "auto-generated",
+              "Auto-Submitted: auto-generated");
+    check_str(header(msg->data, "MIME-Version", NULL), "1.0", "MIME 1.0");
+    check_str(header(msg->data, "Content-Type", NULL),
+              "text/plain; charset=utf-8", "text/plain utf-8");
+    check_str(header(msg->data, "Content-Transfer-Encoding", NULL), "7bit",
+              "ASCII body: 7bit");
+    check(!msg->eightbit, "eightbit not set");
+    check(header(msg->data, "Bcc", NULL) == NULL, "no Bcc header");
+    check(strstr(msg->data, "admin@example.org") == NULL,
+          "the Bcc address appears nowhere in the message");
+    check_int(msg->rcpt->nelts, 3, "envelope: two To + one Bcc");
+    check_str(APR_ARRAY_IDX(msg->rcpt, 2, const char *), "admin@example.org",
+              "envelope ends with the Bcc");
+    check_str(msg->from, "wormreply@www.example.org", "envelope sender");
+
+    b = body_of(msg->data);
+    check(strstr(b, "Source:     192.0.2.10\r\n") != NULL, "body: address");
+    check(strstr(b, "Host name:  host10.wormreply.test\r\n") != NULL,
+          "body: confirmed name");
+    check(strstr(b, "Family:     Nimda worm (nimda)\r\n") != NULL,
+          "body: family");
+    check(strstr(b, "First seen: 2024-05-01 12:00:00 UTC\r\n") != NULL,
+          "body: first seen in UTC");
+    check(strstr(b, "Last seen:  2024-05-01 12:04:07 UTC\r\n") != NULL,
+          "body: last seen in UTC");
+    check(strstr(b, "Probes:     17\r\n") != NULL, "body: count");
+    check(strstr(b, "Sent to:    www.wormreply.test\r\n") != NULL,
+          "body: the vhost");
+    check(strstr(b, "    GET /scripts/root.exe?/c+dir HTTP/1.0\r\n")
+          && strstr(b, "    GET /c/winnt/system32/cmd.exe?/c+dir HTTP/1.0"),
+          "body: request lines, indented");
+    check(strstr(b, "CA-2001-26") != NULL, "body: what Nimda is");
+    check(strstr(b, "www.example.org") != NULL, "body: our server name");
+    check(strstr(b, msg->report_id) != NULL, "body: the report id");
+    check(strstr(b, "${") == NULL, "no placeholder left");
+    check(max_body_line(b) <= 78, "body lines <= 78 octets (%lu)",
+          (unsigned long)max_body_line(b));
+}
+
+static void test_digest(void)
+{
+    wr_notice_host_t h[3];
+    wr_notice_input_t in;
+    wr_notice_t *msg = NULL;
+    const char *why = "", *b;
+    int i;
+
+    h[0] = host("192.0.2.10", "host10.wormreply.test");
+    h[1] = host("192.0.2.11", "host11.wormreply.test");
+    h[2] = host("2001:db8::12", "host12.wormreply.test");
+    h[2].family = "codered";
+    h[1].first_seen = T0 - apr_time_from_sec(60);
+    h[2].last_seen = T0 + apr_time_from_sec(3000);
+    in = input(h, 3);
+    check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
+              "compose a digest of 3 hosts");
+    if (msg == NULL) {
+        return;
+    }
+    check(well_formed(msg->data, msg->len, &why), "digest well-formed: %s",
+          why);
+    check_str(header(msg->data, "Subject", NULL),
+              "[wormreply] Nimda worm, Code Red worm probes from 3 hosts in "
+              "wormreply.test", "digest subject");
+    b = body_of(msg->data);
+    for (i = 0; i < 3; i++) {
+        check(strstr(b, apr_psprintf(pool, "Source:     %s\r\n",
+                                     h[i].address)) != NULL,
+              "digest names %s", h[i].address);
+        check(strstr(b, apr_psprintf(pool, "From %s (%s) (3 of 17 kept):",
+                                     h[i].address, h[i].name)) != NULL,
+              "digest has the requests of %s", h[i].address);
+    }
+    check(strstr(b, "CA-2001-26") && strstr(b, "CA-2001-19"),
+          "both families explained");
+    {
+        const char *s = b;
+        int n = 0;
+        while ((s = strstr(s, "About Nimda worm:")) != NULL) {
+            n++;
+            s++;
+        }
+        check_int(n, 1, "a family shared by two hosts explained once");
+    }
+}
+
+static void test_hostile(void)
+{
+    wr_notice_host_t h;
+    wr_notice_input_t in;
+    wr_notice_t *msg = NULL;
+    const char *why = "", *lines[5], *b, *s;
+    char *huge;
+    int ok = 1;
+    apr_size_t i;
+
+    huge = apr_palloc(pool, 32 * 1024 + 1);
+    memset(huge, 'N', 32 * 1024);
+    memcpy(huge, "GET /default.ida?", 17);
+    huge[32 * 1024] = '\0';
+    lines[0] = "GET /x%0d%0aBcc:%20evil@x HTTP/1.0";
+    lines[1] = "GET /x\r\nBcc: evil@x\r\n\r\nX-Injected: 1 HTTP/1.0";
+    lines[2] = huge;
+    lines[3] = "GET /\xc0\xaf\xe2\x80\xae\x01\x1b[2J\x7f\xc2\x85 HTTP/1.0";
+    lines[4] = "GET /caf\xc3\xa9 HTTP/1.0";
+    h = host("192.0.2.66", "evil\r\nBcc: evil@x host.wormreply.test");
+    h.vhost = "www\r\nX-Vhost: injected";
+    h.family = "nimda\r\nSubject: forged";
+    h.nlines = 5;
+    h.lines = lines;
+    in = input(&h, 1);
+    in.domain = "wormreply.test\r\nCc: evil@x";
+    check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
+              "compose with hostile input");
+    if (msg == NULL) {
+        return;
+    }
+    check(well_formed(msg->data, msg->len, &why), "hostile: well-formed: %s",
+          why);
+    check(!has_line_starting(msg->data, "Bcc:"), "no line starts with Bcc:");
+    check(!has_line_starting(msg->data, "Cc:"), "no line starts with Cc:");
+    check(!has_line_starting(msg->data, "X-Injected:")
+          && !has_line_starting(msg->data, "X-Vhost:"),
+          "no injected field");
+    {
+        int n;
+        header(msg->data, "Subject", &n);
+        check_int(n, 1, "exactly one Subject");
+    }
+    check(strstr(header_block(msg->data), "evil@x") == NULL
+          || strstr(header(msg->data, "Subject", NULL), "evil") != NULL,
+          "evil@x appears in the header only inside the Subject text");
+    check(strstr(msg->data, "evil\\x0d\\x0aBcc: evil@x host") != NULL,
+          "the PTR name's CR LF are shown as \\x0d\\x0a");
+    b = body_of(msg->data);
+    check(strstr(b, "GET /x%0d%0aBcc:%20evil@x HTTP/1.0") != NULL,
+          "percent-encoded CR LF stay as they came");
+    check(strstr(b, "GET /\\xc0\\xaf\\xe2\\x80\\xae\\x01\\x1b[2J\\x7f"
+                 "\\xc2\\x85 HTTP/1.0") != NULL,
+          "overlong UTF-8, RLO, C0, DEL and C1 escaped");
+    check(strstr(b, "GET /caf\xc3\xa9 HTTP/1.0") != NULL,
+          "valid UTF-8 kept");
+    check(msg->eightbit, "eightbit set");
+    check_str(header(msg->data, "Content-Transfer-Encoding", NULL), "8bit",
+              "8bit body declared");
+    check(msg->len < 12000, "the 32 KB line was cut (%lu bytes)",
+          (unsigned long)msg->len);
+    check(max_body_line(b) <= 78, "body lines <= 78 octets");
+    for (i = 0, s = header_block(msg->data); s[i]; i++) {
+        ok &= (unsigned char)s[i] < 0x80;
+    }
+    check(ok, "header section is ASCII");
+
+    /* The long line folds back to what was kept. */
+    {
+        const char *start = strstr(b, "    GET /default.ida?");
+        char *joined = apr_pcalloc(pool, 4096);
+        apr_size_t jl = 0;
+        const char *p = start;
+        int first = 1;
+        while (p && (first || strncmp(p, "      ", 6) == 0)) {
+            const char *e = strstr(p, "\r\n");
+            const char *from = p + (first ? 4 : 6);
+            apr_size_t n = (apr_size_t)(e - from);
+            if (jl + n < 4096) {
+                memcpy(joined + jl, from, n);
+                jl += n;
+            }
+            first = 0;
+            p = e + 2;
+        }
+        check_int(jl, WR_NOTICE_LINE_MAX + 3,
+                  "long line: WR_NOTICE_LINE_MAX bytes and '...'");
+        check(strncmp(joined, huge, WR_NOTICE_LINE_MAX) == 0
+              && strcmp(joined + WR_NOTICE_LINE_MAX, "...") == 0,
+              "folded pieces join back to the kept text");
+    }
+
+    /* ARF with the same input. */
+    in.format = WR_NOTICE_ARF;
+    msg = NULL;
+    check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
+              "hostile ARF");
+    if (msg != NULL) {
+        check(well_formed(msg->data, msg->len, &why),
+              "hostile ARF well-formed: %s", why);
+        check(!has_line_starting(msg->data, "Bcc:")
+              && !has_line_starting(msg->data, "X-Injected:")
+              && !has_line_starting(msg->data, "Subject: forged"),
+              "hostile ARF: nothing injected in any part");
+        check_str(header(msg->data, "Content-Transfer-Encoding", NULL),
+                  "8bit", "multipart with an 8bit part declares 8bit");
+    }
+}
+
+static void test_arf(void)
+{
+    wr_notice_host_t h = host("192.0.2.10", "host10.wormreply.test");
+    wr_notice_host_t two[2];
+    wr_notice_input_t in = input(&h, 1);
+    wr_notice_t *msg = NULL;
+    const char *why = "", *ct, *bnd, *m;
+    char *boundary = NULL;
+
+    in.format = WR_NOTICE_ARF;
+    check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
+              "compose ARF");
+    if (msg == NULL) {
+        return;
+    }
+    m = msg->data;
+    check(well_formed(m, msg->len, &why), "ARF well-formed: %s", why);
+    ct = header(m, "Content-Type", NULL);
+    check(ct && strncmp(ct, "multipart/report; report-type=feedback-report;",
+                        46) == 0, "multipart/report; "
+          "report-type=feedback-report: %s", ct ? ct : "(none)");
+    bnd = ct ? strstr(ct, "boundary=\"") : NULL;
+    if (bnd) {
+        boundary = apr_pstrdup(pool, bnd + 10);
+        *strchr(boundary, '"') = '\0';
+    }
+    check(boundary && strlen(boundary) > 20, "boundary: %s",
+          boundary ? boundary : "(none)");
+    if (boundary) {
+        const char *delim = apr_pstrcat(pool, "\r\n--", boundary, "\r\n",
+                                        NULL);
+        const char *close = apr_pstrcat(pool, "\r\n--", boundary, "--\r\n",
+                                        NULL);
+        const char *s = m, *p2, *p3;
+        int parts = 0, ends = 0;
+        while ((s = strstr(s, delim)) != NULL) {
+            parts++;
+            s++;
+        }
+        for (s = m; (s = strstr(s, close)) != NULL; s++) {
+            ends++;
+        }
+        check_int(parts, 3, "three parts");
+        check_int(ends, 1, "one closing delimiter");
+        check(strstr(m, close) + strlen(close) == m + msg->len,
+              "the closing delimiter ends the message");
+        p2 = strstr(m, "Content-Type: message/feedback-report\r\n\r\n");
+        check(p2 != NULL, "second part is message/feedback-report");
+        if (p2) {
+            check(strstr(p2, "\r\nFeedback-Type: abuse\r\n") != NULL,
+                  "Feedback-Type: abuse");
+            check(strstr(p2, "\r\nVersion: 1\r\n") != NULL, "Version: 1");
+            check(strstr(p2, "\r\nUser-Agent: mod_wormreply") != NULL,
+                  "User-Agent");
+            check(strstr(p2, "\r\nSource-IP: 192.0.2.10\r\n") != NULL,
+                  "Source-IP");
+            check(strstr(p2, "\r\nArrival-Date: Wed, 01 May 2024 12:00:00 "
+                         "+0000\r\n") != NULL, "Arrival-Date");
+            check(strstr(p2, "\r\nReported-Domain: host10.wormreply.test"
+                         "\r\n") != NULL, "Reported-Domain");
+        }
+        p3 = strstr(m, "Content-Type: text/rfc822-headers\r\n\r\n");
+        check(p3 != NULL && p2 != NULL && p3 > p2,
+              "third part is text/rfc822-headers");
+        if (p3) {
+            check(strstr(p3, "X-HTTP-Request-Line: GET /scripts/root.exe?/c+"
+                         "dir HTTP/1.0\r\n") != NULL,
+                  "third part carries the request lines");
+            check(strstr(p3, "Host: www.wormreply.test\r\n") != NULL,
+                  "and the Host");
+        }
+        check(strstr(m, "Content-Type: text/plain; charset=utf-8\r\n") != NULL,
+              "first part is text/plain");
+    }
+
+    two[0] = h;
+    two[1] = host("192.0.2.11", NULL);
+    in = input(two, 2);
+    in.format = WR_NOTICE_ARF;
+    check_int(wr_notice_compose(&in, &msg, &why, pool), APR_EINVAL,
+              "ARF with two hosts refused: %s", why);
+}
+
+static void test_unique(void)
+{
+    wr_notice_host_t h = host("192.0.2.10", NULL);
+    wr_notice_input_t in = input(&h, 1);
+    apr_hash_t *ids = apr_hash_make(pool);
+    apr_pool_t *it;
+    int i, dups = 0;
+
+    apr_pool_create(&it, pool);
+    for (i = 0; i < 1000; i++) {
+        wr_notice_t *msg = NULL;
+        wr_notice_compose(&in, &msg, NULL, it);
+        if (msg == NULL) {
+            dups++;
+            continue;
+        }
+        if (apr_hash_get(ids, msg->message_id, APR_HASH_KEY_STRING)) {
+            dups++;
+        }
+        apr_hash_set(ids, apr_pstrdup(pool, msg->message_id),
+                     APR_HASH_KEY_STRING, "");
+    }
+    check_int(dups, 0, "1,000 notices at the same instant: 1,000 distinct "
+              "Message-IDs");
+    {
+        wr_notice_t *msg = NULL;
+        wr_notice_compose(&in, &msg, NULL, pool);
+        check_str(msg ? header(msg->data, "Subject", NULL) : NULL,
+                  "[wormreply] Nimda worm probes from 192.0.2.10",
+                  "no confirmed name: subject has the address alone");
+        check(msg && strstr(msg->data, "Host name:  (none confirmed)"),
+              "body says no name was confirmed");
+    }
+}
+
+static void test_bad_input(void)
+{
+    wr_notice_host_t h = host("192.0.2.10", NULL);
+    wr_notice_input_t in;
+    wr_notice_t *msg;
+    const char *err;
+    static const char *bad_to[] = {
+        "abuse@wormreply.test\r\nBcc: evil@x", "Abuse <abuse@x.test>",
+        "a@x.test, b@x.test", "", "abuse", "@x.test", "abuse@", "a b@x.test",
+        "a..b@x.test", ".a@x.test", "a@x..test", "a@-x.test", "a@x-.test",
+        "\"a\"@x.test", "a@x.test.",
+    };
+    apr_array_header_t *to;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad_to) / sizeof(bad_to[0]); i++) {
+        in = input(&h, 1);
+        to = apr_array_make(pool, 1, sizeof(char *));
+        APR_ARRAY_PUSH(to, const char *) = bad_to[i];
+        in.to = to;
+        err = NULL;
+        check_int(wr_notice_compose(&in, &msg, &err, pool), APR_EINVAL,
+                  "To #%d refused: %s", (int)i, err ? err : "(no reason)");
+    }
+    check(wr_notice_address_ok("postmaster@wormreply.test")
+          && wr_notice_address_ok("abuse+wr@sub-1.example.co.uk")
+          && wr_notice_address_ok("o'brien@x.test"),
+          "plain addresses accepted");
+
+    in = input(&h, 1);
+    in.to = apr_array_make(pool, 1, sizeof(char *));
+    check_int(wr_notice_compose(&in, &msg, &err, pool), APR_EINVAL,
+              "no To: %s", err);
+    in = input(&h, 1);
+    in.from = "wormreply@x.test\r\nBcc: e@x";
+    check_int(wr_notice_compose(&in, &msg, &err, pool), APR_EINVAL,
+              "bad From: %s", err);
+    in = input(&h, 1);
+    in.server_name = "www.example.org>\r\nX: y";
+    check_int(wr_notice_compose(&in, &msg, &err, pool), APR_EINVAL,
+              "bad server name: %s", err);
+    in = input(&h, 0);
+    check_int(wr_notice_compose(&in, &msg, &err, pool), APR_EINVAL,
+              "no host: %s", err);
+    in = input(&h, 1);
+    in.tmpl = "Hello ${nobody}\n";
+    err = NULL;
+    check_int(wr_notice_compose(&in, &msg, &err, pool), APR_EINVAL,
+              "template with an unknown placeholder");
+    check(err && strstr(err, "${nobody}") && strstr(err, "line 1"),
+          "error names it: %s", err ? err : "(none)");
+}
+
+static void test_templates(void)
+{
+    wr_notice_host_t h = host("192.0.2.10", "host10.wormreply.test");
+    wr_notice_input_t in = input(&h, 1);
+    wr_notice_t *msg = NULL;
+    const char *err = NULL, *loaded = NULL, *why = "";
+
+    check_int(wr_notice_template_check(wr_notice_default_template(), &err,
+                                       pool), APR_SUCCESS,
+              "the built-in template checks");
+    check_int(wr_notice_template_load("conf/notice.tmpl", &loaded, &err,
+                                      pool), APR_SUCCESS,
+              "conf/notice.tmpl loads");
+    check_str(loaded, wr_notice_default_template(),
+              "conf/notice.tmpl is the built-in template");
+
+    check_int(wr_notice_template_check("a ${domain\nb}", &err, pool),
+              APR_EINVAL, "unterminated placeholder: %s", err);
+    check_int(wr_notice_template_check("a\x01z", &err, pool), APR_EINVAL,
+              "control character: %s", err);
+    check_int(wr_notice_template_check("caf\xc3", &err, pool), APR_EINVAL,
+              "truncated UTF-8: %s", err);
+    check_int(wr_notice_template_check("$ and $x and {domain} and $ {x}",
+                                       &err, pool), APR_SUCCESS,
+              "lone dollars and braces are text");
+    check_int(wr_notice_template_load("t/unit/no-such.tmpl", &loaded, &err,
+                                      pool), APR_ENOENT,
+              "missing template: APR_ENOENT");
+
+    /* A non-ASCII subject from the administrator: RFC 2047. */
+    in.tmpl = "Subject: Wurm-Meldung f\xc3\xbcr ${source} \xe2\x80\x94 "
+              "bitte pr\xc3\xbc" "fen, ${family}, ${family_id}\n"
+              "\n"
+              "Gr\xc3\xbc\xc3\x9f" "e, ${domain}: ${count} probes\n"
+              "${first_seen} .. ${last_seen}, ${host_count} host,\n"
+              "${date}\n";
+    check_int(wr_notice_compose(&in, &msg, &err, pool), APR_SUCCESS,
+              "compose with a German template");
+    if (msg != NULL) {
+        const char *v;
+        check(well_formed(msg->data, msg->len, &why), "well-formed: %s",
+              why);
+        v = header(msg->data, "Subject", NULL);
+        check(v && strncmp(v, "=?UTF-8?B?", 10) == 0,
+              "non-ASCII subject is RFC 2047 encoded: %s", v ? v : "");
+        check(strstr(header_block(msg->data), "\xc3") == NULL,
+              "header section stays ASCII");
+        check(strstr(msg->data, "\r\n =?UTF-8?B?") != NULL,
+              "long encoded subject folded into several words");
+        check(strstr(body_of(msg->data), "Gr\xc3\xbc\xc3\x9f" "e, "
+                     "wormreply.test: 17 probes\r\n2024-05-01 12:00:00 UTC "
+                     ".. 2024-05-01 12:04:07 UTC, 1 host,\r\nWed, 01 May "
+                     "2024 12:10:00 +0000\r\n") != NULL,
+              "every placeholder expanded");
+        check_str(header(msg->data, "Content-Transfer-Encoding", NULL),
+                  "8bit", "UTF-8 body: 8bit");
+    }
+    /* No Subject line: the default subject, and the body starts at once. */
+    in.tmpl = "Just ${source}.\n";
+    check_int(wr_notice_compose(&in, &msg, &err, pool), APR_SUCCESS,
+              "template without a subject line");
+    check_str(msg ? header(msg->data, "Subject", NULL) : NULL,
+              "[wormreply] Nimda worm probes from 192.0.2.10 "
+              "(host10.wormreply.test)", "default subject");
+    check_str(msg ? body_of(msg->data) : NULL,
+              "Just 192.0.2.10 (host10.wormreply.test).\r\n",
+              "body is the template, CRLF");
+}
+
+static void test_sanitize(void)
+{
+    check_str(wr_notice_sanitize("a\r\nb", 0, 0, pool), "a\\x0d\\x0ab",
+              "CR LF escaped");
+    check_str(wr_notice_sanitize("tab\there", 0, 0, pool), "tab\\x09here",
+              "TAB escaped");
+    check_str(wr_notice_sanitize("\xc3\xa9", 0, 0, pool), "\xc3\xa9",
+              "valid UTF-8 kept");
+    check_str(wr_notice_sanitize("\xc3\xa9", 0, 1, pool), "\\xc3\\xa9",
+              "ASCII mode escapes it");
+    check_str(wr_notice_sanitize("\xed\xa0\x80", 0, 0, pool),
+              "\\xed\\xa0\\x80", "surrogate escaped");
+    check_str(wr_notice_sanitize("\xf4\x90\x80\x80", 0, 0, pool),
+              "\\xf4\\x90\\x80\\x80", "above U+10FFFF escaped");
+    check_str(wr_notice_sanitize("\xe0\x80\xaf", 0, 0, pool),
+              "\\xe0\\x80\\xaf", "overlong 3-byte escaped");
+    check_str(wr_notice_sanitize("\xe2\x80\xa8", 0, 0, pool),
+              "\\xe2\\x80\\xa8", "LINE SEPARATOR escaped");
+    check_str(wr_notice_sanitize("abcdef", 3, 0, pool), "abc...",
+              "cut with ...");
+    check_str(wr_notice_sanitize(NULL, 0, 0, pool), "", "NULL gives \"\"");
+    check_str(wr_notice_sanitize("\xc3", 0, 0, pool), "\\xc3",
+              "truncated sequence escaped");
+}
+
+static void test_outbox(void)
+{
+    char dir[] = "/tmp/wr-test-outbox.XXXXXX";
+    wr_notice_host_t h = host("192.0.2.10", "host10.wormreply.test");
+    wr_notice_input_t in = input(&h, 1);
+    wr_notice_t *msg = NULL, big;
+    const char *path = NULL;
+    apr_finfo_t fi;
+    apr_file_t *f;
+    char *buf;
+    apr_size_t n = 0;
+    int go[2], i, bad_exit = 0, st;
+    pid_t pid;
+    apr_dir_t *d;
+    apr_status_t rv;
+
+    if (mkdtemp(dir) == NULL) {
+        check(0, "mkdtemp");
+        return;
+    }
+    wr_notice_compose(&in, &msg, NULL, pool);
+    if (msg == NULL) {
+        return;
+    }
+    check_int(wr_notice_write_outbox(dir, msg, &path, pool), APR_SUCCESS,
+              "write to the outbox");
+    check_str(path, apr_pstrcat(pool, dir, "/", msg->report_id, ".eml",
+                                NULL), "named REPORT-ID.eml");
+    buf = apr_pcalloc(pool, msg->len + 1);
+    if (apr_file_open(&f, path, APR_FOPEN_READ, 0, pool) == APR_SUCCESS) {
+        apr_file_read_full(f, buf, msg->len + 1, &n);
+        apr_file_close(f);
+    }
+    check(n == msg->len && memcmp(buf, msg->data, n) == 0,
+          "the file holds exactly the message");
+    {
+        struct stat sb;
+        check(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
+              "mode 0600");
+    }
+    check_int(wr_notice_write_outbox(dir, msg, NULL, pool), APR_EEXIST,
+              "same report id again: APR_EEXIST, nothing replaced");
+    rv = wr_notice_write_outbox(apr_pstrcat(pool, dir, "/missing", NULL),
+                                msg, NULL, pool);
+    check(rv != APR_SUCCESS, "missing directory: error (%d)", rv);
+
+    /* Atomicity: a watcher process polls the directory while 200
+     * messages of 256 KB are written; every .eml it ever sees must be
+     * complete. */
+    big = *msg;
+    big.len = 256 * 1024;
+    buf = apr_palloc(pool, big.len);
+    memset(buf, 'x', big.len);
+    big.data = buf;
+    if (pipe(go) != 0) {
+        check(0, "pipe");
+        return;
+    }
+    fflush(stdout);     /* or the child prints our buffer again */
+    pid = fork();
+    if (pid == 0) {
+        apr_pool_t *cp;
+        int partial = 0, seen = 0, rounds;
+        char c;
+        close(go[1]);
+        apr_pool_create(&cp, NULL);
+        for (rounds = 0; rounds < 200000; rounds++) {
+            apr_dir_t *cd;
+            apr_finfo_t cfi;
+            struct stat sb;
+            apr_pool_clear(cp);
+            if (apr_dir_open(&cd, dir, cp) != APR_SUCCESS) {
+                _exit(3);
+            }
+            while (apr_dir_read(&cfi, APR_FINFO_NAME, cd) == APR_SUCCESS) {
+                const char *nm = cfi.name;
+                size_t l = strlen(nm);
+                if (l > 4 && strcmp(nm + l - 4, ".eml") == 0
+                    && strncmp(nm, "big-", 4) == 0) {
+                    const char *pth = apr_pstrcat(cp, dir, "/", nm, NULL);
+                    seen++;
+                    if (stat(pth, &sb) == 0 && sb.st_size != 256 * 1024) {
+                        partial++;
+                    }
+                }
+            }
+            apr_dir_close(cd);
+            /* Done when the parent closed the pipe. */
+            {
+                fd_set rs;
+                struct timeval tv = { 0, 0 };
+                FD_ZERO(&rs);
+                FD_SET(go[0], &rs);
+                if (select(go[0] + 1, &rs, NULL, NULL, &tv) > 0
+                    && read(go[0], &c, 1) == 0) {
+                    break;
+                }
+            }
+        }
+        printf("# watcher: %d rounds, %d sightings of .eml files\n",
+               rounds, seen);
+        fflush(stdout);
+        _exit(partial ? 1 : seen > 0 ? 0 : 2);
+    }
+    close(go[0]);
+    for (i = 0; i < 200; i++) {
+        big.report_id = apr_psprintf(pool, "big-%03d", i);
+        if (wr_notice_write_outbox(dir, &big, NULL, pool) != APR_SUCCESS) {
+            bad_exit++;
+        }
+    }
+    close(go[1]);
+    check_int(bad_exit, 0, "200 large messages written");
+    for (i = 0; i < 3000 && waitpid(pid, &st, WNOHANG) != pid; i++) {
+        apr_sleep(10000);
+    }
+    if (i == 3000) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+          "the watcher never saw a partial .eml (status %d)",
+          WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    n = 0;
+    if (apr_dir_open(&d, dir, pool) == APR_SUCCESS) {
+        while (apr_dir_read(&fi, APR_FINFO_NAME, d) == APR_SUCCESS) {
+            n += fi.name[0] == '.' && strcmp(fi.name, ".")
+                 && strcmp(fi.name, "..");
+        }
+        apr_dir_close(d);
+    }
+    check_int(n, 0, "no temporary file left behind");
+    if (getenv("WR_TEST_KEEP") == NULL) {
+        char *cmd = apr_pstrcat(pool, "rm -rf '", dir, "'", NULL);
+        if (system(cmd) != 0) {
+            printf("# could not remove %s\n", dir);
+        }
+    }
+}
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    alarm(120);
+    test_plain();
+    test_digest();
+    test_hostile();
+    test_arf();
+    test_unique();
+    test_bad_input();
+    test_templates();
+    test_sanitize();
+    test_outbox();
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return done_testing();
+}
