@@ -95,8 +95,6 @@ static int wr_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_status_t rv;
     server_rec *vs;
 
-    (void)plog;
-    (void)ptemp;
     wr_log_set(core_log, WR_LOG_TRACE1, s);
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &server_limit);
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_THREADS, &thread_limit);
@@ -122,7 +120,7 @@ static int wr_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                  "%d signature families, %d patterns; counters for %d "
                  "workers", wr_sigset_family_count(g->sigset),
                  wr_sigset_pattern_count(g->sigset), nslots);
-    return OK;
+    return wr_notify_post_config(pconf, plog, ptemp, s);
 }
 
 /* request_slot - this worker's counter slot; *shared tells that it is the
@@ -222,6 +220,9 @@ static void tag(request_rec *r, const wr_srv_conf_t *sc, const char *family,
                       "%s probe from %s, answered %s: %s", family,
                       r->useragent_ip, wr_action_name(note->action),
                       log_line(r));
+    }
+    if (sc->notify > WR_NOTIFY_OFF) {
+        wr_notify_probe(r, sc, family, slot, shared);
     }
 }
 
@@ -366,17 +367,26 @@ static int wr_log_transaction(request_rec *r)
     return DECLINED;
 }
 
+static void wr_child_init(apr_pool_t *p, server_rec *s)
+{
+    wr_notify_child_init(p, s);
+}
+
 static void wr_register_hooks(apr_pool_t *p)
 {
     static const char *const after_remoteip[] = {"mod_remoteip.c", NULL};
 
     (void)p;
+    /* The cache mutex type, so that the Mutex directive applies to it. */
+    ap_hook_pre_config(wr_notify_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* WormReplyFamilies may name a family defined further down; names are
      * resolved once the whole configuration is read, in time for
      * configtest to fail. */
     ap_hook_check_config(wr_check_config, NULL, NULL, APR_HOOK_MIDDLE);
-    /* Shared counters: created once per process, attached every cycle. */
+    /* Shared counters: created once per process, attached every cycle;
+     * then the cache, the spool and the notifier process. */
     ap_hook_post_config(wr_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(wr_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* The match: the earliest point with a parsed request line, but after
      * mod_remoteip (APR_HOOK_FIRST) has set the real client address. */
     ap_hook_post_read_request(wr_post_read_request, after_remoteip, NULL,

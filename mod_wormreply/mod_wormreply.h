@@ -10,20 +10,52 @@
 #ifndef MOD_WORMREPLY_H
 #define MOD_WORMREPLY_H
 
+#include <apr_global_mutex.h>
+
 #include <httpd.h>
 #include <http_config.h>
+#include <ap_socache.h>
 
 #include "wr_counters.h"
 #include "wr_match.h"
+#include "wr_notifier.h"
+#include "wr_ratelimit.h"
+#include "wr_spool.h"
 
 #define WR_UNSET (-1)
 
 extern module AP_MODULE_DECLARE_DATA wormreply_module;
 
+typedef enum {
+    WR_NOTIFY_OFF = 0,
+    WR_NOTIFY_ON,
+    WR_NOTIFY_TEST
+} wr_notify_mode_e;
+
+/* Process-wide notice settings: the directives are GLOBAL_ONLY, since one
+ * notifier, one spool and one shared cache serve every virtual host. */
+typedef struct {
+    int any_enabled;              /* some server has WormReplyNotify On|Test */
+    const char *cache_name;       /* WormReplyCache provider */
+    const char *cache_args;
+    const ap_socache_provider_t *cache_provider;
+    ap_socache_instance_t *cache;
+    apr_global_mutex_t *cache_mutex;   /* only for NOTMPSAFE providers */
+    const char *spool_dir;        /* NULL: WR_STATE_DIR/spool */
+    apr_size_t spool_max;
+    wr_spool_t *spool;
+    const char *outbox_dir;       /* NULL: WR_STATE_DIR/outbox */
+    wr_rate_policy_t policy;
+    wr_notifier_conf_t notifier;  /* what the notifier process is given */
+    int notifier_mailboxes_set;   /* WormReplyMailboxes replaced the default */
+    apr_time_t last_spool_warning;
+} wr_notify_conf_t;
+
 typedef struct {
     wr_sigset_t *sigset;          /* built-in + server-wide signatures */
     wr_counters_t *counters;      /* NULL until post_config */
     int counter_family[WR_MAX_FAMILIES];   /* sigset index -> counter index */
+    wr_notify_conf_t notify;
 } wr_global_t;
 
 /* One WormReplyFamilies item, kept with where it was written so that a
@@ -46,6 +78,7 @@ typedef struct {
     wr_family_mask_t local_mask;
     int local_counter_family[WR_MAX_FAMILIES];   /* local index -> counter */
     apr_array_header_t *exempt;   /* of apr_ipsubnet_t *; NULL = unset */
+    int notify;                   /* wr_notify_mode_e */
 } wr_srv_conf_t;
 
 #define WR_SRV_CONF(s) \
@@ -58,6 +91,16 @@ void *wr_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 int wr_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s);
 wr_action_t wr_conf_action(const wr_srv_conf_t *sc);
+
+/* mod_wormreply_notify.c */
+void wr_notify_defaults(wr_notify_conf_t *nc, apr_pool_t *p);
+int wr_notify_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                         apr_pool_t *ptemp);
+int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s);
+void wr_notify_child_init(apr_pool_t *p, server_rec *s);
+void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
+                     const char *family, wr_counter_slot_t *slot, int shared);
 
 /* mod_wormreply_status.c */
 int wr_status_hook(request_rec *r, int flags);

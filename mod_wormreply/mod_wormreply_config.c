@@ -1,15 +1,18 @@
 /* mod_wormreply_config.c - directives, defaults and config merge */
 #include <string.h>
 
-#include <apr_strings.h>
 #include <apr_network_io.h>
+#include <apr_strings.h>
 
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
 
 #include "mod_wormreply.h"
+#include "wr_duration.h"
 #include "wr_log.h"
+#include "wr_notice.h"
+#include "wr_resolve.h"
 
 APLOG_USE_MODULE(wormreply);
 
@@ -29,6 +32,7 @@ static wr_global_t *global_get(apr_pool_t *pconf, const char **err)
         if (wr_sigset_load_builtin(g->sigset, err) != APR_SUCCESS) {
             return NULL;
         }
+        wr_notify_defaults(&g->notify, pconf);
         apr_pool_userdata_setn(g, GLOBAL_KEY, NULL, pconf);
     }
     return g;
@@ -45,6 +49,7 @@ void *wr_create_srv_conf(apr_pool_t *p, server_rec *s)
     sc->global = global_get(p, &err);
     sc->enabled = WR_UNSET;
     sc->action = WR_UNSET;
+    sc->notify = WR_UNSET;
     return sc;
 }
 
@@ -58,6 +63,7 @@ void *wr_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     sc->enabled = add->enabled != WR_UNSET ? add->enabled : base->enabled;
     sc->action = add->action != WR_UNSET ? add->action : base->action;
     sc->exempt = add->exempt ? add->exempt : base->exempt;
+    sc->notify = add->notify != WR_UNSET ? add->notify : base->notify;
     sc->local = add->local;
     /* An absolute list replaces what the server has; a list of only +x/-x
      * items applies on top of it. */
@@ -242,6 +248,332 @@ static const char *add_exempt(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* ---- notices --------------------------------------------------------- */
+
+static wr_notify_conf_t *notify_conf(cmd_parms *cmd)
+{
+    return &cmd_conf(cmd)->global->notify;
+}
+
+/* global_only - the directive's context check, with the directive named */
+static const char *global_only(cmd_parms *cmd)
+{
+    return ap_check_cmd_context(cmd, GLOBAL_ONLY);
+}
+
+/* set_notify - WormReplyNotify On|Off|Test */
+static const char *set_notify(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_srv_conf_t *sc = cmd_conf(cmd);
+
+    (void)dc;
+    if (!strcasecmp(arg, "on")) {
+        sc->notify = WR_NOTIFY_ON;
+    }
+    else if (!strcasecmp(arg, "off")) {
+        sc->notify = WR_NOTIFY_OFF;
+    }
+    else if (!strcasecmp(arg, "test")) {
+        sc->notify = WR_NOTIFY_TEST;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "WormReplyNotify: unknown value '%s' "
+                            "(expected On, Off or Test)", arg);
+    }
+    return NULL;
+}
+
+/* set_cache - WormReplyCache provider[:args] (an ap_socache provider) */
+static const char *set_cache(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd), *sep;
+    char *name;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    sep = ap_strchr_c(arg, ':');
+    name = sep ? apr_pstrmemdup(cmd->pool, arg, (apr_size_t)(sep - arg))
+               : apr_pstrdup(cmd->pool, arg);
+    ap_str_tolower(name);
+    nc->cache_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                            AP_SOCACHE_PROVIDER_VERSION);
+    if (nc->cache_provider == NULL) {
+        return apr_psprintf(cmd->pool, "WormReplyCache: unknown socache "
+                            "provider '%s' (is mod_socache_%s loaded?)",
+                            name, name);
+    }
+    nc->cache_name = name;
+    nc->cache_args = sep ? apr_pstrdup(cmd->pool, sep + 1) : NULL;
+    nc->cache = NULL;
+    err = nc->cache_provider->create(&nc->cache, nc->cache_args,
+                                     cmd->temp_pool, cmd->pool);
+    if (err) {
+        return apr_psprintf(cmd->pool, "WormReplyCache: %s", err);
+    }
+    return NULL;
+}
+
+/* set_path - WormReplySpool, WormReplyOutbox, WormReplyTemplate */
+static const char *set_path(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd), *path;
+    const char **field;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    path = ap_server_root_relative(cmd->pool, arg);
+    if (path == NULL) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'",
+                            cmd->cmd->name, arg);
+    }
+    field = (const char **)((char *)nc + (apr_size_t)cmd->info);
+    *field = path;
+    return NULL;
+}
+
+/* set_template - WormReplyTemplate FILE: read and checked now, so that a
+ * bad placeholder fails configtest */
+static const char *set_template(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd), *path, *text;
+    apr_status_t rv;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    path = ap_server_root_relative(cmd->temp_pool, arg);
+    if (path == NULL) {
+        return apr_psprintf(cmd->pool, "WormReplyTemplate: invalid path '%s'",
+                            arg);
+    }
+    err = NULL;
+    rv = wr_notice_template_load(path, &text, &err, cmd->pool);
+    if (rv != APR_SUCCESS) {
+        char buf[128];
+        return apr_psprintf(cmd->pool, "WormReplyTemplate: %s: %s", path,
+                            err ? err : apr_strerror(rv, buf, sizeof(buf)));
+    }
+    nc->notifier.template_text = text;
+    return NULL;
+}
+
+/* set_count - WormReplySpoolMax, WormReplyMaxPerHour: a whole number */
+static const char *set_count(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    char *end;
+    apr_int64_t n;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    n = apr_strtoi64(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || n < 0 || n > 100000000) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number from "
+                            "0 to 100000000", cmd->cmd->name, arg);
+    }
+    if (!strcasecmp(cmd->cmd->name, "WormReplySpoolMax")) {
+        nc->spool_max = (apr_size_t)n;
+    }
+    else {
+        nc->policy.max_per_hour = (apr_uint32_t)n;
+    }
+    return NULL;
+}
+
+/* set_window - WormReplyHostWindow, WormReplyDigestDelay,
+ * WormReplyDomainWindow: a duration such as 30s, 5m, 24h, 1h30m */
+static const char *set_window(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    apr_interval_time_t d;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (wr_duration_parse(arg, &d) != APR_SUCCESS || d <= 0) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a duration (such as "
+                            "30s, 5m, 24h or 1h30m)", cmd->cmd->name, arg);
+    }
+    *(apr_interval_time_t *)((char *)&nc->policy + (apr_size_t)cmd->info) = d;
+    return NULL;
+}
+
+/* add_prefix - WormReplyNotifyExempt, WormReplyNotifyAllow: CIDR... */
+static const char *add_prefix(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    wr_ipset_t **set;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    set = (wr_ipset_t **)((char *)&nc->notifier + (apr_size_t)cmd->info);
+    if (*set == NULL) {
+        wr_ipset_create(set, cmd->pool);
+    }
+    if (wr_ipset_add(*set, arg) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: invalid address or network '%s'",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+/* valid_mail_word - no blanks, controls or characters that could end a
+ * header: what goes into a mail address here comes from httpd.conf, but
+ * is checked like any input */
+static int valid_mail_word(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == ','
+            || c == '"' || c == '(' || c == ')' || c == ';' || c == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* add_word - WormReplyOwnDomain, WormReplyNeverMail, WormReplyMailboxes */
+static const char *add_word(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    const char *name = cmd->cmd->name;
+    apr_array_header_t **list;
+    char *w = apr_pstrdup(cmd->pool, arg);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    ap_str_tolower(w);
+    list = (apr_array_header_t **)((char *)&nc->notifier
+                                   + (apr_size_t)cmd->info);
+    if (!strcasecmp(name, "WormReplyMailboxes")) {
+        if (*w == '\0' || !valid_mail_word(w) || ap_strchr_c(w, '@')) {
+            return apr_psprintf(cmd->pool, "WormReplyMailboxes: '%s' is not "
+                                "a mailbox name (such as abuse)", arg);
+        }
+    }
+    else if (!strcasecmp(name, "WormReplyOwnDomain")) {
+        if (!wr_resolve_name_is_ldh(w)) {
+            return apr_psprintf(cmd->pool, "WormReplyOwnDomain: '%s' is not "
+                                "a domain name", arg);
+        }
+    }
+    else {
+        const char *dom = ap_strchr_c(w, '@');
+        if (!valid_mail_word(w)
+            || !wr_resolve_name_is_ldh(dom ? dom + 1 : w)) {
+            return apr_psprintf(cmd->pool, "WormReplyNeverMail: '%s' is "
+                                "neither a mail address nor a domain", arg);
+        }
+    }
+    /* The first directive replaces a default list. */
+    if (*list == NULL || (list == &nc->notifier.mailboxes
+                          && !nc->notifier_mailboxes_set)) {
+        *list = apr_array_make(cmd->pool, 4, sizeof(const char *));
+        if (list == &nc->notifier.mailboxes) {
+            nc->notifier_mailboxes_set = 1;
+        }
+    }
+    APR_ARRAY_PUSH(*list, const char *) = w;
+    return NULL;
+}
+
+/* set_address - WormReplyFrom, WormReplyBcc: one mail address */
+static const char *set_address(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd), *at = ap_strchr_c(arg, '@');
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (at == NULL || at == arg || !valid_mail_word(arg)
+        || !wr_resolve_name_is_ldh(at + 1)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a mail address "
+                            "(local@domain)", cmd->cmd->name, arg);
+    }
+    if (!strcasecmp(cmd->cmd->name, "WormReplyFrom")) {
+        nc->notifier.from = apr_pstrdup(cmd->pool, arg);
+    }
+    else {
+        nc->notifier.bcc = apr_pstrdup(cmd->pool, arg);
+    }
+    return NULL;
+}
+
+/* set_resolver - WormReplyResolver IP[:PORT]... */
+static const char *set_resolver(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    char *host = NULL, *scope = NULL;
+    apr_port_t port = 0;
+    apr_ipsubnet_t *ip;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    /* a numeric address only: the resolver must not need a resolver */
+    if (apr_parse_addr_port(&host, &scope, &port, arg, cmd->temp_pool)
+        != APR_SUCCESS || host == NULL || scope != NULL
+        || apr_ipsubnet_create(&ip, host, NULL, cmd->temp_pool)
+           != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "WormReplyResolver: '%s' is not an "
+                            "IP address with an optional :port", arg);
+    }
+    nc->notifier.resolvers = nc->notifier.resolvers
+        ? apr_pstrcat(cmd->pool, nc->notifier.resolvers, ",", arg, NULL)
+        : apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+/* set_format - WormReplyFormat plain|arf */
+static const char *set_format(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(arg, "plain")) {
+        nc->notifier.format = WR_NOTICE_PLAIN;
+    }
+    else if (!strcasecmp(arg, "arf")) {
+        nc->notifier.format = WR_NOTICE_ARF;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "WormReplyFormat: unknown format '%s' "
+                            "(expected plain or arf)", arg);
+    }
+    return NULL;
+}
+
+#define NC_OFF(f) ((void *)APR_OFFSETOF(wr_notify_conf_t, f))
+#define NOTIFIER_OFF(f) ((void *)APR_OFFSETOF(wr_notifier_conf_t, f))
+#define POLICY_OFF(f) ((void *)APR_OFFSETOF(wr_rate_policy_t, f))
+
 const command_rec wr_cmds[] = {
     AP_INIT_FLAG("WormReply", set_enabled, NULL, RSRC_CONF,
                  "On|Off - recognise and answer worm probes here "
@@ -260,6 +592,60 @@ const command_rec wr_cmds[] = {
                   "format of conf/signatures.conf"),
     AP_INIT_ITERATE("WormReplyExempt", add_exempt, NULL, RSRC_CONF,
                     "CIDR ... - clients never treated as probers"),
+    AP_INIT_TAKE1("WormReplyNotify", set_notify, NULL, RSRC_CONF,
+                  "On|Off|Test - notify the probers' networks (default Off; "
+                  "Test: only to WormReplyBcc)"),
+    AP_INIT_TAKE1("WormReplyCache", set_cache, NULL, RSRC_CONF,
+                  "provider[:args] - ap_socache provider of the shared "
+                  "rate-limit state (default shmcb)"),
+    AP_INIT_TAKE1("WormReplySpool", set_path, NC_OFF(spool_dir), RSRC_CONF,
+                  "DIR - the event spool (default /var/lib/apache2/wormreply/"
+                  "spool)"),
+    AP_INIT_TAKE1("WormReplySpoolMax", set_count, NULL, RSRC_CONF,
+                  "N - events the spool may hold (default 10000)"),
+    AP_INIT_TAKE1("WormReplyOutbox", set_path, NC_OFF(outbox_dir), RSRC_CONF,
+                  "DIR - where finished notices are written (default "
+                  "/var/lib/apache2/wormreply/outbox)"),
+    AP_INIT_TAKE1("WormReplyTemplate", set_template, NULL, RSRC_CONF,
+                  "FILE - the notice template (default: the built-in "
+                  "conf/notice.tmpl)"),
+    AP_INIT_ITERATE("WormReplyResolver", set_resolver, NULL, RSRC_CONF,
+                    "IP[:PORT] ... - DNS servers (default: the system's)"),
+    AP_INIT_ITERATE("WormReplyNotifyExempt", add_prefix, NOTIFIER_OFF(exempt),
+                    RSRC_CONF, "CIDR ... - sources never notified about"),
+    AP_INIT_ITERATE("WormReplyNotifyAllow", add_prefix, NOTIFIER_OFF(allow),
+                    RSRC_CONF, "CIDR ... - special-purpose prefixes "
+                    "(RFC 6890) to notify about anyway (labs, tests)"),
+    AP_INIT_ITERATE("WormReplyOwnDomain", add_word,
+                    NOTIFIER_OFF(own_domains), RSRC_CONF,
+                    "DOMAIN ... - our own domains, never notified (ServerName "
+                    "and ServerAlias domains are added)"),
+    AP_INIT_ITERATE("WormReplyNeverMail", add_word, NOTIFIER_OFF(never_mail),
+                    RSRC_CONF, "ADDRESS|DOMAIN ... - never write to these"),
+    AP_INIT_ITERATE("WormReplyMailboxes", add_word, NOTIFIER_OFF(mailboxes),
+                    RSRC_CONF, "LOCAL ... - RFC 2142 mailboxes written to "
+                    "(default postmaster abuse)"),
+    AP_INIT_TAKE1("WormReplyFrom", set_address, NULL, RSRC_CONF,
+                  "ADDRESS - sender of the notices (default wormreply@ the "
+                  "main ServerName)"),
+    AP_INIT_TAKE1("WormReplyBcc", set_address, NULL, RSRC_CONF,
+                  "ADDRESS - the administrator's copy of every notice"),
+    AP_INIT_TAKE1("WormReplyFormat", set_format, NULL, RSRC_CONF,
+                  "plain|arf - plain text, or RFC 5965 abuse report "
+                  "(default plain)"),
+    AP_INIT_TAKE1("WormReplyHostWindow", set_window, POLICY_OFF(host_window),
+                  RSRC_CONF, "DURATION - one notice per source host per "
+                  "window (default 24h)"),
+    AP_INIT_TAKE1("WormReplyDigestDelay", set_window,
+                  POLICY_OFF(digest_delay), RSRC_CONF, "DURATION - how long "
+                  "a domain's events are gathered into one digest "
+                  "(default 5m)"),
+    AP_INIT_TAKE1("WormReplyDomainWindow", set_window,
+                  POLICY_OFF(domain_window), RSRC_CONF, "DURATION - at most "
+                  "one digest per domain per window (default 1h)"),
+    AP_INIT_TAKE1("WormReplyMaxPerHour", set_count, NULL, RSRC_CONF,
+                  "N - notices per hour at most, all domains (default 100; "
+                  "0 = no cap)"),
     {NULL}
 };
 

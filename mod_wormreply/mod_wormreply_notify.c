@@ -1,0 +1,561 @@
+/* mod_wormreply_notify.c - notices: the shared cache and the spool on the
+ * request path, and the notifier process (as mod_cgid runs its daemon)
+ *
+ * A probe from a host pays, at most once per host window, one spool file
+ * write; every other probe of that host only updates a small record in
+ * ap_socache. Everything slow (DNS, composing, writing notices) happens in
+ * the notifier process, which reads the spool.
+ */
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <apr_signal.h>
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_main.h>
+#include <ap_listen.h>
+#include <ap_mpm.h>
+#include <ap_provider.h>
+#include <mpm_common.h>
+#include <unixd.h>
+#include <util_mutex.h>
+
+#include "mod_wormreply.h"
+#include "wr_log.h"
+#include "wr_resolve.h"
+
+APLOG_USE_MODULE(wormreply);
+
+#define MUTEX_TYPE "wormreply-cache"
+#define CACHE_NAMESPACE "wormreply"
+#define NOTIFIER_KEY "mod_wormreply-notifier"
+/* exit code of a notifier that could not start: logged, not respawned */
+#define NOTIFIER_STARTUP_ERROR 254
+#define SPOOL_WARN_INTERVAL apr_time_from_sec(60)
+#ifndef WR_STATE_DIR
+#define WR_STATE_DIR "/var/lib/apache2/wormreply"
+#endif
+
+/* The notifier's stop flag: set from its signal handler, which can reach
+ * nothing else. Only the notifier process ever sets it. */
+static volatile sig_atomic_t notifier_stop;
+
+/* The pool and server the supervisor restarts a dead notifier with: the
+ * "other child" callback gets no other way to them (as in mod_cgid). */
+static apr_pool_t *notifier_pool;
+static server_rec *notifier_server;
+
+static int notifier_start(apr_pool_t *p, server_rec *s, apr_proc_t *proc);
+
+void wr_notify_defaults(wr_notify_conf_t *nc, apr_pool_t *p)
+{
+    wr_rate_policy_default(&nc->policy);
+    nc->spool_max = 10000;
+    nc->notifier.mailboxes = apr_array_make(p, 2, sizeof(const char *));
+    APR_ARRAY_PUSH(nc->notifier.mailboxes, const char *) = "postmaster";
+    APR_ARRAY_PUSH(nc->notifier.mailboxes, const char *) = "abuse";
+    nc->notifier.dns_timeout_ms = 1000;
+    nc->notifier.dns_tries = 2;
+    nc->notifier.retry_base = apr_time_from_sec(5 * 60);
+    nc->notifier.retry_max = apr_time_from_sec(4 * 3600);
+    nc->notifier.poll_interval = apr_time_from_msec(500);
+    nc->notifier.format = WR_NOTICE_PLAIN;
+}
+
+int wr_notify_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                         apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    /* registered so that "Mutex ... wormreply-cache" applies */
+    return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+static apr_status_t destroy_cache(void *data)
+{
+    server_rec *s = data;
+    wr_notify_conf_t *nc = &WR_SRV_CONF(s)->global->notify;
+
+    if (nc->cache) {
+        nc->cache_provider->destroy(nc->cache, s);
+        nc->cache = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+/* state_path - a directive's path, or WR_STATE_DIR/<leaf>: a persistent
+ * place (Debian keeps mod_md's state in /var/lib/apache2 too), never a
+ * tmpfs such as /run, so queued events survive a reboot */
+static const char *state_path(apr_pool_t *p, const char *configured,
+                              const char *leaf)
+{
+    return configured ? configured
+                      : apr_pstrcat(p, WR_STATE_DIR, "/", leaf, NULL);
+}
+
+/* own_dir - make `dir` (and its parents) and give it to the httpd User,
+ * mode 0700: children write the spool, the notifier (as User) the rest */
+static apr_status_t own_dir(const char *dir, apr_pool_t *p)
+{
+    apr_status_t rv = apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, p);
+
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
+        return rv;
+    }
+    if (geteuid() == 0
+        && chown(dir, ap_unixd_config.user_id, ap_unixd_config.group_id)) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    return apr_file_perms_set(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                   | APR_FPROT_UEXECUTE);
+}
+
+/* own_domains - add the registrable domains of every ServerName and
+ * ServerAlias: a probe from our own network is never reported to us */
+static void own_domains(wr_notifier_conf_t *n, server_rec *s, apr_pool_t *p)
+{
+    server_rec *vs;
+    const psl_ctx_t *psl = psl_builtin();
+    int k;
+
+    if (n->own_domains == NULL) {
+        n->own_domains = apr_array_make(p, 4, sizeof(const char *));
+    }
+    for (vs = s; vs; vs = vs->next) {
+        apr_array_header_t *names = apr_array_make(p, 4, sizeof(char *));
+        if (vs->server_hostname) {
+            APR_ARRAY_PUSH(names, char *) = vs->server_hostname;
+        }
+        if (vs->names) {
+            apr_array_cat(names, vs->names);
+        }
+        for (k = 0; k < names->nelts; k++) {
+            const char *d = wr_resolve_registrable(p, psl,
+                                                   APR_ARRAY_IDX(names, k,
+                                                                 char *));
+            if (d) {
+                APR_ARRAY_PUSH(n->own_domains, const char *) = d;
+            }
+        }
+    }
+}
+
+/* host_lookup - the notifier's look at a source's record in the cache;
+ * the notifier may wait for the lock, a request never does */
+static int host_lookup(void *baton, const char *ip, wr_rate_host_t *rec)
+{
+    server_rec *s = baton;
+    wr_notify_conf_t *nc = &WR_SRV_CONF(s)->global->notify;
+    unsigned char buf[WR_RATE_HOST_SIZE];
+    unsigned int len = sizeof(buf);
+    const char *key;
+    apr_pool_t *p;
+    apr_status_t rv;
+
+    if (nc->cache == NULL) {
+        return 0;
+    }
+    apr_pool_create(&p, NULL);
+    key = apr_pstrcat(p, "h:", ip, NULL);
+    if (nc->cache_mutex && apr_global_mutex_lock(nc->cache_mutex)
+        != APR_SUCCESS) {
+        apr_pool_destroy(p);
+        return 0;
+    }
+    rv = nc->cache_provider->retrieve(nc->cache, s, (const unsigned char *)key,
+                                      (unsigned int)strlen(key), buf, &len, p);
+    if (nc->cache_mutex) {
+        apr_global_mutex_unlock(nc->cache_mutex);
+    }
+    apr_pool_destroy(p);
+    return rv == APR_SUCCESS && wr_rate_host_decode(buf, len, rec)
+                                == APR_SUCCESS;
+}
+
+/* notifier_conf - what the notifier process works with */
+static apr_status_t notifier_conf(wr_global_t *g, server_rec *s,
+                                  apr_pool_t *pconf)
+{
+    wr_notify_conf_t *nc = &g->notify;
+    wr_notifier_conf_t *n = &nc->notifier;
+    server_rec *vs;
+    apr_status_t rv;
+
+    n->spool_dir = nc->spool_dir;
+    n->spool_max = nc->spool_max;
+    n->outbox_dir = nc->outbox_dir;
+    n->history_path = apr_pstrcat(pconf, nc->spool_dir, "/history", NULL);
+    n->host_window = nc->policy.host_window;
+    n->digest_delay = nc->policy.digest_delay;
+    n->domain_window = nc->policy.domain_window;
+    n->max_per_hour = (int)nc->policy.max_per_hour;
+    n->server_name = s->server_hostname ? s->server_hostname : "localhost";
+    if (n->from == NULL) {
+        n->from = apr_pstrcat(pconf, "wormreply@", n->server_name, NULL);
+    }
+    if ((rv = wr_ipset_create(&n->special, pconf)) != APR_SUCCESS
+        || (rv = wr_ipset_add_special(n->special)) != APR_SUCCESS) {
+        return rv;
+    }
+    own_domains(n, s, pconf);
+    n->test_vhosts = apr_array_make(pconf, 2, sizeof(const char *));
+    for (vs = s; vs; vs = vs->next) {
+        const wr_srv_conf_t *vc = WR_SRV_CONF(vs);
+        if (vc->notify == WR_NOTIFY_TEST && vs->server_hostname) {
+            APR_ARRAY_PUSH(n->test_vhosts, const char *) = vs->server_hostname;
+        }
+    }
+    n->counters = g->counters;
+    n->host_lookup = host_lookup;
+    n->host_lookup_baton = s;
+    return APR_SUCCESS;
+}
+
+int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s)
+{
+    wr_global_t *g = WR_SRV_CONF(s)->global;
+    wr_notify_conf_t *nc = &g->notify;
+    struct ap_socache_hints hints = {0};
+    apr_proc_t *proc = NULL;
+    server_rec *vs;
+    apr_status_t rv;
+    const char *err;
+
+    (void)plog;
+    nc->any_enabled = 0;
+    for (vs = s; vs; vs = vs->next) {
+        const wr_srv_conf_t *vc = WR_SRV_CONF(vs);
+        if (vc->enabled == 1 && vc->notify > WR_NOTIFY_OFF) {
+            nc->any_enabled = 1;
+        }
+    }
+    if (!nc->any_enabled) {
+        return OK;
+    }
+
+    if (nc->cache_provider == NULL) {
+        nc->cache_name = "shmcb";
+        nc->cache_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP,
+                                                nc->cache_name,
+                                                AP_SOCACHE_PROVIDER_VERSION);
+        if (nc->cache_provider == NULL) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00009)
+                         "WormReplyNotify needs a shared cache: load "
+                         "mod_socache_shmcb or set WormReplyCache");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        err = nc->cache_provider->create(&nc->cache, NULL, ptemp, pconf);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00010)
+                         "WormReplyCache: %s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    hints.avg_id_len = 24;
+    hints.avg_obj_size = WR_RATE_HOST_SIZE;
+    hints.expiry_interval = 60;
+    rv = nc->cache_provider->init(nc->cache, CACHE_NAMESPACE, &hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00011)
+                     "cannot initialise the shared cache (%s)", nc->cache_name);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, s, destroy_cache, apr_pool_cleanup_null);
+    if (nc->cache_provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&nc->cache_mutex, NULL, MUTEX_TYPE, NULL,
+                                    s, pconf, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00012)
+                         "cannot create the shared cache's mutex");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    nc->spool_dir = state_path(pconf, nc->spool_dir, "spool");
+    nc->outbox_dir = state_path(pconf, nc->outbox_dir, "outbox");
+    if ((rv = own_dir(nc->spool_dir, ptemp)) != APR_SUCCESS
+        || (rv = wr_spool_open(&nc->spool, nc->spool_dir, nc->spool_max, 0,
+                               pconf)) != APR_SUCCESS) {
+        /* requests are still answered; the events are dropped and counted */
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, WRLOGNO(00013)
+                     "cannot use the spool directory %s: no notices will be "
+                     "sent", nc->spool_dir);
+        nc->spool = NULL;
+    }
+    else {
+        const char *sub[] = {"tmp", "new", "cur", "failed"};
+        int k;
+        for (k = 0; k < 4; k++) {
+            own_dir(apr_pstrcat(ptemp, nc->spool_dir, "/", sub[k], NULL),
+                    ptemp);
+        }
+    }
+    if ((rv = own_dir(nc->outbox_dir, ptemp)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, WRLOGNO(00014)
+                     "cannot use the outbox directory %s", nc->outbox_dir);
+    }
+    if ((rv = notifier_conf(g, s, pconf)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00015)
+                     "cannot set up the notifier's configuration");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* The notifier: one per server generation, started on the real start
+     * only (not on the configuration dry run), as mod_cgid does. */
+    apr_pool_userdata_get((void **)&proc, NOTIFIER_KEY, s->process->pool);
+    if (proc == NULL) {
+        proc = apr_pcalloc(s->process->pool, sizeof(*proc));
+        proc->pid = -1;
+        apr_pool_userdata_set(proc, NOTIFIER_KEY, apr_pool_cleanup_null,
+                              s->process->pool);
+    }
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG
+        && nc->spool != NULL) {
+        notifier_pool = pconf;
+        notifier_server = s;
+        return notifier_start(pconf, s, proc);
+    }
+    return OK;
+}
+
+void wr_notify_child_init(apr_pool_t *p, server_rec *s)
+{
+    wr_notify_conf_t *nc = &WR_SRV_CONF(s)->global->notify;
+    apr_status_t rv;
+
+    if (nc->cache_mutex) {
+        rv = apr_global_mutex_child_init(&nc->cache_mutex,
+                 apr_global_mutex_lockfile(nc->cache_mutex), p);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00016)
+                         "cannot reattach the shared cache's mutex");
+        }
+    }
+}
+
+/* spool_event - the first probe of a host in its window: one event */
+static void spool_event(request_rec *r, wr_notify_conf_t *nc,
+                        const char *family, apr_time_t now,
+                        wr_counter_slot_t *slot, int shared)
+{
+    wr_event_t ev;
+    apr_status_t rv;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.address = r->useragent_ip;
+    ev.family = family;
+    ev.vhost = r->server->server_hostname;
+    ev.first_seen = now;
+    ev.last_seen = now;
+    ev.count = 1;
+    if (r->the_request) {
+        ev.lines[ev.nlines++] = r->the_request;
+    }
+    rv = nc->spool ? wr_spool_put(nc->spool, &ev, NULL, r->pool) : APR_ENOENT;
+    if (rv == APR_SUCCESS) {
+        if (shared) {
+            wr_counters_add_atomic(&slot->spooled, 1);
+        }
+        else {
+            slot->spooled++;
+        }
+        return;
+    }
+    if (shared) {
+        wr_counters_add_atomic(&slot->spool_dropped, 1);
+    }
+    else {
+        slot->spool_dropped++;
+    }
+    /* one warning a minute per process: a full disk must not flood */
+    if (now - nc->last_spool_warning > SPOOL_WARN_INTERVAL) {
+        nc->last_spool_warning = now;
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, WRLOGNO(00017)
+                      "event for %s dropped: the spool %s is %s",
+                      r->useragent_ip, nc->spool_dir ? nc->spool_dir : "",
+                      APR_STATUS_IS_ENOSPC(rv) ? "full" : "not writable");
+    }
+}
+
+void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
+                     const char *family, wr_counter_slot_t *slot, int shared)
+{
+    wr_notify_conf_t *nc = &sc->global->notify;
+    unsigned char buf[WR_RATE_HOST_SIZE];
+    unsigned int len = sizeof(buf);
+    const char *key;
+    wr_rate_host_t rec;
+    wr_rate_decision_e d;
+    apr_time_t now = apr_time_now();
+    apr_status_t rv;
+
+    if (nc->cache == NULL) {
+        return;
+    }
+    key = apr_pstrcat(r->pool, "h:", r->useragent_ip, NULL);
+    /* Never wait for the lock on the request path: a probe that finds it
+     * busy is answered anyway and only goes uncounted. */
+    if (nc->cache_mutex
+        && (rv = apr_global_mutex_trylock(nc->cache_mutex)) != APR_SUCCESS) {
+        if (shared) {
+            wr_counters_add_atomic(&slot->cache_busy, 1);
+        }
+        else {
+            slot->cache_busy++;
+        }
+        return;
+    }
+    memset(&rec, 0, sizeof(rec));
+    rv = nc->cache_provider->retrieve(nc->cache, r->server,
+                                      (const unsigned char *)key,
+                                      (unsigned int)strlen(key), buf, &len,
+                                      r->pool);
+    if (rv == APR_SUCCESS
+        && wr_rate_host_decode(buf, len, &rec) != APR_SUCCESS) {
+        memset(&rec, 0, sizeof(rec));
+    }
+    d = wr_rate_host_probe(&rec, now, &nc->policy);
+    wr_rate_host_encode(&rec, buf);
+    nc->cache_provider->store(nc->cache, r->server, (const unsigned char *)key,
+                              (unsigned int)strlen(key),
+                              rec.first_seen + nc->policy.host_window,
+                              buf, WR_RATE_HOST_SIZE, r->pool);
+    if (nc->cache_mutex) {
+        apr_global_mutex_unlock(nc->cache_mutex);
+    }
+    if (d == WR_RATE_FIRST) {
+        spool_event(r, nc, family, now, slot, shared);
+    }
+    else if (shared) {
+        wr_counters_add_atomic(&slot->host_counted, 1);
+    }
+    else {
+        slot->host_counted++;
+    }
+}
+
+/* ---- the notifier process --------------------------------------------- */
+
+static void notifier_signal(int sig)
+{
+    (void)sig;
+    notifier_stop = 1;
+}
+
+/* notifier_log - the core's log lines from the notifier process */
+static void notifier_log(const char *file, int line, wr_log_level_t level,
+                         apr_status_t rv, const char *msg, void *baton)
+{
+    ap_log_error(file, line, APLOG_MODULE_INDEX, (int)level, rv,
+                 (server_rec *)baton, "%s", msg);
+}
+
+/* notifier_main - the body of the forked notifier process */
+static int notifier_main(apr_pool_t *p, server_rec *s)
+{
+    wr_global_t *g = WR_SRV_CONF(s)->global;
+    apr_status_t rv;
+
+    apr_signal(SIGHUP, notifier_signal);
+    apr_signal(SIGTERM, notifier_signal);
+    apr_signal(SIGUSR1, SIG_IGN);
+    apr_signal(SIGPIPE, SIG_IGN);
+    apr_signal(SIGCHLD, SIG_DFL);
+    ap_close_listeners();
+    if (ap_run_drop_privileges(p, s) != 0) {
+        return NOTIFIER_STARTUP_ERROR;
+    }
+    if (g->notify.cache_mutex
+        && (rv = apr_global_mutex_child_init(&g->notify.cache_mutex,
+                     apr_global_mutex_lockfile(g->notify.cache_mutex), p))
+           != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00023)
+                     "notifier cannot attach the cache's mutex");
+        return NOTIFIER_STARTUP_ERROR;
+    }
+    wr_log_set(notifier_log, WR_LOG_TRACE1, s);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, WRLOGNO(00018)
+                 "notifier started (pid %" APR_PID_T_FMT "), spool %s, "
+                 "outbox %s", getpid(), g->notify.notifier.spool_dir,
+                 g->notify.notifier.outbox_dir);
+    rv = wr_notifier_run(&g->notify.notifier, &notifier_stop, p);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00019)
+                     "notifier cannot start");
+        return NOTIFIER_STARTUP_ERROR;
+    }
+    return 0;
+}
+
+/* notifier_maint - the parent's view of the notifier: restart it when it
+ * dies, unless httpd is stopping or it could not start at all */
+static void notifier_maint(int reason, void *data, apr_wait_t status)
+{
+    apr_proc_t *proc = data;
+    int mpm_state, stopping;
+
+    switch (reason) {
+    case APR_OC_REASON_DEATH:
+        apr_proc_other_child_unregister(data);
+        stopping = !(ap_mpm_query(AP_MPMQ_MPM_STATE, &mpm_state) == APR_SUCCESS
+                     && mpm_state != AP_MPMQ_STOPPING);
+        if (stopping) {
+            break;
+        }
+        if (status == NOTIFIER_STARTUP_ERROR) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, notifier_server,
+                         WRLOGNO(00020) "notifier failed to start; notices "
+                         "stay in the spool until httpd is restarted");
+        }
+        else {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, notifier_server,
+                         WRLOGNO(00021) "notifier died (status %d), "
+                         "restarting", status);
+            notifier_start(notifier_pool, notifier_server, proc);
+        }
+        break;
+    case APR_OC_REASON_RESTART:
+        apr_proc_other_child_unregister(data);
+        break;
+    case APR_OC_REASON_LOST:
+        apr_proc_other_child_unregister(data);
+        notifier_start(notifier_pool, notifier_server, proc);
+        break;
+    case APR_OC_REASON_UNREGISTER:
+        /* pconf is being cleared (restart or stop): let it finish its turn
+         * and exit; what it had claimed goes back to new/ at the next start */
+        kill(proc->pid, SIGHUP);
+        break;
+    default:
+        break;
+    }
+}
+
+static int notifier_start(apr_pool_t *p, server_rec *s, apr_proc_t *proc)
+{
+    pid_t pid;
+
+    notifier_stop = 0;
+    if ((pid = fork()) < 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, s, WRLOGNO(00022)
+                     "cannot fork the notifier");
+        return DECLINED;
+    }
+    if (pid == 0) {
+        apr_pool_t *np;
+        apr_pool_create(&np, p);
+        apr_pool_tag(np, "wormreply_notifier");
+        exit(notifier_main(np, s));
+    }
+    proc->pid = pid;
+    proc->in = proc->out = proc->err = NULL;
+    apr_pool_note_subprocess(p, proc, APR_KILL_AFTER_TIMEOUT);
+    apr_proc_other_child_register(proc, notifier_maint, proc, NULL, p);
+    return OK;
+}

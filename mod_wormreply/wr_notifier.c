@@ -1,0 +1,601 @@
+/* wr_notifier.c - the notifier's loop: spool -> resolver -> digests ->
+ * outbox (see wr_notifier.h for the order of things and why) */
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "wr_history.h"
+#include "wr_log.h"
+#include "wr_notice.h"
+#include "wr_notifier.h"
+#include "wr_ratelimit.h"
+#include "wr_spool.h"
+
+/* Events claimed at once: bounds memory and DNS load after a backlog. */
+#define MAX_CLAIMED 512
+/* A temporary file in tmp/ older than this belongs to nobody. */
+#define TMP_AGE apr_time_from_sec(120)
+/* How often old history records are dropped. */
+#define EXPIRE_EVERY apr_time_from_sec(3600)
+
+typedef struct domain_s domain_t;
+
+/* item_t - one claimed event, from take to done */
+typedef struct {
+    const char *id;
+    wr_event_t *ev;
+    apr_pool_t *pool;          /* the item's own: freed when it is done */
+    struct notifier_s *n;
+    const char *name;          /* confirmed PTR name */
+    int test;                  /* its vhost is in WormReplyNotify Test */
+} item_t;
+
+struct domain_s {
+    const char *domain;
+    int test;
+    wr_rate_domain_t rate;
+    apr_array_header_t *items;  /* item_t * */
+    apr_time_t cap_logged;
+};
+
+typedef struct notifier_s {
+    const wr_notifier_conf_t *conf;
+    apr_pool_t *pool;
+    apr_pool_t *scratch;       /* cleared every turn */
+    wr_spool_t *spool;
+    wr_history_t *hist;
+    wr_resolver_t *res;
+    wr_rate_policy_t pol;
+    wr_rate_global_t global;
+    apr_hash_t *domains;       /* "domain" or "test:domain" -> domain_t */
+    apr_hash_t *claimed;       /* id -> item_t, while claimed */
+    apr_hash_t *not_before;    /* id -> apr_time_t *, events backing off */
+    wr_counter_slot_t *slot;
+    apr_time_t last_expire;
+} notifier_t;
+
+#define COUNT(n, field) do { if ((n)->slot) { (n)->slot->field++; } } while (0)
+
+/* item_done - the event's outcome is durable: drop it from the spool */
+static void item_done(item_t *it)
+{
+    notifier_t *n = it->n;
+    apr_status_t rv = wr_spool_done(n->spool, it->id, n->scratch);
+
+    if (rv != APR_SUCCESS) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00040)
+                      "spool: cannot remove event %s", it->id);
+    }
+    apr_hash_set(n->claimed, it->id, APR_HASH_KEY_STRING, NULL);
+    apr_pool_destroy(it->pool);
+}
+
+/* item_retry - give the event back for a later try, with backoff */
+static void item_retry(item_t *it, apr_time_t now, const char *why)
+{
+    notifier_t *n = it->n;
+    wr_event_t upd = *it->ev;
+    apr_time_t *nb;
+    apr_status_t rv;
+
+    upd.attempts++;
+    /* the gap before retry k is the k-th step of the backoff series */
+    upd.next_try = now
+        + (wr_backoff(0, n->conf->retry_base, n->conf->retry_max,
+                      (int)upd.attempts)
+           - wr_backoff(0, n->conf->retry_base, n->conf->retry_max,
+                        (int)upd.attempts - 1));
+    rv = wr_spool_release(n->spool, it->id, &upd, n->scratch);
+    if (rv != APR_SUCCESS) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00041)
+                      "spool: cannot give event %s back", it->id);
+    }
+    else {
+        nb = apr_palloc(n->pool, sizeof(*nb));
+        *nb = upd.next_try;
+        apr_hash_set(n->not_before, apr_pstrdup(n->pool, it->id),
+                     APR_HASH_KEY_STRING, nb);
+    }
+    wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00042)
+                  "%s: %s; try %u again later", it->ev->address, why,
+                  (unsigned)upd.attempts + 1);
+    COUNT(n, dns_retries);
+    apr_hash_set(n->claimed, it->id, APR_HASH_KEY_STRING, NULL);
+    apr_pool_destroy(it->pool);
+}
+
+/* in_list - whether `s` is in an array of lower-case strings */
+static int in_list(const apr_array_header_t *a, const char *s)
+{
+    int k;
+
+    for (k = 0; a && k < a->nelts; k++) {
+        if (!strcasecmp(APR_ARRAY_IDX(a, k, const char *), s)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* never_mailed - the domain is ours, or it or all its mailboxes are on the
+ * never-mail list */
+static const char *never_mailed(const notifier_t *n, const char *domain)
+{
+    const wr_notifier_conf_t *c = n->conf;
+    int k, all = 1;
+
+    if (in_list(c->own_domains, domain)) {
+        return "one of our own domains";
+    }
+    if (in_list(c->never_mail, domain)) {
+        return "domain on the never-mail list";
+    }
+    for (k = 0; k < c->mailboxes->nelts; k++) {
+        const char *a = apr_pstrcat(n->scratch,
+                                    APR_ARRAY_IDX(c->mailboxes, k,
+                                                  const char *),
+                                    "@", domain, NULL);
+        if (!in_list(c->never_mail, a)) {
+            all = 0;
+        }
+    }
+    return all ? "every mailbox on the never-mail list" : NULL;
+}
+
+/* domain_get - the pending digest of a domain, created with what the
+ * history knows of its last notice */
+static domain_t *domain_get(notifier_t *n, const char *domain, int test)
+{
+    const char *key = apr_pstrcat(n->scratch, test ? "test:" : "", domain,
+                                  NULL);
+    domain_t *d = apr_hash_get(n->domains, key, APR_HASH_KEY_STRING);
+    apr_time_t last;
+
+    if (d == NULL) {
+        d = apr_pcalloc(n->pool, sizeof(*d));
+        d->domain = apr_pstrdup(n->pool, domain);
+        d->test = test;
+        d->items = apr_array_make(n->pool, 4, sizeof(item_t *));
+        if (!test && wr_history_last(n->hist, WR_HISTORY_DOMAIN, domain,
+                                     &last) == APR_SUCCESS) {
+            d->rate.last_sent = last;
+        }
+        apr_hash_set(n->domains, apr_pstrdup(n->pool, key),
+                     APR_HASH_KEY_STRING, d);
+    }
+    return d;
+}
+
+/* resolved - the resolver's answer for one event */
+static void resolved(const wr_resolve_result_t *r, void *baton)
+{
+    item_t *it = baton;
+    notifier_t *n = it->n;
+    apr_time_t now = apr_time_now();
+    const char *why;
+    domain_t *d;
+
+    switch (r->status) {
+    case WR_RESOLVE_OK:
+        break;
+    case WR_RESOLVE_TEMPFAIL:
+        item_retry(it, now, r->reason);
+        return;
+    default:
+        wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00043)
+                      "%s: not notified, unresolvable (%s: %s)",
+                      it->ev->address, wr_resolve_status_name(r->status),
+                      r->reason);
+        COUNT(n, unresolvable);
+        item_done(it);
+        return;
+    }
+    if ((why = never_mailed(n, r->domain)) != NULL) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00044)
+                      "%s (%s): not notified, %s", it->ev->address, r->name,
+                      why);
+        COUNT(n, not_notified);
+        item_done(it);
+        return;
+    }
+    if (!it->test && wr_history_recent(n->hist, WR_HISTORY_HOST,
+                                       it->ev->address, now,
+                                       n->pol.host_window)) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_DEBUG, 0, WRLOGNO(00045)
+                      "%s: notified within the host window already",
+                      it->ev->address);
+        COUNT(n, host_suppressed);
+        item_done(it);
+        return;
+    }
+    it->name = apr_pstrdup(it->pool, r->name);
+    d = domain_get(n, r->domain, it->test);
+    APR_ARRAY_PUSH(d->items, item_t *) = it;
+    wr_rate_domain_add(&d->rate, now);
+}
+
+/* vetoed - sources never looked up: special-purpose, exempt */
+static const char *vetoed(notifier_t *n, const char *ip)
+{
+    const char *p;
+
+    if (n->conf->exempt && (p = wr_ipset_match(n->conf->exempt, ip,
+                                               n->scratch)) != NULL) {
+        return apr_pstrcat(n->scratch, "exempt (", p, ")", NULL);
+    }
+    if ((p = wr_ipset_match(n->conf->special, ip, n->scratch)) != NULL
+        && !(n->conf->allow && wr_ipset_match(n->conf->allow, ip,
+                                              n->scratch))) {
+        return apr_pstrcat(n->scratch, "special-purpose address (", p, ")",
+                           NULL);
+    }
+    return NULL;
+}
+
+/* claim - take the due events from new/ and start their lookups */
+static void claim(notifier_t *n, apr_time_t now)
+{
+    apr_array_header_t *ids;
+    int k, room = MAX_CLAIMED - (int)apr_hash_count(n->claimed);
+
+    if (room <= 0
+        || wr_spool_list(n->spool, WR_SPOOL_NEW, &ids, n->scratch)
+           != APR_SUCCESS) {
+        return;
+    }
+    for (k = 0; k < ids->nelts && room > 0; k++) {
+        const char *id = APR_ARRAY_IDX(ids, k, const char *);
+        const apr_time_t *nb = apr_hash_get(n->not_before, id,
+                                            APR_HASH_KEY_STRING);
+        apr_pool_t *ip;
+        item_t *it;
+        const char *why;
+        apr_status_t rv;
+        int v;
+
+        if (nb && *nb > now) {
+            continue;
+        }
+        apr_hash_set(n->not_before, id, APR_HASH_KEY_STRING, NULL);
+        apr_pool_create(&ip, n->pool);
+        it = apr_pcalloc(ip, sizeof(*it));
+        it->pool = ip;
+        it->n = n;
+        it->id = apr_pstrdup(ip, id);
+        rv = wr_spool_take(n->spool, it->id, &it->ev, ip);
+        if (rv != APR_SUCCESS) {
+            /* taken by another notifier, or malformed (moved to failed/) */
+            if (APR_STATUS_IS_EINVAL(rv)) {
+                wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00046)
+                              "spool: event %s is malformed, moved to "
+                              "failed/", id);
+            }
+            apr_pool_destroy(ip);
+            continue;
+        }
+        if (it->ev->next_try > now) {
+            /* backing off (from an earlier notifier): not yet */
+            apr_time_t *t = apr_palloc(n->pool, sizeof(*t));
+            *t = it->ev->next_try;
+            apr_hash_set(n->not_before, apr_pstrdup(n->pool, id),
+                         APR_HASH_KEY_STRING, t);
+            wr_spool_release(n->spool, it->id, NULL, n->scratch);
+            apr_pool_destroy(ip);
+            continue;
+        }
+        room--;
+        apr_hash_set(n->claimed, it->id, APR_HASH_KEY_STRING, it);
+        it->test = 0;
+        for (v = 0; n->conf->test_vhosts && it->ev->vhost
+                    && v < n->conf->test_vhosts->nelts; v++) {
+            if (!strcasecmp(APR_ARRAY_IDX(n->conf->test_vhosts, v,
+                                          const char *), it->ev->vhost)) {
+                it->test = 1;
+            }
+        }
+        if ((why = vetoed(n, it->ev->address)) != NULL) {
+            wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00047)
+                          "%s: not notified, %s", it->ev->address, why);
+            COUNT(n, not_notified);
+            item_done(it);
+            continue;
+        }
+        if (wr_resolver_submit(n->res, it->ev->address, resolved, it)
+            != APR_SUCCESS) {
+            COUNT(n, unresolvable);
+            item_done(it);
+        }
+    }
+}
+
+/* hosts_of - the digest's hosts, one entry per address (events of one
+ * host are merged: earliest first-seen, latest last-seen, counts added) */
+static apr_array_header_t *hosts_of(notifier_t *n, domain_t *d)
+{
+    apr_array_header_t *hosts = apr_array_make(n->scratch, d->items->nelts,
+                                               sizeof(wr_notice_host_t));
+    int k, h;
+
+    for (k = 0; k < d->items->nelts; k++) {
+        const item_t *it = APR_ARRAY_IDX(d->items, k, item_t *);
+        const wr_event_t *ev = it->ev;
+        wr_notice_host_t *nh = NULL;
+
+        for (h = 0; h < hosts->nelts; h++) {
+            wr_notice_host_t *o = &APR_ARRAY_IDX(hosts, h, wr_notice_host_t);
+            if (!strcmp(o->address, ev->address)) {
+                nh = o;
+            }
+        }
+        if (nh == NULL) {
+            nh = apr_array_push(hosts);
+            memset(nh, 0, sizeof(*nh));
+            nh->address = ev->address;
+            nh->name = it->name;
+            nh->family = ev->family;
+            nh->vhost = ev->vhost;
+            nh->first_seen = ev->first_seen;
+            nh->last_seen = ev->last_seen;
+            nh->lines = ev->lines;
+            nh->nlines = ev->nlines;
+        }
+        nh->count += ev->count;
+        if (ev->first_seen < nh->first_seen) {
+            nh->first_seen = ev->first_seen;
+        }
+        if (ev->last_seen > nh->last_seen) {
+            nh->last_seen = ev->last_seen;
+        }
+    }
+    /* The events hold the first probe of each window; the shared cache
+     * holds how many followed, and when the last one came. */
+    for (h = 0; n->conf->host_lookup && h < hosts->nelts; h++) {
+        wr_notice_host_t *nh = &APR_ARRAY_IDX(hosts, h, wr_notice_host_t);
+        wr_rate_host_t rec;
+        if (n->conf->host_lookup(n->conf->host_lookup_baton, nh->address,
+                                 &rec)
+            && rec.first_seen != 0 && rec.first_seen <= nh->first_seen) {
+            if ((apr_uint64_t)rec.count > nh->count) {
+                nh->count = rec.count;
+            }
+            if (rec.last_seen > nh->last_seen) {
+                nh->last_seen = rec.last_seen;
+            }
+        }
+    }
+    return hosts;
+}
+
+/* recipients - RFC 2142 mailboxes of the domain, less the never-mail list;
+ * in Test mode only the administrator */
+static apr_array_header_t *recipients(notifier_t *n, const domain_t *d)
+{
+    const wr_notifier_conf_t *c = n->conf;
+    apr_array_header_t *to = apr_array_make(n->scratch, 2,
+                                            sizeof(const char *));
+    int k;
+
+    if (d->test) {
+        if (c->bcc) {
+            APR_ARRAY_PUSH(to, const char *) = c->bcc;
+        }
+        return to;
+    }
+    for (k = 0; k < c->mailboxes->nelts; k++) {
+        const char *a = apr_pstrcat(n->scratch,
+                                    APR_ARRAY_IDX(c->mailboxes, k,
+                                                  const char *),
+                                    "@", d->domain, NULL);
+        if (!in_list(c->never_mail, a)) {
+            APR_ARRAY_PUSH(to, const char *) = a;
+        }
+    }
+    return to;
+}
+
+/* write_notice - compose one message for `nhosts` hosts and store it in
+ * the outbox; *path receives where */
+static apr_status_t write_notice(notifier_t *n, const domain_t *d,
+                                 const apr_array_header_t *to,
+                                 const wr_notice_host_t *hosts, int nhosts,
+                                 apr_time_t now, const char **path)
+{
+    const wr_notifier_conf_t *c = n->conf;
+    wr_notice_input_t in;
+    wr_notice_t *msg;
+    apr_array_header_t *bcc = NULL;
+    const char *err = NULL;
+    apr_status_t rv;
+
+    memset(&in, 0, sizeof(in));
+    if (c->bcc && !d->test) {
+        bcc = apr_array_make(n->scratch, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(bcc, const char *) = c->bcc;
+    }
+    in.tmpl = c->template_text;
+    in.from = c->from;
+    in.to = to;
+    in.bcc = bcc;
+    in.domain = d->domain;
+    in.server_name = c->server_name;
+    in.format = c->format;
+    in.hosts = hosts;
+    in.nhosts = nhosts;
+    in.now = now;
+    rv = wr_notice_compose(&in, &msg, &err, n->scratch);
+    if (rv != APR_SUCCESS) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00056)
+                      "cannot compose the notice for %s: %s", d->domain,
+                      err ? err : "");
+        return rv;
+    }
+    rv = wr_notice_write_outbox(c->outbox_dir, msg, path, n->scratch);
+    if (rv != APR_SUCCESS) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00049)
+                      "cannot write the notice for %s to %s", d->domain,
+                      c->outbox_dir);
+    }
+    return rv;
+}
+
+/* send_digest - compose the domain's digest into the outbox (in ARF, one
+ * report per host); only then record it and remove its events */
+static void send_digest(notifier_t *n, domain_t *d, apr_time_t now)
+{
+    apr_array_header_t *hosts = hosts_of(n, d);
+    apr_array_header_t *to = recipients(n, d);
+    const wr_notice_host_t *h = (const wr_notice_host_t *)hosts->elts;
+    const char *path = NULL;
+    int k, per = n->conf->format == WR_NOTICE_ARF ? 1 : hosts->nelts;
+
+    if (to->nelts == 0) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00048)
+                      "digest for %s has no recipient (WormReplyNotify Test "
+                      "needs WormReplyBcc): dropped", d->domain);
+        COUNT(n, not_notified);
+        goto done;
+    }
+    for (k = 0; k < hosts->nelts; k += per) {
+        if (write_notice(n, d, to, h + k, per, now, &path) != APR_SUCCESS) {
+            /* kept: the events stay claimed and the digest is tried again
+             * (for ARF, hosts already reported are in the history) */
+            COUNT(n, notice_errors);
+            return;
+        }
+        if (!d->test) {
+            int j;
+            for (j = k; j < k + per; j++) {
+                wr_history_record(n->hist, WR_HISTORY_HOST, h[j].address, now);
+            }
+        }
+        COUNT(n, notices);
+    }
+    if (!d->test) {
+        wr_history_record(n->hist, WR_HISTORY_DOMAIN, d->domain, now);
+    }
+    wr_rate_global_count(&n->global, now);
+    wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00050)
+                  "notice for %s (%d host%s, %d event%s) written to %s",
+                  d->domain, hosts->nelts, hosts->nelts == 1 ? "" : "s",
+                  d->items->nelts, d->items->nelts == 1 ? "" : "s", path);
+    if (n->slot) {
+        n->slot->notice_events += (apr_uint64_t)d->items->nelts;
+    }
+done:
+    wr_rate_domain_sent(&d->rate, now);
+    for (k = 0; k < d->items->nelts; k++) {
+        item_done(APR_ARRAY_IDX(d->items, k, item_t *));
+    }
+    apr_array_clear(d->items);
+}
+
+/* digests - send every digest that is due and that the cap allows */
+static void digests(notifier_t *n, apr_time_t now)
+{
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(n->scratch, n->domains); hi;
+         hi = apr_hash_next(hi)) {
+        domain_t *d = apr_hash_this_val(hi);
+        if (d->items->nelts == 0
+            || wr_rate_domain_due(&d->rate, now, &n->pol, NULL)
+               != WR_DIGEST_DUE) {
+            continue;
+        }
+        if (!wr_rate_global_allow(&n->global, now, &n->pol, NULL)) {
+            if (now - d->cap_logged > apr_time_from_sec(600)) {
+                d->cap_logged = now;
+                wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00051)
+                              "digest for %s held back: WormReplyMaxPerHour "
+                              "(%u) reached", d->domain,
+                              (unsigned)n->pol.max_per_hour);
+                COUNT(n, cap_deferred);
+            }
+            continue;
+        }
+        send_digest(n, d, now);
+    }
+}
+
+/* notifier_open - spool, history and resolver */
+static apr_status_t notifier_open(notifier_t *n, const wr_notifier_conf_t *c,
+                                  apr_pool_t *p)
+{
+    apr_status_t rv;
+    int tmp_removed = 0, cur_returned = 0;
+
+    memset(n, 0, sizeof(*n));
+    n->conf = c;
+    n->pool = p;
+    apr_pool_create(&n->scratch, p);
+    apr_pool_tag(n->scratch, "wr_notifier_turn");
+    n->pol.host_window = c->host_window;
+    n->pol.digest_delay = c->digest_delay;
+    n->pol.domain_window = c->domain_window;
+    n->pol.max_per_hour = (apr_uint32_t)c->max_per_hour;
+    n->domains = apr_hash_make(p);
+    n->claimed = apr_hash_make(p);
+    n->not_before = apr_hash_make(p);
+    n->slot = c->counters ? wr_counters_notifier(c->counters) : NULL;
+    if ((rv = wr_spool_open(&n->spool, c->spool_dir, c->spool_max, 0, p))
+        != APR_SUCCESS) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_CRIT, rv, WRLOGNO(00052)
+                      "cannot open the spool %s", c->spool_dir);
+        return rv;
+    }
+    if ((rv = wr_history_open(&n->hist, c->history_path, p)) != APR_SUCCESS) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_CRIT, rv, WRLOGNO(00053)
+                      "cannot open the history %s", c->history_path);
+        return rv;
+    }
+    if ((rv = wr_resolver_create(&n->res, p, c->resolvers, c->dns_timeout_ms,
+                                 c->dns_tries, NULL)) != APR_SUCCESS) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_CRIT, rv, WRLOGNO(00054)
+                      "cannot start the resolver (%s)",
+                      c->resolvers ? c->resolvers : "system");
+        return rv;
+    }
+    wr_spool_recover(n->spool, apr_time_now(), TMP_AGE, &tmp_removed,
+                     &cur_returned, n->scratch);
+    if (tmp_removed || cur_returned) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00055)
+                      "spool recovered: %d unfinished writes removed, %d "
+                      "claimed events given back", tmp_removed, cur_returned);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
+                             volatile sig_atomic_t *stop, apr_pool_t *p)
+{
+    notifier_t n;
+    apr_status_t rv;
+
+    if ((rv = notifier_open(&n, conf, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    while (!*stop) {
+        apr_time_t now = apr_time_now();
+
+        apr_pool_clear(n.scratch);
+        claim(&n, now);
+        /* wait on the DNS sockets, or idle, for at most one poll interval */
+        if (wr_resolver_pending(n.res) > 0) {
+            wr_resolver_run(n.res, conf->poll_interval);
+        }
+        else {
+            apr_sleep(conf->poll_interval);
+        }
+        now = apr_time_now();
+        digests(&n, now);
+        if (now - n.last_expire > EXPIRE_EVERY) {
+            n.last_expire = now;
+            wr_history_expire(n.hist, now, n.pol.host_window
+                              > n.pol.domain_window ? n.pol.host_window
+                                                    : n.pol.domain_window,
+                              NULL);
+        }
+    }
+    return APR_SUCCESS;
+}

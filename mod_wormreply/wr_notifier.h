@@ -1,0 +1,83 @@
+/* wr_notifier.h - the notifier's work: from spooled events to notices
+ *
+ * The notifier is one process (spawned and supervised by the httpd
+ * parent, see mod_wormreply_notify.c) running wr_notifier_run(). Each turn
+ * it:
+ *   1. claims the events in the spool's new/ whose next-try has come
+ *      (wr_spool_take) and submits their source addresses to the
+ *      resolver, a bounded number at a time;
+ *   2. refuses, before any DNS, sources that must never be mailed:
+ *      RFC 6890 special-purpose addresses (unless lifted by an allow
+ *      prefix) and the exempt prefixes;
+ *   3. files each confirmed source under its registrable domain, unless
+ *      the domain is one of ours or on the never-mail list, or the host
+ *      was notified within the host window (persistent history);
+ *   4. when a domain's first pending event is older than the digest
+ *      delay, and the domain window and the hourly cap allow, composes
+ *      one digest for the domain, writes it to the outbox, records host
+ *      and domain in the history, and only then removes the events;
+ *   5. gives a temporarily unresolvable event back with a backoff.
+ * Events are removed from the spool only once their outcome is durable
+ * (notice written or decision made), so a notifier killed at any point
+ * finds them again in cur/ and wr_spool_recover puts them back: nothing
+ * is lost, and the history keeps a host from being mailed twice.
+ */
+#ifndef WR_NOTIFIER_H
+#define WR_NOTIFIER_H
+
+#include <signal.h>
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+#include "wr_counters.h"
+#include "wr_notice.h"
+#include "wr_ratelimit.h"
+#include "wr_resolve.h"
+
+/* wr_host_lookup_fn - the running record of a source from the shared
+ * cache (how many probes so far, the latest): 1 if found */
+typedef int wr_host_lookup_fn(void *baton, const char *ip,
+                              wr_rate_host_t *rec);
+
+typedef struct {
+    const char *spool_dir;
+    apr_size_t spool_max;
+    const char *outbox_dir;
+    const char *history_path;          /* DBM of what was sent */
+    const char *resolvers;             /* "ip:port,..." or NULL */
+    int dns_timeout_ms;
+    int dns_tries;
+    wr_ipset_t *special;               /* RFC 6890, built by the caller */
+    wr_ipset_t *allow;                 /* special prefixes lifted */
+    wr_ipset_t *exempt;                /* never notified */
+    apr_array_header_t *own_domains;   /* const char *, lower case */
+    apr_array_header_t *never_mail;    /* addresses or domains */
+    apr_array_header_t *mailboxes;     /* local parts: postmaster, abuse */
+    const char *from;
+    const char *bcc;                   /* NULL: none */
+    apr_array_header_t *test_vhosts;   /* vhosts in WormReplyNotify Test */
+    const char *template_text;         /* NULL: the built-in template */
+    wr_notice_format_e format;
+    const char *server_name;
+    apr_interval_time_t host_window;
+    apr_interval_time_t digest_delay;
+    apr_interval_time_t domain_window;
+    apr_interval_time_t retry_base;    /* first DNS retry */
+    apr_interval_time_t retry_max;
+    apr_interval_time_t poll_interval; /* how often the spool is read */
+    int max_per_hour;
+    wr_counters_t *counters;           /* NULL: not counted */
+    wr_host_lookup_fn *host_lookup;    /* NULL: counts from the events */
+    void *host_lookup_baton;
+} wr_notifier_conf_t;
+
+/* wr_notifier_run - work until *stop becomes non-zero.
+ * @return APR_SUCCESS when stopped; an error when the spool, the outbox,
+ *         the history or the resolver cannot be set up (the caller exits
+ *         with a "could not start" code so that it is not respawned). */
+apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
+                             volatile sig_atomic_t *stop, apr_pool_t *p);
+
+#endif
