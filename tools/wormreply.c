@@ -16,6 +16,7 @@
 #include "cmd_blocklist.h"
 #include "cmd_queue.h"
 #include "cmd_report.h"
+#include "cmd_status.h"
 #include "wr_log.h"
 #include "wr_logparse.h"
 #include "wr_match.h"
@@ -42,6 +43,8 @@ static void usage_main(FILE *f)
         "                      ipset or nftables, entries expiring\n"
         "  queue COMMAND       the notifier's spool: list, failed, show,\n"
         "                      retry, drop (like postqueue/postsuper)\n"
+        "  status [URL]        the module's counters from its status\n"
+        "                      handler; --watch for a live view\n"
         "\n"
         "common options (before or after the verb's own):\n"
         "  -s, --signatures FILE   add a signature file (same format as\n"
@@ -335,6 +338,9 @@ int main(int argc, const char *const *argv)
     }
     else if (!strcmp(verb, "queue")) {
         rc = wr_cli_queue(cli.pool, cli.set, cli.mask, nrest, rest);
+    }
+    else if (!strcmp(verb, "status")) {
+        rc = wr_cli_status(cli.pool, cli.set, cli.mask, nrest, rest);
     }
     else if (!strcmp(verb, "families")) {
         rc = cmd_families(&cli);
