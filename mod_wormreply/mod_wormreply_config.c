@@ -1,4 +1,5 @@
 /* mod_wormreply_config.c - directives, defaults and config merge */
+#include <stddef.h>
 #include <string.h>
 
 #include <apr_network_io.h>
@@ -570,9 +571,9 @@ static const char *set_format(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-#define NC_OFF(f) ((void *)APR_OFFSETOF(wr_notify_conf_t, f))
-#define NOTIFIER_OFF(f) ((void *)APR_OFFSETOF(wr_notifier_conf_t, f))
-#define POLICY_OFF(f) ((void *)APR_OFFSETOF(wr_rate_policy_t, f))
+#define NC_OFF(f) ((void *)offsetof(wr_notify_conf_t, f))
+#define NOTIFIER_OFF(f) ((void *)offsetof(wr_notifier_conf_t, f))
+#define POLICY_OFF(f) ((void *)offsetof(wr_rate_policy_t, f))
 
 const command_rec wr_cmds[] = {
     AP_INIT_FLAG("WormReply", set_enabled, NULL, RSRC_CONF,

@@ -1,4 +1,5 @@
 /* wr_counters.c - lock-free probe counters in shared memory */
+#include <stddef.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -163,29 +164,29 @@ static const struct {
     apr_size_t off;
     const char *help;
 } notice_fields[] = {
-    {"spooled", APR_OFFSETOF(wr_counter_slot_t, spooled),
+    {"spooled", offsetof(wr_counter_slot_t, spooled),
      "Events written to the spool."},
-    {"spool_dropped", APR_OFFSETOF(wr_counter_slot_t, spool_dropped),
+    {"spool_dropped", offsetof(wr_counter_slot_t, spool_dropped),
      "Events lost to a full or unwritable spool."},
-    {"host_counted", APR_OFFSETOF(wr_counter_slot_t, host_counted),
+    {"host_counted", offsetof(wr_counter_slot_t, host_counted),
      "Probes counted in a source's open window."},
-    {"cache_busy", APR_OFFSETOF(wr_counter_slot_t, cache_busy),
+    {"cache_busy", offsetof(wr_counter_slot_t, cache_busy),
      "Probes not accounted because the cache lock was busy."},
-    {"notices", APR_OFFSETOF(wr_counter_slot_t, notices),
+    {"notices", offsetof(wr_counter_slot_t, notices),
      "Notices composed into the outbox."},
-    {"notice_events", APR_OFFSETOF(wr_counter_slot_t, notice_events),
+    {"notice_events", offsetof(wr_counter_slot_t, notice_events),
      "Events carried by those notices."},
-    {"unresolvable", APR_OFFSETOF(wr_counter_slot_t, unresolvable),
+    {"unresolvable", offsetof(wr_counter_slot_t, unresolvable),
      "Sources without a confirmed name or a domain accepting mail."},
-    {"not_notified", APR_OFFSETOF(wr_counter_slot_t, not_notified),
+    {"not_notified", offsetof(wr_counter_slot_t, not_notified),
      "Sources never notified: special, exempt, own or never-mail."},
-    {"host_suppressed", APR_OFFSETOF(wr_counter_slot_t, host_suppressed),
+    {"host_suppressed", offsetof(wr_counter_slot_t, host_suppressed),
      "Sources notified within their host window already."},
-    {"cap_deferred", APR_OFFSETOF(wr_counter_slot_t, cap_deferred),
+    {"cap_deferred", offsetof(wr_counter_slot_t, cap_deferred),
      "Digests held back by WormReplyMaxPerHour."},
-    {"dns_retries", APR_OFFSETOF(wr_counter_slot_t, dns_retries),
+    {"dns_retries", offsetof(wr_counter_slot_t, dns_retries),
      "Events given back after a temporary DNS failure."},
-    {"notice_errors", APR_OFFSETOF(wr_counter_slot_t, notice_errors),
+    {"notice_errors", offsetof(wr_counter_slot_t, notice_errors),
      "Notices that could not be composed or written."},
     {NULL, 0, NULL}
 };
