@@ -632,9 +632,10 @@ report() {
     if [ "$DO_WRK" = 1 ]; then
         echo
         echo "2. Throughput (wrk -t$THREADS -c$CONNECTIONS keep-alive, ${DURATION} s runs after ${WARMUP} s warm-up,"
-        echo "   $ROUNDS interleaved rounds, median req/s; httpd mpm_event (Debian defaults)" \
-             "$( [ "$DO_HIST" = 1 ] && echo "+ php-fpm")" \
-             "$( [ "$PIN" = 1 ] && echo "on CPU 0, wrk on CPU 1" || echo "unpinned")"
+        where="unpinned"
+        [ "$PIN" = 1 ] && where="on CPU 0, wrk on CPU 1"
+        [ "$DO_HIST" = 1 ] && where="+ php-fpm $where"
+        echo "   $ROUNDS interleaved rounds, median req/s; httpd mpm_event (Debian defaults) $where"
         printf '   %-12s %-44s %8s  %-17s %s\n' case what "req/s" "rounds (min..max)" \
             "socket errors"
         for c in $WRK_CASES; do
