@@ -712,9 +712,11 @@ report() {
             && parts+=("static module/plain $(ratio "${R[wrk.static_mod]}" "${R[wrk.static_plain]}" 2)x")
         [ -n "${R[wrk.cr_hist]:-}" ] && [ -n "${R[wrk.cr_core]:-}" ] \
             && parts+=("historic/core-404 $(ratio "${R[wrk.cr_hist]}" "${R[wrk.cr_core]}" 3)x ($(fmt_int "${R[wrk.cr_hist]}") req/s, 1 mail/probe)")
-        printf 'req/s (wrk, medians of %s): ' "$ROUNDS"
-        printf '%s; ' "${parts[@]}" | sed 's/; $//'
-        echo
+        if [ "${#parts[@]}" -gt 0 ]; then
+            printf 'req/s (wrk, medians of %s): ' "$ROUNDS"
+            printf '%s; ' "${parts[@]}" | sed 's/; $//'
+            echo
+        fi
     fi
     [ "$DO_MATCH" = 1 ] \
         && echo "matcher: $(awk -v t="${R[match.ns]}" -v n="${R[match.lines]}" 'BEGIN { printf "%.0f ns/line, %.0f lines/s", t / n, n / (t / 1e9) }')" \
