@@ -11,7 +11,7 @@
  * order, so a newer module still shows everything.
  *
  * Strict JSON (RFC 8259) inside that shape: no trailing commas, no
- * comments, no leading zeros, no control bytes in strings, \uXXXX
+ * comments, no leading zeros, no control bytes in strings, \u
  * escapes decoded to UTF-8 (surrogate pairs joined, lone surrogates
  * refused), whitespace only where the grammar allows it, nothing after
  * the object. Arrays, deeper nesting and duplicate keys are refused.

@@ -95,8 +95,9 @@ static void test_forms(apr_pool_t *p)
 
     check_int(parse(" \r\n\t{ } \n", &d, &err, p), APR_SUCCESS,
               "an empty object with whitespace");
-    check_int(parse("{\"s\": \"a\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}",
-                    &d, &err, p), APR_SUCCESS, "every escape");
+    check_int(parse("{\"s\": \"a\\\"\\\\\\/\\b\\f\\n\\r\\t"
+                    "\\u00e9\\ud83d\\ude00\"}", &d, &err, p),
+              APR_SUCCESS, "every escape");
     check_str(wr_statusjson_string(d, "s"),
               "a\"\\/\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80",
               "... decoded, \\u to UTF-8, the pair joined");
