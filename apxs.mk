@@ -106,7 +106,10 @@ install: all
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/wormreply
 	install -m 644 conf/wormreply.load conf/wormreply.conf \
 	    $(DESTDIR)$(CONFDIR)/mods-available/
-	install -m 644 conf/signatures.conf $(DESTDIR)$(PREFIX)/share/wormreply/
+	install -m 644 conf/signatures.conf conf/notice.tmpl \
+	    $(DESTDIR)$(PREFIX)/share/wormreply/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 doc/wormreply.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf $(B) mod_wormreply/.libs mod_wormreply/*.la mod_wormreply/*.lo \

@@ -18,4 +18,4 @@ apt-get install -y --no-install-recommends \
     apache2 apache2-utils apache2-dev \
     wrk valgrind \
     php8.2-fpm php8.2-cli php8.2-opcache \
-    util-linux curl iproute2 perl gzip
+    util-linux curl iproute2 perl gzip goaccess time

@@ -94,6 +94,7 @@ static int wr_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_shm_t *shm;
     apr_status_t rv;
     server_rec *vs;
+    int f;
 
     wr_log_set(core_log, WR_LOG_TRACE1, s);
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &server_limit);
@@ -114,6 +115,15 @@ static int wr_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         wr_srv_conf_t *vc = WR_SRV_CONF(vs);
         if (vc->local) {
             map_families(g->counters, vc->local, vc->local_counter_family);
+        }
+    }
+    for (f = 0; f < wr_sigset_family_count(g->sigset); f++) {
+        const char *u = wr_sigset_unfiltered(g->sigset, f);
+        if (u && (sc->mask & ((wr_family_mask_t)1 << f))) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, WRLOGNO(00024)
+                         "family %s: the pattern at %s has no literal of 4 "
+                         "bytes, so every request runs the family's patterns",
+                         wr_sigset_family_name(g->sigset, f), u);
         }
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, WRLOGNO(00007)
@@ -266,6 +276,8 @@ static int wr_post_read_request(request_rec *r)
     req.target_len = strlen(r->unparsed_uri);
     req.line = r->the_request;
     req.line_len = r->the_request ? strlen(r->the_request) : 0;
+    req.method = r->method;
+    req.method_len = r->method ? strlen(r->method) : 0;
     if (!match(sc, &req, &m, &ci)) {
         return DECLINED;
     }
@@ -352,10 +364,7 @@ static int wr_log_transaction(request_rec *r)
         || ap_get_module_config(r->request_config, &wormreply_module)) {
         return DECLINED;
     }
-    req.line = r->the_request;
-    req.line_len = strlen(r->the_request);
-    wr_requestline_target(req.line, req.line_len, &req.target,
-                          &req.target_len);
+    wr_request_from_line(r->the_request, strlen(r->the_request), &req);
     if (!match(sc, &req, &m, &ci)) {
         return DECLINED;
     }

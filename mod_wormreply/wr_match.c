@@ -20,6 +20,8 @@ typedef struct {
     pcre2_code *code;
     const char *pattern;
     const char *origin;
+    int filtered;               /* has a window: runs only when it is seen */
+    unsigned window;            /* window_hash of its chosen 4-byte window */
 } wr_sig_t;
 
 typedef struct {
@@ -37,7 +39,15 @@ struct wr_sigset_t {
     wr_family_mask_t unfiltered;   /* families the prefilter cannot rule out */
     int npatterns;
     uint64_t filter[FILTER_WORDS];
+    /* Indexed by two adjacent bytes as they come (b0 | b1 << 8): PAIR_WINDOW
+     * if they are, in any case, two adjacent bytes of some pattern's window;
+     * PAIR_ENCODED if either is a byte the normaliser decodes. */
+    unsigned char pair[65536];
 };
+
+#define PAIR_WINDOW 1
+#define PAIR_ENCODED 2
+#define PAIR(a, b) ((unsigned)(a) | (unsigned)(b) << 8)
 
 /* window_hash - bit index of a 4-byte, lower-cased window */
 static unsigned window_hash(uint32_t w)
@@ -50,20 +60,107 @@ static unsigned char lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
 }
 
-/* filter_hit - whether any 4-byte window of s is in the filter */
-static int filter_hit(const wr_sigset_t *set, const char *s, size_t n)
+/* Constant tables for the per-byte loop of scan(): the lower-cased byte,
+ * and whether the byte is one the normaliser would decode. */
+#define LOW1(n) ((n) >= 'A' && (n) <= 'Z' ? (n) + 32 : (n))
+#define LOW4(n) LOW1(n), LOW1((n) + 1), LOW1((n) + 2), LOW1((n) + 3)
+#define LOW16(n) LOW4(n), LOW4((n) + 4), LOW4((n) + 8), LOW4((n) + 12)
+#define LOW64(n) LOW16(n), LOW16((n) + 16), LOW16((n) + 32), LOW16((n) + 48)
+static const unsigned char lower_tab[256] = {
+    LOW64(0), LOW64(64), LOW64(128), LOW64(192)
+};
+#define ENC1(n) ((n) == '%' || (n) == '\\' || (n) >= 0x80)
+#define ENC4(n) ENC1(n), ENC1((n) + 1), ENC1((n) + 2), ENC1((n) + 3)
+#define ENC16(n) ENC4(n), ENC4((n) + 4), ENC4((n) + 8), ENC4((n) + 12)
+#define ENC64(n) ENC16(n), ENC16((n) + 16), ENC16((n) + 32), ENC16((n) + 48)
+static const unsigned char encoded_tab[256] = {
+    ENC64(0), ENC64(64), ENC64(128), ENC64(192)
+};
+
+/* Windows of the subject found in the filter, so that each signature
+ * runs only when its own window was seen. More than WR_HITS_MAX distinct
+ * hits (a subject built to hit many) makes every signature run. */
+#define WR_HITS_MAX 16
+
+typedef struct {
+    unsigned n;
+    int overflow;
+    unsigned h[WR_HITS_MAX];
+} hits_t;
+
+/* add_hit - note window hash h once */
+static void add_hit(hits_t *hits, unsigned h)
+{
+    unsigned k;
+
+    for (k = 0; k < hits->n; k++) {
+        if (hits->h[k] == h) {
+            return;
+        }
+    }
+    if (hits->n < WR_HITS_MAX) {
+        hits->h[hits->n++] = h;
+    }
+    else {
+        hits->overflow = 1;
+    }
+}
+
+/* confirm - a byte pair at p[i..i+1] belongs to some window: check the
+ * three 4-byte windows that contain it */
+static void confirm(const wr_sigset_t *set, const unsigned char *p, size_t n,
+                    size_t i, hits_t *hits)
+{
+    size_t st = i >= 2 ? i - 2 : 0;
+
+    for (; st <= i && st + 4 <= n; st++) {
+        uint32_t w = (uint32_t)lower_tab[p[st]] << 24
+                     | (uint32_t)lower_tab[p[st + 1]] << 16
+                     | (uint32_t)lower_tab[p[st + 2]] << 8
+                     | lower_tab[p[st + 3]];
+        unsigned h = window_hash(w);
+        if (set->filter[h >> 6] & ((uint64_t)1 << (h & 63))) {
+            add_hit(hits, h);
+        }
+    }
+}
+
+/* scan - record the filter's windows found in s[0..n); return whether s
+ * holds anything the normaliser would decode ('%', '\\', bytes >= 0x80).
+ * This is the whole cost of an ordinary request, so it looks at aligned
+ * byte pairs only, two bytes a step: every 4-byte window contains an
+ * aligned pair, and every pair of every window is marked in the table. */
+static int scan(const wr_sigset_t *set, const char *s, size_t n, hits_t *hits)
 {
     const unsigned char *p = (const unsigned char *)s;
-    uint32_t w = 0;
+    unsigned enc = 0;
     size_t i;
 
-    for (i = 0; i < n; i++) {
-        w = (w << 8) | lower(p[i]);
-        if (i >= 3) {
-            unsigned h = window_hash(w);
-            if (set->filter[h >> 6] & ((uint64_t)1 << (h & 63))) {
-                return 1;
+    for (i = 0; i + 1 < n; i += 2) {
+        unsigned v = set->pair[PAIR(p[i], p[i + 1])];
+        if (v) {
+            enc |= v;
+            if (v & PAIR_WINDOW) {
+                confirm(set, p, n, i, hits);
             }
+        }
+    }
+    if (n & 1) {
+        enc |= encoded_tab[p[n - 1]] ? PAIR_ENCODED : 0;
+    }
+    return (enc & PAIR_ENCODED) != 0;
+}
+
+static int seen(const hits_t *hits, unsigned h)
+{
+    unsigned k;
+
+    if (hits->overflow) {
+        return 1;
+    }
+    for (k = 0; k < hits->n; k++) {
+        if (hits->h[k] == h) {
+            return 1;
         }
     }
     return 0;
@@ -117,25 +214,70 @@ static size_t quantifier_len(const char *p, size_t i, int *min_zero)
     return p[j] == '}' ? j - i + 1 : 0;
 }
 
-/* required_literal - the longest run of literal bytes every match of
- * pattern `p` must contain, written to buf (len in *n). Conservative:
- * anything it does not understand ends the run, and a top-level
- * alternation or a syntax that changes what bytes mean gives no literal. */
-static void required_literal(const char *p, char *buf, size_t bufsize,
-                             size_t *n)
+/* byte_weight - how common a (lower-case) byte is in ordinary request
+ * targets: the prefilter keys each signature on its rarest window, so
+ * that ordinary traffic hits as few windows as possible */
+static int byte_weight(unsigned char c)
+{
+    if (c == '/' || c == '.' || c == 'e' || c == 't' || c == 'a'
+        || c == 'o' || c == 'i' || c == 'n' || c == 's' || c == 'r') {
+        return 8;
+    }
+    if (c == 'h' || c == 'p' || c == 'l' || c == 'c' || c == 'm'
+        || c == 'd' || c == 'g' || c == '-' || (c >= '0' && c <= '9')) {
+        return 6;
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c == 'x' || c == 'q' || c == 'z' || c == 'j' ? 2 : 4;
+    }
+    return 3;
+}
+
+/* consider_run - offer the windows of one required literal run: keep the
+ * rarest. A window with a blank could span two fields of a request line,
+ * and for line patterns one made only of protocol bytes ("/1.0") could lie
+ * in the protocol, which is not scanned: both are passed over. */
+static void consider_run(const char *run, size_t len, int line,
+                         unsigned char *win, int *best)
+{
+    size_t i, k;
+
+    for (i = 0; i + 4 <= len; i++) {
+        int score = 0, protocol_only = 1, blank = 0;
+        for (k = 0; k < 4; k++) {
+            unsigned char c = lower((unsigned char)run[i + k]);
+            score += byte_weight(c);
+            blank |= (c == ' ');
+            if (!strchr("htp/0123456789.", c)) {
+                protocol_only = 0;
+            }
+        }
+        if (blank || (line && protocol_only) || score >= *best) {
+            continue;
+        }
+        *best = score;
+        for (k = 0; k < 4; k++) {
+            win[k] = lower((unsigned char)run[i + k]);
+        }
+    }
+}
+
+/* best_window - the rarest 4-byte window of the literal runs that every
+ * match of pattern `p` must contain. @return 1 and fills win[4], or 0 if
+ * there is none. Conservative: anything it does not understand ends a
+ * run, and a top-level alternation or a syntax that changes what bytes
+ * mean gives no window at all. */
+static int best_window(const char *p, int line, unsigned char *win)
 {
     char cur[256];
-    size_t i = 0, curlen = 0, best = 0;
-    int depth = 0;
+    size_t i = 0, curlen = 0;
+    int depth = 0, best = 1 << 30;
 
 #define END_RUN() do { \
-        if (curlen > best) { memcpy(buf, cur, curlen); best = curlen; } \
-        curlen = 0; } while (0)
+        consider_run(cur, curlen, line, win, &best); curlen = 0; } while (0)
 
-    *n = 0;
-    if (strstr(p, "(?x") || strstr(p, "\\Q") || strstr(p, "(*")
-        || bufsize < sizeof(cur)) {
-        return;
+    if (strstr(p, "(?x") || strstr(p, "\\Q") || strstr(p, "(*")) {
+        return 0;
     }
     while (p[i]) {
         char c = p[i];
@@ -157,8 +299,7 @@ static void required_literal(const char *p, char *buf, size_t bufsize,
         }
         switch (c) {
         case '|':
-            *n = 0;
-            return;
+            return 0;
         case '(':
             END_RUN();
             depth = 1;
@@ -265,8 +406,20 @@ static void required_literal(const char *p, char *buf, size_t bufsize,
         i++;
     }
     END_RUN();
-    *n = best;
 #undef END_RUN
+    return best < (1 << 30);
+}
+
+/* mark_pair - two adjacent window bytes, in every combination of case */
+static void mark_pair(wr_sigset_t *set, unsigned char a, unsigned char b)
+{
+    unsigned char ua = (a >= 'a' && a <= 'z') ? (unsigned char)(a - 32) : a;
+    unsigned char ub = (b >= 'a' && b <= 'z') ? (unsigned char)(b - 32) : b;
+
+    set->pair[PAIR(a, b)] |= PAIR_WINDOW;
+    set->pair[PAIR(ua, b)] |= PAIR_WINDOW;
+    set->pair[PAIR(a, ub)] |= PAIR_WINDOW;
+    set->pair[PAIR(ua, ub)] |= PAIR_WINDOW;
 }
 
 static apr_status_t sig_cleanup(void *data)
@@ -286,8 +439,16 @@ static apr_status_t sig_cleanup(void *data)
 apr_status_t wr_sigset_create(wr_sigset_t **pset, apr_pool_t *p)
 {
     wr_sigset_t *set = apr_pcalloc(p, sizeof(*set));
+    unsigned a, b;
 
     set->pool = p;
+    for (a = 0; a < 256; a++) {
+        for (b = 0; b < 256; b++) {
+            if (encoded_tab[a] || encoded_tab[b]) {
+                set->pair[PAIR(a, b)] |= PAIR_ENCODED;
+            }
+        }
+    }
     apr_pool_cleanup_register(p, set, sig_cleanup, apr_pool_cleanup_null);
     *pset = set;
     return APR_SUCCESS;
@@ -363,8 +524,7 @@ apr_status_t wr_sigset_add(wr_sigset_t *set, const char *family,
     PCRE2_SIZE erroff;
     pcre2_code *code;
     wr_sig_t *sig;
-    char lit[256];
-    size_t litlen;
+    unsigned char win[4];
     apr_status_t rv;
 
     if ((f = wr_sigset_family_index(set, family)) < 0) {
@@ -398,15 +558,19 @@ apr_status_t wr_sigset_add(wr_sigset_t *set, const char *family,
     sig->origin = apr_pstrdup(set->pool, origin);
     set->npatterns++;
 
-    required_literal(pattern, lit, sizeof(lit), &litlen);
-    if (litlen >= 4) {
-        const unsigned char *w = (const unsigned char *)lit + litlen - 4;
-        uint32_t v = (uint32_t)lower(w[0]) << 24 | (uint32_t)lower(w[1]) << 16
-                     | (uint32_t)lower(w[2]) << 8 | lower(w[3]);
-        unsigned h = window_hash(v);
-        set->filter[h >> 6] |= (uint64_t)1 << (h & 63);
+    if (best_window(pattern, subj == WR_SUBJ_LINE, win)) {
+        uint32_t v = (uint32_t)win[0] << 24 | (uint32_t)win[1] << 16
+                     | (uint32_t)win[2] << 8 | win[3];
+        int k;
+        sig->filtered = 1;
+        sig->window = window_hash(v);
+        set->filter[sig->window >> 6] |= (uint64_t)1 << (sig->window & 63);
+        for (k = 0; k < 3; k++) {
+            mark_pair(set, win[k], win[k + 1]);
+        }
     }
     else {
+        sig->filtered = 0;
         set->families[f].filtered = 0;
         set->unfiltered |= (wr_family_mask_t)1 << f;
     }
@@ -567,6 +731,23 @@ int wr_sigset_pattern_count(const wr_sigset_t *set)
     return set->npatterns;
 }
 
+const char *wr_sigset_unfiltered(const wr_sigset_t *set, int idx)
+{
+    const apr_array_header_t *a;
+    int k;
+
+    if (idx < 0 || idx >= set->nfamilies) {
+        return NULL;
+    }
+    a = set->families[idx].sigs;
+    for (k = 0; k < a->nelts; k++) {
+        if (!APR_ARRAY_IDX(a, k, wr_sig_t).filtered) {
+            return APR_ARRAY_IDX(a, k, wr_sig_t).origin;
+        }
+    }
+    return NULL;
+}
+
 wr_family_mask_t wr_sigset_default_mask(const wr_sigset_t *set)
 {
     wr_family_mask_t m = 0;
@@ -591,10 +772,9 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
 {
     char norm[WR_NORM_MAX + 1];
     size_t normlen = 0;
-    int have_norm = 0, f, k;
+    int norm_state = 0, encoded, f, k;
+    hits_t raw_hits, norm_hits;
     pcre2_match_data *md = NULL;
-    const char *scan = req->line ? req->line : req->target;
-    size_t scanlen = req->line ? req->line_len : req->target_len;
 
     m->family = -1;
     m->name = NULL;
@@ -603,23 +783,29 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
     if (mask == 0) {
         return 0;
     }
-    if (wr_needs_decoding(req->target, req->target_len)) {
-        normlen = wr_normalize(req->target, req->target_len, norm, sizeof(norm));
-        have_norm = 1;
+    raw_hits.n = 0;
+    raw_hits.overflow = 0;
+    norm_hits.n = 0;
+    norm_hits.overflow = 0;
+    encoded = scan(set, req->target, req->target_len, &raw_hits);
+    if (req->method && req->method_len >= 4) {
+        scan(set, req->method, req->method_len, &raw_hits);
     }
-    /* The cheap rejection: an ordinary request ends here. Without
-     * encodings the normalised form is the lower-cased target, whose
-     * windows the caseless scan of the line already covers. */
-    if (!(mask & set->unfiltered) && !filter_hit(set, scan, scanlen)
-        && !(have_norm && filter_hit(set, norm, normlen))) {
-        return 0;
-    }
-    if (!have_norm) {
-        normlen = wr_normalize(req->target, req->target_len, norm, sizeof(norm));
-    }
-    md = pcre2_match_data_create(1, NULL);
-    if (md == NULL) {
-        return 0;
+    /* The cheap rejection: an ordinary request ends here, with no
+     * allocation and no regex run. Without encodings the normalised
+     * target is the lower-cased one, whose windows the caseless scan has
+     * seen already. */
+    if (raw_hits.n == 0 && !(mask & set->unfiltered)) {
+        if (!encoded) {
+            return 0;
+        }
+        normlen = wr_normalize(req->target, req->target_len, norm,
+                               sizeof(norm));
+        norm_state = 1;
+        scan(set, norm, normlen, &norm_hits);
+        if (norm_hits.n == 0) {
+            return 0;
+        }
     }
     for (f = 0; f < set->nfamilies; f++) {
         const apr_array_header_t *a;
@@ -631,25 +817,54 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
             const wr_sig_t *sig = &APR_ARRAY_IDX(a, k, wr_sig_t);
             const char *subj;
             size_t slen;
+            int rc;
+
+            if (sig->subj == WR_SUBJ_LINE && !req->line) {
+                continue;
+            }
+            /* The normalised form is made only when a signature needs it:
+             * a Code Red request is matched raw before any decoding. */
+            if (sig->subj == WR_SUBJ_NORM && norm_state == 0
+                && (!sig->filtered || (encoded && !seen(&raw_hits,
+                                                        sig->window)))) {
+                normlen = wr_normalize(req->target, req->target_len, norm,
+                                       sizeof(norm));
+                norm_state = 1;
+                if (encoded) {
+                    scan(set, norm, normlen, &norm_hits);
+                }
+            }
+            if (sig->filtered && !seen(&raw_hits, sig->window)
+                && !(sig->subj == WR_SUBJ_NORM && encoded
+                     && seen(&norm_hits, sig->window))) {
+                continue;
+            }
             switch (sig->subj) {
             case WR_SUBJ_RAW:
                 subj = req->target;
                 slen = req->target_len;
                 break;
             case WR_SUBJ_LINE:
-                if (!req->line) {
-                    continue;
-                }
                 subj = req->line;
                 slen = req->line_len;
                 break;
             default:
+                if (norm_state == 0) {
+                    normlen = wr_normalize(req->target, req->target_len, norm,
+                                           sizeof(norm));
+                    norm_state = 1;
+                }
                 subj = norm;
                 slen = normlen;
                 break;
             }
-            if (pcre2_match(sig->code, (PCRE2_SPTR)subj, slen, 0, 0, md, NULL)
-                >= 0) {
+            if (md == NULL
+                && (md = pcre2_match_data_create(1, NULL)) == NULL) {
+                return 0;
+            }
+            rc = pcre2_match(sig->code, (PCRE2_SPTR)subj, slen, 0, 0, md,
+                             NULL);
+            if (rc >= 0) {
                 m->family = f;
                 m->name = set->families[f].name;
                 m->origin = sig->origin;
@@ -658,7 +873,9 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
             }
         }
     }
-    pcre2_match_data_free(md);
+    if (md) {
+        pcre2_match_data_free(md);
+    }
     return 0;
 }
 
@@ -696,16 +913,30 @@ void wr_requestline_target(const char *line, size_t len,
     *tlen = (size_t)(e - b);
 }
 
+void wr_request_from_line(const char *line, size_t len, wr_request_t *req)
+{
+    const char *sp;
+
+    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n')) {
+        len--;
+    }
+    wr_requestline_target(line, len, &req->target, &req->target_len);
+    req->line = line;
+    req->line_len = len;
+    req->method = NULL;
+    req->method_len = 0;
+    if (len > 0 && line[0] != '/'
+        && (sp = memchr(line, ' ', len)) != NULL) {
+        req->method = line;
+        req->method_len = (size_t)(sp - line);
+    }
+}
+
 int wr_match_line(const wr_sigset_t *set, wr_family_mask_t mask,
                   const char *line, size_t len, wr_match_t *m)
 {
     wr_request_t req;
 
-    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n')) {
-        len--;
-    }
-    wr_requestline_target(line, len, &req.target, &req.target_len);
-    req.line = line;
-    req.line_len = len;
+    wr_request_from_line(line, len, &req);
     return wr_match_request(set, mask, &req, m);
 }

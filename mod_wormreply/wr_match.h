@@ -12,11 +12,15 @@
  * ones.
  *
  * Cost: a request is first run through a literal prefilter. Every pattern
- * with a required literal of 4 or more bytes contributes that literal's
- * last 4 bytes to a 65,536-bit set; a request none of whose 4-byte windows
- * is in the set is rejected with no allocation and no regex run. Families
- * with a pattern that has no such literal disable the prefilter while they
- * are active.
+ * with a required literal of 4 or more bytes is keyed on the rarest 4-byte
+ * window of its literals (by a table of how common each byte is in
+ * request targets), and all keys form a 65,536-bit set. The target and
+ * the method are scanned once, caseless; a request none of whose windows
+ * is in the set is rejected with no allocation and no regex run, and a
+ * pattern runs only when its own window was seen (in the target, or for
+ * "norm" patterns in the normalised target, which is made only when some
+ * pattern needs it). Families with a pattern that has no such literal
+ * disable the prefilter while they are active.
  *
  * Signature file format (conf/signatures.conf), one item per line:
  *   # comment
@@ -46,12 +50,16 @@ typedef enum {
 typedef struct wr_sigset_t wr_sigset_t;
 
 /* What the matcher looks at. `line` may be NULL (then a raw target alone
- * is matched); `target` may not. Lengths exclude any NUL. */
+ * is matched); `target` may not. `method` (may be NULL) is scanned by the
+ * prefilter for line patterns keyed on it ("SEARCH"); the protocol is
+ * not. Lengths exclude any NUL. */
 typedef struct {
     const char *target;
     size_t target_len;
     const char *line;
     size_t line_len;
+    const char *method;
+    size_t method_len;
 } wr_request_t;
 
 typedef struct {
@@ -102,6 +110,11 @@ int wr_sigset_family_index(const wr_sigset_t *set, const char *name);
 const char *wr_sigset_family_name(const wr_sigset_t *set, int idx);
 const char *wr_sigset_family_desc(const wr_sigset_t *set, int idx);
 int wr_sigset_pattern_count(const wr_sigset_t *set);
+
+/* wr_sigset_unfiltered - the origin ("file:line") of the first pattern of
+ * family `idx` that has no 4-byte literal, so that the prefilter cannot
+ * rule a request out while the family is active; NULL if there is none */
+const char *wr_sigset_unfiltered(const wr_sigset_t *set, int idx);
 wr_family_mask_t wr_sigset_default_mask(const wr_sigset_t *set);
 wr_family_mask_t wr_sigset_all_mask(const wr_sigset_t *set);
 
@@ -116,6 +129,10 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
  * httpd rejected before any request hook ran. */
 int wr_match_line(const wr_sigset_t *set, wr_family_mask_t mask,
                   const char *line, size_t len, wr_match_t *m);
+
+/* wr_request_from_line - fill *req from a request line as wr_match_line
+ * splits it (method, target, the line without a trailing CR/LF) */
+void wr_request_from_line(const char *line, size_t len, wr_request_t *req);
 
 /* wr_requestline_target - locate the target inside a request line:
  * the text after the method, without a trailing " HTTP/x.y". A line that

@@ -237,9 +237,16 @@ static int cmd_families(cli_t *cli)
 
     for (f = 0; f < wr_sigset_family_count(cli->set); f++) {
         const char *d = wr_sigset_family_desc(cli->set, f);
+        const char *u = wr_sigset_unfiltered(cli->set, f);
         printf("%s\t%s\t%s\n", wr_sigset_family_name(cli->set, f),
                (cli->mask & ((wr_family_mask_t)1 << f)) ? "on" : "off",
                d ? d : "");
+        if (u) {
+            fprintf(stderr, "wormreply: family %s: the pattern at %s has no "
+                    "literal of 4 bytes; the prefilter is off while the "
+                    "family is active\n", wr_sigset_family_name(cli->set, f),
+                    u);
+        }
     }
     return 0;
 }

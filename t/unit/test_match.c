@@ -192,6 +192,8 @@ static void test_target_only(void)
     req.target_len = strlen(req.target);
     req.line = NULL;
     req.line_len = 0;
+    req.method = NULL;
+    req.method_len = 0;
     check(wr_match_request(builtin, wr_sigset_default_mask(builtin), &req,
                            &m), "bare root.exe target matches");
     check_str(m.name, "iis", "without a line it is iis, not nimda");
