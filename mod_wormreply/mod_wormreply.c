@@ -133,6 +133,12 @@ static int wr_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return wr_notify_post_config(pconf, plog, ptemp, s);
 }
 
+/* The last slot this thread found, for the counters it was found in: a
+ * worker thread keeps its scoreboard slot for life, so it looks it up
+ * once instead of on every request. Per-thread, derived, never shared. */
+static __thread wr_counters_t *tls_counters;
+static __thread wr_counter_slot_t *tls_slot;
+
 /* request_slot - this worker's counter slot; *shared tells that it is the
  * shared one (no worker of our own: HTTP/2 secondary connections) */
 static wr_counter_slot_t *request_slot(wr_counters_t *c, conn_rec *conn,
@@ -140,6 +146,10 @@ static wr_counter_slot_t *request_slot(wr_counters_t *c, conn_rec *conn,
 {
     wr_counter_slot_t *slot = NULL;
 
+    if (conn->master == NULL && tls_counters == c) {
+        *shared = 0;
+        return tls_slot;
+    }
     if (conn->sbh != NULL && conn->master == NULL
         && ap_scoreboard_image != NULL) {
         /* The scoreboard's worker records are one contiguous array, so
@@ -150,8 +160,14 @@ static wr_counter_slot_t *request_slot(wr_counters_t *c, conn_rec *conn,
                                     - ap_scoreboard_image->servers[0]));
         }
     }
-    *shared = (slot == NULL);
-    return slot ? slot : wr_counters_shared(c);
+    if (slot != NULL) {
+        tls_counters = c;
+        tls_slot = slot;
+        *shared = 0;
+        return slot;
+    }
+    *shared = 1;
+    return wr_counters_shared(c);
 }
 
 #define BUMP(slot, shared, field, n) do { \
@@ -275,9 +291,12 @@ static int wr_post_read_request(request_rec *r)
     req.target = r->unparsed_uri;
     req.target_len = strlen(r->unparsed_uri);
     req.line = r->the_request;
-    req.line_len = r->the_request ? strlen(r->the_request) : 0;
+    req.line_len = WR_LEN_UNKNOWN;
+    /* only a method of 4 bytes or more can hold a window ("SEARCH") */
     req.method = r->method;
-    req.method_len = r->method ? strlen(r->method) : 0;
+    req.method_len = (r->method && r->method[0] && r->method[1]
+                      && r->method[2] && r->method[3]) ? strlen(r->method)
+                                                       : 0;
     if (!match(sc, &req, &m, &ci)) {
         return DECLINED;
     }
@@ -289,24 +308,17 @@ static int wr_post_read_request(request_rec *r)
     return DECLINED;
 }
 
-/* Answers a tagged probe before httpd maps it to a file or runs any
- * access check: a tiny fixed body, or no answer at all. */
-static int wr_quick_handler(request_rec *r, int lookup_uri)
+/* answer - the tiny fixed answer, or none at all */
+static int answer(request_rec *r, const wr_note_t *note)
 {
     static const char body404[] = "404 Not Found\n";
     static const char body403[] = "403 Forbidden\n";
     static const char body410[] = "410 Gone\n";
-    const wr_note_t *note = ap_get_module_config(r->request_config,
-                                                 &wormreply_module);
     const char *body = NULL;
     apr_size_t len = 0;
     int shared;
     wr_counter_slot_t *slot;
 
-    if (lookup_uri || note == NULL || note->family == NULL
-        || note->action == WR_ACT_PASS) {
-        return DECLINED;
-    }
     /* A body we would have to read is not worth reading: close instead. */
     if (apr_table_get(r->headers_in, "Content-Length")
         || apr_table_get(r->headers_in, "Transfer-Encoding")) {
@@ -348,20 +360,37 @@ static int wr_quick_handler(request_rec *r, int lookup_uri)
     return OK;
 }
 
+/* Answers a tagged probe before httpd maps it to a file or runs any
+ * access check: a tiny fixed body, or no answer at all. */
+static int wr_quick_handler(request_rec *r, int lookup_uri)
+{
+    const wr_note_t *note = ap_get_module_config(r->request_config,
+                                                 &wormreply_module);
+
+    if (note == &checked || note == NULL || lookup_uri
+        || note->family == NULL || note->action == WR_ACT_PASS) {
+        return DECLINED;
+    }
+    return answer(r, note);
+}
+
 /* Runs first in the logging phase, before mod_log_config writes the line,
  * for requests httpd rejected before any request hook ran (a request line
  * with extra spaces, a bad method, an over-long line): they are still
  * tagged, counted and logged. */
 static int wr_log_transaction(request_rec *r)
 {
-    const wr_srv_conf_t *sc = WR_SRV_CONF(r->server);
+    const wr_srv_conf_t *sc;
     wr_match_t m;
     wr_request_t req;
     int ci;
 
+    if (ap_get_module_config(r->request_config, &wormreply_module)) {
+        return DECLINED;
+    }
+    sc = WR_SRV_CONF(r->server);
     if (sc->enabled != 1 || r->the_request == NULL
-        || sc->global->counters == NULL
-        || ap_get_module_config(r->request_config, &wormreply_module)) {
+        || sc->global->counters == NULL) {
         return DECLINED;
     }
     wr_request_from_line(r->the_request, strlen(r->the_request), &req);

@@ -83,7 +83,8 @@ int wr_status_handler(request_rec *r)
     wr_counters_format_t fmt = WR_FORMAT_JSON;
     const char *accept, *q = r->args;
 
-    if (strcmp(r->handler ? r->handler : "", "wormreply-status")) {
+    if (r->handler == NULL || r->handler[0] != 'w'
+        || strcmp(r->handler, "wormreply-status")) {
         return DECLINED;
     }
     r->allowed |= (AP_METHOD_BIT << M_GET);

@@ -37,6 +37,7 @@ struct wr_sigset_t {
     int nfamilies;
     wr_family_t families[WR_MAX_FAMILIES];
     wr_family_mask_t unfiltered;   /* families the prefilter cannot rule out */
+    wr_family_mask_t all;          /* every declared family */
     int npatterns;
     uint64_t filter[FILTER_WORDS];
     /* Indexed by two adjacent bytes as they come (b0 | b1 << 8): PAIR_WINDOW
@@ -130,7 +131,8 @@ static void confirm(const wr_sigset_t *set, const unsigned char *p, size_t n,
  * This is the whole cost of an ordinary request, so it looks at aligned
  * byte pairs only, two bytes a step: every 4-byte window contains an
  * aligned pair, and every pair of every window is marked in the table. */
-static int scan(const wr_sigset_t *set, const char *s, size_t n, hits_t *hits)
+static inline __attribute__((always_inline)) int
+scan(const wr_sigset_t *set, const char *s, size_t n, hits_t *hits)
 {
     const unsigned char *p = (const unsigned char *)s;
     unsigned enc = 0;
@@ -247,6 +249,11 @@ static void consider_run(const char *run, size_t len, int line,
         for (k = 0; k < 4; k++) {
             unsigned char c = lower((unsigned char)run[i + k]);
             score += byte_weight(c);
+            /* a doubled byte ("nn") marks a pair that fillers such as
+             * Code Red's NNNN... repeat on every step of the scan */
+            if (k > 0 && c == lower((unsigned char)run[i + k - 1])) {
+                score += 32;
+            }
             blank |= (c == ' ');
             if (!strchr("htp/0123456789.", c)) {
                 protocol_only = 0;
@@ -503,6 +510,7 @@ apr_status_t wr_sigset_declare_family(wr_sigset_t *set, const char *name,
             return APR_ENOSPC;
         }
         f = set->nfamilies++;
+        set->all |= (wr_family_mask_t)1 << f;
         fam = &set->families[f];
         apr_cpystrn(fam->name, name, sizeof(fam->name));
         fam->sigs = apr_array_make(set->pool, 8, sizeof(wr_sig_t));
@@ -763,8 +771,7 @@ wr_family_mask_t wr_sigset_default_mask(const wr_sigset_t *set)
 
 wr_family_mask_t wr_sigset_all_mask(const wr_sigset_t *set)
 {
-    return set->nfamilies >= 32 ? 0xFFFFFFFFu
-                                : (((wr_family_mask_t)1 << set->nfamilies) - 1);
+    return set->all;
 }
 
 int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
@@ -779,7 +786,7 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
     m->family = -1;
     m->name = NULL;
     m->origin = NULL;
-    mask &= wr_sigset_all_mask(set);
+    mask &= set->all;
     if (mask == 0) {
         return 0;
     }
@@ -846,7 +853,8 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
                 break;
             case WR_SUBJ_LINE:
                 subj = req->line;
-                slen = req->line_len;
+                slen = req->line_len == WR_LEN_UNKNOWN ? strlen(req->line)
+                                                       : req->line_len;
                 break;
             default:
                 if (norm_state == 0) {

@@ -50,9 +50,12 @@ typedef enum {
 typedef struct wr_sigset_t wr_sigset_t;
 
 /* What the matcher looks at. `line` may be NULL (then a raw target alone
- * is matched); `target` may not. `method` (may be NULL) is scanned by the
+ * is matched); `target` may not. `line_len` may be WR_LEN_UNKNOWN for a
+ * NUL-terminated line: measured only if a line pattern has to run. `method` (may be NULL) is scanned by the
  * prefilter for line patterns keyed on it ("SEARCH"); the protocol is
  * not. Lengths exclude any NUL. */
+#define WR_LEN_UNKNOWN ((size_t)-1)
+
 typedef struct {
     const char *target;
     size_t target_len;
