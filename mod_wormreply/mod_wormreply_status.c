@@ -11,6 +11,20 @@
 
 #include "mod_wormreply.h"
 
+/* queue_gauges - how many events wait in the spool, and the oldest's age */
+static void queue_gauges(const wr_srv_conf_t *sc, wr_counter_slot_t *sum,
+                         apr_pool_t *p)
+{
+    wr_spool_stat_t st;
+    wr_spool_t *spool = sc->global ? sc->global->notify.spool : NULL;
+
+    if (spool && wr_spool_stat(spool, &st, p) == APR_SUCCESS) {
+        sum->queued = (apr_uint64_t)(st.n_new + st.n_cur);
+        sum->queue_oldest = st.oldest
+            ? (apr_uint64_t)apr_time_sec(apr_time_now() - st.oldest) : 0;
+    }
+}
+
 /* wr_status_hook - counters in server-status: "WormReply<Name>: value"
  * lines for ?auto, a table otherwise */
 int wr_status_hook(request_rec *r, int flags)
@@ -25,6 +39,7 @@ int wr_status_hook(request_rec *r, int flags)
         return OK;
     }
     wr_counters_snapshot(c, &sum);
+    queue_gauges(sc, &sum, r->pool);
     if (flags & AP_STATUS_SHORT) {
         ap_rprintf(r, "WormReplyRequests: %" APR_UINT64_T_FMT "\n"
                    "WormReplyProbes: %" APR_UINT64_T_FMT "\n"
@@ -41,6 +56,20 @@ int wr_status_hook(request_rec *r, int flags)
             ap_rprintf(r, "WormReplyAction-%s: %" APR_UINT64_T_FMT "\n",
                        wr_action_name((wr_action_t)a), sum.action[a]);
         }
+        ap_rprintf(r, "WormReplySpooled: %" APR_UINT64_T_FMT "\n"
+                   "WormReplySpoolDropped: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyNotices: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyUnresolvable: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyNotNotified: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyHostSuppressed: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyCapDeferred: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyDnsRetries: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyQueue: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyQueueOldestSeconds: %" APR_UINT64_T_FMT "\n",
+                   sum.spooled, sum.spool_dropped, sum.notices,
+                   sum.unresolvable, sum.not_notified, sum.host_suppressed,
+                   sum.cap_deferred, sum.dns_retries, sum.queued,
+                   sum.queue_oldest);
         return OK;
     }
     apr_rfc822_date(since, wr_counters_since(c));
@@ -68,6 +97,16 @@ int wr_status_hook(request_rec *r, int flags)
     ap_rprintf(r, "<tr><th align=\"left\">time answering probes</th>"
                "<td>%" APR_UINT64_T_FMT " &micro;s</td></tr>\n",
                sum.probe_usec);
+    ap_rprintf(r, "<tr><th align=\"left\">notices</th><td>%" APR_UINT64_T_FMT
+               " composed, %" APR_UINT64_T_FMT " events spooled (%"
+               APR_UINT64_T_FMT " dropped), %" APR_UINT64_T_FMT
+               " unresolvable, %" APR_UINT64_T_FMT " not notified, %"
+               APR_UINT64_T_FMT " suppressed by the host window, %"
+               APR_UINT64_T_FMT " held by the hourly cap; %" APR_UINT64_T_FMT
+               " queued, oldest %" APR_UINT64_T_FMT " s</td></tr>\n",
+               sum.notices, sum.spooled, sum.spool_dropped, sum.unresolvable,
+               sum.not_notified, sum.host_suppressed, sum.cap_deferred,
+               sum.queued, sum.queue_oldest);
     ap_rputs("</table>\n", r);
     return OK;
 }
@@ -108,6 +147,7 @@ int wr_status_handler(request_rec *r)
         fmt = WR_FORMAT_PROMETHEUS;
     }
     wr_counters_snapshot(c, &sum);
+    queue_gauges(sc, &sum, r->pool);
     ap_set_content_type(r, fmt == WR_FORMAT_JSON
                         ? "application/json"
                         : "text/plain; version=0.0.4; charset=utf-8");

@@ -163,32 +163,37 @@ static const struct {
     const char *name;
     apr_size_t off;
     const char *help;
+    int gauge;
 } notice_fields[] = {
     {"spooled", offsetof(wr_counter_slot_t, spooled),
-     "Events written to the spool."},
+     "Events written to the spool.", 0},
     {"spool_dropped", offsetof(wr_counter_slot_t, spool_dropped),
-     "Events lost to a full or unwritable spool."},
+     "Events lost to a full or unwritable spool.", 0},
     {"host_counted", offsetof(wr_counter_slot_t, host_counted),
-     "Probes counted in a source's open window."},
+     "Probes counted in a source's open window.", 0},
     {"cache_busy", offsetof(wr_counter_slot_t, cache_busy),
-     "Probes not accounted because the cache lock was busy."},
+     "Probes not accounted because the cache lock was busy.", 0},
     {"notices", offsetof(wr_counter_slot_t, notices),
-     "Notices composed into the outbox."},
+     "Notices composed into the outbox.", 0},
     {"notice_events", offsetof(wr_counter_slot_t, notice_events),
-     "Events carried by those notices."},
+     "Events carried by those notices.", 0},
     {"unresolvable", offsetof(wr_counter_slot_t, unresolvable),
-     "Sources without a confirmed name or a domain accepting mail."},
+     "Sources without a confirmed name or a domain accepting mail.", 0},
     {"not_notified", offsetof(wr_counter_slot_t, not_notified),
-     "Sources never notified: special, exempt, own or never-mail."},
+     "Sources never notified: special, exempt, own or never-mail.", 0},
     {"host_suppressed", offsetof(wr_counter_slot_t, host_suppressed),
-     "Sources notified within their host window already."},
+     "Sources notified within their host window already.", 0},
     {"cap_deferred", offsetof(wr_counter_slot_t, cap_deferred),
-     "Digests held back by WormReplyMaxPerHour."},
+     "Digests held back by WormReplyMaxPerHour.", 0},
     {"dns_retries", offsetof(wr_counter_slot_t, dns_retries),
-     "Events given back after a temporary DNS failure."},
+     "Events given back after a temporary DNS failure.", 0},
     {"notice_errors", offsetof(wr_counter_slot_t, notice_errors),
-     "Notices that could not be composed or written."},
-    {NULL, 0, NULL}
+     "Notices that could not be composed or written.", 0},
+    {"queued", offsetof(wr_counter_slot_t, queued),
+     "Events waiting in the spool.", 1},
+    {"queue_oldest_seconds", offsetof(wr_counter_slot_t, queue_oldest),
+     "Age of the oldest event in the spool.", 1},
+    {NULL, 0, NULL, 0}
 };
 
 /* Family names are [a-z0-9_-] or "(other)": safe inside JSON strings and
@@ -238,12 +243,15 @@ const char *wr_counters_format(const wr_counters_t *c,
             out, sum->exempt, sum->rejected, (double)sum->probe_usec / 1e6,
             (apr_int64_t)apr_time_sec(wr_counters_since(c)));
         for (i = 0; notice_fields[i].name; i++) {
-            out = apr_psprintf(p, "%s# HELP wormreply_%s_total %s\n"
-                               "# TYPE wormreply_%s_total counter\n"
-                               "wormreply_%s_total %" APR_UINT64_T_FMT "\n",
-                               out, notice_fields[i].name,
+            const char *sfx = notice_fields[i].gauge ? "" : "_total";
+            out = apr_psprintf(p, "%s# HELP wormreply_%s%s %s\n"
+                               "# TYPE wormreply_%s%s %s\n"
+                               "wormreply_%s%s %" APR_UINT64_T_FMT "\n",
+                               out, notice_fields[i].name, sfx,
                                notice_fields[i].help, notice_fields[i].name,
-                               notice_fields[i].name,
+                               sfx, notice_fields[i].gauge ? "gauge"
+                                                           : "counter",
+                               notice_fields[i].name, sfx,
                                *(const apr_uint64_t *)((const char *)sum
                                                    + notice_fields[i].off));
         }

@@ -58,6 +58,9 @@ typedef struct {
     apr_uint64_t cap_deferred;   /* digests held back by the hourly cap */
     apr_uint64_t dns_retries;    /* events given back after a DNS failure */
     apr_uint64_t notice_errors;  /* notices that could not be written */
+    /* gauges filled in by the reader from the spool, zero in the slots */
+    apr_uint64_t queued;         /* events waiting in the spool */
+    apr_uint64_t queue_oldest;   /* age of the oldest, in seconds */
 } wr_counter_slot_t;
 
 typedef struct wr_counters_t wr_counters_t;
