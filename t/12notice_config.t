@@ -1,0 +1,104 @@
+# The notice directives: every bad value fails configtest with the file, the
+# line and the reason; a complete good configuration passes.
+use strict;
+use warnings FATAL => 'all';
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use WrPrivateHttpd;
+
+my $h = WrPrivateHttpd->new(port => 18105);
+my $d = $h->dir;
+
+open my $t, '>', "$d/bad.tmpl" or die $!;
+print $t "Hello \${domain}, \${no_such_thing}\n";
+close $t;
+open $t, '>', "$d/good.tmpl" or die $!;
+print $t "Subject: probes from \${source}\n\nHello \${domain}.\n\${hosts_table}\n";
+close $t;
+
+my @bad = (
+    ['WormReplyNotify Sometimes', qr/WormReplyNotify: unknown value 'Sometimes'/],
+    ['WormReplyCache nosuchcache', qr/WormReplyCache: unknown socache provider 'nosuchcache'/],
+    ['WormReplyHostWindow 5x', qr/WormReplyHostWindow: '5x' is not a duration/],
+    ['WormReplyDigestDelay -5m', qr/WormReplyDigestDelay: '-5m' is not a duration/],
+    ['WormReplyDomainWindow 0', qr/WormReplyDomainWindow: '0' is not a duration/],
+    ['WormReplyMaxPerHour -1', qr/WormReplyMaxPerHour: '-1' is not a whole number/],
+    ['WormReplySpoolMax many', qr/WormReplySpoolMax: 'many' is not a whole number/],
+    ['WormReplyFrom not-an-address', qr/WormReplyFrom: 'not-an-address' is not a mail address/],
+    ["WormReplyBcc \"a b\@example.org\"", qr/WormReplyBcc: 'a b\@example.org' is not a mail address/],
+    ['WormReplyResolver dns.example.org', qr/WormReplyResolver: 'dns.example.org' is not an IP address/],
+    ['WormReplyNotifyAllow 192.0.2.0/33', qr/WormReplyNotifyAllow: invalid address or network '192.0.2.0\/33'/],
+    ['WormReplyNotifyExempt nowhere', qr/WormReplyNotifyExempt: invalid address or network 'nowhere'/],
+    ['WormReplyOwnDomain -bad-.example', qr/WormReplyOwnDomain: '-bad-.example' is not a domain name/],
+    ['WormReplyNeverMail "x y"', qr/WormReplyNeverMail: 'x y' is neither a mail address nor a domain/],
+    ['WormReplyMailboxes abuse@example.org', qr/WormReplyMailboxes: 'abuse\@example.org' is not a mailbox name/],
+    ['WormReplyFormat xml', qr/WormReplyFormat: unknown format 'xml'/],
+    ["WormReplyTemplate $d/bad.tmpl", qr/WormReplyTemplate: .*no_such_thing/],
+    ["WormReplyTemplate $d/missing.tmpl", qr/WormReplyTemplate: .*missing\.tmpl/],
+    ["<VirtualHost 127.0.0.1:18105>\nWormReplySpool $d/spool2\n</VirtualHost>",
+     qr/WormReplySpool cannot occur within <VirtualHost> section/],
+);
+
+for my $case (@bad) {
+    my ($directive, $why) = @$case;
+    $h->write_conf("WormReply On\n$directive\n");
+    my ($rc, $out) = $h->configtest;
+    (my $name = $directive) =~ s/\s*\n\s*/ /g;
+    isnt $rc, 0, "configtest fails: $name";
+    like $out, qr/Syntax error on line \d+ of \Q$d\E\/httpd\.conf/,
+        '... naming the file and the line';
+    like $out, $why, '... and the reason';
+}
+
+$h->write_conf(<<"EOF");
+WormReply On
+WormReplyNotify On
+WormReplyCache shmcb:$d/run/cache(65536)
+WormReplySpool $d/spool
+WormReplySpoolMax 500
+WormReplyOutbox $d/outbox
+WormReplyResolver 127.0.0.1:15353 [::1]:15353
+WormReplyNotifyExempt 192.0.2.0/28 2001:db8:1::/48
+WormReplyNotifyAllow 192.0.2.0/24
+WormReplyOwnDomain example.org
+WormReplyNeverMail registry.example abuse\@example.net
+WormReplyMailboxes abuse
+WormReplyFrom webmaster\@www.wr-notices.test
+WormReplyBcc admin\@wr-notices.test
+WormReplyTemplate $d/good.tmpl
+WormReplyFormat arf
+WormReplyHostWindow 12h
+WormReplyDigestDelay 1m30s
+WormReplyDomainWindow 2h
+WormReplyMaxPerHour 0
+<VirtualHost 127.0.0.1:18105>
+    WormReplyNotify Test
+</VirtualHost>
+EOF
+my ($rc, $out) = $h->configtest;
+is $rc, 0, 'every notice directive with a good value: configtest passes'
+    or diag $out;
+like $out, qr/Syntax OK/, 'Syntax OK';
+
+# WormReplyNotify without a socache provider loaded: httpd refuses to start
+my $n = WrPrivateHttpd->new(port => 18106);
+(my $conf = "WormReply On\nWormReplyNotify On\nWormReplySpool "
+ . $n->dir . "/spool\nWormReplyOutbox " . $n->dir . "/outbox\n");
+$n->write_conf($conf);
+{
+    # the same configuration without mod_socache_shmcb
+    open my $in, '<', $n->conf_file or die $!;
+    local $/;
+    my $text = <$in>;
+    close $in;
+    $text =~ s/^LoadModule socache_shmcb_module .*\n//m;
+    open my $out2, '>', $n->conf_file or die $!;
+    print $out2 $text;
+    close $out2;
+}
+ok !$n->start, 'without a socache provider httpd does not start';
+like $n->error_log, qr/WR00009: WormReplyNotify needs a shared cache/,
+    'and says why (WR00009)';
+
+done_testing;
