@@ -34,6 +34,7 @@ sub new {
         so => $ENV{WORMREPLY_SO}
               || "$TOP/mod_wormreply/.libs/mod_wormreply.so",
         servers => $a{servers} || 1,
+        mpm => $a{mpm} || 'event',
     }, $class;
     make_path("$dir/logs", "$dir/run", "$dir/htdocs");
     open my $fh, '>', "$dir/htdocs/index.html" or die $!;
@@ -51,7 +52,8 @@ sub write_conf {
     my ($self, $extra) = @_;
     $self->{conf} = $extra if defined $extra;
     my ($d, $p) = ($self->{dir}, $self->{port});
-    my @mods = qw(mpm_event authz_core remoteip socache_shmcb status);
+    my @mods = ("mpm_$self->{mpm}", qw(authz_core remoteip socache_shmcb
+                                         status));
     my $load = join '', map { "LoadModule ${_}_module $MODDIR/mod_$_.so\n" }
                             @mods;
     open my $fh, '>', $self->conf_file or die $!;
@@ -67,10 +69,17 @@ Group www-data
 ${load}LoadModule wormreply_module $self->{so}
 StartServers $self->{servers}
 ServerLimit 4
-MinSpareThreads 4
-MaxSpareThreads 16
-ThreadsPerChild 8
-MaxRequestWorkers 32
+<IfModule !mpm_prefork_module>
+    MinSpareThreads 4
+    MaxSpareThreads 16
+    ThreadsPerChild 8
+    MaxRequestWorkers 32
+</IfModule>
+<IfModule mpm_prefork_module>
+    MinSpareServers $self->{servers}
+    MaxSpareServers 4
+    MaxRequestWorkers 4
+</IfModule>
 ErrorLog "$d/logs/error.log"
 LogLevel info wormreply:debug
 LogFormat "%a %>s \\"%r\\" wp=%{WORM_PROBE}e" wr
