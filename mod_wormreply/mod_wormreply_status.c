@@ -114,7 +114,19 @@ int wr_status_hook(request_rec *r, int flags)
 /* wr_status_handler - SetHandler wormreply-status: the counters as JSON
  * (default) or in the Prometheus text format, chosen by ?format=json|
  * prometheus or else by the Accept header */
+static __attribute__((noinline)) int status_handler(request_rec *r);
+
 int wr_status_handler(request_rec *r)
+{
+    if (r->handler == NULL || r->handler[0] != 'w'
+        || strcmp(r->handler, "wormreply-status")) {
+        return DECLINED;
+    }
+    return status_handler(r);
+}
+
+/* status_handler - the handler's work, out of the way of other requests */
+static int status_handler(request_rec *r)
 {
     const wr_srv_conf_t *sc;
     const wr_counters_t *c;
@@ -122,10 +134,6 @@ int wr_status_handler(request_rec *r)
     wr_counters_format_t fmt = WR_FORMAT_JSON;
     const char *accept, *q = r->args;
 
-    if (r->handler == NULL || r->handler[0] != 'w'
-        || strcmp(r->handler, "wormreply-status")) {
-        return DECLINED;
-    }
     r->allowed |= (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
