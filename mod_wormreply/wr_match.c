@@ -63,7 +63,8 @@ static unsigned char lower(unsigned char c)
 
 /* Constant tables for the per-byte loop of scan(): the lower-cased byte,
  * and whether the byte is one the normaliser would decode. */
-#define LOW1(n) ((n) >= 'A' && (n) <= 'Z' ? (n) + 32 : (n))
+#define LOW1(n) ((n) >= 'A' && (n) <= 'Z' ? (unsigned char)((n) + 32) \
+                                     : (unsigned char)(n))
 #define LOW4(n) LOW1(n), LOW1((n) + 1), LOW1((n) + 2), LOW1((n) + 3)
 #define LOW16(n) LOW4(n), LOW4((n) + 4), LOW4((n) + 8), LOW4((n) + 12)
 #define LOW64(n) LOW16(n), LOW16((n) + 16), LOW16((n) + 32), LOW16((n) + 48)

@@ -16,6 +16,7 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
+#include "wr_logfmt.h"
 #include "wr_logparse.h"
 #include "wr_match.h"
 #include "wr_normalize.h"
@@ -26,6 +27,8 @@
 static apr_pool_t *pool;
 static wr_sigset_t *set;
 static wr_family_mask_t all_mask;
+static wr_logfmt_t *fmt_auto;      /* the report's parser, auto-detecting */
+static wr_logfmt_t *fmt_vhost;     /* and one with %v and %O */
 static char *reqbuf;
 
 /* teardown - free the set at exit: APR may keep pools in memory that
@@ -96,6 +99,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     all_mask = wr_sigset_all_mask(set);
+    if (wr_logfmt_compile(&fmt_auto, "auto", pool, &err) != APR_SUCCESS
+        || wr_logfmt_compile(&fmt_vhost, "vhost_combined", pool, &err)
+           != APR_SUCCESS) {
+        fprintf(stderr, "fuzz_match: log formats: %s\n", err ? err : "?");
+        abort();
+    }
     reqbuf = malloc(REQ_MAX + 1);
     if (reqbuf == NULL) {
         abort();
@@ -135,6 +144,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             broken("wr_logline_request output out of bounds", size);
         }
         check_match(reqbuf, rlen);
+    }
+    /* the report's LogFormat parser: any line is parsed or refused */
+    {
+        wr_logfmt_t *fmts[2];
+        int k;
+        fmts[0] = fmt_auto;
+        fmts[1] = fmt_vhost;
+        for (k = 0; k < 2; k++) {
+            wr_logrec_t rec;
+            if (wr_logfmt_parse(fmts[k], in, size, reqbuf, REQ_MAX + 1, &rec)
+                == WR_LOGLINE_OK && rec.has_request
+                && (rec.request_len > REQ_MAX
+                    || reqbuf[rec.request_len] != '\0')) {
+                broken("wr_logfmt_parse request out of bounds", size);
+            }
+        }
     }
     /* a tiny output buffer for the log parser too */
     if (wr_logline_request(in, size, small, sizeof(small), &rlen,
