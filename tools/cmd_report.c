@@ -15,20 +15,28 @@
 #include <zlib.h>
 
 #include <apr_getopt.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 
 #include "cmd_report.h"
 #include "wr_logfmt.h"
 #include "wr_report.h"
+#include "wr_resolve.h"
 
 #define CHUNK (256 * 1024)
 
 enum {
     OPT_FORMAT = 256,
     OPT_BUCKET,
-    OPT_TOP
+    OPT_TOP,
+    OPT_RESOLVE,
+    OPT_RESOLVER
 };
+
+/* --resolve: at most this many sources are looked up, this many at once */
+#define RESOLVE_MAX 1000
+#define RESOLVE_INFLIGHT 16
 
 typedef struct {
     wr_logfmt_t *fmt;
@@ -65,6 +73,11 @@ static void usage(FILE *f)
         "                        string, e.g. '%%h %%l %%u %%t \"%%r\" %%>s %%O'\n"
         "      --bucket DUR      series bucket: 3600, 30m, 1h, 1d, 1w (1h)\n"
         "      --top N           rows per table (10; 0 = all tracked)\n"
+        "      --resolve         name the top sources by confirmed reverse\n"
+        "                        DNS, as the notifier does (PTR, forward-\n"
+        "                        confirmed); at most %d lookups, %d at once\n"
+        "      --resolver IP[:PORT]  DNS server for --resolve (default: the\n"
+        "                        system's)\n"
         "  -v, --verbose         bad lines' numbers and reasons on stderr\n"
         "  -q, --quiet           no progress bar, no summary on stderr\n"
         "  -h, --help            this help\n"
@@ -74,7 +87,69 @@ static void usage(FILE *f)
         "(space-saving top-K: a count is exact when its 'error' is 0, and\n"
         "over-counts by at most 'error' otherwise); lines of %d bytes or\n"
         "more, and lines that do not follow the format, are counted as bad.\n",
-        d.source_cap, d.target_cap, WR_LOGFMT_LINE_MAX);
+        RESOLVE_MAX, RESOLVE_INFLIGHT, d.source_cap, d.target_cap,
+        WR_LOGFMT_LINE_MAX);
+}
+
+/* The names --resolve found, by address: filled before the report is
+ * written, read by the namer while it is. */
+typedef struct {
+    apr_hash_t *names;
+    apr_pool_t *pool;
+    unsigned long confirmed, other;
+} names_t;
+
+/* named - one lookup done: keep the confirmed name (the same rules as the
+ * notifier's: valid LDH, forward-confirmed) */
+static void named(const wr_resolve_result_t *res, void *baton)
+{
+    names_t *nm = baton;
+
+    if (res->name != NULL && res->status != WR_RESOLVE_NO_NAME
+        && res->status != WR_RESOLVE_BAD_NAME
+        && res->status != WR_RESOLVE_NOT_CONFIRMED
+        && res->status != WR_RESOLVE_TEMPFAIL) {
+        apr_hash_set(nm->names, apr_pstrdup(nm->pool, res->ip),
+                     APR_HASH_KEY_STRING, apr_pstrdup(nm->pool, res->name));
+        nm->confirmed++;
+    }
+    else {
+        nm->other++;
+    }
+}
+
+static const char *namer(void *baton, const char *address, apr_pool_t *p)
+{
+    names_t *nm = baton;
+
+    (void)p;
+    return apr_hash_get(nm->names, address, APR_HASH_KEY_STRING);
+}
+
+/* resolve_sources - look up the sources the report will show, a bounded
+ * number at a bounded rate; @return 0, or -1 if the resolver cannot start */
+static int resolve_sources(wr_report_t *rep, unsigned top,
+                           const char *servers, names_t *nm, apr_pool_t *p)
+{
+    wr_resolver_t *res;
+    wr_report_top_t *rows;
+    unsigned n, k, want = top == 0 || top > RESOLVE_MAX ? RESOLVE_MAX : top;
+    int rounds = 0;
+
+    if (wr_resolver_create(&res, p, servers, 1000, 2, NULL) != APR_SUCCESS) {
+        return -1;
+    }
+    wr_resolver_set_max_inflight(res, RESOLVE_INFLIGHT);
+    rows = apr_palloc(p, sizeof(*rows) * want);
+    n = wr_report_sources(rep, rows, want);
+    for (k = 0; k < n; k++) {
+        wr_resolver_submit(res, rows[k].key, named, nm);
+    }
+    /* each lookup ends by its own timeouts; the loop is bounded anyway */
+    while (wr_resolver_run(res, apr_time_from_sec(1)) > 0 && rounds++ < 120) {
+    }
+    wr_report_set_namer(rep, namer, nm);
+    return 0;
 }
 
 /* parse_duration - "90", "90s", "15m", "1h", "2d", "1w" to seconds */
@@ -176,7 +251,8 @@ static const char *const *options_first(apr_pool_t *p, int argc,
         /* an option whose argument is the next word */
         if ((!strcmp(a, "--format") || !strcmp(a, "--log-format")
              || !strcmp(a, "-l") || !strcmp(a, "--bucket")
-             || !strcmp(a, "--top")) && i + 1 < argc) {
+             || !strcmp(a, "--top") || !strcmp(a, "--resolver"))
+            && i + 1 < argc) {
             opt[no++] = argv[++i];
         }
     }
@@ -298,6 +374,8 @@ int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
         {"log-format", 'l', 1, "log format"},
         {"bucket", OPT_BUCKET, 1, "series bucket"},
         {"top", OPT_TOP, 1, "rows per table"},
+        {"resolve", OPT_RESOLVE, 0, "name the sources"},
+        {"resolver", OPT_RESOLVER, 1, "DNS server for --resolve"},
         {"verbose", 'v', 0, "list bad lines"},
         {"quiet", 'q', 0, "no progress, no summary"},
         {"help", 'h', 0, "help"},
@@ -310,7 +388,9 @@ int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
     wr_report_totals_t t;
     apr_status_t rv;
     run_t r;
-    int opt, quiet = 0, i, nfiles, status = 0;
+    int opt, quiet = 0, i, nfiles, status = 0, resolve = 0;
+    const char *resolver = NULL;
+    names_t nm;
     char *end;
     long v;
 
@@ -348,6 +428,13 @@ int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
                 return 2;
             }
             ro.top = (unsigned)v;
+            break;
+        case OPT_RESOLVE:
+            resolve = 1;
+            break;
+        case OPT_RESOLVER:
+            resolve = 1;
+            resolver = arg;
             break;
         case 'v':
             r.verbose = 1;
@@ -390,6 +477,21 @@ int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
     }
     if (r.progress) {
         draw_progress(&r, "", NULL, 0, 1);
+    }
+    if (resolve) {
+        nm.names = apr_hash_make(pool);
+        nm.pool = pool;
+        nm.confirmed = nm.other = 0;
+        if (resolve_sources(r.rep, ro.top, resolver, &nm, pool) != 0) {
+            fprintf(stderr, "wormreply report: --resolve: cannot use the "
+                    "resolver %s\n", resolver ? resolver : "of the system");
+            return 2;
+        }
+        if (!quiet) {
+            fprintf(stderr, "wormreply report: %lu sources named by "
+                    "confirmed reverse DNS, %lu not\n", nm.confirmed,
+                    nm.other);
+        }
     }
     if (wr_report_write(r.rep, outfmt, stdout) != APR_SUCCESS) {
         fprintf(stderr, "wormreply report: cannot write the report: %s\n",
