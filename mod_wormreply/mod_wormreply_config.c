@@ -548,7 +548,7 @@ static const char *set_resolver(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-/* set_format - WormReplyFormat plain|arf */
+/* set_format - WormReplyFormat plain, arf or xarf */
 static const char *set_format(cmd_parms *cmd, void *dc, const char *arg)
 {
     wr_notify_conf_t *nc = notify_conf(cmd);
@@ -564,9 +564,12 @@ static const char *set_format(cmd_parms *cmd, void *dc, const char *arg)
     else if (!strcasecmp(arg, "arf")) {
         nc->notifier.format = WR_NOTICE_ARF;
     }
+    else if (!strcasecmp(arg, "xarf")) {
+        nc->notifier.format = WR_NOTICE_XARF;
+    }
     else {
         return apr_psprintf(cmd->pool, "WormReplyFormat: unknown format '%s' "
-                            "(expected plain or arf)", arg);
+                            "(expected plain, arf or xarf)", arg);
     }
     return NULL;
 }
@@ -632,8 +635,8 @@ const command_rec wr_cmds[] = {
     AP_INIT_TAKE1("WormReplyBcc", set_address, NULL, RSRC_CONF,
                   "ADDRESS - the administrator's copy of every notice"),
     AP_INIT_TAKE1("WormReplyFormat", set_format, NULL, RSRC_CONF,
-                  "plain|arf - plain text, or RFC 5965 abuse report "
-                  "(default plain)"),
+                  "plain|arf|xarf - plain text digest, RFC 5965 or X-ARF "
+                  "abuse report per host (default plain)"),
     AP_INIT_TAKE1("WormReplyHostWindow", set_window, POLICY_OFF(host_window),
                   RSRC_CONF, "DURATION - one notice per source host per "
                   "window (default 24h)"),

@@ -820,8 +820,8 @@ static const char *check_input(const wr_notice_input_t *in, apr_pool_t *p)
     if (in->hosts == NULL || in->nhosts < 1) {
         return "no host to report";
     }
-    if (in->format == WR_NOTICE_ARF && in->nhosts != 1) {
-        return "an ARF report names exactly one host";
+    if (in->format != WR_NOTICE_PLAIN && in->nhosts != 1) {
+        return "an ARF or X-ARF report names exactly one host";
     }
     for (i = 0; i < in->nhosts; i++) {
         if (in->hosts[i].address == NULL || in->hosts[i].family == NULL
@@ -917,6 +917,55 @@ static void add_arf_parts(wr_buf_t *out, const wr_notice_input_t *in,
     if (h->vhost != NULL && h->vhost[0] != '\0') {
         buf_printf(out, "Host: %s\r\n",
                    wr_notice_sanitize(h->vhost, WR_NOTICE_NAME_MAX, 1, p));
+    }
+    buf_printf(out, "\r\n--%s--\r\n", boundary);
+}
+
+/* add_xarf_parts - the YAML report and the evidence of an X-ARF 0.2
+ * message (the first, human-readable part is written by the caller) */
+static void add_xarf_parts(wr_buf_t *out, const wr_notice_input_t *in,
+                           const char *report_id, const char *boundary,
+                           apr_pool_t *p)
+{
+    const wr_notice_host_t *h = &in->hosts[0];
+    int j;
+
+    buf_printf(out, "--%s\r\n"
+               "Content-Type: text/plain; charset=utf-8; name=\"report.yaml\""
+               "\r\n"
+               "Content-Transfer-Encoding: 7bit\r\n"
+               "\r\n"
+               "---\r\n"
+               "Reported-From: %s\r\n"
+               "Category: abuse\r\n"
+               "Report-Type: malware-attack\r\n"
+               "Report-ID: %s\r\n"
+               "User-Agent: mod_wormreply\r\n"
+               "Date: '%s'\r\n"
+               "Source: %s\r\n"
+               "Source-Type: ip-address\r\n"
+               "Port: 80\r\n"
+               "Service: http\r\n"
+               "Malware: '%s'\r\n"
+               "Occurrences: %" APR_UINT64_T_FMT "\r\n"
+               "Attachment: text/plain\r\n"
+               "\r\n",
+               boundary, in->from, report_id, date_5322(h->first_seen, p),
+               wr_notice_sanitize(h->address, 64, 1, p),
+               wr_notice_sanitize(h->family, 64, 1, p), h->count);
+    buf_printf(out, "--%s\r\n"
+               "Content-Type: text/plain; charset=utf-8; name=\"evidence.txt\""
+               "\r\n"
+               "Content-Disposition: attachment; filename=\"evidence.txt\""
+               "\r\n"
+               "Content-Transfer-Encoding: 7bit\r\n"
+               "\r\n", boundary);
+    for (j = 0; j < h->nlines; j++) {
+        buf_printf(out, "%s\r\n",
+                   wr_notice_sanitize(h->lines[j], WR_NOTICE_LINE_MAX
+                                      < HEADER_VALUE_MAX
+                                      ? WR_NOTICE_LINE_MAX
+                                      : HEADER_VALUE_MAX, 1, p));
     }
     buf_printf(out, "\r\n--%s--\r\n", boundary);
 }
@@ -1029,7 +1078,32 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
         wr_buf_t text;
         buf_init(&text, p);
         add_body(&text, body.s, &msg->eightbit);
-        if (in->format == WR_NOTICE_ARF) {
+        if (in->format == WR_NOTICE_XARF) {
+            const char *r2;
+            if ((rv = random_hex(12, &r2, p)) != APR_SUCCESS) {
+                why = "no random bytes";
+                goto leave;
+            }
+            boundary = apr_pstrcat(p, "=_wormreply_", r2, NULL);
+            if (msg->eightbit) {
+                buf_str(&out, "Content-Transfer-Encoding: 8bit\r\n");
+            }
+            buf_printf(&out, "X-XARF: PLAIN\r\n"
+                       "Content-Type: multipart/mixed;\r\n"
+                       " boundary=\"%s\"\r\n"
+                       "\r\n"
+                       "This is an abuse report in the X-ARF format."
+                       "\r\n\r\n"
+                       "--%s\r\n"
+                       "Content-Type: text/plain; charset=utf-8\r\n"
+                       "Content-Transfer-Encoding: %s\r\n"
+                       "\r\n", boundary, boundary,
+                       msg->eightbit ? "8bit" : "7bit");
+            buf_add(&out, text.s, text.len);
+            buf_str(&out, "\r\n");
+            add_xarf_parts(&out, in, msg->report_id, boundary, p);
+        }
+        else if (in->format == WR_NOTICE_ARF) {
             const char *r2;
             if ((rv = random_hex(12, &r2, p)) != APR_SUCCESS) {
                 why = "no random bytes";

@@ -3,7 +3,10 @@
  * One message per recipient domain: a digest naming every offending host
  * of the domain (plain format), or, in ARF format, one RFC 5965 report per
  * host (RFC 5965 allows one feedback report per message; the notifier
- * composes one per host of the digest, in the same turn).
+ * composes one per host of the digest, in the same turn). X-ARF (version
+ * 0.2, "X-XARF: PLAIN") is one host per message too: a multipart/mixed of
+ * the text, a YAML report (report.yaml) and the evidence (the request
+ * lines, as an attachment).
  *
  * The message:
  *   Date                   RFC 5322 date of `now`, "+0000"
@@ -71,7 +74,8 @@
 
 typedef enum {
     WR_NOTICE_PLAIN = 0,
-    WR_NOTICE_ARF
+    WR_NOTICE_ARF,
+    WR_NOTICE_XARF
 } wr_notice_format_e;
 
 /* One offending host. */
@@ -98,7 +102,7 @@ typedef struct {
     const char *server_name;    /* our host name (required, LDH) */
     wr_notice_format_e format;
     const wr_notice_host_t *hosts;
-    int nhosts;                 /* >= 1; exactly 1 for ARF */
+    int nhosts;                 /* >= 1; exactly 1 for ARF and X-ARF */
     apr_time_t now;
 } wr_notice_input_t;
 

@@ -447,7 +447,7 @@ static void send_digest(notifier_t *n, domain_t *d, apr_time_t now)
     apr_array_header_t *to = recipients(n, d);
     const wr_notice_host_t *h = (const wr_notice_host_t *)hosts->elts;
     const char *path = NULL;
-    int k, per = n->conf->format == WR_NOTICE_ARF ? 1 : hosts->nelts;
+    int k, per = n->conf->format == WR_NOTICE_PLAIN ? hosts->nelts : 1;
 
     if (to->nelts == 0) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00048)

@@ -1,0 +1,63 @@
+# WormReplyFormat arf and xarf: one report per host, in the right shape.
+use strict;
+use warnings FATAL => 'all';
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use WrPrivateHttpd;
+
+my $DNSPORT = $ENV{WR_DNS_PORT} || 15353;
+system("dig +short +time=1 +tries=2 \@127.0.0.1 -p $DNSPORT ns.test A "
+       . ">/dev/null 2>&1") == 0
+    or BAIL_OUT("the test DNS server does not answer: sh t/rig/dns.sh start");
+
+my $port = 18113;
+for my $fmt (qw(arf xarf)) {
+    my $h = WrPrivateHttpd->new(port => $port++);
+    my $d = $h->dir;
+    $h->write_conf(<<"EOF2");
+WormReply On
+WormReplyNotify On
+WormReplySpool $d/spool
+WormReplyOutbox $d/outbox
+WormReplyResolver 127.0.0.1:$DNSPORT
+WormReplyNotifyAllow 192.0.2.0/24 2001:db8::/32
+WormReplyDigestDelay 1s
+WormReplyFrom wormreply\@wr-notices.test
+WormReplyFormat $fmt
+EOF2
+    ok $h->start, "$fmt: httpd started" or diag $h->error_log;
+    $h->probe('192.0.2.10', '/scripts/root.exe?/c+dir');
+    $h->probe('2001:db8::10', '/scripts/..%c0%af../winnt/system32/cmd.exe?/c+dir');
+    ok $h->wait_for(sub { scalar($h->messages) >= 2 }, 30),
+        "$fmt: two reports" or diag $h->error_log;
+    sleep 1;
+    my @m = $h->messages;
+    is scalar(@m), 2, "$fmt: one report per host of the domain";
+    for my $m (@m) {
+        my $t = $m->[1];
+        like $t, qr/^To: postmaster\@wormreply\.test, abuse\@wormreply\.test\r$/m,
+            "$fmt: to the domain's mailboxes";
+        unlike $t, qr/(?<!\r)\n/, "$fmt: CRLF only";
+        if ($fmt eq 'arf') {
+            like $t, qr{^Content-Type: multipart/report; report-type=feedback-report;}m,
+                'arf: multipart/report';
+            like $t, qr{^Content-Type: message/feedback-report\r$}m,
+                'arf: a feedback-report part';
+            like $t, qr/^Feedback-Type: abuse\r$/m, 'arf: Feedback-Type: abuse';
+            like $t, qr/^Source-IP: (192\.0\.2\.10|2001:db8::10)\r$/m,
+                'arf: Source-IP';
+        }
+        else {
+            like $t, qr/^X-XARF: PLAIN\r$/m, 'xarf: X-XARF header';
+            like $t, qr/name="report\.yaml"/, 'xarf: the YAML report';
+            like $t, qr/^Category: abuse\r$/m, 'xarf: Category';
+            like $t, qr/^Source: (192\.0\.2\.10|2001:db8::10)\r$/m, 'xarf: Source';
+            like $t, qr/^Source-Type: ip-address\r$/m, 'xarf: Source-Type';
+            like $t, qr/filename="evidence\.txt"/, 'xarf: the evidence';
+            like $t, qr/^GET \/scripts\//m, 'xarf: the request line as evidence';
+        }
+    }
+    $h->stop;
+}
+done_testing;
