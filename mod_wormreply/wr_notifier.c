@@ -271,6 +271,18 @@ static void claim(notifier_t *n, apr_time_t now)
                               "spool: event %s is malformed, moved to "
                               "failed/", id);
             }
+            else if (!APR_STATUS_IS_ENOENT(rv)) {
+                /* unreadable (a file someone else owns): back to new/,
+                 * and not looked at again for a while */
+                apr_time_t *t = apr_palloc(n->pool, sizeof(*t));
+                wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00057)
+                              "spool: cannot read event %s; left in new/",
+                              id);
+                wr_spool_release(n->spool, it->id, NULL, n->scratch);
+                *t = now + n->conf->retry_base;
+                apr_hash_set(n->not_before, apr_pstrdup(n->pool, id),
+                             APR_HASH_KEY_STRING, t);
+            }
             apr_pool_destroy(ip);
             continue;
         }

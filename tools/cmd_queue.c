@@ -17,9 +17,12 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <apr_file_info.h>
 #include <apr_file_io.h>
+#include <apr_portable.h>
 #include <apr_getopt.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -385,6 +388,17 @@ static apr_status_t requeue(queue_t *q, const char *id, wr_event_t *ev,
     rv = apr_file_write_full(f, text, len, &wrote);
     if (rv == APR_SUCCESS) {
         rv = apr_file_sync(f);
+    }
+    if (rv == APR_SUCCESS) {
+        /* run as root, the record must stay the notifier's (the httpd
+         * User owns the spool): give it the owner of the spool */
+        apr_os_file_t fd;
+        struct stat st;
+        apr_os_file_get(&fd, f);
+        if (stat(q->dir, &st) == 0 && geteuid() == 0
+            && fchown(fd, st.st_uid, st.st_gid) != 0) {
+            rv = APR_FROM_OS_ERROR(errno);
+        }
     }
     apr_file_close(f);
     if (rv == APR_SUCCESS) {
