@@ -29,11 +29,11 @@
 #                            "no MAIL in SMTP connection ... C=..." lines)
 #   RUN/defer                while it exists, MAIL FROM gets 451 4.3.0
 #   RUN/defer-LOCALPART      the same for one envelope sender's local part
-#   RUN/slow-LOCALPART       holding N: MAIL FROM of that sender answered
-#                            after N seconds
-# Recipients refuse@ and refuse-*@ get 550 5.1.1, tempfail@ and tempfail-*@
-# get 451 4.2.1 (exim.conf.in). exim drops to Debian-exim with a -C config
-# (RIG.md), so spool, log, Maildir and key belong to Debian-exim.
+#   RUN/slow-LOCALPART       while it exists, MAIL FROM of that sender is
+#                            answered 3 s late
+# Recipients whose local part starts with "refuse" get 550 5.1.1, with
+# "tempfail" 451 4.2.1 (exim.conf.in). exim drops to Debian-exim with a -C
+# config (RIG.md), so spool, log, Maildir and key belong to Debian-exim.
 #
 # "start" returns once both daemons answer 220 (at most ~10 s); "stop" kills
 # only the processes "start" launched (their pids are recorded) and waits
@@ -249,5 +249,6 @@ case ${1:-} in
             stop_one "extra-$p" "$p" || exit 1
         fi
         ;;
-    *) die "usage: smtp.sh start|stop|status|extra-start PORT [OPT...]|extra-stop PORT" ;;
+    *) die "usage: smtp.sh start|stop|status|extra-start PORT [OPT...]|" \
+           "extra-stop PORT" ;;
 esac
