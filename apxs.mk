@@ -44,7 +44,7 @@ UNIT_SRC    := $(sort $(wildcard t/unit/test_*.c))
 UNIT_BIN    := $(patsubst t/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 UNIT_SAN    := $(patsubst t/unit/%.c,$(B)/unit-san/%,$(UNIT_SRC))
 
-.PHONY: all module cli unit test install clean fuzz
+.PHONY: all module cli unit test install clean fuzz lint
 all: module cli unit
 
 $(B) $(B)/san $(B)/unit $(B)/unit-san:
@@ -96,6 +96,13 @@ $(B)/fuzz_match: t/fuzz/fuzz_match.c $(CORE_SRC) $(B)/wr_builtin_sigs.c $(CORE_H
 
 test: all fuzz
 	FUZZ_RUNS=$(FUZZ_RUNS) sh t/run-tests.sh
+
+# cppcheck over the project's C; varFuncNullUB is APR's documented NULL
+# sentinel of apr_pstrcat and friends.
+lint:
+	cppcheck --enable=warning,style,performance --quiet --error-exitcode=1 \
+	    --suppress=varFuncNullUB --suppress=toomanyconfigs \
+	    -Imod_wormreply $(APR_CFLAGS) mod_wormreply/*.c tools/*.c
 
 MODDIR  := $(shell $(APXS) -q LIBEXECDIR)
 CONFDIR := $(shell $(APXS) -q SYSCONFDIR)

@@ -225,7 +225,6 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_proc_t *proc = NULL;
     server_rec *vs;
     apr_status_t rv;
-    const char *err;
 
     (void)plog;
     nc->any_enabled = 0;
@@ -250,7 +249,8 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                          "mod_socache_shmcb or set WormReplyCache");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        err = nc->cache_provider->create(&nc->cache, NULL, ptemp, pconf);
+        const char *err = nc->cache_provider->create(&nc->cache, NULL,
+                                                     ptemp, pconf);
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00010)
                          "WormReplyCache: %s", err);
@@ -327,10 +327,9 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 void wr_notify_child_init(apr_pool_t *p, server_rec *s)
 {
     wr_notify_conf_t *nc = &WR_SRV_CONF(s)->global->notify;
-    apr_status_t rv;
 
     if (nc->cache_mutex) {
-        rv = apr_global_mutex_child_init(&nc->cache_mutex,
+        apr_status_t rv = apr_global_mutex_child_init(&nc->cache_mutex,
                  apr_global_mutex_lockfile(nc->cache_mutex), p);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00016)

@@ -534,9 +534,9 @@ apr_status_t wr_sigset_add(wr_sigset_t *set, const char *family,
     pcre2_code *code;
     wr_sig_t *sig;
     unsigned char win[4];
-    apr_status_t rv;
 
     if ((f = wr_sigset_family_index(set, family)) < 0) {
+        apr_status_t rv;
         if ((rv = wr_sigset_declare_family(set, family, 1, NULL, err))
             != APR_SUCCESS) {
             return rv;

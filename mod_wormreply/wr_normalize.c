@@ -140,7 +140,7 @@ size_t wr_normalize(const char *in, size_t inlen, char *out, size_t outsize)
 {
     unsigned char *o = (unsigned char *)out;
     const char *q;
-    size_t n, pathlen, qlen;
+    size_t n, pathlen;
 
     if (outsize == 0) {
         return 0;
@@ -151,7 +151,7 @@ size_t wr_normalize(const char *in, size_t inlen, char *out, size_t outsize)
     pathlen = q ? (size_t)(q - in) : n;
     pathlen = normalize_part(o, pathlen);
     if (q) {
-        qlen = n - (size_t)(q - in) - 1;
+        size_t qlen = n - (size_t)(q - in) - 1;
         o[pathlen] = '?';
         memmove(o + pathlen + 1, q + 1, qlen);
         qlen = normalize_part(o + pathlen + 1, qlen);

@@ -76,7 +76,6 @@ static void item_retry(item_t *it, apr_time_t now, const char *why)
 {
     notifier_t *n = it->n;
     wr_event_t upd = *it->ev;
-    apr_time_t *nb;
     apr_status_t rv;
 
     upd.attempts++;
@@ -92,7 +91,7 @@ static void item_retry(item_t *it, apr_time_t now, const char *why)
                       "spool: cannot give event %s back", it->id);
     }
     else {
-        nb = apr_palloc(n->pool, sizeof(*nb));
+        apr_time_t *nb = apr_palloc(n->pool, sizeof(*nb));
         *nb = upd.next_try;
         apr_hash_set(n->not_before, apr_pstrdup(n->pool, it->id),
                      APR_HASH_KEY_STRING, nb);
@@ -579,7 +578,7 @@ static apr_status_t notifier_open(notifier_t *n, const wr_notifier_conf_t *c,
 }
 
 apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
-                             volatile sig_atomic_t *stop, apr_pool_t *p)
+                             const volatile sig_atomic_t *stop, apr_pool_t *p)
 {
     notifier_t n;
     apr_status_t rv;

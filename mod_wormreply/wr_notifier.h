@@ -78,6 +78,6 @@ typedef struct {
  *         the history or the resolver cannot be set up (the caller exits
  *         with a "could not start" code so that it is not respawned). */
 apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
-                             volatile sig_atomic_t *stop, apr_pool_t *p);
+                             const volatile sig_atomic_t *stop, apr_pool_t *p);
 
 #endif
