@@ -1,0 +1,1402 @@
+/* wr_delivery.c - the outbox queue manager (see wr_delivery.h) */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <apr_dbm.h>
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "wr_delivery.h"
+#include "wr_log.h"
+#include "wr_ratelimit.h"
+
+/* A temporary file older than this belongs to a writer that died. */
+#define TMP_AGE apr_time_from_sec(120)
+/* An .env or .state without its .eml older than this is left over. */
+#define ORPHAN_AGE apr_time_from_sec(3600)
+/* How often the suppression list and sent/ are swept. */
+#define SWEEP_EVERY apr_time_from_sec(3600)
+/* Largest record (.env, .state) read. */
+#define RECORD_MAX 65536
+/* sent/sent.log is renamed to sent.log.old past this size. */
+#define SENT_LOG_MAX (4 * 1024 * 1024)
+
+struct wr_delivery_t {
+    const char *dir;
+    const char *sent_dir;
+    const char *failed_dir;
+    const char *dest_dir;
+    const char *supp_path;
+    const char *dest_key;       /* file name of the destination's state */
+    const char *where;          /* "host:port" for messages */
+    wr_delivery_conf_t conf;
+    apr_pool_t *pool;
+    int recovered;              /* crash recovery done for this handle */
+    apr_time_t last_sweep;
+};
+
+/* state_t - a message's .state, or the destination's */
+typedef struct {
+    apr_time_t queued;
+    apr_uint32_t attempts;
+    apr_time_t last_try;
+    apr_time_t next_try;
+    const char *last_error;
+    const char *failure;
+} state_t;
+
+typedef struct run_s run_t;
+
+/* item_t - one message of a pass */
+typedef struct {
+    run_t *run;
+    const char *id;
+    state_t st;
+    int has_state;
+    wr_smtp_msg_t *m;
+    int moved;                  /* renamed into sent/ */
+} item_t;
+
+struct run_s {
+    wr_delivery_t *d;
+    apr_pool_t *p;
+    apr_time_t now;
+    wr_delivery_stats_t *stats;
+    int any_moved;
+};
+
+void wr_delivery_conf_default(wr_delivery_conf_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->retry_interval = WR_DELIVERY_DEFAULT_RETRY_INTERVAL;
+    c->retry_max = WR_DELIVERY_DEFAULT_RETRY_MAX;
+    c->max_queue_time = WR_DELIVERY_DEFAULT_MAX_QUEUE_TIME;
+    c->suppress_time = WR_DELIVERY_DEFAULT_SUPPRESS_TIME;
+    c->sent_keep = WR_DELIVERY_DEFAULT_SENT_KEEP;
+    c->batch_max = WR_DELIVERY_DEFAULT_BATCH;
+}
+
+/* valid_id - a message id: [A-Za-z0-9._+-], not starting with '.' */
+static int valid_id(const char *id, apr_size_t len)
+{
+    apr_size_t i;
+
+    if (len == 0 || len > 200 || id[0] == '.') {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        if (!apr_isalnum(id[i]) && id[i] != '.' && id[i] != '_'
+            && id[i] != '-' && id[i] != '+') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* file_of - DIR/<id><ext> */
+static const char *file_of(const char *dir, const char *id, const char *ext,
+                           apr_pool_t *p)
+{
+    return apr_pstrcat(p, dir, "/", id, ext, NULL);
+}
+
+/* sync_dir - fsync a directory so that names made in it are durable */
+static apr_status_t sync_dir(const char *dir, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_status_t rv;
+
+    if ((rv = apr_file_open(&f, dir, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_file_sync(f);
+    apr_file_close(f);
+    return rv;
+}
+
+/* write_record - DIR/<name> holding `text`, durably: a temporary file,
+ * fsync, rename (or, with `exclusive`, link(2), which refuses an existing
+ * name), fsync of DIR. Nothing is left behind on failure. */
+static apr_status_t write_record(const char *dir, const char *name,
+                                 const char *text, int exclusive,
+                                 apr_pool_t *p)
+{
+    const char *tmp = apr_psprintf(p, "%s/.%s.%ld.tmp", dir, name,
+                                   (long)getpid());
+    const char *final = apr_pstrcat(p, dir, "/", name, NULL);
+    apr_file_t *f = NULL;
+    apr_size_t n;
+    apr_status_t rv;
+
+    apr_file_remove(tmp, p);
+    if ((rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE
+                            | APR_FOPEN_EXCL,
+                            APR_FPROT_UREAD | APR_FPROT_UWRITE, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = apr_file_write_full(f, text, strlen(text), &n)) != APR_SUCCESS
+        || (rv = apr_file_sync(f)) != APR_SUCCESS) {
+        apr_file_close(f);
+        apr_file_remove(tmp, p);
+        return rv;
+    }
+    if ((rv = apr_file_close(f)) != APR_SUCCESS) {
+        apr_file_remove(tmp, p);
+        return rv;
+    }
+    if (exclusive) {
+        rv = link(tmp, final) == 0 ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
+        apr_file_remove(tmp, p);
+    }
+    else {
+        rv = apr_file_rename(tmp, final, p);
+        if (rv != APR_SUCCESS) {
+            apr_file_remove(tmp, p);
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = sync_dir(dir, p);
+    }
+    return rv;
+}
+
+/* read_file - a whole file, NUL-terminated, at most `max` bytes
+ * @return APR_ENOENT, EFBIG for a larger file, the I/O error */
+static apr_status_t read_file(const char *path, apr_size_t max, char **buf,
+                              apr_size_t *len, apr_finfo_t *fi,
+                              apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_finfo_t tmp;
+    apr_status_t rv;
+    apr_size_t n;
+
+    if (fi == NULL) {
+        fi = &tmp;
+    }
+    if ((rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT,
+                            p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = apr_file_info_get(fi, APR_FINFO_SIZE | APR_FINFO_MTIME, f))
+        != APR_SUCCESS) {
+        apr_file_close(f);
+        return rv;
+    }
+    if (fi->size < 0 || (apr_size_t)fi->size > max) {
+        apr_file_close(f);
+        return APR_FROM_OS_ERROR(EFBIG);
+    }
+    n = (apr_size_t)fi->size;
+    *buf = apr_palloc(p, n + 1);
+    rv = apr_file_read_full(f, *buf, n, &n);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv)) {
+        return rv;
+    }
+    (*buf)[n] = '\0';
+    if (len) {
+        *len = n;
+    }
+    return APR_SUCCESS;
+}
+
+/* one_line - `s` fit for a "key: value" record: controls become spaces */
+static const char *one_line(const char *s, apr_pool_t *p)
+{
+    char *t = apr_pstrdup(p, s ? s : ""), *c;
+
+    for (c = t; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = ' ';
+        }
+    }
+    return t;
+}
+
+/* parse_record - "key: value" lines after "version: 1" into a table
+ * (repeated keys kept). @return APR_EINVAL for anything else */
+static apr_status_t parse_record(char *buf, apr_table_t **t, apr_pool_t *p)
+{
+    char *line, *save = NULL;
+    int first = 1;
+
+    *t = apr_table_make(p, 8);
+    for (line = apr_strtok(buf, "\n", &save); line;
+         line = apr_strtok(NULL, "\n", &save)) {
+        char *colon;
+
+        if ((colon = strstr(line, ": ")) == NULL) {
+            return APR_EINVAL;
+        }
+        *colon = '\0';
+        if (first) {
+            if (strcmp(line, "version") || atoi(colon + 2)
+                                           != WR_DELIVERY_VERSION) {
+                return APR_EINVAL;
+            }
+            first = 0;
+            continue;
+        }
+        apr_table_add(*t, line, colon + 2);
+    }
+    return first ? APR_EINVAL : APR_SUCCESS;
+}
+
+/* get_time - a decimal apr_time_t field; 0 if missing */
+static apr_time_t get_time(apr_table_t *t, const char *key)
+{
+    const char *v = apr_table_get(t, key);
+
+    return v ? (apr_time_t)apr_atoi64(v) : 0;
+}
+
+/* state_load - DIR/<id>.state. @return APR_ENOENT if there is none */
+static apr_status_t state_load(const char *dir, const char *id, state_t *st,
+                               apr_pool_t *p)
+{
+    apr_table_t *t;
+    char *buf;
+    apr_status_t rv;
+
+    memset(st, 0, sizeof(*st));
+    if ((rv = read_file(file_of(dir, id, ".state", p), RECORD_MAX, &buf,
+                        NULL, NULL, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = parse_record(buf, &t, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    st->queued = get_time(t, "queued");
+    st->attempts = (apr_uint32_t)apr_atoi64(apr_table_get(t, "attempts")
+                                            ? apr_table_get(t, "attempts")
+                                            : "0");
+    st->last_try = get_time(t, "last-try");
+    st->next_try = get_time(t, "next-try");
+    st->last_error = apr_table_get(t, "last-error");
+    st->failure = apr_table_get(t, "failure");
+    return APR_SUCCESS;
+}
+
+/* state_save - write DIR/<id>.state durably */
+static apr_status_t state_save(const char *dir, const char *id,
+                               const state_t *st, apr_pool_t *p)
+{
+    const char *text = apr_psprintf(p,
+        "version: %d\nqueued: %" APR_TIME_T_FMT "\nattempts: %u\n"
+        "last-try: %" APR_TIME_T_FMT "\nnext-try: %" APR_TIME_T_FMT "\n"
+        "%s%s%s%s%s%s",
+        WR_DELIVERY_VERSION, st->queued, (unsigned)st->attempts,
+        st->last_try, st->next_try,
+        st->last_error ? "last-error: " : "",
+        st->last_error ? one_line(st->last_error, p) : "",
+        st->last_error ? "\n" : "",
+        st->failure ? "failure: " : "",
+        st->failure ? one_line(st->failure, p) : "",
+        st->failure ? "\n" : "");
+
+    return write_record(dir, apr_pstrcat(p, id, ".state", NULL), text, 0, p);
+}
+
+/* env_dump - the .env text */
+static const char *env_dump(const char *sender, const apr_array_header_t *rcpt,
+                            int eightbit, apr_pool_t *p)
+{
+    const char *text = apr_psprintf(p, "version: %d\nsender: %s\n",
+                                    WR_DELIVERY_VERSION, sender);
+    int k;
+
+    for (k = 0; k < rcpt->nelts; k++) {
+        text = apr_pstrcat(p, text, "rcpt: ",
+                           APR_ARRAY_IDX(rcpt, k, const char *), "\n", NULL);
+    }
+    return apr_pstrcat(p, text, "eightbit: ", eightbit ? "1" : "0", "\n",
+                       NULL);
+}
+
+/* env_load - DIR/<id>.env. @return APR_ENOENT if there is none,
+ * APR_EINVAL if it is malformed */
+static apr_status_t env_load(const char *dir, const char *id,
+                             const char **sender, apr_array_header_t **rcpt,
+                             int *eightbit, apr_pool_t *p)
+{
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *e;
+    apr_table_t *t;
+    char *buf;
+    apr_status_t rv;
+    int k;
+
+    if ((rv = read_file(file_of(dir, id, ".env", p), RECORD_MAX, &buf, NULL,
+                        NULL, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = parse_record(buf, &t, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    *sender = apr_table_get(t, "sender");
+    *eightbit = apr_table_get(t, "eightbit")
+                && !strcmp(apr_table_get(t, "eightbit"), "1");
+    *rcpt = apr_array_make(p, 4, sizeof(const char *));
+    arr = apr_table_elts(t);
+    e = (const apr_table_entry_t *)arr->elts;
+    for (k = 0; k < arr->nelts; k++) {
+        if (!strcmp(e[k].key, "rcpt")) {
+            if (!wr_notice_address_ok(e[k].val)) {
+                return APR_EINVAL;
+            }
+            APR_ARRAY_PUSH(*rcpt, const char *) = e[k].val;
+        }
+    }
+    if (*sender == NULL || (**sender && !wr_notice_address_ok(*sender))
+        || (*rcpt)->nelts == 0) {
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* addresses - the addr-specs of an address-list header value, appended to
+ * `out`. Display names, quoted strings, comments and group names are
+ * skipped. @return 0 for an address that is not a plain local@domain */
+static int addresses(const char *v, apr_array_header_t *out, apr_pool_t *p)
+{
+    const char *s = v, *tok = v, *angle = NULL;
+    int quote = 0, comment = 0;
+
+    for (;; s++) {
+        char c = *s;
+
+        if (quote) {
+            if (c == '\\' && s[1]) {
+                s++;
+            }
+            else if (c == '"') {
+                quote = 0;
+            }
+            else if (c == '\0') {
+                return 0;
+            }
+            continue;
+        }
+        if (comment) {
+            if (c == ')') {
+                comment--;
+            }
+            else if (c == '\0') {
+                return 0;
+            }
+            continue;
+        }
+        if (c == '"') {
+            quote = 1;
+        }
+        else if (c == '(') {
+            comment++;
+        }
+        else if (c == '<') {
+            angle = s + 1;
+        }
+        else if (c == ':' && angle == NULL) {
+            /* "group-name:" */
+            tok = s + 1;
+        }
+        else if (c == ',' || c == ';' || c == '\0') {
+            const char *a, *e;
+            char *addr;
+
+            if (angle) {
+                a = angle;
+                e = strchr(angle, '>');
+                if (e == NULL || e > s) {
+                    return 0;
+                }
+            }
+            else {
+                for (a = tok; a < s && apr_isspace(*a); a++) {
+                }
+                for (e = s; e > a && apr_isspace(e[-1]); e--) {
+                }
+            }
+            if (e > a) {
+                addr = apr_pstrmemdup(p, a, (apr_size_t)(e - a));
+                if (strchr(addr, '(')) {
+                    /* a comment after a bare address */
+                    *strchr(addr, '(') = '\0';
+                    apr_collapse_spaces(addr, addr);
+                }
+                if (!wr_notice_address_ok(addr)) {
+                    return 0;
+                }
+                APR_ARRAY_PUSH(out, const char *) = addr;
+            }
+            angle = NULL;
+            tok = s + 1;
+            if (c == '\0') {
+                return 1;
+            }
+        }
+    }
+}
+
+apr_status_t wr_delivery_envelope(const char *data, apr_size_t len,
+                                  const char **sender,
+                                  apr_array_header_t **rcpt,
+                                  const char **err, apr_pool_t *p)
+{
+    apr_array_header_t *from = apr_array_make(p, 1, sizeof(const char *));
+    const char *s = data, *end = data + len;
+
+    *err = NULL;
+    *sender = NULL;
+    *rcpt = apr_array_make(p, 4, sizeof(const char *));
+    while (s < end && *s != '\r' && *s != '\n') {
+        /* one header with its continuation lines, unfolded */
+        const char *h = s, *colon;
+        char *value, *o;
+
+        do {
+            const char *nl = memchr(s, '\n', (apr_size_t)(end - s));
+            s = nl ? nl + 1 : end;
+        } while (s < end && (*s == ' ' || *s == '\t'));
+        colon = memchr(h, ':', (apr_size_t)(s - h));
+        if (colon == NULL) {
+            *err = "a header line without a colon";
+            return APR_EINVAL;
+        }
+        value = apr_pstrmemdup(p, colon + 1, (apr_size_t)(s - colon - 1));
+        for (o = value; *o; o++) {
+            if (*o == '\r' || *o == '\n') {
+                *o = ' ';
+            }
+        }
+        if ((colon - h == 4 && !strncasecmp(h, "From", 4))) {
+            if (!addresses(value, from, p)) {
+                *err = "a From address that is not a plain local@domain";
+                return APR_EINVAL;
+            }
+        }
+        else if ((colon - h == 2 && (!strncasecmp(h, "To", 2)
+                                     || !strncasecmp(h, "Cc", 2)))) {
+            if (!addresses(value, *rcpt, p)) {
+                *err = apr_psprintf(p, "a %.2s address that is not a plain "
+                                    "local@domain", h);
+                return APR_EINVAL;
+            }
+        }
+    }
+    if (from->nelts == 0) {
+        *err = "no From address";
+        return APR_EINVAL;
+    }
+    if ((*rcpt)->nelts == 0) {
+        *err = "no To or Cc address";
+        return APR_EINVAL;
+    }
+    *sender = APR_ARRAY_IDX(from, 0, const char *);
+    return APR_SUCCESS;
+}
+
+/* gap - the wait before try number k+1 after k failures in a row */
+static apr_interval_time_t gap(const wr_delivery_conf_t *c, int k)
+{
+    return wr_backoff(0, c->retry_interval, c->retry_max, k)
+           - wr_backoff(0, c->retry_interval, c->retry_max, k - 1);
+}
+
+/* ---- suppression list ------------------------------------------------ */
+
+/* supp_key - the address in lower case as a DBM key */
+static apr_datum_t supp_key(const char *address, apr_pool_t *p)
+{
+    apr_datum_t k;
+    char *s = apr_pstrdup(p, address), *c;
+
+    for (c = s; *c; c++) {
+        *c = (char)apr_tolower(*c);
+    }
+    k.dptr = s;
+    k.dsize = strlen(s);
+    return k;
+}
+
+apr_status_t wr_delivery_suppress(wr_delivery_t *d, const char *address,
+                                  apr_time_t until, int code)
+{
+    apr_pool_t *p;
+    apr_dbm_t *dbm;
+    apr_datum_t k, v;
+    apr_status_t rv;
+
+    if (address == NULL || *address == '\0' || strlen(address) > 254) {
+        return APR_EINVAL;
+    }
+    apr_pool_create(&p, d->pool);
+    rv = apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_RWCREATE,
+                         APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
+    if (rv == APR_SUCCESS) {
+        k = supp_key(address, p);
+        v.dptr = apr_psprintf(p, "%" APR_TIME_T_FMT " %d", until, code);
+        v.dsize = strlen(v.dptr);
+        rv = apr_dbm_store(dbm, k, v);
+        apr_dbm_close(dbm);
+    }
+    apr_pool_destroy(p);
+    return rv;
+}
+
+int wr_delivery_suppressed(wr_delivery_t *d, const char *address,
+                           apr_time_t now)
+{
+    apr_pool_t *p;
+    apr_dbm_t *dbm;
+    apr_datum_t k, v;
+    int hit = 0;
+
+    if (address == NULL || *address == '\0' || strlen(address) > 254) {
+        return 0;
+    }
+    apr_pool_create(&p, d->pool);
+    if (apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_READONLY,
+                        APR_FPROT_OS_DEFAULT, p) == APR_SUCCESS) {
+        k = supp_key(address, p);
+        memset(&v, 0, sizeof(v));
+        if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr != NULL) {
+            const char *val = apr_pstrmemdup(p, v.dptr, v.dsize);
+            hit = (apr_time_t)apr_atoi64(val) > now;
+        }
+        apr_dbm_close(dbm);
+    }
+    apr_pool_destroy(p);
+    return hit;
+}
+
+/* supp_sweep - drop expired suppressions */
+static void supp_sweep(wr_delivery_t *d, apr_time_t now, apr_pool_t *p)
+{
+    apr_array_header_t *old = apr_array_make(p, 8, sizeof(apr_datum_t));
+    apr_dbm_t *dbm;
+    apr_datum_t k, v;
+    int i;
+
+    if (apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_READWRITE,
+                        APR_FPROT_OS_DEFAULT, p) != APR_SUCCESS) {
+        return;
+    }
+    /* collect first: deleting while walking SDBM can skip keys */
+    if (apr_dbm_firstkey(dbm, &k) == APR_SUCCESS) {
+        while (k.dptr != NULL) {
+            memset(&v, 0, sizeof(v));
+            if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr) {
+                const char *val = apr_pstrmemdup(p, v.dptr, v.dsize);
+                if ((apr_time_t)apr_atoi64(val) <= now) {
+                    apr_datum_t *o = apr_array_push(old);
+                    o->dptr = apr_pmemdup(p, k.dptr, k.dsize);
+                    o->dsize = k.dsize;
+                }
+            }
+            if (apr_dbm_nextkey(dbm, &k) != APR_SUCCESS) {
+                break;
+            }
+        }
+    }
+    for (i = 0; i < old->nelts; i++) {
+        apr_dbm_delete(dbm, APR_ARRAY_IDX(old, i, apr_datum_t));
+    }
+    apr_dbm_close(dbm);
+}
+
+/* ---- opening --------------------------------------------------------- */
+
+apr_status_t wr_delivery_open(wr_delivery_t **pd, const char *dir,
+                              const wr_delivery_conf_t *conf,
+                              const char **err, apr_pool_t *p)
+{
+    wr_delivery_t *d = apr_pcalloc(p, sizeof(*d));
+    const char *e = NULL;
+    apr_status_t rv;
+
+    if (err) {
+        *err = NULL;
+    }
+    d->pool = p;
+    d->conf = *conf;
+    if (d->conf.batch_max <= 0) {
+        d->conf.batch_max = WR_DELIVERY_DEFAULT_BATCH;
+    }
+    if (d->conf.retry_interval <= 0) {
+        d->conf.retry_interval = WR_DELIVERY_DEFAULT_RETRY_INTERVAL;
+    }
+    if (d->conf.retry_max < d->conf.retry_interval) {
+        d->conf.retry_max = d->conf.retry_interval;
+    }
+    if (conf->smtp.host
+        && wr_smtp_conf_check(&conf->smtp, &e, p) != APR_SUCCESS) {
+        if (err) {
+            *err = e;
+        }
+        return APR_EINVAL;
+    }
+    d->dir = apr_pstrdup(p, dir);
+    d->sent_dir = apr_pstrcat(p, dir, "/sent", NULL);
+    d->failed_dir = apr_pstrcat(p, dir, "/failed", NULL);
+    d->dest_dir = apr_pstrcat(p, dir, "/dest", NULL);
+    d->supp_path = apr_pstrcat(p, dir, "/suppressed", NULL);
+    if (conf->smtp.host) {
+        char *key, *c;
+
+        d->where = apr_psprintf(p, "%s:%u", conf->smtp.host,
+                                (unsigned)(conf->smtp.port
+                                           ? conf->smtp.port
+                                           : WR_SMTP_DEFAULT_PORT));
+        key = apr_pstrdup(p, d->where);
+        for (c = key; *c; c++) {
+            if (*c == ':') {
+                *c = '_';
+            }
+        }
+        d->dest_key = key;
+    }
+    if ((rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                     | APR_FPROT_UEXECUTE, p)) != APR_SUCCESS
+        || (rv = apr_dir_make_recursive(d->sent_dir, APR_FPROT_UREAD
+                                        | APR_FPROT_UWRITE
+                                        | APR_FPROT_UEXECUTE, p))
+           != APR_SUCCESS
+        || (rv = apr_dir_make_recursive(d->failed_dir, APR_FPROT_UREAD
+                                        | APR_FPROT_UWRITE
+                                        | APR_FPROT_UEXECUTE, p))
+           != APR_SUCCESS
+        || (rv = apr_dir_make_recursive(d->dest_dir, APR_FPROT_UREAD
+                                        | APR_FPROT_UWRITE
+                                        | APR_FPROT_UEXECUTE, p))
+           != APR_SUCCESS) {
+        return rv;
+    }
+    *pd = d;
+    return APR_SUCCESS;
+}
+
+/* ---- enqueue --------------------------------------------------------- */
+
+apr_status_t wr_delivery_enqueue(wr_delivery_t *d, const wr_notice_t *msg,
+                                 apr_time_t now, int *dropped,
+                                 apr_pool_t *p)
+{
+    apr_array_header_t *rcpt;
+    const char *env;
+    apr_status_t rv;
+    int k, drop = 0;
+
+    if (dropped) {
+        *dropped = 0;
+    }
+    if (msg->report_id == NULL
+        || !valid_id(msg->report_id, strlen(msg->report_id))
+        || msg->from == NULL || msg->rcpt == NULL || msg->rcpt->nelts == 0) {
+        return APR_EINVAL;
+    }
+    rcpt = apr_array_make(p, msg->rcpt->nelts, sizeof(const char *));
+    for (k = 0; k < msg->rcpt->nelts; k++) {
+        const char *a = APR_ARRAY_IDX(msg->rcpt, k, const char *);
+        if (!wr_notice_address_ok(a)) {
+            return APR_EINVAL;
+        }
+        if (wr_delivery_suppressed(d, a, now)) {
+            drop++;
+            continue;
+        }
+        APR_ARRAY_PUSH(rcpt, const char *) = a;
+    }
+    if (dropped) {
+        *dropped = drop;
+    }
+    if (rcpt->nelts == 0) {
+        return APR_ENOENT;
+    }
+    env = env_dump(msg->from, rcpt, msg->eightbit, p);
+    /* the envelope first: a visible .eml always has its .env */
+    if ((rv = write_record(d->dir, apr_pstrcat(p, msg->report_id, ".env",
+                                               NULL), env, 1, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    rv = wr_notice_write_outbox(d->dir, msg, NULL, p);
+    if (rv != APR_SUCCESS) {
+        apr_file_remove(file_of(d->dir, msg->report_id, ".env", p), p);
+    }
+    return rv;
+}
+
+/* ---- one pass -------------------------------------------------------- */
+
+/* list_ids - ids of DIR/<id>.eml, sorted (report ids sort by time) */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static apr_status_t list_ids(const char *dir, const char *ext,
+                             apr_array_header_t **ids, apr_pool_t *p)
+{
+    apr_dir_t *dh;
+    apr_finfo_t fi;
+    apr_size_t el = strlen(ext);
+    apr_status_t rv;
+
+    *ids = apr_array_make(p, 16, sizeof(const char *));
+    if ((rv = apr_dir_open(&dh, dir, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_dir_read(&fi, APR_FINFO_NAME, dh) == APR_SUCCESS) {
+        apr_size_t n = strlen(fi.name);
+        if (n > el && !strcmp(fi.name + n - el, ext)
+            && valid_id(fi.name, n - el)) {
+            APR_ARRAY_PUSH(*ids, const char *) = apr_pstrmemdup(p, fi.name,
+                                                                n - el);
+        }
+    }
+    apr_dir_close(dh);
+    qsort((*ids)->elts, (size_t)(*ids)->nelts, sizeof(const char *),
+          cmp_str);
+    return APR_SUCCESS;
+}
+
+/* move_to_failed - the message leaves the queue for failed/, with why */
+static void move_to_failed(run_t *r, const char *id, state_t *st,
+                           const char *why)
+{
+    wr_delivery_t *d = r->d;
+    apr_pool_t *p = r->p;
+    apr_status_t rv;
+
+    st->failure = why;
+    if ((rv = state_save(d->failed_dir, id, st, p)) != APR_SUCCESS
+        || (rv = apr_file_rename(file_of(d->dir, id, ".eml", p),
+                                 file_of(d->failed_dir, id, ".eml", p), p))
+           != APR_SUCCESS) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00306)
+                      "delivery: cannot move %s to %s", id, d->failed_dir);
+        return;
+    }
+    apr_file_rename(file_of(d->dir, id, ".env", p),
+                    file_of(d->failed_dir, id, ".env", p), p);
+    apr_file_remove(file_of(d->dir, id, ".state", p), p);
+    sync_dir(d->failed_dir, p);
+    sync_dir(d->dir, p);
+}
+
+/* suppress_refused - every 5xx recipient of `m` on the list */
+static void suppress_refused(run_t *r, const wr_smtp_msg_t *m)
+{
+    int k;
+
+    for (k = 0; k < m->rcpt->nelts; k++) {
+        const wr_smtp_rcpt_t *rc = &m->rcpts[k];
+        if (rc->code / 100 != 5) {
+            continue;
+        }
+        if (wr_delivery_suppress(r->d, rc->address,
+                                 r->now + r->d->conf.suppress_time, rc->code)
+            == APR_SUCCESS) {
+            r->stats->suppressed++;
+            wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00304)
+                          "delivery: <%s> refused (%s): not written to for "
+                          "%" APR_TIME_T_FMT " days", rc->address,
+                          rc->text ? rc->text : "5xx",
+                          apr_time_sec(r->d->conf.suppress_time) / 86400);
+        }
+    }
+}
+
+/* requeue_deferred - a copy of a sent message for its 4xx recipients:
+ * DIR/<id>-r<n>.env, then a hard link of the sent text as its .eml */
+static void requeue_deferred(item_t *it)
+{
+    run_t *r = it->run;
+    wr_delivery_t *d = r->d;
+    apr_pool_t *p = r->p;
+    apr_array_header_t *rest = apr_array_make(p, 2, sizeof(const char *));
+    const wr_smtp_msg_t *m = it->m;
+    const char *nid = NULL;
+    state_t st;
+    int k, n;
+
+    for (k = 0; k < m->rcpt->nelts; k++) {
+        if (m->rcpts[k].code / 100 != 2 && m->rcpts[k].code / 100 != 5) {
+            APR_ARRAY_PUSH(rest, const char *) = m->rcpts[k].address;
+        }
+    }
+    if (rest->nelts == 0) {
+        return;
+    }
+    for (n = (int)it->st.attempts + 1; n < (int)it->st.attempts + 20; n++) {
+        nid = apr_psprintf(p, "%s-r%d", it->id, n);
+        if (write_record(d->dir, apr_pstrcat(p, nid, ".env", NULL),
+                         env_dump(m->sender, rest, m->eightbit, p), 1, p)
+            == APR_SUCCESS) {
+            break;
+        }
+        nid = NULL;
+    }
+    memset(&st, 0, sizeof(st));
+    st.queued = it->st.queued;
+    st.attempts = it->st.attempts + 1;
+    st.last_try = r->now;
+    st.next_try = r->now + gap(&d->conf, (int)st.attempts);
+    st.last_error = m->reason;
+    if (nid == NULL
+        || state_save(d->dir, nid, &st, p) != APR_SUCCESS
+        || link(file_of(d->sent_dir, it->id, ".eml", p),
+                file_of(d->dir, nid, ".eml", p)) != 0) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, APR_FROM_OS_ERROR(errno),
+                      WRLOGNO(00308) "delivery: cannot queue %s again for "
+                      "its %d deferred recipient%s", it->id, rest->nelts,
+                      rest->nelts == 1 ? "" : "s");
+        return;
+    }
+    r->stats->requeued++;
+    wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00309)
+                  "delivery: %s queued again as %s for %d deferred "
+                  "recipient%s", it->id, nid, rest->nelts,
+                  rest->nelts == 1 ? "" : "s");
+}
+
+/* on_started - MAIL FROM accepted: name the open transaction */
+static void on_started(wr_smtp_msg_t *m, void *baton)
+{
+    item_t *it = m->baton;
+    run_t *r = baton;
+    const char *path = apr_pstrcat(r->p, r->d->dir, "/.inflight", NULL);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+    /* no fsync: it only has to outlive the process, not the machine */
+    if (fd >= 0) {
+        if (write(fd, it->id, strlen(it->id)) < 0) {
+            wr_log_perror(WR_LOG_MARK, WR_LOG_DEBUG,
+                          APR_FROM_OS_ERROR(errno), WRLOGNO(00310)
+                          "delivery: cannot write %s", path);
+        }
+        close(fd);
+    }
+}
+
+/* on_accepted - the server said 2xx: record "sent" before anything else */
+static void on_accepted(wr_smtp_msg_t *m, void *baton)
+{
+    item_t *it = m->baton;
+    run_t *r = baton;
+    apr_status_t rv;
+
+    rv = apr_file_rename(file_of(r->d->dir, it->id, ".eml", r->p),
+                         file_of(r->d->sent_dir, it->id, ".eml", r->p),
+                         r->p);
+    if (rv == APR_SUCCESS) {
+        it->moved = 1;
+        r->any_moved = 1;
+        if (m->n_deferred > 0) {
+            requeue_deferred(it);
+        }
+    }
+}
+
+/* sent_log - one line in sent/sent.log */
+static void sent_log(run_t *r, const item_t *it)
+{
+    wr_delivery_t *d = r->d;
+    const char *path = apr_pstrcat(r->p, d->sent_dir, "/sent.log", NULL);
+    apr_finfo_t fi;
+    apr_file_t *f;
+    int k, n = 0;
+
+    if (apr_stat(&fi, path, APR_FINFO_SIZE, r->p) == APR_SUCCESS
+        && fi.size > SENT_LOG_MAX) {
+        apr_file_rename(path, apr_pstrcat(r->p, path, ".old", NULL), r->p);
+    }
+    for (k = 0; k < it->m->rcpt->nelts; k++) {
+        n += it->m->rcpts[k].code / 100 == 2;
+    }
+    if (apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE
+                      | APR_FOPEN_APPEND, APR_FPROT_UREAD | APR_FPROT_UWRITE,
+                      r->p) == APR_SUCCESS) {
+        apr_file_printf(f, "%" APR_TIME_T_FMT " %s %s queue-id=%s rcpt=%d "
+                        "attempts=%u\n", r->now, it->id, d->where,
+                        it->m->queue_id ? it->m->queue_id : "-", n,
+                        (unsigned)it->st.attempts + 1);
+        apr_file_close(f);
+    }
+}
+
+/* recover - after a crash: the transaction that was open, left-over
+ * temporary files and sidecars */
+static void recover(run_t *r)
+{
+    wr_delivery_t *d = r->d;
+    apr_pool_t *p = r->p;
+    const char *inflight = apr_pstrcat(p, d->dir, "/.inflight", NULL);
+    apr_finfo_t fi;
+    apr_dir_t *dh;
+    char *id;
+
+    if (read_file(inflight, 256, &id, NULL, NULL, p) == APR_SUCCESS) {
+        if (valid_id(id, strlen(id))
+            && apr_stat(&fi, file_of(d->dir, id, ".eml", p), APR_FINFO_TYPE,
+                        p) == APR_SUCCESS) {
+            r->stats->recovered++;
+            wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00307)
+                          "delivery: %s was in an open SMTP transaction "
+                          "when delivery stopped; it is sent again and may "
+                          "arrive twice", id);
+        }
+        apr_file_remove(inflight, p);
+    }
+    if (apr_dir_open(&dh, d->dir, p) != APR_SUCCESS) {
+        return;
+    }
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_MTIME | APR_FINFO_TYPE,
+                        dh) == APR_SUCCESS) {
+        apr_size_t n = strlen(fi.name);
+        const char *path = apr_pstrcat(p, d->dir, "/", fi.name, NULL);
+
+        if (fi.filetype != APR_REG) {
+            continue;
+        }
+        if (fi.name[0] == '.' && n > 4 && !strcmp(fi.name + n - 4, ".tmp")) {
+            if (r->now - fi.mtime > TMP_AGE) {
+                apr_file_remove(path, p);
+            }
+        }
+        else if ((n > 4 && !strcmp(fi.name + n - 4, ".env"))
+                 || (n > 6 && !strcmp(fi.name + n - 6, ".state"))) {
+            const char *mid = apr_pstrmemdup(p, fi.name,
+                                             n - (fi.name[n - 1] == 'v'
+                                                  ? 4 : 6));
+            apr_finfo_t e;
+            if (apr_stat(&e, file_of(d->dir, mid, ".eml", p), APR_FINFO_TYPE,
+                         p) == APR_SUCCESS) {
+                continue;
+            }
+            if (apr_stat(&e, file_of(d->sent_dir, mid, ".eml", p),
+                         APR_FINFO_TYPE, p) == APR_SUCCESS
+                || r->now - fi.mtime > ORPHAN_AGE) {
+                apr_file_remove(path, p);
+            }
+        }
+    }
+    apr_dir_close(dh);
+}
+
+/* sweep - now and then: expired suppressions, old sent/ texts */
+static void sweep(run_t *r)
+{
+    wr_delivery_t *d = r->d;
+    apr_dir_t *dh;
+    apr_finfo_t fi;
+
+    supp_sweep(d, r->now, r->p);
+    if (apr_dir_open(&dh, d->sent_dir, r->p) != APR_SUCCESS) {
+        return;
+    }
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_CTIME, dh)
+           == APR_SUCCESS) {
+        apr_size_t n = strlen(fi.name);
+        if (n > 4 && !strcmp(fi.name + n - 4, ".eml")
+            && r->now - fi.ctime > d->conf.sent_keep) {
+            apr_file_remove(apr_pstrcat(r->p, d->sent_dir, "/", fi.name,
+                                        NULL), r->p);
+        }
+    }
+    apr_dir_close(dh);
+}
+
+/* prepare - an item's text and envelope into its wr_smtp_msg_t; on a
+ * message that cannot be sent, *why says why */
+static apr_status_t prepare(run_t *r, item_t *it, const char **why)
+{
+    wr_delivery_t *d = r->d;
+    apr_pool_t *p = r->p;
+    wr_smtp_msg_t *m = apr_pcalloc(p, sizeof(*m));
+    apr_array_header_t *rcpt;
+    char *data;
+    apr_size_t len, i;
+    apr_status_t rv;
+    int eightbit = 0;
+
+    rv = read_file(file_of(d->dir, it->id, ".eml", p),
+                   WR_DELIVERY_MESSAGE_MAX, &data, &len, NULL, p);
+    if (rv == APR_FROM_OS_ERROR(EFBIG)) {
+        *why = "the message is larger than 10 MB";
+        return APR_EINVAL;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = env_load(d->dir, it->id, &m->sender, &rcpt, &eightbit, p);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        rv = wr_delivery_envelope(data, len, &m->sender, &rcpt, why, p);
+        for (i = 0; i < len && !eightbit; i++) {
+            eightbit = (unsigned char)data[i] >= 0x80;
+        }
+    }
+    else if (rv != APR_SUCCESS) {
+        *why = "its envelope (.env) is malformed";
+    }
+    if (rv != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    m->rcpt = rcpt;
+    m->data = data;
+    m->len = len;
+    m->eightbit = eightbit;
+    m->baton = it;
+    it->m = m;
+    return APR_SUCCESS;
+}
+
+/* finish - book one message's outcome after the session */
+static void finish(run_t *r, item_t *it, int dest_failed)
+{
+    wr_delivery_t *d = r->d;
+    wr_smtp_msg_t *m = it->m;
+    apr_pool_t *p = r->p;
+    apr_status_t rv;
+
+    suppress_refused(r, m);
+    switch (m->outcome) {
+    case WR_SMTP_SENT:
+        if (!it->moved) {
+            /* the rename in the hook failed: try once more, and drop the
+             * text rather than send it again */
+            rv = apr_file_rename(file_of(d->dir, it->id, ".eml", p),
+                                 file_of(d->sent_dir, it->id, ".eml", p), p);
+            if (rv != APR_SUCCESS) {
+                wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00311)
+                              "delivery: %s was sent but cannot be moved to "
+                              "sent/: removed from the queue", it->id);
+                apr_file_remove(file_of(d->dir, it->id, ".eml", p), p);
+            }
+            r->any_moved = 1;
+            if (m->n_deferred > 0) {
+                requeue_deferred(it);
+            }
+        }
+        apr_file_remove(file_of(d->dir, it->id, ".env", p), p);
+        apr_file_remove(file_of(d->dir, it->id, ".state", p), p);
+        sent_log(r, it);
+        r->stats->sent++;
+        wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00300)
+                      "delivery: %s sent to %s, queue id %s (%s)", it->id,
+                      d->where, m->queue_id ? m->queue_id : "unknown",
+                      m->reason);
+        break;
+    case WR_SMTP_FAIL:
+        it->st.attempts++;
+        it->st.last_try = r->now;
+        it->st.last_error = m->reason;
+        move_to_failed(r, it->id, &it->st, m->reason);
+        r->stats->failed++;
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, 0, WRLOGNO(00303)
+                      "delivery: %s failed, moved to failed/: %s", it->id,
+                      m->reason);
+        break;
+    case WR_SMTP_DEFER:
+        it->st.attempts++;
+        it->st.last_try = r->now;
+        it->st.last_error = m->reason;
+        it->st.next_try = r->now + gap(&d->conf, (int)it->st.attempts);
+        if (m->n_refused > 0) {
+            /* the refused ones are not tried again */
+            apr_array_header_t *rest = apr_array_make(p, 2,
+                                                      sizeof(const char *));
+            int k;
+            for (k = 0; k < m->rcpt->nelts; k++) {
+                if (m->rcpts[k].code / 100 != 5) {
+                    APR_ARRAY_PUSH(rest, const char *) = m->rcpts[k].address;
+                }
+            }
+            write_record(d->dir, apr_pstrcat(p, it->id, ".env", NULL),
+                         env_dump(m->sender, rest, m->eightbit, p), 0, p);
+        }
+        if ((rv = state_save(d->dir, it->id, &it->st, p)) != APR_SUCCESS) {
+            wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00312)
+                          "delivery: cannot write the state of %s", it->id);
+        }
+        r->stats->deferred++;
+        if (!dest_failed) {
+            wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00301)
+                          "delivery: %s deferred (attempt %u, next in %"
+                          APR_TIME_T_FMT " s): %s", it->id,
+                          (unsigned)it->st.attempts,
+                          apr_time_sec(it->st.next_try - r->now), m->reason);
+        }
+        break;
+    }
+}
+
+/* expire - a message queued for too long */
+static void expire(run_t *r, item_t *it)
+{
+    const char *why = apr_psprintf(r->p, "expired: queued for %"
+                                   APR_TIME_T_FMT " hours, %u attempt%s; "
+                                   "last error: %s",
+                                   apr_time_sec(r->now - it->st.queued)
+                                   / 3600, (unsigned)it->st.attempts,
+                                   it->st.attempts == 1 ? "" : "s",
+                                   it->st.last_error ? it->st.last_error
+                                                     : "none (never tried)");
+
+    move_to_failed(r, it->id, &it->st, why);
+    r->stats->expired++;
+    wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, 0, WRLOGNO(00305)
+                  "delivery: %s %s", it->id, why);
+}
+
+/* lock - the runner's flock on DIR/.lock */
+static apr_status_t lock(wr_delivery_t *d, apr_file_t **f, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    rv = apr_file_open(f, apr_pstrcat(p, d->dir, "/.lock", NULL),
+                       APR_FOPEN_WRITE | APR_FOPEN_CREATE,
+                       APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_file_lock(*f, APR_FLOCK_EXCLUSIVE | APR_FLOCK_NONBLOCK);
+    if (rv != APR_SUCCESS) {
+        apr_file_close(*f);
+        return APR_STATUS_IS_EAGAIN(rv) || rv == APR_FROM_OS_ERROR(EWOULDBLOCK)
+               ? APR_EAGAIN : rv;
+    }
+    return APR_SUCCESS;
+}
+
+/* collect - the queue's messages: expire the old, count the waiting,
+ * return the due ones, oldest first */
+static apr_array_header_t *collect(run_t *r, const apr_array_header_t *ids)
+{
+    wr_delivery_t *d = r->d;
+    apr_array_header_t *due = apr_array_make(r->p, 16, sizeof(item_t *));
+    int k;
+
+    for (k = 0; k < ids->nelts; k++) {
+        item_t *it = apr_pcalloc(r->p, sizeof(*it));
+        apr_finfo_t fi;
+
+        it->run = r;
+        it->id = APR_ARRAY_IDX(ids, k, const char *);
+        if (state_load(d->dir, it->id, &it->st, r->p) == APR_SUCCESS) {
+            it->has_state = 1;
+        }
+        if (it->st.queued == 0) {
+            if (apr_stat(&fi, file_of(d->dir, it->id, ".eml", r->p),
+                         APR_FINFO_MTIME, r->p) != APR_SUCCESS) {
+                /* gone meanwhile */
+                continue;
+            }
+            it->st.queued = fi.mtime;
+        }
+        if (d->conf.max_queue_time > 0
+            && r->now - it->st.queued >= d->conf.max_queue_time) {
+            expire(r, it);
+            continue;
+        }
+        if (it->st.next_try > r->now) {
+            r->stats->waiting++;
+            continue;
+        }
+        APR_ARRAY_PUSH(due, item_t *) = it;
+    }
+    return due;
+}
+
+apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
+                             wr_delivery_stats_t *stats, apr_pool_t *pool)
+{
+    wr_delivery_stats_t dummy;
+    wr_smtp_hooks_t hooks;
+    wr_smtp_session_t info;
+    apr_array_header_t *ids, *due;
+    wr_smtp_msg_t *msgs;
+    item_t **items;
+    state_t dest;
+    run_t r;
+    apr_file_t *lockf = NULL;
+    apr_pool_t *p;
+    apr_status_t rv;
+    int k, n = 0, dest_failed;
+
+    if (stats == NULL) {
+        stats = &dummy;
+    }
+    memset(stats, 0, sizeof(*stats));
+    if (d->conf.smtp.host == NULL) {
+        return APR_EINVAL;
+    }
+    apr_pool_create(&p, pool);
+    apr_pool_tag(p, "wr_delivery_run");
+    memset(&r, 0, sizeof(r));
+    r.d = d;
+    r.p = p;
+    r.now = now;
+    r.stats = stats;
+    if ((rv = lock(d, &lockf, p)) != APR_SUCCESS) {
+        lockf = NULL;
+        goto leave;
+    }
+    if (!d->recovered) {
+        d->recovered = 1;
+        recover(&r);
+    }
+    if (now - d->last_sweep > SWEEP_EVERY || now < d->last_sweep) {
+        d->last_sweep = now;
+        sweep(&r);
+    }
+    if ((rv = list_ids(d->dir, ".eml", &ids, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    due = collect(&r, ids);
+    if (state_load(d->dest_dir, d->dest_key, &dest, p) != APR_SUCCESS) {
+        memset(&dest, 0, sizeof(dest));
+    }
+    if (due->nelts == 0 || dest.next_try > now) {
+        /* the destination is backing off: every due message waits */
+        stats->waiting += due->nelts;
+        goto leave;
+    }
+    stats->waiting += due->nelts > d->conf.batch_max
+                      ? due->nelts - d->conf.batch_max : 0;
+    items = apr_pcalloc(p, sizeof(item_t *) * (apr_size_t)d->conf.batch_max);
+    msgs = apr_pcalloc(p, sizeof(wr_smtp_msg_t)
+                          * (apr_size_t)d->conf.batch_max);
+    for (k = 0; k < due->nelts && n < d->conf.batch_max; k++) {
+        item_t *it = APR_ARRAY_IDX(due, k, item_t *);
+        const char *why = NULL;
+
+        if ((rv = prepare(&r, it, &why)) != APR_SUCCESS) {
+            if (why) {
+                wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, 0, WRLOGNO(00302)
+                              "delivery: %s cannot be sent (%s), moved to "
+                              "failed/", it->id, why);
+                move_to_failed(&r, it->id, &it->st, why);
+                stats->failed++;
+            }
+            continue;
+        }
+        msgs[n] = *it->m;
+        it->m = &msgs[n];
+        items[n++] = it;
+    }
+    rv = APR_SUCCESS;
+    if (n == 0) {
+        goto leave;
+    }
+    hooks.started = on_started;
+    hooks.accepted = on_accepted;
+    hooks.baton = &r;
+    stats->session = 1;
+    stats->attempted = n;
+    wr_smtp_send(&d->conf.smtp, msgs, n, &hooks, &info, p);
+    if (r.any_moved) {
+        /* the renames of this session, durable against a power loss */
+        sync_dir(d->sent_dir, p);
+        sync_dir(d->dir, p);
+    }
+    dest_failed = info.n_sent == 0 && info.n_failed == 0
+                  && info.n_deferred > 0;
+    for (k = 0; k < n; k++) {
+        finish(&r, items[k], dest_failed);
+    }
+    apr_file_remove(apr_pstrcat(p, d->dir, "/.inflight", NULL), p);
+    if (info.tls_note) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00313)
+                      "delivery: opportunistic TLS with %s: %s", d->where,
+                      info.tls_note);
+    }
+    if (dest_failed) {
+        const char *why = info.error ? info.error : msgs[0].reason;
+        dest.attempts++;
+        dest.last_try = now;
+        dest.next_try = now + gap(&d->conf, (int)dest.attempts);
+        dest.last_error = why;
+        stats->error = apr_pstrdup(pool, why);
+        wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00314)
+                      "delivery: nothing delivered to %s (%s); %d message%s "
+                      "wait, next try in %" APR_TIME_T_FMT " s", d->where,
+                      why, n, n == 1 ? "" : "s",
+                      apr_time_sec(dest.next_try - now));
+        state_save(d->dest_dir, d->dest_key, &dest, p);
+    }
+    else if (dest.attempts > 0 || dest.next_try > 0) {
+        dest.attempts = 0;
+        dest.next_try = 0;
+        dest.last_try = now;
+        state_save(d->dest_dir, d->dest_key, &dest, p);
+    }
+leave:
+    if (lockf) {
+        apr_file_unlock(lockf);
+        apr_file_close(lockf);
+    }
+    apr_pool_destroy(p);
+    return rv;
+}
+
+/* count_ext - files DIR/<id><ext> */
+static int count_ext(const char *dir, const char *ext, apr_pool_t *p)
+{
+    apr_array_header_t *ids;
+
+    return list_ids(dir, ext, &ids, p) == APR_SUCCESS ? ids->nelts : 0;
+}
+
+apr_status_t wr_delivery_queue_stat(wr_delivery_t *d,
+                                    wr_delivery_queue_stat_t *st,
+                                    apr_pool_t *p)
+{
+    apr_array_header_t *ids;
+    state_t s, dest;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    int k;
+
+    memset(st, 0, sizeof(*st));
+    if ((rv = list_ids(d->dir, ".eml", &ids, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    st->queued = ids->nelts;
+    for (k = 0; k < ids->nelts; k++) {
+        const char *id = APR_ARRAY_IDX(ids, k, const char *);
+        apr_time_t q = 0;
+
+        if (state_load(d->dir, id, &s, p) == APR_SUCCESS) {
+            q = s.queued;
+            st->retrying += s.attempts > 0;
+        }
+        if (q == 0 && apr_stat(&fi, file_of(d->dir, id, ".eml", p),
+                               APR_FINFO_MTIME, p) == APR_SUCCESS) {
+            q = fi.mtime;
+        }
+        if (q && (st->oldest == 0 || q < st->oldest)) {
+            st->oldest = q;
+        }
+    }
+    st->failed = count_ext(d->failed_dir, ".eml", p);
+    st->sent = count_ext(d->sent_dir, ".eml", p);
+    if (d->dest_key
+        && state_load(d->dest_dir, d->dest_key, &dest, p) == APR_SUCCESS) {
+        st->next_try = dest.next_try;
+        st->dest_failures = (int)dest.attempts;
+        st->last_error = dest.last_error;
+        st->last_error_at = dest.last_error ? dest.last_try : 0;
+    }
+    return APR_SUCCESS;
+}
