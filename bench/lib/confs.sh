@@ -4,16 +4,31 @@
 # The private-httpd and php-fpm settings follow
 # ../shared/bench/run-anchors.sh (Debian 12 defaults for the MPM).
 
-# write_httpd_conf NAME MPM PORT VARIANT
+# write_httpd_conf NAME MPM PORT VARIANT [STATUS_PORT]
 #   MPM      event (throughput, Debian's defaults) or prefork (httpd -X
 #            under valgrind: one process, unlimited keep-alive requests so
 #            that a run is one connection)
 #   VARIANT  plain     no module: the core answers a probe with its 404
 #            module    mod_wormreply loaded, WormReply On in the vhost
 #            historic  mod_rewrite sends probes to a PHP script (php-fpm)
+#            (bench/notices.sh; each request presents its own source
+#            address: mod_remoteip, X-Forwarded-For from 127.0.0.1)
+#            xff         plain + mod_remoteip
+#            xff-module  module + mod_remoteip (notices off)
+#            notify      xff-module + WormReplyNotify On: mod_socache_shmcb,
+#                        spool and outbox in $RUNDIR/notices/NAME, the
+#                        resolver $WR_RESOLVER, the documentation prefixes
+#                        allowed, WormReplyDigestDelay 1s; cache and spool
+#                        sizes from $WR_CACHE (WormReplyCache's argument,
+#                        its provider's module loaded; empty: the module's
+#                        default, shmcb) and $WR_SPOOL_MAX; more global
+#                        directives from $WR_NOTIFY_EXTRA (may be empty)
+#   STATUS_PORT  notify only: a second vhost serving wormreply-status, so
+#            that the probes' vhost has no <Location> to walk
 # Writes $RUNDIR/conf/NAME.conf and checks it with "apache2 -t".
 write_httpd_conf() {
-    local name=$1 mpm=$2 port=$3 variant=$4
+    local name=$1 mpm=$2 port=$3 variant=$4 sport=${5:-}
+    local nd="$RUNDIR/notices/$1"
     local f="$RUNDIR/conf/$name.conf" docroot="$RUNDIR/htdocs"
     local run="$RUNDIR/run/$name"
 
@@ -76,6 +91,46 @@ EOF
         module)
             echo "LoadModule wormreply_module $SO"
             ;;
+        xff|xff-module|notify)
+            cat <<EOF
+LoadModule remoteip_module $MODDIR/mod_remoteip.so
+RemoteIPHeader X-Forwarded-For
+RemoteIPInternalProxy 127.0.0.1
+EOF
+            [ "$variant" = xff ] || echo "LoadModule wormreply_module $SO"
+            if [ "$variant" = notify ]; then
+                cat <<EOF
+LoadModule socache_shmcb_module $MODDIR/mod_socache_shmcb.so
+EOF
+                case ${WR_CACHE%%:*} in
+                ''|shmcb) ;;
+                *) echo "LoadModule socache_${WR_CACHE%%:*}_module" \
+                        "$MODDIR/mod_socache_${WR_CACHE%%:*}.so";;
+                esac
+                cat <<EOF
+${WR_CACHE:+WormReplyCache "$WR_CACHE"
+}WormReplySpool "$nd/spool"
+WormReplySpoolMax ${WR_SPOOL_MAX:-10000}
+WormReplyOutbox "$nd/outbox"
+WormReplyResolver $WR_RESOLVER
+WormReplyNotifyAllow 192.0.2.0/24 198.51.100.0/24 2001:db8::/32
+WormReplyDigestDelay 1s
+WormReplyFrom wormreply@bench.localhost
+${WR_NOTIFY_EXTRA:-}
+EOF
+                if [ -n "$sport" ]; then
+                    cat <<EOF
+Listen 127.0.0.1:$sport
+<VirtualHost 127.0.0.1:$sport>
+    ServerName bench.localhost
+    <Location /wormreply-status>
+        SetHandler wormreply-status
+    </Location>
+</VirtualHost>
+EOF
+                fi
+            fi
+            ;;
         historic)
             cat <<EOF
 LoadModule rewrite_module $MODDIR/mod_rewrite.so
@@ -90,8 +145,12 @@ EOF
         echo "<VirtualHost 127.0.0.1:$port>"
         echo "    ServerName bench.localhost"
         case $variant in
-        module)
+        module|xff-module)
             echo "    WormReply On"
+            ;;
+        notify)
+            echo "    WormReply On"
+            echo "    WormReplyNotify On"
             ;;
         historic)
             cat <<EOF

@@ -1,15 +1,35 @@
 -- report.lua - wrk script: rotate over the targets listed in the file named
 -- by $WRK_PATHS (sent verbatim, one request per line, as a worm sends them)
 -- and print one parseable WRKRESULT line at the end.
+-- With $WRK_XFF (a file of source addresses, one a line; bench/notices.sh)
+-- request k carries "X-Forwarded-For: <address k>", so that mod_remoteip
+-- gives each request of a rotation its own client address; the targets
+-- rotate alongside. Without it the requests are exactly as before.
 -- Method from ../shared/bench/run-anchors.sh (the project's anchor figures).
-local paths = {}
-local f = os.getenv("WRK_PATHS")
-if f and f ~= "" then
-    for line in io.lines(f) do
-        if #line > 0 then paths[#paths + 1] = line end
+local function lines(name)
+    local t = {}
+    if name and name ~= "" then
+        for line in io.lines(name) do
+            if #line > 0 then t[#t + 1] = line end
+        end
     end
+    return t
 end
-if #paths > 0 then
+local paths = lines(os.getenv("WRK_PATHS"))
+local xff = lines(os.getenv("WRK_XFF"))
+if #paths > 0 and #xff > 0 then
+    local reqs, i = {}, 0
+    init = function(args)
+        for k, a in ipairs(xff) do
+            reqs[k] = wrk.format(nil, paths[(k - 1) % #paths + 1],
+                                 { ["X-Forwarded-For"] = a })
+        end
+    end
+    request = function()
+        i = i % #reqs + 1
+        return reqs[i]
+    end
+elseif #paths > 0 then
     local reqs, i = {}, 0
     init = function(args)
         for k, p in ipairs(paths) do reqs[k] = wrk.format(nil, p) end
