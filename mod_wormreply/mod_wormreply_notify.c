@@ -145,15 +145,37 @@ static void own_domains(wr_notifier_conf_t *n, server_rec *s, apr_pool_t *p)
     }
 }
 
+/* host_key - the cache key of a source: a hash byte, then "h:" and the
+ * address. mod_socache_shmcb picks its subcache by the key's first byte,
+ * so a fixed prefix would crowd every source into one subcache (about a
+ * hundred records); the hash spreads them over all. */
+static unsigned int host_key(const char *ip, unsigned char *key,
+                             apr_size_t size)
+{
+    apr_size_t n = strlen(ip), i;
+    unsigned int h = 2166136261u;
+
+    if (n + 3 > size) {
+        n = size - 3;
+    }
+    for (i = 0; i < n; i++) {
+        h = (h ^ (unsigned char)ip[i]) * 16777619u;
+    }
+    key[0] = (unsigned char)(h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24));
+    key[1] = 'h';
+    key[2] = ':';
+    memcpy(key + 3, ip, n);
+    return (unsigned int)(n + 3);
+}
+
 /* host_lookup - the notifier's look at a source's record in the cache;
  * the notifier may wait for the lock, a request never does */
 static int host_lookup(void *baton, const char *ip, wr_rate_host_t *rec)
 {
     server_rec *s = baton;
     wr_notify_conf_t *nc = &WR_SRV_CONF(s)->global->notify;
-    unsigned char buf[WR_RATE_HOST_SIZE];
-    unsigned int len = sizeof(buf);
-    const char *key;
+    unsigned char buf[WR_RATE_HOST_SIZE], key[80];
+    unsigned int len = sizeof(buf), klen;
     apr_pool_t *p;
     apr_status_t rv;
 
@@ -161,14 +183,13 @@ static int host_lookup(void *baton, const char *ip, wr_rate_host_t *rec)
         return 0;
     }
     apr_pool_create(&p, NULL);
-    key = apr_pstrcat(p, "h:", ip, NULL);
+    klen = host_key(ip, key, sizeof(key));
     if (nc->cache_mutex && apr_global_mutex_lock(nc->cache_mutex)
         != APR_SUCCESS) {
         apr_pool_destroy(p);
         return 0;
     }
-    rv = nc->cache_provider->retrieve(nc->cache, s, (const unsigned char *)key,
-                                      (unsigned int)strlen(key), buf, &len, p);
+    rv = nc->cache_provider->retrieve(nc->cache, s, key, klen, buf, &len, p);
     if (nc->cache_mutex) {
         apr_global_mutex_unlock(nc->cache_mutex);
     }
@@ -386,9 +407,8 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
                      const char *family, wr_counter_slot_t *slot, int shared)
 {
     wr_notify_conf_t *nc = &sc->global->notify;
-    unsigned char buf[WR_RATE_HOST_SIZE];
-    unsigned int len = sizeof(buf);
-    const char *key;
+    unsigned char buf[WR_RATE_HOST_SIZE], key[80];
+    unsigned int len = sizeof(buf), klen;
     wr_rate_host_t rec;
     wr_rate_decision_e d;
     apr_time_t now = apr_time_now();
@@ -397,7 +417,7 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
     if (nc->cache == NULL) {
         return;
     }
-    key = apr_pstrcat(r->pool, "h:", r->useragent_ip, NULL);
+    klen = host_key(r->useragent_ip, key, sizeof(key));
     /* Never wait for the lock on the request path: a probe that finds it
      * busy is answered anyway and only goes uncounted. */
     if (nc->cache_mutex
@@ -411,18 +431,15 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
         return;
     }
     memset(&rec, 0, sizeof(rec));
-    rv = nc->cache_provider->retrieve(nc->cache, r->server,
-                                      (const unsigned char *)key,
-                                      (unsigned int)strlen(key), buf, &len,
-                                      r->pool);
+    rv = nc->cache_provider->retrieve(nc->cache, r->server, key, klen, buf,
+                                      &len, r->pool);
     if (rv == APR_SUCCESS
         && wr_rate_host_decode(buf, len, &rec) != APR_SUCCESS) {
         memset(&rec, 0, sizeof(rec));
     }
     d = wr_rate_host_probe(&rec, now, &nc->policy);
     wr_rate_host_encode(&rec, buf);
-    nc->cache_provider->store(nc->cache, r->server, (const unsigned char *)key,
-                              (unsigned int)strlen(key),
+    nc->cache_provider->store(nc->cache, r->server, key, klen,
                               rec.first_seen + nc->policy.host_window,
                               buf, WR_RATE_HOST_SIZE, r->pool);
     if (nc->cache_mutex) {

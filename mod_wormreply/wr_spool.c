@@ -140,6 +140,16 @@ static void put_value(char *b, apr_size_t *len, const char *val)
     const unsigned char *s = (const unsigned char *)(val ? val : "");
     apr_size_t o = 0, full = 0, room;
 
+    /* The usual value is printable ASCII and short: copied as it is. */
+    for (o = 0; s[o] >= 0x20 && s[o] < 0x7f && o <= WR_SPOOL_VALUE_MAX; o++) {
+    }
+    if (s[o] == '\0' && o <= WR_SPOOL_VALUE_MAX) {
+        memcpy(b + *len, s, o);
+        *len += o;
+        return;
+    }
+    o = 0;
+
     for (; s[o] && full <= WR_SPOOL_VALUE_MAX; o++) {
         full += (s[o] < 0x20 || s[o] >= 0x7f) ? 4 : 1;
     }
