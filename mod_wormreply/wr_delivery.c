@@ -533,7 +533,6 @@ apr_status_t wr_delivery_suppress(wr_delivery_t *d, const char *address,
 {
     apr_pool_t *p;
     apr_dbm_t *dbm;
-    apr_datum_t k, v;
     apr_status_t rv;
 
     if (address == NULL || *address == '\0' || strlen(address) > 254) {
@@ -543,7 +542,8 @@ apr_status_t wr_delivery_suppress(wr_delivery_t *d, const char *address,
     rv = apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_RWCREATE,
                          APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
     if (rv == APR_SUCCESS) {
-        k = supp_key(address, p);
+        apr_datum_t k = supp_key(address, p), v;
+
         v.dptr = apr_psprintf(p, "%" APR_TIME_T_FMT " %d", until, code);
         v.dsize = strlen(v.dptr);
         rv = apr_dbm_store(dbm, k, v);
@@ -558,7 +558,6 @@ int wr_delivery_suppressed(wr_delivery_t *d, const char *address,
 {
     apr_pool_t *p;
     apr_dbm_t *dbm;
-    apr_datum_t k, v;
     int hit = 0;
 
     if (address == NULL || *address == '\0' || strlen(address) > 254) {
@@ -567,7 +566,8 @@ int wr_delivery_suppressed(wr_delivery_t *d, const char *address,
     apr_pool_create(&p, d->pool);
     if (apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_READONLY,
                         APR_FPROT_OS_DEFAULT, p) == APR_SUCCESS) {
-        k = supp_key(address, p);
+        apr_datum_t k = supp_key(address, p), v;
+
         memset(&v, 0, sizeof(v));
         if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr != NULL) {
             const char *val = apr_pstrmemdup(p, v.dptr, v.dsize);
@@ -1026,7 +1026,7 @@ static apr_status_t prepare(run_t *r, item_t *it, const char **why)
     wr_smtp_msg_t *m = apr_pcalloc(p, sizeof(*m));
     apr_array_header_t *rcpt;
     char *data;
-    apr_size_t len, i;
+    apr_size_t len;
     apr_status_t rv;
     int eightbit = 0;
 
@@ -1041,6 +1041,8 @@ static apr_status_t prepare(run_t *r, item_t *it, const char **why)
     }
     rv = env_load(d->dir, it->id, &m->sender, &rcpt, &eightbit, p);
     if (APR_STATUS_IS_ENOENT(rv)) {
+        apr_size_t i;
+
         rv = wr_delivery_envelope(data, len, &m->sender, &rcpt, why, p);
         for (i = 0; i < len && !eightbit; i++) {
             eightbit = (unsigned char)data[i] >= 0x80;
@@ -1229,7 +1231,7 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
     item_t **items;
     state_t dest;
     run_t r;
-    apr_file_t *lockf = NULL;
+    apr_file_t *lock_file = NULL;
     apr_pool_t *p;
     apr_status_t rv;
     int k, n = 0, dest_failed;
@@ -1248,8 +1250,8 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
     r.p = p;
     r.now = now;
     r.stats = stats;
-    if ((rv = lock(d, &lockf, p)) != APR_SUCCESS) {
-        lockf = NULL;
+    if ((rv = lock(d, &lock_file, p)) != APR_SUCCESS) {
+        lock_file = NULL;
         goto leave;
     }
     if (!d->recovered) {
@@ -1342,9 +1344,9 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
         state_save(d->dest_dir, d->dest_key, &dest, p);
     }
 leave:
-    if (lockf) {
-        apr_file_unlock(lockf);
-        apr_file_close(lockf);
+    if (lock_file) {
+        apr_file_unlock(lock_file);
+        apr_file_close(lock_file);
     }
     apr_pool_destroy(p);
     return rv;

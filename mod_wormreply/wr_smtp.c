@@ -245,13 +245,15 @@ static void command_line(sess_t *ss, const char *l, apr_size_t len)
 static void on_monitor(const char *buf, int buflen, int writing, void *arg)
 {
     sess_t *ss = arg;
-    apr_size_t i, start = 0, n = buflen > 0 ? (apr_size_t)buflen : 0;
+    apr_size_t i, n = buflen > 0 ? (apr_size_t)buflen : 0;
 
     ss->last_activity = apr_time_now();
     if (ss->mail_seen) {
         return;
     }
     if (writing == SMTP_CB_WRITING) {
+        apr_size_t start = 0;
+
         for (i = 0; i < n; i++) {
             if (buf[i] == '\n') {
                 command_line(ss, buf + start, i + 1 - start);
@@ -865,9 +867,10 @@ static SSL_CTX *tls_ctx(const wr_smtp_conf_t *c)
 static void once(void)
 {
     static int done;
-    auth_context_t a;
 
     if (!done) {
+        auth_context_t a;
+
         done = 1;
         OPENSSL_init_ssl(0, NULL);
         auth_client_init();

@@ -1,0 +1,763 @@
+/* test_delivery.c - the outbox queue manager against the real exim of
+ * t/rig/smtp.sh: notices composed by wr_notice, queued with their
+ * envelopes, delivered in sessions; 4xx then 2xx with the backoff times,
+ * 5xx to failed/ and the suppression list, a recipient deferred alone,
+ * the maximum queue time, the server down then up, kill -9 in the middle
+ * of a pass (nothing lost, nothing twice), and the throughput.
+ * Counts come from exim's own log ("<=" lines, written before its 250) and
+ * from the Maildir.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include <apr_general.h>
+#include <apr_file_io.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "test-lib.h"
+#include "wr_delivery.h"
+#include "wr_notice.h"
+#include "wr_ratelimit.h"
+
+#define PORT_TLS 12525
+/* this test's own extra daemon: the ASan build runs beside the plain one */
+#if defined(__SANITIZE_ADDRESS__)
+#define PORT_UPDOWN 12538
+#else
+#define PORT_UPDOWN 12532
+#endif
+#define MINUTE apr_time_from_sec(60)
+
+static apr_pool_t *pool;
+static const char *run;          /* rig state: .../smtp */
+static const char *top;
+static const char *base;         /* this test's outboxes */
+static char tag[32];
+
+/* greets - whether an SMTP server greets on the port */
+static int greets(int port)
+{
+    struct sockaddr_in sa;
+    struct timeval tv = { 3, 0 };
+    char buf[4] = "";
+    int fd = socket(AF_INET, SOCK_STREAM, 0), ok = 0;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0
+        && recv(fd, buf, 3, MSG_WAITALL) == 3 && !memcmp(buf, "220", 3)) {
+        ok = 1;
+    }
+    close(fd);
+    return ok;
+}
+
+/* slurp - a whole file, NUL-terminated; NULL if unreadable */
+static char *slurp(const char *path, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t n;
+    char *buf;
+
+    if (apr_file_open(&f, path, APR_FOPEN_READ, 0, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    n = (apr_size_t)fi.size;
+    buf = apr_palloc(p, n + 1);
+    apr_file_read_full(f, buf, n, &n);
+    buf[n] = '\0';
+    apr_file_close(f);
+    return buf;
+}
+
+/* accepted - Message-ID (without <>) -> how many times exim took it in
+ * from `sender` (its "<=" log lines) */
+static apr_hash_t *accepted(const char *sender, apr_pool_t *p)
+{
+    char *log = slurp(apr_pstrcat(p, run, "/log/mainlog", NULL), p);
+    const char *who = apr_pstrcat(p, " <= ", sender, " ", NULL);
+    apr_hash_t *h = apr_hash_make(p);
+    char *line, *save = NULL;
+
+    for (line = log ? apr_strtok(log, "\n", &save) : NULL; line;
+         line = apr_strtok(NULL, "\n", &save)) {
+        char *id = strstr(line, " id=");
+        int *n;
+        if (!strstr(line, who) || id == NULL) {
+            continue;
+        }
+        id += 4;
+        n = apr_hash_get(h, id, APR_HASH_KEY_STRING);
+        if (n == NULL) {
+            n = apr_pcalloc(p, sizeof(*n));
+            apr_hash_set(h, id, APR_HASH_KEY_STRING, n);
+        }
+        (*n)++;
+    }
+    return h;
+}
+
+/* times_accepted - how often exim took in one message */
+static int times_accepted(const char *sender, const char *msgid)
+{
+    apr_pool_t *p;
+    int *n, r;
+
+    apr_pool_create(&p, pool);
+    n = apr_hash_get(accepted(sender, p), msgid, APR_HASH_KEY_STRING);
+    r = n ? *n : 0;
+    apr_pool_destroy(p);
+    return r;
+}
+
+/* maildir_copies - Maildir files with the Message-ID, waiting up to 10 s
+ * for `want`; *text gets one of them */
+static int maildir_copies(const char *msgid, int want, char **text)
+{
+    const char *hdr = apr_pstrcat(pool, "\nMessage-ID: <", msgid, ">\n",
+                                  NULL);
+    int tries, n = 0;
+
+    for (tries = 0; tries < 200; tries++) {
+        const char *dir = apr_pstrcat(pool, run, "/Maildir/new", NULL);
+        DIR *dh = opendir(dir);
+        struct dirent *e;
+
+        n = 0;
+        while (dh && (e = readdir(dh)) != NULL) {
+            apr_pool_t *p;
+            char *t;
+            if (e->d_name[0] == '.') {
+                continue;
+            }
+            apr_pool_create(&p, pool);
+            t = slurp(apr_pstrcat(p, dir, "/", e->d_name, NULL), p);
+            if (t && strstr(t, hdr)) {
+                n++;
+                if (text) {
+                    *text = apr_pstrdup(pool, t);
+                }
+            }
+            apr_pool_destroy(p);
+        }
+        if (dh) {
+            closedir(dh);
+        }
+        if (n >= want) {
+            break;
+        }
+        apr_sleep(apr_time_from_msec(50));
+    }
+    return n;
+}
+
+/* count_files - entries of a directory ending in `ext` */
+static int count_files(const char *dir, const char *ext)
+{
+    DIR *dh = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    while (dh && (e = readdir(dh)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (e->d_name[0] != '.' && l > strlen(ext)
+            && !strcmp(e->d_name + l - strlen(ext), ext)) {
+            n++;
+        }
+    }
+    if (dh) {
+        closedir(dh);
+    }
+    return n;
+}
+
+/* arr - an array of strings, NULL-terminated arguments */
+static apr_array_header_t *arr(const char *a, const char *b)
+{
+    apr_array_header_t *r = apr_array_make(pool, 2, sizeof(const char *));
+
+    if (a) {
+        APR_ARRAY_PUSH(r, const char *) = a;
+    }
+    if (b) {
+        APR_ARRAY_PUSH(r, const char *) = b;
+    }
+    return r;
+}
+
+/* compose - a real notice from `from` to one or two addresses */
+static wr_notice_t *compose(const char *from, const char *to1,
+                            const char *to2, const char *bcc, apr_pool_t *p)
+{
+    static const char *const lines[] = {
+        "GET /scripts/root.exe?/c+dir HTTP/1.0"
+    };
+    wr_notice_input_t in;
+    wr_notice_host_t h;
+    wr_notice_t *msg = NULL;
+    const char *err = NULL;
+    apr_time_t now = apr_time_now();
+
+    memset(&h, 0, sizeof(h));
+    h.address = "192.0.2.10";
+    h.name = "host.example.test";
+    h.family = "nimda";
+    h.vhost = "www.wormreply.test";
+    h.first_seen = now - apr_time_from_sec(600);
+    h.last_seen = now;
+    h.count = 3;
+    h.nlines = 1;
+    h.lines = lines;
+    memset(&in, 0, sizeof(in));
+    in.from = from;
+    in.to = arr(to1, to2);
+    in.bcc = bcc ? arr(bcc, NULL) : NULL;
+    in.domain = "example.test";
+    in.server_name = "www.wormreply.test";
+    in.format = WR_NOTICE_PLAIN;
+    in.hosts = &h;
+    in.nhosts = 1;
+    in.now = now;
+    if (wr_notice_compose(&in, &msg, &err, p) != APR_SUCCESS) {
+        printf("# compose: %s\n", err ? err : "?");
+        return NULL;
+    }
+    return msg;
+}
+
+/* msgid - Message-ID without the angle brackets */
+static const char *msgid(const wr_notice_t *m)
+{
+    return apr_pstrmemdup(pool, m->message_id + 1,
+                          strlen(m->message_id) - 2);
+}
+
+/* open_outbox - a fresh outbox for one case, on the rig's smarthost */
+static wr_delivery_t *open_outbox(const char *name, int port,
+                                  const char **dir)
+{
+    wr_delivery_conf_t c;
+    wr_delivery_t *d = NULL;
+    const char *err = NULL;
+
+    wr_delivery_conf_default(&c);
+    c.smtp.host = "localhost";
+    c.smtp.port = (apr_port_t)port;
+    c.smtp.ca_file = apr_pstrcat(pool, run, "/cert.pem", NULL);
+    c.smtp.user = "wormtest";
+    c.smtp.secret = "s3cret";
+    c.smtp.connect_timeout = apr_time_from_sec(5);
+    c.smtp.command_timeout = apr_time_from_sec(20);
+    *dir = apr_pstrcat(pool, base, "/", name, NULL);
+    if (wr_delivery_open(&d, *dir, &c, &err, pool) != APR_SUCCESS) {
+        printf("# open %s: %s\n", *dir, err ? err : "");
+    }
+    return d;
+}
+
+/* extra - start or stop this test's extra exim */
+static int extra(const char *verb, int port)
+{
+    return system(apr_psprintf(pool, "sh %s/t/rig/smtp.sh %s %d >/dev/null",
+                               top, verb, port)) == 0;
+}
+
+/* touch - create an empty file */
+static void touch(const char *path)
+{
+    apr_file_t *f;
+
+    if (apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE,
+                      APR_FPROT_OS_DEFAULT, pool) == APR_SUCCESS) {
+        apr_file_close(f);
+    }
+}
+
+/* log_has_envelope_to - a Maildir copy of msgid was for `rcpt` */
+static int log_has_envelope_to(const char *id, const char *rcpt)
+{
+    char *log = slurp(apr_pstrcat(pool, run, "/log/mainlog", NULL), pool);
+    char *line, *save = NULL, *qid = NULL;
+
+    /* the exim id of the message, then its delivery lines */
+    for (line = log ? apr_strtok(log, "\n", &save) : NULL; line;
+         line = apr_strtok(NULL, "\n", &save)) {
+        if (strstr(line, " <= ") && strstr(line, apr_pstrcat(pool, " id=",
+                                                             id, NULL))) {
+            qid = apr_pstrmemdup(pool, line + 20, 16);
+        }
+        else if (qid && strstr(line, qid) && strstr(line, " => ")
+                 && strstr(line, rcpt)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* file_of_test - DIR/SUB/ID.EXT */
+static const char *file_of_test(const char *dir, const char *sub,
+                                const char *id, const char *ext)
+{
+    return apr_pstrcat(pool, dir, "/", sub, "/", id, ext, NULL);
+}
+
+/* test_envelope - From/To/Cc parsing for messages without .env */
+static void test_envelope(void)
+{
+    const char *msg =
+        "From: \"Worm, Reply\" <wr@example.org>\r\n"
+        "To: a@example.test, \"B, with comma\" <b@example.test>,\r\n"
+        "  c@example.test (a comment)\r\n"
+        "Cc: Undisclosed:;\r\n"
+        "Cc: d@example.test\r\n"
+        "Subject: x\r\n"
+        "\r\n"
+        "To: not-a-header@example.test\r\n";
+    const char *sender = NULL, *err = NULL;
+    apr_array_header_t *rcpt = NULL;
+
+    check_int(wr_delivery_envelope(msg, strlen(msg), &sender, &rcpt, &err,
+                                   pool), APR_SUCCESS, "envelope: parsed");
+    check_str(sender, "wr@example.org", "envelope: sender from From");
+    check(rcpt && rcpt->nelts == 4, "envelope: 4 recipients (%d)",
+          rcpt ? rcpt->nelts : -1);
+    if (rcpt && rcpt->nelts == 4) {
+        check_str(APR_ARRAY_IDX(rcpt, 1, const char *), "b@example.test",
+                  "envelope: display name with a comma skipped");
+        check_str(APR_ARRAY_IDX(rcpt, 2, const char *), "c@example.test",
+                  "envelope: folded line, comment dropped");
+        check_str(APR_ARRAY_IDX(rcpt, 3, const char *), "d@example.test",
+                  "envelope: Cc, empty group skipped");
+    }
+    msg = "From: wr@example.org\r\nTo: bad address@x\r\n\r\n";
+    check_int(wr_delivery_envelope(msg, strlen(msg), &sender, &rcpt, &err,
+                                   pool), APR_EINVAL,
+              "envelope: a bad address is refused");
+    msg = "From: wr@example.org\r\nSubject: none\r\n\r\n";
+    check_int(wr_delivery_envelope(msg, strlen(msg), &sender, &rcpt, &err,
+                                   pool), APR_EINVAL,
+              "envelope: no recipient is refused");
+}
+
+/* test_send - queued with envelopes (Bcc) and without, one session */
+static void test_send(void)
+{
+    const char *dir, *from = apr_pstrcat(pool, tag, "@wormreply.test", NULL);
+    wr_delivery_t *d = open_outbox("send", PORT_TLS, &dir);
+    wr_notice_t *m[3];
+    wr_delivery_stats_t st;
+    wr_delivery_queue_stat_t qs;
+    char *text = NULL, *log;
+    int k;
+
+    if (!check(d != NULL, "send: outbox opened")) {
+        return;
+    }
+    m[0] = compose(from, "postmaster@example.test", "abuse@example.test",
+                   "admin@wormreply.test", pool);
+    m[1] = compose(from, "postmaster@example.test", NULL,
+                   "admin@wormreply.test", pool);
+    m[2] = compose(from, "abuse@example.test", NULL, NULL, pool);
+    check_int(wr_delivery_enqueue(d, m[0], apr_time_now(), NULL, pool),
+              APR_SUCCESS, "send: queued with an envelope");
+    check_int(wr_delivery_enqueue(d, m[1], apr_time_now(), NULL, pool),
+              APR_SUCCESS, "send: second queued");
+    check_int(wr_delivery_enqueue(d, m[1], apr_time_now(), NULL, pool),
+              APR_EEXIST, "send: the same id twice is refused");
+    check_int(wr_notice_write_outbox(dir, m[2], NULL, pool), APR_SUCCESS,
+              "send: third written by the notifier's outbox writer");
+    check_int(count_files(dir, ".env"), 2, "send: two envelopes");
+    wr_delivery_queue_stat(d, &qs, pool);
+    check_int(qs.queued, 3, "send: status says 3 queued");
+    check(qs.oldest > 0, "send: oldest queued time known");
+    check_int(wr_delivery_run(d, apr_time_now(), &st, pool), APR_SUCCESS,
+              "send: pass ran");
+    check_int(st.attempted, 3, "send: 3 in the session");
+    check_int(st.sent, 3, "send: 3 sent");
+    check_int(count_files(dir, ".eml"), 0, "send: queue empty");
+    check_int(count_files(dir, ".env") + count_files(dir, ".state"), 0,
+              "send: no sidecar left");
+    check_int(count_files(apr_pstrcat(pool, dir, "/sent", NULL), ".eml"), 3,
+              "send: 3 in sent/");
+    log = slurp(apr_pstrcat(pool, dir, "/sent/sent.log", NULL), pool);
+    check(log && strstr(log, m[0]->report_id) && strstr(log, "queue-id=1"),
+          "send: sent.log names the message and exim's queue id");
+    for (k = 0; k < 3; k++) {
+        int want = m[k]->rcpt->nelts;
+        check_int(times_accepted(from, msgid(m[k])), 1,
+                  "send: message %d taken in by exim once", k);
+        check_int(maildir_copies(msgid(m[k]), want, &text), want,
+                  "send: message %d delivered to its %d recipient%s", k,
+                  want, want == 1 ? "" : "s");
+    }
+    check(text && !strstr(text, "\nBcc:"), "send: no Bcc header");
+    maildir_copies(msgid(m[1]), 2, NULL);
+    check(log_has_envelope_to(msgid(m[1]), "admin@wormreply.test"),
+          "send: the Bcc recipient got its copy (Envelope-to)");
+    wr_delivery_queue_stat(d, &qs, pool);
+    check_int(qs.queued, 0, "send: status says 0 queued");
+    check_int(qs.sent, 3, "send: status says 3 kept in sent/");
+}
+
+/* test_retry - 4xx, then 2xx: backoff per destination */
+static void test_retry(void)
+{
+    const char *lp = apr_pstrcat(pool, tag, "r", NULL);
+    const char *from = apr_pstrcat(pool, lp, "@wormreply.test", NULL);
+    const char *flag = apr_pstrcat(pool, run, "/defer-", lp, NULL);
+    const char *dir;
+    wr_delivery_t *d = open_outbox("retry", PORT_TLS, &dir);
+    wr_delivery_stats_t st;
+    wr_delivery_queue_stat_t qs;
+    wr_notice_t *m = compose(from, "postmaster@example.test", NULL, NULL,
+                             pool);
+    apr_time_t t0 = apr_time_now(), t;
+    char *log;
+
+    if (!check(d && m, "retry: outbox and notice")) {
+        return;
+    }
+    wr_delivery_enqueue(d, m, t0, NULL, pool);
+    touch(flag);
+    wr_delivery_run(d, t0, &st, pool);
+    check_int(st.deferred, 1, "retry: 451 -> deferred");
+    check(st.error && strstr(st.error, "451 4.3.0"), "retry: the session's "
+          "error is the 451 (%s)", st.error ? st.error : "none");
+    wr_delivery_queue_stat(d, &qs, pool);
+    check_int(qs.next_try - t0, 5 * MINUTE, "retry: next try after 5m");
+    check_int(qs.dest_failures, 1, "retry: destination failed once");
+    check(qs.last_error && strstr(qs.last_error, "451"),
+          "retry: status shows the last SMTP error");
+    check_int(qs.retrying, 1, "retry: status counts it as retrying");
+    wr_delivery_run(d, t0 + 5 * MINUTE - 1, &st, pool);
+    check_int(st.session, 0, "retry: no session before 5m");
+    check_int(st.waiting, 1, "retry: it waits");
+    t = t0 + 5 * MINUTE;
+    wr_delivery_run(d, t, &st, pool);
+    check_int(st.deferred, 1, "retry: second 451 at 5m");
+    wr_delivery_queue_stat(d, &qs, pool);
+    check_int(qs.next_try - t, 10 * MINUTE, "retry: then after 10m more");
+    t += 10 * MINUTE;
+    wr_delivery_run(d, t, &st, pool);
+    wr_delivery_queue_stat(d, &qs, pool);
+    check_int(qs.next_try - t, 20 * MINUTE, "retry: then 20m (doubling)");
+    check_int(wr_backoff(t0, 5 * MINUTE, 240 * MINUTE, 3), t + 20 * MINUTE,
+              "retry: the times are wr_backoff's series");
+    apr_file_remove(flag, pool);
+    wr_delivery_run(d, t + 20 * MINUTE - 1, &st, pool);
+    check_int(st.session, 0, "retry: flag removed, still waiting");
+    t += 20 * MINUTE;
+    wr_delivery_run(d, t, &st, pool);
+    check_int(st.sent, 1, "retry: sent on the 4th try");
+    check_int(times_accepted(from, msgid(m)), 1, "retry: exim took it in "
+              "exactly once");
+    check_int(maildir_copies(msgid(m), 1, NULL), 1, "retry: one copy "
+              "delivered");
+    wr_delivery_queue_stat(d, &qs, pool);
+    check_int(qs.next_try, 0, "retry: destination no longer backing off");
+    check_int(qs.dest_failures, 0, "retry: failures reset");
+    log = slurp(apr_pstrcat(pool, dir, "/sent/sent.log", NULL), pool);
+    check(log && strstr(log, "attempts=4"), "retry: sent.log says 4 "
+          "attempts");
+}
+
+/* test_refused - 5xx to failed/ and suppression; a 4xx recipient alone is
+ * queued again; the maximum queue time */
+static void test_refused(void)
+{
+    const char *from = apr_pstrcat(pool, tag, "@wormreply.test", NULL);
+    const char *dir, *nid, *env, *fst;
+    const char *refuse = apr_pstrcat(pool, "refuse-", tag, "@example.test",
+                                     NULL);
+    const char *refuse2 = apr_pstrcat(pool, "refuse2-", tag, "@example.test",
+                                      NULL);
+    const char *tmpf = apr_pstrcat(pool, "tempfail-", tag, "@example.test",
+                                   NULL);
+    wr_delivery_t *d = open_outbox("refused", PORT_TLS, &dir);
+    wr_delivery_stats_t st;
+    wr_notice_t *m1, *m2, *m3, *m4;
+    apr_time_t now = apr_time_now();
+    int dropped = -1;
+
+    if (!check(d != NULL, "refused: outbox")) {
+        return;
+    }
+    m1 = compose(from, refuse, NULL, NULL, pool);
+    m2 = compose(from, "postmaster@example.test", refuse2, NULL, pool);
+    m3 = compose(from, "abuse@example.test", tmpf, NULL, pool);
+    wr_delivery_enqueue(d, m1, now, NULL, pool);
+    wr_delivery_enqueue(d, m2, now, NULL, pool);
+    wr_delivery_enqueue(d, m3, now, NULL, pool);
+    wr_delivery_run(d, now, &st, pool);
+    check_int(st.failed, 1, "refused: the all-refused one failed");
+    check_int(st.sent, 2, "refused: the others sent");
+    check_int(st.suppressed, 2, "refused: two recipients suppressed");
+    check_int(st.requeued, 1, "refused: a copy queued for the 4xx "
+              "recipient");
+    fst = slurp(file_of_test(dir, "failed", m1->report_id, ".state"), pool);
+    check(fst && strstr(fst, "failure: every recipient refused")
+          && strstr(fst, "5.1.1"), "refused: failed/ says why");
+    check(slurp(file_of_test(dir, "failed", m1->report_id, ".eml"), pool)
+          != NULL, "refused: the text is in failed/");
+    check(wr_delivery_suppressed(d, refuse, now), "refused: suppressed");
+    check(wr_delivery_suppressed(d, apr_pstrcat(pool, "REFUSE-", tag,
+                                                "@Example.TEST", NULL), now),
+          "refused: suppressed in any case");
+    check(wr_delivery_suppressed(d, refuse2, now), "refused: the refused one "
+          "of two suppressed too");
+    check(!wr_delivery_suppressed(d, "postmaster@example.test", now),
+          "refused: the accepted one is not");
+    check(!wr_delivery_suppressed(d, refuse, now + 31 * 1440 * MINUTE),
+          "refused: the suppression expires (30 days)");
+    m4 = compose(from, refuse, NULL, NULL, pool);
+    check_int(wr_delivery_enqueue(d, m4, now, &dropped, pool), APR_ENOENT,
+              "refused: a new notice to a suppressed address is not queued");
+    check_int(dropped, 1, "refused: and says so");
+    check_int(times_accepted(from, msgid(m2)), 1, "refused: the partly "
+              "refused one was taken in once");
+
+    nid = apr_pstrcat(pool, m3->report_id, "-r1", NULL);
+    env = slurp(apr_pstrcat(pool, dir, "/", nid, ".env", NULL), pool);
+    check(env && strstr(env, tmpf) && !strstr(env, "abuse@"),
+          "refused: the copy's envelope holds the 4xx recipient alone");
+    check(slurp(apr_pstrcat(pool, dir, "/", nid, ".eml", NULL), pool)
+          != NULL, "refused: the copy is queued");
+    wr_delivery_run(d, now + 5 * MINUTE, &st, pool);
+    check_int(st.deferred, 1, "refused: the copy is deferred again");
+    check_int(count_files(dir, ".eml"), 1, "refused: only the copy queued");
+    wr_delivery_run(d, now + 5 * 1440 * MINUTE + MINUTE, &st, pool);
+    check_int(st.expired, 1, "refused: after 5 days it expires");
+    fst = slurp(file_of_test(dir, "failed", nid, ".state"), pool);
+    check(fst && strstr(fst, "failure: expired") && strstr(fst, "4.2.1"),
+          "refused: failed/ says expired, with the last error");
+    check_int(count_files(dir, ".eml"), 0, "refused: queue empty");
+}
+
+/* test_down_up - the smarthost down, then up */
+static void test_down_up(void)
+{
+    const char *from = apr_pstrcat(pool, tag, "@wormreply.test", NULL);
+    const char *dir;
+    wr_delivery_t *d = open_outbox("downup", PORT_UPDOWN, &dir);
+    wr_delivery_stats_t st;
+    wr_notice_t *m[2];
+    apr_time_t now = apr_time_now();
+
+    extra("extra-stop", PORT_UPDOWN);
+    m[0] = compose(from, "postmaster@example.test", NULL, NULL, pool);
+    m[1] = compose(from, "abuse@example.test", NULL, NULL, pool);
+    wr_delivery_enqueue(d, m[0], now, NULL, pool);
+    wr_delivery_run(d, now, &st, pool);
+    check_int(st.deferred, 1, "down: deferred");
+    check(st.error && strstr(st.error, "Connection refused"),
+          "down: the reason (%s)", st.error ? st.error : "none");
+    wr_delivery_enqueue(d, m[1], now + MINUTE, NULL, pool);
+    wr_delivery_run(d, now + MINUTE, &st, pool);
+    check_int(st.session, 0, "down: a new notice waits for the destination");
+    check_int(st.waiting, 2, "down: both wait");
+    if (!check(extra("extra-start", PORT_UPDOWN), "up: server started")) {
+        return;
+    }
+    wr_delivery_run(d, now + 5 * MINUTE, &st, pool);
+    check_int(st.sent, 2, "up: both sent in one session");
+    check_int(times_accepted(from, msgid(m[0])) + times_accepted(from,
+                                                              msgid(m[1])),
+              2, "up: each taken in once");
+    extra("extra-stop", PORT_UPDOWN);
+}
+
+/* enqueue_many - n notices from `from`, ids returned */
+static apr_array_header_t *enqueue_many(wr_delivery_t *d, const char *from,
+                                        int n)
+{
+    apr_array_header_t *ids = apr_array_make(pool, n, sizeof(const char *));
+    int k;
+
+    for (k = 0; k < n; k++) {
+        apr_pool_t *p;
+        wr_notice_t *m;
+
+        apr_pool_create(&p, pool);
+        m = compose(from, "postmaster@example.test", NULL, NULL, p);
+        if (m && wr_delivery_enqueue(d, m, apr_time_now(), NULL, p)
+                 == APR_SUCCESS) {
+            APR_ARRAY_PUSH(ids, const char *) = msgid(m);
+        }
+        apr_pool_destroy(p);
+    }
+    return ids;
+}
+
+/* test_crash - kill -9 of a runner in the middle of a session */
+static void test_crash(void)
+{
+    const char *lp = apr_pstrcat(pool, tag, "c", NULL);
+    const char *from = apr_pstrcat(pool, lp, "@wormreply.test", NULL);
+    const char *dir;
+    wr_delivery_t *d = open_outbox("crash", PORT_TLS, &dir);
+    wr_delivery_stats_t st;
+    apr_array_header_t *ids;
+    apr_hash_t *seen;
+    pid_t pid;
+    int k, lost = 0, twice = 0, recovered = 0, before = 0, status, passes;
+    apr_time_t t0;
+
+    if (!check(d != NULL, "crash: outbox")) {
+        return;
+    }
+    ids = enqueue_many(d, from, 200);
+    check_int(ids->nelts, 200, "crash: 200 notices queued");
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        /* the child: its own handle, one session of everything */
+        wr_delivery_conf_t c;
+        wr_delivery_t *cd;
+        wr_delivery_conf_default(&c);
+        c.smtp.host = "localhost";
+        c.smtp.port = PORT_TLS;
+        c.smtp.ca_file = apr_pstrcat(pool, run, "/cert.pem", NULL);
+        c.smtp.user = "wormtest";
+        c.smtp.secret = "s3cret";
+        c.batch_max = 200;
+        if (wr_delivery_open(&cd, dir, &c, NULL, pool) == APR_SUCCESS) {
+            wr_delivery_run(cd, apr_time_now(), NULL, pool);
+        }
+        _exit(0);
+    }
+    /* kill it once exim has taken in a good part, at most after 20 s */
+    t0 = apr_time_now();
+    while (apr_time_now() - t0 < apr_time_from_sec(20)) {
+        apr_pool_t *p;
+        apr_pool_create(&p, pool);
+        before = (int)apr_hash_count(accepted(from, p));
+        apr_pool_destroy(p);
+        if (before >= 40) {
+            break;
+        }
+        apr_sleep(apr_time_from_msec(5));
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    check(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+          "crash: the runner was killed mid-session (%d of 200 accepted by "
+          "then)", before);
+    check(before > 0 && before < 200, "crash: the kill fell inside the "
+          "session");
+    /* a new runner, as after a restart */
+    d = open_outbox("crash", PORT_TLS, &dir);
+    for (passes = 0; passes < 20 && count_files(dir, ".eml") > 0; passes++) {
+        wr_delivery_run(d, apr_time_now(), &st, pool);
+        recovered += st.recovered;
+    }
+    check_int(count_files(dir, ".eml"), 0, "crash: queue drained after the "
+              "restart (%d passes)", passes);
+    seen = accepted(from, pool);
+    for (k = 0; k < ids->nelts; k++) {
+        int *n = apr_hash_get(seen, APR_ARRAY_IDX(ids, k, const char *),
+                              APR_HASH_KEY_STRING);
+        if (n == NULL) {
+            lost++;
+        }
+        else if (*n > 1) {
+            twice++;
+        }
+    }
+    check_int(lost, 0, "crash: no notice lost");
+    check(twice <= recovered && recovered <= 1,
+          "crash: none twice but the one named in .inflight (%d twice, %d "
+          "in an open transaction at the kill)", twice, recovered);
+    printf("# crash: killed after %d of 200 accepted; %d sent twice; %d "
+           "found in an open transaction\n", before, twice, recovered);
+    check_int(count_files(apr_pstrcat(pool, dir, "/sent", NULL), ".eml"),
+              200, "crash: all 200 in sent/");
+}
+
+/* test_throughput - 500 notices in sessions of 50 */
+static void test_throughput(void)
+{
+    const char *lp = apr_pstrcat(pool, tag, "t", NULL);
+    const char *from = apr_pstrcat(pool, lp, "@wormreply.test", NULL);
+    const char *dir;
+    wr_delivery_t *d = open_outbox("throughput", PORT_TLS, &dir);
+    wr_delivery_stats_t st;
+    apr_array_header_t *ids;
+    apr_hash_t *seen;
+    apr_time_t t0, el;
+    int sent = 0, passes, k, once = 0;
+
+    if (!check(d != NULL, "throughput: outbox")) {
+        return;
+    }
+    t0 = apr_time_now();
+    ids = enqueue_many(d, from, 500);
+    el = apr_time_now() - t0;
+    printf("# enqueue: 500 notices composed and queued in %.2f s (%.0f/s)\n",
+           (double)el / APR_USEC_PER_SEC,
+           500.0 * APR_USEC_PER_SEC / (double)(el ? el : 1));
+    t0 = apr_time_now();
+    for (passes = 0; passes < 30 && sent < 500; passes++) {
+        if (wr_delivery_run(d, apr_time_now(), &st, pool) != APR_SUCCESS) {
+            break;
+        }
+        sent += st.sent;
+    }
+    el = apr_time_now() - t0;
+    check_int(sent, 500, "throughput: 500 sent");
+    check_int(passes, 10, "throughput: in 10 sessions of 50");
+    seen = accepted(from, pool);
+    for (k = 0; k < ids->nelts; k++) {
+        int *n = apr_hash_get(seen, APR_ARRAY_IDX(ids, k, const char *),
+                              APR_HASH_KEY_STRING);
+        once += n && *n == 1;
+    }
+    check_int(once, 500, "throughput: each taken in by exim exactly once");
+    printf("# throughput: %.0f notices/s to the local exim (500 in %.2f s, "
+           "sessions of 50, STARTTLS + AUTH PLAIN; target >= 100/s)\n",
+           500.0 * APR_USEC_PER_SEC / (double)(el ? el : 1),
+           (double)el / APR_USEC_PER_SEC);
+}
+
+int main(void)
+{
+    const char *rigdir;
+
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    top = getenv("WORMREPLY_TOP") ? getenv("WORMREPLY_TOP") : ".";
+    rigdir = getenv("WR_RIG_DIR") ? getenv("WR_RIG_DIR")
+             : apr_pstrcat(pool, top, "/t/rig/run", NULL);
+    run = apr_pstrcat(pool, rigdir, "/smtp", NULL);
+    apr_snprintf(tag, sizeof(tag), "td%ld", (long)getpid());
+    base = apr_psprintf(pool, "/tmp/wr-delivery-%ld", (long)getpid());
+    test_envelope();
+    if (!check(greets(PORT_TLS), "the SMTP rig answers on 127.0.0.1:%d "
+               "(start it with sh t/rig/smtp.sh start)", PORT_TLS)) {
+        return done_testing();
+    }
+    test_send();
+    test_retry();
+    test_refused();
+    test_down_up();
+    test_crash();
+    test_throughput();
+    if (system(apr_psprintf(pool, "rm -rf %s", base)) != 0) {
+        printf("# could not remove %s\n", base);
+    }
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return done_testing();
+}
