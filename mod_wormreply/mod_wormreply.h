@@ -48,6 +48,8 @@ typedef struct {
     wr_rate_policy_t policy;
     wr_notifier_conf_t notifier;  /* what the notifier process is given */
     int notifier_mailboxes_set;   /* WormReplyMailboxes replaced the default */
+    wr_delivery_conf_t delivery;  /* WormReplySmarthost and friends */
+    int smtp_tls_set;             /* WormReplySMTPTLS given */
     apr_time_t last_spool_warning;
 } wr_notify_conf_t;
 

@@ -14,6 +14,7 @@
 #include "wr_log.h"
 #include "wr_notice.h"
 #include "wr_resolve.h"
+#include "wr_smtp.h"
 
 APLOG_USE_MODULE(wormreply);
 
@@ -574,6 +575,117 @@ static const char *set_format(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* set_smarthost - WormReplySmarthost host[:port] */
+static const char *set_smarthost(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (wr_smtp_parse_hostport(arg, &nc->delivery.smtp.host,
+                               &nc->delivery.smtp.port, &err, cmd->pool)
+        != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "WormReplySmarthost: %s", err);
+    }
+    return NULL;
+}
+
+/* set_smtp_tls - WormReplySMTPTLS required|opportunistic|off */
+static const char *set_smtp_tls(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (wr_smtp_tls_parse(arg, &nc->delivery.smtp.tls) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "WormReplySMTPTLS: unknown value '%s' "
+                            "(expected required, opportunistic or off)", arg);
+    }
+    nc->smtp_tls_set = 1;
+    return NULL;
+}
+
+/* set_smtp_ca - WormReplySMTPCACertificate FILE */
+static const char *set_smtp_ca(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd), *path;
+    apr_finfo_t fi;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    path = ap_server_root_relative(cmd->pool, arg);
+    if (path == NULL || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool)
+                        != APR_SUCCESS || fi.filetype != APR_REG) {
+        return apr_psprintf(cmd->pool, "WormReplySMTPCACertificate: cannot "
+                            "read '%s'", arg);
+    }
+    nc->delivery.smtp.ca_file = path;
+    return NULL;
+}
+
+/* set_smtp_auth - WormReplySMTPAuth USER FILE: the secret is read now,
+ * as root, from a root-only file; it never appears in httpd.conf or a log */
+static const char *set_smtp_auth(cmd_parms *cmd, void *dc, const char *user,
+                                 const char *file)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd), *path, *secret;
+    apr_status_t rv;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    path = ap_server_root_relative(cmd->temp_pool, file);
+    err = NULL;
+    if (path == NULL
+        || (rv = wr_smtp_secret_load(path, &secret, &err, cmd->pool))
+           != APR_SUCCESS) {
+        char buf[128];
+        return apr_psprintf(cmd->pool, "WormReplySMTPAuth: %s: %s", file,
+                            err ? err : path ? apr_strerror(rv, buf,
+                                                            sizeof(buf))
+                                             : "invalid path");
+    }
+    nc->delivery.smtp.user = apr_pstrdup(cmd->pool, user);
+    nc->delivery.smtp.secret = secret;
+    return NULL;
+}
+
+/* set_delivery_time - WormReplyRetryInterval, WormReplyMaxQueueTime */
+static const char *set_delivery_time(cmd_parms *cmd, void *dc,
+                                     const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    apr_interval_time_t d;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (wr_duration_parse(arg, &d) != APR_SUCCESS || d <= 0) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a duration (such as "
+                            "30s, 5m, 4h or 5d)", cmd->cmd->name, arg);
+    }
+    if (!strcasecmp(cmd->cmd->name, "WormReplyRetryInterval")) {
+        nc->delivery.retry_interval = d;
+    }
+    else {
+        nc->delivery.max_queue_time = d;
+    }
+    return NULL;
+}
+
 #define NC_OFF(f) ((void *)offsetof(wr_notify_conf_t, f))
 #define NOTIFIER_OFF(f) ((void *)offsetof(wr_notifier_conf_t, f))
 #define POLICY_OFF(f) ((void *)offsetof(wr_rate_policy_t, f))
@@ -647,6 +759,24 @@ const command_rec wr_cmds[] = {
     AP_INIT_TAKE1("WormReplyDomainWindow", set_window,
                   POLICY_OFF(domain_window), RSRC_CONF, "DURATION - at most "
                   "one digest per domain per window (default 1h)"),
+    AP_INIT_TAKE1("WormReplySmarthost", set_smarthost, NULL, RSRC_CONF,
+                  "HOST[:PORT] - deliver notices through this SMTP server "
+                  "(default: none, notices stay in the outbox)"),
+    AP_INIT_TAKE1("WormReplySMTPTLS", set_smtp_tls, NULL, RSRC_CONF,
+                  "required|opportunistic|off - STARTTLS to the smarthost "
+                  "(default required with AUTH, else opportunistic)"),
+    AP_INIT_TAKE1("WormReplySMTPCACertificate", set_smtp_ca, NULL, RSRC_CONF,
+                  "FILE - CA certificates (PEM) the smarthost's certificate "
+                  "is checked against (default: the system's)"),
+    AP_INIT_TAKE2("WormReplySMTPAuth", set_smtp_auth, NULL, RSRC_CONF,
+                  "USER FILE - SMTP AUTH (PLAIN, LOGIN, CRAM-MD5); the "
+                  "secret is the first line of a root-only FILE"),
+    AP_INIT_TAKE1("WormReplyRetryInterval", set_delivery_time, NULL,
+                  RSRC_CONF, "DURATION - first retry of a deferred notice, "
+                  "doubling up to 4h (default 5m)"),
+    AP_INIT_TAKE1("WormReplyMaxQueueTime", set_delivery_time, NULL,
+                  RSRC_CONF, "DURATION - give up on a notice after this "
+                  "(default 5d)"),
     AP_INIT_TAKE1("WormReplyMaxPerHour", set_count, NULL, RSRC_CONF,
                   "N - notices per hour at most, all domains (default 100; "
                   "0 = no cap)"),

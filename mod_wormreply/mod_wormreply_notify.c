@@ -7,6 +7,7 @@
  * the notifier process, which reads the spool.
  */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,6 +66,7 @@ void wr_notify_defaults(wr_notify_conf_t *nc, apr_pool_t *p)
     nc->notifier.retry_max = apr_time_from_sec(4 * 3600);
     nc->notifier.poll_interval = apr_time_from_msec(500);
     nc->notifier.format = WR_NOTICE_PLAIN;
+    wr_delivery_conf_default(&nc->delivery);
 }
 
 int wr_notify_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -321,6 +323,46 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, WRLOGNO(00014)
                      "cannot use the outbox directory %s", nc->outbox_dir);
     }
+    /* delivery: STARTTLS is required by default when AUTH is used */
+    if (nc->delivery.smtp.host != NULL) {
+        const char *derr = NULL;
+        if (!nc->smtp_tls_set) {
+            nc->delivery.smtp.tls = nc->delivery.smtp.user
+                                    ? WR_SMTP_TLS_REQUIRED
+                                    : WR_SMTP_TLS_OPPORTUNISTIC;
+        }
+        if (nc->delivery.smtp.helo == NULL) {
+            nc->delivery.smtp.helo = s->server_hostname;
+        }
+        nc->notifier.retry_base = nc->delivery.retry_interval;
+        if (wr_smtp_conf_check(&nc->delivery.smtp, &derr, ptemp)
+            != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00025)
+                         "WormReplySmarthost: %s", derr ? derr : "invalid");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    {
+        const char *derr = NULL;
+        rv = wr_delivery_open(&nc->notifier.delivery, nc->outbox_dir,
+                              &nc->delivery, &derr, pconf);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, WRLOGNO(00026)
+                         "cannot use the outbox %s for delivery%s%s",
+                         nc->outbox_dir, derr ? ": " : "", derr ? derr : "");
+            nc->notifier.delivery = NULL;
+        }
+        nc->notifier.smarthost = nc->delivery.smtp.host != NULL
+                                 && nc->notifier.delivery != NULL;
+        if (nc->notifier.delivery != NULL) {
+            const char *sub[] = {"sent", "failed", "dest"};
+            int k;
+            for (k = 0; k < 3; k++) {
+                own_dir(apr_pstrcat(ptemp, nc->outbox_dir, "/", sub[k], NULL),
+                        ptemp);
+            }
+        }
+    }
     if ((rv = notifier_conf(g, s, pconf)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00015)
                      "cannot set up the notifier's configuration");
@@ -487,6 +529,14 @@ static int notifier_main(apr_pool_t *p, server_rec *s)
     if (ap_run_drop_privileges(p, s) != 0) {
         return NOTIFIER_STARTUP_ERROR;
     }
+    /* httpd was started by root: HOME is still root's, which the User
+     * cannot read, and libesmtp gives up on STARTTLS when it cannot even
+     * look for a client certificate under $XDG_CONFIG_HOME or $HOME/.config.
+     * Point both at the spool, which the User owns (there is no
+     * certificate to find there). */
+    setenv("HOME", g->notify.notifier.spool_dir, 1);
+    setenv("XDG_CONFIG_HOME", apr_pstrcat(p, g->notify.notifier.spool_dir,
+                                          "/.config", NULL), 1);
     if (g->notify.cache_mutex
         && (rv = apr_global_mutex_child_init(&g->notify.cache_mutex,
                      apr_global_mutex_lockfile(g->notify.cache_mutex), p))

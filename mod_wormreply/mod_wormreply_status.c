@@ -11,17 +11,30 @@
 
 #include "mod_wormreply.h"
 
-/* queue_gauges - how many events wait in the spool, and the oldest's age */
+/* queue_gauges - how many events wait in the spool and notices for the
+ * smarthost, and the oldest's age; *smtp_error gets the last delivery
+ * problem (NULL if none) */
 static void queue_gauges(const wr_srv_conf_t *sc, wr_counter_slot_t *sum,
-                         apr_pool_t *p)
+                         const char **smtp_error, apr_pool_t *p)
 {
     wr_spool_stat_t st;
-    wr_spool_t *spool = sc->global ? sc->global->notify.spool : NULL;
+    wr_delivery_queue_stat_t dq;
+    const wr_notify_conf_t *nc = sc->global ? &sc->global->notify : NULL;
+    apr_time_t now = apr_time_now();
 
-    if (spool && wr_spool_stat(spool, &st, p) == APR_SUCCESS) {
+    *smtp_error = NULL;
+    if (nc && nc->spool && wr_spool_stat(nc->spool, &st, p) == APR_SUCCESS) {
         sum->queued = (apr_uint64_t)(st.n_new + st.n_cur);
         sum->queue_oldest = st.oldest
-            ? (apr_uint64_t)apr_time_sec(apr_time_now() - st.oldest) : 0;
+            ? (apr_uint64_t)apr_time_sec(now - st.oldest) : 0;
+    }
+    if (nc && nc->notifier.smarthost
+        && wr_delivery_queue_stat(nc->notifier.delivery, &dq, p)
+           == APR_SUCCESS) {
+        sum->outbox_queued = (apr_uint64_t)dq.queued;
+        sum->outbox_oldest = dq.oldest
+            ? (apr_uint64_t)apr_time_sec(now - dq.oldest) : 0;
+        *smtp_error = dq.last_error;
     }
 }
 
@@ -32,6 +45,7 @@ int wr_status_hook(request_rec *r, int flags)
     const wr_srv_conf_t *sc = WR_SRV_CONF(r->server);
     const wr_counters_t *c = sc->global ? sc->global->counters : NULL;
     wr_counter_slot_t sum;
+    const char *smtp_error;
     int i, a;
     char since[APR_RFC822_DATE_LEN];
 
@@ -39,7 +53,7 @@ int wr_status_hook(request_rec *r, int flags)
         return OK;
     }
     wr_counters_snapshot(c, &sum);
-    queue_gauges(sc, &sum, r->pool);
+    queue_gauges(sc, &sum, &smtp_error, r->pool);
     if (flags & AP_STATUS_SHORT) {
         ap_rprintf(r, "WormReplyRequests: %" APR_UINT64_T_FMT "\n"
                    "WormReplyProbes: %" APR_UINT64_T_FMT "\n"
@@ -70,6 +84,20 @@ int wr_status_hook(request_rec *r, int flags)
                    sum.unresolvable, sum.not_notified, sum.host_suppressed,
                    sum.cap_deferred, sum.dns_retries, sum.queued,
                    sum.queue_oldest);
+        ap_rprintf(r, "WormReplySMTPSent: %" APR_UINT64_T_FMT "\n"
+                   "WormReplySMTPDeferred: %" APR_UINT64_T_FMT "\n"
+                   "WormReplySMTPFailed: %" APR_UINT64_T_FMT "\n"
+                   "WormReplySMTPSuppressed: %" APR_UINT64_T_FMT "\n"
+                   "WormReplySMTPRetries: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyOutboxQueue: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyOutboxOldestSeconds: %" APR_UINT64_T_FMT "\n",
+                   sum.smtp_sent, sum.smtp_deferred, sum.smtp_failed,
+                   sum.smtp_suppressed, sum.smtp_retries, sum.outbox_queued,
+                   sum.outbox_oldest);
+        if (smtp_error) {
+            ap_rprintf(r, "WormReplySMTPLastError: %s\n",
+                       ap_escape_logitem(r->pool, smtp_error));
+        }
         return OK;
     }
     apr_rfc822_date(since, wr_counters_since(c));
@@ -107,6 +135,14 @@ int wr_status_hook(request_rec *r, int flags)
                sum.notices, sum.spooled, sum.spool_dropped, sum.unresolvable,
                sum.not_notified, sum.host_suppressed, sum.cap_deferred,
                sum.queued, sum.queue_oldest);
+    ap_rprintf(r, "<tr><th align=\"left\">delivery</th><td>%" APR_UINT64_T_FMT
+               " sent, %" APR_UINT64_T_FMT " deferred, %" APR_UINT64_T_FMT
+               " failed, %" APR_UINT64_T_FMT " recipients suppressed; %"
+               APR_UINT64_T_FMT " waiting, oldest %" APR_UINT64_T_FMT " s%s%s"
+               "</td></tr>\n", sum.smtp_sent, sum.smtp_deferred,
+               sum.smtp_failed, sum.smtp_suppressed, sum.outbox_queued,
+               sum.outbox_oldest, smtp_error ? "; last error: " : "",
+               smtp_error ? ap_escape_html(r->pool, smtp_error) : "");
     ap_rputs("</table>\n", r);
     return OK;
 }
@@ -131,6 +167,7 @@ static int status_handler(request_rec *r)
     const wr_srv_conf_t *sc;
     const wr_counters_t *c;
     wr_counter_slot_t sum;
+    const char *smtp_error;
     wr_counters_format_t fmt = WR_FORMAT_JSON;
     const char *accept, *q = r->args;
 
@@ -155,7 +192,7 @@ static int status_handler(request_rec *r)
         fmt = WR_FORMAT_PROMETHEUS;
     }
     wr_counters_snapshot(c, &sum);
-    queue_gauges(sc, &sum, r->pool);
+    queue_gauges(sc, &sum, &smtp_error, r->pool);
     ap_set_content_type(r, fmt == WR_FORMAT_JSON
                         ? "application/json"
                         : "text/plain; version=0.0.4; charset=utf-8");

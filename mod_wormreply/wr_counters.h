@@ -58,9 +58,17 @@ typedef struct {
     apr_uint64_t cap_deferred;   /* digests held back by the hourly cap */
     apr_uint64_t dns_retries;    /* events given back after a DNS failure */
     apr_uint64_t notice_errors;  /* notices that could not be written */
+    /* delivery to the smarthost */
+    apr_uint64_t smtp_sent;      /* notices accepted (2xx) */
+    apr_uint64_t smtp_deferred;  /* tries that ended in a 4xx or no session */
+    apr_uint64_t smtp_failed;    /* notices given up on (5xx, too old) */
+    apr_uint64_t smtp_suppressed;    /* recipients suppressed after a 5xx */
+    apr_uint64_t smtp_retries;   /* notices queued again for a retry */
     /* gauges filled in by the reader from the spool, zero in the slots */
     apr_uint64_t queued;         /* events waiting in the spool */
     apr_uint64_t queue_oldest;   /* age of the oldest, in seconds */
+    apr_uint64_t outbox_queued;  /* notices waiting for the smarthost */
+    apr_uint64_t outbox_oldest;  /* age of the oldest, in seconds */
 } wr_counter_slot_t;
 
 typedef struct wr_counters_t wr_counters_t;

@@ -398,7 +398,9 @@ static apr_array_header_t *recipients(notifier_t *n, const domain_t *d)
                                     APR_ARRAY_IDX(c->mailboxes, k,
                                                   const char *),
                                     "@", d->domain, NULL);
-        if (!in_list(c->never_mail, a)) {
+        if (!in_list(c->never_mail, a)
+            && !(c->delivery
+                 && wr_delivery_suppressed(c->delivery, a, apr_time_now()))) {
             APR_ARRAY_PUSH(to, const char *) = a;
         }
     }
@@ -441,7 +443,22 @@ static apr_status_t write_notice(notifier_t *n, const domain_t *d,
                       err ? err : "");
         return rv;
     }
-    rv = wr_notice_write_outbox(c->outbox_dir, msg, path, n->scratch);
+    if (c->smarthost && c->delivery) {
+        int dropped = 0;
+        rv = wr_delivery_enqueue(c->delivery, msg, now, &dropped, n->scratch);
+        *path = apr_pstrcat(n->scratch, c->outbox_dir, "/", msg->report_id,
+                            ".eml", NULL);
+        if (APR_STATUS_IS_ENOENT(rv)) {
+            /* every recipient refused a notice before: none is written */
+            wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00058)
+                          "notice for %s not queued: every recipient is "
+                          "suppressed after a permanent refusal", d->domain);
+            return APR_SUCCESS;
+        }
+    }
+    else {
+        rv = wr_notice_write_outbox(c->outbox_dir, msg, path, n->scratch);
+    }
     if (rv != APR_SUCCESS) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00049)
                       "cannot write the notice for %s to %s", d->domain,
@@ -529,6 +546,38 @@ static void digests(notifier_t *n, apr_time_t now)
     }
 }
 
+/* deliver - one delivery pass: due notices to the smarthost */
+static void deliver(notifier_t *n, apr_time_t now)
+{
+    wr_delivery_stats_t st;
+    apr_status_t rv;
+
+    memset(&st, 0, sizeof(st));
+    rv = wr_delivery_run(n->conf->delivery, now, &st, n->scratch);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EAGAIN(rv)) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00059)
+                      "delivery: cannot read the outbox %s",
+                      n->conf->outbox_dir);
+        return;
+    }
+    if (st.session) {
+        wr_log_perror(WR_LOG_MARK, st.error ? WR_LOG_WARNING : WR_LOG_INFO,
+                      0, WRLOGNO(00060)
+                      "delivery: %d sent, %d deferred, %d failed, %d expired"
+                      "%s%s", st.sent, st.deferred, st.failed, st.expired,
+                      st.error ? "; " : "", st.error ? st.error : "");
+    }
+    if (n->slot) {
+        n->slot->smtp_sent += (apr_uint64_t)st.sent;
+        n->slot->smtp_deferred += (apr_uint64_t)st.deferred;
+        n->slot->smtp_failed += (apr_uint64_t)(st.failed + st.expired);
+        n->slot->smtp_suppressed += (apr_uint64_t)st.suppressed;
+        if (st.deferred > 0) {
+            n->slot->smtp_retries += (apr_uint64_t)st.deferred;
+        }
+    }
+}
+
 /* notifier_open - spool, history and resolver */
 static apr_status_t notifier_open(notifier_t *n, const wr_notifier_conf_t *c,
                                   apr_pool_t *p)
@@ -600,6 +649,9 @@ apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
         }
         now = apr_time_now();
         digests(&n, now);
+        if (conf->smarthost && conf->delivery) {
+            deliver(&n, now);
+        }
         if (now - n.last_expire > EXPIRE_EVERY) {
             n.last_expire = now;
             wr_history_expire(n.hist, now, n.pol.host_window

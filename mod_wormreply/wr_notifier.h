@@ -32,6 +32,7 @@
 #include <apr_time.h>
 
 #include "wr_counters.h"
+#include "wr_delivery.h"
 #include "wr_notice.h"
 #include "wr_ratelimit.h"
 #include "wr_resolve.h"
@@ -71,6 +72,11 @@ typedef struct {
     wr_counters_t *counters;           /* NULL: not counted */
     wr_host_lookup_fn *host_lookup;    /* NULL: counts from the events */
     void *host_lookup_baton;
+    /* With a smarthost: notices are queued through the delivery manager
+     * (with their whole envelope) and delivered each turn; without one the
+     * outbox is the end of the line. */
+    wr_delivery_t *delivery;
+    int smarthost;
 } wr_notifier_conf_t;
 
 /* wr_notifier_run - work until *stop becomes non-zero.

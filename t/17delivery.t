@@ -1,0 +1,194 @@
+# Notices delivered through a real smarthost (the rig's exim on 127.0.0.1,
+# STARTTLS + AUTH): delivered once, 4xx then 2xx, 5xx to failed/ and
+# suppressed, STARTTLS required but not offered, kill -9 of the notifier in
+# the middle of an SMTP session. Each server instance uses its own envelope
+# sender, so the rig's per-sender switches and the shared Maildir stay apart.
+use strict;
+use warnings FATAL => 'all';
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::HiRes qw(sleep);
+use WrPrivateHttpd;
+
+my $top = $ENV{WORMREPLY_TOP} || "$FindBin::Bin/..";
+my $RUN = ($ENV{WR_RIG_DIR} || "$top/t/rig/run") . '/smtp';
+my $SMTP = $ENV{WR_SMTP_PORT} || 12525;
+my $NOTLS = $ENV{WR_SMTP_NOTLS_PORT} || 12527;
+my $DNSPORT = $ENV{WR_DNS_PORT} || 15353;
+-r "$RUN/cert.pem" && system("timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$SMTP'"
+                             . " 2>/dev/null") == 0
+    or BAIL_OUT("the test SMTP server does not answer: sh t/rig/smtp.sh start");
+system("dig +short +time=1 +tries=2 \@127.0.0.1 -p $DNSPORT ns.test A "
+       . ">/dev/null 2>&1") == 0
+    or BAIL_OUT("the test DNS server does not answer: sh t/rig/dns.sh start");
+
+my $NIMDA = '/scripts/root.exe?/c+dir';
+# senders unique to this run: the rig's Maildir and log outlive a run
+my $RUNTAG = $$;
+
+# maildir - the notices the rig received from one envelope sender, one per
+# Message-ID (exim stores a copy per recipient: postmaster and abuse)
+sub maildir {
+    my $sender = shift;
+    my (%seen, @m);
+    for my $f (sort glob "$RUN/Maildir/new/*") {
+        open my $fh, '<', $f or next;
+        local $/;
+        my $t = <$fh>;
+        next unless $t =~ /^Return-path: <\Q$sender\E>/mi;
+        my ($id) = $t =~ /^Message-ID: (\S+)/mi;
+        push @m, $t unless $seen{$id // $f}++;
+    }
+    return @m;
+}
+
+# copies - how many copies of each notice arrived (per Message-ID)
+sub copies {
+    my $sender = shift;
+    my %n;
+    for my $f (glob "$RUN/Maildir/new/*") {
+        open my $fh, '<', $f or next;
+        local $/;
+        my $t = <$fh>;
+        next unless $t =~ /^Return-path: <\Q$sender\E>/mi;
+        my ($id) = $t =~ /^Message-ID: (\S+)/mi;
+        $n{$id // $f}++;
+    }
+    return \%n;
+}
+
+sub server {
+    my (%a) = @_;
+    my $h = WrPrivateHttpd->new(port => $a{port});
+    my $d = $h->dir;
+    open my $fh, '>', "$d/secret" or die $!;
+    print $fh "s3cret\n";
+    close $fh;
+    chmod 0600, "$d/secret";
+    my $smarthost = $a{smarthost} || "localhost:$SMTP";
+    $h->write_conf(<<"EOF" . ($a{extra} // ''));
+WormReply On
+WormReplyNotify On
+WormReplySpool $d/spool
+WormReplyOutbox $d/outbox
+WormReplyResolver 127.0.0.1:$DNSPORT
+WormReplyNotifyAllow 192.0.2.0/24 2001:db8::/32
+WormReplyDigestDelay 1s
+WormReplyFrom $a{from}
+WormReplySmarthost $smarthost
+WormReplySMTPCACertificate $RUN/cert.pem
+WormReplySMTPAuth wormtest $d/secret
+WormReplyRetryInterval 2s
+EOF
+    ok $h->start, "$a{from}: httpd started" or diag $h->error_log;
+    ok $h->wait_for(sub { $h->notifier_pid }, 10), 'notifier started';
+    return $h;
+}
+
+sub counters {
+    my $h = shift;
+    my %c = $h->status =~ /"(\w+)": (\d+)/g;
+    return \%c;
+}
+
+# ---- delivered once, over STARTTLS with AUTH ---------------------------
+{
+    my $from = "wr-deliv1-$RUNTAG\@wr-notices.test";
+    my $h = server(port => 18120, from => $from);
+    $h->probe('192.0.2.10', $NIMDA);
+    ok $h->wait_for(sub { scalar(maildir($from)) >= 1 }, 30),
+        'the notice arrived in the smarthost\'s Maildir' or diag $h->error_log;
+    sleep 2;
+    my @m = maildir($from);
+    is scalar(@m), 1, 'exactly once';
+    like $m[0] // '', qr/^To: postmaster\@wormreply\.test, abuse\@wormreply\.test\r?$/m,
+        'to the RFC 2142 mailboxes';
+    like $m[0] // '', qr/^Auto-Submitted: auto-generated\r?$/m, 'intact headers';
+    like $m[0] // '', qr/192\.0\.2\.10/, 'intact body';
+    open my $log, '<', "$RUN/log/mainlog" or die $!;
+    my $ml = do { local $/; <$log> };
+    like $ml, qr/<= \Q$from\E .*X=TLS.*A=(plain|login|cram_md5):wormtest|<= \Q$from\E .*A=\w+:wormtest.*X=TLS/,
+        'sent over TLS, authenticated';
+    my $c = counters($h);
+    is $c->{smtp_sent}, 1, 'counter: smtp_sent 1';
+    like $h->raw("GET /server-status?auto HTTP/1.0\r\n\r\n"),
+        qr/^WormReplySMTPSent: 1\r?$/m, 'mod_status shows it';
+    $h->stop;
+}
+
+# ---- 4xx for a while, then 2xx ------------------------------------------
+{
+    my $from = "wr-deliv2-$RUNTAG\@wr-notices.test";
+    open my $fh, '>', "$RUN/defer-wr-deliv2-$RUNTAG" or die $!;
+    close $fh;
+    my $h = server(port => 18121, from => $from);
+    $h->probe('192.0.2.30', $NIMDA);
+    ok $h->wait_for(sub { (counters($h)->{smtp_deferred} // 0) >= 1 }, 30),
+        '451: deferred' or diag $h->error_log;
+    is scalar(maildir($from)), 0, 'nothing delivered while deferred';
+    unlink "$RUN/defer-wr-deliv2-$RUNTAG";
+    ok $h->wait_for(sub { scalar(maildir($from)) >= 1 }, 40),
+        'delivered after the server recovered' or diag $h->error_log;
+    sleep 3;
+    is scalar(maildir($from)), 1, 'exactly once';
+    $h->stop;
+}
+
+# ---- 5xx: failed/ and the recipient suppressed ---------------------------
+{
+    my $from = "wr-deliv3-$RUNTAG\@wr-notices.test";
+    my $h = server(port => 18122, from => $from,
+                   extra => "WormReplyMailboxes refuse\n");
+    $h->probe('192.0.2.20', $NIMDA);    # nomx.test
+    ok $h->wait_for(sub { (counters($h)->{smtp_failed} // 0) >= 1 }, 30),
+        '550: failed' or diag $h->error_log;
+    my @failed = glob $h->outbox . '/failed/*.eml';
+    is scalar(@failed), 1, 'the notice is in failed/';
+    ok((counters($h)->{smtp_suppressed} // 0) >= 1, 'the recipient suppressed');
+    $h->stop;
+}
+
+# ---- STARTTLS required but not offered: never sent in clear -------------
+{
+    my $from = "wr-deliv4-$RUNTAG\@wr-notices.test";
+    my $h = server(port => 18123, from => $from,
+                   smarthost => "localhost:$NOTLS");
+    $h->probe('192.0.2.10', $NIMDA);
+    ok $h->wait_for(sub { (counters($h)->{smtp_deferred} // 0) >= 1 }, 30),
+        'deferred: the smarthost offers no STARTTLS' or diag $h->error_log;
+    like $h->raw("GET /server-status?auto HTTP/1.0\r\n\r\n"),
+        qr/^WormReplySMTPLastError: .*\S/m, 'the last SMTP error in mod_status';
+    sleep 1;
+    is scalar(maildir($from)), 0, 'nothing sent in clear';
+    $h->stop;
+}
+
+# ---- kill -9 of the notifier in the middle of an SMTP session ----------
+{
+    my $from = "wr-deliv5-$RUNTAG\@wr-notices.test";
+    open my $fh, '>', "$RUN/slow-wr-deliv5-$RUNTAG" or die $!;
+    close $fh;
+    my $h = server(port => 18124, from => $from);
+    $h->probe('192.0.2.10', $NIMDA);
+    $h->probe('192.0.2.30', $NIMDA);
+    ok $h->wait_for(sub { -e $h->outbox . '/.inflight' }, 30),
+        'an SMTP transaction is open' or diag $h->error_log;
+    my $np = $h->notifier_pid;
+    ok kill('KILL', $np), "kill -9 of the notifier ($np) mid-session";
+    unlink "$RUN/slow-wr-deliv5-$RUNTAG";
+    ok $h->wait_for(sub { ($h->notifier_pid // 0) != $np }, 15),
+        'notifier restarted';
+    ok $h->wait_for(sub { scalar(maildir($from)) >= 2 }, 60),
+        'both notices delivered' or diag $h->error_log;
+    sleep 3;
+    my $ids = copies($from);
+    is scalar(keys %$ids), 2, 'two distinct notices';
+    # one copy per recipient (postmaster, abuse): a notice delivered twice
+    # would show 4. The kill comes while MAIL FROM waits for its answer,
+    # before any data (RFC 1047's duplicate window is after the data).
+    ok !(grep { $_ != 2 } values %$ids), 'none delivered twice';
+    $h->stop;
+}
+
+done_testing;
