@@ -38,6 +38,7 @@ APLOG_USE_MODULE(wormreply);
 /* exit code of a notifier that could not start: logged, not respawned */
 #define NOTIFIER_STARTUP_ERROR 254
 #define SPOOL_WARN_INTERVAL apr_time_from_sec(60)
+#define WR_CACHE_DEFAULT_SIZE 8388608
 #ifndef WR_STATE_DIR
 #define WR_STATE_DIR "/var/lib/apache2/wormreply"
 #endif
@@ -272,8 +273,17 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                          "mod_socache_shmcb or set WormReplyCache");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        const char *err = nc->cache_provider->create(&nc->cache, NULL,
-                                                     ptemp, pconf);
+        /* shmcb's own default (512 KB) remembers about 9,000 sources, and
+         * forgets the oldest first: a scan from more sources than that
+         * would write a spool event on every probe. 8 MB keep about
+         * 150,000. */
+        const char *args = apr_pstrcat(ptemp,
+                                       ap_runtime_dir_relative(ptemp,
+                                                          "wormreply-cache"),
+                                       "(" APR_STRINGIFY(WR_CACHE_DEFAULT_SIZE)
+                                       ")", NULL);
+        const char *err = nc->cache_provider->create(&nc->cache, args, ptemp,
+                                                     pconf);
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00010)
                          "WormReplyCache: %s", err);
