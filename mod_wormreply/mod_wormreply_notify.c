@@ -333,6 +333,8 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, WRLOGNO(00014)
                      "cannot use the outbox directory %s", nc->outbox_dir);
     }
+    /* WormReplyRetryInterval paces DNS retries as well as SMTP ones */
+    nc->notifier.retry_base = nc->delivery.retry_interval;
     /* delivery: STARTTLS is required by default when AUTH is used */
     if (nc->delivery.smtp.host != NULL) {
         const char *derr = NULL;
@@ -344,7 +346,6 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         if (nc->delivery.smtp.helo == NULL) {
             nc->delivery.smtp.helo = s->server_hostname;
         }
-        nc->notifier.retry_base = nc->delivery.retry_interval;
         if (wr_smtp_conf_check(&nc->delivery.smtp, &derr, ptemp)
             != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00025)
