@@ -13,6 +13,7 @@
 
 #include <apr_signal.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 
 #include <httpd.h>
 #include <http_config.h>
@@ -465,16 +466,24 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
     wr_rate_host_t rec;
     wr_rate_decision_e d;
     apr_time_t now = apr_time_now();
-    apr_status_t rv;
+    apr_status_t rv = APR_SUCCESS;
 
     if (nc->cache == NULL) {
         return;
     }
     klen = host_key(r->useragent_ip, key, sizeof(key));
-    /* Never wait for the lock on the request path: a probe that finds it
-     * busy is answered anyway and only goes uncounted. */
-    if (nc->cache_mutex
-        && (rv = apr_global_mutex_trylock(nc->cache_mutex)) != APR_SUCCESS) {
+    /* Never wait for the lock on the request path: a few tries, yielding
+     * in between (the lock is held for one lookup and one store), then a
+     * probe that still finds it busy is answered anyway and only goes
+     * uncounted. */
+    if (nc->cache_mutex) {
+        int tries = 0;
+        while ((rv = apr_global_mutex_trylock(nc->cache_mutex)) != APR_SUCCESS
+               && APR_STATUS_IS_EBUSY(rv) && ++tries < 4) {
+            apr_thread_yield();
+        }
+    }
+    if (nc->cache_mutex && rv != APR_SUCCESS) {
         if (shared) {
             wr_counters_add_atomic(&slot->cache_busy, 1);
         }
