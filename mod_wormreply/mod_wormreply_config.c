@@ -549,6 +549,24 @@ static const char *set_resolver(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* set_contact_zone - WormReplyContactZone ZONE */
+static const char *set_contact_zone(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (!wr_resolve_name_is_ldh(arg)) {
+        return apr_psprintf(cmd->pool, "WormReplyContactZone: '%s' is not "
+                            "a DNS zone name", arg);
+    }
+    nc->notifier.contact_zone = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
 /* set_format - WormReplyFormat plain, arf or xarf */
 static const char *set_format(cmd_parms *cmd, void *dc, const char *arg)
 {
@@ -727,6 +745,9 @@ const command_rec wr_cmds[] = {
                   "conf/notice.tmpl)"),
     AP_INIT_ITERATE("WormReplyResolver", set_resolver, NULL, RSRC_CONF,
                     "IP[:PORT] ... - DNS servers (default: the system's)"),
+    AP_INIT_TAKE1("WormReplyContactZone", set_contact_zone, NULL, RSRC_CONF,
+                  "ZONE - ask this DNS abuse-contact database (TXT at the "
+                  "reversed address) before reverse DNS"),
     AP_INIT_ITERATE("WormReplyNotifyExempt", add_prefix, NOTIFIER_OFF(exempt),
                     RSRC_CONF, "CIDR ... - sources never notified about"),
     AP_INIT_ITERATE("WormReplyNotifyAllow", add_prefix, NOTIFIER_OFF(allow),

@@ -28,11 +28,13 @@ typedef struct {
     apr_pool_t *pool;          /* the item's own: freed when it is done */
     struct notifier_s *n;
     const char *name;          /* confirmed PTR name */
+    const char *contact;       /* address from the contact zone, or NULL */
     int test;                  /* its vhost is in WormReplyNotify Test */
 } item_t;
 
 struct domain_s {
     const char *domain;
+    const char *contact;       /* the contact zone's address: the recipient */
     int test;
     wr_rate_domain_t rate;
     apr_array_header_t *items;  /* item_t * */
@@ -144,16 +146,19 @@ static const char *never_mailed(const notifier_t *n, const char *domain)
 
 /* domain_get - the pending digest of a domain, created with what the
  * history knows of its last notice */
-static domain_t *domain_get(notifier_t *n, const char *domain, int test)
+static domain_t *domain_get(notifier_t *n, const char *domain,
+                            const char *contact, int test)
 {
-    const char *key = apr_pstrcat(n->scratch, test ? "test:" : "", domain,
-                                  NULL);
+    const char *key = apr_pstrcat(n->scratch, test ? "test:" : "",
+                                  contact ? "contact:" : "",
+                                  contact ? contact : domain, NULL);
     domain_t *d = apr_hash_get(n->domains, key, APR_HASH_KEY_STRING);
     apr_time_t last;
 
     if (d == NULL) {
         d = apr_pcalloc(n->pool, sizeof(*d));
         d->domain = apr_pstrdup(n->pool, domain);
+        d->contact = contact ? apr_pstrdup(n->pool, contact) : NULL;
         d->test = test;
         d->items = apr_array_make(n->pool, 4, sizeof(item_t *));
         if (!test && wr_history_last(n->hist, WR_HISTORY_DOMAIN, domain,
@@ -190,7 +195,9 @@ static void resolved(const wr_resolve_result_t *r, void *baton)
         item_done(it);
         return;
     }
-    if ((why = never_mailed(n, r->domain)) != NULL) {
+    if ((why = never_mailed(n, r->domain)) != NULL
+        || (r->contact && in_list(n->conf->never_mail, r->contact)
+            && (why = "contact on the never-mail list") != NULL)) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00044)
                       "%s (%s): not notified, %s", it->ev->address, r->name,
                       why);
@@ -208,8 +215,9 @@ static void resolved(const wr_resolve_result_t *r, void *baton)
         item_done(it);
         return;
     }
-    it->name = apr_pstrdup(it->pool, r->name);
-    d = domain_get(n, r->domain, it->test);
+    it->name = r->name ? apr_pstrdup(it->pool, r->name) : NULL;
+    it->contact = r->contact ? apr_pstrdup(it->pool, r->contact) : NULL;
+    d = domain_get(n, r->domain, it->contact, it->test);
     APR_ARRAY_PUSH(d->items, item_t *) = it;
     wr_rate_domain_add(&d->rate, now);
 }
@@ -390,6 +398,15 @@ static apr_array_header_t *recipients(notifier_t *n, const domain_t *d)
     if (d->test) {
         if (c->bcc) {
             APR_ARRAY_PUSH(to, const char *) = c->bcc;
+        }
+        return to;
+    }
+    if (d->contact) {
+        /* the network's own published abuse desk, not RFC 2142 guesses */
+        if (!(c->delivery
+              && wr_delivery_suppressed(c->delivery, d->contact,
+                                        apr_time_now()))) {
+            APR_ARRAY_PUSH(to, const char *) = d->contact;
         }
         return to;
     }
@@ -610,7 +627,10 @@ static apr_status_t notifier_open(notifier_t *n, const wr_notifier_conf_t *c,
         return rv;
     }
     if ((rv = wr_resolver_create(&n->res, p, c->resolvers, c->dns_timeout_ms,
-                                 c->dns_tries, NULL)) != APR_SUCCESS) {
+                                 c->dns_tries, NULL)) == APR_SUCCESS) {
+        wr_resolver_set_contact_zone(n->res, c->contact_zone);
+    }
+    else {
         wr_log_perror(WR_LOG_MARK, WR_LOG_CRIT, rv, WRLOGNO(00054)
                       "cannot start the resolver (%s)",
                       c->resolvers ? c->resolvers : "system");

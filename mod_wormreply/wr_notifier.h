@@ -48,6 +48,7 @@ typedef struct {
     const char *outbox_dir;
     const char *history_path;          /* DBM of what was sent */
     const char *resolvers;             /* "ip:port,..." or NULL */
+    const char *contact_zone;          /* WormReplyContactZone, or NULL */
     int dns_timeout_ms;
     int dns_tries;
     wr_ipset_t *special;               /* RFC 6890, built by the caller */

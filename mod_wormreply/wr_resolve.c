@@ -38,6 +38,7 @@ struct wr_resolver_t {
     wr_lookup_t *queue_head, *queue_tail;   /* submitted, not started */
     wr_lookup_t *done_head, *done_tail;     /* finished, callback not run */
     apr_array_header_t *socks;              /* wr_sock_t */
+    const char *contact_zone;               /* WormReplyContactZone */
     struct pollfd *pfds;
     int npfds_alloc;
     wr_resolver_stats_t stats;
@@ -565,21 +566,16 @@ static void implicit_done(void *arg, int status, int timeouts,
                         lk->result.domain));
 }
 
-/* start - send the PTR query of a queued lookup */
-static void start(wr_lookup_t *lk)
+/* reversed - the address's labels, least significant first, without
+ * the in-addr.arpa / ip6.arpa suffix ("10.2.0.192") */
+static const char *reversed(wr_lookup_t *lk)
 {
-    wr_resolver_t *res = lk->res;
     char rev[80];
     char *p = rev;
 
-    res->inflight++;
-    if (res->inflight > res->stats.max_inflight_seen) {
-        res->stats.max_inflight_seen = res->inflight;
-    }
-    lk->start = apr_time_now();
     if (lk->family == AF_INET) {
-        apr_snprintf(rev, sizeof(rev), "%u.%u.%u.%u.in-addr.arpa",
-                     lk->addr[3], lk->addr[2], lk->addr[1], lk->addr[0]);
+        apr_snprintf(rev, sizeof(rev), "%u.%u.%u.%u", lk->addr[3],
+                     lk->addr[2], lk->addr[1], lk->addr[0]);
     }
     else {
         static const char hex[] = "0123456789abcdef";
@@ -588,11 +584,101 @@ static void start(wr_lookup_t *lk)
             *p++ = hex[lk->addr[i] & 0xf];
             *p++ = '.';
             *p++ = hex[lk->addr[i] >> 4];
-            *p++ = '.';
+            *p++ = i ? '.' : '\0';
         }
-        memcpy(p, "ip6.arpa", sizeof("ip6.arpa"));
     }
-    query(lk, rev, T_PTR, ptr_done);
+    return apr_pstrdup(lk->pool, rev);
+}
+
+/* start_ptr - the confirmed-reverse-DNS path: the PTR query */
+static void start_ptr(wr_lookup_t *lk)
+{
+    query(lk, apr_pstrcat(lk->pool, reversed(lk),
+                          lk->family == AF_INET ? ".in-addr.arpa"
+                                                : ".ip6.arpa", NULL),
+          T_PTR, ptr_done);
+}
+
+/* contact_in - the first plain local@domain address in a TXT text */
+static const char *contact_in(apr_pool_t *p, const unsigned char *txt,
+                              size_t len)
+{
+    char *s = apr_pstrmemdup(p, (const char *)txt, len), *tok, *last;
+
+    for (tok = apr_strtok(s, " \t,;<>\"", &last); tok;
+         tok = apr_strtok(NULL, " \t,;<>\"", &last)) {
+        char *at = strchr(tok, '@');
+        const char *c;
+        if (at == NULL || at == tok || strchr(at + 1, '@')
+            || !wr_resolve_name_is_ldh(at + 1) || strlen(tok) > 254) {
+            continue;
+        }
+        for (c = tok; c < at; c++) {
+            if (!apr_isalnum(*c) && !strchr("!#$%&'*+-/=?^_`{|}~.", *c)) {
+                break;
+            }
+        }
+        if (c == at && tok[0] != '.' && at[-1] != '.') {
+            return tok;
+        }
+    }
+    return NULL;
+}
+
+/* txt_done - the contact zone's answer: a contact, or the PTR path */
+static void txt_done(void *arg, int status, int timeouts,
+                     unsigned char *abuf, int alen)
+{
+    wr_lookup_t *lk = arg;
+    struct ares_txt_reply *txt = NULL, *t;
+    const char *contact = NULL;
+
+    (void)timeouts;
+    if (lk->res->destroying) {
+        return;
+    }
+    if (status == ARES_SUCCESS
+        && ares_parse_txt_reply(abuf, alen, &txt) == ARES_SUCCESS) {
+        for (t = txt; t && !contact; t = t->next) {
+            contact = contact_in(lk->pool, t->txt, t->length);
+        }
+        ares_free_data(txt);
+    }
+    if (contact) {
+        const char *at = strchr(contact, '@');
+        char *dom = apr_pstrdup(lk->pool, at + 1);
+        {
+            char *q;
+            for (q = dom; *q; q++) {
+                *q = (char)apr_tolower(*q);
+            }
+        }
+        lk->result.contact = contact;
+        lk->result.domain = dom;
+        finish(lk, WR_RESOLVE_OK,
+               apr_psprintf(lk->pool, "abuse contact %s from %s",
+                            contact, lk->res->contact_zone));
+        return;
+    }
+    start_ptr(lk);
+}
+
+/* start - the first query of a queued lookup */
+static void start(wr_lookup_t *lk)
+{
+    wr_resolver_t *res = lk->res;
+
+    res->inflight++;
+    if (res->inflight > res->stats.max_inflight_seen) {
+        res->stats.max_inflight_seen = res->inflight;
+    }
+    lk->start = apr_time_now();
+    if (res->contact_zone) {
+        query(lk, apr_pstrcat(lk->pool, reversed(lk), ".", res->contact_zone,
+                              NULL), T_TXT, txt_done);
+        return;
+    }
+    start_ptr(lk);
 }
 
 /* fill - start queued lookups while there is room */
@@ -685,6 +771,11 @@ apr_status_t wr_resolver_create(wr_resolver_t **pres, apr_pool_t *pool,
     }
     *pres = res;
     return APR_SUCCESS;
+}
+
+void wr_resolver_set_contact_zone(wr_resolver_t *res, const char *zone)
+{
+    res->contact_zone = zone && *zone ? apr_pstrdup(res->pool, zone) : NULL;
 }
 
 void wr_resolver_set_max_inflight(wr_resolver_t *res, int max_inflight)

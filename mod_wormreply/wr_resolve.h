@@ -69,6 +69,9 @@ typedef struct wr_resolve_result_t {
      * implicit_mx set it holds the domain itself. Empty otherwise. */
     const apr_array_header_t *mx;
     int implicit_mx;      /* no MX, the domain's A/AAAA accepts mail */
+    const char *contact;  /* OK through the contact zone: the abuse
+                           * address it published (then `domain` is the
+                           * address's domain, `name` and `mx` unset) */
     const char *reason;   /* one line for logs and counters */
     int queries;          /* DNS queries this lookup made */
     apr_interval_time_t elapsed;
@@ -95,6 +98,14 @@ apr_status_t wr_resolver_create(wr_resolver_t **pres, apr_pool_t *pool,
 /* wr_resolver_set_max_inflight - how many lookups may run at once (>= 1;
  * default WR_RESOLVE_MAX_INFLIGHT); the others queue */
 void wr_resolver_set_max_inflight(wr_resolver_t *res, int max_inflight);
+
+/* wr_resolver_set_contact_zone - ask a DNS-published abuse-contact
+ * database first (WormReplyContactZone): a TXT record at the reversed
+ * address under `zone` (4.3.2.1.ZONE, or the nibbles for IPv6) whose
+ * text holds a plain local@domain address makes the lookup OK with that
+ * contact; no such record, or a failure to ask, falls back to confirmed
+ * reverse DNS. NULL switches it off. */
+void wr_resolver_set_contact_zone(wr_resolver_t *res, const char *zone);
 
 /* wr_resolver_submit - queue the lookup of `ip` (textual IPv4 or IPv6);
  * `cb` is called exactly once, from a later wr_resolver_run().
