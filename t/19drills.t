@@ -141,4 +141,46 @@ SKIP: {
     $h->stop;
 }
 
+# ---- graceful restart and full restart while notices wait for delivery ---
+{
+    my $port = 12532;
+    my $from = "wr-drill4-$TAG\@wr-notices.test";
+    system("sh $top/t/rig/smtp.sh extra-stop $port >/dev/null 2>&1");
+    my $h = server(port => 18143, from => $from, smtp => $port,
+                   dns => $DNSPORT);
+    $h->probe("2001:db8:b::$_", $NIMDA) for 1 .. 10;
+    $h->probe('192.0.2.30', $NIMDA);
+    ok $h->wait_for(sub { (counters($h)->{smtp_deferred} // 0) >= 1 }, 30),
+        'notices waiting: the smarthost is down' or diag $h->error_log;
+    ok $h->signal_server('graceful'), 'apachectl graceful';
+    $h->probe("2001:db8:b::$_", $NIMDA) for 11 .. 20;
+    ok $h->wait_for(sub { $h->answers }, 10), 'answering after graceful';
+    ok $h->stop, 'full stop';
+    ok $h->start, 'and start again';
+    $h->probe("2001:db8:b::$_", $NIMDA) for 21 .. 30;
+    is system("sh $top/t/rig/smtp.sh extra-start $port >/dev/null 2>&1"), 0,
+        'smarthost back';
+    my $named = sub {
+        my %n;
+        for my $f (glob "$RUN/Maildir/new/*") {
+            open my $m, '<', $f or next;
+            local $/;
+            my $t = <$m>;
+            next unless $t =~ /^Return-path: <\Q$from\E>/mi;
+            next unless $t =~ /^Delivered-To: postmaster\@/mi
+                        || $t =~ /^Envelope-to: postmaster\@/mi;
+            $n{$_}++ for $t =~ /^Source:\s+(\S+)/mg;
+        }
+        return \%n;
+    };
+    ok $h->wait_for(sub { scalar(keys %{ $named->() }) >= 31 }, 90),
+        'every host reported after the restarts' or diag $h->error_log;
+    sleep 2;
+    my $n = $named->();
+    is scalar(keys %$n), 31, '31 hosts: nothing lost across graceful and full restart';
+    ok !(grep { $_ != 1 } values %$n), 'none reported twice';
+    $h->stop;
+    system("sh $top/t/rig/smtp.sh extra-stop $port >/dev/null 2>&1");
+}
+
 done_testing;
