@@ -1078,33 +1078,9 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
         wr_buf_t text;
         buf_init(&text, p);
         add_body(&text, body.s, &msg->eightbit);
-        if (in->format == WR_NOTICE_XARF) {
-            const char *r2;
-            if ((rv = random_hex(12, &r2, p)) != APR_SUCCESS) {
-                why = "no random bytes";
-                goto leave;
-            }
-            boundary = apr_pstrcat(p, "=_wormreply_", r2, NULL);
-            if (msg->eightbit) {
-                buf_str(&out, "Content-Transfer-Encoding: 8bit\r\n");
-            }
-            buf_printf(&out, "X-XARF: PLAIN\r\n"
-                       "Content-Type: multipart/mixed;\r\n"
-                       " boundary=\"%s\"\r\n"
-                       "\r\n"
-                       "This is an abuse report in the X-ARF format."
-                       "\r\n\r\n"
-                       "--%s\r\n"
-                       "Content-Type: text/plain; charset=utf-8\r\n"
-                       "Content-Transfer-Encoding: %s\r\n"
-                       "\r\n", boundary, boundary,
-                       msg->eightbit ? "8bit" : "7bit");
-            buf_add(&out, text.s, text.len);
-            buf_str(&out, "\r\n");
-            add_xarf_parts(&out, in, msg->report_id, boundary, p);
-        }
-        else if (in->format == WR_NOTICE_ARF) {
-            const char *r2;
+        if (in->format != WR_NOTICE_PLAIN) {
+            const char *r2, *ctype;
+            int xarf = in->format == WR_NOTICE_XARF;
             if ((rv = random_hex(12, &r2, p)) != APR_SUCCESS) {
                 why = "no random bytes";
                 goto leave;
@@ -1115,20 +1091,28 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
             if (msg->eightbit) {
                 buf_str(&out, "Content-Transfer-Encoding: 8bit\r\n");
             }
-            buf_printf(&out, "Content-Type: multipart/report; "
-                       "report-type=feedback-report;\r\n"
+            ctype = xarf ? "X-XARF: PLAIN\r\nContent-Type: multipart/mixed;"
+                         : "Content-Type: multipart/report; "
+                           "report-type=feedback-report;";
+            buf_printf(&out, "%s\r\n"
                        " boundary=\"%s\"\r\n"
                        "\r\n"
-                       "This is an abuse report in the format of RFC 5965."
+                       "This is an abuse report in the %s."
                        "\r\n\r\n"
                        "--%s\r\n"
                        "Content-Type: text/plain; charset=utf-8\r\n"
                        "Content-Transfer-Encoding: %s\r\n"
-                       "\r\n", boundary, boundary,
-                       msg->eightbit ? "8bit" : "7bit");
+                       "\r\n", ctype, boundary,
+                       xarf ? "X-ARF format" : "format of RFC 5965",
+                       boundary, msg->eightbit ? "8bit" : "7bit");
             buf_add(&out, text.s, text.len);
             buf_str(&out, "\r\n");
-            add_arf_parts(&out, in, boundary, p);
+            if (xarf) {
+                add_xarf_parts(&out, in, msg->report_id, boundary, p);
+            }
+            else {
+                add_arf_parts(&out, in, boundary, p);
+            }
         }
         else {
             buf_printf(&out, "Content-Type: text/plain; charset=utf-8\r\n"
