@@ -170,10 +170,6 @@ static wr_counter_slot_t *request_slot(wr_counters_t *c, conn_rec *conn,
     return wr_counters_shared(c);
 }
 
-#define BUMP(slot, shared, field, n) do { \
-        if (shared) { wr_counters_add_atomic(&(slot)->field, (n)); } \
-        else { (slot)->field += (n); } } while (0)
-
 /* is_exempt - whether the client is in WormReplyExempt */
 static int is_exempt(const wr_srv_conf_t *sc, request_rec *r)
 {

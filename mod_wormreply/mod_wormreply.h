@@ -83,6 +83,12 @@ typedef struct {
     int notify;                   /* wr_notify_mode_e */
 } wr_srv_conf_t;
 
+/* BUMP - add to a counter of this worker's slot, or atomically to the
+ * shared slot (see wr_counters.h) */
+#define BUMP(slot, shared, field, n) do { \
+        if (shared) { wr_counters_add_atomic(&(slot)->field, (n)); } \
+        else { (slot)->field += (n); } } while (0)
+
 #define WR_SRV_CONF(s) \
     ((wr_srv_conf_t *)ap_get_module_config((s)->module_config, &wormreply_module))
 

@@ -433,20 +433,10 @@ static void spool_event(request_rec *r, wr_notify_conf_t *nc,
     }
     rv = nc->spool ? wr_spool_put(nc->spool, &ev, NULL, r->pool) : APR_ENOENT;
     if (rv == APR_SUCCESS) {
-        if (shared) {
-            wr_counters_add_atomic(&slot->spooled, 1);
-        }
-        else {
-            slot->spooled++;
-        }
+        BUMP(slot, shared, spooled, 1);
         return;
     }
-    if (shared) {
-        wr_counters_add_atomic(&slot->spool_dropped, 1);
-    }
-    else {
-        slot->spool_dropped++;
-    }
+    BUMP(slot, shared, spool_dropped, 1);
     /* one warning a minute per process: a full disk must not flood */
     if (now - nc->last_spool_warning > SPOOL_WARN_INTERVAL) {
         nc->last_spool_warning = now;
@@ -484,12 +474,7 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
         }
     }
     if (nc->cache_mutex && rv != APR_SUCCESS) {
-        if (shared) {
-            wr_counters_add_atomic(&slot->cache_busy, 1);
-        }
-        else {
-            slot->cache_busy++;
-        }
+        BUMP(slot, shared, cache_busy, 1);
         return;
     }
     memset(&rec, 0, sizeof(rec));
@@ -510,11 +495,8 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
     if (d == WR_RATE_FIRST) {
         spool_event(r, nc, family, now, slot, shared);
     }
-    else if (shared) {
-        wr_counters_add_atomic(&slot->host_counted, 1);
-    }
     else {
-        slot->host_counted++;
+        BUMP(slot, shared, host_counted, 1);
     }
 }
 
