@@ -10,9 +10,10 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(sleep);
 use WrPrivateHttpd;
+use WrSmtpRig qw(rig_dir notices copies delivery_conf);
 
 my $top = $ENV{WORMREPLY_TOP} || "$FindBin::Bin/..";
-my $RUN = ($ENV{WR_RIG_DIR} || "$top/t/rig/run") . '/smtp';
+my $RUN = rig_dir();
 my $SMTP = $ENV{WR_SMTP_PORT} || 12525;
 my $NOTLS = $ENV{WR_SMTP_NOTLS_PORT} || 12527;
 my $DNSPORT = $ENV{WR_DNS_PORT} || 15353;
@@ -27,60 +28,16 @@ my $NIMDA = '/scripts/root.exe?/c+dir';
 # senders unique to this run: the rig's Maildir and log outlive a run
 my $RUNTAG = $$;
 
-# maildir - the notices the rig received from one envelope sender, one per
-# Message-ID (exim stores a copy per recipient: postmaster and abuse)
-sub maildir {
-    my $sender = shift;
-    my (%seen, @m);
-    for my $f (sort glob "$RUN/Maildir/new/*") {
-        open my $fh, '<', $f or next;
-        local $/;
-        my $t = <$fh>;
-        next unless $t =~ /^Return-path: <\Q$sender\E>/mi;
-        my ($id) = $t =~ /^Message-ID: (\S+)/mi;
-        push @m, $t unless $seen{$id // $f}++;
-    }
-    return @m;
-}
-
-# copies - how many copies of each notice arrived (per Message-ID)
-sub copies {
-    my $sender = shift;
-    my %n;
-    for my $f (glob "$RUN/Maildir/new/*") {
-        open my $fh, '<', $f or next;
-        local $/;
-        my $t = <$fh>;
-        next unless $t =~ /^Return-path: <\Q$sender\E>/mi;
-        my ($id) = $t =~ /^Message-ID: (\S+)/mi;
-        $n{$id // $f}++;
-    }
-    return \%n;
-}
+sub maildir { return notices(shift) }
 
 sub server {
     my (%a) = @_;
     my $h = WrPrivateHttpd->new(port => $a{port});
-    my $d = $h->dir;
-    open my $fh, '>', "$d/secret" or die $!;
-    print $fh "s3cret\n";
-    close $fh;
-    chmod 0600, "$d/secret";
-    my $smarthost = $a{smarthost} || "localhost:$SMTP";
-    $h->write_conf(<<"EOF" . ($a{extra} // ''));
-WormReply On
-WormReplyNotify On
-WormReplySpool $d/spool
-WormReplyOutbox $d/outbox
-WormReplyResolver 127.0.0.1:$DNSPORT
-WormReplyNotifyAllow 192.0.2.0/24 2001:db8::/32
-WormReplyDigestDelay 1s
-WormReplyFrom $a{from}
-WormReplySmarthost $smarthost
-WormReplySMTPCACertificate $RUN/cert.pem
-WormReplySMTPAuth wormtest $d/secret
-WormReplyRetryInterval 2s
-EOF
+    $h->write_conf(delivery_conf(dir => $h->dir, dns => $DNSPORT,
+                                 from => $a{from}, retry => '2s',
+                                 smarthost => $a{smarthost}
+                                              || "localhost:$SMTP")
+                   . ($a{extra} // ''));
     ok $h->start, "$a{from}: httpd started" or diag $h->error_log;
     ok $h->wait_for(sub { $h->notifier_pid }, 10), 'notifier started';
     return $h;

@@ -9,9 +9,10 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use File::Spec ();
 use WrPrivateHttpd;
+use WrSmtpRig qw(rig_dir copies delivery_conf);
 
 my $top = $ENV{WORMREPLY_TOP} || "$FindBin::Bin/..";
-my $RUN = ($ENV{WR_RIG_DIR} || "$top/t/rig/run") . '/smtp';
+my $RUN = rig_dir();
 my $SMTP = $ENV{WR_SMTP_PORT} || 12525;
 my $DNSPORT = $ENV{WR_DNS_PORT} || 15353;
 -r "$RUN/cert.pem"
@@ -19,43 +20,13 @@ my $DNSPORT = $ENV{WR_DNS_PORT} || 15353;
 my $TAG = $$;
 my $NIMDA = '/scripts/root.exe?/c+dir';
 
-sub copies {    # copies per Message-ID from one envelope sender
-    my $sender = shift;
-    my %n;
-    for my $f (glob "$RUN/Maildir/new/*") {
-        open my $fh, '<', $f or next;
-        local $/;
-        my $t = <$fh>;
-        next unless $t =~ /^Return-path: <\Q$sender\E>/mi;
-        my ($id) = $t =~ /^Message-ID: (\S+)/mi;
-        $n{$id // $f}++;
-    }
-    return \%n;
-}
-
 sub server {
     my (%a) = @_;
     my $h = WrPrivateHttpd->new(port => $a{port});
-    my $d = $h->dir;
-    open my $fh, '>', "$d/secret" or die $!;
-    print $fh "s3cret\n";
-    close $fh;
-    chmod 0600, "$d/secret";
-    $h->write_conf(<<"EOF");
-WormReply On
-WormReplyNotify On
-WormReplySpool $d/spool
-WormReplyOutbox $d/outbox
-WormReplyResolver 127.0.0.1:$a{dns}
-WormReplyNotifyAllow 192.0.2.0/24 2001:db8::/32
-WormReplyDigestDelay 1s
-WormReplyDomainWindow 1s
-WormReplyFrom $a{from}
-WormReplySmarthost localhost:$a{smtp}
-WormReplySMTPCACertificate $RUN/cert.pem
-WormReplySMTPAuth wormtest $d/secret
-WormReplyRetryInterval 1s
-EOF
+    $h->write_conf(delivery_conf(dir => $h->dir, dns => $a{dns},
+                                 from => $a{from}, retry => '1s',
+                                 smarthost => "localhost:$a{smtp}")
+                   . "WormReplyDomainWindow 1s\n");
     ok $h->start, "$a{from}: httpd started" or diag $h->error_log;
     return $h;
 }
