@@ -44,13 +44,13 @@
 #           read around each measured run, and a round in which they took
 #           over FOREIGN_MAX % of a CPU is run again (at most ROUNDS times
 #           in all; what remains is reported as DISTURBED).
-# 3. unit   (UNIT=1 only) build/unit/test_delivery's own "# throughput:"
+# 3. unit   (UNIT=1 or ONLY=unit) build/unit/test_delivery's own "# throughput:"
 #           line (wr_delivery alone, 500 notices in sessions of 50). Its
 #           ports are fixed (12525, 12527, 12532, the test suite's): it runs
 #           against a third rig started on them only when all are free.
 #
 # Environment (defaults in brackets):
-#   ONLY="tput wrk"      sections to run [both]
+#   ONLY="tput wrk"      sections to run [both; "unit" as UNIT=1]
 #   DURATION=5 WARMUP=1 ROUNDS=3 THREADS=1 CONNECTIONS=50   wrk
 #   STREAM=40 LEAD=4     the stream: probes a second, and seconds it runs
 #                        before wrk's warm-up (so that the busy notifier is
@@ -153,15 +153,19 @@ for p in $DNS_PORT $SMTP_PORT $SMTP_NOTLS_PORT; do
 done
 [ "$SMTP_PORT" != "$SMTP_NOTLS_PORT" ] || die "SMTP_PORT = SMTP_NOTLS_PORT"
 
-SECTIONS="tput wrk"
+SECTIONS="tput wrk unit"
 for w in $ONLY; do
     case " $SECTIONS " in
     *" $w "*) ;;
-    *) die "ONLY: unknown section '$w' (sections: $SECTIONS; UNIT=1 adds unit)";;
+    *) die "ONLY: unknown section '$w' (sections: $SECTIONS)";;
     esac
 done
+# want SECTION - run it? (unit: only when named in ONLY or with UNIT=1)
 want() {
-    [ -z "$ONLY" ] && return 0
+    if [ -z "$ONLY" ]; then
+        [ "$1" != unit ] || [ "$UNIT" = 1 ]
+        return
+    fi
     case " $ONLY " in *" $1 "*) return 0;; esac
     return 1
 }
@@ -267,7 +271,7 @@ chown www-data:www-data "$RUNDIR/logs"
 
 if [ "$BUILD" = 1 ]; then
     targets="module"
-    [ "$UNIT" = 1 ] && targets="module build/unit/test_delivery"
+    want unit && targets="module build/unit/test_delivery"
     log "building: make -f apxs.mk $targets"
     # $targets: make targets from the fixed list above, split on purpose
     # shellcheck disable=SC2086
@@ -277,19 +281,20 @@ if [ "$BUILD" = 1 ]; then
 fi
 [ -f "$SO" ] || die "$SO missing: build with make -f apxs.mk"
 
-log "rigs: unbound on 127.0.0.1:$DNS_PORT, exim on 127.0.0.1:$SMTP_PORT" \
-    "(STARTTLS, AUTH) and :$SMTP_NOTLS_PORT, state in $RIGDIR" \
-    "${CPU_RIG[*]:+(${CPU_RIG[*]})}"
-rig start dns || { cat "$RUNDIR/out/rig-dns-start.txt" >&2
-                   die "the DNS rig did not start"; }
-rig start smtp || { cat "$RUNDIR/out/rig-smtp-start.txt" >&2
-                    die "the SMTP rig did not start"; }
-[ "$(dig +short +time=2 +tries=1 @127.0.0.1 -p "$DNS_PORT" \
-      -x 2001:db8:b::200 2>/dev/null)" = "host-512.bulk.test." ] \
-    || die "the DNS rig on $DNS_PORT does not serve the bulk.test hosts"
-MAILDIR="$RIGDIR/smtp/Maildir"
-[ -r "$RIGDIR/smtp/cert.pem" ] && [ -d "$MAILDIR/new" ] \
-    || die "the SMTP rig left no cert.pem or Maildir in $RIGDIR/smtp"
+if want tput || want wrk; then
+    log "rigs: unbound on 127.0.0.1:$DNS_PORT, exim on 127.0.0.1:$SMTP_PORT" \
+        "(STARTTLS, AUTH) and :$SMTP_NOTLS_PORT, state in $RIGDIR" \
+        "${CPU_RIG[*]:+(${CPU_RIG[*]})}"
+    rig start dns || { cat "$RUNDIR/out/rig-dns-start.txt" >&2
+                       die "the DNS rig did not start"; }
+    rig start smtp || { cat "$RUNDIR/out/rig-smtp-start.txt" >&2
+                        die "the SMTP rig did not start"; }
+    [ "$(dig +short +time=2 +tries=1 @127.0.0.1 -p "$DNS_PORT" \
+          -x 2001:db8:b::200 2>/dev/null)" = "host-512.bulk.test." ] \
+        || die "the DNS rig on $DNS_PORT does not serve the bulk.test hosts"
+    [ -r "$RIGDIR/smtp/cert.pem" ] && [ -d "$RIGDIR/smtp/Maildir/new" ] \
+        || die "the SMTP rig left no cert.pem or Maildir in $RIGDIR/smtp"
+fi
 
 # the AUTH secret: a root-only file, as WormReplySMTPAuth requires
 printf 's3cret\n' >"$RUNDIR/conf/smtp-secret"
@@ -772,7 +777,7 @@ if want wrk; then
 fi
 
 # ================================================================ 3. unit
-if [ "$UNIT" = 1 ]; then
+if want unit; then
     R[unit.line]=""
     busy_ports=""
     for p in $UNIT_PORTS; do
@@ -819,8 +824,10 @@ report() {
     local c what dnote
     echo "== mod_wormreply delivery bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) CPUs," \
          "kernel $(uname -r); $HTTPD_VERSION; exim $EXIM_VERSION"
-    echo "   rigs: exim 127.0.0.1:$SMTP_PORT (STARTTLS required, AUTH as wormtest, Maildir)," \
-         "unbound 127.0.0.1:$DNS_PORT; ${CPU_RIG[*]:-unpinned}"
+    if want tput || want wrk; then
+        echo "   rigs: exim 127.0.0.1:$SMTP_PORT (STARTTLS required, AUTH as wormtest, Maildir)," \
+             "unbound 127.0.0.1:$DNS_PORT; ${CPU_RIG[*]:-unpinned}"
+    fi
     if want tput; then
         echo
         echo "1. Notifier throughput to the local SMTP server (WormReplyFormat arf: one notice per"
@@ -916,7 +923,7 @@ report() {
         echo "   the idle server's notices: ${R[mc.idle.notices]} of ${R[mc.idle.sent]} sent in the" \
              "Maildir, ${R[mc.idle.twice]} twice"
     fi
-    if [ "$UNIT" = 1 ]; then
+    if want unit; then
         echo
         echo "3. build/unit/test_delivery (wr_delivery alone): ${R[unit.line]}${R[unit.notok]:+ ($([ "${R[unit.notok]}" = 0 ] && echo "all its tests ok" || echo "${R[unit.notok]} of its tests not ok"))}"
     fi
@@ -932,7 +939,7 @@ report() {
              "a session of ${R[mc.tput.burst_copies]} copies takes ${R[mc.tput.burst_s]} s at exim," \
              "then ${R[mc.tput.gap_s]} s pass until the next (poll interval 0.5 s)"
     fi
-    if [ "$UNIT" = 1 ]; then
+    if want unit; then
         echo "test_delivery (wr_delivery alone): ${R[unit.line]}"
     fi
     if want wrk; then
