@@ -26,9 +26,11 @@ my $N = 10000;
 my $GOOD = 512;    # 2001:db8:b::1 .. ::200 confirm as host-N.bulk.test
 my $from = "wr-load-$$\@wr-notices.test";
 
-# mpm_worker: under this load mpm_event closes keep-alive connections early
-# when its workers are busy (wrk counts them as read errors, the same with
-# or without the module: measured 1,115 in 4 s for httpd's own 404s)
+# mpm_worker with every child kept: under this load mpm_event closes
+# keep-alive connections early when its workers are busy, and any MPM
+# closes those of a child it retires for having too many spare threads (wrk
+# counts both as read errors, the same with or without the module: measured
+# 1,115 in 4 s for httpd's own 404s under mpm_event)
 my $h = WrPrivateHttpd->new(port => 18150, mpm => 'worker', servers => 4);
 my $d = $h->dir;
 open my $fh, '>', "$d/secret" or die $!;
@@ -39,6 +41,8 @@ $h->write_conf(<<"EOF");
 MaxKeepAliveRequests 0
 ThreadsPerChild 50
 MaxRequestWorkers 200
+MinSpareThreads 200
+MaxSpareThreads 200
 WormReply On
 WormReplyNotify On
 WormReplySpool $d/spool
