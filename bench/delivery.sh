@@ -95,6 +95,8 @@ STRICT=${STRICT:-0}
 TARGET=100          # notices/s to the local SMTP server (issue 5)
 FOREIGN_MAX=10      # % of a CPU other processes may use in a measured run
                     # before the run is reported as disturbed
+SPREAD_MAX=25       # % of the median the rounds of a case may differ by
+                    # before the figures are reported as variable
 BULK_N=512          # the bulk.test hosts of t/rig/dns.sh
 PORT_TPUT=18160
 PORT_TPUT_STATUS=18161
@@ -692,6 +694,7 @@ if want wrk; then
         fi
         round=$(( round + 1 ))
     done
+    R[wrk.variable]=""
     for c in "${cases[@]}"; do
         v=(); e=0; q=0; nt=(); fo=(); u0=(); u1=(); st=(); sp=0; nn=0
         bl=(); ps=(); sq=0; s404=0; cb=0; df=0; hs=0; sb=0; ov=1; hv=""
@@ -735,6 +738,12 @@ if want wrk; then
         R[wrk.$c.pause.max]=$(printf '%s\n' "${ps[@]}" | sort -g | tail -1)
         R[wrk.$c.overlap]=$ov; R[wrk.$c.halves]=$hv
         R[wrk.$c.foreign.max]=$(printf '%s\n' "${fo[@]}" | sort -g | tail -1)
+        # rounds far apart: a disturbance the process scan cannot see
+        # (short-lived processes, other loopback traffic, the disk)
+        R[wrk.$c.spread]=$(awk -v r="${R[wrk.$c.range]}" -v m="${R[wrk.$c]}" \
+            'BEGIN { split(r, a, /\.\./); if (m > 0) printf "%.0f", (a[2] - a[1]) * 100 / m }')
+        [ "${R[wrk.$c.spread]:-0}" -gt "$SPREAD_MAX" ] \
+            && R[wrk.variable]="${R[wrk.variable]:-}${R[wrk.variable]:+ }$c:${R[wrk.$c.spread]}%"
         R[wrk.$c.stream]=$sq; R[wrk.$c.stream_404]=$s404
     done
     R[wrk.busy.sent_rate]=$(awk -v n="${R[wrk.busy.sent]}" -v d="$DURATION" \
@@ -913,6 +922,11 @@ report() {
             echo "   run again, disturbed by other processes (case:share of a CPU):" \
                  "${R[wrk.redone]}"
         fi
+        if [ -n "${R[wrk.variable]:-}" ]; then
+            echo "   VARIABLE: the rounds of a case differ by over $SPREAD_MAX % of its median" \
+                 "(${R[wrk.variable]}): something the process scan cannot see (short-lived" \
+                 "processes, other loopback traffic, the disk) disturbed the machine; rerun"
+        fi
         if [ -n "${R[wrk.disturbed]}" ]; then
             echo "   DISTURBED: other processes used over $FOREIGN_MAX % of a CPU during measured" \
                  "runs (case/round:share) ${R[wrk.disturbed]}: the machine was not quiet, rerun"
@@ -946,6 +960,8 @@ report() {
         dnote=""
         [ -n "${R[wrk.disturbed]}" ] \
             && dnote="; DISTURBED by other processes: ${R[wrk.disturbed]}"
+        [ -n "${R[wrk.variable]:-}" ] \
+            && dnote="$dnote; VARIABLE rounds: ${R[wrk.variable]}"
         echo "req/s while delivery runs (wrk + a stream of $STREAM new confirmed sources/s," \
              "medians of $ROUNDS): notices off $(fmt_int "${R[wrk.off]}"), notices on and" \
              "delivering $(fmt_int "${R[wrk.busy]}") = ${R[wrk.ratio]}x" \
