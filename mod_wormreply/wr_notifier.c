@@ -571,6 +571,30 @@ static void deliver(notifier_t *n, apr_time_t now)
 
     memset(&st, 0, sizeof(st));
     rv = wr_delivery_run(n->conf->delivery, now, &st, n->scratch);
+    /* a full batch that went through: more may be waiting, go on at once
+     * (for up to a second, so that DNS work is not held up for long) */
+    while (rv == APR_SUCCESS && st.attempted > 0 && st.deferred == 0
+           && st.failed == 0 && st.sent == st.attempted
+           && st.sent >= WR_DELIVERY_DEFAULT_BATCH
+           && apr_time_now() - now < apr_time_from_sec(1)) {
+        wr_delivery_stats_t more;
+        memset(&more, 0, sizeof(more));
+        rv = wr_delivery_run(n->conf->delivery, apr_time_now(), &more,
+                             n->scratch);
+        st.attempted += more.attempted;
+        st.sent += more.sent;
+        st.deferred += more.deferred;
+        st.failed += more.failed;
+        st.expired += more.expired;
+        st.suppressed += more.suppressed;
+        st.session |= more.session;
+        if (more.error) {
+            st.error = more.error;
+        }
+        if (more.sent < WR_DELIVERY_DEFAULT_BATCH) {
+            break;
+        }
+    }
     if (rv != APR_SUCCESS && !APR_STATUS_IS_EAGAIN(rv)) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00059)
                       "delivery: cannot read the outbox %s",
