@@ -157,6 +157,23 @@ static const char *add_family(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* target_set - where a signature directive adds: the server-wide set in
+ * the main server, the vhost's own set (created on first use) in a
+ * <VirtualHost>; NULL if the built-in set failed to load */
+static wr_sigset_t *target_set(cmd_parms *cmd, wr_srv_conf_t *sc)
+{
+    if (sc->global == NULL) {
+        return NULL;
+    }
+    if (!cmd->server->is_virtual) {
+        return sc->global->sigset;
+    }
+    if (sc->local == NULL) {
+        wr_sigset_create(&sc->local, cmd->pool);
+    }
+    return sc->local;
+}
+
 /* add_signature - WormReplySignature FAMILY "pattern" [norm|raw|line] */
 static const char *add_signature(cmd_parms *cmd, void *dc, const char *family,
                                  const char *pattern, const char *subject)
@@ -171,17 +188,8 @@ static const char *add_signature(cmd_parms *cmd, void *dc, const char *family,
         return apr_psprintf(cmd->pool, "WormReplySignature: unknown subject "
                             "'%s' (expected norm, raw or line)", subject);
     }
-    if (sc->global == NULL) {
+    if ((set = target_set(cmd, sc)) == NULL) {
         return "WormReplySignature: the built-in signatures failed to load";
-    }
-    if (cmd->server->is_virtual) {
-        if (sc->local == NULL) {
-            wr_sigset_create(&sc->local, cmd->pool);
-        }
-        set = sc->local;
-    }
-    else {
-        set = sc->global->sigset;
     }
     if (wr_sigset_add(set, family, subj, pattern, origin_of(cmd), &err)
         != APR_SUCCESS) {
@@ -203,17 +211,9 @@ static const char *add_signature_file(cmd_parms *cmd, void *dc,
         return apr_psprintf(cmd->pool, "WormReplySignatureFile: invalid path "
                             "'%s'", arg);
     }
-    if (sc->global == NULL) {
-        return "WormReplySignatureFile: the built-in signatures failed to load";
-    }
-    if (cmd->server->is_virtual) {
-        if (sc->local == NULL) {
-            wr_sigset_create(&sc->local, cmd->pool);
-        }
-        set = sc->local;
-    }
-    else {
-        set = sc->global->sigset;
+    if ((set = target_set(cmd, sc)) == NULL) {
+        return "WormReplySignatureFile: the built-in signatures failed to "
+               "load";
     }
     if (wr_sigset_load_file(set, path, &err) != APR_SUCCESS) {
         return apr_psprintf(cmd->pool, "WormReplySignatureFile: %s", err);
