@@ -704,6 +704,30 @@ static const char *set_delivery_time(cmd_parms *cmd, void *dc,
     return NULL;
 }
 
+/* set_smtp_sessions - WormReplySMTPSessions N */
+static const char *set_smtp_sessions(cmd_parms *cmd, void *dc,
+                                     const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    char *end;
+    apr_int64_t n;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    n = apr_strtoi64(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || n < 1
+        || n > WR_DELIVERY_SESSIONS_MAX) {
+        return apr_psprintf(cmd->pool, "WormReplySMTPSessions: '%s' is not a "
+                            "whole number from 1 to %d", arg,
+                            WR_DELIVERY_SESSIONS_MAX);
+    }
+    nc->delivery.sessions = (int)n;
+    return NULL;
+}
+
 #define NC_OFF(f) ((void *)offsetof(wr_notify_conf_t, f))
 #define NOTIFIER_OFF(f) ((void *)offsetof(wr_notifier_conf_t, f))
 #define POLICY_OFF(f) ((void *)offsetof(wr_rate_policy_t, f))
@@ -798,6 +822,9 @@ const command_rec wr_cmds[] = {
     AP_INIT_TAKE1("WormReplyMaxQueueTime", set_delivery_time, NULL,
                   RSRC_CONF, "DURATION - give up on a notice after this "
                   "(default 5d)"),
+    AP_INIT_TAKE1("WormReplySMTPSessions", set_smtp_sessions, NULL,
+                  RSRC_CONF, "N - SMTP sessions to the smarthost at once, "
+                  "at most (1 to 32, default 4)"),
     AP_INIT_TAKE1("WormReplyMaxPerHour", set_count, NULL, RSRC_CONF,
                   "N - notices per hour at most, all domains (default 100; "
                   "0 = no cap)"),

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <apr_dbm.h>
@@ -27,6 +28,10 @@
 #define RECORD_MAX 65536
 /* sent/sent.log is renamed to sent.log.old past this size. */
 #define SENT_LOG_MAX (4 * 1024 * 1024)
+/* A pass opens a session of its own for every this many messages, up to
+ * conf.sessions: below it, a connection, STARTTLS and AUTH cost more
+ * than the messages it would take over. */
+#define SESSION_MIN_MESSAGES 10
 
 struct wr_delivery_t {
     const char *dir;
@@ -70,7 +75,17 @@ struct run_s {
     apr_time_t now;
     wr_delivery_stats_t *stats;
     int any_moved;
+    const char *inflight;       /* DIR/.inflight[.<session>] */
 };
+
+/* session_report_t - what a session run in a child process sends back
+ * through its pipe (no pointers: it crosses a process boundary) */
+typedef struct {
+    int done;                   /* 1: the child got to the end */
+    int sent, deferred, failed, suppressed, requeued;
+    int n_sent, n_deferred, n_failed;
+    char error[512];            /* the session's problem, or "" */
+} session_report_t;
 
 void wr_delivery_conf_default(wr_delivery_conf_t *c)
 {
@@ -81,6 +96,7 @@ void wr_delivery_conf_default(wr_delivery_conf_t *c)
     c->suppress_time = WR_DELIVERY_DEFAULT_SUPPRESS_TIME;
     c->sent_keep = WR_DELIVERY_DEFAULT_SENT_KEEP;
     c->batch_max = WR_DELIVERY_DEFAULT_BATCH;
+    c->sessions = WR_DELIVERY_DEFAULT_SESSIONS;
 }
 
 /* valid_id - a message id: [A-Za-z0-9._+-], not starting with '.' */
@@ -632,6 +648,12 @@ apr_status_t wr_delivery_open(wr_delivery_t **pd, const char *dir,
     if (d->conf.batch_max <= 0) {
         d->conf.batch_max = WR_DELIVERY_DEFAULT_BATCH;
     }
+    if (d->conf.sessions <= 0) {
+        d->conf.sessions = 1;
+    }
+    if (d->conf.sessions > WR_DELIVERY_SESSIONS_MAX) {
+        d->conf.sessions = WR_DELIVERY_SESSIONS_MAX;
+    }
     if (d->conf.retry_interval <= 0) {
         d->conf.retry_interval = WR_DELIVERY_DEFAULT_RETRY_INTERVAL;
     }
@@ -875,7 +897,7 @@ static void on_started(wr_smtp_msg_t *m, void *baton)
 {
     item_t *it = m->baton;
     run_t *r = baton;
-    const char *path = apr_pstrcat(r->p, r->d->dir, "/.inflight", NULL);
+    const char *path = r->inflight;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
     /* no fsync: it only has to outlive the process, not the machine */
@@ -913,14 +935,9 @@ static void sent_log(run_t *r, const item_t *it)
 {
     wr_delivery_t *d = r->d;
     const char *path = apr_pstrcat(r->p, d->sent_dir, "/sent.log", NULL);
-    apr_finfo_t fi;
     apr_file_t *f;
     int k, n = 0;
 
-    if (apr_stat(&fi, path, APR_FINFO_SIZE, r->p) == APR_SUCCESS
-        && fi.size > SENT_LOG_MAX) {
-        apr_file_rename(path, apr_pstrcat(r->p, path, ".old", NULL), r->p);
-    }
     for (k = 0; k < it->m->rcpt->nelts; k++) {
         n += it->m->rcpts[k].code / 100 == 2;
     }
@@ -935,18 +952,16 @@ static void sent_log(run_t *r, const item_t *it)
     }
 }
 
-/* recover - after a crash: the transaction that was open, left-over
- * temporary files and sidecars */
-static void recover(run_t *r)
+/* inflight_check - a session's .inflight file, left by a session that
+ * did not end normally: its message may have reached the server */
+static void inflight_check(run_t *r, const char *path)
 {
     wr_delivery_t *d = r->d;
     apr_pool_t *p = r->p;
-    const char *inflight = apr_pstrcat(p, d->dir, "/.inflight", NULL);
     apr_finfo_t fi;
-    apr_dir_t *dh;
     char *id;
 
-    if (read_file(inflight, 256, &id, NULL, NULL, p) == APR_SUCCESS) {
+    if (read_file(path, 256, &id, NULL, NULL, p) == APR_SUCCESS) {
         if (valid_id(id, strlen(id))
             && apr_stat(&fi, file_of(d->dir, id, ".eml", p), APR_FINFO_TYPE,
                         p) == APR_SUCCESS) {
@@ -956,8 +971,19 @@ static void recover(run_t *r)
                           "when delivery stopped; it is sent again and may "
                           "arrive twice", id);
         }
-        apr_file_remove(inflight, p);
+        apr_file_remove(path, p);
     }
+}
+
+/* recover - after a crash: the transactions that were open, left-over
+ * temporary files and sidecars */
+static void recover(run_t *r)
+{
+    wr_delivery_t *d = r->d;
+    apr_pool_t *p = r->p;
+    apr_finfo_t fi;
+    apr_dir_t *dh;
+
     if (apr_dir_open(&dh, d->dir, p) != APR_SUCCESS) {
         return;
     }
@@ -969,7 +995,11 @@ static void recover(run_t *r)
         if (fi.filetype != APR_REG) {
             continue;
         }
-        if (fi.name[0] == '.' && n > 4 && !strcmp(fi.name + n - 4, ".tmp")) {
+        if (!strncmp(fi.name, ".inflight", 9)) {
+            inflight_check(r, path);
+        }
+        else if (fi.name[0] == '.' && n > 4
+                 && !strcmp(fi.name + n - 4, ".tmp")) {
             if (r->now - fi.mtime > TMP_AGE) {
                 apr_file_remove(path, p);
             }
@@ -1220,21 +1250,172 @@ static apr_array_header_t *collect(run_t *r, const apr_array_header_t *ids)
     return due;
 }
 
+/* session - one SMTP session for `n` prepared items, each booked after
+ * it; `rep` gets the outcome (also when run in the caller's process) */
+static void session(run_t *r, item_t **items, int n, session_report_t *rep)
+{
+    wr_delivery_t *d = r->d;
+    wr_smtp_msg_t *msgs = apr_pcalloc(r->p, sizeof(*msgs) * (apr_size_t)n);
+    wr_smtp_hooks_t hooks;
+    wr_smtp_session_t info;
+    int k, dest_failed;
+
+    for (k = 0; k < n; k++) {
+        msgs[k] = *items[k]->m;
+        items[k]->m = &msgs[k];
+    }
+    hooks.started = on_started;
+    hooks.accepted = on_accepted;
+    hooks.baton = r;
+    wr_smtp_send(&d->conf.smtp, msgs, n, &hooks, &info, r->p);
+    if (r->any_moved) {
+        /* the renames of this session, durable against a power loss */
+        sync_dir(d->sent_dir, r->p);
+        sync_dir(d->dir, r->p);
+    }
+    dest_failed = info.n_sent == 0 && info.n_failed == 0
+                  && info.n_deferred > 0;
+    for (k = 0; k < n; k++) {
+        finish(r, items[k], dest_failed);
+    }
+    apr_file_remove(r->inflight, r->p);
+    if (info.tls_note) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00313)
+                      "delivery: opportunistic TLS with %s: %s", d->where,
+                      info.tls_note);
+    }
+    memset(rep, 0, sizeof(*rep));
+    rep->n_sent = info.n_sent;
+    rep->n_deferred = info.n_deferred;
+    rep->n_failed = info.n_failed;
+    if (dest_failed) {
+        apr_cpystrn(rep->error, info.error ? info.error : msgs[0].reason,
+                    sizeof(rep->error));
+    }
+    rep->done = 1;
+}
+
+/* session_child - run `session` in a child process, which reports through
+ * a pipe; *pid is -1 when no child could be made. The child shares the
+ * runner's flock on .lock (an inherited descriptor), so no second runner
+ * can start while it lives, even if this process is killed. */
+static void session_child(run_t *r, item_t **items, int n, int no,
+                          pid_t *pid, int *fd)
+{
+    int pfd[2];
+
+    *pid = -1;
+    *fd = -1;
+    if (pipe(pfd) != 0) {
+        return;
+    }
+    if ((*pid = fork()) < 0) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, APR_FROM_OS_ERROR(errno),
+                      WRLOGNO(00315) "delivery: cannot start SMTP session "
+                      "%d in a process of its own; its messages wait for "
+                      "the next pass", no);
+        close(pfd[0]);
+        close(pfd[1]);
+        return;
+    }
+    if (*pid == 0) {
+        wr_delivery_stats_t st;
+        session_report_t rep;
+        const char *c = (const char *)&rep;
+        apr_size_t left = sizeof(rep);
+
+        close(pfd[0]);
+        memset(&st, 0, sizeof(st));
+        r->stats = &st;
+        r->any_moved = 0;
+        r->inflight = apr_psprintf(r->p, "%s/.inflight.%d", r->d->dir, no);
+        session(r, items, n, &rep);
+        rep.sent = st.sent;
+        rep.deferred = st.deferred;
+        rep.failed = st.failed;
+        rep.suppressed = st.suppressed;
+        rep.requeued = st.requeued;
+        while (left > 0) {
+            ssize_t w = write(pfd[1], c, left);
+            if (w < 0 && errno == EINTR) {
+                continue;
+            }
+            if (w <= 0) {
+                break;
+            }
+            c += w;
+            left -= (apr_size_t)w;
+        }
+        /* no pool cleanups, atexit handlers or stdio flushes of the
+         * parent's: they are not this process's to run */
+        _exit(0);
+    }
+    close(pfd[1]);
+    *fd = pfd[0];
+}
+
+/* session_wait - the report of a child session; a child that died
+ * before reporting leaves its messages queued, untouched */
+static void session_wait(run_t *r, int no, pid_t pid, int fd,
+                         session_report_t *rep)
+{
+    char *c = (char *)rep;
+    apr_size_t got = 0;
+    int status = 0;
+
+    memset(rep, 0, sizeof(*rep));
+    while (got < sizeof(*rep)) {
+        ssize_t n = read(fd, c + got, sizeof(*rep) - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        got += (apr_size_t)n;
+    }
+    close(fd);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (got != sizeof(*rep) || !rep->done) {
+        memset(rep, 0, sizeof(*rep));
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, 0, WRLOGNO(00316)
+                      "delivery: SMTP session %d (pid %ld) ended abnormally "
+                      "(%s %d); its unsent messages stay queued", no,
+                      (long)pid, WIFSIGNALED(status) ? "signal" : "status",
+                      WIFSIGNALED(status) ? WTERMSIG(status)
+                                          : WEXITSTATUS(status));
+        inflight_check(r, apr_psprintf(r->p, "%s/.inflight.%d", r->d->dir,
+                                       no));
+    }
+}
+
+/* rotate_sent_log - sent/sent.log to sent.log.old past SENT_LOG_MAX */
+static void rotate_sent_log(run_t *r)
+{
+    const char *path = apr_pstrcat(r->p, r->d->sent_dir, "/sent.log", NULL);
+    apr_finfo_t fi;
+
+    if (apr_stat(&fi, path, APR_FINFO_SIZE, r->p) == APR_SUCCESS
+        && fi.size > SENT_LOG_MAX) {
+        apr_file_rename(path, apr_pstrcat(r->p, path, ".old", NULL), r->p);
+    }
+}
+
 apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
                              wr_delivery_stats_t *stats, apr_pool_t *pool)
 {
     wr_delivery_stats_t dummy;
-    wr_smtp_hooks_t hooks;
-    wr_smtp_session_t info;
     apr_array_header_t *ids, *due;
-    wr_smtp_msg_t *msgs;
     item_t **items;
     state_t dest;
     run_t r;
     apr_file_t *lock_file = NULL;
     apr_pool_t *p;
     apr_status_t rv;
-    int k, n = 0, dest_failed;
+    int k, n = 0, nsess, per, limit, s, dest_failed;
+    int n_sent = 0, n_failed = 0, n_deferred = 0;
+    const char *error = NULL;
 
     if (stats == NULL) {
         stats = &dummy;
@@ -1250,6 +1431,7 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
     r.p = p;
     r.now = now;
     r.stats = stats;
+    r.inflight = apr_pstrcat(p, d->dir, "/.inflight", NULL);
     if ((rv = lock(d, &lock_file, p)) != APR_SUCCESS) {
         lock_file = NULL;
         goto leave;
@@ -1274,12 +1456,9 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
         stats->waiting += due->nelts;
         goto leave;
     }
-    stats->waiting += due->nelts > d->conf.batch_max
-                      ? due->nelts - d->conf.batch_max : 0;
-    items = apr_pcalloc(p, sizeof(item_t *) * (apr_size_t)d->conf.batch_max);
-    msgs = apr_pcalloc(p, sizeof(wr_smtp_msg_t)
-                          * (apr_size_t)d->conf.batch_max);
-    for (k = 0; k < due->nelts && n < d->conf.batch_max; k++) {
+    limit = d->conf.batch_max * d->conf.sessions;
+    items = apr_pcalloc(p, sizeof(item_t *) * (apr_size_t)limit);
+    for (k = 0; k < due->nelts && n < limit; k++) {
         item_t *it = APR_ARRAY_IDX(due, k, item_t *);
         const char *why = NULL;
 
@@ -1293,38 +1472,69 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
             }
             continue;
         }
-        msgs[n] = *it->m;
-        it->m = &msgs[n];
         items[n++] = it;
     }
+    stats->waiting += due->nelts - k;
+    stats->left = due->nelts - k;
     rv = APR_SUCCESS;
     if (n == 0) {
         goto leave;
     }
-    hooks.started = on_started;
-    hooks.accepted = on_accepted;
-    hooks.baton = &r;
+    rotate_sent_log(&r);
     stats->session = 1;
     stats->attempted = n;
-    wr_smtp_send(&d->conf.smtp, msgs, n, &hooks, &info, p);
-    if (r.any_moved) {
-        /* the renames of this session, durable against a power loss */
-        sync_dir(d->sent_dir, p);
-        sync_dir(d->dir, p);
+    /* sessions of about equal size, the oldest messages first in each */
+    nsess = (n + SESSION_MIN_MESSAGES - 1) / SESSION_MIN_MESSAGES;
+    if (nsess > d->conf.sessions) {
+        nsess = d->conf.sessions;
     }
-    dest_failed = info.n_sent == 0 && info.n_failed == 0
-                  && info.n_deferred > 0;
-    for (k = 0; k < n; k++) {
-        finish(&r, items[k], dest_failed);
+    per = (n + nsess - 1) / nsess;
+    nsess = (n + per - 1) / per;
+    {
+        pid_t *pids = apr_pcalloc(p, sizeof(pid_t) * (apr_size_t)nsess);
+        int *fds = apr_pcalloc(p, sizeof(int) * (apr_size_t)nsess);
+        session_report_t rep;
+
+        for (s = 1; s < nsess; s++) {
+            int m = s == nsess - 1 ? n - s * per : per;
+
+            session_child(&r, items + s * per, m, s, &pids[s], &fds[s]);
+            if (pids[s] < 0) {
+                /* untouched: they wait for the next pass */
+                stats->attempted -= m;
+                stats->waiting += m;
+                stats->left += m;
+            }
+        }
+        session(&r, items, per, &rep);
+        n_sent += rep.n_sent;
+        n_deferred += rep.n_deferred;
+        n_failed += rep.n_failed;
+        if (rep.error[0]) {
+            error = apr_pstrdup(p, rep.error);
+        }
+        for (s = 1; s < nsess; s++) {
+            if (pids[s] < 0) {
+                continue;
+            }
+            session_wait(&r, s, pids[s], fds[s], &rep);
+            n_sent += rep.n_sent;
+            n_deferred += rep.n_deferred;
+            n_failed += rep.n_failed;
+            stats->sent += rep.sent;
+            stats->deferred += rep.deferred;
+            stats->failed += rep.failed;
+            stats->suppressed += rep.suppressed;
+            stats->requeued += rep.requeued;
+            if (rep.error[0] && error == NULL) {
+                error = apr_pstrdup(p, rep.error);
+            }
+        }
     }
-    apr_file_remove(apr_pstrcat(p, d->dir, "/.inflight", NULL), p);
-    if (info.tls_note) {
-        wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00313)
-                      "delivery: opportunistic TLS with %s: %s", d->where,
-                      info.tls_note);
-    }
+    stats->sessions = nsess;
+    dest_failed = n_sent == 0 && n_failed == 0 && n_deferred > 0;
     if (dest_failed) {
-        const char *why = info.error ? info.error : msgs[0].reason;
+        const char *why = error ? error : "every message deferred";
         dest.attempts++;
         dest.last_try = now;
         dest.next_try = now + gap(&d->conf, (int)dest.attempts);

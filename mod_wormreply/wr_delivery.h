@@ -17,7 +17,8 @@
  *   DIR/dest/<key>.state  backoff of a destination (the smarthost)
  *   DIR/suppressed.dir/.pag  SDBM: refused recipient -> until when
  *   DIR/.lock             flock()ed by wr_delivery_run: one runner at a time
- *   DIR/.inflight         id of the message whose SMTP transaction is open
+ *   DIR/.inflight[.<n>]   id of the message whose SMTP transaction is open
+ *                         in the pass's first session [its n-th]
  *
  * Records (.env, .state) are "key: value" lines, "version: 1" first,
  * written to a temporary file, fsynced, renamed, and the directory fsynced;
@@ -30,8 +31,14 @@
  * Scheduling. Every message has one destination, the smarthost (direct
  * delivery to the recipients' MX is not done: without WormReplySmarthost
  * the outbox is the end of the line). A pass (wr_delivery_run) sends the
- * due messages, oldest first, at most batch_max of them, in one session.
- * - A session that sends nothing and defers at least one message (server
+ * due messages, oldest first, at most batch_max per session, in up to
+ * conf.sessions SMTP sessions at once: one for every 10 messages or so,
+ * the first in the caller's process and each other one in a child process
+ * of its own (fork; a smarthost's per-message time is mostly waiting for
+ * its disk, so sessions side by side multiply the rate). The pass returns
+ * when every session has ended; stats->left says how many due messages
+ * it did not take.
+ * - A pass whose sessions send nothing and defer at least one message (server
  *   down, TLS or AUTH refused, 4xx to every message...) backs the
  *   *destination* off: no new session before now + the k-th gap of
  *   wr_backoff(retry_interval, retry_max), k the number of such sessions
@@ -61,14 +68,17 @@
  *   the server writing its 2xx and our rename (microseconds: reading the
  *   reply, one rename) leaves the message queued and it is sent again;
  *   a connection lost after the data but before the reply does the same.
- *   The message concerned is named in DIR/.inflight (written, without
- *   fsync, when its MAIL FROM is accepted); the next pass logs that it may
- *   arrive twice. At most one message per crash is in this state.
+ *   The message concerned is named in its session's DIR/.inflight[.<n>]
+ *   (written, without fsync, when its MAIL FROM is accepted); the next
+ *   pass logs that it may arrive twice. At most one message per session
+ *   and crash is in this state.
  * - A power loss or kernel crash before the per-session fsync may undo
  *   the renames of that session: those messages are sent again.
  *
  * Concurrency: wr_delivery_run takes an exclusive flock on DIR/.lock (a
- * second runner gets APR_EAGAIN at once); wr_delivery_enqueue,
+ * second runner gets APR_EAGAIN at once); its child sessions share that
+ * lock, so a runner killed mid-pass keeps others out until they have
+ * ended; wr_delivery_enqueue,
  * wr_delivery_suppressed and wr_delivery_queue_stat need no lock.
  */
 #ifndef WR_DELIVERY_H
@@ -88,6 +98,8 @@
 #define WR_DELIVERY_DEFAULT_SUPPRESS_TIME  apr_time_from_sec(30 * 86400)
 #define WR_DELIVERY_DEFAULT_SENT_KEEP      apr_time_from_sec(7 * 86400)
 #define WR_DELIVERY_DEFAULT_BATCH          50
+#define WR_DELIVERY_DEFAULT_SESSIONS       4
+#define WR_DELIVERY_SESSIONS_MAX           32
 
 /* Largest message sent; a larger .eml goes to failed/. */
 #define WR_DELIVERY_MESSAGE_MAX (10 * 1024 * 1024)
@@ -103,6 +115,8 @@ typedef struct {
                                            * not written to */
     apr_interval_time_t sent_keep;        /* how long sent/ keeps texts */
     int batch_max;                        /* messages per session */
+    int sessions;                         /* sessions at once, at most
+                                           * (WormReplySMTPSessions) */
 } wr_delivery_conf_t;
 
 typedef struct {
@@ -117,6 +131,8 @@ typedef struct {
     int recovered;        /* messages found in an open transaction after
                            * a crash (may arrive twice) */
     int session;          /* 1 if a session was attempted */
+    int sessions;         /* how many, in parallel */
+    int left;             /* due messages left for the next pass */
     const char *error;    /* the session's problem, or NULL */
 } wr_delivery_stats_t;
 

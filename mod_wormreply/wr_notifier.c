@@ -563,19 +563,18 @@ static void digests(notifier_t *n, apr_time_t now)
     }
 }
 
-/* deliver - one delivery pass: due notices to the smarthost */
-static void deliver(notifier_t *n, apr_time_t now)
+/* deliver - delivery passes: due notices to the smarthost. Passes follow
+ * each other while they send and leave due messages behind, for up to a
+ * second (so that DNS work is not held up for long).
+ * @return 1 if due messages are left for the next turn */
+static int deliver(notifier_t *n, apr_time_t now)
 {
     wr_delivery_stats_t st;
     apr_status_t rv;
 
     memset(&st, 0, sizeof(st));
     rv = wr_delivery_run(n->conf->delivery, now, &st, n->scratch);
-    /* a full batch that went through: more may be waiting, go on at once
-     * (for up to a second, so that DNS work is not held up for long) */
-    while (rv == APR_SUCCESS && st.attempted > 0 && st.deferred == 0
-           && st.failed == 0 && st.sent == st.attempted
-           && st.sent >= WR_DELIVERY_DEFAULT_BATCH
+    while (rv == APR_SUCCESS && st.left > 0 && st.sent > 0
            && apr_time_now() - now < apr_time_from_sec(1)) {
         wr_delivery_stats_t more;
         memset(&more, 0, sizeof(more));
@@ -588,18 +587,24 @@ static void deliver(notifier_t *n, apr_time_t now)
         st.expired += more.expired;
         st.suppressed += more.suppressed;
         st.session |= more.session;
+        st.left = more.left;
         if (more.error) {
             st.error = more.error;
         }
-        if (more.sent < WR_DELIVERY_DEFAULT_BATCH) {
+        if (more.sent == 0) {
+            st.left = 0;
             break;
         }
+    }
+    if (st.sent == 0) {
+        /* nothing went through: the next turn waits as usual */
+        st.left = 0;
     }
     if (rv != APR_SUCCESS && !APR_STATUS_IS_EAGAIN(rv)) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00059)
                       "delivery: cannot read the outbox %s",
                       n->conf->outbox_dir);
-        return;
+        return 0;
     }
     if (st.session) {
         wr_log_perror(WR_LOG_MARK, st.error ? WR_LOG_WARNING : WR_LOG_INFO,
@@ -617,6 +622,7 @@ static void deliver(notifier_t *n, apr_time_t now)
             n->slot->smtp_retries += (apr_uint64_t)st.deferred;
         }
     }
+    return rv == APR_SUCCESS && st.left > 0;
 }
 
 /* notifier_open - spool, history and resolver */
@@ -675,26 +681,31 @@ apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
 {
     notifier_t n;
     apr_status_t rv;
+    int backlog = 0;
 
     if ((rv = notifier_open(&n, conf, p)) != APR_SUCCESS) {
         return rv;
     }
+
     while (!*stop) {
         apr_time_t now = apr_time_now();
+        /* with notices left to deliver, only look at DNS, do not idle */
+        apr_interval_time_t wait = backlog ? 0 : conf->poll_interval;
 
         apr_pool_clear(n.scratch);
         claim(&n, now);
         /* wait on the DNS sockets, or idle, for at most one poll interval */
         if (wr_resolver_pending(n.res) > 0) {
-            wr_resolver_run(n.res, conf->poll_interval);
+            wr_resolver_run(n.res, wait);
         }
-        else {
-            apr_sleep(conf->poll_interval);
+        else if (wait > 0) {
+            apr_sleep(wait);
         }
         now = apr_time_now();
         digests(&n, now);
+        backlog = 0;
         if (conf->smarthost && conf->delivery) {
-            deliver(&n, now);
+            backlog = deliver(&n, now);
         }
         if (now - n.last_expire > EXPIRE_EVERY) {
             n.last_expire = now;

@@ -27,16 +27,20 @@
 #include "wr_notice.h"
 #include "wr_ratelimit.h"
 
-#define PORT_TLS 12525
+/* the rig's ports (t/rig/smtp.sh); a benchmark running its own rig sets
+ * WR_TEST_SMTP_PORT and WR_TEST_SMTP_EXTRA_PORT */
+#define PORT_TLS_DEFAULT 12525
 /* this test's own extra daemon: the ASan build runs beside the plain one */
 #if defined(__SANITIZE_ADDRESS__)
-#define PORT_UPDOWN 12538
+#define PORT_UPDOWN_DEFAULT 12538
 #else
-#define PORT_UPDOWN 12532
+#define PORT_UPDOWN_DEFAULT 12532
 #endif
 #define MINUTE apr_time_from_sec(60)
 
 static apr_pool_t *pool;
+static int port_tls = PORT_TLS_DEFAULT;
+static int port_updown = PORT_UPDOWN_DEFAULT;
 static const char *run;          /* rig state: .../smtp */
 static const char *top;
 static const char *base;         /* this test's outboxes */
@@ -177,6 +181,22 @@ static int count_files(const char *dir, const char *ext)
             && !strcmp(e->d_name + l - strlen(ext), ext)) {
             n++;
         }
+    }
+    if (dh) {
+        closedir(dh);
+    }
+    return n;
+}
+
+/* count_prefix - entries of a directory starting with `prefix` */
+static int count_prefix(const char *dir, const char *prefix)
+{
+    DIR *dh = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    while (dh && (e = readdir(dh)) != NULL) {
+        n += !strncmp(e->d_name, prefix, strlen(prefix));
     }
     if (dh) {
         closedir(dh);
@@ -356,7 +376,7 @@ static void test_envelope(void)
 static void test_send(void)
 {
     const char *dir, *from = apr_pstrcat(pool, tag, "@wormreply.test", NULL);
-    wr_delivery_t *d = open_outbox("send", PORT_TLS, &dir);
+    wr_delivery_t *d = open_outbox("send", port_tls, &dir);
     wr_notice_t *m[3];
     wr_delivery_stats_t st;
     wr_delivery_queue_stat_t qs;
@@ -419,7 +439,7 @@ static void test_retry(void)
     const char *from = apr_pstrcat(pool, lp, "@wormreply.test", NULL);
     const char *flag = apr_pstrcat(pool, run, "/defer-", lp, NULL);
     const char *dir;
-    wr_delivery_t *d = open_outbox("retry", PORT_TLS, &dir);
+    wr_delivery_t *d = open_outbox("retry", port_tls, &dir);
     wr_delivery_stats_t st;
     wr_delivery_queue_stat_t qs;
     wr_notice_t *m = compose(from, "postmaster@example.test", NULL, NULL,
@@ -486,7 +506,7 @@ static void test_refused(void)
                                       NULL);
     const char *tmpf = apr_pstrcat(pool, "tempfail-", tag, "@example.test",
                                    NULL);
-    wr_delivery_t *d = open_outbox("refused", PORT_TLS, &dir);
+    wr_delivery_t *d = open_outbox("refused", port_tls, &dir);
     wr_delivery_stats_t st;
     wr_notice_t *m1, *m2, *m3, *m4;
     apr_time_t now = apr_time_now();
@@ -551,12 +571,12 @@ static void test_down_up(void)
 {
     const char *from = apr_pstrcat(pool, tag, "@wormreply.test", NULL);
     const char *dir;
-    wr_delivery_t *d = open_outbox("downup", PORT_UPDOWN, &dir);
+    wr_delivery_t *d = open_outbox("downup", port_updown, &dir);
     wr_delivery_stats_t st;
     wr_notice_t *m[2];
     apr_time_t now = apr_time_now();
 
-    extra("extra-stop", PORT_UPDOWN);
+    extra("extra-stop", port_updown);
     m[0] = compose(from, "postmaster@example.test", NULL, NULL, pool);
     m[1] = compose(from, "abuse@example.test", NULL, NULL, pool);
     wr_delivery_enqueue(d, m[0], now, NULL, pool);
@@ -568,7 +588,7 @@ static void test_down_up(void)
     wr_delivery_run(d, now + MINUTE, &st, pool);
     check_int(st.session, 0, "down: a new notice waits for the destination");
     check_int(st.waiting, 2, "down: both wait");
-    if (!check(extra("extra-start", PORT_UPDOWN), "up: server started")) {
+    if (!check(extra("extra-start", port_updown), "up: server started")) {
         return;
     }
     wr_delivery_run(d, now + 5 * MINUTE, &st, pool);
@@ -576,7 +596,7 @@ static void test_down_up(void)
     check_int(times_accepted(from, msgid(m[0])) + times_accepted(from,
                                                               msgid(m[1])),
               2, "up: each taken in once");
-    extra("extra-stop", PORT_UPDOWN);
+    extra("extra-stop", port_updown);
 }
 
 /* enqueue_many - n notices from `from`, ids returned */
@@ -601,70 +621,134 @@ static apr_array_header_t *enqueue_many(wr_delivery_t *d, const char *from,
     return ids;
 }
 
-/* test_crash - kill -9 of a runner in the middle of a session */
-static void test_crash(void)
+/* child_of - a child process of `parent` (from /proc), or -1 */
+static pid_t child_of(pid_t parent)
 {
-    const char *lp = apr_pstrcat(pool, tag, "c", NULL);
+    DIR *dh = opendir("/proc");
+    struct dirent *e;
+    pid_t found = -1;
+
+    while (dh && found < 0 && (e = readdir(dh)) != NULL) {
+        char path[300], buf[512], *c;
+        FILE *f;
+        int ppid;
+
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        if ((f = fopen(path, "r")) == NULL) {
+            continue;
+        }
+        if (fgets(buf, sizeof(buf), f) && (c = strrchr(buf, ')')) != NULL
+            && sscanf(c + 1, " %*c %d", &ppid) == 1 && ppid == parent) {
+            found = (pid_t)atoi(e->d_name);
+        }
+        fclose(f);
+    }
+    if (dh) {
+        closedir(dh);
+    }
+    return found;
+}
+
+typedef enum { KILL_RUNNER, KILL_SESSION } crash_kill_e;
+
+/* test_crash - kill -9 in the middle of a pass of `sessions` sessions:
+ * of the runner (its child sessions live on and finish), or of one child
+ * session (the runner goes on) */
+static void test_crash(const char *name, int sessions, crash_kill_e what)
+{
+    const char *lp = apr_pstrcat(pool, tag, "c", name, NULL);
     const char *from = apr_pstrcat(pool, lp, "@wormreply.test", NULL);
     const char *dir;
-    wr_delivery_t *d = open_outbox("crash", PORT_TLS, &dir);
+    wr_delivery_t *d = open_outbox(name, port_tls, &dir);
     wr_delivery_stats_t st;
     apr_array_header_t *ids;
     apr_hash_t *seen;
-    pid_t pid;
+    pid_t pid, victim = -1;
     int k, lost = 0, twice = 0, recovered = 0, before = 0, status, passes;
+    int busy = 0;
     apr_time_t t0;
 
-    if (!check(d != NULL, "crash: outbox")) {
+    if (!check(d != NULL, "%s: outbox", name)) {
         return;
     }
     ids = enqueue_many(d, from, 200);
-    check_int(ids->nelts, 200, "crash: 200 notices queued");
+    check_int(ids->nelts, 200, "%s: 200 notices queued", name);
     fflush(stdout);
     pid = fork();
     if (pid == 0) {
-        /* the child: its own handle, one session of everything */
+        /* the child: its own handle, one pass of everything */
         wr_delivery_conf_t c;
         wr_delivery_t *cd;
+        wr_delivery_stats_t cst;
         wr_delivery_conf_default(&c);
         c.smtp.host = "localhost";
-        c.smtp.port = PORT_TLS;
+        c.smtp.port = (apr_port_t)port_tls;
         c.smtp.ca_file = apr_pstrcat(pool, run, "/cert.pem", NULL);
         c.smtp.user = "wormtest";
         c.smtp.secret = "s3cret";
-        c.batch_max = 200;
+        c.batch_max = 200 / sessions;
+        c.sessions = sessions;
         if (wr_delivery_open(&cd, dir, &c, NULL, pool) == APR_SUCCESS) {
-            wr_delivery_run(cd, apr_time_now(), NULL, pool);
+            wr_delivery_run(cd, apr_time_now(), &cst, pool);
+            /* what the runner saw of the session that was killed */
+            _exit(cst.recovered > 0 ? 3 : 0);
         }
-        _exit(0);
+        _exit(2);
     }
-    /* kill it once exim has taken in a good part, at most after 20 s */
+    /* kill once exim has taken in a good part, at most after 20 s */
     t0 = apr_time_now();
     while (apr_time_now() - t0 < apr_time_from_sec(20)) {
         apr_pool_t *p;
         apr_pool_create(&p, pool);
         before = (int)apr_hash_count(accepted(from, p));
         apr_pool_destroy(p);
-        if (before >= 40) {
+        if (what == KILL_SESSION && victim < 0) {
+            victim = child_of(pid);
+        }
+        if (before >= 40 && (what == KILL_RUNNER || victim > 0)) {
             break;
         }
         apr_sleep(apr_time_from_msec(5));
     }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    check(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-          "crash: the runner was killed mid-session (%d of 200 accepted by "
-          "then)", before);
-    check(before > 0 && before < 200, "crash: the kill fell inside the "
-          "session");
-    /* a new runner, as after a restart */
-    d = open_outbox("crash", PORT_TLS, &dir);
-    for (passes = 0; passes < 20 && count_files(dir, ".eml") > 0; passes++) {
-        wr_delivery_run(d, apr_time_now(), &st, pool);
+    if (what == KILL_RUNNER) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        check(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+              "%s: the runner was killed mid-pass (%d of 200 accepted by "
+              "then)", name, before);
+    }
+    else {
+        check(victim > 0 && kill(victim, SIGKILL) == 0,
+              "%s: a child session (pid %ld) was killed mid-pass (%d of 200 "
+              "accepted by then)", name, (long)victim, before);
+        waitpid(pid, &status, 0);
+        check(WIFEXITED(status) && WEXITSTATUS(status) != 2,
+              "%s: the runner went on to the end (status %d)", name,
+              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        recovered += WIFEXITED(status) && WEXITSTATUS(status) == 3;
+    }
+    check(before > 0 && before < 200, "%s: the kill fell inside the pass",
+          name);
+    /* a new runner, as after a restart; sessions that outlived a killed
+     * runner keep others out (APR_EAGAIN) until they end */
+    d = open_outbox(name, port_tls, &dir);
+    t0 = apr_time_now();
+    for (passes = 0; passes < 400 && count_files(dir, ".eml") > 0
+         && apr_time_now() - t0 < apr_time_from_sec(60); passes++) {
+        apr_status_t rv = wr_delivery_run(d, apr_time_now(), &st, pool);
+        if (APR_STATUS_IS_EAGAIN(rv)) {
+            busy++;
+            apr_sleep(apr_time_from_msec(50));
+            continue;
+        }
         recovered += st.recovered;
     }
-    check_int(count_files(dir, ".eml"), 0, "crash: queue drained after the "
-              "restart (%d passes)", passes);
+    check_int(count_files(dir, ".eml"), 0, "%s: queue drained after the "
+              "restart (%d passes, %d while the old sessions held the lock)",
+              name, passes, busy);
     seen = accepted(from, pool);
     for (k = 0; k < ids->nelts; k++) {
         int *n = apr_hash_get(seen, APR_ARRAY_IDX(ids, k, const char *),
@@ -676,28 +760,31 @@ static void test_crash(void)
             twice++;
         }
     }
-    check_int(lost, 0, "crash: no notice lost");
+    check_int(lost, 0, "%s: no notice lost", name);
     check(twice <= recovered && recovered <= 1,
-          "crash: none twice but the one named in .inflight (%d twice, %d "
-          "in an open transaction at the kill)", twice, recovered);
-    printf("# crash: killed after %d of 200 accepted; %d sent twice; %d "
-           "found in an open transaction\n", before, twice, recovered);
+          "%s: none twice but the one named in .inflight (%d twice, %d "
+          "in an open transaction at the kill)", name, twice, recovered);
+    printf("# %s: killed after %d of 200 accepted; %d sent twice; %d "
+           "found in an open transaction\n", name, before, twice,
+           recovered);
     check_int(count_files(apr_pstrcat(pool, dir, "/sent", NULL), ".eml"),
-              200, "crash: all 200 in sent/");
+              200, "%s: all 200 in sent/", name);
+    check_int(count_prefix(dir, ".inflight"), 0, "%s: no .inflight left",
+              name);
 }
 
-/* test_throughput - 500 notices in sessions of 50 */
+/* test_throughput - 500 notices in passes of 4 sessions of 50 */
 static void test_throughput(void)
 {
     const char *lp = apr_pstrcat(pool, tag, "t", NULL);
     const char *from = apr_pstrcat(pool, lp, "@wormreply.test", NULL);
     const char *dir;
-    wr_delivery_t *d = open_outbox("throughput", PORT_TLS, &dir);
+    wr_delivery_t *d = open_outbox("throughput", port_tls, &dir);
     wr_delivery_stats_t st;
     apr_array_header_t *ids;
     apr_hash_t *seen;
     apr_time_t t0, el;
-    int sent = 0, passes, k, once = 0;
+    int sent = 0, passes, k, once = 0, most = 0;
 
     if (!check(d != NULL, "throughput: outbox")) {
         return;
@@ -714,10 +801,13 @@ static void test_throughput(void)
             break;
         }
         sent += st.sent;
+        most = st.sessions > most ? st.sessions : most;
     }
     el = apr_time_now() - t0;
     check_int(sent, 500, "throughput: 500 sent");
-    check_int(passes, 10, "throughput: in 10 sessions of 50");
+    check_int(passes, 3, "throughput: in 3 passes (200, 200, 100)");
+    check_int(most, WR_DELIVERY_DEFAULT_SESSIONS, "throughput: of up to %d "
+              "sessions of 50 side by side", WR_DELIVERY_DEFAULT_SESSIONS);
     seen = accepted(from, pool);
     for (k = 0; k < ids->nelts; k++) {
         int *n = apr_hash_get(seen, APR_ARRAY_IDX(ids, k, const char *),
@@ -726,7 +816,7 @@ static void test_throughput(void)
     }
     check_int(once, 500, "throughput: each taken in by exim exactly once");
     printf("# throughput: %.0f notices/s to the local exim (500 in %.2f s, "
-           "sessions of 50, STARTTLS + AUTH PLAIN; target >= 100/s)\n",
+           "up to 4 sessions of 50 at once, STARTTLS + AUTH PLAIN; target >= 100/s)\n",
            500.0 * APR_USEC_PER_SEC / (double)(el ? el : 1),
            (double)el / APR_USEC_PER_SEC);
 }
@@ -741,18 +831,26 @@ int main(void)
     rigdir = getenv("WR_RIG_DIR") ? getenv("WR_RIG_DIR")
              : apr_pstrcat(pool, top, "/t/rig/run", NULL);
     run = apr_pstrcat(pool, rigdir, "/smtp", NULL);
+    if (getenv("WR_TEST_SMTP_PORT")) {
+        port_tls = atoi(getenv("WR_TEST_SMTP_PORT"));
+    }
+    if (getenv("WR_TEST_SMTP_EXTRA_PORT")) {
+        port_updown = atoi(getenv("WR_TEST_SMTP_EXTRA_PORT"));
+    }
     apr_snprintf(tag, sizeof(tag), "td%ld", (long)getpid());
     base = apr_psprintf(pool, "/tmp/wr-delivery-%ld", (long)getpid());
     test_envelope();
-    if (!check(greets(PORT_TLS), "the SMTP rig answers on 127.0.0.1:%d "
-               "(start it with sh t/rig/smtp.sh start)", PORT_TLS)) {
+    if (!check(greets(port_tls), "the SMTP rig answers on 127.0.0.1:%d "
+               "(start it with sh t/rig/smtp.sh start)", port_tls)) {
         return done_testing();
     }
     test_send();
     test_retry();
     test_refused();
     test_down_up();
-    test_crash();
+    test_crash("crash", 1, KILL_RUNNER);
+    test_crash("crash-parallel", 4, KILL_RUNNER);
+    test_crash("crash-session", 4, KILL_SESSION);
     test_throughput();
     if (system(apr_psprintf(pool, "rm -rf %s", base)) != 0) {
         printf("# could not remove %s\n", base);
