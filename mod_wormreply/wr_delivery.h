@@ -34,8 +34,8 @@
  * due messages, oldest first, at most batch_max per session, in up to
  * conf.sessions SMTP sessions at once: one for every 10 messages or so,
  * the first in the caller's process and each other one in a child process
- * of its own (fork; a smarthost's per-message time is mostly waiting for
- * its disk, so sessions side by side multiply the rate). The pass returns
+ * of its own (fork: one session mostly waits for the server's replies,
+ * and a smarthost serves sessions side by side). The pass returns
  * when every session has ended; stats->left says how many due messages
  * it did not take.
  * - A pass whose sessions send nothing and defer at least one message (server

@@ -17,6 +17,16 @@ open $t, '>', "$d/good.tmpl" or die $!;
 print $t "Subject: probes from \${source}\n\nHello \${domain}.\n\${hosts_table}\n";
 close $t;
 
+# an AUTH secret readable by others, and a good one
+open $t, '>', "$d/open-secret" or die $!;
+print $t "s3cret\n";
+close $t;
+chmod 0644, "$d/open-secret";
+open $t, '>', "$d/secret" or die $!;
+print $t "s3cret\n";
+close $t;
+chmod 0600, "$d/secret";
+
 my @bad = (
     ['WormReplyNotify Sometimes', qr/WormReplyNotify: unknown value 'Sometimes'/],
     ['WormReplyCache nosuchcache', qr/WormReplyCache: unknown socache provider 'nosuchcache'/],
@@ -36,6 +46,20 @@ my @bad = (
     ['WormReplyFormat xml', qr/WormReplyFormat: unknown format 'xml'/],
     ["WormReplyTemplate $d/bad.tmpl", qr/WormReplyTemplate: .*no_such_thing/],
     ["WormReplyTemplate $d/missing.tmpl", qr/WormReplyTemplate: .*missing\.tmpl/],
+    ['WormReplySmarthost [::1]:25', qr/WormReplySmarthost: .*IPv6 literals are not supported/],
+    ['WormReplySmarthost mail.example.org:99999', qr/WormReplySmarthost: mail\.example\.org:99999: bad port/],
+    ['WormReplySmarthost "bad host"', qr/WormReplySmarthost: bad host: not a host name or IPv4 address/],
+    ['WormReplySMTPTLS sometimes', qr/WormReplySMTPTLS: unknown value 'sometimes'/],
+    ["WormReplySMTPCACertificate $d/no-such-ca.pem", qr/WormReplySMTPCACertificate: cannot read/],
+    ["WormReplySMTPAuth wormtest $d/open-secret", qr/WormReplySMTPAuth: .*accessible to group or others/],
+    ["WormReplySMTPAuth wormtest $d/no-such-secret", qr/WormReplySMTPAuth: .*no-such-secret/],
+    ['WormReplyRetryInterval 5x', qr/WormReplyRetryInterval: '5x' is not a duration/],
+    ['WormReplyMaxQueueTime 0', qr/WormReplyMaxQueueTime: '0' is not a duration/],
+    ['WormReplySMTPSessions 0', qr/WormReplySMTPSessions: '0' is not a whole number from 1 to 32/],
+    ['WormReplySMTPSessions 33', qr/WormReplySMTPSessions: '33' is not a whole number from 1 to 32/],
+    ['WormReplySMTPSessions many', qr/WormReplySMTPSessions: 'many' is not a whole number/],
+    ["<VirtualHost 127.0.0.1:18105>\nWormReplySMTPSessions 2\n</VirtualHost>",
+     qr/WormReplySMTPSessions cannot occur within <VirtualHost> section/],
     ["<VirtualHost 127.0.0.1:18105>\nWormReplySpool $d/spool2\n</VirtualHost>",
      qr/WormReplySpool cannot occur within <VirtualHost> section/],
 );
@@ -72,6 +96,12 @@ WormReplyHostWindow 12h
 WormReplyDigestDelay 1m30s
 WormReplyDomainWindow 2h
 WormReplyMaxPerHour 0
+WormReplySmarthost localhost:12525
+WormReplySMTPTLS required
+WormReplySMTPAuth wormtest $d/secret
+WormReplyRetryInterval 30s
+WormReplyMaxQueueTime 2d
+WormReplySMTPSessions 8
 <VirtualHost 127.0.0.1:18105>
     WormReplyNotify Test
 </VirtualHost>

@@ -148,4 +148,30 @@ sub counters {
     $h->stop;
 }
 
+# ---- sessions side by side: 60 notices in one pass of 4 sessions --------
+{
+    my $from = "wr-deliv6-$RUNTAG\@wr-notices.test";
+    my $h = server(port => 18125, from => $from,
+                   extra => "WormReplyFormat arf\nWormReplyDomainWindow 1s\n"
+                            . "WormReplyMaxPerHour 0\nWormReplySMTPSessions 4\n");
+    # 60 forward-confirmed hosts of bulk.test: one ARF notice each
+    $h->probe(sprintf('2001:db8:b::%x', $_), $NIMDA) for 1 .. 60;
+    ok $h->wait_for(sub { scalar(keys %{ copies($from) }) >= 60 }, 60),
+        'the 60 notices arrived' or diag $h->error_log;
+    sleep 2;
+    my $ids = copies($from);
+    is scalar(keys %$ids), 60, '60 distinct notices';
+    ok !(grep { $_ != 2 } values %$ids), 'each exactly once (2 copies: '
+        . 'postmaster and abuse)';
+    my %pids = map { $_ => 1 }
+        $h->error_log =~ /\[pid (\d+)[^\]]*\] WR00300: delivery: /g;
+    cmp_ok scalar(keys %pids), '>=', 2,
+        'delivered by sessions in more than one process ('
+        . scalar(keys %pids) . ')';
+    is counters($h)->{smtp_sent}, 60, 'counter: smtp_sent 60 (every '
+        . 'session counted)';
+    unlike $h->error_log, qr/WR0031[567]/, 'no session ended abnormally';
+    $h->stop;
+}
+
 done_testing;
