@@ -406,6 +406,8 @@ static void test_send(void)
     check_int(wr_delivery_run(d, apr_time_now(), &st, pool), APR_SUCCESS,
               "send: pass ran");
     check_int(st.attempted, 3, "send: 3 in the session");
+    check_int(st.sessions, 1, "send: a few messages take one session");
+    check_int(st.left, 0, "send: none left for the next pass");
     check_int(st.sent, 3, "send: 3 sent");
     check_int(count_files(dir, ".eml"), 0, "send: queue empty");
     check_int(count_files(dir, ".env") + count_files(dir, ".state"), 0,
