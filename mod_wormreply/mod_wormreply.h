@@ -50,6 +50,7 @@ typedef struct {
     int notifier_mailboxes_set;   /* WormReplyMailboxes replaced the default */
     wr_delivery_conf_t delivery;  /* WormReplySmarthost and friends */
     int smtp_tls_set;             /* WormReplySMTPTLS given */
+    int notifier_nice;            /* WormReplyNotifierNice */
     apr_time_t last_spool_warning;
 } wr_notify_conf_t;
 

@@ -728,6 +728,28 @@ static const char *set_smtp_sessions(cmd_parms *cmd, void *dc,
     return NULL;
 }
 
+/* set_notifier_nice - WormReplyNotifierNice N */
+static const char *set_notifier_nice(cmd_parms *cmd, void *dc,
+                                     const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    char *end;
+    apr_int64_t n;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    n = apr_strtoi64(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || n < 0 || n > 19) {
+        return apr_psprintf(cmd->pool, "WormReplyNotifierNice: '%s' is not a "
+                            "whole number from 0 to 19", arg);
+    }
+    nc->notifier_nice = (int)n;
+    return NULL;
+}
+
 #define NC_OFF(f) ((void *)offsetof(wr_notify_conf_t, f))
 #define NOTIFIER_OFF(f) ((void *)offsetof(wr_notifier_conf_t, f))
 #define POLICY_OFF(f) ((void *)offsetof(wr_rate_policy_t, f))
@@ -822,6 +844,9 @@ const command_rec wr_cmds[] = {
     AP_INIT_TAKE1("WormReplyMaxQueueTime", set_delivery_time, NULL,
                   RSRC_CONF, "DURATION - give up on a notice after this "
                   "(default 5d)"),
+    AP_INIT_TAKE1("WormReplyNotifierNice", set_notifier_nice, NULL,
+                  RSRC_CONF, "N - how much lower than httpd's the "
+                  "notifier's CPU priority is (0 to 19, default 10)"),
     AP_INIT_TAKE1("WormReplySMTPSessions", set_smtp_sessions, NULL,
                   RSRC_CONF, "N - SMTP sessions to the smarthost at once, "
                   "at most (1 to 32, default 4)"),

@@ -6,6 +6,7 @@
  * ap_socache. Everything slow (DNS, composing, writing notices) happens in
  * the notifier process, which reads the spool.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ void wr_notify_defaults(wr_notify_conf_t *nc, apr_pool_t *p)
 {
     wr_rate_policy_default(&nc->policy);
     nc->spool_max = 10000;
+    nc->notifier_nice = 10;
     nc->notifier.mailboxes = apr_array_make(p, 2, sizeof(const char *));
     APR_ARRAY_PUSH(nc->notifier.mailboxes, const char *) = "postmaster";
     APR_ARRAY_PUSH(nc->notifier.mailboxes, const char *) = "abuse";
@@ -535,6 +537,15 @@ static int notifier_main(apr_pool_t *p, server_rec *s)
     apr_signal(SIGPIPE, SIG_IGN);
     apr_signal(SIGCHLD, SIG_DFL);
     ap_close_listeners();
+    /* background work: answering requests comes first when the CPU is
+     * short; the SMTP sessions it forks inherit this */
+    errno = 0;
+    if (g->notify.notifier_nice > 0 && nice(g->notify.notifier_nice) == -1
+        && errno != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s, WRLOGNO(00027)
+                     "notifier cannot lower its priority (nice %d)",
+                     g->notify.notifier_nice);
+    }
     if (ap_run_drop_privileges(p, s) != 0) {
         return NOTIFIER_STARTUP_ERROR;
     }

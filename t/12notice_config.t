@@ -57,6 +57,8 @@ my @bad = (
     ['WormReplyMaxQueueTime 0', qr/WormReplyMaxQueueTime: '0' is not a duration/],
     ['WormReplySMTPSessions 0', qr/WormReplySMTPSessions: '0' is not a whole number from 1 to 32/],
     ['WormReplySMTPSessions 33', qr/WormReplySMTPSessions: '33' is not a whole number from 1 to 32/],
+    ['WormReplyNotifierNice 20', qr/WormReplyNotifierNice: '20' is not a whole number from 0 to 19/],
+    ['WormReplyNotifierNice -5', qr/WormReplyNotifierNice: '-5' is not a whole number from 0 to 19/],
     ['WormReplySMTPSessions many', qr/WormReplySMTPSessions: 'many' is not a whole number/],
     ["<VirtualHost 127.0.0.1:18105>\nWormReplySMTPSessions 2\n</VirtualHost>",
      qr/WormReplySMTPSessions cannot occur within <VirtualHost> section/],
@@ -102,6 +104,7 @@ WormReplySMTPAuth wormtest $d/secret
 WormReplyRetryInterval 30s
 WormReplyMaxQueueTime 2d
 WormReplySMTPSessions 8
+WormReplyNotifierNice 5
 <VirtualHost 127.0.0.1:18105>
     WormReplyNotify Test
 </VirtualHost>

@@ -69,6 +69,14 @@ sub counters {
         'sent over TLS, authenticated';
     my $c = counters($h);
     is $c->{smtp_sent}, 1, 'counter: smtp_sent 1';
+    # field 19 of /proc/PID/stat: the nice value (after the comm field)
+    my $nice = sub {
+        open my $st, '<', "/proc/$_[0]/stat" or return undef;
+        my ($rest) = <$st> =~ /\)\s+(.*)/;
+        return (split ' ', $rest)[16];
+    };
+    is $nice->($h->notifier_pid) - $nice->($h->pid), 10,
+        'the notifier runs at nice 10 relative to httpd (WormReplyNotifierNice)';
     like $h->raw("GET /server-status?auto HTTP/1.0\r\n\r\n"),
         qr/^WormReplySMTPSent: 1\r?$/m, 'mod_status shows it';
     $h->stop;
