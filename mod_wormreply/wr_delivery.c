@@ -1319,22 +1319,22 @@ static void session_child(run_t *r, item_t **items, int n, int no,
         return;
     }
     if (*pid == 0) {
-        wr_delivery_stats_t st;
+        /* this process's own counts (r is its copy of the runner's) */
+        wr_delivery_stats_t *st = apr_pcalloc(r->p, sizeof(*st));
         session_report_t rep;
         const char *c = (const char *)&rep;
         apr_size_t left = sizeof(rep);
 
         close(pfd[0]);
-        memset(&st, 0, sizeof(st));
-        r->stats = &st;
+        r->stats = st;
         r->any_moved = 0;
         r->inflight = apr_psprintf(r->p, "%s/.inflight.%d", r->d->dir, no);
         session(r, items, n, &rep);
-        rep.sent = st.sent;
-        rep.deferred = st.deferred;
-        rep.failed = st.failed;
-        rep.suppressed = st.suppressed;
-        rep.requeued = st.requeued;
+        rep.sent = st->sent;
+        rep.deferred = st->deferred;
+        rep.failed = st->failed;
+        rep.suppressed = st->suppressed;
+        rep.requeued = st->requeued;
         while (left > 0) {
             ssize_t w = write(pfd[1], c, left);
             if (w < 0 && errno == EINTR) {
@@ -1462,7 +1462,7 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
         item_t *it = APR_ARRAY_IDX(due, k, item_t *);
         const char *why = NULL;
 
-        if ((rv = prepare(&r, it, &why)) != APR_SUCCESS) {
+        if (prepare(&r, it, &why) != APR_SUCCESS) {
             if (why) {
                 wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, 0, WRLOGNO(00302)
                               "delivery: %s cannot be sent (%s), moved to "
