@@ -14,6 +14,7 @@
 #include <apr_tables.h>
 
 #include "cmd_blocklist.h"
+#include "cmd_outbox.h"
 #include "cmd_queue.h"
 #include "cmd_report.h"
 #include "cmd_status.h"
@@ -43,6 +44,8 @@ static void usage_main(FILE *f)
         "                      ipset or nftables, entries expiring\n"
         "  queue COMMAND       the notifier's spool: list, failed, show,\n"
         "                      retry, drop (like postqueue/postsuper)\n"
+        "  outbox COMMAND      the notices for the smarthost: list, failed,\n"
+        "                      show, retry, drop (like postqueue/postsuper)\n"
         "  status [URL]        the module's counters from its status\n"
         "                      handler; --watch for a live view\n"
         "\n"
@@ -345,6 +348,9 @@ int main(int argc, const char *const *argv)
     }
     else if (!strcmp(verb, "queue")) {
         rc = wr_cli_queue(cli.pool, cli.set, cli.mask, nrest, rest);
+    }
+    else if (!strcmp(verb, "outbox")) {
+        rc = wr_cli_outbox(cli.pool, cli.set, cli.mask, nrest, rest);
     }
     else if (!strcmp(verb, "status")) {
         rc = wr_cli_status(cli.pool, cli.set, cli.mask, nrest, rest);

@@ -1,0 +1,938 @@
+/* wr_outbox.c - the outbox for an administrator (see wr_outbox.h) */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_lib.h>
+#include <apr_portable.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "wr_delivery.h"
+#include "wr_notice.h"
+#include "wr_outbox.h"
+
+/* Largest record (.env, .state) read, as the queue manager reads. */
+#define RECORD_MAX 65536
+/* Head of a message read for its envelope when it has no .env. */
+#define HEAD_MAX 65536
+/* Pause between two tries of the lock. */
+#define LOCK_POLL apr_time_from_msec(50)
+
+struct wr_outbox_t {
+    const char *dir;
+    const char *failed_dir;
+    const char *sent_dir;
+    const char *dest_dir;
+    apr_pool_t *pool;
+    apr_pool_t *lock_pool;      /* holds the open .lock while locked */
+    apr_file_t *lock;           /* NULL when not locked */
+    int is_root;                /* give written files DIR's owner */
+    uid_t uid;                  /* DIR's owner and group */
+    gid_t gid;
+};
+
+/* valid_id - [A-Za-z0-9._+-], 1 to WR_OUTBOX_ID_MAX bytes, no leading '.'
+ * (the queue manager's rule) */
+static int valid_id(const char *id, apr_size_t len)
+{
+    apr_size_t i;
+
+    if (len == 0 || len > WR_OUTBOX_ID_MAX || id[0] == '.') {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        if (!apr_isalnum(id[i]) && id[i] != '.' && id[i] != '_'
+            && id[i] != '-' && id[i] != '+') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int wr_outbox_id_ok(const char *id)
+{
+    return id != NULL && valid_id(id, strlen(id));
+}
+
+/* file_of - DIR/<id><ext> */
+static const char *file_of(const char *dir, const char *id, const char *ext,
+                           apr_pool_t *p)
+{
+    return apr_pstrcat(p, dir, "/", id, ext, NULL);
+}
+
+/* place_dir - the directory of a place */
+static const char *place_dir(const wr_outbox_t *ob, wr_outbox_where_e w)
+{
+    return w == WR_OUTBOX_QUEUED ? ob->dir
+           : w == WR_OUTBOX_FAILED ? ob->failed_dir : ob->sent_dir;
+}
+
+/* sync_dir - fsync a directory so that names made or removed in it are
+ * durable */
+static apr_status_t sync_dir(const char *dir, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_status_t rv;
+
+    if ((rv = apr_file_open(&f, dir, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_file_sync(f);
+    apr_file_close(f);
+    return rv;
+}
+
+/* give_owner - run as root, a file we made gets DIR's owner and group:
+ * the queue manager runs as httpd's User and must read and replace it */
+static apr_status_t give_owner(const wr_outbox_t *ob, apr_file_t *f)
+{
+    apr_os_file_t fd;
+
+    if (!ob->is_root) {
+        return APR_SUCCESS;
+    }
+    if (apr_os_file_get(&fd, f) != APR_SUCCESS) {
+        return APR_EBADF;
+    }
+    return fchown(fd, ob->uid, ob->gid) == 0 ? APR_SUCCESS
+                                             : APR_FROM_OS_ERROR(errno);
+}
+
+/* write_record - DIR/<name> holding `text`, durably: a temporary file
+ * (named as the queue manager names its own, so that it sweeps one left
+ * by a crash), fsync, rename, fsync of DIR. Nothing is left behind on
+ * failure. */
+static apr_status_t write_record(const wr_outbox_t *ob, const char *dir,
+                                 const char *name, const char *text,
+                                 apr_pool_t *p)
+{
+    const char *tmp = apr_psprintf(p, "%s/.%s.%ld.tmp", dir, name,
+                                   (long)getpid());
+    const char *final = apr_pstrcat(p, dir, "/", name, NULL);
+    apr_file_t *f = NULL;
+    apr_size_t n;
+    apr_status_t rv;
+
+    apr_file_remove(tmp, p);
+    if ((rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE
+                            | APR_FOPEN_EXCL,
+                            APR_FPROT_UREAD | APR_FPROT_UWRITE, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = apr_file_write_full(f, text, strlen(text), &n)) != APR_SUCCESS
+        || (rv = give_owner(ob, f)) != APR_SUCCESS
+        || (rv = apr_file_sync(f)) != APR_SUCCESS) {
+        apr_file_close(f);
+        apr_file_remove(tmp, p);
+        return rv;
+    }
+    if ((rv = apr_file_close(f)) != APR_SUCCESS
+        || (rv = apr_file_rename(tmp, final, p)) != APR_SUCCESS) {
+        apr_file_remove(tmp, p);
+        return rv;
+    }
+    return sync_dir(dir, p);
+}
+
+/* read_file - at most `max` bytes of a file, NUL-terminated; *truncated
+ * (may be NULL) says whether there is more, else a longer file is EFBIG.
+ * @return APR_ENOENT, EFBIG, the I/O error */
+static apr_status_t read_file(const char *path, apr_size_t max, char **buf,
+                              apr_size_t *len, int *truncated, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    apr_size_t n;
+
+    if ((rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT,
+                            p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f)) != APR_SUCCESS) {
+        apr_file_close(f);
+        return rv;
+    }
+    n = fi.size < 0 ? 0 : (apr_size_t)fi.size;
+    if (truncated) {
+        *truncated = n > max;
+    }
+    if (n > max) {
+        if (truncated == NULL) {
+            apr_file_close(f);
+            return APR_FROM_OS_ERROR(EFBIG);
+        }
+        n = max;
+    }
+    *buf = apr_palloc(p, n + 1);
+    rv = apr_file_read_full(f, *buf, n, &n);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv)) {
+        return rv;
+    }
+    (*buf)[n] = '\0';
+    if (len) {
+        *len = n;
+    }
+    return APR_SUCCESS;
+}
+
+/* parse_record - "key: value" lines after "version: 1" into a table, in
+ * order (repeated keys kept); `buf` is cut up.
+ * @return APR_EINVAL for anything else */
+static apr_status_t parse_record(char *buf, apr_table_t **t, apr_pool_t *p)
+{
+    char *line, *save = NULL;
+    int first = 1;
+
+    *t = apr_table_make(p, 8);
+    for (line = apr_strtok(buf, "\n", &save); line;
+         line = apr_strtok(NULL, "\n", &save)) {
+        char *colon;
+
+        if ((colon = strstr(line, ": ")) == NULL) {
+            return APR_EINVAL;
+        }
+        *colon = '\0';
+        if (first) {
+            if (strcmp(line, "version") != 0
+                || atoi(colon + 2) != WR_DELIVERY_VERSION) {
+                return APR_EINVAL;
+            }
+            first = 0;
+            continue;
+        }
+        apr_table_add(*t, line, colon + 2);
+    }
+    return first ? APR_EINVAL : APR_SUCCESS;
+}
+
+/* dump_record - a table back into its record text */
+static const char *dump_record(const apr_table_t *t, apr_pool_t *p)
+{
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    const char *text = apr_psprintf(p, "version: %d\n", WR_DELIVERY_VERSION);
+    int k;
+
+    for (k = 0; k < arr->nelts; k++) {
+        text = apr_pstrcat(p, text, e[k].key, ": ", e[k].val, "\n", NULL);
+    }
+    return text;
+}
+
+/* load_record - DIR/<name> read and parsed; *text (may be NULL) gets it
+ * as it is on disk. @return APR_ENOENT, APR_EINVAL, the I/O error */
+static apr_status_t load_record(const char *path, const char **text,
+                                apr_table_t **t, apr_pool_t *p)
+{
+    char *buf;
+    apr_status_t rv;
+
+    if ((rv = read_file(path, RECORD_MAX, &buf, NULL, NULL, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    if (text) {
+        *text = apr_pstrdup(p, buf);
+    }
+    return parse_record(buf, t, p);
+}
+
+/* get_time - a decimal apr_time_t field; 0 if missing */
+static apr_time_t get_time(const apr_table_t *t, const char *key)
+{
+    const char *v = apr_table_get(t, key);
+
+    return v ? (apr_time_t)apr_atoi64(v) : 0;
+}
+
+/* exists - whether `path` is there. @return APR_SUCCESS (*yes set), or
+ * the stat error other than ENOENT */
+static apr_status_t exists(const char *path, int *yes, apr_pool_t *p)
+{
+    apr_finfo_t fi;
+    apr_status_t rv = apr_stat(&fi, path, APR_FINFO_TYPE, p);
+
+    *yes = rv == APR_SUCCESS;
+    return rv == APR_SUCCESS || APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
+}
+
+/* remove_file - unlink; a missing file is fine */
+static apr_status_t remove_file(const char *path, apr_pool_t *p)
+{
+    apr_status_t rv = apr_file_remove(path, p);
+
+    return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
+}
+
+/* ---- opening, listing, reading ---------------------------------------- */
+
+apr_status_t wr_outbox_open(wr_outbox_t **pob, const char *dir,
+                            const char **what, apr_pool_t *p)
+{
+    wr_outbox_t *ob = apr_pcalloc(p, sizeof(*ob));
+    const char *check[3];
+    struct stat st;
+    int k;
+
+    ob->pool = p;
+    ob->dir = apr_pstrdup(p, dir);
+    ob->failed_dir = apr_pstrcat(p, dir, "/failed", NULL);
+    ob->sent_dir = apr_pstrcat(p, dir, "/sent", NULL);
+    ob->dest_dir = apr_pstrcat(p, dir, "/dest", NULL);
+    check[0] = ob->dir;
+    check[1] = ob->failed_dir;
+    check[2] = ob->sent_dir;
+    for (k = 0; k < 3; k++) {
+        apr_finfo_t fi;
+        apr_status_t rv;
+
+        if (what) {
+            *what = check[k];
+        }
+        rv = apr_stat(&fi, check[k], APR_FINFO_TYPE, p);
+        if (rv == APR_SUCCESS && fi.filetype != APR_DIR) {
+            rv = APR_ENOTDIR;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    if (what) {
+        *what = ob->dir;
+    }
+    /* listing needs read and search permission, not just a stat */
+    if (access(ob->dir, R_OK | X_OK) != 0
+        || access(ob->failed_dir, R_OK | X_OK) != 0) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    if (stat(ob->dir, &st) != 0) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    ob->is_root = geteuid() == 0;
+    ob->uid = st.st_uid;
+    ob->gid = st.st_gid;
+    *pob = ob;
+    return APR_SUCCESS;
+}
+
+const char *wr_outbox_dir(const wr_outbox_t *ob)
+{
+    return ob->dir;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* list_ids - ids of DIR/<id><ext>, sorted */
+static apr_status_t list_ids(const char *dir, const char *ext,
+                             apr_array_header_t **ids, apr_pool_t *p)
+{
+    apr_dir_t *dh;
+    apr_finfo_t fi;
+    apr_size_t el = strlen(ext);
+    apr_status_t rv;
+
+    *ids = apr_array_make(p, 16, sizeof(const char *));
+    if ((rv = apr_dir_open(&dh, dir, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    while ((rv = apr_dir_read(&fi, APR_FINFO_NAME, dh)) == APR_SUCCESS
+           || rv == APR_INCOMPLETE) {
+        apr_size_t n = strlen(fi.name);
+        if (n > el && !strcmp(fi.name + n - el, ext)
+            && valid_id(fi.name, n - el)) {
+            APR_ARRAY_PUSH(*ids, const char *) = apr_pstrmemdup(p, fi.name,
+                                                                n - el);
+        }
+    }
+    apr_dir_close(dh);
+    qsort((*ids)->elts, (size_t)(*ids)->nelts, sizeof(const char *),
+          cmp_str);
+    return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
+}
+
+/* add_problem - one more thing wrong with a notice */
+static void add_problem(wr_outbox_item_t *it, const char *what,
+                        apr_pool_t *p)
+{
+    it->problem = it->problem ? apr_pstrcat(p, it->problem, "; ", what, NULL)
+                              : what;
+}
+
+/* record_error - "its .state is malformed" and the like */
+static const char *record_error(const char *name, apr_status_t rv,
+                                apr_pool_t *p)
+{
+    char buf[128];
+
+    if (rv == APR_EINVAL) {
+        return apr_psprintf(p, "its %s is malformed or of an unknown version",
+                            name);
+    }
+    if (rv == APR_FROM_OS_ERROR(EFBIG)) {
+        return apr_psprintf(p, "its %s is too large", name);
+    }
+    return apr_psprintf(p, "its %s cannot be read: %s", name,
+                        apr_strerror(rv, buf, sizeof(buf)));
+}
+
+/* load_env - the envelope from the .env beside the .eml, else from the
+ * headers of the message */
+static void load_env(wr_outbox_item_t *it, const char *dir, apr_pool_t *p)
+{
+    apr_table_t *t;
+    apr_status_t rv;
+
+    rv = load_record(file_of(dir, it->id, ".env", p), &it->env_text, &t, p);
+    if (rv == APR_SUCCESS) {
+        const apr_array_header_t *arr = apr_table_elts(t);
+        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+        int k, bad = 0;
+
+        it->has_env = 1;
+        it->sender = apr_table_get(t, "sender");
+        for (k = 0; k < arr->nelts; k++) {
+            if (!strcmp(e[k].key, "rcpt")) {
+                bad |= !wr_notice_address_ok(e[k].val);
+                APR_ARRAY_PUSH(it->rcpt, const char *) = e[k].val;
+            }
+        }
+        if (bad || it->sender == NULL || it->rcpt->nelts == 0
+            || (*it->sender && !wr_notice_address_ok(it->sender))) {
+            add_problem(it, "its .env is malformed", p);
+        }
+        return;
+    }
+    if (!APR_STATUS_IS_ENOENT(rv)) {
+        it->env_text = NULL;
+        add_problem(it, record_error(".env", rv, p), p);
+        return;
+    }
+    {
+        apr_array_header_t *rcpt = NULL;
+        const char *sender = NULL, *err = NULL;
+        char *head;
+        apr_size_t len;
+        int more;
+
+        /* the headers are at the start; a cut last line is harmless */
+        rv = read_file(it->eml_path, HEAD_MAX, &head, &len, &more, p);
+        if (rv != APR_SUCCESS) {
+            return;             /* went away meanwhile */
+        }
+        if (wr_delivery_envelope(head, len, &sender, &rcpt, &err, p)
+            != APR_SUCCESS) {
+            add_problem(it, apr_pstrcat(p, "no envelope: ", err ? err : "?",
+                                        NULL), p);
+            return;
+        }
+        it->sender = sender;
+        it->rcpt = rcpt;
+    }
+}
+
+/* load_item - notice `id` in place `w`. @return APR_ENOENT if it is not
+ * there; the stat error */
+static apr_status_t load_item(wr_outbox_t *ob, wr_outbox_where_e w,
+                              const char *id, wr_outbox_item_t **pit,
+                              apr_pool_t *p)
+{
+    const char *dir = place_dir(ob, w);
+    wr_outbox_item_t *it;
+    apr_finfo_t fi;
+    apr_table_t *t;
+    apr_status_t rv;
+
+    rv = apr_stat(&fi, file_of(dir, id, ".eml", p),
+                  APR_FINFO_TYPE | APR_FINFO_SIZE | APR_FINFO_MTIME, p);
+    if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
+        rv = APR_ENOENT;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    it = apr_pcalloc(p, sizeof(*it));
+    it->id = apr_pstrdup(p, id);
+    it->where = w;
+    it->eml_path = file_of(dir, id, ".eml", p);
+    it->size = fi.size;
+    it->queued = fi.mtime;
+    it->rcpt = apr_array_make(p, 4, sizeof(const char *));
+    if (w != WR_OUTBOX_SENT) {
+        rv = load_record(file_of(dir, id, ".state", p), &it->state_text, &t,
+                         p);
+        if (rv == APR_SUCCESS) {
+            const char *a = apr_table_get(t, "attempts");
+
+            it->has_state = 1;
+            if (get_time(t, "queued") != 0) {
+                it->queued = get_time(t, "queued");
+            }
+            it->attempts = (apr_uint32_t)apr_atoi64(a ? a : "0");
+            it->last_try = get_time(t, "last-try");
+            it->next_try = get_time(t, "next-try");
+            it->last_error = apr_table_get(t, "last-error");
+            it->failure = apr_table_get(t, "failure");
+        }
+        else if (!APR_STATUS_IS_ENOENT(rv)) {
+            add_problem(it, record_error(".state", rv, p), p);
+        }
+    }
+    load_env(it, dir, p);
+    *pit = it;
+    return APR_SUCCESS;
+}
+
+/* load_dests - the smarthost's backoff records */
+static apr_array_header_t *load_dests(wr_outbox_t *ob, apr_pool_t *p)
+{
+    apr_array_header_t *ids, *out = apr_array_make(p, 1,
+                                                   sizeof(wr_outbox_dest_t *));
+    int k;
+
+    if (list_ids(ob->dest_dir, ".state", &ids, p) != APR_SUCCESS) {
+        return out;
+    }
+    for (k = 0; k < ids->nelts; k++) {
+        const char *key = APR_ARRAY_IDX(ids, k, const char *);
+        wr_outbox_dest_t *d;
+        apr_table_t *t;
+        const char *a;
+
+        if (load_record(file_of(ob->dest_dir, key, ".state", p), NULL, &t, p)
+            != APR_SUCCESS) {
+            continue;
+        }
+        d = apr_pcalloc(p, sizeof(*d));
+        d->key = key;
+        a = apr_table_get(t, "attempts");
+        d->failures = (apr_uint32_t)apr_atoi64(a ? a : "0");
+        d->last_try = get_time(t, "last-try");
+        d->next_try = get_time(t, "next-try");
+        d->last_error = apr_table_get(t, "last-error");
+        APR_ARRAY_PUSH(out, wr_outbox_dest_t *) = d;
+    }
+    return out;
+}
+
+apr_status_t wr_outbox_list(wr_outbox_t *ob, int which,
+                            apr_array_header_t **items,
+                            wr_outbox_counts_t *counts, apr_pool_t *p)
+{
+    static const wr_outbox_where_e places[2] = {
+        WR_OUTBOX_QUEUED, WR_OUTBOX_FAILED
+    };
+    wr_outbox_counts_t dummy;
+    apr_array_header_t *ids[2], *sent;
+    apr_status_t rv;
+    int w, k;
+
+    if (counts == NULL) {
+        counts = &dummy;
+    }
+    memset(counts, 0, sizeof(*counts));
+    *items = apr_array_make(p, 16, sizeof(wr_outbox_item_t *));
+    for (w = 0; w < 2; w++) {
+        if ((rv = list_ids(place_dir(ob, places[w]), ".eml", &ids[w], p))
+            != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    counts->sent = list_ids(ob->sent_dir, ".eml", &sent, p) == APR_SUCCESS
+                   ? sent->nelts : 0;
+    for (w = 0; w < 2; w++) {
+        int *n = places[w] == WR_OUTBOX_QUEUED ? &counts->queued
+                                               : &counts->failed;
+
+        if (!(which & places[w])) {
+            *n = ids[w]->nelts;     /* counted, not loaded */
+            continue;
+        }
+        for (k = 0; k < ids[w]->nelts; k++) {
+            wr_outbox_item_t *it;
+
+            rv = load_item(ob, places[w], APR_ARRAY_IDX(ids[w], k,
+                                                        const char *),
+                           &it, p);
+            if (rv != APR_SUCCESS) {
+                continue;       /* sent, failed or dropped meanwhile */
+            }
+            (*n)++;
+            APR_ARRAY_PUSH(*items, wr_outbox_item_t *) = it;
+        }
+    }
+    counts->dests = load_dests(ob, p);
+    return APR_SUCCESS;
+}
+
+apr_status_t wr_outbox_get(wr_outbox_t *ob, const char *id,
+                           wr_outbox_item_t **item, apr_pool_t *p)
+{
+    static const wr_outbox_where_e order[3] = {
+        WR_OUTBOX_QUEUED, WR_OUTBOX_FAILED, WR_OUTBOX_SENT
+    };
+    apr_status_t rv = APR_ENOENT;
+    int round, k;
+
+    if (!wr_outbox_id_ok(id)) {
+        return APR_EINVAL;
+    }
+    /* twice: queued -> failed -> queued (retry), queued -> sent */
+    for (round = 0; round < 2; round++) {
+        for (k = 0; k < 3; k++) {
+            rv = load_item(ob, order[k], id, item, p);
+            if (!APR_STATUS_IS_ENOENT(rv)) {
+                return rv;
+            }
+        }
+    }
+    return rv;
+}
+
+apr_status_t wr_outbox_message(wr_outbox_t *ob, const wr_outbox_item_t *item,
+                               apr_size_t max, char **data, apr_size_t *len,
+                               int *truncated, apr_pool_t *p)
+{
+    int more = 0;
+    apr_status_t rv;
+
+    (void)ob;
+    rv = read_file(item->eml_path, max, data, len, &more, p);
+    if (truncated) {
+        *truncated = rv == APR_SUCCESS && more;
+    }
+    return rv;
+}
+
+/* ---- the lock ------------------------------------------------------------ */
+
+apr_status_t wr_outbox_lock(wr_outbox_t *ob, apr_interval_time_t wait)
+{
+    apr_time_t deadline;
+    apr_status_t rv;
+    apr_file_t *f;
+
+    if (ob->lock) {
+        return APR_SUCCESS;
+    }
+    if (wait < 0) {
+        wait = 0;
+    }
+    if (wait > WR_OUTBOX_LOCK_WAIT_MAX) {
+        wait = WR_OUTBOX_LOCK_WAIT_MAX;
+    }
+    deadline = apr_time_now() + wait;
+    apr_pool_create(&ob->lock_pool, ob->pool);
+    rv = apr_file_open(&f, apr_pstrcat(ob->lock_pool, ob->dir, "/.lock",
+                                       NULL),
+                       APR_FOPEN_WRITE | APR_FOPEN_CREATE,
+                       APR_FPROT_UREAD | APR_FPROT_UWRITE, ob->lock_pool);
+    if (rv == APR_SUCCESS) {
+        /* the queue manager opens it for writing: it must stay its own */
+        rv = give_owner(ob, f);
+    }
+    while (rv == APR_SUCCESS) {
+        rv = apr_file_lock(f, APR_FLOCK_EXCLUSIVE | APR_FLOCK_NONBLOCK);
+        if (rv == APR_SUCCESS) {
+            ob->lock = f;
+            return APR_SUCCESS;
+        }
+        if (APR_STATUS_IS_EAGAIN(rv)
+            || rv == APR_FROM_OS_ERROR(EWOULDBLOCK)) {
+            apr_time_t now = apr_time_now();
+
+            rv = APR_EAGAIN;
+            if (now >= deadline) {
+                break;
+            }
+            apr_sleep(deadline - now < LOCK_POLL ? deadline - now
+                                                 : LOCK_POLL);
+            rv = APR_SUCCESS;
+        }
+    }
+    apr_pool_destroy(ob->lock_pool);
+    ob->lock_pool = NULL;
+    return rv;
+}
+
+void wr_outbox_unlock(wr_outbox_t *ob)
+{
+    if (ob->lock) {
+        apr_file_unlock(ob->lock);
+        apr_file_close(ob->lock);
+        ob->lock = NULL;
+    }
+    if (ob->lock_pool) {
+        apr_pool_destroy(ob->lock_pool);
+        ob->lock_pool = NULL;
+    }
+}
+
+/* lock_for_call - take the lock for one call if the caller does not hold
+ * it; *own says whether to give it back */
+static apr_status_t lock_for_call(wr_outbox_t *ob, int *own)
+{
+    *own = ob->lock == NULL;
+    return *own ? wr_outbox_lock(ob, 0) : APR_SUCCESS;
+}
+
+/* ---- retry, resume, drop --------------------------------------------- */
+
+/* requeue - failed/<id> back into DIR (wr_outbox.h: the four steps) */
+static apr_status_t requeue(wr_outbox_t *ob, const char *id, apr_time_t now,
+                            apr_pool_t *p)
+{
+    const char *env_name = apr_pstrcat(p, id, ".env", NULL);
+    const char *q_env = file_of(ob->dir, id, ".env", p);
+    const char *q_state = file_of(ob->dir, id, ".state", p);
+    const char *text;
+    char *env;
+    apr_status_t rv;
+    int wrote_env = 0;
+
+    /* 1. the envelope. Without failed/<id>.env, a DIR/<id>.env is the one
+     * the queue manager left behind when it crashed in the middle of
+     * moving the notice to failed/: it stays. */
+    rv = read_file(file_of(ob->failed_dir, id, ".env", p), RECORD_MAX, &env,
+                   NULL, NULL, p);
+    if (rv == APR_SUCCESS) {
+        if ((rv = write_record(ob, ob->dir, env_name, env, p))
+            != APR_SUCCESS) {
+            return rv;
+        }
+        wrote_env = 1;
+    }
+    else if (!APR_STATUS_IS_ENOENT(rv)) {
+        return rv;
+    }
+    /* 2. a fresh state: queued now, so that it does not expire at once */
+    text = apr_psprintf(p, "version: %d\nqueued: %" APR_TIME_T_FMT "\n"
+                        "attempts: 0\nlast-try: 0\nnext-try: 0\n",
+                        WR_DELIVERY_VERSION, now);
+    if ((rv = write_record(ob, ob->dir, apr_pstrcat(p, id, ".state", NULL),
+                           text, p)) != APR_SUCCESS) {
+        goto undo;
+    }
+    /* 3. the notice itself: from here on it is queued */
+    if ((rv = apr_file_rename(file_of(ob->failed_dir, id, ".eml", p),
+                              file_of(ob->dir, id, ".eml", p), p))
+        != APR_SUCCESS) {
+        apr_file_remove(q_state, p);
+        goto undo;
+    }
+    sync_dir(ob->dir, p);
+    /* 4. what failed/ kept about it */
+    apr_file_remove(file_of(ob->failed_dir, id, ".env", p), p);
+    apr_file_remove(file_of(ob->failed_dir, id, ".state", p), p);
+    sync_dir(ob->failed_dir, p);
+    return APR_SUCCESS;
+undo:
+    if (wrote_env) {
+        apr_file_remove(q_env, p);
+    }
+    return rv;
+}
+
+/* make_due - a queued notice's next-try cleared, the rest of its state
+ * kept. *was gets the next-try it had. @return APR_SUCCESS with *done 0
+ * when it was due already */
+static apr_status_t make_due(wr_outbox_t *ob, const char *id, apr_time_t now,
+                             apr_time_t *was, int *done, apr_pool_t *p)
+{
+    apr_table_t *t;
+    apr_status_t rv;
+
+    *was = 0;
+    *done = 0;
+    rv = load_record(file_of(ob->dir, id, ".state", p), NULL, &t, p);
+    if (APR_STATUS_IS_ENOENT(rv) || rv == APR_EINVAL) {
+        /* no state, or one the queue manager ignores too: due */
+        return APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *was = get_time(t, "next-try");
+    if (*was <= now) {
+        return APR_SUCCESS;
+    }
+    apr_table_set(t, "next-try", "0");
+    if ((rv = write_record(ob, ob->dir, apr_pstrcat(p, id, ".state", NULL),
+                           dump_record(t, p), p)) == APR_SUCCESS) {
+        *done = 1;
+    }
+    return rv;
+}
+
+apr_status_t wr_outbox_retry(wr_outbox_t *ob, const char *id, apr_time_t now,
+                             wr_outbox_retry_e *what,
+                             apr_time_t *was_next_try, apr_pool_t *pool)
+{
+    apr_pool_t *p;
+    apr_status_t rv;
+    apr_time_t was = 0;
+    int own, queued = 0, failed = 0, done = 0;
+
+    if (!wr_outbox_id_ok(id)) {
+        return APR_EINVAL;
+    }
+    if ((rv = lock_for_call(ob, &own)) != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_create(&p, pool);
+    if ((rv = exists(file_of(ob->dir, id, ".eml", p), &queued, p))
+        != APR_SUCCESS
+        || (rv = exists(file_of(ob->failed_dir, id, ".eml", p), &failed, p))
+           != APR_SUCCESS) {
+        goto leave;
+    }
+    if (queued && failed) {
+        rv = APR_EEXIST;
+    }
+    else if (failed) {
+        if ((rv = requeue(ob, id, now, p)) == APR_SUCCESS && what) {
+            *what = WR_OUTBOX_REQUEUED;
+        }
+    }
+    else if (queued) {
+        if ((rv = make_due(ob, id, now, &was, &done, p)) == APR_SUCCESS
+            && what) {
+            *what = done ? WR_OUTBOX_MADE_DUE : WR_OUTBOX_ALREADY_DUE;
+        }
+    }
+    else {
+        rv = APR_ENOENT;
+    }
+leave:
+    if (was_next_try) {
+        *was_next_try = rv == APR_SUCCESS ? was : 0;
+    }
+    apr_pool_destroy(p);
+    if (own) {
+        wr_outbox_unlock(ob);
+    }
+    return rv;
+}
+
+apr_status_t wr_outbox_resume(wr_outbox_t *ob, apr_time_t now, int *cleared,
+                              apr_pool_t *pool)
+{
+    apr_array_header_t *keys;
+    apr_pool_t *p;
+    apr_status_t rv;
+    int own, k, n = 0;
+
+    if (cleared) {
+        *cleared = 0;
+    }
+    if ((rv = lock_for_call(ob, &own)) != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_create(&p, pool);
+    rv = list_ids(ob->dest_dir, ".state", &keys, p);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        rv = APR_SUCCESS;       /* never tried: nothing to lift */
+    }
+    for (k = 0; rv == APR_SUCCESS && k < keys->nelts; k++) {
+        const char *key = APR_ARRAY_IDX(keys, k, const char *);
+        apr_table_t *t;
+
+        if (load_record(file_of(ob->dest_dir, key, ".state", p), NULL, &t, p)
+            != APR_SUCCESS || get_time(t, "next-try") <= now) {
+            continue;
+        }
+        apr_table_set(t, "next-try", "0");
+        rv = write_record(ob, ob->dest_dir, apr_pstrcat(p, key, ".state",
+                                                        NULL),
+                          dump_record(t, p), p);
+        n += rv == APR_SUCCESS;
+    }
+    if (cleared) {
+        *cleared = n;
+    }
+    apr_pool_destroy(p);
+    if (own) {
+        wr_outbox_unlock(ob);
+    }
+    return rv;
+}
+
+/* drop_in - the notice and its sidecars out of one directory: the .eml
+ * first. *had says whether there was a notice. */
+static apr_status_t drop_in(const char *dir, const char *id, int *had,
+                            apr_pool_t *p)
+{
+    apr_status_t rv = apr_file_remove(file_of(dir, id, ".eml", p), p);
+    int any = rv == APR_SUCCESS;
+
+    *had = any;
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
+        return rv;
+    }
+    /* the sidecars also when there is no .eml: left over by a crash */
+    if ((rv = remove_file(file_of(dir, id, ".env", p), p)) != APR_SUCCESS
+        || (rv = remove_file(file_of(dir, id, ".state", p), p))
+           != APR_SUCCESS) {
+        return rv;
+    }
+    return any ? sync_dir(dir, p) : APR_SUCCESS;
+}
+
+apr_status_t wr_outbox_drop(wr_outbox_t *ob, const char *id, int *where,
+                            apr_pool_t *pool)
+{
+    apr_pool_t *p;
+    apr_status_t rv;
+    int own, in_q = 0, in_f = 0, found = 0;
+
+    if (where) {
+        *where = 0;
+    }
+    if (!wr_outbox_id_ok(id)) {
+        return APR_EINVAL;
+    }
+    if ((rv = lock_for_call(ob, &own)) != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_create(&p, pool);
+    /* only sidecars of a notice that exists somewhere are removed: an
+     * .env alone in DIR may be the notifier's, about to add its .eml */
+    if ((rv = exists(file_of(ob->dir, id, ".eml", p), &in_q, p))
+        == APR_SUCCESS
+        && (rv = exists(file_of(ob->failed_dir, id, ".eml", p), &in_f, p))
+           == APR_SUCCESS) {
+        if (!in_q && !in_f) {
+            rv = APR_ENOENT;
+        }
+    }
+    if (rv == APR_SUCCESS
+        && (rv = drop_in(ob->dir, id, &found, p)) == APR_SUCCESS) {
+        int was = found ? WR_OUTBOX_QUEUED : 0;
+
+        rv = drop_in(ob->failed_dir, id, &found, p);
+        was |= found ? WR_OUTBOX_FAILED : 0;
+        if (rv == APR_SUCCESS && was == 0) {
+            rv = APR_ENOENT;    /* dropped by someone else meanwhile */
+        }
+        if (where) {
+            *where = was;
+        }
+    }
+    apr_pool_destroy(p);
+    if (own) {
+        wr_outbox_unlock(ob);
+    }
+    return rv;
+}

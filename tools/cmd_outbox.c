@@ -1,0 +1,639 @@
+/* cmd_outbox.c - "wormreply outbox": the outbox for an administrator, like
+ * postqueue -p (list), postcat (show), postsuper -r / -d (retry, drop)
+ *
+ * Everything that knows the outbox's layout is in the core (wr_outbox.h);
+ * this file parses the command line and prints. list, failed and show
+ * take no lock and change nothing; retry and drop take the queue
+ * manager's lock (DIR/.lock) first, waiting for a pass in progress for
+ * up to --wait seconds, so they never touch a notice in an open SMTP
+ * transaction.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <apr_getopt.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "cmd_outbox.h"
+#include "wr_delivery.h"
+#include "wr_outbox.h"
+
+/* The module's default WormReplyOutbox (WR_STATE_DIR/outbox, as in
+ * mod_wormreply_notify.c, whose header needs httpd's). */
+#ifndef WR_STATE_DIR
+#define WR_STATE_DIR "/var/lib/apache2/wormreply"
+#endif
+#define DEFAULT_OUTBOX WR_STATE_DIR "/outbox"
+
+/* How long retry and drop wait for a delivery pass to end, by default. */
+#define DEFAULT_WAIT 5
+
+enum {
+    OPT_OUTBOX = 256,
+    OPT_WAIT
+};
+
+typedef struct {
+    apr_pool_t *pool;
+    wr_outbox_t *ob;
+    const char *dir;
+    int wait;                   /* seconds */
+} outbox_t;
+
+/* usage - the verb's help */
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: wormreply outbox [--outbox DIR] [--wait SECONDS] COMMAND\n"
+        "\n"
+        "The outbox: finished abuse notices waiting for the smarthost\n"
+        "(WormReplySmarthost) and those given up on (failed/), like\n"
+        "postqueue -p, postcat and postsuper. list, failed and show change\n"
+        "nothing; retry and drop take the queue manager's lock first, so a\n"
+        "notice in an SMTP transaction is never touched.\n"
+        "\n"
+        "commands:\n"
+        "  list          every notice: id, state (queued, failed), queued\n"
+        "                time, size, attempts, next try, recipients, last\n"
+        "                error or failure; whether the smarthost backs off;\n"
+        "                how many are queued, failed and kept in sent/\n"
+        "  failed        the failed notices with the reason they failed\n"
+        "  show ID       one notice: its state and envelope records and the\n"
+        "                message text (also a notice kept in sent/)\n"
+        "  retry ID|ALL  put failed notices back in the queue (ALL: every\n"
+        "                failed one) with the attempts, the next try and\n"
+        "                the failure cleared and the queued time reset to\n"
+        "                now, so that WormReplyMaxQueueTime counts again\n"
+        "                from the retry; an ID that is queued and waiting\n"
+        "                for its next try is made due now. The smarthost's\n"
+        "                backoff is lifted as well: the notifier's next\n"
+        "                delivery pass tries at once\n"
+        "  drop ID|ALL   delete queued or failed notices with their\n"
+        "                envelope and state (ALL: every queued and failed\n"
+        "                one); sent/ is left alone\n"
+        "\n"
+        "options:\n"
+        "      --outbox DIR      the outbox (default %s;\n"
+        "                        WormReplyOutbox in the httpd configuration)\n"
+        "      --wait SECONDS    retry, drop: how long to wait for a delivery\n"
+        "                        pass to end (0 to 60, default %d)\n"
+        "  -h, --help            this help\n"
+        "\n"
+        "Exit status: 0 done; 1 an ID is unknown, not a notice id, sent\n"
+        "already, or could not be changed (with ALL, the others are still\n"
+        "done); 2 usage; 3 the outbox is missing or cannot be read (run as\n"
+        "root or as httpd's User); 4 the queue manager kept the outbox\n"
+        "locked for the whole wait (a delivery pass in progress): nothing\n"
+        "was changed, try again.\n",
+        DEFAULT_OUTBOX, DEFAULT_WAIT);
+}
+
+/* options_first - the options (and their arguments) first, then "--",
+ * then the command and its id: apr_getopt's interleave mode loses an
+ * option's argument that follows an operand */
+static const char *const *options_first(apr_pool_t *p, int argc,
+                                        const char *const *argv, int *nargc)
+{
+    const char **v = apr_pcalloc(p, sizeof(*v) * (size_t)(argc + 2));
+    const char **pos = apr_pcalloc(p, sizeof(*pos) * (size_t)(argc + 1));
+    int i, n = 0, np = 0;
+
+    v[n++] = argv[0];
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            while (++i < argc) {
+                pos[np++] = argv[i];
+            }
+            break;
+        }
+        if (a[0] != '-' || a[1] == '\0') {
+            pos[np++] = a;
+            continue;
+        }
+        v[n++] = a;
+        if ((!strcmp(a, "--outbox") || !strcmp(a, "--wait")) && i + 1 < argc) {
+            v[n++] = argv[++i];
+        }
+    }
+    v[n++] = "--";
+    for (i = 0; i < np; i++) {
+        v[n++] = pos[i];
+    }
+    *nargc = n;
+    return v;
+}
+
+/* rfc3339 - "2024-05-01T12:00:00Z"; "-" for 0 */
+static const char *rfc3339(apr_time_t t, apr_pool_t *p)
+{
+    apr_time_exp_t x;
+
+    if (t == 0) {
+        return "-";
+    }
+    apr_time_exp_gmt(&x, t);
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900,
+                        x.tm_mon + 1, x.tm_mday, x.tm_hour, x.tm_min,
+                        x.tm_sec);
+}
+
+/* put_escaped - text for a terminal: CR before LF dropped, a missing
+ * final LF added, other control bytes but TAB as \xNN (UTF-8 is left
+ * alone) */
+static void put_escaped(const char *s, apr_size_t n)
+{
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\r' && i + 1 < n && s[i + 1] == '\n') {
+            continue;
+        }
+        if (c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f)) {
+            putchar(c);
+        }
+        else {
+            printf("\\x%02x", c);
+        }
+    }
+    if (n > 0 && s[n - 1] != '\n') {
+        putchar('\n');
+    }
+}
+
+/* outbox_err - say why the outbox cannot be used */
+static int outbox_err(const outbox_t *o, const char *what, const char *why,
+                      apr_status_t rv)
+{
+    char buf[128];
+
+    fprintf(stderr, "wormreply outbox: cannot read the outbox %s%s%s: %s\n",
+            what ? what : o->dir, why ? " " : "", why ? why : "",
+            apr_strerror(rv, buf, sizeof(buf)));
+    if (APR_STATUS_IS_EACCES(rv)) {
+        fprintf(stderr, "wormreply outbox: run as root or as httpd's User\n");
+    }
+    return WR_OUTBOX_EXIT_NO_OUTBOX;
+}
+
+/* open_outbox - an existing outbox only: a mistyped --outbox must not
+ * create anything */
+static int open_outbox(outbox_t *o)
+{
+    const char *what = NULL;
+    apr_status_t rv = wr_outbox_open(&o->ob, o->dir, &what, o->pool);
+
+    if (rv == APR_SUCCESS) {
+        return WR_OUTBOX_EXIT_OK;
+    }
+    return outbox_err(o, what, APR_STATUS_IS_ENOENT(rv)
+                      && what && strcmp(what, o->dir) != 0
+                      ? "(not an outbox: no failed/ or sent/)" : NULL, rv);
+}
+
+/* lock - the queue manager's lock, waiting up to o->wait seconds */
+static int lock(outbox_t *o)
+{
+    apr_status_t rv = wr_outbox_lock(o->ob, apr_time_from_sec(o->wait));
+
+    if (rv == APR_SUCCESS) {
+        return WR_OUTBOX_EXIT_OK;
+    }
+    if (APR_STATUS_IS_EAGAIN(rv)) {
+        fprintf(stderr, "wormreply outbox: the queue manager is delivering "
+                "(%s/.lock held for %d s): nothing changed, try again\n",
+                o->dir, o->wait);
+        return WR_OUTBOX_EXIT_LOCKED;
+    }
+    return outbox_err(o, apr_pstrcat(o->pool, o->dir, "/.lock", NULL),
+                      NULL, rv);
+}
+
+/* print_item - one notice as list rows */
+static void print_item(const wr_outbox_item_t *it, apr_time_t now,
+                       apr_pool_t *p)
+{
+    const char *next = "-";
+
+    if (it->where == WR_OUTBOX_QUEUED) {
+        next = it->next_try > now ? rfc3339(it->next_try, p) : "now";
+    }
+    printf("%-40s %-6s %-20s %8" APR_OFF_T_FMT " %5u %s\n", it->id,
+           it->where == WR_OUTBOX_FAILED ? "failed" : "queued",
+           rfc3339(it->queued, p), it->size, (unsigned)it->attempts, next);
+    if (it->rcpt->nelts > 0) {
+        int k;
+
+        printf("%8sto:", "");
+        for (k = 0; k < it->rcpt->nelts; k++) {
+            printf("%s %s", k ? "," : "",
+                   APR_ARRAY_IDX(it->rcpt, k, const char *));
+        }
+        printf("%s\n", it->has_env ? "" : " (from the headers)");
+    }
+    if (it->where == WR_OUTBOX_FAILED) {
+        printf("%8s(%s)\n", "", it->failure ? it->failure
+                                            : "no reason recorded");
+    }
+    else if (it->last_error) {
+        printf("%8slast error: %s\n", "", it->last_error);
+    }
+    if (it->problem) {
+        printf("%8sproblem: %s\n", "", it->problem);
+    }
+}
+
+/* cmd_list - postqueue -p: every notice, or the failed ones */
+static int cmd_list(outbox_t *o, int failed_only)
+{
+    apr_array_header_t *items;
+    wr_outbox_counts_t counts;
+    apr_time_t now = apr_time_now();
+    apr_status_t rv;
+    int k;
+
+    rv = wr_outbox_list(o->ob, failed_only ? WR_OUTBOX_FAILED
+                        : WR_OUTBOX_QUEUED | WR_OUTBOX_FAILED, &items,
+                        &counts, o->pool);
+    if (rv != APR_SUCCESS) {
+        return outbox_err(o, NULL, NULL, rv);
+    }
+    printf("%-40s %-6s %-20s %8s %5s %s\n", "ID", "STATE", "QUEUED", "SIZE",
+           "TRIES", "NEXT TRY");
+    for (k = 0; k < items->nelts; k++) {
+        print_item(APR_ARRAY_IDX(items, k, wr_outbox_item_t *), now, o->pool);
+    }
+    if (failed_only) {
+        printf("-- %d failed\n", counts.failed);
+        return WR_OUTBOX_EXIT_OK;
+    }
+    for (k = 0; k < counts.dests->nelts; k++) {
+        const wr_outbox_dest_t *d = APR_ARRAY_IDX(counts.dests, k,
+                                                  wr_outbox_dest_t *);
+        if (d->next_try > now) {
+            printf("-- the smarthost %s backs off until %s: %u session%s in "
+                   "a row delivered nothing%s%s\n", d->key,
+                   rfc3339(d->next_try, o->pool), (unsigned)d->failures,
+                   d->failures == 1 ? "" : "s",
+                   d->last_error ? "; last error: " : "",
+                   d->last_error ? d->last_error : "");
+        }
+    }
+    printf("-- %d queued, %d failed, %d sent kept\n", counts.queued,
+           counts.failed, counts.sent);
+    return WR_OUTBOX_EXIT_OK;
+}
+
+/* print_record - "-- NAME" and a record as it is on disk */
+static void print_record(const char *id, const char *ext, const char *text)
+{
+    printf("-- %s%s\n", id, ext);
+    if (text) {
+        put_escaped(text, strlen(text));
+    }
+    else {
+        printf("(none)\n");
+    }
+}
+
+/* cmd_show - one notice (postcat -q) */
+static int cmd_show(outbox_t *o, const char *id)
+{
+    static const char *const where_names[5] = {
+        "?", "queued", "failed", "?", "sent"
+    };
+    wr_outbox_item_t *it;
+    char *data;
+    apr_size_t len;
+    int truncated;
+    char buf[128];
+    apr_status_t rv = wr_outbox_get(o->ob, id, &it, o->pool);
+
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        fprintf(stderr, "wormreply outbox: %s: no such notice\n", id);
+        return WR_OUTBOX_EXIT_NOT_DONE;
+    }
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "wormreply outbox: %s: %s\n", id,
+                apr_strerror(rv, buf, sizeof(buf)));
+        return WR_OUTBOX_EXIT_NOT_DONE;
+    }
+    printf("id: %s\nstate: %s\nfile: %s\n", it->id, where_names[it->where],
+           it->eml_path);
+    if (it->where != WR_OUTBOX_SENT) {
+        printf("queued: %s\nattempts: %u\nlast try: %s\n",
+               rfc3339(it->queued, o->pool), (unsigned)it->attempts,
+               rfc3339(it->last_try, o->pool));
+        if (it->where == WR_OUTBOX_QUEUED) {
+            printf("next try: %s\n", it->next_try > apr_time_now()
+                   ? rfc3339(it->next_try, o->pool) : "now");
+        }
+    }
+    if (it->sender) {
+        int k;
+
+        printf("envelope: <%s> ->", it->sender);
+        for (k = 0; k < it->rcpt->nelts; k++) {
+            printf("%s <%s>", k ? "," : "",
+                   APR_ARRAY_IDX(it->rcpt, k, const char *));
+        }
+        printf("%s\n", it->has_env ? "" : " (from the headers)");
+    }
+    if (it->last_error) {
+        printf("last error: %s\n", it->last_error);
+    }
+    if (it->failure) {
+        printf("failure: %s\n", it->failure);
+    }
+    if (it->problem) {
+        printf("problem: %s\n", it->problem);
+    }
+    if (it->where != WR_OUTBOX_SENT) {
+        print_record(it->id, ".state", it->state_text);
+        print_record(it->id, ".env", it->env_text);
+    }
+    rv = wr_outbox_message(o->ob, it, WR_DELIVERY_MESSAGE_MAX, &data, &len,
+                           &truncated, o->pool);
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "wormreply outbox: %s: cannot read the message: %s\n",
+                id, apr_strerror(rv, buf, sizeof(buf)));
+        return WR_OUTBOX_EXIT_NOT_DONE;
+    }
+    printf("-- %s.eml (%" APR_OFF_T_FMT " bytes)\n", it->id, it->size);
+    put_escaped(data, len);
+    if (truncated) {
+        printf("-- (cut after %lu bytes)\n", (unsigned long)len);
+    }
+    return WR_OUTBOX_EXIT_OK;
+}
+
+/* not_found - ENOENT for retry and drop: sent already, or unknown */
+static void not_found(outbox_t *o, const char *id, apr_pool_t *p)
+{
+    wr_outbox_item_t *it;
+
+    if (wr_outbox_get(o->ob, id, &it, p) == APR_SUCCESS
+        && it->where == WR_OUTBOX_SENT) {
+        fprintf(stderr, "wormreply outbox: %s: sent already (in sent/), "
+                "nothing to do\n", id);
+    }
+    else {
+        fprintf(stderr, "wormreply outbox: %s: no such notice\n", id);
+    }
+}
+
+/* Result of one_retry and one_drop besides WR_OUTBOX_EXIT_OK/NOT_DONE:
+ * the notice went away meanwhile, which "ALL" passes over in silence. */
+#define ONE_GONE (-1)
+
+/* one_retry - retry one id; *touched set when something became due */
+static int one_retry(outbox_t *o, const char *id, int all, int *touched,
+                     apr_pool_t *p)
+{
+    wr_outbox_retry_e what = WR_OUTBOX_ALREADY_DUE;
+    apr_time_t was = 0;
+    char buf[128];
+    apr_status_t rv = wr_outbox_retry(o->ob, id, apr_time_now(), &what, &was,
+                                      p);
+
+    if (rv == APR_SUCCESS) {
+        *touched = 1;
+        if (what == WR_OUTBOX_REQUEUED) {
+            printf("%s: requeued (queued time reset to now)\n", id);
+        }
+        else if (what == WR_OUTBOX_MADE_DUE) {
+            printf("%s: due now (was waiting until %s)\n", id,
+                   rfc3339(was, p));
+        }
+        else {
+            printf("%s: queued and due already\n", id);
+        }
+        return WR_OUTBOX_EXIT_OK;
+    }
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        if (all) {
+            return ONE_GONE;
+        }
+        not_found(o, id, p);
+    }
+    else if (APR_STATUS_IS_EEXIST(rv)) {
+        fprintf(stderr, "wormreply outbox: %s: queued and in failed/ at "
+                "once, not retried (drop it, or remove %s/failed/%s.eml)\n",
+                id, o->dir, id);
+    }
+    else {
+        fprintf(stderr, "wormreply outbox: %s: %s\n", id,
+                apr_strerror(rv, buf, sizeof(buf)));
+    }
+    return WR_OUTBOX_EXIT_NOT_DONE;
+}
+
+/* one_drop - delete one id from the queue and failed/ */
+static int one_drop(outbox_t *o, const char *id, int all, int *touched,
+                    apr_pool_t *p)
+{
+    int where = 0;
+    apr_status_t rv = wr_outbox_drop(o->ob, id, &where, p);
+
+    (void)touched;
+    if (rv == APR_SUCCESS) {
+        printf("%s: dropped (%s)\n", id,
+               where == (WR_OUTBOX_QUEUED | WR_OUTBOX_FAILED)
+               ? "queued and failed"
+               : where == WR_OUTBOX_FAILED ? "failed" : "queued");
+        return WR_OUTBOX_EXIT_OK;
+    }
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        if (all) {
+            return ONE_GONE;
+        }
+        not_found(o, id, p);
+    }
+    else {
+        char buf[128];
+
+        fprintf(stderr, "wormreply outbox: %s: %s\n", id,
+                apr_strerror(rv, buf, sizeof(buf)));
+    }
+    return WR_OUTBOX_EXIT_NOT_DONE;
+}
+
+/* for_ids - under the lock, `one` on `arg`, or with "ALL" on every notice
+ * of `which`; after a retry, the smarthost's backoff is lifted */
+static int for_ids(outbox_t *o, const char *arg, int which, int retry,
+                   int (*one)(outbox_t *, const char *, int, int *,
+                              apr_pool_t *))
+{
+    apr_pool_t *p;
+    int rc, touched = 0;
+
+    if ((rc = lock(o)) != WR_OUTBOX_EXIT_OK) {
+        return rc;
+    }
+    apr_pool_create(&p, o->pool);
+    if (strcmp(arg, "ALL") != 0) {
+        rc = one(o, arg, 0, &touched, p) == WR_OUTBOX_EXIT_OK
+             ? WR_OUTBOX_EXIT_OK : WR_OUTBOX_EXIT_NOT_DONE;
+    }
+    else {
+        apr_array_header_t *items;
+        apr_status_t rv = wr_outbox_list(o->ob, which, &items, NULL, o->pool);
+        int k, n = 0;
+
+        if (rv != APR_SUCCESS) {
+            apr_pool_destroy(p);
+            wr_outbox_unlock(o->ob);
+            return outbox_err(o, NULL, NULL, rv);
+        }
+        for (k = 0; k < items->nelts; k++) {
+            const wr_outbox_item_t *it = APR_ARRAY_IDX(items, k,
+                                                       wr_outbox_item_t *);
+            int r;
+
+            apr_pool_clear(p);
+            r = one(o, it->id, 1, &touched, p);
+            if (r == WR_OUTBOX_EXIT_OK) {
+                n++;
+            }
+            else if (r == WR_OUTBOX_EXIT_NOT_DONE) {
+                rc = WR_OUTBOX_EXIT_NOT_DONE;
+            }
+        }
+        printf("-- %d notice%s\n", n, n == 1 ? "" : "s");
+    }
+    if (retry && touched) {
+        int cleared = 0;
+        apr_status_t rv = wr_outbox_resume(o->ob, apr_time_now(), &cleared,
+                                           p);
+        if (rv != APR_SUCCESS) {
+            char buf[128];
+
+            fprintf(stderr, "wormreply outbox: cannot lift the smarthost's "
+                    "backoff (%s/dest): %s\n", o->dir,
+                    apr_strerror(rv, buf, sizeof(buf)));
+            rc = WR_OUTBOX_EXIT_NOT_DONE;
+        }
+        else if (cleared > 0) {
+            printf("-- the smarthost's backoff is lifted: the next delivery "
+                   "pass tries at once\n");
+        }
+    }
+    apr_pool_destroy(p);
+    wr_outbox_unlock(o->ob);
+    return rc;
+}
+
+int wr_cli_outbox(apr_pool_t *pool, const wr_sigset_t *set,
+                  wr_family_mask_t mask, int argc, const char *const *argv)
+{
+    static const apr_getopt_option_t opts[] = {
+        {"outbox", OPT_OUTBOX, 1, "outbox directory"},
+        {"wait", OPT_WAIT, 1, "seconds to wait for the lock"},
+        {"help", 'h', 0, "help"},
+        {NULL, 0, 0, NULL}
+    };
+    apr_getopt_t *os;
+    const char *arg, *cmd, *id = NULL;
+    outbox_t o;
+    apr_status_t rv;
+    int opt, rc, nargs;
+
+    (void)set;
+    (void)mask;
+    memset(&o, 0, sizeof(o));
+    o.pool = pool;
+    o.dir = DEFAULT_OUTBOX;
+    o.wait = DEFAULT_WAIT;
+    argv = options_first(pool, argc, argv, &argc);
+    apr_getopt_init(&os, pool, argc, argv);
+    os->errfn = NULL;
+    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
+        switch (opt) {
+        case OPT_OUTBOX:
+            o.dir = arg;
+            break;
+        case OPT_WAIT: {
+            char *end = NULL;
+            apr_int64_t w = apr_strtoi64(arg, &end, 10);
+            if (end == arg || *end != '\0' || w < 0
+                || w > apr_time_sec(WR_OUTBOX_LOCK_WAIT_MAX)) {
+                fprintf(stderr, "wormreply outbox: --wait takes 0 to %d "
+                        "seconds, not '%s'\n",
+                        (int)apr_time_sec(WR_OUTBOX_LOCK_WAIT_MAX), arg);
+                return WR_OUTBOX_EXIT_USAGE;
+            }
+            o.wait = (int)w;
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            return WR_OUTBOX_EXIT_OK;
+        default:
+            break;
+        }
+    }
+    nargs = argc - os->ind;
+    if (rv != APR_EOF || nargs < 1) {
+        if (rv != APR_EOF) {
+            fprintf(stderr, "wormreply outbox: bad option '%s'\n",
+                    os->ind > 0 && os->ind - 1 < argc ? argv[os->ind - 1]
+                                                      : "?");
+        }
+        usage(stderr);
+        return WR_OUTBOX_EXIT_USAGE;
+    }
+    cmd = argv[os->ind];
+    if (!strcmp(cmd, "list") || !strcmp(cmd, "failed")) {
+        if (nargs != 1) {
+            usage(stderr);
+            return WR_OUTBOX_EXIT_USAGE;
+        }
+    }
+    else if (!strcmp(cmd, "show") || !strcmp(cmd, "retry")
+             || !strcmp(cmd, "drop")) {
+        if (nargs != 2) {
+            fprintf(stderr, "wormreply outbox: %s takes one ID%s\n", cmd,
+                    strcmp(cmd, "show") ? " or ALL" : "");
+            return WR_OUTBOX_EXIT_USAGE;
+        }
+        id = argv[os->ind + 1];
+    }
+    else {
+        fprintf(stderr, "wormreply outbox: unknown command '%s'\n", cmd);
+        usage(stderr);
+        return WR_OUTBOX_EXIT_USAGE;
+    }
+    if (id != NULL && (strcmp(id, "ALL") != 0 || !strcmp(cmd, "show"))
+        && !wr_outbox_id_ok(id)) {
+        fprintf(stderr, "wormreply outbox: '%s' is not a notice id\n", id);
+        return WR_OUTBOX_EXIT_NOT_DONE;
+    }
+    if ((rc = open_outbox(&o)) != WR_OUTBOX_EXIT_OK) {
+        return rc;
+    }
+    if (!strcmp(cmd, "list")) {
+        rc = cmd_list(&o, 0);
+    }
+    else if (!strcmp(cmd, "failed")) {
+        rc = cmd_list(&o, 1);
+    }
+    else if (id == NULL) {
+        rc = WR_OUTBOX_EXIT_USAGE;      /* not reached: checked above */
+    }
+    else if (!strcmp(cmd, "show")) {
+        rc = cmd_show(&o, id);
+    }
+    else if (!strcmp(cmd, "retry")) {
+        rc = for_ids(&o, id, WR_OUTBOX_FAILED, 1, one_retry);
+    }
+    else {
+        rc = for_ids(&o, id, WR_OUTBOX_QUEUED | WR_OUTBOX_FAILED, 0,
+                     one_drop);
+    }
+    if (fflush(stdout) != 0 && rc == WR_OUTBOX_EXIT_OK) {
+        rc = WR_OUTBOX_EXIT_NOT_DONE;
+    }
+    return rc;
+}
