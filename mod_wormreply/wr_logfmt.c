@@ -102,7 +102,18 @@ static apr_status_t compile_one(alt_t *a, const char *fmt, apr_pool_t *p,
 
         if (*s == '\\' && s[1]) {
             /* the escapes mod_log_config and the config parser undo */
-            char lit = s[1] == 'n' ? '\n' : s[1] == 't' ? '\t' : s[1];
+            char lit;
+            switch (s[1]) {
+            case 'n':
+                lit = '\n';
+                break;
+            case 't':
+                lit = '\t';
+                break;
+            default:
+                lit = s[1];
+                break;
+            }
             if (add_lit(a, p, &lit, 1) < 0) {
                 goto toolong;
             }

@@ -195,9 +195,12 @@ static void resolved(const wr_resolve_result_t *r, void *baton)
         item_done(it);
         return;
     }
-    if ((why = never_mailed(n, r->domain)) != NULL
-        || (r->contact && in_list(n->conf->never_mail, r->contact)
-            && (why = "contact on the never-mail list") != NULL)) {
+    why = never_mailed(n, r->domain);
+    if (why == NULL && r->contact
+        && in_list(n->conf->never_mail, r->contact)) {
+        why = "contact on the never-mail list";
+    }
+    if (why != NULL) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00044)
                       "%s (%s): not notified, %s", it->ev->address, r->name,
                       why);

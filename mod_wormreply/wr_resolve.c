@@ -997,11 +997,11 @@ apr_status_t wr_ipset_add(wr_ipset_t *set, const char *cidr)
 
 apr_status_t wr_ipset_add_special(wr_ipset_t *set)
 {
-    apr_status_t rv;
     int i;
 
     for (i = 0; special_prefixes[i]; i++) {
-        if ((rv = wr_ipset_add(set, special_prefixes[i])) != APR_SUCCESS) {
+        apr_status_t rv = wr_ipset_add(set, special_prefixes[i]);
+        if (rv != APR_SUCCESS) {
             return rv;
         }
     }

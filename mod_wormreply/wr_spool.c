@@ -137,15 +137,19 @@ const char *wr_spool_dir(const wr_spool_t *spool, wr_spool_dir_e which)
 static void put_value(char *b, apr_size_t *len, const char *val)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)(val ? val : "");
-    apr_size_t o = 0, full = 0, room;
+    const unsigned char *s = (const unsigned char *)val;
+    apr_size_t o = 0, full = 0, room, n;
 
-    /* The usual value is printable ASCII and short: copied as it is. */
-    for (o = 0; s[o] >= 0x20 && s[o] < 0x7f && o <= WR_SPOOL_VALUE_MAX; o++) {
+    if (val == NULL) {
+        return;
     }
-    if (s[o] == '\0' && o <= WR_SPOOL_VALUE_MAX) {
-        memcpy(b + *len, s, o);
-        *len += o;
+    /* The usual value is printable ASCII and short: copied as it is. */
+    n = strnlen(val, WR_SPOOL_VALUE_MAX + 1);
+    for (o = 0; o < n && s[o] >= 0x20 && s[o] < 0x7f; o++) {
+    }
+    if (o == n && n <= WR_SPOOL_VALUE_MAX) {
+        memcpy(b + *len, s, n);
+        *len += n;
         return;
     }
     o = 0;
@@ -866,13 +870,13 @@ apr_status_t wr_spool_fail(wr_spool_t *spool, const char *id,
 apr_status_t wr_spool_release(wr_spool_t *spool, const char *id,
                               const wr_event_t *updated, apr_pool_t *p)
 {
-    apr_status_t rv;
-    apr_finfo_t fi;
-
     if (!id_valid(id)) {
         return APR_EINVAL;
     }
     if (updated != NULL) {
+        apr_finfo_t fi;
+        apr_status_t rv;
+
         /* Check first: replace_in_cur would create cur/<id> from nothing. */
         rv = apr_stat(&fi, path_of(spool, WR_SPOOL_CUR, id, p),
                       APR_FINFO_TYPE, p);

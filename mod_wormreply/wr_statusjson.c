@@ -176,7 +176,7 @@ static int string(rd_t *r, const char **out)
 /* number - the JSON number grammar, exactly */
 static int number(rd_t *r, wr_statusjson_num_t *n)
 {
-    apr_size_t start, i;
+    apr_size_t start;
     int integral = 1, neg = 0;
     char *text;
 
@@ -229,6 +229,8 @@ static int number(rd_t *r, wr_statusjson_num_t *n)
     n->u = 0;
     if (integral && !neg && r->pos - start <= 19) {
         /* up to 19 digits always fit in 64 bits */
+        apr_size_t i;
+
         n->exact = 1;
         for (i = 0; text[i]; i++) {
             n->u = n->u * 10 + (apr_uint64_t)(text[i] - '0');
