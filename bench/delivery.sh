@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # delivery.sh - what delivering mod_wormreply's notices through a smarthost
-# costs, in one run: the notifier's throughput to a local SMTP server, and
-# the request path's throughput while delivery runs against the same probes
-# with notices off, measured side by side.
+# costs, in one run: the notifier's throughput to a local SMTP server with
+# one and with several SMTP sessions at once, next to what that server
+# takes from a plain SMTP client, and the request path's throughput while
+# delivery runs against the same probes with notices off, measured side by
+# side.
 #
 #   bash bench/delivery.sh       (as root, after bench/install-deps.sh)
 #
@@ -11,17 +13,53 @@
 # their state in $RUNDIR/rig and ports of their own, so that a test run in
 # the checkout (t/rig/run, 15353, 12525, 12527) is not disturbed.
 #
-# 1. tput   notifier throughput: a private httpd with WormReplyNotify On,
-#           WormReplyFormat arf (one notice per host), WormReplyDigestDelay
-#           1s, WormReplyDomainWindow 1s, WormReplyMaxPerHour 0, and
-#           WormReplySmarthost the rig's exim (STARTTLS required, AUTH as
-#           wormtest). 512 Code Red probes from the 512 bulk.test hosts
-#           (X-Forwarded-For through mod_remoteip; each a forward-confirmed
-#           host-N.bulk.test with an MX) give 512 notices; timed from the
-#           first notice queued (the .eml's modification time, which the
-#           queue manager keeps when it moves it to sent/) to the last copy
-#           stored in the rig's Maildir (each notice goes to postmaster and
-#           abuse: 2 copies), every notice counted by Message-ID
+# 1. tput   notifier throughput, against the SMTP server's own ceiling in
+#           the same run: for each N in TPUT_SESSIONS (default "1 4"), in
+#           that order, two measurements, each with an empty Maildir:
+#           notifier  a fresh private httpd (tputN: its own spool, history,
+#                     outbox, cache) with WormReplyNotify On, WormReplyFormat
+#                     arf (one notice per host), WormReplyDigestDelay 1s,
+#                     WormReplyDomainWindow 1s, WormReplyMaxPerHour 0,
+#                     WormReplySMTPSessions N and WormReplySmarthost the
+#                     rig's exim (STARTTLS required, AUTH as wormtest). 512
+#                     Code Red probes from the 512 bulk.test hosts
+#                     (X-Forwarded-For through mod_remoteip; each a
+#                     forward-confirmed host-N.bulk.test with an MX) give
+#                     512 notices; timed from the first notice queued (the
+#                     .eml's modification time, which the queue manager
+#                     keeps when it moves it to sent/) to the last copy
+#                     stored in the rig's Maildir (each notice goes to
+#                     postmaster and abuse: 2 copies), every notice counted
+#                     by Message-ID
+#           plain     lib/smtp-client.pl: 512 copies of one notice the first
+#                     notifier run delivered (its size, its two recipients;
+#                     each copy with a Message-ID of its own and another
+#                     bulk.test host's address), sent to the same exim by N
+#                     processes at once, each its share in sessions of at
+#                     most 50 (STARTTLS, AUTH PLAIN; MAIL, RCPTs and BDAT
+#                     LAST pipelined, as libesmtp does with exim), nothing
+#                     else to do, placed like the notifier (CPU 0 when
+#                     pinned); timed from just before its first connection
+#                     to the last copy stored, counted the same way
+#           Printed: notices/s of each, the ratio of each N to the first
+#           (the notifier's and the plain client's), notifier / plain for
+#           each N (how near the notifier gets to what exim takes at all),
+#           the same from the first copy stored to the last (the delivery
+#           alone: the notifier composes a turn's notices before it sends);
+#           and, from /proc/stat sampled every 0.05 s, the busy share of
+#           each CPU between the first message and the last copy stored
+#           (pinned: CPU 0 the notifier or the plain client, RIG_CPU exim
+#           and unbound, so its share says whether exim was saturated; the
+#           time of the short-lived processes exim forks per connection and
+#           per message does not all reach its daemon's counters, so it is
+#           not read per process), with the CPU time of the notifier (its
+#           session processes included) or of the plain client, of unbound
+#           and of every process not of this run (over FOREIGN_MAX % of a
+#           CPU: the measurement is run once more, afresh, and flagged
+#           DISTURBED if that one was disturbed too), and the SMTP
+#           connections exim logged. The target is held against the last N
+#           (by default 4, the module's default). Pinned, the script itself
+#           (its polls, the Maildir counts) runs on CPU 0 during section 1.
 # 2. wrk    the request path while delivery runs: wrk + lib/report.lua with
 #           WRK_XFF rotating over 512 known sources (2001:db8:2::1..::200, no
 #           PTR), and beside it lib/stream-client.pl sending STREAM probes a
@@ -57,7 +95,11 @@
 #                        delivering when the measurement begins);
 #                        STREAM x (LEAD + WARMUP + DURATION + 1) <= 512
 #   DRAIN_MAX=300        seconds to wait for a busy server's queue
-#   TPUT_TIMEOUT=180     seconds to wait for the 512 notices of section 1
+#   TPUT_TIMEOUT=180     seconds to wait for the 512 notices of a notifier
+#                        run of section 1 (and the plain client's bound)
+#   TPUT_SESSIONS="1 4"  WormReplySMTPSessions values of section 1 (1..32,
+#                        one to six, no repeats); the first is the ratios'
+#                        baseline, the last is held against the target
 #   DNS_PORT=15363 SMTP_PORT=12545 SMTP_NOTLS_PORT=12547   the run's rigs
 #   RIG_CPU=1            CPU of the rigs (exim, unbound) when pinned: the
 #                        client's, as they stand for other machines
@@ -83,6 +125,7 @@ STREAM=${STREAM:-40}
 LEAD=${LEAD:-4}
 DRAIN_MAX=${DRAIN_MAX:-300}
 TPUT_TIMEOUT=${TPUT_TIMEOUT:-180}
+TPUT_SESSIONS=${TPUT_SESSIONS:-1 4}
 DNS_PORT=${DNS_PORT:-15363}
 SMTP_PORT=${SMTP_PORT:-12545}
 SMTP_NOTLS_PORT=${SMTP_NOTLS_PORT:-12547}
@@ -97,6 +140,7 @@ FOREIGN_MAX=10      # % of a CPU other processes may use in a measured run
                     # before the run is reported as disturbed
 SPREAD_MAX=25       # % of the median the rounds of a case may differ by
                     # before the figures are reported as variable
+SATURATED=90        # % busy from which section 1 calls a CPU saturated
 BULK_N=512          # the bulk.test hosts of t/rig/dns.sh
 PORT_TPUT=18160
 PORT_TPUT_STATUS=18161
@@ -146,6 +190,19 @@ bounded SMTP_PORT 1024 65535
 bounded SMTP_NOTLS_PORT 1024 65535
 bounded RIG_CPU 0 1023
 bounded UNIT 0 1
+TP_N=()
+for n in $TPUT_SESSIONS; do
+    case "$n" in
+    ''|0*|*[!0-9]*) die "TPUT_SESSIONS: '$n' is not a whole number from 1 to 32";;
+    esac
+    [ "$n" -le 32 ] || die "TPUT_SESSIONS: $n: allowed 1..32 (WormReplySMTPSessions)"
+    case " ${TP_N[*]} " in *" $n "*) die "TPUT_SESSIONS: $n given twice";; esac
+    TP_N+=("$n")
+done
+[ "${#TP_N[@]}" -ge 1 ] && [ "${#TP_N[@]}" -le 6 ] \
+    || die "TPUT_SESSIONS: one to six values (got '$TPUT_SESSIONS')"
+TP_BASE=${TP_N[0]}                     # the ratios' baseline
+TP_MAIN=${TP_N[${#TP_N[@]} - 1]}       # the run held against TARGET
 for p in $DNS_PORT $SMTP_PORT $SMTP_NOTLS_PORT; do
     case $p in
     15353|1252[5-9]|1253[0-9])
@@ -190,6 +247,13 @@ done
 if want wrk; then
     need wrk wrk
 fi
+if want tput; then
+    perl -MNet::SMTP -e 1 2>/dev/null \
+        || die "perl's Net::SMTP missing (Debian package perl)"
+    perl -MIO::Socket::SSL -e 1 2>/dev/null \
+        || die "perl's IO::Socket::SSL missing (Debian package" \
+               "libio-socket-ssl-perl): run bench/install-deps.sh"
+fi
 CPU_SRV=(); CPU_CLI=(); CPU_RIG=()
 if [ "$PIN" = 1 ]; then
     if [ "$(nproc)" -ge 2 ]; then
@@ -202,6 +266,16 @@ if [ "$PIN" = 1 ]; then
     fi
 fi
 CLK_TCK=$(getconf CLK_TCK)
+# the CPUs section 1 reports: the server's and the rigs' when pinned, else
+# each (the machine as one, beyond 4)
+if [ "$PIN" = 1 ]; then
+    CPU_SHOW=0
+    [ "$RIG_CPU" = 0 ] || CPU_SHOW="0 $RIG_CPU"
+elif [ "$(nproc)" -le 4 ]; then
+    CPU_SHOW=$(seq -s ' ' 0 $(( $(nproc) - 1 )))
+else
+    CPU_SHOW=all
+fi
 
 # ---------------------------------------------------------------- processes
 RIGDIR="$RUNDIR/rig"
@@ -209,6 +283,7 @@ UNIT_RIGDIR="$RUNDIR/unit-rig"
 UNIT_RIG_STARTED=0
 SAMPLER=""
 STREAMER=""
+CPUSAMPLER=""
 BUSY_SEQ=0          # busy servers started so far
 BUSY_NAME=""        # the current one
 BUSY_ALL=""         # all of them
@@ -233,7 +308,7 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     # our own background jobs, by the pids $! gave
-    for j in "$SAMPLER" "$STREAMER"; do
+    for j in "$SAMPLER" "$STREAMER" "$CPUSAMPLER"; do
         if [ -n "$j" ]; then
             kill "$j" 2>/dev/null || true
             wait "$j" 2>/dev/null || true
@@ -376,75 +451,266 @@ pct_cpu() {
 }
 
 # ================================================================ 1. tput
-if want tput; then
-    WR_NOTIFY_EXTRA=$SMTP_CONF \
-        write_httpd_conf tput event "$PORT_TPUT" notify "$PORT_TPUT_STATUS"
-    httpd_start tput "$PORT_TPUT"
-    counters "$PORT_TPUT_STATUS" tp0
-    nt=$(notifier_of tput)
-    [ -n "$nt" ] || die "tput: no notifier process under httpd"
-    nt0=$(pid_ticks "$nt"); ex0=$(exim_ticks)
-    log "tput: $BULK_N probes from the bulk.test hosts; waiting (at most" \
-        "$TPUT_TIMEOUT s) for $BULK_N notices to be delivered"
+# maildir_empty - remove the copies exim stored so far (each counted
+# already): every measurement of section 1 starts with an empty Maildir
+maildir_empty() {
+    find "$RIGDIR/smtp/Maildir/new" -mindepth 1 -maxdepth 1 -type f -delete
+}
+
+# maildir_wait OUTBOX TAG - exim stores the copies after its 250: count
+# them (mailcount into R[mc.TAG.*]) until all are there, at most 30 s
+maildir_wait() {
+    for _ in $(seq 1 60); do
+        mailcount "$1" "$2"
+        [ "${R[mc.$2.short]}" = 0 ] \
+            && [ "${R[mc.$2.notices]}" -ge "${R[mc.$2.sent]}" ] && return 0
+        sleep 0.5
+    done
+    return 0
+}
+
+# tput_poll PORT TAG - smtp_sent, smtp_failed, notice_errors and
+# outbox_queued of a server into R[TAG.*]: one curl and one awk, so that
+# polling four times a second costs next to nothing
+tput_poll() {
+    local f="$RUNDIR/out/poll-$2.json" line k
+    curl -s --max-time 10 -o "$f" "http://127.0.0.1:$1/wormreply-status" \
+        || die "no wormreply-status answer on port $1"
+    line=$(awk '{ for (i = 1; i < NF; i++) {
+                      k = $i; gsub(/[",:{]/, "", k)
+                      if (k == "smtp_sent" || k == "smtp_failed" \
+                          || k == "notice_errors" || k == "outbox_queued") {
+                          v = $(i + 1); gsub(/[^0-9]/, "", v)
+                          if (!(k in got)) { got[k] = v; out = out " " k "=" v } } } }
+                END { print out }' "$f")
+    for k in smtp_sent smtp_failed notice_errors outbox_queued; do
+        case " $line " in
+        *" $k="[0-9]*) R[$2.$k]=$(sed "s/.* $k=\([0-9]*\).*/\1/" <<<" $line ");;
+        *) die "wormreply-status on port $1 has no $k ($f)";;
+        esac
+    done
+}
+
+# tput_begin TAG - before a measurement: the Maildir emptied, the exim
+# log's length, unbound's and the other processes' CPU time noted, the
+# /proc/stat sampler started
+tput_begin() {
+    maildir_empty
+    R[tb.$1.log0]=$(smtp_log_lines)
+    R[tb.$1.ub0]=$(unbound_ticks)
+    foreign_snapshot "$RUNDIR/out/foreign-$1-a"
+    "${CPU_SRV[@]}" perl -e "$CPU_SAMPLER_PL" $(( TPUT_TIMEOUT + 90 )) \
+        "$RUNDIR/out/cpu-$1.txt" 9>&- &
+    CPUSAMPLER=$!
+    sleep 0.2
+    R[tb.$1.t0]=$(now_ns)
+}
+
+# tput_end TAG A B - after it (its copies counted): the sampler stopped;
+# into R[tb.TAG.*]: cpu (cpu_window of CPU_SHOW between the epoch times A
+# and B), unbound_s, foreign (% of a CPU the other processes used since
+# tput_begin), conns and conns_max (the SMTP connections exim logged, and
+# the most open at once)
+tput_end() {
+    local tag=$1 el c cm last
+    if [ -n "$CPUSAMPLER" ]; then
+        # its last sample must be at or after B (at most 2 s more)
+        for _ in $(seq 1 40); do
+            last=$(tail -1 "$RUNDIR/out/cpu-$tag.txt" 2>/dev/null | cut -d' ' -f1 || true)
+            awk -v l="${last:-0}" -v b="$3" 'BEGIN { exit !(l >= b) }' && break
+            sleep 0.05
+        done
+        kill "$CPUSAMPLER" 2>/dev/null || true
+        wait "$CPUSAMPLER" 2>/dev/null || true
+        CPUSAMPLER=""
+    fi
+    el=$(secs "${R[tb.$tag.t0]}" "$(now_ns)")
+    foreign_snapshot "$RUNDIR/out/foreign-$tag-b"
+    R[tb.$tag.foreign]=$(pct_cpu "$(foreign_ticks "$RUNDIR/out/foreign-$tag-a" \
+                                     "$RUNDIR/out/foreign-$tag-b")" "$el")
+    foreign_top "$RUNDIR/out/foreign-$tag-a" "$RUNDIR/out/foreign-$tag-b" \
+        >"$RUNDIR/out/foreign-$tag.txt"
+    R[tb.$tag.unbound_s]=$(awk -v t=$(( $(unbound_ticks) - ${R[tb.$tag.ub0]} )) \
+                               -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
+    # $CPU_SHOW: CPU numbers, split on purpose
+    # shellcheck disable=SC2086
+    R[tb.$tag.cpu]=$(cpu_window "$RUNDIR/out/cpu-$tag.txt" "$2" "$3" $CPU_SHOW)
+    read -r c cm <<<"$(smtp_connections "${R[tb.$tag.log0]}")"
+    R[tb.$tag.conns]=$c
+    R[tb.$tag.conns_max]=$cm
+}
+
+# tput_notifier N - the notifier with WormReplySMTPSessions N: a fresh
+# server tputN (its own spool, history, outbox, cache), 512 probes from the
+# 512 bulk.test hosts, then wait for the 512 notices; results in R[tp.N.*],
+# its notices' copies in R[mc.tputN.*]
+tput_notifier() {
+    local n=$1 name=tput$1 t0 t1 nt nt0 nt1 m
+    WR_NOTIFY_EXTRA="$SMTP_CONF
+WormReplySMTPSessions $n" \
+        write_httpd_conf "$name" event "$PORT_TPUT" notify "$PORT_TPUT_STATUS"
+    httpd_start "$name" "$PORT_TPUT"
+    counters "$PORT_TPUT_STATUS" "$name.start"
+    nt=$(notifier_of "$name")
+    [ -n "$nt" ] || die "tput: no notifier process under httpd $name"
+    log "tput: WormReplySMTPSessions $n: $BULK_N probes from the bulk.test" \
+        "hosts; waiting (at most $TPUT_TIMEOUT s) for $BULK_N notices"
+    tput_begin "$name"
+    nt0=$(all_ticks "$nt")
     t0=$(now_ns)
-    client "$PORT_TPUT" "$BULK" tput
+    client "$PORT_TPUT" "$BULK" "$name"
     t1=$(now_ns)
-    R[tp.done]=0
+    R[tp.$n.done]=0
     for _ in $(seq 1 $(( TPUT_TIMEOUT * 4 ))); do
-        counters "$PORT_TPUT_STATUS" tp1
-        if [ "${R[tp1.smtp_sent]}" -ge "$BULK_N" ] \
-           && [ "${R[tp1.outbox_queued]}" = 0 ]; then
-            R[tp.done]=1
+        tput_poll "$PORT_TPUT_STATUS" "$name.poll"
+        if [ "${R[$name.poll.smtp_sent]}" -ge "$BULK_N" ] \
+           && [ "${R[$name.poll.outbox_queued]}" = 0 ]; then
+            R[tp.$n.done]=1
             break
         fi
-        if [ $(( ${R[tp1.smtp_failed]} + ${R[tp1.notice_errors]} )) -gt 0 ]; then
-            log "tput: failed ${R[tp1.smtp_failed]}, notice errors" \
-                "${R[tp1.notice_errors]}: not waiting any longer"
+        if [ $(( ${R[$name.poll.smtp_failed]} + ${R[$name.poll.notice_errors]} )) -gt 0 ]; then
+            log "tput: failed ${R[$name.poll.smtp_failed]}, notice errors" \
+                "${R[$name.poll.notice_errors]}: not waiting any longer"
             break
         fi
         sleep 0.25
     done
-    t2=$(now_ns)
-    nt1=$(pid_ticks "$nt"); ex1=$(exim_ticks)
-    # exim stores the copies after its 250: wait (at most 30 s) for all
-    for _ in $(seq 1 60); do
-        mailcount "$RUNDIR/notices/tput/outbox" tput
-        [ "${R[mc.tput.short]}" = 0 ] \
-            && [ "${R[mc.tput.notices]}" -ge "${R[mc.tput.sent]}" ] && break
-        sleep 0.5
-    done
-    counters "$PORT_TPUT_STATUS" tp1
-    R[tp.send_s]=$(secs "$t0" "$t1")
-    R[tp.wait_s]=$(secs "$t0" "$t2")
-    R[tp.span_s]=$(awk -v a="${R[mc.tput.first_queued]}" \
-                       -v b="${R[mc.tput.last_stored]}" \
-                       'BEGIN { printf "%.2f", b - a }')
-    R[tp.rate]=$(awk -v n="${R[mc.tput.notices]}" -v s="${R[tp.span_s]}" \
-                     'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')
-    R[tp.compose_s]=$(awk -v a="${R[mc.tput.first_queued]}" \
-                          -v b="${R[mc.tput.last_queued]}" \
+    nt1=$(all_ticks "$nt")
+    m=mc.$name
+    maildir_wait "$RUNDIR/notices/$name/outbox" "$name"
+    tput_end "$name" "${R[$m.first_queued]}" "${R[$m.last_stored]}"
+    counters "$PORT_TPUT_STATUS" "$name.end"
+    R[tp.$n.send_s]=$(secs "$t0" "$t1")
+    R[tp.$n.span_s]=$(awk -v a="${R[$m.first_queued]}" -v b="${R[$m.last_stored]}" \
                           'BEGIN { printf "%.2f", b - a }')
-    R[tp.deliver_s]=$(awk -v a="${R[mc.tput.first_stored]}" \
-                          -v b="${R[mc.tput.last_stored]}" \
-                          'BEGIN { printf "%.2f", b - a }')
-    R[tp.first_queued_s]=$(awk -v a="$t0" -v b="${R[mc.tput.first_queued]}" \
-                               'BEGIN { printf "%.2f", b - a / 1e9 }')
-    R[tp.end_s]=$(awk -v a="$t0" -v b="${R[mc.tput.last_stored]}" \
-                      'BEGIN { printf "%.2f", b - a / 1e9 }')
-    R[tp.notifier_cpu]=$(awk -v t=$(( nt1 - nt0 )) -v hz="$CLK_TCK" \
-                             'BEGIN { printf "%.2f", t / hz }')
-    R[tp.exim_cpu]=$(awk -v t=$(( ex1 - ex0 )) -v hz="$CLK_TCK" \
-                         'BEGIN { printf "%.2f", t / hz }')
-    R[tp.exact]=$(( ${R[tp.done]} == 1 && ${R[mc.tput.notices]} == BULK_N
-                    && ${R[mc.tput.short]} == 0 && ${R[mc.tput.twice]} == 0
-                    && ${R[mc.tput.missing]} == 0
-                    && ${R[mc.tput.hosts]} == BULK_N
-                    && ${R[mc.tput.hosts_twice]} == 0 ))
-    R[tp.met]=$(( ${R[tp.rate]} >= TARGET ))
-    log "tput: ${R[mc.tput.notices]} notices in ${R[tp.span_s]} s from the first" \
-        "queued to the last stored = ${R[tp.rate]}/s"
-    stop_pidfile "$RUNDIR/run/tput/httpd.pid"
+    R[tp.$n.rate]=$(awk -v n="${R[$m.notices]}" -v s="${R[tp.$n.span_s]}" \
+                        'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')
+    R[tp.$n.compose_s]=$(awk -v a="${R[$m.first_queued]}" -v b="${R[$m.last_queued]}" \
+                             'BEGIN { printf "%.2f", b - a }')
+    R[tp.$n.deliver_s]=$(awk -v a="${R[$m.first_stored]}" -v b="${R[$m.last_stored]}" \
+                             'BEGIN { printf "%.2f", b - a }')
+    R[tp.$n.deliver_rate]=$(awk -v n="${R[$m.notices]}" -v s="${R[tp.$n.deliver_s]}" \
+                                'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')
+    R[tp.$n.first_queued_s]=$(awk -v a="$t0" -v b="${R[$m.first_queued]}" \
+                                  'BEGIN { printf "%.2f", b - a / 1e9 }')
+    R[tp.$n.end_s]=$(awk -v a="$t0" -v b="${R[$m.last_stored]}" \
+                         'BEGIN { printf "%.2f", b - a / 1e9 }')
+    R[tp.$n.notifier_cpu]=$(awk -v t=$(( nt1 - nt0 )) -v hz="$CLK_TCK" \
+                                'BEGIN { printf "%.2f", t / hz }')
+    R[tp.$n.exact]=$(( ${R[tp.$n.done]} == 1 && ${R[$m.notices]} == BULK_N
+                       && ${R[$m.short]} == 0 && ${R[$m.twice]} == 0
+                       && ${R[$m.missing]} == 0 && ${R[$m.hosts]} == BULK_N
+                       && ${R[$m.hosts_twice]} == 0 ))
+    log "tput: WormReplySMTPSessions $n: ${R[$m.notices]} notices in" \
+        "${R[tp.$n.span_s]} s from the first queued to the last stored" \
+        "= ${R[tp.$n.rate]}/s"
+    stop_pidfile "$RUNDIR/run/$name/httpd.pid"
     stop_strays
+    wait_port_free "$PORT_TPUT" 10 || die "port $PORT_TPUT still busy"
+    wait_port_free "$PORT_TPUT_STATUS" 10 || die "port $PORT_TPUT_STATUS still busy"
+}
+
+# tput_plain N - the SMTP server's own ceiling: lib/smtp-client.pl sends
+# BULK_N copies of a delivered notice (TPUT_TEMPLATE) in N parallel
+# processes, sessions of at most 50, pinned like the notifier; timed from
+# just before its first connection to the last copy stored; R[pc.N.*],
+# the copies in R[mc.plainN.*]
+tput_plain() {
+    local n=$1 name=plain$1 od out line kv m
+    od="$RUNDIR/notices/$name/outbox"
+    out="$RUNDIR/out/smtp-client-$n.txt"
+    m=mc.$name
+    mkdir -p "$od"
+    log "tput: plain SMTP client, $n session(s) at once: $BULK_N copies of a notice"
+    tput_begin "$name"
+    timeout $(( TPUT_TIMEOUT + 30 )) "${CPU_SRV[@]}" \
+        perl "$TOP/bench/lib/smtp-client.pl" "$SMTP_PORT" "$RIGDIR/smtp/cert.pem" \
+        wormtest "$RUNDIR/conf/smtp-secret" "$TPUT_TEMPLATE" "$od" "$BULK_N" \
+        "$n" 50 "$TPUT_TIMEOUT" >"$out" 2>&1 \
+        || die "smtp-client ($n sessions) failed: $(tail -2 "$out")"
+    line=$(grep '^PLAINRESULT ' "$out" | tail -1)
+    [ -n "$line" ] || die "no PLAINRESULT line in $out"
+    for kv in ${line#PLAINRESULT }; do
+        R[pc.$n.${kv%%=*}]=${kv#*=}
+    done
+    maildir_wait "$od" "$name"
+    tput_end "$name" "${R[pc.$n.t0]}" "${R[$m.last_stored]}"
+    R[pc.$n.span_s]=$(awk -v a="${R[pc.$n.t0]}" -v b="${R[$m.last_stored]}" \
+                          'BEGIN { printf "%.2f", b - a }')
+    R[pc.$n.rate]=$(awk -v n="${R[$m.notices]}" -v s="${R[pc.$n.span_s]}" \
+                        'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')
+    R[pc.$n.deliver_s]=$(awk -v a="${R[$m.first_stored]}" -v b="${R[$m.last_stored]}" \
+                             'BEGIN { printf "%.2f", b - a }')
+    R[pc.$n.deliver_rate]=$(awk -v n="${R[$m.notices]}" -v s="${R[pc.$n.deliver_s]}" \
+                                'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')
+    R[pc.$n.exact]=$(( ${R[pc.$n.sent]} == BULK_N && ${R[$m.notices]} == BULK_N
+                       && ${R[$m.short]} == 0 && ${R[$m.twice]} == 0
+                       && ${R[$m.missing]} == 0 ))
+    log "tput: plain SMTP client, $n session(s): ${R[$m.notices]} messages in" \
+        "${R[pc.$n.span_s]} s = ${R[pc.$n.rate]}/s"
+}
+
+# tput_measure KIND N - tput_notifier N (KIND tput) or tput_plain N (KIND
+# plain); run once more, afresh, when other processes took over FOREIGN_MAX
+# % of a CPU meanwhile (the machine may be shared): the second run's
+# figures are the ones kept, and still flagged if it was disturbed too
+tput_measure() {
+    local kind=$1 n=$2 name=$1$2 try
+    for try in 1 2; do
+        if [ "$try" = 2 ]; then
+            log "tput: $name disturbed by other processes" \
+                "(${R[tb.$name.foreign]} % of a CPU): running it again"
+            R[tp.redone]="${R[tp.redone]}${R[tp.redone]:+, }$name:${R[tb.$name.foreign]}%"
+            rm -rf "${RUNDIR:?}/notices/$name" "${RUNDIR:?}/run/$name"
+        fi
+        if [ "$kind" = tput ]; then
+            tput_notifier "$n"
+        else
+            tput_plain "$n"
+        fi
+        [ "${R[tb.$name.foreign]}" -gt "$FOREIGN_MAX" ] || break
+    done
+}
+
+if want tput; then
+    R[tp.redone]=""
+    # the script's own processes (polls, counts) run beside the notifier,
+    # not on the rigs' CPU
+    SELF_MASK=""
+    if [ "$PIN" = 1 ]; then
+        SELF_MASK=$(taskset -p $$ | awk '{ print $NF }')
+        taskset -cp 0 $$ >/dev/null
+    fi
+    TPUT_TEMPLATE="$RUNDIR/wrk/notice.eml"
+    for n in "${TP_N[@]}"; do
+        tput_measure tput "$n"
+        if [ ! -f "$TPUT_TEMPLATE" ]; then
+            f=$(find "$RUNDIR/notices/tput$n/outbox/sent" -maxdepth 1 \
+                     -name '*.eml' -print -quit)
+            [ -n "$f" ] || die "tput: no delivered notice in" \
+                               "notices/tput$n/outbox/sent to copy"
+            cp "$f" "$TPUT_TEMPLATE"
+            R[tp.template]=$(basename "$f")
+            R[tp.template_bytes]=$(wc -c <"$TPUT_TEMPLATE")
+            R[tp.template_to]=$(tr -d '\r' <"$TPUT_TEMPLATE" \
+                                | sed -n 's/^To: *//p' | head -1)
+        fi
+        tput_measure plain "$n"
+    done
+    if [ -n "$SELF_MASK" ]; then
+        taskset -p "$SELF_MASK" $$ >/dev/null
+    fi
+    R[tp.exact]=1; R[pc.exact]=1
+    for n in "${TP_N[@]}"; do
+        [ "${R[tp.$n.exact]}" = 1 ] || R[tp.exact]=0
+        [ "${R[pc.$n.exact]}" = 1 ] || R[pc.exact]=0
+        R[tp.$n.vs_base]=$(ratio "${R[tp.$n.rate]}" "${R[tp.$TP_BASE.rate]}" 2)
+        R[pc.$n.vs_base]=$(ratio "${R[pc.$n.rate]}" "${R[pc.$TP_BASE.rate]}" 2)
+        R[tp.$n.vs_plain]=$(ratio "${R[tp.$n.rate]}" "${R[pc.$n.rate]}" 2)
+        R[tp.$n.vs_plain_stored]=$(ratio "${R[tp.$n.deliver_rate]}" \
+                                         "${R[pc.$n.deliver_rate]}" 2)
+    done
+    R[tp.met]=$(( ${R[tp.$TP_MAIN.rate]} >= TARGET ))
 fi
 
 # ================================================================ 2. wrk
@@ -829,8 +1095,31 @@ ok() {
     if [ "$1" = 1 ]; then echo ok; else echo FAILED; fi
 }
 
+# share SECONDS SPAN - SECONDS of CPU time as a % of one CPU over SPAN s
+share() {
+    awk -v c="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", c * 100 / s; else print "n/a" }'
+}
+
+# cpu_fmt TAG - a section 1 run's CPU shares (R[tb.TAG.cpu]) for the
+# report: "cpu0 25 %, cpu1 97 %* (iowait 2 %)"; * marks a CPU at least
+# SATURATED % busy
+cpu_fmt() {
+    local out="" cpu b w e
+    for e in ${R[tb.$1.cpu]}; do
+        IFS=: read -r cpu b w <<<"$e"
+        [ "$cpu" = all ] && cpu="all CPUs" || cpu="cpu$cpu"
+        case "$b" in
+        ''|*[!0-9]*) out="$out${out:+, }$cpu n/a"; continue;;
+        esac
+        out="$out${out:+, }$cpu $b %"
+        [ "$b" -ge "$SATURATED" ] && out="$out*"
+        [ "$w" = 0 ] || out="$out (iowait $w %)"
+    done
+    echo "${out:-n/a}"
+}
+
 report() {
-    local c what dnote
+    local c what dnote n m w line sep fmax
     echo "== mod_wormreply delivery bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) CPUs," \
          "kernel $(uname -r); $HTTPD_VERSION; exim $EXIM_VERSION"
     if want tput || want wrk; then
@@ -839,32 +1128,103 @@ report() {
     fi
     if want tput; then
         echo
-        echo "1. Notifier throughput to the local SMTP server (WormReplyFormat arf: one notice per"
-        echo "   host; DigestDelay 1s, DomainWindow 1s, MaxPerHour 0; sessions of 50, STARTTLS + AUTH)"
-        echo "   $BULK_N probes from the bulk.test hosts sent in ${R[tp.send_s]} s" \
-             "(${R[cl.tput.rps]} req/s, one client)"
-        echo "   first notice queued ${R[tp.first_queued_s]} s after the first probe;" \
-             "last queued ${R[tp.compose_s]} s later"
-        echo "   delivered: ${R[mc.tput.notices]} notices (${R[mc.tput.copies]} Maildir copies," \
-             "${R[mc.tput.short]} short, ${R[mc.tput.twice]} twice, ${R[mc.tput.missing]} missing;" \
-             "${R[mc.tput.hosts]} distinct hosts named, ${R[mc.tput.hosts_twice]} twice):" \
-             "$(ok "${R[tp.exact]}")"
-        echo "   counters: notices ${R[tp1.notices]}, smtp_sent ${R[tp1.smtp_sent]}," \
-             "smtp_deferred ${R[tp1.smtp_deferred]}, smtp_failed ${R[tp1.smtp_failed]}"
-        echo "   first queued -> last stored: ${R[tp.span_s]} s = ${R[tp.rate]} notices/s" \
-             "(target >= $TARGET/s: $(verdict "${R[tp.met]}"))"
-        echo "   (first stored -> last stored: ${R[tp.deliver_s]} s; first probe -> last" \
-             "stored: ${R[tp.end_s]} s)"
-        echo "   where the time goes: exim stored the copies in ${R[mc.tput.bursts]} bursts" \
-             "(one per SMTP session of the queue manager): median burst ${R[mc.tput.burst_s]} s" \
-             "for ${R[mc.tput.burst_copies]} copies = $(( ${R[mc.tput.burst_copies]} / 2 ))" \
-             "notices ($(awk -v s="${R[mc.tput.burst_s]}" -v n="${R[mc.tput.burst_copies]}" \
-                         'BEGIN { if (n > 0) printf "%.1f", s * 2000 / n; else print "n/a" }')" \
-             "ms a notice), median gap ${R[mc.tput.gap_s]} s between bursts (the notifier's" \
-             "0.5 s poll interval between passes, then the next session's connection, STARTTLS" \
-             "and AUTH)"
-        echo "   CPU over the whole wait: notifier ${R[tp.notifier_cpu]} s, exim" \
-             "${R[tp.exim_cpu]} s (daemon and reaped children)"
+        echo "1. Notifier throughput to the local SMTP server, and that server's own ceiling, for"
+        echo "   WormReplySMTPSessions N in TPUT_SESSIONS=\"${TP_N[*]}\" (in this order; each run"
+        echo "   with a fresh server and an empty Maildir; STARTTLS + AUTH, sessions of at most 50)"
+        echo "   notifier  WormReplyFormat arf (one notice per host), DigestDelay 1s, DomainWindow"
+        echo "             1s, MaxPerHour 0; $BULK_N Code Red probes from the $BULK_N bulk.test" \
+             "hosts -> $BULK_N"
+        echo "             notices; timed from the first notice queued to the last copy stored"
+        echo "   plain     lib/smtp-client.pl: $BULK_N copies of one delivered notice" \
+             "(${R[tp.template_bytes]} bytes,"
+        echo "             to ${R[tp.template_to]}) in N processes, each its share in"
+        echo "             sessions of 50 (STARTTLS, AUTH PLAIN; per message MAIL, the RCPTs and"
+        echo "             BDAT LAST pipelined in one write, as the notifier's libesmtp sends them"
+        echo "             to exim), nothing else to do; the same exim; placed like the notifier;"
+        echo "             timed from just before its first connection to the last copy stored"
+        echo "   (span: as timed; stored: from the first copy stored to the last, i.e. without"
+        echo "   the notifier's composing, which mostly comes before its first session)"
+        printf '   %2s  %-8s  %6s  %5s  %6s  %8s  |  %8s  %8s  %8s  |  %-5s  %s\n' N what \
+            "span s" "per s" "x N=$TP_BASE" "notif/pl" "stored s" "per s" "notif/pl" \
+            exact "SMTP connections (exim's highest count)"
+        for n in "${TP_N[@]}"; do
+            printf '   %2s  %-8s  %6s  %5s  %6s  %8s  |  %8s  %8s  %8s  |  %-5s  %s\n' \
+                "$n" notifier "${R[tp.$n.span_s]}" "${R[tp.$n.rate]}" \
+                "${R[tp.$n.vs_base]}" "${R[tp.$n.vs_plain]}" "${R[tp.$n.deliver_s]}" \
+                "${R[tp.$n.deliver_rate]}" "${R[tp.$n.vs_plain_stored]}" \
+                "$(ok "${R[tp.$n.exact]}")" \
+                "${R[tb.tput$n.conns]} (${R[tb.tput$n.conns_max]})"
+            printf '   %2s  %-8s  %6s  %5s  %6s  %8s  |  %8s  %8s  %8s  |  %-5s  %s\n' \
+                "$n" plain "${R[pc.$n.span_s]}" "${R[pc.$n.rate]}" \
+                "${R[pc.$n.vs_base]}" "" "${R[pc.$n.deliver_s]}" \
+                "${R[pc.$n.deliver_rate]}" "" "$(ok "${R[pc.$n.exact]}")" \
+                "${R[tb.plain$n.conns]} (${R[tb.plain$n.conns_max]})"
+        done
+        echo "   notifier with N=$TP_MAIN: ${R[tp.$TP_MAIN.rate]} notices/s (target >= $TARGET/s:" \
+             "$(verdict "${R[tp.met]}"))"
+        echo "   CPU from the first message to the last copy stored (/proc/stat sampled every"
+        echo "   0.05 s; busy: user, system, irq, softirq, the loopback traffic's included;" \
+             "iowait apart;"
+        echo "   * = at least $SATURATED % busy); beside it, CPU time of the notifier (with its"
+        echo "   session processes) or of the plain client, of unbound, and of every process not"
+        echo "   of this run (as in section 2: the machine may be shared; short-lived processes"
+        echo "   escape that scan: CPU 0 far busier than the notifier's or the client's own share"
+        echo "   of the span, which its kernel work adds to, is the sign of them)"
+        if [ "$PIN" = 1 ]; then
+            echo "   pinned: CPU 0 httpd and its notifier, or the plain client; CPU $RIG_CPU exim" \
+                 "and unbound (the"
+            echo "   probe client, also there, is done before the first notice is queued)"
+        else
+            echo "   unpinned: every process on any CPU"
+        fi
+        for n in "${TP_N[@]}"; do
+            for w in tput plain; do
+                if [ "$w" = tput ]; then
+                    what=notifier
+                    line="notifier ${R[tp.$n.notifier_cpu]} s ($(share "${R[tp.$n.notifier_cpu]}" \
+                          "${R[tp.$n.span_s]}") % of the span), unbound ${R[tb.tput$n.unbound_s]} s,"
+                else
+                    what=plain
+                    line="client ${R[pc.$n.cpu_s]} s ($(share "${R[pc.$n.cpu_s]}" \
+                          "${R[pc.$n.span_s]}") % of the span),"
+                fi
+                line="${line:+$line }others ${R[tb.$w$n.foreign]} % of a CPU"
+                [ "${R[tb.$w$n.foreign]}" -le "$FOREIGN_MAX" ] || line="$line DISTURBED"
+                printf '   %2s  %-8s  %s;  %s\n' "$n" "$what" "$(cpu_fmt "$w$n")" "$line"
+            done
+        done
+        if [ -n "${R[tp.redone]}" ]; then
+            echo "   run again, disturbed by other processes (run:share of a CPU):" \
+                 "${R[tp.redone]}"
+        fi
+        for n in "${TP_N[@]}"; do
+            m=mc.tput$n
+            echo "   notifier, N=$n: probes sent in ${R[tp.$n.send_s]} s" \
+                 "(${R[cl.tput$n.rps]} req/s); first notice queued ${R[tp.$n.first_queued_s]} s" \
+                 "after the first probe, last queued ${R[tp.$n.compose_s]} s later; first stored" \
+                 "-> last stored ${R[tp.$n.deliver_s]} s; first probe -> last stored ${R[tp.$n.end_s]} s"
+            echo "     delivered: ${R[$m.notices]} notices (${R[$m.copies]} Maildir copies," \
+                 "${R[$m.short]} short, ${R[$m.twice]} twice, ${R[$m.missing]} missing;" \
+                 "${R[$m.hosts]} distinct hosts named, ${R[$m.hosts_twice]} twice); counters:" \
+                 "notices ${R[tput$n.end.notices]}, smtp_sent ${R[tput$n.end.smtp_sent]}," \
+                 "smtp_deferred ${R[tput$n.end.smtp_deferred]}, smtp_failed ${R[tput$n.end.smtp_failed]}"
+            echo "     exim stored the copies in ${R[$m.bursts]} burst(s) (split where it stored" \
+                 "nothing for 0.25 s: at most one per pass of the queue manager, whose sessions" \
+                 "run side by side): median burst ${R[$m.burst_s]} s for ${R[$m.burst_copies]}" \
+                 "copies ($(awk -v s="${R[$m.burst_s]}" -v n="${R[$m.burst_copies]}" \
+                     'BEGIN { if (n > 0) printf "%.1f", s * 2000 / n; else print "n/a" }')" \
+                 "ms a notice), median gap ${R[$m.gap_s]} s"
+        done
+        for n in "${TP_N[@]}"; do
+            m=mc.plain$n
+            echo "   plain, N=$n: ${R[pc.$n.sent]} of $BULK_N accepted in ${R[pc.$n.seconds]} s" \
+                 "(${R[pc.$n.sessions]} sessions in ${R[pc.$n.workers]} processes, dialogue" \
+                 "${R[pc.$n.dialogue]});" \
+                 "${R[$m.notices]} in the Maildir (${R[$m.copies]} copies, ${R[$m.short]} short," \
+                 "${R[$m.twice]} twice, ${R[$m.missing]} missing); last 250 -> last stored" \
+                 "$(awk -v a="${R[pc.$n.t_end]}" -v b="${R[$m.last_stored]}" \
+                     'BEGIN { printf "%.2f", b - a }') s"
+        done
     fi
     if want wrk; then
         echo
@@ -943,15 +1303,58 @@ report() {
     fi
     echo
     echo "== summary (for a closing note)"
-    echo "command: DURATION=$DURATION ROUNDS=$ROUNDS STREAM=$STREAM LEAD=$LEAD" \
-         "${ONLY:+ONLY=\"$ONLY\" }$([ "$UNIT" = 1 ] && echo "UNIT=1 ")$CMD ($(( $(date +%s) - T_START )) s)"
+    echo "command: PIN=$PIN DURATION=$DURATION ROUNDS=$ROUNDS STREAM=$STREAM LEAD=$LEAD" \
+         "$(want tput && echo "TPUT_SESSIONS=\"${TP_N[*]}\" ")${ONLY:+ONLY=\"$ONLY\" }$([ "$UNIT" = 1 ] && echo "UNIT=1 ")$CMD ($(( $(date +%s) - T_START )) s)"
     if want tput; then
-        echo "notifier -> local exim (STARTTLS + AUTH, arf, sessions of 50):" \
-             "${R[mc.tput.notices]} notices from $BULK_N confirmed hosts, first queued ->" \
-             "last stored ${R[tp.span_s]} s = ${R[tp.rate]} notices/s (target >= $TARGET:" \
-             "$(verdict "${R[tp.met]}")); each delivered exactly once ($(ok "${R[tp.exact]}"));" \
-             "a session of ${R[mc.tput.burst_copies]} copies takes ${R[mc.tput.burst_s]} s at exim," \
-             "then ${R[mc.tput.gap_s]} s pass until the next (poll interval 0.5 s)"
+        line="notifier -> local exim (STARTTLS + AUTH, arf, $BULK_N notices from $BULK_N"
+        line="$line confirmed hosts, first queued -> last stored), WormReplySMTPSessions"
+        sep=" "
+        for n in "${TP_N[@]}"; do
+            line="$line$sep$n: ${R[tp.$n.rate]}/s"
+            [ "$n" = "$TP_BASE" ] || line="$line (${R[tp.$n.vs_base]}x $TP_BASE)"
+            sep=", "
+        done
+        echo "$line; target >= $TARGET with $TP_MAIN: $(verdict "${R[tp.met]}"); every" \
+             "notice delivered exactly once: $(ok "${R[tp.exact]}")"
+        line="the same exim's own ceiling (lib/smtp-client.pl: $BULK_N copies of a notice,"
+        line="$line same sessions, same timing to the last copy stored):"
+        sep=" "
+        for n in "${TP_N[@]}"; do
+            line="$line$sep$n: ${R[pc.$n.rate]}/s"
+            [ "$n" = "$TP_BASE" ] || line="$line (${R[pc.$n.vs_base]}x $TP_BASE)"
+            sep=", "
+        done
+        line="$line; notifier / plain client:"
+        sep=" "
+        for n in "${TP_N[@]}"; do
+            line="$line$sep$n: ${R[tp.$n.vs_plain]}"
+            sep=", "
+        done
+        line="$line; from the first copy stored to the last (the notifier's composing"
+        line="$line left out), notifier / plain:"
+        sep=" "
+        for n in "${TP_N[@]}"; do
+            line="$line$sep$n: ${R[tp.$n.deliver_rate]}/${R[pc.$n.deliver_rate]}/s"
+            line="$line = ${R[tp.$n.vs_plain_stored]}"
+            sep=", "
+        done
+        echo "$line; each plain message stored exactly once: $(ok "${R[pc.exact]}")"
+        line="CPU from the first message to the last copy stored ($([ "$PIN" = 1 ] \
+              && echo "pinned: notifier or plain client on CPU 0, exim and unbound on CPU $RIG_CPU" \
+              || echo unpinned); * = >= $SATURATED % busy):"
+        sep=" "
+        fmax=0
+        for n in "${TP_N[@]}"; do
+            line="$line${sep}notifier $n: $(cpu_fmt "tput$n"); plain $n: $(cpu_fmt "plain$n")"
+            sep="; "
+            for w in tput plain; do
+                [ "${R[tb.$w$n.foreign]}" -gt "$fmax" ] && fmax=${R[tb.$w$n.foreign]}
+            done
+        done
+        dnote="quiet"
+        [ "$fmax" -le "$FOREIGN_MAX" ] || dnote="DISTURBED: the machine was not quiet, rerun"
+        echo "$line; other processes at most $fmax % of a CPU during the runs kept" \
+             "($dnote)${R[tp.redone]:+; run again after a disturbance: ${R[tp.redone]}}"
     fi
     if want unit; then
         echo "test_delivery (wr_delivery alone): ${R[unit.line]}"

@@ -6,7 +6,8 @@
 # (instruction counts), ab from apache2-utils (sequential keep-alive
 # requests under valgrind), php-fpm with opcache (the "historic" mailer),
 # taskset (util-linux), curl, iproute2 (ss) and Perl (the raw-socket
-# checks). Run as root.
+# checks; IO::Socket::SSL for delivery.sh's STARTTLS client, which
+# scripts/install-deps.sh brings only as a recommendation). Run as root.
 set -eu
 if [ "$(id -u)" != 0 ]; then
     echo "install-deps: run as root (apt-get install)" >&2
@@ -18,4 +19,4 @@ apt-get install -y --no-install-recommends \
     apache2 apache2-utils apache2-dev \
     wrk valgrind \
     php8.2-fpm php8.2-cli php8.2-opcache \
-    util-linux curl iproute2 perl gzip goaccess time
+    util-linux curl iproute2 perl libio-socket-ssl-perl gzip goaccess time

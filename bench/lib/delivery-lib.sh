@@ -1,8 +1,10 @@
 # shellcheck shell=bash
 # delivery-lib.sh - helpers for bench/delivery.sh: the run's own DNS and
-# SMTP rigs, the notifier's and exim's CPU time, the Maildir count. Sourced
-# after common.sh, confs.sh and notices-lib.sh, not run. Expects RUNDIR,
-# TOP, RIGDIR, DNS_PORT, SMTP_PORT, SMTP_NOTLS_PORT and CPU_RIG (an array,
+# SMTP rigs, the notifier's and unbound's CPU time, the other processes'
+# CPU time, a /proc/stat sampler and the CPUs' busy share over a window,
+# the SMTP connections in exim's log, the Maildir count. Sourced after
+# common.sh, confs.sh and notices-lib.sh, not run. Expects RUNDIR, TOP,
+# RIGDIR, DNS_PORT, SMTP_PORT, SMTP_NOTLS_PORT, CPU_SRV and CPU_RIG (arrays,
 # possibly empty) to be set.
 
 # rig VERB NAME - t/rig/NAME.sh VERB with this run's state directory and
@@ -88,8 +90,9 @@ pid_ticks() {
     echo "${v:-0}"
 }
 
-# all_ticks PID - user + system CPU of PID and of the children it reaped;
-# 0 when PID is empty or gone
+# all_ticks PID - user + system CPU of PID and of the children it reaped
+# (the notifier's: its own and that of its session processes); 0 when PID
+# is empty or gone
 all_ticks() {
     local v=""
     case "$1" in
@@ -151,14 +154,6 @@ foreign_top() {
            if (d > 0) { $2 = ""; print d, $0 } }' "$1" "$2" | sort -rn | head -5
 }
 
-# exim_ticks - CPU ticks of the SMTP rig's main daemon and of the session
-# and delivery processes it reaped
-exim_ticks() {
-    local pid
-    pid=$(cat "$RIGDIR/smtp/main.pid" 2>/dev/null) || { echo 0; return; }
-    all_ticks "$pid"
-}
-
 # mailcount OUTBOX TAG - lib/maildir-count.pl over the rig's Maildir for
 # the notices of OUTBOX; its result line's fields into R[mc.TAG.*]
 mailcount() {
@@ -178,4 +173,97 @@ mailcount() {
 # secs A_NS B_NS - (B - A) in seconds, two decimals
 secs() {
     awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", (b - a) / 1e9 }'
+}
+
+# CPU_SAMPLER_PL - perl -e "$CPU_SAMPLER_PL" SECONDS OUT: /proc/stat every
+# 0.05 s, for at most SECONDS and only while its parent lives, one line a
+# sample into OUT:
+#   TIME NAME:BUSY:IOWAIT:TOTAL ...   (NAME cpu, cpu0, cpu1, ...; jiffies)
+# BUSY is user + nice + system + irq + softirq (idle, iowait and a
+# hypervisor's steal left out), TOTAL all eight. Started in the background
+# as a simple command (so that $! is the sampler itself, which the caller
+# stops by that pid), with fd 9 (the run's lock) closed.
+# shellcheck disable=SC2016,SC2034
+CPU_SAMPLER_PL='
+    use strict; use warnings; use Time::HiRes qw(time sleep);
+    my ($secs, $out) = @ARGV;
+    open my $o, ">", $out or die "$out: $!\n";
+    select((select($o), $| = 1)[0]);
+    my ($end, $parent) = (time + $secs, getppid);
+    while (time < $end && getppid == $parent) {
+        open my $f, "<", "/proc/stat" or die "/proc/stat: $!\n";
+        my @s;
+        while (<$f>) {
+            last unless /^cpu/;
+            my ($n, @v) = split;
+            $v[$_] //= 0 for 0 .. 7;
+            my $busy = $v[0] + $v[1] + $v[2] + $v[5] + $v[6];
+            my $tot = 0;
+            $tot += $v[$_] for 0 .. 7;
+            push @s, "$n:$busy:$v[4]:$tot";
+        }
+        close $f;
+        printf $o "%.6f %s\n", time, join " ", @s;
+        sleep 0.05;
+    }'
+
+# cpu_window FILE A B CPU... - from the sampler's FILE (CPU_SAMPLER_PL),
+# the share of each CPU (0, 1, ... or "all": the machine) that was busy
+# and that was iowait between the epoch times A and B (from the last sample
+# at or before A to the first at or after B), in percent:
+# "CPU:BUSY:IOWAIT ..."; "n/a" when the samples do not cover the window
+cpu_window() {
+    local f=$1 a=$2 b=$3
+    shift 3
+    awk -v a="$a" -v b="$b" -v want="$*" '
+        { t[NR] = $1; for (i = 2; i <= NF; i++) { split($i, x, ":")
+              busy[NR, x[1]] = x[2]; iow[NR, x[1]] = x[3]; tot[NR, x[1]] = x[4] } }
+        END {
+            ia = 0; ib = 0
+            for (i = 1; i <= NR; i++) {
+                if (t[i] <= a) ia = i
+                if (!ib && t[i] >= b) ib = i
+            }
+            n = split(want, w, " ")
+            for (k = 1; k <= n; k++) {
+                c = (w[k] == "all") ? "cpu" : "cpu" w[k]
+                out = out sep w[k] ":"
+                sep = " "
+                if (!ia || !ib || ib <= ia || tot[ib, c] <= tot[ia, c]) {
+                    out = out "n/a:n/a"; continue
+                }
+                d = tot[ib, c] - tot[ia, c]
+                out = out sprintf("%.0f:%.0f", (busy[ib, c] - busy[ia, c]) * 100 / d,
+                                  (iow[ib, c] - iow[ia, c]) * 100 / d)
+            }
+            print out
+        }' "$f"
+}
+
+# smtp_log_lines - lines in the SMTP rig's exim mainlog so far
+smtp_log_lines() {
+    if [ -r "$RIGDIR/smtp/log/mainlog" ]; then
+        wc -l <"$RIGDIR/smtp/log/mainlog"
+    else
+        echo 0
+    fi
+}
+
+# smtp_connections FROM - "COUNT MAX": the SMTP connections exim logged
+# after line FROM of its mainlog, and the highest "TCP/IP connection
+# count" it logged with them (the connections it had at once, the new one
+# included, and one whose process had not quite ended yet)
+smtp_connections() {
+    tail -n +"$(( $1 + 1 ))" "$RIGDIR/smtp/log/mainlog" 2>/dev/null \
+        | awk 'match($0, /SMTP connection from .*connection count = [0-9]+/) {
+                   n++
+                   match($0, /connection count = [0-9]+/)
+                   c = substr($0, RSTART + 19, RLENGTH - 19) + 0
+                   if (c > m) m = c }
+               END { print n + 0, m + 0 }'
+}
+
+# unbound_ticks - CPU ticks of the DNS rig's unbound (0 when not running)
+unbound_ticks() {
+    pid_ticks "$(cat "$RIGDIR/dns/dns.pid" 2>/dev/null || true)"
 }
