@@ -1,6 +1,11 @@
 /* wr_notifier.c - the notifier's loop: spool -> resolver -> digests ->
  * outbox (see wr_notifier.h for the order of things and why) */
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -18,6 +23,14 @@
 #define TMP_AGE apr_time_from_sec(120)
 /* How often old history records are dropped. */
 #define EXPIRE_EVERY apr_time_from_sec(3600)
+/* A deliverer is started at least this often, for the notices that come
+ * due by their own clock (retries), not only when new ones are queued. */
+#define DELIVER_EVERY apr_time_from_sec(2)
+/* A deliverer starts no new pass after this; the next one goes on. */
+#define DELIVERER_MAX_TIME apr_time_from_sec(60)
+/* While composing, a deliverer is looked for after every this many
+ * notices queued, so that delivery begins before the last is written. */
+#define KICK_EVERY 50
 
 typedef struct domain_s domain_t;
 
@@ -55,7 +68,13 @@ typedef struct notifier_s {
     apr_hash_t *not_before;    /* id -> apr_time_t *, events backing off */
     wr_counter_slot_t *slot;
     apr_time_t last_expire;
+    const volatile sig_atomic_t *stop;
+    pid_t deliverer;           /* the delivery process, or 0 */
+    apr_time_t deliverer_started;
+    int queued;                /* notices queued since it was started */
 } notifier_t;
+
+static void deliver_kick(notifier_t *n, apr_time_t now);
 
 #define COUNT(n, field) do { if ((n)->slot) { (n)->slot->field++; } } while (0)
 
@@ -468,6 +487,9 @@ static apr_status_t write_notice(notifier_t *n, const domain_t *d,
         rv = wr_delivery_enqueue(c->delivery, msg, now, &dropped, n->scratch);
         *path = apr_pstrcat(n->scratch, c->outbox_dir, "/", msg->report_id,
                             ".eml", NULL);
+        if (rv == APR_SUCCESS && ++n->queued % KICK_EVERY == 0) {
+            deliver_kick(n, now);
+        }
         if (APR_STATUS_IS_ENOENT(rv)) {
             /* every recipient refused a notice before: none is written */
             wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00058)
@@ -566,66 +588,121 @@ static void digests(notifier_t *n, apr_time_t now)
     }
 }
 
-/* deliver - delivery passes: due notices to the smarthost. Passes follow
- * each other while they send and leave due messages behind, for up to a
- * second (so that DNS work is not held up for long).
- * @return 1 if due messages are left for the next turn */
-static int deliver(notifier_t *n, apr_time_t now)
+/* account - a delivery pass in the log and the counters */
+static void account(notifier_t *n, const wr_delivery_stats_t *st)
 {
-    wr_delivery_stats_t st;
-    apr_status_t rv;
+    if (st->session) {
+        wr_log_perror(WR_LOG_MARK, st->error ? WR_LOG_WARNING : WR_LOG_INFO,
+                      0, WRLOGNO(00060)
+                      "delivery: %d sent, %d deferred, %d failed, %d expired"
+                      " in %d session%s%s%s", st->sent, st->deferred,
+                      st->failed, st->expired, st->sessions,
+                      st->sessions == 1 ? "" : "s", st->error ? "; " : "",
+                      st->error ? st->error : "");
+    }
+    if (n->slot) {
+        n->slot->smtp_sent += (apr_uint64_t)st->sent;
+        n->slot->smtp_deferred += (apr_uint64_t)st->deferred;
+        n->slot->smtp_failed += (apr_uint64_t)(st->failed + st->expired);
+        n->slot->smtp_suppressed += (apr_uint64_t)st->suppressed;
+        n->slot->smtp_retries += (apr_uint64_t)st->deferred;
+    }
+}
 
-    memset(&st, 0, sizeof(st));
-    rv = wr_delivery_run(n->conf->delivery, now, &st, n->scratch);
-    while (rv == APR_SUCCESS && st.left > 0 && st.sent > 0
-           && apr_time_now() - now < apr_time_from_sec(1)) {
-        wr_delivery_stats_t more;
-        memset(&more, 0, sizeof(more));
-        rv = wr_delivery_run(n->conf->delivery, apr_time_now(), &more,
-                             n->scratch);
-        st.attempted += more.attempted;
-        st.sent += more.sent;
-        st.deferred += more.deferred;
-        st.failed += more.failed;
-        st.expired += more.expired;
-        st.suppressed += more.suppressed;
-        st.session |= more.session;
-        st.left = more.left;
-        if (more.error) {
-            st.error = more.error;
+/* deliver - delivery passes until one finds nothing to send, `*stop`, or
+ * `until`: each pass re-reads the outbox, so notices queued meanwhile go
+ * in the next one */
+static void deliver(notifier_t *n, apr_time_t until, apr_pool_t *p)
+{
+    apr_pool_t *pass;
+    int k;
+
+    apr_pool_create(&pass, p);
+    for (k = 0; k < 100000 && !*n->stop && apr_time_now() < until; k++) {
+        wr_delivery_stats_t st;
+        apr_status_t rv;
+
+        apr_pool_clear(pass);
+        memset(&st, 0, sizeof(st));
+        rv = wr_delivery_run(n->conf->delivery, apr_time_now(), &st, pass);
+        if (rv != APR_SUCCESS) {
+            if (!APR_STATUS_IS_EAGAIN(rv)) {
+                wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00059)
+                              "delivery: cannot read the outbox %s",
+                              n->conf->outbox_dir);
+            }
+            break;
         }
-        if (more.sent == 0) {
-            st.left = 0;
+        account(n, &st);
+        if (st.attempted == 0) {
             break;
         }
     }
-    if (st.sent == 0) {
-        /* nothing went through: the next turn waits as usual */
-        st.left = 0;
+    apr_pool_destroy(pass);
+}
+
+/* deliver_reap - the deliverer, if it has ended: 1 if none is running */
+static int deliver_reap(notifier_t *n)
+{
+    int status = 0;
+    pid_t r;
+
+    if (n->deliverer <= 0) {
+        return 1;
     }
-    if (rv != APR_SUCCESS && !APR_STATUS_IS_EAGAIN(rv)) {
-        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00059)
-                      "delivery: cannot read the outbox %s",
-                      n->conf->outbox_dir);
+    while ((r = waitpid(n->deliverer, &status, WNOHANG)) < 0
+           && errno == EINTR) {
+    }
+    if (r == 0) {
         return 0;
     }
-    if (st.session) {
-        wr_log_perror(WR_LOG_MARK, st.error ? WR_LOG_WARNING : WR_LOG_INFO,
-                      0, WRLOGNO(00060)
-                      "delivery: %d sent, %d deferred, %d failed, %d expired"
-                      "%s%s", st.sent, st.deferred, st.failed, st.expired,
-                      st.error ? "; " : "", st.error ? st.error : "");
+    if (r == n->deliverer
+        && (WIFSIGNALED(status) || WEXITSTATUS(status) != 0)) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, 0, WRLOGNO(00061)
+                      "delivery process %ld ended abnormally (%s %d); what "
+                      "it had not sent stays queued", (long)n->deliverer,
+                      WIFSIGNALED(status) ? "signal" : "status",
+                      WIFSIGNALED(status) ? WTERMSIG(status)
+                                          : WEXITSTATUS(status));
     }
-    if (n->slot) {
-        n->slot->smtp_sent += (apr_uint64_t)st.sent;
-        n->slot->smtp_deferred += (apr_uint64_t)st.deferred;
-        n->slot->smtp_failed += (apr_uint64_t)(st.failed + st.expired);
-        n->slot->smtp_suppressed += (apr_uint64_t)st.suppressed;
-        if (st.deferred > 0) {
-            n->slot->smtp_retries += (apr_uint64_t)st.deferred;
-        }
+    n->deliverer = 0;
+    return 1;
+}
+
+/* deliver_kick - start a deliverer (a child process running `deliver`)
+ * unless one runs, when notices were queued since the last one started or
+ * DELIVER_EVERY has passed. SMTP never holds up this process's DNS and
+ * composing, and the two overlap. Without fork, the passes run here, for
+ * at most a second. */
+static void deliver_kick(notifier_t *n, apr_time_t now)
+{
+    pid_t pid;
+
+    if (!n->conf->smarthost || !n->conf->delivery || !deliver_reap(n)) {
+        return;
     }
-    return rv == APR_SUCCESS && st.left > 0;
+    if (n->queued == 0 && now - n->deliverer_started < DELIVER_EVERY
+        && now >= n->deliverer_started) {
+        return;
+    }
+    n->deliverer_started = now;
+    n->queued = 0;
+    if ((pid = fork()) == 0) {
+        apr_pool_t *p;
+
+        apr_pool_create(&p, NULL);
+        deliver(n, now + DELIVERER_MAX_TIME, p);
+        /* none of the notifier's cleanups are this process's to run */
+        _exit(0);
+    }
+    if (pid < 0) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, APR_FROM_OS_ERROR(errno),
+                      WRLOGNO(00062) "cannot start a delivery process; "
+                      "delivering from the notifier");
+        deliver(n, now + apr_time_from_sec(1), n->scratch);
+        return;
+    }
+    n->deliverer = pid;
 }
 
 /* notifier_open - spool, history and resolver */
@@ -684,32 +761,26 @@ apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
 {
     notifier_t n;
     apr_status_t rv;
-    int backlog = 0;
 
     if ((rv = notifier_open(&n, conf, p)) != APR_SUCCESS) {
         return rv;
     }
-
+    n.stop = stop;
     while (!*stop) {
         apr_time_t now = apr_time_now();
-        /* with notices left to deliver, only look at DNS, do not idle */
-        apr_interval_time_t wait = backlog ? 0 : conf->poll_interval;
 
         apr_pool_clear(n.scratch);
         claim(&n, now);
         /* wait on the DNS sockets, or idle, for at most one poll interval */
         if (wr_resolver_pending(n.res) > 0) {
-            wr_resolver_run(n.res, wait);
+            wr_resolver_run(n.res, conf->poll_interval);
         }
-        else if (wait > 0) {
-            apr_sleep(wait);
+        else {
+            apr_sleep(conf->poll_interval);
         }
         now = apr_time_now();
         digests(&n, now);
-        backlog = 0;
-        if (conf->smarthost && conf->delivery) {
-            backlog = deliver(&n, now);
-        }
+        deliver_kick(&n, now);
         if (now - n.last_expire > EXPIRE_EVERY) {
             n.last_expire = now;
             wr_history_expire(n.hist, now, n.pol.host_window
@@ -717,6 +788,11 @@ apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
                                                     : n.pol.domain_window,
                               NULL);
         }
+    }
+    if (!deliver_reap(&n)) {
+        /* it ends after its current pass; the outbox lock keeps the next
+         * notifier's deliverer waiting until then */
+        kill(n.deliverer, SIGTERM);
     }
     return APR_SUCCESS;
 }

@@ -21,6 +21,18 @@
  * (notice written or decision made), so a notifier killed at any point
  * finds them again in cur/ and wr_spool_recover puts them back: nothing
  * is lost, and the history keeps a host from being mailed twice.
+ *
+ * With a smarthost, delivery (wr_delivery_run) happens in a child process
+ * of the notifier, the deliverer, so that a slow or stalled smarthost
+ * never holds up DNS and composing, and composing overlaps delivery. One
+ * deliverer at a time: it is started at the end of a turn, and while
+ * notices are being queued (every 50), when notices were queued since the
+ * last one started or 2 s have passed (retries come due by their own
+ * clock); it runs passes while a pass finds something due, for at most a
+ * minute, then exits. A notifier that stops sends it SIGTERM: it ends
+ * after its current pass. Each pass re-reads the outbox, takes the outbox
+ * lock, and updates the notifier's counter slot (only the deliverer writes
+ * its smtp_* fields).
  */
 #ifndef WR_NOTIFIER_H
 #define WR_NOTIFIER_H
@@ -74,7 +86,8 @@ typedef struct {
     wr_host_lookup_fn *host_lookup;    /* NULL: counts from the events */
     void *host_lookup_baton;
     /* With a smarthost: notices are queued through the delivery manager
-     * (with their whole envelope) and delivered each turn; without one the
+     * (with their whole envelope) and delivered by a delivery process
+     * (see below); without one the
      * outbox is the end of the line. */
     wr_delivery_t *delivery;
     int smarthost;
