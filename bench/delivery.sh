@@ -89,9 +89,11 @@
 #           over FOREIGN_MAX % of a CPU is run again (at most ROUNDS times
 #           in all; what remains is reported as DISTURBED).
 # 3. unit   (UNIT=1 or ONLY=unit) build/unit/test_delivery's own "# throughput:"
-#           line (wr_delivery alone, 500 notices in sessions of 50). Its
-#           ports are fixed (12525, 12527, 12532, the test suite's): it runs
-#           against a third rig started on them only when all are free.
+#           line (wr_delivery alone, 500 notices in passes of up to 4
+#           sessions of 50), against a third rig of its own on 12555 and
+#           12557 (and 12558 for its "server down, then back" case, through
+#           WR_TEST_SMTP_PORT and WR_TEST_SMTP_EXTRA_PORT), started only when
+#           those ports are free.
 #
 # Environment (defaults in brackets):
 #   ONLY="tput wrk"      sections to run [both; "unit" as UNIT=1]
@@ -158,7 +160,7 @@ PORT_IDLE_STATUS=18164
 PORT_BUSY=18165
 PORT_BUSY_STATUS=18166
 # test_delivery's fixed ports: its rig (TLS, no TLS) and its extra daemon
-UNIT_PORTS="12525 12527 12532"
+UNIT_PORTS="12555 12557 12558"   # main, no-TLS, extra (up/down test)
 
 SO="$TOP/mod_wormreply/.libs/mod_wormreply.so"
 HTTPD=/usr/sbin/apache2
@@ -307,7 +309,7 @@ stop_all() {
 
 unit_rig_stop() {
     if [ "$UNIT_RIG_STARTED" = 1 ] || [ -d "$UNIT_RIGDIR/smtp" ]; then
-        WR_RIG_DIR="$UNIT_RIGDIR" WR_SMTP_PORT=12525 WR_SMTP_NOTLS_PORT=12527 \
+        WR_RIG_DIR="$UNIT_RIGDIR" WR_SMTP_PORT=12555 WR_SMTP_NOTLS_PORT=12557 \
             sh "$TOP/t/rig/smtp.sh" stop >&2 || true
         UNIT_RIG_STARTED=0
     fi
@@ -1069,18 +1071,19 @@ if want unit; then
         port_busy "$p" && busy_ports="$busy_ports $p"
     done
     if [ -n "$busy_ports" ]; then
-        R[unit.line]="not run: port(s)$busy_ports in use (test_delivery's ports are fixed)"
+        R[unit.line]="not run: port(s)$busy_ports in use"
     elif [ ! -x "$UNIT_TEST" ]; then
         R[unit.line]="not run: $UNIT_TEST not built (BUILD=1 builds it)"
     else
-        log "unit: build/unit/test_delivery against a rig of its own on 12525/12527"
+        log "unit: build/unit/test_delivery against a rig of its own on 12555/12557 (and 12558)"
         UNIT_RIG_STARTED=1
         mkdir -p "$UNIT_RIGDIR"
         chmod 755 "$UNIT_RIGDIR"
-        WR_RIG_DIR="$UNIT_RIGDIR" WR_SMTP_PORT=12525 WR_SMTP_NOTLS_PORT=12527 \
+        WR_RIG_DIR="$UNIT_RIGDIR" WR_SMTP_PORT=12555 WR_SMTP_NOTLS_PORT=12557 \
             sh "$TOP/t/rig/smtp.sh" start >"$RUNDIR/out/unit-rig.txt" 2>&1 \
             || { cat "$RUNDIR/out/unit-rig.txt" >&2; die "the unit rig did not start"; }
-        WR_RIG_DIR="$UNIT_RIGDIR" WORMREPLY_TOP="$TOP" timeout 600 "$UNIT_TEST" \
+        WR_RIG_DIR="$UNIT_RIGDIR" WORMREPLY_TOP="$TOP" WR_TEST_SMTP_PORT=12555 \
+            WR_TEST_SMTP_EXTRA_PORT=12558 timeout 600 "$UNIT_TEST" \
             >"$RUNDIR/out/test_delivery.txt" 2>&1 || true
         unit_rig_stop
         R[unit.line]=$(sed -n 's/^# throughput: //p' "$RUNDIR/out/test_delivery.txt" | tail -1)

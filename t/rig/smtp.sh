@@ -12,7 +12,8 @@
 #                                            CRAM-MD5 as wormtest / s3cret
 #   127.0.0.1:${WR_SMTP_NOTLS_PORT:-12527}   the same without STARTTLS (and so
 #                                            without AUTH)
-# and, on request, more of them on ports 12528-12539 that a test starts and
+# and, on request, more of them on ports 12528-12539 (12548-12559 for a
+# benchmark's rig of its own) that a test starts and
 # stops on its own, to play "server down, then back" or to offer one AUTH
 # mechanism alone (plain, login, cram), AUTH without TLS (clearauth), or no
 # STARTTLS (notls), without disturbing the other tests.
@@ -224,8 +225,8 @@ case ${1:-} in
     extra-start|extra-stop)
         p=${2:-}
         case $p in
-            1252[89]|1253[0-9]) ;;
-            *) die "$1 needs a port from 12528 to 12539, not '$p'" ;;
+            1252[89]|1253[0-9]|1254[89]|1255[0-9]) ;;
+            *) die "$1 needs a port from 12528 to 12539 (the tests') or 12548 to 12559 (the benchmarks'), not '$p'" ;;
         esac
         [ -r "$conf" ] || die "not started (no $conf)"
         if [ "$1" = extra-start ]; then
