@@ -816,14 +816,14 @@ static void move_to_failed(run_t *r, const char *id, state_t *st,
     sync_dir(d->dir, p);
 }
 
-/* suppress_refused - every 5xx recipient of `m` on the list */
+/* suppress_refused - every recipient of `m` refused for good on the list */
 static void suppress_refused(run_t *r, const wr_smtp_msg_t *m)
 {
     int k;
 
     for (k = 0; k < m->rcpt->nelts; k++) {
         const wr_smtp_rcpt_t *rc = &m->rcpts[k];
-        if (rc->code / 100 != 5) {
+        if (!wr_smtp_rcpt_refused(rc)) {
             continue;
         }
         if (wr_delivery_suppress(r->d, rc->address,
@@ -853,7 +853,8 @@ static void requeue_deferred(item_t *it)
     int k, n;
 
     for (k = 0; k < m->rcpt->nelts; k++) {
-        if (m->rcpts[k].code / 100 != 2 && m->rcpts[k].code / 100 != 5) {
+        if (m->rcpts[k].code / 100 != 2
+            && !wr_smtp_rcpt_refused(&m->rcpts[k])) {
             APR_ARRAY_PUSH(rest, const char *) = m->rcpts[k].address;
         }
     }
@@ -1150,7 +1151,7 @@ static void finish(run_t *r, item_t *it, int dest_failed)
                                                       sizeof(const char *));
             int k;
             for (k = 0; k < m->rcpt->nelts; k++) {
-                if (m->rcpts[k].code / 100 != 5) {
+                if (!wr_smtp_rcpt_refused(&m->rcpts[k])) {
                     APR_ARRAY_PUSH(rest, const char *) = m->rcpts[k].address;
                 }
             }

@@ -283,6 +283,25 @@ static void on_monitor(const char *buf, int buflen, int writing, void *arg)
     }
 }
 
+/* policy_refusal - a 5xx whose enhanced status (RFC 3463) is 5.7.x,
+ * from the EHLO extension or, as exim writes it without announcing
+ * ENHANCEDSTATUSCODES, at the head of the text */
+static int policy_refusal(const smtp_status_t *st)
+{
+    const char *t = st->text;
+
+    if (st->code / 100 != 5) {
+        return 0;
+    }
+    if (st->enh_class == 5 && st->enh_subject == 7) {
+        return 1;
+    }
+    while (t && (*t == ' ' || *t == '-')) {
+        t++;
+    }
+    return t && !strncmp(t, "5.7.", 4);
+}
+
 /* classify - the outcome of one message from its statuses (see the table
  * in wr_smtp.h); `why` is the session's problem for messages that never
  * got a reply */
@@ -301,13 +320,14 @@ static void classify(sess_t *ss, smsg_t *sm, const char *why)
 
         r->code = rs ? rs->code : 0;
         r->text = rs && rs->code ? clean(rs->text, p) : NULL;
+        r->policy = rs ? policy_refusal(rs) : 0;
         if (r->code / 100 == 2) {
             accepted++;
         }
-        else if (r->code / 100 == 5) {
+        else if (r->code / 100 == 5 && !r->policy) {
             refused++;
         }
-        else if (r->code / 100 == 4) {
+        else if (r->code / 100 == 4 || r->policy) {
             deferred++;
         }
         else {

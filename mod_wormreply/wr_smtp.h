@@ -43,6 +43,10 @@
  *                                  caller gives up (max queue time)
  *   every RCPT 5xx                 WR_SMTP_FAIL
  *   some RCPT 4xx, none accepted   WR_SMTP_DEFER
+ *   (a RCPT 5xx with enhanced status 5.7.x, "relay access denied",
+ *   "authentication required", counts as a 4xx: a smarthost that will not
+ *   relay for us says nothing about the address; it is retried, and never
+ *   suppressed)
  *   anything else (no connection, TLS or AUTH failure, timeout, dropped
  *   connection, 8BITMIME needed but not offered)  WR_SMTP_DEFER
  * Per recipient, rcpts[i].code is the reply to its RCPT (0 if never
@@ -110,7 +114,15 @@ typedef struct {
     const char *address;
     int code;                    /* reply to RCPT TO; 0: never asked */
     const char *text;            /* the reply, sanitised; NULL if none */
+    int policy;                  /* a 5xx with enhanced status 5.7.x: the
+                                  * smarthost will not relay this for us
+                                  * (authorization, policy), which is no
+                                  * fault of the address: deferred */
 } wr_smtp_rcpt_t;
+
+/* wr_smtp_rcpt_refused - the recipient itself was refused for good (a 5xx
+ * that is not a policy refusal): to be suppressed, not tried again */
+#define wr_smtp_rcpt_refused(r) ((r)->code / 100 == 5 && !(r)->policy)
 
 typedef struct {
     /* given by the caller */
@@ -126,8 +138,10 @@ typedef struct {
     const char *reason;
     const char *queue_id;        /* SENT: the server's id, or NULL */
     wr_smtp_rcpt_t *rcpts;       /* rcpt->nelts entries, in order */
-    int n_refused;               /* recipients with a 5xx */
-    int n_deferred;              /* recipients with a 4xx, or not asked,
+    int n_refused;               /* recipients refused for good (a 5xx,
+                                  * not a policy one) */
+    int n_deferred;              /* recipients with a 4xx or a policy 5xx,
+                                  * or not asked,
                                   * in a message that was not FAIL */
 } wr_smtp_msg_t;
 

@@ -434,6 +434,48 @@ static void test_send(void)
     check_int(qs.sent, 3, "send: status says 3 kept in sent/");
 }
 
+/* test_relay_denied - a 5.7.x refusal of a recipient by the smarthost
+ * (relay or authorization) is deferred, never suppressed or failed */
+static void test_relay_denied(void)
+{
+    const char *from = apr_pstrcat(pool, tag, "x@wormreply.test", NULL);
+    const char *denied = apr_pstrcat(pool, "relaydeny-", tag, "@example.test",
+                                     NULL);
+    const char *dir, *env, *nid;
+    wr_delivery_t *d = open_outbox("relaydeny", port_tls, &dir);
+    wr_delivery_stats_t st;
+    wr_notice_t *m1, *m2;
+    apr_time_t now = apr_time_now();
+
+    if (!check(d != NULL, "relay denied: outbox")) {
+        return;
+    }
+    m1 = compose(from, denied, NULL, NULL, pool);
+    m2 = compose(from, "postmaster@example.test", denied, NULL, pool);
+    wr_delivery_enqueue(d, m1, now, NULL, pool);
+    wr_delivery_enqueue(d, m2, now, NULL, pool);
+    wr_delivery_run(d, now, &st, pool);
+    check_int(st.failed, 0, "relay denied: nothing failed");
+    check_int(st.suppressed, 0, "relay denied: nobody suppressed");
+    check_int(st.deferred, 1, "relay denied: the one with that recipient "
+              "alone is deferred");
+    check_int(st.sent, 1, "relay denied: the other sent to postmaster");
+    check_int(st.requeued, 1, "relay denied: a copy queued for the denied "
+              "recipient");
+    check(!wr_delivery_suppressed(d, denied, now),
+          "relay denied: the address is not suppressed");
+    env = slurp(apr_pstrcat(pool, dir, "/", m1->report_id, ".env", NULL),
+                pool);
+    check(env && strstr(env, denied), "relay denied: the deferred one keeps "
+          "its recipient");
+    nid = apr_pstrcat(pool, m2->report_id, "-r1", NULL);
+    env = slurp(apr_pstrcat(pool, dir, "/", nid, ".env", NULL), pool);
+    check(env && strstr(env, denied) && !strstr(env, "postmaster@"),
+          "relay denied: the copy is for the denied recipient alone");
+    check_int(count_files(apr_pstrcat(pool, dir, "/failed", NULL), ".eml"),
+              0, "relay denied: failed/ is empty");
+}
+
 /* test_retry - 4xx, then 2xx: backoff per destination */
 static void test_retry(void)
 {
@@ -849,6 +891,7 @@ int main(void)
     test_send();
     test_retry();
     test_refused();
+    test_relay_denied();
     test_down_up();
     test_crash("crash", 1, KILL_RUNNER);
     test_crash("crash-parallel", 4, KILL_RUNNER);
