@@ -17,6 +17,7 @@
 #include "wr_delivery.h"
 #include "wr_log.h"
 #include "wr_ratelimit.h"
+#include "wr_record.h"
 
 /* A temporary file older than this belongs to a writer that died. */
 #define TMP_AGE apr_time_from_sec(120)
@@ -24,8 +25,6 @@
 #define ORPHAN_AGE apr_time_from_sec(3600)
 /* How often the suppression list and sent/ are swept. */
 #define SWEEP_EVERY apr_time_from_sec(3600)
-/* Largest record (.env, .state) read. */
-#define RECORD_MAX 65536
 /* sent/sent.log is renamed to sent.log.old past this size. */
 #define SENT_LOG_MAX (4 * 1024 * 1024)
 /* A pass opens a session of its own for every this many messages, up to
@@ -99,133 +98,6 @@ void wr_delivery_conf_default(wr_delivery_conf_t *c)
     c->sessions = WR_DELIVERY_DEFAULT_SESSIONS;
 }
 
-/* valid_id - a message id: [A-Za-z0-9._+-], not starting with '.' */
-static int valid_id(const char *id, apr_size_t len)
-{
-    apr_size_t i;
-
-    if (len == 0 || len > 200 || id[0] == '.') {
-        return 0;
-    }
-    for (i = 0; i < len; i++) {
-        if (!apr_isalnum(id[i]) && id[i] != '.' && id[i] != '_'
-            && id[i] != '-' && id[i] != '+') {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* file_of - DIR/<id><ext> */
-static const char *file_of(const char *dir, const char *id, const char *ext,
-                           apr_pool_t *p)
-{
-    return apr_pstrcat(p, dir, "/", id, ext, NULL);
-}
-
-/* sync_dir - fsync a directory so that names made in it are durable */
-static apr_status_t sync_dir(const char *dir, apr_pool_t *p)
-{
-    apr_file_t *f;
-    apr_status_t rv;
-
-    if ((rv = apr_file_open(&f, dir, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    rv = apr_file_sync(f);
-    apr_file_close(f);
-    return rv;
-}
-
-/* write_record - DIR/<name> holding `text`, durably: a temporary file,
- * fsync, rename (or, with `exclusive`, link(2), which refuses an existing
- * name), fsync of DIR. Nothing is left behind on failure. */
-static apr_status_t write_record(const char *dir, const char *name,
-                                 const char *text, int exclusive,
-                                 apr_pool_t *p)
-{
-    const char *tmp = apr_psprintf(p, "%s/.%s.%ld.tmp", dir, name,
-                                   (long)getpid());
-    const char *final = apr_pstrcat(p, dir, "/", name, NULL);
-    apr_file_t *f = NULL;
-    apr_size_t n;
-    apr_status_t rv;
-
-    apr_file_remove(tmp, p);
-    if ((rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE
-                            | APR_FOPEN_EXCL,
-                            APR_FPROT_UREAD | APR_FPROT_UWRITE, p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = apr_file_write_full(f, text, strlen(text), &n)) != APR_SUCCESS
-        || (rv = apr_file_sync(f)) != APR_SUCCESS) {
-        apr_file_close(f);
-        apr_file_remove(tmp, p);
-        return rv;
-    }
-    if ((rv = apr_file_close(f)) != APR_SUCCESS) {
-        apr_file_remove(tmp, p);
-        return rv;
-    }
-    if (exclusive) {
-        rv = link(tmp, final) == 0 ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
-        apr_file_remove(tmp, p);
-    }
-    else {
-        rv = apr_file_rename(tmp, final, p);
-        if (rv != APR_SUCCESS) {
-            apr_file_remove(tmp, p);
-        }
-    }
-    if (rv == APR_SUCCESS) {
-        rv = sync_dir(dir, p);
-    }
-    return rv;
-}
-
-/* read_file - a whole file, NUL-terminated, at most `max` bytes
- * @return APR_ENOENT, EFBIG for a larger file, the I/O error */
-static apr_status_t read_file(const char *path, apr_size_t max, char **buf,
-                              apr_size_t *len, apr_finfo_t *fi,
-                              apr_pool_t *p)
-{
-    apr_file_t *f;
-    apr_finfo_t tmp;
-    apr_status_t rv;
-    apr_size_t n;
-
-    if (fi == NULL) {
-        fi = &tmp;
-    }
-    if ((rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT,
-                            p)) != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = apr_file_info_get(fi, APR_FINFO_SIZE | APR_FINFO_MTIME, f))
-        != APR_SUCCESS) {
-        apr_file_close(f);
-        return rv;
-    }
-    if (fi->size < 0 || (apr_size_t)fi->size > max) {
-        apr_file_close(f);
-        return APR_FROM_OS_ERROR(EFBIG);
-    }
-    n = (apr_size_t)fi->size;
-    *buf = apr_palloc(p, n + 1);
-    rv = apr_file_read_full(f, *buf, n, &n);
-    apr_file_close(f);
-    if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv)) {
-        return rv;
-    }
-    (*buf)[n] = '\0';
-    if (len) {
-        *len = n;
-    }
-    return APR_SUCCESS;
-}
-
 /* one_line - `s` fit for a "key: value" record: controls become spaces */
 static const char *one_line(const char *s, apr_pool_t *p)
 {
@@ -239,43 +111,6 @@ static const char *one_line(const char *s, apr_pool_t *p)
     return t;
 }
 
-/* parse_record - "key: value" lines after "version: 1" into a table
- * (repeated keys kept). @return APR_EINVAL for anything else */
-static apr_status_t parse_record(char *buf, apr_table_t **t, apr_pool_t *p)
-{
-    char *line, *save = NULL;
-    int first = 1;
-
-    *t = apr_table_make(p, 8);
-    for (line = apr_strtok(buf, "\n", &save); line;
-         line = apr_strtok(NULL, "\n", &save)) {
-        char *colon;
-
-        if ((colon = strstr(line, ": ")) == NULL) {
-            return APR_EINVAL;
-        }
-        *colon = '\0';
-        if (first) {
-            if (strcmp(line, "version") || atoi(colon + 2)
-                                           != WR_DELIVERY_VERSION) {
-                return APR_EINVAL;
-            }
-            first = 0;
-            continue;
-        }
-        apr_table_add(*t, line, colon + 2);
-    }
-    return first ? APR_EINVAL : APR_SUCCESS;
-}
-
-/* get_time - a decimal apr_time_t field; 0 if missing */
-static apr_time_t get_time(apr_table_t *t, const char *key)
-{
-    const char *v = apr_table_get(t, key);
-
-    return v ? (apr_time_t)apr_atoi64(v) : 0;
-}
-
 /* state_load - DIR/<id>.state. @return APR_ENOENT if there is none */
 static apr_status_t state_load(const char *dir, const char *id, state_t *st,
                                apr_pool_t *p)
@@ -285,19 +120,20 @@ static apr_status_t state_load(const char *dir, const char *id, state_t *st,
     apr_status_t rv;
 
     memset(st, 0, sizeof(*st));
-    if ((rv = read_file(file_of(dir, id, ".state", p), RECORD_MAX, &buf,
-                        NULL, NULL, p)) != APR_SUCCESS) {
+    if ((rv = wr_record_read(wr_record_path(dir, id, ".state", p),
+                             WR_RECORD_MAX, &buf, NULL, NULL, p))
+        != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = parse_record(buf, &t, p)) != APR_SUCCESS) {
+    if ((rv = wr_record_parse(buf, &t, p)) != APR_SUCCESS) {
         return rv;
     }
-    st->queued = get_time(t, "queued");
+    st->queued = wr_record_time(t, "queued");
     st->attempts = (apr_uint32_t)apr_atoi64(apr_table_get(t, "attempts")
                                             ? apr_table_get(t, "attempts")
                                             : "0");
-    st->last_try = get_time(t, "last-try");
-    st->next_try = get_time(t, "next-try");
+    st->last_try = wr_record_time(t, "last-try");
+    st->next_try = wr_record_time(t, "next-try");
     st->last_error = apr_table_get(t, "last-error");
     st->failure = apr_table_get(t, "failure");
     return APR_SUCCESS;
@@ -320,7 +156,8 @@ static apr_status_t state_save(const char *dir, const char *id,
         st->failure ? one_line(st->failure, p) : "",
         st->failure ? "\n" : "");
 
-    return write_record(dir, apr_pstrcat(p, id, ".state", NULL), text, 0, p);
+    return wr_record_write(dir, apr_pstrcat(p, id, ".state", NULL), text, 0,
+                           NULL, p);
 }
 
 /* env_dump - the .env text */
@@ -352,11 +189,12 @@ static apr_status_t env_load(const char *dir, const char *id,
     apr_status_t rv;
     int k;
 
-    if ((rv = read_file(file_of(dir, id, ".env", p), RECORD_MAX, &buf, NULL,
-                        NULL, p)) != APR_SUCCESS) {
+    if ((rv = wr_record_read(wr_record_path(dir, id, ".env", p),
+                             WR_RECORD_MAX, &buf, NULL, NULL, p))
+        != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = parse_record(buf, &t, p)) != APR_SUCCESS) {
+    if ((rv = wr_record_parse(buf, &t, p)) != APR_SUCCESS) {
         return rv;
     }
     *sender = apr_table_get(t, "sender");
@@ -722,7 +560,7 @@ apr_status_t wr_delivery_enqueue(wr_delivery_t *d, const wr_notice_t *msg,
         *dropped = 0;
     }
     if (msg->report_id == NULL
-        || !valid_id(msg->report_id, strlen(msg->report_id))
+        || !wr_record_id_ok(msg->report_id, strlen(msg->report_id))
         || msg->from == NULL || msg->rcpt == NULL || msg->rcpt->nelts == 0) {
         return APR_EINVAL;
     }
@@ -746,51 +584,19 @@ apr_status_t wr_delivery_enqueue(wr_delivery_t *d, const wr_notice_t *msg,
     }
     env = env_dump(msg->from, rcpt, msg->eightbit, p);
     /* the envelope first: a visible .eml always has its .env */
-    if ((rv = write_record(d->dir, apr_pstrcat(p, msg->report_id, ".env",
-                                               NULL), env, 1, p))
+    if ((rv = wr_record_write(d->dir, apr_pstrcat(p, msg->report_id, ".env",
+                                                  NULL), env, 1, NULL, p))
         != APR_SUCCESS) {
         return rv;
     }
     rv = wr_notice_write_outbox(d->dir, msg, NULL, p);
     if (rv != APR_SUCCESS) {
-        apr_file_remove(file_of(d->dir, msg->report_id, ".env", p), p);
+        apr_file_remove(wr_record_path(d->dir, msg->report_id, ".env", p), p);
     }
     return rv;
 }
 
 /* ---- one pass -------------------------------------------------------- */
-
-/* list_ids - ids of DIR/<id>.eml, sorted (report ids sort by time) */
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static apr_status_t list_ids(const char *dir, const char *ext,
-                             apr_array_header_t **ids, apr_pool_t *p)
-{
-    apr_dir_t *dh;
-    apr_finfo_t fi;
-    apr_size_t el = strlen(ext);
-    apr_status_t rv;
-
-    *ids = apr_array_make(p, 16, sizeof(const char *));
-    if ((rv = apr_dir_open(&dh, dir, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    while (apr_dir_read(&fi, APR_FINFO_NAME, dh) == APR_SUCCESS) {
-        apr_size_t n = strlen(fi.name);
-        if (n > el && !strcmp(fi.name + n - el, ext)
-            && valid_id(fi.name, n - el)) {
-            APR_ARRAY_PUSH(*ids, const char *) = apr_pstrmemdup(p, fi.name,
-                                                                n - el);
-        }
-    }
-    apr_dir_close(dh);
-    qsort((*ids)->elts, (size_t)(*ids)->nelts, sizeof(const char *),
-          cmp_str);
-    return APR_SUCCESS;
-}
 
 /* move_to_failed - the message leaves the queue for failed/, with why */
 static void move_to_failed(run_t *r, const char *id, state_t *st,
@@ -802,18 +608,18 @@ static void move_to_failed(run_t *r, const char *id, state_t *st,
 
     st->failure = why;
     if ((rv = state_save(d->failed_dir, id, st, p)) != APR_SUCCESS
-        || (rv = apr_file_rename(file_of(d->dir, id, ".eml", p),
-                                 file_of(d->failed_dir, id, ".eml", p), p))
-           != APR_SUCCESS) {
+        || (rv = apr_file_rename(wr_record_path(d->dir, id, ".eml", p),
+                                 wr_record_path(d->failed_dir, id, ".eml",
+                                                p), p)) != APR_SUCCESS) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00306)
                       "delivery: cannot move %s to %s", id, d->failed_dir);
         return;
     }
-    apr_file_rename(file_of(d->dir, id, ".env", p),
-                    file_of(d->failed_dir, id, ".env", p), p);
-    apr_file_remove(file_of(d->dir, id, ".state", p), p);
-    sync_dir(d->failed_dir, p);
-    sync_dir(d->dir, p);
+    apr_file_rename(wr_record_path(d->dir, id, ".env", p),
+                    wr_record_path(d->failed_dir, id, ".env", p), p);
+    apr_file_remove(wr_record_path(d->dir, id, ".state", p), p);
+    wr_record_sync_dir(d->failed_dir, p);
+    wr_record_sync_dir(d->dir, p);
 }
 
 /* suppress_refused - every recipient of `m` refused for good on the list */
@@ -863,8 +669,9 @@ static void requeue_deferred(item_t *it)
     }
     for (n = (int)it->st.attempts + 1; n < (int)it->st.attempts + 20; n++) {
         nid = apr_psprintf(p, "%s-r%d", it->id, n);
-        if (write_record(d->dir, apr_pstrcat(p, nid, ".env", NULL),
-                         env_dump(m->sender, rest, m->eightbit, p), 1, p)
+        if (wr_record_write(d->dir, apr_pstrcat(p, nid, ".env", NULL),
+                            env_dump(m->sender, rest, m->eightbit, p), 1,
+                            NULL, p)
             == APR_SUCCESS) {
             break;
         }
@@ -878,8 +685,8 @@ static void requeue_deferred(item_t *it)
     st.last_error = m->reason;
     if (nid == NULL
         || state_save(d->dir, nid, &st, p) != APR_SUCCESS
-        || link(file_of(d->sent_dir, it->id, ".eml", p),
-                file_of(d->dir, nid, ".eml", p)) != 0) {
+        || link(wr_record_path(d->sent_dir, it->id, ".eml", p),
+                wr_record_path(d->dir, nid, ".eml", p)) != 0) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, APR_FROM_OS_ERROR(errno),
                       WRLOGNO(00308) "delivery: cannot queue %s again for "
                       "its %d deferred recipient%s", it->id, rest->nelts,
@@ -919,8 +726,8 @@ static void on_accepted(wr_smtp_msg_t *m, void *baton)
     run_t *r = baton;
     apr_status_t rv;
 
-    rv = apr_file_rename(file_of(r->d->dir, it->id, ".eml", r->p),
-                         file_of(r->d->sent_dir, it->id, ".eml", r->p),
+    rv = apr_file_rename(wr_record_path(r->d->dir, it->id, ".eml", r->p),
+                         wr_record_path(r->d->sent_dir, it->id, ".eml", r->p),
                          r->p);
     if (rv == APR_SUCCESS) {
         it->moved = 1;
@@ -962,10 +769,10 @@ static void inflight_check(run_t *r, const char *path)
     apr_finfo_t fi;
     char *id;
 
-    if (read_file(path, 256, &id, NULL, NULL, p) == APR_SUCCESS) {
-        if (valid_id(id, strlen(id))
-            && apr_stat(&fi, file_of(d->dir, id, ".eml", p), APR_FINFO_TYPE,
-                        p) == APR_SUCCESS) {
+    if (wr_record_read(path, 256, &id, NULL, NULL, p) == APR_SUCCESS) {
+        if (wr_record_id_ok(id, strlen(id))
+            && apr_stat(&fi, wr_record_path(d->dir, id, ".eml", p),
+                        APR_FINFO_TYPE, p) == APR_SUCCESS) {
             r->stats->recovered++;
             wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00307)
                           "delivery: %s was in an open SMTP transaction "
@@ -1011,11 +818,11 @@ static void recover(run_t *r)
                                              n - (fi.name[n - 1] == 'v'
                                                   ? 4 : 6));
             apr_finfo_t e;
-            if (apr_stat(&e, file_of(d->dir, mid, ".eml", p), APR_FINFO_TYPE,
-                         p) == APR_SUCCESS) {
+            if (apr_stat(&e, wr_record_path(d->dir, mid, ".eml", p),
+                         APR_FINFO_TYPE, p) == APR_SUCCESS) {
                 continue;
             }
-            if (apr_stat(&e, file_of(d->sent_dir, mid, ".eml", p),
+            if (apr_stat(&e, wr_record_path(d->sent_dir, mid, ".eml", p),
                          APR_FINFO_TYPE, p) == APR_SUCCESS
                 || r->now - fi.mtime > ORPHAN_AGE) {
                 apr_file_remove(path, p);
@@ -1061,8 +868,8 @@ static apr_status_t prepare(run_t *r, item_t *it, const char **why)
     apr_status_t rv;
     int eightbit = 0;
 
-    rv = read_file(file_of(d->dir, it->id, ".eml", p),
-                   WR_DELIVERY_MESSAGE_MAX, &data, &len, NULL, p);
+    rv = wr_record_read(wr_record_path(d->dir, it->id, ".eml", p),
+                        WR_DELIVERY_MESSAGE_MAX, &data, &len, NULL, p);
     if (rv == APR_FROM_OS_ERROR(EFBIG)) {
         *why = "the message is larger than 10 MB";
         return APR_EINVAL;
@@ -1108,21 +915,22 @@ static void finish(run_t *r, item_t *it, int dest_failed)
         if (!it->moved) {
             /* the rename in the hook failed: try once more, and drop the
              * text rather than send it again */
-            rv = apr_file_rename(file_of(d->dir, it->id, ".eml", p),
-                                 file_of(d->sent_dir, it->id, ".eml", p), p);
+            rv = apr_file_rename(wr_record_path(d->dir, it->id, ".eml", p),
+                                 wr_record_path(d->sent_dir, it->id, ".eml",
+                                                p), p);
             if (rv != APR_SUCCESS) {
                 wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00311)
                               "delivery: %s was sent but cannot be moved to "
                               "sent/: removed from the queue", it->id);
-                apr_file_remove(file_of(d->dir, it->id, ".eml", p), p);
+                apr_file_remove(wr_record_path(d->dir, it->id, ".eml", p), p);
             }
             r->any_moved = 1;
             if (m->n_deferred > 0) {
                 requeue_deferred(it);
             }
         }
-        apr_file_remove(file_of(d->dir, it->id, ".env", p), p);
-        apr_file_remove(file_of(d->dir, it->id, ".state", p), p);
+        apr_file_remove(wr_record_path(d->dir, it->id, ".env", p), p);
+        apr_file_remove(wr_record_path(d->dir, it->id, ".state", p), p);
         sent_log(r, it);
         r->stats->sent++;
         wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00300)
@@ -1155,8 +963,9 @@ static void finish(run_t *r, item_t *it, int dest_failed)
                     APR_ARRAY_PUSH(rest, const char *) = m->rcpts[k].address;
                 }
             }
-            write_record(d->dir, apr_pstrcat(p, it->id, ".env", NULL),
-                         env_dump(m->sender, rest, m->eightbit, p), 0, p);
+            wr_record_write(d->dir, apr_pstrcat(p, it->id, ".env", NULL),
+                            env_dump(m->sender, rest, m->eightbit, p), 0,
+                            NULL, p);
         }
         if ((rv = state_save(d->dir, it->id, &it->st, p)) != APR_SUCCESS) {
             wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00312)
@@ -1230,7 +1039,7 @@ static apr_array_header_t *collect(run_t *r, const apr_array_header_t *ids)
             it->has_state = 1;
         }
         if (it->st.queued == 0) {
-            if (apr_stat(&fi, file_of(d->dir, it->id, ".eml", r->p),
+            if (apr_stat(&fi, wr_record_path(d->dir, it->id, ".eml", r->p),
                          APR_FINFO_MTIME, r->p) != APR_SUCCESS) {
                 /* gone meanwhile */
                 continue;
@@ -1271,8 +1080,8 @@ static void session(run_t *r, item_t **items, int n, session_report_t *rep)
     wr_smtp_send(&d->conf.smtp, msgs, n, &hooks, &info, r->p);
     if (r->any_moved) {
         /* the renames of this session, durable against a power loss */
-        sync_dir(d->sent_dir, r->p);
-        sync_dir(d->dir, r->p);
+        wr_record_sync_dir(d->sent_dir, r->p);
+        wr_record_sync_dir(d->dir, r->p);
     }
     dest_failed = info.n_sent == 0 && info.n_failed == 0
                   && info.n_deferred > 0;
@@ -1445,7 +1254,7 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
         d->last_sweep = now;
         sweep(&r);
     }
-    if ((rv = list_ids(d->dir, ".eml", &ids, p)) != APR_SUCCESS) {
+    if ((rv = wr_record_list(d->dir, ".eml", &ids, p)) != APR_SUCCESS) {
         goto leave;
     }
     due = collect(&r, ids);
@@ -1568,7 +1377,7 @@ static int count_ext(const char *dir, const char *ext, apr_pool_t *p)
 {
     apr_array_header_t *ids;
 
-    return list_ids(dir, ext, &ids, p) == APR_SUCCESS ? ids->nelts : 0;
+    return wr_record_list(dir, ext, &ids, p) == APR_SUCCESS ? ids->nelts : 0;
 }
 
 apr_status_t wr_delivery_queue_stat(wr_delivery_t *d,
@@ -1582,7 +1391,7 @@ apr_status_t wr_delivery_queue_stat(wr_delivery_t *d,
     int k;
 
     memset(st, 0, sizeof(*st));
-    if ((rv = list_ids(d->dir, ".eml", &ids, p)) != APR_SUCCESS) {
+    if ((rv = wr_record_list(d->dir, ".eml", &ids, p)) != APR_SUCCESS) {
         return rv;
     }
     st->queued = ids->nelts;
@@ -1594,7 +1403,7 @@ apr_status_t wr_delivery_queue_stat(wr_delivery_t *d,
             q = s.queued;
             st->retrying += s.attempts > 0;
         }
-        if (q == 0 && apr_stat(&fi, file_of(d->dir, id, ".eml", p),
+        if (q == 0 && apr_stat(&fi, wr_record_path(d->dir, id, ".eml", p),
                                APR_FINFO_MTIME, p) == APR_SUCCESS) {
             q = fi.mtime;
         }

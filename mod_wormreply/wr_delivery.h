@@ -88,9 +88,10 @@
 #include <apr_time.h>
 
 #include "wr_notice.h"
+#include "wr_record.h"
 #include "wr_smtp.h"
 
-#define WR_DELIVERY_VERSION 1
+#define WR_DELIVERY_VERSION WR_RECORD_VERSION
 
 #define WR_DELIVERY_DEFAULT_RETRY_INTERVAL apr_time_from_sec(5 * 60)
 #define WR_DELIVERY_DEFAULT_RETRY_MAX      apr_time_from_sec(4 * 3600)

@@ -15,9 +15,8 @@
 #include "wr_delivery.h"
 #include "wr_notice.h"
 #include "wr_outbox.h"
+#include "wr_record.h"
 
-/* Largest record (.env, .state) read, as the queue manager reads. */
-#define RECORD_MAX 65536
 /* Head of a message read for its envelope when it has no .env. */
 #define HEAD_MAX 65536
 /* Pause between two tries of the lock. */
@@ -32,38 +31,22 @@ struct wr_outbox_t {
     apr_pool_t *lock_pool;      /* holds the open .lock while locked */
     apr_file_t *lock;           /* NULL when not locked */
     int is_root;                /* give written files DIR's owner */
-    uid_t uid;                  /* DIR's owner and group */
-    gid_t gid;
+    wr_record_owner_t owner;    /* DIR's owner and group */
 };
 
-/* valid_id - [A-Za-z0-9._+-], 1 to WR_OUTBOX_ID_MAX bytes, no leading '.'
- * (the queue manager's rule) */
-static int valid_id(const char *id, apr_size_t len)
+/* write_owned - a record written durably, given to DIR's owner when
+ * run as root */
+static apr_status_t write_owned(const wr_outbox_t *ob,
+                                       const char *dir, const char *name,
+                                       const char *text, apr_pool_t *p)
 {
-    apr_size_t i;
-
-    if (len == 0 || len > WR_OUTBOX_ID_MAX || id[0] == '.') {
-        return 0;
-    }
-    for (i = 0; i < len; i++) {
-        if (!apr_isalnum(id[i]) && id[i] != '.' && id[i] != '_'
-            && id[i] != '-' && id[i] != '+') {
-            return 0;
-        }
-    }
-    return 1;
+    return wr_record_write(dir, name, text, 0,
+                           ob->is_root ? &ob->owner : NULL, p);
 }
 
 int wr_outbox_id_ok(const char *id)
 {
-    return id != NULL && valid_id(id, strlen(id));
-}
-
-/* file_of - DIR/<id><ext> */
-static const char *file_of(const char *dir, const char *id, const char *ext,
-                           apr_pool_t *p)
-{
-    return apr_pstrcat(p, dir, "/", id, ext, NULL);
+    return id != NULL && wr_record_id_ok(id, strlen(id));
 }
 
 /* place_dir - the directory of a place */
@@ -73,154 +56,12 @@ static const char *place_dir(const wr_outbox_t *ob, wr_outbox_where_e w)
            : w == WR_OUTBOX_FAILED ? ob->failed_dir : ob->sent_dir;
 }
 
-/* sync_dir - fsync a directory so that names made or removed in it are
- * durable */
-static apr_status_t sync_dir(const char *dir, apr_pool_t *p)
-{
-    apr_file_t *f;
-    apr_status_t rv;
-
-    if ((rv = apr_file_open(&f, dir, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    rv = apr_file_sync(f);
-    apr_file_close(f);
-    return rv;
-}
-
-/* give_owner - run as root, a file we made gets DIR's owner and group:
- * the queue manager runs as httpd's User and must read and replace it */
-static apr_status_t give_owner(const wr_outbox_t *ob, apr_file_t *f)
-{
-    apr_os_file_t fd;
-
-    if (!ob->is_root) {
-        return APR_SUCCESS;
-    }
-    if (apr_os_file_get(&fd, f) != APR_SUCCESS) {
-        return APR_EBADF;
-    }
-    return fchown(fd, ob->uid, ob->gid) == 0 ? APR_SUCCESS
-                                             : APR_FROM_OS_ERROR(errno);
-}
-
-/* write_record - DIR/<name> holding `text`, durably: a temporary file
- * (named as the queue manager names its own, so that it sweeps one left
- * by a crash), fsync, rename, fsync of DIR. Nothing is left behind on
- * failure. */
-static apr_status_t write_record(const wr_outbox_t *ob, const char *dir,
-                                 const char *name, const char *text,
-                                 apr_pool_t *p)
-{
-    const char *tmp = apr_psprintf(p, "%s/.%s.%ld.tmp", dir, name,
-                                   (long)getpid());
-    const char *final = apr_pstrcat(p, dir, "/", name, NULL);
-    apr_file_t *f = NULL;
-    apr_size_t n;
-    apr_status_t rv;
-
-    apr_file_remove(tmp, p);
-    if ((rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE
-                            | APR_FOPEN_EXCL,
-                            APR_FPROT_UREAD | APR_FPROT_UWRITE, p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = apr_file_write_full(f, text, strlen(text), &n)) != APR_SUCCESS
-        || (rv = give_owner(ob, f)) != APR_SUCCESS
-        || (rv = apr_file_sync(f)) != APR_SUCCESS) {
-        apr_file_close(f);
-        apr_file_remove(tmp, p);
-        return rv;
-    }
-    if ((rv = apr_file_close(f)) != APR_SUCCESS
-        || (rv = apr_file_rename(tmp, final, p)) != APR_SUCCESS) {
-        apr_file_remove(tmp, p);
-        return rv;
-    }
-    return sync_dir(dir, p);
-}
-
-/* read_file - at most `max` bytes of a file, NUL-terminated; *truncated
- * (may be NULL) says whether there is more, else a longer file is EFBIG.
- * @return APR_ENOENT, EFBIG, the I/O error */
-static apr_status_t read_file(const char *path, apr_size_t max, char **buf,
-                              apr_size_t *len, int *truncated, apr_pool_t *p)
-{
-    apr_file_t *f;
-    apr_finfo_t fi;
-    apr_status_t rv;
-    apr_size_t n;
-
-    if ((rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT,
-                            p)) != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f)) != APR_SUCCESS) {
-        apr_file_close(f);
-        return rv;
-    }
-    n = fi.size < 0 ? 0 : (apr_size_t)fi.size;
-    if (truncated) {
-        *truncated = n > max;
-    }
-    if (n > max) {
-        if (truncated == NULL) {
-            apr_file_close(f);
-            return APR_FROM_OS_ERROR(EFBIG);
-        }
-        n = max;
-    }
-    *buf = apr_palloc(p, n + 1);
-    rv = apr_file_read_full(f, *buf, n, &n);
-    apr_file_close(f);
-    if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv)) {
-        return rv;
-    }
-    (*buf)[n] = '\0';
-    if (len) {
-        *len = n;
-    }
-    return APR_SUCCESS;
-}
-
-/* parse_record - "key: value" lines after "version: 1" into a table, in
- * order (repeated keys kept); `buf` is cut up.
- * @return APR_EINVAL for anything else */
-static apr_status_t parse_record(char *buf, apr_table_t **t, apr_pool_t *p)
-{
-    char *line, *save = NULL;
-    int first = 1;
-
-    *t = apr_table_make(p, 8);
-    for (line = apr_strtok(buf, "\n", &save); line;
-         line = apr_strtok(NULL, "\n", &save)) {
-        char *colon;
-
-        if ((colon = strstr(line, ": ")) == NULL) {
-            return APR_EINVAL;
-        }
-        *colon = '\0';
-        if (first) {
-            if (strcmp(line, "version") != 0
-                || atoi(colon + 2) != WR_DELIVERY_VERSION) {
-                return APR_EINVAL;
-            }
-            first = 0;
-            continue;
-        }
-        apr_table_add(*t, line, colon + 2);
-    }
-    return first ? APR_EINVAL : APR_SUCCESS;
-}
-
 /* dump_record - a table back into its record text */
 static const char *dump_record(const apr_table_t *t, apr_pool_t *p)
 {
     const apr_array_header_t *arr = apr_table_elts(t);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    const char *text = apr_psprintf(p, "version: %d\n", WR_DELIVERY_VERSION);
+    const char *text = apr_psprintf(p, "version: %d\n", WR_RECORD_VERSION);
     int k;
 
     for (k = 0; k < arr->nelts; k++) {
@@ -237,22 +78,14 @@ static apr_status_t load_record(const char *path, const char **text,
     char *buf;
     apr_status_t rv;
 
-    if ((rv = read_file(path, RECORD_MAX, &buf, NULL, NULL, p))
+    if ((rv = wr_record_read(path, WR_RECORD_MAX, &buf, NULL, NULL, p))
         != APR_SUCCESS) {
         return rv;
     }
     if (text) {
         *text = apr_pstrdup(p, buf);
     }
-    return parse_record(buf, t, p);
-}
-
-/* get_time - a decimal apr_time_t field; 0 if missing */
-static apr_time_t get_time(const apr_table_t *t, const char *key)
-{
-    const char *v = apr_table_get(t, key);
-
-    return v ? (apr_time_t)apr_atoi64(v) : 0;
+    return wr_record_parse(buf, t, p);
 }
 
 /* exists - whether `path` is there. @return APR_SUCCESS (*yes set), or
@@ -319,8 +152,8 @@ apr_status_t wr_outbox_open(wr_outbox_t **pob, const char *dir,
         return APR_FROM_OS_ERROR(errno);
     }
     ob->is_root = geteuid() == 0;
-    ob->uid = st.st_uid;
-    ob->gid = st.st_gid;
+    ob->owner.uid = st.st_uid;
+    ob->owner.gid = st.st_gid;
     *pob = ob;
     return APR_SUCCESS;
 }
@@ -328,39 +161,6 @@ apr_status_t wr_outbox_open(wr_outbox_t **pob, const char *dir,
 const char *wr_outbox_dir(const wr_outbox_t *ob)
 {
     return ob->dir;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* list_ids - ids of DIR/<id><ext>, sorted */
-static apr_status_t list_ids(const char *dir, const char *ext,
-                             apr_array_header_t **ids, apr_pool_t *p)
-{
-    apr_dir_t *dh;
-    apr_finfo_t fi;
-    apr_size_t el = strlen(ext);
-    apr_status_t rv;
-
-    *ids = apr_array_make(p, 16, sizeof(const char *));
-    if ((rv = apr_dir_open(&dh, dir, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    while ((rv = apr_dir_read(&fi, APR_FINFO_NAME, dh)) == APR_SUCCESS
-           || rv == APR_INCOMPLETE) {
-        apr_size_t n = strlen(fi.name);
-        if (n > el && !strcmp(fi.name + n - el, ext)
-            && valid_id(fi.name, n - el)) {
-            APR_ARRAY_PUSH(*ids, const char *) = apr_pstrmemdup(p, fi.name,
-                                                                n - el);
-        }
-    }
-    apr_dir_close(dh);
-    qsort((*ids)->elts, (size_t)(*ids)->nelts, sizeof(const char *),
-          cmp_str);
-    return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
 }
 
 /* add_problem - one more thing wrong with a notice */
@@ -395,7 +195,8 @@ static void load_env(wr_outbox_item_t *it, const char *dir, apr_pool_t *p)
     apr_table_t *t;
     apr_status_t rv;
 
-    rv = load_record(file_of(dir, it->id, ".env", p), &it->env_text, &t, p);
+    rv = load_record(wr_record_path(dir, it->id, ".env", p), &it->env_text,
+                     &t, p);
     if (rv == APR_SUCCESS) {
         const apr_array_header_t *arr = apr_table_elts(t);
         const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
@@ -428,7 +229,7 @@ static void load_env(wr_outbox_item_t *it, const char *dir, apr_pool_t *p)
         int more;
 
         /* the headers are at the start; a cut last line is harmless */
-        rv = read_file(it->eml_path, HEAD_MAX, &head, &len, &more, p);
+        rv = wr_record_read(it->eml_path, HEAD_MAX, &head, &len, &more, p);
         if (rv != APR_SUCCESS) {
             return;             /* went away meanwhile */
         }
@@ -455,7 +256,7 @@ static apr_status_t load_item(wr_outbox_t *ob, wr_outbox_where_e w,
     apr_table_t *t;
     apr_status_t rv;
 
-    rv = apr_stat(&fi, file_of(dir, id, ".eml", p),
+    rv = apr_stat(&fi, wr_record_path(dir, id, ".eml", p),
                   APR_FINFO_TYPE | APR_FINFO_SIZE | APR_FINFO_MTIME, p);
     if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
         rv = APR_ENOENT;
@@ -466,23 +267,23 @@ static apr_status_t load_item(wr_outbox_t *ob, wr_outbox_where_e w,
     it = apr_pcalloc(p, sizeof(*it));
     it->id = apr_pstrdup(p, id);
     it->where = w;
-    it->eml_path = file_of(dir, id, ".eml", p);
+    it->eml_path = wr_record_path(dir, id, ".eml", p);
     it->size = fi.size;
     it->queued = fi.mtime;
     it->rcpt = apr_array_make(p, 4, sizeof(const char *));
     if (w != WR_OUTBOX_SENT) {
-        rv = load_record(file_of(dir, id, ".state", p), &it->state_text, &t,
-                         p);
+        rv = load_record(wr_record_path(dir, id, ".state", p),
+                         &it->state_text, &t, p);
         if (rv == APR_SUCCESS) {
             const char *a = apr_table_get(t, "attempts");
 
             it->has_state = 1;
-            if (get_time(t, "queued") != 0) {
-                it->queued = get_time(t, "queued");
+            if (wr_record_time(t, "queued") != 0) {
+                it->queued = wr_record_time(t, "queued");
             }
             it->attempts = (apr_uint32_t)apr_atoi64(a ? a : "0");
-            it->last_try = get_time(t, "last-try");
-            it->next_try = get_time(t, "next-try");
+            it->last_try = wr_record_time(t, "last-try");
+            it->next_try = wr_record_time(t, "next-try");
             it->last_error = apr_table_get(t, "last-error");
             it->failure = apr_table_get(t, "failure");
         }
@@ -502,7 +303,7 @@ static apr_array_header_t *load_dests(wr_outbox_t *ob, apr_pool_t *p)
                                                    sizeof(wr_outbox_dest_t *));
     int k;
 
-    if (list_ids(ob->dest_dir, ".state", &ids, p) != APR_SUCCESS) {
+    if (wr_record_list(ob->dest_dir, ".state", &ids, p) != APR_SUCCESS) {
         return out;
     }
     for (k = 0; k < ids->nelts; k++) {
@@ -511,16 +312,16 @@ static apr_array_header_t *load_dests(wr_outbox_t *ob, apr_pool_t *p)
         apr_table_t *t;
         const char *a;
 
-        if (load_record(file_of(ob->dest_dir, key, ".state", p), NULL, &t, p)
-            != APR_SUCCESS) {
+        if (load_record(wr_record_path(ob->dest_dir, key, ".state", p), NULL,
+                        &t, p) != APR_SUCCESS) {
             continue;
         }
         d = apr_pcalloc(p, sizeof(*d));
         d->key = key;
         a = apr_table_get(t, "attempts");
         d->failures = (apr_uint32_t)apr_atoi64(a ? a : "0");
-        d->last_try = get_time(t, "last-try");
-        d->next_try = get_time(t, "next-try");
+        d->last_try = wr_record_time(t, "last-try");
+        d->next_try = wr_record_time(t, "next-try");
         d->last_error = apr_table_get(t, "last-error");
         APR_ARRAY_PUSH(out, wr_outbox_dest_t *) = d;
     }
@@ -545,13 +346,13 @@ apr_status_t wr_outbox_list(wr_outbox_t *ob, int which,
     memset(counts, 0, sizeof(*counts));
     *items = apr_array_make(p, 16, sizeof(wr_outbox_item_t *));
     for (w = 0; w < 2; w++) {
-        if ((rv = list_ids(place_dir(ob, places[w]), ".eml", &ids[w], p))
+        if ((rv = wr_record_list(place_dir(ob, places[w]), ".eml", &ids[w], p))
             != APR_SUCCESS) {
             return rv;
         }
     }
-    counts->sent = list_ids(ob->sent_dir, ".eml", &sent, p) == APR_SUCCESS
-                   ? sent->nelts : 0;
+    counts->sent = wr_record_list(ob->sent_dir, ".eml", &sent, p)
+                   == APR_SUCCESS ? sent->nelts : 0;
     for (w = 0; w < 2; w++) {
         int *n = places[w] == WR_OUTBOX_QUEUED ? &counts->queued
                                                : &counts->failed;
@@ -609,14 +410,14 @@ apr_status_t wr_outbox_message(wr_outbox_t *ob, const wr_outbox_item_t *item,
     apr_status_t rv;
 
     (void)ob;
-    rv = read_file(item->eml_path, max, data, len, &more, p);
+    rv = wr_record_read(item->eml_path, max, data, len, &more, p);
     if (truncated) {
         *truncated = rv == APR_SUCCESS && more;
     }
     return rv;
 }
 
-/* ---- the lock ------------------------------------------------------------ */
+/* ---- the lock --------------------------------------------------------- */
 
 apr_status_t wr_outbox_lock(wr_outbox_t *ob, apr_interval_time_t wait)
 {
@@ -641,7 +442,7 @@ apr_status_t wr_outbox_lock(wr_outbox_t *ob, apr_interval_time_t wait)
                        APR_FPROT_UREAD | APR_FPROT_UWRITE, ob->lock_pool);
     if (rv == APR_SUCCESS) {
         /* the queue manager opens it for writing: it must stay its own */
-        rv = give_owner(ob, f);
+        rv = wr_record_give(f, ob->is_root ? &ob->owner : NULL);
     }
     while (rv == APR_SUCCESS) {
         rv = apr_file_lock(f, APR_FLOCK_EXCLUSIVE | APR_FLOCK_NONBLOCK);
@@ -695,8 +496,8 @@ static apr_status_t requeue(wr_outbox_t *ob, const char *id, apr_time_t now,
                             apr_pool_t *p)
 {
     const char *env_name = apr_pstrcat(p, id, ".env", NULL);
-    const char *q_env = file_of(ob->dir, id, ".env", p);
-    const char *q_state = file_of(ob->dir, id, ".state", p);
+    const char *q_env = wr_record_path(ob->dir, id, ".env", p);
+    const char *q_state = wr_record_path(ob->dir, id, ".state", p);
     const char *text;
     char *env;
     apr_status_t rv;
@@ -705,10 +506,10 @@ static apr_status_t requeue(wr_outbox_t *ob, const char *id, apr_time_t now,
     /* 1. the envelope. Without failed/<id>.env, a DIR/<id>.env is the one
      * the queue manager left behind when it crashed in the middle of
      * moving the notice to failed/: it stays. */
-    rv = read_file(file_of(ob->failed_dir, id, ".env", p), RECORD_MAX, &env,
-                   NULL, NULL, p);
+    rv = wr_record_read(wr_record_path(ob->failed_dir, id, ".env", p),
+                        WR_RECORD_MAX, &env, NULL, NULL, p);
     if (rv == APR_SUCCESS) {
-        if ((rv = write_record(ob, ob->dir, env_name, env, p))
+        if ((rv = write_owned(ob, ob->dir, env_name, env, p))
             != APR_SUCCESS) {
             return rv;
         }
@@ -720,23 +521,23 @@ static apr_status_t requeue(wr_outbox_t *ob, const char *id, apr_time_t now,
     /* 2. a fresh state: queued now, so that it does not expire at once */
     text = apr_psprintf(p, "version: %d\nqueued: %" APR_TIME_T_FMT "\n"
                         "attempts: 0\nlast-try: 0\nnext-try: 0\n",
-                        WR_DELIVERY_VERSION, now);
-    if ((rv = write_record(ob, ob->dir, apr_pstrcat(p, id, ".state", NULL),
+                        WR_RECORD_VERSION, now);
+    if ((rv = write_owned(ob, ob->dir, apr_pstrcat(p, id, ".state", NULL),
                            text, p)) != APR_SUCCESS) {
         goto undo;
     }
     /* 3. the notice itself: from here on it is queued */
-    if ((rv = apr_file_rename(file_of(ob->failed_dir, id, ".eml", p),
-                              file_of(ob->dir, id, ".eml", p), p))
+    if ((rv = apr_file_rename(wr_record_path(ob->failed_dir, id, ".eml", p),
+                              wr_record_path(ob->dir, id, ".eml", p), p))
         != APR_SUCCESS) {
         apr_file_remove(q_state, p);
         goto undo;
     }
-    sync_dir(ob->dir, p);
+    wr_record_sync_dir(ob->dir, p);
     /* 4. what failed/ kept about it */
-    apr_file_remove(file_of(ob->failed_dir, id, ".env", p), p);
-    apr_file_remove(file_of(ob->failed_dir, id, ".state", p), p);
-    sync_dir(ob->failed_dir, p);
+    apr_file_remove(wr_record_path(ob->failed_dir, id, ".env", p), p);
+    apr_file_remove(wr_record_path(ob->failed_dir, id, ".state", p), p);
+    wr_record_sync_dir(ob->failed_dir, p);
     return APR_SUCCESS;
 undo:
     if (wrote_env) {
@@ -756,7 +557,7 @@ static apr_status_t make_due(wr_outbox_t *ob, const char *id, apr_time_t now,
 
     *was = 0;
     *done = 0;
-    rv = load_record(file_of(ob->dir, id, ".state", p), NULL, &t, p);
+    rv = load_record(wr_record_path(ob->dir, id, ".state", p), NULL, &t, p);
     if (APR_STATUS_IS_ENOENT(rv) || rv == APR_EINVAL) {
         /* no state, or one the queue manager ignores too: due */
         return APR_SUCCESS;
@@ -764,12 +565,12 @@ static apr_status_t make_due(wr_outbox_t *ob, const char *id, apr_time_t now,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    *was = get_time(t, "next-try");
+    *was = wr_record_time(t, "next-try");
     if (*was <= now) {
         return APR_SUCCESS;
     }
     apr_table_set(t, "next-try", "0");
-    if ((rv = write_record(ob, ob->dir, apr_pstrcat(p, id, ".state", NULL),
+    if ((rv = write_owned(ob, ob->dir, apr_pstrcat(p, id, ".state", NULL),
                            dump_record(t, p), p)) == APR_SUCCESS) {
         *done = 1;
     }
@@ -792,10 +593,10 @@ apr_status_t wr_outbox_retry(wr_outbox_t *ob, const char *id, apr_time_t now,
         return rv;
     }
     apr_pool_create(&p, pool);
-    if ((rv = exists(file_of(ob->dir, id, ".eml", p), &queued, p))
+    if ((rv = exists(wr_record_path(ob->dir, id, ".eml", p), &queued, p))
         != APR_SUCCESS
-        || (rv = exists(file_of(ob->failed_dir, id, ".eml", p), &failed, p))
-           != APR_SUCCESS) {
+        || (rv = exists(wr_record_path(ob->failed_dir, id, ".eml", p),
+                        &failed, p)) != APR_SUCCESS) {
         goto leave;
     }
     if (queued && failed) {
@@ -841,7 +642,7 @@ apr_status_t wr_outbox_resume(wr_outbox_t *ob, apr_time_t now, int *cleared,
         return rv;
     }
     apr_pool_create(&p, pool);
-    rv = list_ids(ob->dest_dir, ".state", &keys, p);
+    rv = wr_record_list(ob->dest_dir, ".state", &keys, p);
     if (APR_STATUS_IS_ENOENT(rv)) {
         rv = APR_SUCCESS;       /* never tried: nothing to lift */
     }
@@ -849,12 +650,13 @@ apr_status_t wr_outbox_resume(wr_outbox_t *ob, apr_time_t now, int *cleared,
         const char *key = APR_ARRAY_IDX(keys, k, const char *);
         apr_table_t *t;
 
-        if (load_record(file_of(ob->dest_dir, key, ".state", p), NULL, &t, p)
-            != APR_SUCCESS || get_time(t, "next-try") <= now) {
+        if (load_record(wr_record_path(ob->dest_dir, key, ".state", p), NULL,
+                        &t, p) != APR_SUCCESS
+            || wr_record_time(t, "next-try") <= now) {
             continue;
         }
         apr_table_set(t, "next-try", "0");
-        rv = write_record(ob, ob->dest_dir, apr_pstrcat(p, key, ".state",
+        rv = write_owned(ob, ob->dest_dir, apr_pstrcat(p, key, ".state",
                                                         NULL),
                           dump_record(t, p), p);
         n += rv == APR_SUCCESS;
@@ -874,7 +676,7 @@ apr_status_t wr_outbox_resume(wr_outbox_t *ob, apr_time_t now, int *cleared,
 static apr_status_t drop_in(const char *dir, const char *id, int *had,
                             apr_pool_t *p)
 {
-    apr_status_t rv = apr_file_remove(file_of(dir, id, ".eml", p), p);
+    apr_status_t rv = apr_file_remove(wr_record_path(dir, id, ".eml", p), p);
     int any = rv == APR_SUCCESS;
 
     *had = any;
@@ -882,12 +684,13 @@ static apr_status_t drop_in(const char *dir, const char *id, int *had,
         return rv;
     }
     /* the sidecars also when there is no .eml: left over by a crash */
-    if ((rv = remove_file(file_of(dir, id, ".env", p), p)) != APR_SUCCESS
-        || (rv = remove_file(file_of(dir, id, ".state", p), p))
+    if ((rv = remove_file(wr_record_path(dir, id, ".env", p), p))
+           != APR_SUCCESS
+        || (rv = remove_file(wr_record_path(dir, id, ".state", p), p))
            != APR_SUCCESS) {
         return rv;
     }
-    return any ? sync_dir(dir, p) : APR_SUCCESS;
+    return any ? wr_record_sync_dir(dir, p) : APR_SUCCESS;
 }
 
 apr_status_t wr_outbox_drop(wr_outbox_t *ob, const char *id, int *where,
@@ -909,10 +712,10 @@ apr_status_t wr_outbox_drop(wr_outbox_t *ob, const char *id, int *where,
     apr_pool_create(&p, pool);
     /* only sidecars of a notice that exists somewhere are removed: an
      * .env alone in DIR may be the notifier's, about to add its .eml */
-    if ((rv = exists(file_of(ob->dir, id, ".eml", p), &in_q, p))
+    if ((rv = exists(wr_record_path(ob->dir, id, ".eml", p), &in_q, p))
         == APR_SUCCESS
-        && (rv = exists(file_of(ob->failed_dir, id, ".eml", p), &in_f, p))
-           == APR_SUCCESS) {
+        && (rv = exists(wr_record_path(ob->failed_dir, id, ".eml", p),
+                        &in_f, p)) == APR_SUCCESS) {
         if (!in_q && !in_f) {
             rv = APR_ENOENT;
         }

@@ -65,8 +65,10 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
+#include "wr_record.h"
+
 /* Longest id accepted (the queue manager's limit). */
-#define WR_OUTBOX_ID_MAX 200
+#define WR_OUTBOX_ID_MAX WR_RECORD_ID_MAX
 
 /* Longest wait wr_outbox_lock accepts. */
 #define WR_OUTBOX_LOCK_WAIT_MAX apr_time_from_sec(60)
