@@ -73,7 +73,7 @@ $(MODULE): $(GLUE_SRC) $(CORE_HDR) $(LIBWR)
 	    -Wc,-std=gnu11 -Wc,-Wall -Wc,-Wextra -Wc,-Werror -Imod_wormreply \
 	    $(DEP_CFLAGS) $(GLUE_SRC) $(LIBWR) $(DEP_LIBS)
 
-CLI_SRC     := tools/wormreply.c $(sort $(wildcard tools/cmd_*.c))
+CLI_SRC     := tools/wormreply.c $(sort $(wildcard tools/cmd_*.c tools/cli_*.c))
 CLI_HDR     := $(wildcard tools/*.h)
 cli: $(CLI)
 $(CLI): $(CLI_SRC) $(CLI_HDR) $(CORE_HDR) $(LIBWR)

@@ -20,6 +20,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "cli_args.h"
 #include "cmd_blocklist.h"
 #include "wr_blocklist.h"
 #include "wr_duration.h"
@@ -87,47 +88,11 @@ static void usage(FILE *f)
         DEFAULT_SPOOL, WR_BLOCKLIST_MAX_HOSTS);
 }
 
-/* options_first - the options with their arguments, "--", then the
- * operands, so that options may follow file names */
-static const char *const *options_first(apr_pool_t *p, int argc,
-                                        const char *const *argv, int *nargc)
-{
-    static const char *const with_arg[] = {
-        "--since", "--format", "--spool", "-l", "--log-format", "--exempt",
-        "--now", "--set", "--table", "--txt", "--max-hosts", NULL
-    };
-    const char **opt = apr_pcalloc(p, sizeof(*opt) * (size_t)(argc + 2));
-    const char **pos = apr_pcalloc(p, sizeof(*pos) * (size_t)(argc + 1));
-    int i, j, no = 0, np = 0;
-
-    opt[no++] = argv[0];
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) {
-            while (++i < argc) {
-                pos[np++] = argv[i];
-            }
-            break;
-        }
-        if (a[0] != '-' || a[1] == '\0') {
-            pos[np++] = a;
-            continue;
-        }
-        opt[no++] = a;
-        for (j = 0; with_arg[j]; j++) {
-            if (!strcmp(a, with_arg[j]) && i + 1 < argc) {
-                opt[no++] = argv[++i];
-                break;
-            }
-        }
-    }
-    opt[no++] = "--";
-    for (i = 0; i < np; i++) {
-        opt[no++] = pos[i];
-    }
-    *nargc = no;
-    return opt;
-}
+/* the options that take the next word as their argument */
+static const char *const with_arg[] = {
+    "--since", "--format", "--spool", "-l", "--log-format", "--exempt",
+    "--now", "--set", "--table", "--txt", "--max-hosts", NULL
+};
 
 /* read_spool - every event of the spool into the list. An event that
  * moves on between listing and reading (new/ -> cur/ -> gone) is looked
@@ -317,7 +282,7 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
     char *end, *buf, *req;
 
     wr_blocklist_names_init(&names);
-    argv = options_first(pool, argc, argv, &argc);
+    argv = wr_cli_options_first(pool, argc, argv, with_arg, &argc);
     apr_getopt_init(&os, pool, argc, argv);
     os->errfn = NULL;
     while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {

@@ -15,6 +15,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "cli_args.h"
 #include "cmd_outbox.h"
 #include "wr_delivery.h"
 #include "wr_outbox.h"
@@ -89,55 +90,8 @@ static void usage(FILE *f)
         DEFAULT_OUTBOX, DEFAULT_WAIT);
 }
 
-/* options_first - the options (and their arguments) first, then "--",
- * then the command and its id: apr_getopt's interleave mode loses an
- * option's argument that follows an operand */
-static const char *const *options_first(apr_pool_t *p, int argc,
-                                        const char *const *argv, int *nargc)
-{
-    const char **v = apr_pcalloc(p, sizeof(*v) * (size_t)(argc + 2));
-    const char **pos = apr_pcalloc(p, sizeof(*pos) * (size_t)(argc + 1));
-    int i, n = 0, np = 0;
-
-    v[n++] = argv[0];
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) {
-            while (++i < argc) {
-                pos[np++] = argv[i];
-            }
-            break;
-        }
-        if (a[0] != '-' || a[1] == '\0') {
-            pos[np++] = a;
-            continue;
-        }
-        v[n++] = a;
-        if ((!strcmp(a, "--outbox") || !strcmp(a, "--wait")) && i + 1 < argc) {
-            v[n++] = argv[++i];
-        }
-    }
-    v[n++] = "--";
-    for (i = 0; i < np; i++) {
-        v[n++] = pos[i];
-    }
-    *nargc = n;
-    return v;
-}
-
-/* rfc3339 - "2024-05-01T12:00:00Z"; "-" for 0 */
-static const char *rfc3339(apr_time_t t, apr_pool_t *p)
-{
-    apr_time_exp_t x;
-
-    if (t == 0) {
-        return "-";
-    }
-    apr_time_exp_gmt(&x, t);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900,
-                        x.tm_mon + 1, x.tm_mday, x.tm_hour, x.tm_min,
-                        x.tm_sec);
-}
+/* the options that take the next word as their argument */
+static const char *const with_arg[] = { "--outbox", "--wait", NULL };
 
 /* put_escaped - text for a terminal: CR before LF dropped, a missing
  * final LF added, other control bytes but TAB as \xNN (UTF-8 is left
@@ -218,11 +172,11 @@ static void print_item(const wr_outbox_item_t *it, apr_time_t now,
     const char *next = "-";
 
     if (it->where == WR_OUTBOX_QUEUED) {
-        next = it->next_try > now ? rfc3339(it->next_try, p) : "now";
+        next = it->next_try > now ? wr_cli_rfc3339(it->next_try, p) : "now";
     }
     printf("%-40s %-6s %-20s %8" APR_OFF_T_FMT " %5u %s\n", it->id,
            it->where == WR_OUTBOX_FAILED ? "failed" : "queued",
-           rfc3339(it->queued, p), it->size, (unsigned)it->attempts, next);
+           wr_cli_rfc3339(it->queued, p), it->size, (unsigned)it->attempts, next);
     if (it->rcpt->nelts > 0) {
         int k;
 
@@ -275,7 +229,7 @@ static int cmd_list(outbox_t *o, int failed_only)
         if (d->next_try > now) {
             printf("-- the smarthost %s backs off until %s: %u session%s in "
                    "a row delivered nothing%s%s\n", d->key,
-                   rfc3339(d->next_try, o->pool), (unsigned)d->failures,
+                   wr_cli_rfc3339(d->next_try, o->pool), (unsigned)d->failures,
                    d->failures == 1 ? "" : "s",
                    d->last_error ? "; last error: " : "",
                    d->last_error ? d->last_error : "");
@@ -324,11 +278,11 @@ static int cmd_show(outbox_t *o, const char *id)
            it->eml_path);
     if (it->where != WR_OUTBOX_SENT) {
         printf("queued: %s\nattempts: %u\nlast try: %s\n",
-               rfc3339(it->queued, o->pool), (unsigned)it->attempts,
-               rfc3339(it->last_try, o->pool));
+               wr_cli_rfc3339(it->queued, o->pool), (unsigned)it->attempts,
+               wr_cli_rfc3339(it->last_try, o->pool));
         if (it->where == WR_OUTBOX_QUEUED) {
             printf("next try: %s\n", it->next_try > apr_time_now()
-                   ? rfc3339(it->next_try, o->pool) : "now");
+                   ? wr_cli_rfc3339(it->next_try, o->pool) : "now");
         }
     }
     if (it->sender) {
@@ -405,7 +359,7 @@ static int one_retry(outbox_t *o, const char *id, int all, int *touched,
         }
         else if (what == WR_OUTBOX_MADE_DUE) {
             printf("%s: due now (was waiting until %s)\n", id,
-                   rfc3339(was, p));
+                   wr_cli_rfc3339(was, p));
         }
         else {
             printf("%s: queued and due already\n", id);
@@ -546,7 +500,7 @@ int wr_cli_outbox(apr_pool_t *pool, const wr_sigset_t *set,
     o.pool = pool;
     o.dir = DEFAULT_OUTBOX;
     o.wait = DEFAULT_WAIT;
-    argv = options_first(pool, argc, argv, &argc);
+    argv = wr_cli_options_first(pool, argc, argv, with_arg, &argc);
     apr_getopt_init(&os, pool, argc, argv);
     os->errfn = NULL;
     while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {

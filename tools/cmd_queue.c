@@ -28,6 +28,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "cli_args.h"
 #include "cmd_queue.h"
 #include "wr_spool.h"
 
@@ -97,55 +98,8 @@ static int id_ok(const char *id)
     return 1;
 }
 
-/* options_first - the options (and --spool's argument) first, then "--",
- * then the command and its id: apr_getopt's interleave mode loses an
- * option's argument that follows an operand */
-static const char *const *options_first(apr_pool_t *p, int argc,
-                                        const char *const *argv, int *nargc)
-{
-    const char **v = apr_pcalloc(p, sizeof(*v) * (size_t)(argc + 2));
-    const char **pos = apr_pcalloc(p, sizeof(*pos) * (size_t)(argc + 1));
-    int i, n = 0, np = 0;
-
-    v[n++] = argv[0];
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) {
-            while (++i < argc) {
-                pos[np++] = argv[i];
-            }
-            break;
-        }
-        if (a[0] != '-' || a[1] == '\0') {
-            pos[np++] = a;
-            continue;
-        }
-        v[n++] = a;
-        if (!strcmp(a, "--spool") && i + 1 < argc) {
-            v[n++] = argv[++i];
-        }
-    }
-    v[n++] = "--";
-    for (i = 0; i < np; i++) {
-        v[n++] = pos[i];
-    }
-    *nargc = n;
-    return v;
-}
-
-/* rfc3339 - "2024-05-01T12:00:00Z" for listings; "-" for 0 */
-static const char *rfc3339(apr_time_t t, apr_pool_t *p)
-{
-    apr_time_exp_t x;
-
-    if (t == 0) {
-        return "-";
-    }
-    apr_time_exp_gmt(&x, t);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900,
-                        x.tm_mon + 1, x.tm_mday, x.tm_hour, x.tm_min,
-                        x.tm_sec);
-}
+/* the options that take the next word as their argument */
+static const char *const with_arg[] = { "--spool", NULL };
 
 /* spool_err - say why the spool cannot be used */
 static int spool_err(const queue_t *q, const char *what, apr_status_t rv)
@@ -243,11 +197,11 @@ static int list_dir(queue_t *q, wr_spool_dir_e d, int reasons)
             continue;
         }
         printf("%-52s %-6s %6" APR_UINT64_T_FMT " %s %s %s\n", id,
-               state_names[d], ev->count, rfc3339(ev->last_seen, p),
+               state_names[d], ev->count, wr_cli_rfc3339(ev->last_seen, p),
                ev->address, ev->family);
         if (ev->attempts > 0 || ev->next_try > 0) {
             printf("%8sattempts %u, next try %s\n", "",
-                   (unsigned)ev->attempts, rfc3339(ev->next_try, p));
+                   (unsigned)ev->attempts, wr_cli_rfc3339(ev->next_try, p));
         }
         if (reasons && ev->failure != NULL) {
             printf("%8s(%s)\n", "", ev->failure);
@@ -566,7 +520,7 @@ int wr_cli_queue(apr_pool_t *pool, const wr_sigset_t *set,
     memset(&q, 0, sizeof(q));
     q.pool = pool;
     q.dir = DEFAULT_SPOOL;
-    argv = options_first(pool, argc, argv, &argc);
+    argv = wr_cli_options_first(pool, argc, argv, with_arg, &argc);
     apr_getopt_init(&os, pool, argc, argv);
     os->errfn = NULL;
     while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {

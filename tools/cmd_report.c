@@ -19,6 +19,7 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 
+#include "cli_args.h"
 #include "cmd_report.h"
 #include "wr_logfmt.h"
 #include "wr_report.h"
@@ -223,46 +224,10 @@ static void draw_progress(run_t *r, const char *name, gzFile gz,
     }
 }
 
-/* options_first - argv with the options (and their arguments) first, then
- * "--", then the files: apr_getopt's interleave mode loses track of a
- * separate option argument that follows a file name, and takes "-" (stdin)
- * for an option */
-static const char *const *options_first(apr_pool_t *p, int argc,
-                                        const char *const *argv, int *nargc)
-{
-    const char **opt = apr_pcalloc(p, sizeof(*opt) * (size_t)(argc + 2));
-    const char **pos = apr_pcalloc(p, sizeof(*pos) * (size_t)(argc + 1));
-    int i, no = 0, np = 0, k;
-
-    opt[no++] = argv[0];
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) {
-            while (++i < argc) {
-                pos[np++] = argv[i];
-            }
-            break;
-        }
-        if (a[0] != '-' || a[1] == '\0') {
-            pos[np++] = a;
-            continue;
-        }
-        opt[no++] = a;
-        /* an option whose argument is the next word */
-        if ((!strcmp(a, "--format") || !strcmp(a, "--log-format")
-             || !strcmp(a, "-l") || !strcmp(a, "--bucket")
-             || !strcmp(a, "--top") || !strcmp(a, "--resolver"))
-            && i + 1 < argc) {
-            opt[no++] = argv[++i];
-        }
-    }
-    opt[no++] = "--";
-    for (k = 0; k < np; k++) {
-        opt[no++] = pos[k];
-    }
-    *nargc = no;
-    return opt;
-}
+/* the options that take the next word as their argument */
+static const char *const with_arg[] = {
+    "--format", "--log-format", "-l", "--bucket", "--top", "--resolver", NULL
+};
 
 /* one_line - parse, count, and say why a bad line is bad */
 static void one_line(run_t *r, const char *name, unsigned long long lineno,
@@ -396,7 +361,7 @@ int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
 
     memset(&r, 0, sizeof(r));
     wr_report_opts_init(&ro);
-    argv = options_first(pool, argc, argv, &argc);
+    argv = wr_cli_options_first(pool, argc, argv, with_arg, &argc);
     apr_getopt_init(&os, pool, argc, argv);
     os->errfn = NULL;
     while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {

@@ -18,6 +18,7 @@
 #include <apr_strings.h>
 #include <apr_uri.h>
 
+#include "cli_args.h"
 #include "cmd_status.h"
 #include "wr_statusjson.h"
 
@@ -478,47 +479,10 @@ static int watch(fetch_t *f, apr_interval_time_t every, long count)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* options_first - the options with their arguments, "--", then the URL:
- * apr_getopt's interleave mode loses an option's argument that follows an
- * operand */
-static const char *const *options_first(apr_pool_t *p, int argc,
-                                        const char *const *argv, int *nargc)
-{
-    static const char *const with_arg[] = {
-        "--watch", "--count", "--timeout", NULL
-    };
-    const char **v = apr_pcalloc(p, sizeof(*v) * (size_t)(argc + 2));
-    const char **pos = apr_pcalloc(p, sizeof(*pos) * (size_t)(argc + 1));
-    int i, j, n = 0, np = 0;
-
-    v[n++] = argv[0];
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) {
-            while (++i < argc) {
-                pos[np++] = argv[i];
-            }
-            break;
-        }
-        if (a[0] != '-' || a[1] == '\0') {
-            pos[np++] = a;
-            continue;
-        }
-        v[n++] = a;
-        for (j = 0; with_arg[j]; j++) {
-            if (!strcmp(a, with_arg[j]) && i + 1 < argc) {
-                v[n++] = argv[++i];
-                break;
-            }
-        }
-    }
-    v[n++] = "--";
-    for (i = 0; i < np; i++) {
-        v[n++] = pos[i];
-    }
-    *nargc = n;
-    return v;
-}
+/* the options that take the next word as their argument */
+static const char *const with_arg[] = {
+    "--watch", "--count", "--timeout", NULL
+};
 
 /* seconds_arg - a positive number of seconds, fractions allowed, at most
  * a day. @return 0, or -1 */
@@ -562,7 +526,7 @@ int wr_cli_status(apr_pool_t *pool, const wr_sigset_t *set,
     memset(&f, 0, sizeof(f));
     f.pool = pool;
     f.timeout = apr_time_from_sec(5);
-    argv = options_first(pool, argc, argv, &argc);
+    argv = wr_cli_options_first(pool, argc, argv, with_arg, &argc);
     apr_getopt_init(&os, pool, argc, argv);
     os->errfn = NULL;
     while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
