@@ -367,22 +367,33 @@ static const char *set_template(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* whole_number - the directive's argument as a whole number from lo to
+ * hi into *n; NULL, or the message for configtest */
+static const char *whole_number(cmd_parms *cmd, const char *arg,
+                                apr_int64_t lo, apr_int64_t hi,
+                                apr_int64_t *n)
+{
+    char *end;
+
+    *n = apr_strtoi64(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || *n < lo || *n > hi) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number from "
+                            "%" APR_INT64_T_FMT " to %" APR_INT64_T_FMT,
+                            cmd->cmd->name, arg, lo, hi);
+    }
+    return NULL;
+}
+
 /* set_count - WormReplySpoolMax, WormReplyMaxPerHour: a whole number */
 static const char *set_count(cmd_parms *cmd, void *dc, const char *arg)
 {
     wr_notify_conf_t *nc = notify_conf(cmd);
     const char *err = global_only(cmd);
-    char *end;
     apr_int64_t n;
 
     (void)dc;
-    if (err) {
+    if (err || (err = whole_number(cmd, arg, 0, 100000000, &n))) {
         return err;
-    }
-    n = apr_strtoi64(arg, &end, 10);
-    if (*arg == '\0' || *end != '\0' || n < 0 || n > 100000000) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number from "
-                            "0 to 100000000", cmd->cmd->name, arg);
     }
     if (!strcasecmp(cmd->cmd->name, "WormReplySpoolMax")) {
         nc->spool_max = (apr_size_t)n;
@@ -710,19 +721,12 @@ static const char *set_smtp_sessions(cmd_parms *cmd, void *dc,
 {
     wr_notify_conf_t *nc = notify_conf(cmd);
     const char *err = global_only(cmd);
-    char *end;
     apr_int64_t n;
 
     (void)dc;
-    if (err) {
+    if (err || (err = whole_number(cmd, arg, 1, WR_DELIVERY_SESSIONS_MAX,
+                                   &n))) {
         return err;
-    }
-    n = apr_strtoi64(arg, &end, 10);
-    if (*arg == '\0' || *end != '\0' || n < 1
-        || n > WR_DELIVERY_SESSIONS_MAX) {
-        return apr_psprintf(cmd->pool, "WormReplySMTPSessions: '%s' is not a "
-                            "whole number from 1 to %d", arg,
-                            WR_DELIVERY_SESSIONS_MAX);
     }
     nc->delivery.sessions = (int)n;
     return NULL;
@@ -734,17 +738,11 @@ static const char *set_notifier_nice(cmd_parms *cmd, void *dc,
 {
     wr_notify_conf_t *nc = notify_conf(cmd);
     const char *err = global_only(cmd);
-    char *end;
     apr_int64_t n;
 
     (void)dc;
-    if (err) {
+    if (err || (err = whole_number(cmd, arg, 0, 19, &n))) {
         return err;
-    }
-    n = apr_strtoi64(arg, &end, 10);
-    if (*arg == '\0' || *end != '\0' || n < 0 || n > 19) {
-        return apr_psprintf(cmd->pool, "WormReplyNotifierNice: '%s' is not a "
-                            "whole number from 0 to 19", arg);
     }
     nc->notifier_nice = (int)n;
     return NULL;
