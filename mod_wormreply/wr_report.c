@@ -1515,16 +1515,23 @@ static void write_text(view_t *v)
             rep->sources.kt.n, rep->opts.source_cap,
             rep->sources.evictions ? "counts may over-count by 'error'"
                                    : "counts exact");
-    fprintf(out, "  %-39s %10s %8s %-18s %-16s %-16s\n", "address", "probes",
-            "error", "families", "first seen", "last seen");
+    fprintf(out, "  %-39s %10s %8s %-18s %-16s %-16s%s\n", "address",
+            "probes", "error", "families", "first seen", "last seen",
+            rep->namer ? " name (confirmed reverse DNS)" : "");
     for (i = 0; i < v->nsrc; i++) {
         const wr_report_top_t *r = &v->src[i];
-        fprintf(out, "  %-39s %10s %8llu %-18s %-16s %-16s\n",
+        const char *nm = rep->namer ? rep->namer(rep->namer_baton, r->key,
+                                                 v->p) : NULL;
+        fprintf(out, "  %-39s %10s %8llu %-18s %-16s %-16s",
                 esc_log(r->key, esc, sizeof(esc)),
                 num(r->count, n1, sizeof(n1)), r->error,
                 families_str(rep, r->families, fb, sizeof(fb)),
                 short_time(r->first, t1, sizeof(t1)),
                 short_time(r->last, t2, sizeof(t2)));
+        if (rep->namer) {
+            fprintf(out, " %s", nm ? esc_log(nm, esc, sizeof(esc)) : "-");
+        }
+        fputc('\n', out);
     }
     fputs("\ntop probe targets\n", out);
     fprintf(out, "  %10s %8s %-18s %s\n", "probes", "error", "families",

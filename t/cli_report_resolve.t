@@ -37,6 +37,15 @@ for my $ip (sort keys %src) {
     is $got{$ip}, $src{$ip}, "source $ip named "
         . ($src{$ip} // 'nothing (not confirmed)');
 }
+# the text form names them in a last column, "-" for the others
+my $text = qx{$cli report --resolve --resolver 127.0.0.1:$port --quiet $log};
+like $text, qr/ name \(confirmed reverse DNS\)$/m, 'text: a name column';
+for my $ip (sort keys %src) {
+    my $want = $src{$ip} // '-';
+    like $text, qr/^  \Q$ip\E\s.*\s\Q$want\E$/m, "text: $ip named $want";
+}
+unlike qx{$cli report --quiet $log}, qr/confirmed reverse DNS/,
+    'text without --resolve: no name column';
 my $err = qx{$cli report --resolve --resolver 127.0.0.1:$port $log 2>&1 >/dev/null};
 like $err, qr/2 sources named by confirmed reverse DNS, 3 not/, 'summary';
 qx{$cli report --resolver not-an-ip $log 2>/dev/null};
