@@ -15,6 +15,9 @@ use File::Temp qw(tempdir);
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use WrCli qw(run_sh shq slurp spew);
 
 my $top = $ENV{WORMREPLY_TOP} || abs_path(dirname(__FILE__) . '/..');
 my $cli = $ENV{WORMREPLY_CLI} || "$top/tools/wormreply";
@@ -24,54 +27,6 @@ my $seq = 0;
 unless (ok(-x $cli, "$cli is built")) {
     done_testing();
     exit 1;
-}
-
-sub slurp {
-    my ($f) = @_;
-    open my $fh, '<:raw', $f or return '';
-    local $/;
-    my $d = <$fh>;
-    return $d // '';
-}
-
-sub spew {
-    my ($f, $d) = @_;
-    open my $fh, '>:raw', $f or die "$f: $!";
-    print $fh $d;
-    close $fh or die "$f: $!";
-}
-
-sub shq { my ($s) = @_; $s =~ s/'/'\\''/g; return "'$s'" }
-
-# run_sh($cmd) - a shell command with a 60-second bound; returns (exit
-# code, stdout, stderr, seconds taken)
-sub run_sh {
-    my ($cmd) = @_;
-    my $n = ++$seq;
-    my ($out, $err) = ("$tmp/out.$n", "$tmp/err.$n");
-    my $t0 = time;
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        open STDOUT, '>', $out or exit 127;
-        open STDERR, '>', $err or exit 127;
-        exec '/bin/sh', '-c', $cmd or exit 127;
-    }
-    my $deadline = time + 60;
-    my $done = 0;
-    while (time < $deadline) {
-        if (waitpid($pid, WNOHANG) == $pid) {
-            $done = 1;
-            last;
-        }
-        sleep 0.02;
-    }
-    unless ($done) {
-        kill 'KILL', $pid;
-        waitpid($pid, 0);
-        diag("killed after 60 s: $cmd");
-    }
-    return ($? >> 8, slurp($out), slurp($err), time - $t0);
 }
 
 my $ob = "$tmp/outbox";

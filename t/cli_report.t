@@ -12,13 +12,16 @@ use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 use JSON::PP;
 use POSIX qw(WNOHANG);
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use WrCli qw(run_sh shq slurp);
+$WrCli::LIMIT = 120;
 
 my $top = $ENV{WORMREPLY_TOP} || abs_path(dirname(__FILE__) . '/..');
 my $cli = $ENV{WORMREPLY_CLI} || "$top/tools/wormreply";
 my $gz = "$top/t/data/access-sample.log.gz";
 my $tmp = tempdir('wr-report-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $plain = "$tmp/access-sample.log";
-my $seq = 0;
 my $LINES = 88253;
 
 unless (ok(-x $cli, "$cli is built")) {
@@ -26,46 +29,6 @@ unless (ok(-x $cli, "$cli is built")) {
     exit 1;
 }
 gunzip($gz => $plain) or die "gunzip: $GunzipError";
-
-sub slurp {
-    my ($f) = @_;
-    open my $fh, '<:raw', $f or return '';
-    local $/;
-    my $d = <$fh>;
-    return $d // '';
-}
-
-# run_sh($cmd) - a shell command with a 120-second bound; returns (exit
-# code, stdout, stderr)
-sub run_sh {
-    my ($cmd) = @_;
-    my $n = ++$seq;
-    my ($out, $err) = ("$tmp/out.$n", "$tmp/err.$n");
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        open STDOUT, '>', $out or exit 127;
-        open STDERR, '>', $err or exit 127;
-        exec '/bin/sh', '-c', $cmd or exit 127;
-    }
-    my $deadline = time + 120;
-    my $done = 0;
-    while (time < $deadline) {
-        if (waitpid($pid, WNOHANG) == $pid) {
-            $done = 1;
-            last;
-        }
-        select(undef, undef, undef, 0.05);
-    }
-    unless ($done) {
-        kill 'KILL', $pid;
-        waitpid($pid, 0);
-        diag("killed after 120 s: $cmd");
-    }
-    return ($? >> 8, slurp($out), slurp($err));
-}
-
-sub shq { my ($s) = @_; $s =~ s/'/'\\''/g; return "'$s'" }
 
 # report(ARGS..., {stdin => FILE}) - run the report verb
 sub report {

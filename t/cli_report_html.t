@@ -15,6 +15,9 @@ use List::Util qw(max min);
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use WrCli qw(run_sh shq slurp);
 
 my $top = $ENV{WORMREPLY_TOP} || abs_path(dirname(__FILE__) . '/..');
 my $cli = $ENV{WORMREPLY_CLI} || "$top/tools/wormreply";
@@ -23,51 +26,8 @@ my ($chromium) = grep { -x } '/usr/bin/chromium', '/usr/bin/chromium-browser';
 plan skip_all => 'chromium is not installed (apt-get install -y chromium)'
     unless $chromium;
 my $tmp = tempdir('wr-html-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-my $seq = 0;
 
 ok(-x $cli, "$cli is built") or BAIL_OUT('no CLI');
-
-sub slurp {
-    my ($f) = @_;
-    open my $fh, '<:raw', $f or return '';
-    local $/;
-    my $d = <$fh>;
-    return $d // '';
-}
-
-sub shq { my ($s) = @_; $s =~ s/'/'\\''/g; return "'$s'" }
-
-# run_sh($cmd, $limit) - a shell command bounded in time (the process
-# group is killed at the limit: chromium has children); returns (exit
-# code, stdout, stderr)
-sub run_sh {
-    my ($cmd, $limit) = @_;
-    my $n = ++$seq;
-    my ($out, $err) = ("$tmp/out.$n", "$tmp/err.$n");
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        setpgrp(0, 0);
-        open STDOUT, '>', $out or exit 127;
-        open STDERR, '>', $err or exit 127;
-        exec '/bin/sh', '-c', $cmd or exit 127;
-    }
-    my $deadline = time + ($limit // 60);
-    my $done = 0;
-    while (time < $deadline) {
-        if (waitpid($pid, WNOHANG) == $pid) {
-            $done = 1;
-            last;
-        }
-        sleep 0.05;
-    }
-    unless ($done) {
-        kill 'KILL', -$pid;
-        waitpid($pid, 0);
-        diag("killed after the time limit: $cmd");
-    }
-    return ($? >> 8, slurp($out), slurp($err));
-}
 
 # ---- the reports ------------------------------------------------------------------
 my $html = "$tmp/report.html";

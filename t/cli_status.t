@@ -15,6 +15,9 @@ use JSON::PP;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use WrCli qw(run_sh shq slurp);
 
 my $top = $ENV{WORMREPLY_TOP} || abs_path(dirname(__FILE__) . '/..');
 my $cli = $ENV{WORMREPLY_CLI} || "$top/tools/wormreply";
@@ -22,7 +25,6 @@ my $so = "$top/mod_wormreply/.libs/mod_wormreply.so";
 my $PORT = 18095;
 my $dir = "/tmp/wr-cli-status.$$";
 my $url = "http://127.0.0.1:$PORT/wormreply-status";
-my $seq = 0;
 
 chomp(my $moddir = `apxs -q LIBEXECDIR 2>/dev/null` // '');
 chomp(my $sbin = `apxs -q SBINDIR 2>/dev/null` // '');
@@ -34,46 +36,6 @@ plan skip_all => "no httpd ($httpd)" unless -x $httpd;
 plan skip_all => "port $PORT is busy"
     if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$PORT", Timeout => 1);
 ok(-x $cli, "$cli is built") or BAIL_OUT('no CLI');
-
-sub slurp {
-    my ($f) = @_;
-    open my $fh, '<:raw', $f or return '';
-    local $/;
-    my $d = <$fh>;
-    return $d // '';
-}
-
-sub shq { my ($s) = @_; $s =~ s/'/'\\''/g; return "'$s'" }
-
-# run_sh($cmd, $limit) - a shell command bounded in time; returns (exit
-# code, stdout, stderr)
-sub run_sh {
-    my ($cmd, $limit) = @_;
-    my $n = ++$seq;
-    my ($out, $err) = ("$dir/out.$n", "$dir/err.$n");
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    if ($pid == 0) {
-        open STDOUT, '>', $out or exit 127;
-        open STDERR, '>', $err or exit 127;
-        exec '/bin/sh', '-c', $cmd or exit 127;
-    }
-    my $deadline = time + ($limit // 30);
-    my $done = 0;
-    while (time < $deadline) {
-        if (waitpid($pid, WNOHANG) == $pid) {
-            $done = 1;
-            last;
-        }
-        sleep 0.02;
-    }
-    unless ($done) {
-        kill 'KILL', $pid;
-        waitpid($pid, 0);
-        diag("killed: $cmd");
-    }
-    return ($? >> 8, slurp($out), slurp($err));
-}
 
 sub status { return run_sh(join ' ', map { shq($_) } $cli, 'status', @_) }
 
