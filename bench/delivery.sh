@@ -568,7 +568,7 @@ WormReplySMTPSessions $n" \
     log "tput: WormReplySMTPSessions $n: $BULK_N probes from the bulk.test" \
         "hosts; waiting (at most $TPUT_TIMEOUT s) for $BULK_N notices"
     tput_begin "$name"
-    nt0=$(all_ticks "$nt")
+    nt0=$(tree_ticks "$nt")
     t0=$(now_ns)
     client "$PORT_TPUT" "$BULK" "$name"
     t1=$(now_ns)
@@ -587,7 +587,7 @@ WormReplySMTPSessions $n" \
         fi
         sleep 0.25
     done
-    nt1=$(all_ticks "$nt")
+    nt1=$(tree_ticks "$nt")
     m=mc.$name
     maildir_wait "$RUNDIR/notices/$name/outbox" "$name"
     tput_end "$name" "${R[$m.first_queued]}" "${R[$m.last_stored]}"
@@ -857,7 +857,7 @@ wrk_case() {
         && R[wrk.$c.$round.sent_before]=$(sent_count "$RUNDIR/notices/$name/outbox")
     foreign_snapshot "$RUNDIR/out/foreign-a"
     t0=$(now_ns)
-    n0=$(pid_ticks "$nt"); c0=$(cpu_busy)
+    n0=$(tree_ticks "$nt"); c0=$(cpu_busy)
     if [ "$c" = busy ]; then
         samp="$RUNDIR/out/sent-$c-$round.txt"
         : >"$samp"
@@ -869,7 +869,7 @@ wrk_case() {
         -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s \
         -s "$TOP/bench/lib/report.lua" "http://127.0.0.1:$port/" >"$out" 2>&1 \
         || die "wrk failed for $c: $(tail -3 "$out")"
-    n1=$(pid_ticks "$nt"); c1=$(cpu_busy)
+    n1=$(tree_ticks "$nt"); c1=$(cpu_busy)
     el=$(secs "$t0" "$(now_ns)")
     foreign_snapshot "$RUNDIR/out/foreign-b"
     R[wrk.$c.$round.foreign]=$(pct_cpu "$(foreign_ticks "$RUNDIR/out/foreign-a" \
@@ -1038,6 +1038,16 @@ if want wrk; then
         done
     done
     R[wrk.ratio]=$(ratio "${R[wrk.busy]}" "${R[wrk.off]}")
+    # httpd's own CPU per request: wrk and exim share CPU 1, so a busy exim
+    # slows the client as well as the server
+    for c in "${cases[@]}"; do
+        R[wrk.$c.us]=$(awk -v b="${R[wrk.$c.cpu0]}" -v n="${R[wrk.$c.notifier_cpu]}" \
+                           -v r="${R[wrk.$c]}" \
+                           'BEGIN { u = b - n; if (u < 0) u = 0
+                                    printf "%.1f", (r > 0 ? u * 1e4 / r : 0) }')
+    done
+    R[wrk.us_ratio]=$(awk -v a="${R[wrk.off.us]}" -v b="${R[wrk.busy.us]}" \
+                          'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
     # every notice a busy server composed was delivered, exactly once (the
     # servers of rounds run again included)
     ex=1; dr=(); bsum=0; bsent=0
@@ -1289,9 +1299,13 @@ report() {
         echo "   CPU in the measured runs (median, % of one CPU, /proc/stat: user, system and"
         echo "   interrupts, the loopback traffic's included; the rigs run on ${CPU_RIG[*]:-any CPU}):"
         for c in $WRK_CASES; do
-            printf '     %-5s CPU 0 (httpd) %4s   CPU 1 (clients, rigs) %4s   the notifier %4s\n' \
+            printf '     %-5s CPU 0 (httpd) %4s   CPU 1 (clients, rigs) %4s   the notifier and its delivery processes %4s\n' \
                 "$c" "${R[wrk.$c.cpu0]}" "${R[wrk.$c.cpu1]}" "${R[wrk.$c.notifier_cpu]}"
         done
+        echo "   httpd's CPU time per request (CPU 0's busy share less the notifier's,"
+        echo "   over req/s; wrk shares CPU 1 with exim, so req/s also falls when exim"
+        echo "   is busy): off ${R[wrk.off.us]} us, idle ${R[wrk.idle.us]} us, busy" \
+             "${R[wrk.busy.us]} us; off / busy = ${R[wrk.us_ratio]}"
         if [ -n "${R[wrk.redone]}" ]; then
             echo "   run again, disturbed by other processes (case:share of a CPU):" \
                  "${R[wrk.redone]}"
@@ -1383,9 +1397,11 @@ report() {
              "WormReplyNotifierNice $NOTIFIER_NICE, medians of $ROUNDS): notices off $(fmt_int "${R[wrk.off]}"), notices on and" \
              "delivering $(fmt_int "${R[wrk.busy]}") = ${R[wrk.ratio]}x" \
              "($(pct "${R[wrk.busy]}" "${R[wrk.off]}") %; ${R[wrk.busy.sent_rate]} notices/s" \
-             "sent meanwhile; the notifier used ${R[wrk.busy.notifier_cpu]} % of httpd's CPU);" \
+             "sent meanwhile; the notifier and its delivery processes used ${R[wrk.busy.notifier_cpu]} % of a CPU);" \
              "notices on, notifier idle $(fmt_int "${R[wrk.idle]}")" \
-             "($(ratio "${R[wrk.idle]}" "${R[wrk.off]}")x)$dnote"
+             "($(ratio "${R[wrk.idle]}" "${R[wrk.off]}")x)$dnote; httpd's CPU per request" \
+             "off ${R[wrk.off.us]} us, busy ${R[wrk.busy.us]} us (off / busy" \
+             "${R[wrk.us_ratio]})"
     fi
     return 0
 }

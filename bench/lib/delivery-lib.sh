@@ -103,6 +103,29 @@ all_ticks() {
     echo "${v:-0}"
 }
 
+# tree_ticks PID - user + system CPU of PID and of every live descendant,
+# each with the children it reaped (the notifier's: itself, its delivery
+# process and that one's session processes, running or ended); 0 when PID
+# is empty or gone
+tree_ticks() {
+    case "$1" in
+    ''|*[!0-9]*) echo 0; return 0;;
+    esac
+    # processes end while they are read: cat's complaint is no failure
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$1" '
+        { pid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
+          ppid[pid] = f[2]; t[pid] = f[12] + f[13] + f[14] + f[15] }
+        END { s = 0
+              for (p in t) {
+                  q = p; n = 0
+                  while (q != "" && q != root && q != 0 && q != 1 && n++ < 64) {
+                      q = ppid[q]
+                  }
+                  if (q == root) { s += t[p] }
+              }
+              print s + 0 }'
+}
+
 # foreign_snapshot FILE - "pid ticks command" of every process that is not this
 # run's: not a kernel thread, no $RUNDIR/ on its command line (our httpd,
 # their notifiers, the rigs, the clients), not a descendant of this script
