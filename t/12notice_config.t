@@ -114,6 +114,22 @@ is $rc, 0, 'every notice directive with a good value: configtest passes'
     or diag $out;
 like $out, qr/Syntax OK/, 'Syntax OK';
 
+# the shipped example, every commented directive switched on, is good
+{
+    my $top = $ENV{WORMREPLY_TOP} || "$FindBin::Bin/..";
+    open my $ex, '<', "$top/conf/wormreply.conf" or die $!;
+    local $/;
+    my $c = <$ex>;
+    close $ex;
+    my $on = $c =~ s/^(\s*)#(WormReply\S+)/$1$2/mg;
+    $c =~ s{/etc/apache2/wormreply-smtp\.secret}{$d/secret};
+    $c =~ s{^\s*#.*\n}{}mg;
+    $h->write_conf("$c\nWormReplySpool $d/spool\nWormReplyOutbox $d/outbox\n");
+    my ($rc, $out) = $h->configtest;
+    cmp_ok $on, '>=', 8, "conf/wormreply.conf: $on commented directives";
+    is $rc, 0, '... all switched on: configtest passes' or diag $out;
+}
+
 # WormReplyNotify without a socache provider loaded: httpd refuses to start
 my $n = WrPrivateHttpd->new(port => 18106);
 (my $conf = "WormReply On\nWormReplyNotify On\nWormReplySpool "
