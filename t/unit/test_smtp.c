@@ -21,8 +21,10 @@
 #include "test-lib.h"
 #include "wr_smtp.h"
 
-#define PORT_TLS 12525
-#define PORT_NOTLS 12527
+/* the rig's ports (t/rig/smtp.sh); WR_TEST_SMTP_PORT and
+ * WR_TEST_SMTP_NOTLS_PORT name those of another rig */
+#define PORT_TLS_DEFAULT 12525
+#define PORT_NOTLS_DEFAULT 12527
 /* extra daemons of this test: the ASan build runs beside the plain one */
 #if defined(__SANITIZE_ADDRESS__)
 #define EXTRA 12534
@@ -37,6 +39,8 @@
 #define PORT_DOWN 12539
 
 static apr_pool_t *pool;
+static int port_tls = PORT_TLS_DEFAULT;
+static int port_notls = PORT_NOTLS_DEFAULT;
 static const char *run;          /* rig state: .../smtp */
 static const char *top;          /* repository top */
 static char tag[32];             /* this run's sender local part */
@@ -329,7 +333,7 @@ static int extra(const char *verb, int port, const char *opts)
  * session, delivered intact and exactly once */
 static void test_auth(void)
 {
-    wr_smtp_conf_t c = conf_for(PORT_TLS, "plain");
+    wr_smtp_conf_t c = conf_for(port_tls, "plain");
     wr_smtp_msg_t m[2];
     wr_smtp_session_t info;
     const char *id[2];
@@ -419,7 +423,7 @@ static void test_refusals(void)
     const char *id, *line;
     int quits;
 
-    c = conf_for(PORT_TLS, "wrongpw");
+    c = conf_for(port_tls, "wrongpw");
     c.secret = "not-the-s3cret-XYZZY";
     m = one(&c, "postmaster@example.test", NULL, &id, &info);
     check_int(m.outcome, WR_SMTP_DEFER, "wrong password: deferred");
@@ -432,7 +436,7 @@ static void test_refusals(void)
     check_int(info.auth, -1, "wrong password: AUTH refused");
     check_int(accepted_count(id), 0, "wrong password: exim took nothing");
 
-    c = conf_for(PORT_TLS, "noauth");
+    c = conf_for(port_tls, "noauth");
     c.user = c.secret = NULL;
     c.tls = WR_SMTP_TLS_REQUIRED;
     m = one(&c, "postmaster@example.test", NULL, &id, &info);
@@ -443,7 +447,7 @@ static void test_refusals(void)
           "no AUTH: the server's words in the reason");
     check_int(accepted_count(id), 0, "no AUTH: exim took nothing");
 
-    c = conf_for(PORT_TLS, "sysca");
+    c = conf_for(port_tls, "sysca");
     c.ca_file = NULL;
     quits = tls_quits();
     m = one(&c, "postmaster@example.test", NULL, &id, &info);
@@ -455,7 +459,7 @@ static void test_refusals(void)
     check(tls_quit_seen(quits), "untrusted: exim saw EHLO, STARTTLS, QUIT: "
           "no AUTH, no MAIL");
 
-    c = conf_for(PORT_TLS, "otherca");
+    c = conf_for(port_tls, "otherca");
     c.ca_file = apr_pstrcat(pool, run, "/other-ca.pem", NULL);
     quits = tls_quits();
     m = one(&c, "postmaster@example.test", NULL, &id, &info);
@@ -465,7 +469,7 @@ static void test_refusals(void)
     check(tls_quit_seen(quits), "another CA: EHLO, STARTTLS, QUIT only");
     check_int(accepted_count(id), 0, "another CA: exim took nothing");
 
-    c = conf_for(PORT_TLS, "byip");
+    c = conf_for(port_tls, "byip");
     c.host = "127.0.0.1";
     quits = tls_quits();
     m = one(&c, "postmaster@example.test", NULL, &id, &info);
@@ -475,7 +479,7 @@ static void test_refusals(void)
     check_int(accepted_count(id), 0, "wrong name: exim took nothing");
     check(tls_quit_seen(quits), "wrong name: EHLO, STARTTLS, QUIT only");
 
-    c = conf_for(PORT_NOTLS, "notls");
+    c = conf_for(port_notls, "notls");
     m = one(&c, "postmaster@example.test", NULL, &id, &info);
     check_int(m.outcome, WR_SMTP_DEFER, "STARTTLS not offered: deferred");
     check(strstr(m.reason, "does not offer STARTTLS") != NULL,
@@ -517,7 +521,7 @@ static void test_refusals(void)
     }
 
     /* opportunistic: an untrusted certificate still beats clear text */
-    c = conf_for(PORT_TLS, "oppsys");
+    c = conf_for(port_tls, "oppsys");
     c.ca_file = NULL;
     c.tls = WR_SMTP_TLS_OPPORTUNISTIC;
     m = one(&c, "postmaster@example.test", NULL, &id, &info);
@@ -533,7 +537,7 @@ static void test_statuses(void)
 {
     const char *flag = apr_pstrcat(pool, run, "/defer-", tag, NULL);
     const char *slow = apr_pstrcat(pool, run, "/slow-", tag, NULL);
-    wr_smtp_conf_t c = conf_for(PORT_TLS, "status");
+    wr_smtp_conf_t c = conf_for(port_tls, "status");
     wr_smtp_msg_t m;
     wr_smtp_session_t info;
     apr_file_t *f;
@@ -732,7 +736,7 @@ static void test_config(void)
               "tls: required");
     check_int(tls, WR_SMTP_TLS_REQUIRED, "tls: value");
     check_int(wr_smtp_tls_parse("maybe", &tls), APR_EINVAL, "tls: bad");
-    c = conf_for(PORT_TLS, "x");
+    c = conf_for(port_tls, "x");
     c.secret = NULL;
     check_int(wr_smtp_conf_check(&c, &err, pool), APR_EINVAL,
               "conf: a user without a secret is refused");
@@ -745,14 +749,20 @@ int main(void)
     apr_initialize();
     apr_pool_create(&pool, NULL);
     top = getenv("WORMREPLY_TOP") ? getenv("WORMREPLY_TOP") : ".";
+    if (getenv("WR_TEST_SMTP_PORT")) {
+        port_tls = atoi(getenv("WR_TEST_SMTP_PORT"));
+    }
+    if (getenv("WR_TEST_SMTP_NOTLS_PORT")) {
+        port_notls = atoi(getenv("WR_TEST_SMTP_NOTLS_PORT"));
+    }
     rigdir = getenv("WR_RIG_DIR") ? getenv("WR_RIG_DIR")
              : apr_pstrcat(pool, top, "/t/rig/run", NULL);
     run = apr_pstrcat(pool, rigdir, "/smtp", NULL);
     apr_snprintf(tag, sizeof(tag), "ts%ld", (long)getpid());
     test_config();
-    if (!check(greets(PORT_TLS) && greets(PORT_NOTLS),
+    if (!check(greets(port_tls) && greets(port_notls),
                "the SMTP rig answers on 127.0.0.1:%d and :%d (start it with "
-               "sh t/rig/smtp.sh start)", PORT_TLS, PORT_NOTLS)) {
+               "sh t/rig/smtp.sh start)", port_tls, port_notls)) {
         return done_testing();
     }
     test_auth();
