@@ -80,9 +80,9 @@ $(CLI): $(CLI_SRC) $(CLI_HDR) $(CORE_HDR) $(LIBWR)
 	$(CC) $(CORE_CFLAGS) -Itools $(CLI_SRC) -o $@ $(LIBWR) $(DEP_LIBS) $(APR_LIBS)
 
 unit: $(UNIT_BIN) $(UNIT_SAN)
-$(B)/unit/%: t/unit/%.c t/unit/test-lib.h $(CORE_HDR) $(LIBWR) | $(B)/unit
+$(B)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_HDR) $(LIBWR) | $(B)/unit
 	$(CC) $(CORE_CFLAGS) -It/unit $< -o $@ $(LIBWR) $(DEP_LIBS) $(APR_LIBS)
-$(B)/unit-san/%: t/unit/%.c t/unit/test-lib.h $(CORE_HDR) $(LIBWR_SAN) | $(B)/unit-san
+$(B)/unit-san/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_HDR) $(LIBWR_SAN) | $(B)/unit-san
 	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -It/unit $< -o $@ $(LIBWR_SAN) $(DEP_LIBS) $(APR_LIBS)
 
 # libFuzzer target over the normaliser and the matcher (Debian's clang).

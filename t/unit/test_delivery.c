@@ -23,6 +23,7 @@
 #include <apr_strings.h>
 
 #include "test-lib.h"
+#include "test-rig.h"
 #include "wr_delivery.h"
 #include "wr_notice.h"
 #include "wr_ratelimit.h"
@@ -46,52 +47,11 @@ static const char *top;
 static const char *base;         /* this test's outboxes */
 static char tag[32];
 
-/* greets - whether an SMTP server greets on the port */
-static int greets(int port)
-{
-    struct sockaddr_in sa;
-    struct timeval tv = { 3, 0 };
-    char buf[4] = "";
-    int fd = socket(AF_INET, SOCK_STREAM, 0), ok = 0;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((unsigned short)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0
-        && recv(fd, buf, 3, MSG_WAITALL) == 3 && !memcmp(buf, "220", 3)) {
-        ok = 1;
-    }
-    close(fd);
-    return ok;
-}
-
-/* slurp - a whole file, NUL-terminated; NULL if unreadable */
-static char *slurp(const char *path, apr_pool_t *p)
-{
-    apr_file_t *f;
-    apr_finfo_t fi;
-    apr_size_t n;
-    char *buf;
-
-    if (apr_file_open(&f, path, APR_FOPEN_READ, 0, p) != APR_SUCCESS) {
-        return NULL;
-    }
-    apr_file_info_get(&fi, APR_FINFO_SIZE, f);
-    n = (apr_size_t)fi.size;
-    buf = apr_palloc(p, n + 1);
-    apr_file_read_full(f, buf, n, &n);
-    buf[n] = '\0';
-    apr_file_close(f);
-    return buf;
-}
-
 /* accepted - Message-ID (without <>) -> how many times exim took it in
  * from `sender` (its "<=" log lines) */
 static apr_hash_t *accepted(const char *sender, apr_pool_t *p)
 {
-    char *log = slurp(apr_pstrcat(p, run, "/log/mainlog", NULL), p);
+    char *log = tl_slurp(apr_pstrcat(p, run, "/log/mainlog", NULL), NULL, p);
     const char *who = apr_pstrcat(p, " <= ", sender, " ", NULL);
     apr_hash_t *h = apr_hash_make(p);
     char *line, *save = NULL;
@@ -125,47 +85,6 @@ static int times_accepted(const char *sender, const char *msgid)
     r = n ? *n : 0;
     apr_pool_destroy(p);
     return r;
-}
-
-/* maildir_copies - Maildir files with the Message-ID, waiting up to 10 s
- * for `want`; *text gets one of them */
-static int maildir_copies(const char *msgid, int want, char **text)
-{
-    const char *hdr = apr_pstrcat(pool, "\nMessage-ID: <", msgid, ">\n",
-                                  NULL);
-    int tries, n = 0;
-
-    for (tries = 0; tries < 200; tries++) {
-        const char *dir = apr_pstrcat(pool, run, "/Maildir/new", NULL);
-        DIR *dh = opendir(dir);
-        struct dirent *e;
-
-        n = 0;
-        while (dh && (e = readdir(dh)) != NULL) {
-            apr_pool_t *p;
-            char *t;
-            if (e->d_name[0] == '.') {
-                continue;
-            }
-            apr_pool_create(&p, pool);
-            t = slurp(apr_pstrcat(p, dir, "/", e->d_name, NULL), p);
-            if (t && strstr(t, hdr)) {
-                n++;
-                if (text) {
-                    *text = apr_pstrdup(pool, t);
-                }
-            }
-            apr_pool_destroy(p);
-        }
-        if (dh) {
-            closedir(dh);
-        }
-        if (n >= want) {
-            break;
-        }
-        apr_sleep(apr_time_from_msec(50));
-    }
-    return n;
 }
 
 /* count_files - entries of a directory ending in `ext` */
@@ -309,7 +228,8 @@ static void touch(const char *path)
 /* log_has_envelope_to - a Maildir copy of msgid was for `rcpt` */
 static int log_has_envelope_to(const char *id, const char *rcpt)
 {
-    char *log = slurp(apr_pstrcat(pool, run, "/log/mainlog", NULL), pool);
+    char *log = tl_slurp(apr_pstrcat(pool, run, "/log/mainlog", NULL), NULL,
+                         pool);
     char *line, *save = NULL, *qid = NULL;
 
     /* the exim id of the message, then its delivery lines */
@@ -414,19 +334,19 @@ static void test_send(void)
               "send: no sidecar left");
     check_int(count_files(apr_pstrcat(pool, dir, "/sent", NULL), ".eml"), 3,
               "send: 3 in sent/");
-    log = slurp(apr_pstrcat(pool, dir, "/sent/sent.log", NULL), pool);
+    log = tl_slurp(apr_pstrcat(pool, dir, "/sent/sent.log", NULL), NULL, pool);
     check(log && strstr(log, m[0]->report_id) && strstr(log, "queue-id=1"),
           "send: sent.log names the message and exim's queue id");
     for (k = 0; k < 3; k++) {
         int want = m[k]->rcpt->nelts;
         check_int(times_accepted(from, msgid(m[k])), 1,
                   "send: message %d taken in by exim once", k);
-        check_int(maildir_copies(msgid(m[k]), want, &text), want,
+        check_int(tl_maildir_copies(run, msgid(m[k]), want, &text, pool), want,
                   "send: message %d delivered to its %d recipient%s", k,
                   want, want == 1 ? "" : "s");
     }
     check(text && !strstr(text, "\nBcc:"), "send: no Bcc header");
-    maildir_copies(msgid(m[1]), 2, NULL);
+    tl_maildir_copies(run, msgid(m[1]), 2, NULL, pool);
     check(log_has_envelope_to(msgid(m[1]), "admin@wormreply.test"),
           "send: the Bcc recipient got its copy (Envelope-to)");
     wr_delivery_queue_stat(d, &qs, pool);
@@ -464,12 +384,12 @@ static void test_relay_denied(void)
               "recipient");
     check(!wr_delivery_suppressed(d, denied, now),
           "relay denied: the address is not suppressed");
-    env = slurp(apr_pstrcat(pool, dir, "/", m1->report_id, ".env", NULL),
-                pool);
+    env = tl_slurp(apr_pstrcat(pool, dir, "/", m1->report_id, ".env", NULL),
+                   NULL, pool);
     check(env && strstr(env, denied), "relay denied: the deferred one keeps "
           "its recipient");
     nid = apr_pstrcat(pool, m2->report_id, "-r1", NULL);
-    env = slurp(apr_pstrcat(pool, dir, "/", nid, ".env", NULL), pool);
+    env = tl_slurp(apr_pstrcat(pool, dir, "/", nid, ".env", NULL), NULL, pool);
     check(env && strstr(env, denied) && !strstr(env, "postmaster@"),
           "relay denied: the copy is for the denied recipient alone");
     check_int(count_files(apr_pstrcat(pool, dir, "/failed", NULL), ".eml"),
@@ -528,12 +448,12 @@ static void test_retry(void)
     check_int(st.sent, 1, "retry: sent on the 4th try");
     check_int(times_accepted(from, msgid(m)), 1, "retry: exim took it in "
               "exactly once");
-    check_int(maildir_copies(msgid(m), 1, NULL), 1, "retry: one copy "
-              "delivered");
+    check_int(tl_maildir_copies(run, msgid(m), 1, NULL, pool), 1,
+              "retry: one copy delivered");
     wr_delivery_queue_stat(d, &qs, pool);
     check_int(qs.next_try, 0, "retry: destination no longer backing off");
     check_int(qs.dest_failures, 0, "retry: failures reset");
-    log = slurp(apr_pstrcat(pool, dir, "/sent/sent.log", NULL), pool);
+    log = tl_slurp(apr_pstrcat(pool, dir, "/sent/sent.log", NULL), NULL, pool);
     check(log && strstr(log, "attempts=4"), "retry: sent.log says 4 "
           "attempts");
 }
@@ -571,11 +491,12 @@ static void test_refused(void)
     check_int(st.suppressed, 2, "refused: two recipients suppressed");
     check_int(st.requeued, 1, "refused: a copy queued for the 4xx "
               "recipient");
-    fst = slurp(file_of_test(dir, "failed", m1->report_id, ".state"), pool);
+    fst = tl_slurp(file_of_test(dir, "failed", m1->report_id, ".state"),
+                   NULL, pool);
     check(fst && strstr(fst, "failure: every recipient refused")
           && strstr(fst, "5.1.1"), "refused: failed/ says why");
-    check(slurp(file_of_test(dir, "failed", m1->report_id, ".eml"), pool)
-          != NULL, "refused: the text is in failed/");
+    check(tl_slurp(file_of_test(dir, "failed", m1->report_id, ".eml"), NULL,
+                   pool) != NULL, "refused: the text is in failed/");
     check(wr_delivery_suppressed(d, refuse, now), "refused: suppressed");
     check(wr_delivery_suppressed(d, apr_pstrcat(pool, "REFUSE-", tag,
                                                 "@Example.TEST", NULL), now),
@@ -594,17 +515,17 @@ static void test_refused(void)
               "refused one was taken in once");
 
     nid = apr_pstrcat(pool, m3->report_id, "-r1", NULL);
-    env = slurp(apr_pstrcat(pool, dir, "/", nid, ".env", NULL), pool);
+    env = tl_slurp(apr_pstrcat(pool, dir, "/", nid, ".env", NULL), NULL, pool);
     check(env && strstr(env, tmpf) && !strstr(env, "abuse@"),
           "refused: the copy's envelope holds the 4xx recipient alone");
-    check(slurp(apr_pstrcat(pool, dir, "/", nid, ".eml", NULL), pool)
+    check(tl_slurp(apr_pstrcat(pool, dir, "/", nid, ".eml", NULL), NULL, pool)
           != NULL, "refused: the copy is queued");
     wr_delivery_run(d, now + 5 * MINUTE, &st, pool);
     check_int(st.deferred, 1, "refused: the copy is deferred again");
     check_int(count_files(dir, ".eml"), 1, "refused: only the copy queued");
     wr_delivery_run(d, now + 5 * 1440 * MINUTE + MINUTE, &st, pool);
     check_int(st.expired, 1, "refused: after 5 days it expires");
-    fst = slurp(file_of_test(dir, "failed", nid, ".state"), pool);
+    fst = tl_slurp(file_of_test(dir, "failed", nid, ".state"), NULL, pool);
     check(fst && strstr(fst, "failure: expired") && strstr(fst, "4.2.1"),
           "refused: failed/ says expired, with the last error");
     check_int(count_files(dir, ".eml"), 0, "refused: queue empty");
@@ -884,8 +805,9 @@ int main(void)
     apr_snprintf(tag, sizeof(tag), "td%ld", (long)getpid());
     base = apr_psprintf(pool, "/tmp/wr-delivery-%ld", (long)getpid());
     test_envelope();
-    if (!check(greets(port_tls), "the SMTP rig answers on 127.0.0.1:%d "
-               "(start it with sh t/rig/smtp.sh start)", port_tls)) {
+    if (!check(tl_smtp_greets(port_tls), "the SMTP rig answers on "
+               "127.0.0.1:%d (start it with sh t/rig/smtp.sh start)",
+               port_tls)) {
         return done_testing();
     }
     test_send();

@@ -25,6 +25,7 @@
 #include <apr_strings.h>
 
 #include "test-lib.h"
+#include "test-rig.h"
 #include "wr_delivery.h"
 #include "wr_notice.h"
 #include "wr_outbox.h"
@@ -34,26 +35,6 @@
 static apr_pool_t *pool;
 static char topdir[] = "/tmp/wr-test-outbox.XXXXXX";
 static int closed_port;         /* a loopback port nobody listens on */
-
-/* slurp - a whole file, NUL-terminated; NULL if unreadable */
-static char *slurp(const char *path)
-{
-    apr_file_t *f;
-    apr_finfo_t fi;
-    apr_size_t n;
-    char *buf;
-
-    if (apr_file_open(&f, path, APR_FOPEN_READ, 0, pool) != APR_SUCCESS) {
-        return NULL;
-    }
-    apr_file_info_get(&fi, APR_FINFO_SIZE, f);
-    n = (apr_size_t)fi.size;
-    buf = apr_palloc(pool, n + 1);
-    apr_file_read_full(f, buf, n, &n);
-    buf[n] = '\0';
-    apr_file_close(f);
-    return buf;
-}
 
 /* spew - write a file whole */
 static int spew(const char *path, const char *text)
@@ -204,7 +185,7 @@ static wr_delivery_t *open_delivery(const char *dir)
 /* state_field - the value of `key` in a record file, or NULL */
 static const char *state_field(const char *file, const char *key)
 {
-    char *text = slurp(file), *line, *save = NULL;
+    char *text = tl_slurp(file, NULL, pool), *line, *save = NULL;
     size_t kl = strlen(key);
 
     for (line = text ? apr_strtok(text, "\n", &save) : NULL; line;
@@ -366,7 +347,7 @@ static void test_all(void)
     /* the fourth was queued six days ago: the queue manager expires it */
     apr_file_mtime_set(path(dir, "", m_old->report_id, ".eml"),
                        apr_time_now() - 6 * DAY, pool);
-    env_before = slurp(path(dir, "", m_old->report_id, ".env"));
+    env_before = tl_slurp(path(dir, "", m_old->report_id, ".env"), NULL, pool);
     check_int(wr_delivery_run(d, apr_time_now(), &st, pool), APR_SUCCESS,
               "a pass against a closed port");
     check_int(st.expired, 1, "... expired the old notice");
@@ -478,7 +459,7 @@ static void test_all(void)
     check_int(what, WR_OUTBOX_REQUEUED, "... requeued");
     check(there(path(dir, "", m_old->report_id, ".eml")),
           "... its .eml is back in the queue");
-    a = slurp(path(dir, "", m_old->report_id, ".env"));
+    a = tl_slurp(path(dir, "", m_old->report_id, ".env"), NULL, pool);
     check(a && env_before && !strcmp(a, env_before),
           "... with the same .env (Bcc kept)");
     check_str(state_field(path(dir, "", m_old->report_id, ".state"),
@@ -561,11 +542,12 @@ static void test_all(void)
               APR_ENOENT, "retry of a sent notice: not queued, not failed");
     /* the same id queued and failed: nothing done */
     spew(path(dir, "failed", m_env->report_id, ".eml"), "a copy\r\n");
-    a = slurp(path(dir, "", m_env->report_id, ".state"));
+    a = tl_slurp(path(dir, "", m_env->report_id, ".state"), NULL, pool);
     check_int(wr_outbox_retry(ob, m_env->report_id, apr_time_now(), &what,
                               &was, pool), APR_EEXIST,
               "retry of an id both queued and failed: EEXIST");
-    check(a && !strcmp(a, slurp(path(dir, "", m_env->report_id, ".state")))
+    check(a && !strcmp(a, tl_slurp(path(dir, "", m_env->report_id, ".state"),
+                                   NULL, pool))
           && there(path(dir, "failed", m_env->report_id, ".eml")),
           "... nothing changed");
     apr_file_remove(path(dir, "failed", m_env->report_id, ".eml"), pool);
@@ -610,7 +592,7 @@ static void test_all(void)
                    "another process holds the lock")) {
             return;
         }
-        a = slurp(path(dir, "", m_env->report_id, ".state"));
+        a = tl_slurp(path(dir, "", m_env->report_id, ".state"), NULL, pool);
         check_int(wr_outbox_retry(ob, m_5xx->report_id, apr_time_now(),
                                   &what, &was, pool), APR_EAGAIN,
                   "lock held: retry refused with APR_EAGAIN");
@@ -627,8 +609,8 @@ static void test_all(void)
               apr_time_as_msec(was));
         check(there(path(dir, "failed", m_5xx->report_id, ".eml"))
               && there(path(dir, "", m_env->report_id, ".eml"))
-              && a && !strcmp(a, slurp(path(dir, "", m_env->report_id,
-                                            ".state"))),
+              && a && !strcmp(a, tl_slurp(path(dir, "", m_env->report_id,
+                                            ".state"), NULL, pool)),
               "lock held: nothing changed");
         /* let it go, and take it */
         c = 'U';
@@ -708,7 +690,8 @@ static void test_all(void)
     check(there(apr_pstrcat(pool, outside, ".eml", NULL))
           && there(apr_pstrcat(pool, outside, ".env", NULL))
           && there(apr_pstrcat(pool, outside, ".state", NULL))
-          && !strcmp(slurp(apr_pstrcat(pool, outside, ".eml", NULL)),
+          && !strcmp(tl_slurp(apr_pstrcat(pool, outside, ".eml", NULL), NULL,
+                              pool),
                      "victim\n"),
           "the files beside the outbox are untouched");
     check_int(count_ext(topdir, ".eml") + count_ext(topdir, ".state")

@@ -19,6 +19,7 @@
 #include <apr_strings.h>
 
 #include "test-lib.h"
+#include "test-rig.h"
 #include "wr_smtp.h"
 
 /* the rig's ports (t/rig/smtp.sh); WR_TEST_SMTP_PORT and
@@ -46,54 +47,11 @@ static const char *top;          /* repository top */
 static char tag[32];             /* this run's sender local part */
 static int seq;
 
-/* rig_up - whether exim greets on a port */
-static int greets(int port)
-{
-    struct sockaddr_in sa;
-    struct timeval tv = { 3, 0 };
-    char buf[4] = "";
-    int fd = socket(AF_INET, SOCK_STREAM, 0), ok = 0;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((unsigned short)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0
-        && recv(fd, buf, 3, MSG_WAITALL) == 3 && !memcmp(buf, "220", 3)) {
-        ok = 1;
-    }
-    close(fd);
-    return ok;
-}
-
-/* slurp - a whole file, NUL-terminated; NULL if unreadable */
-static char *slurp(const char *path, apr_size_t *len)
-{
-    apr_file_t *f;
-    apr_finfo_t fi;
-    apr_size_t n;
-    char *buf;
-
-    if (apr_file_open(&f, path, APR_FOPEN_READ, 0, pool) != APR_SUCCESS) {
-        return NULL;
-    }
-    apr_file_info_get(&fi, APR_FINFO_SIZE, f);
-    n = (apr_size_t)fi.size;
-    buf = apr_palloc(pool, n + 1);
-    apr_file_read_full(f, buf, n, &n);
-    buf[n] = '\0';
-    apr_file_close(f);
-    if (len) {
-        *len = n;
-    }
-    return buf;
-}
-
 /* log_count - lines of exim's mainlog holding every one of the strings */
 static int log_count(const char *a, const char *b)
 {
-    char *log = slurp(apr_pstrcat(pool, run, "/log/mainlog", NULL), NULL);
+    char *log = tl_slurp(apr_pstrcat(pool, run, "/log/mainlog", NULL), NULL,
+                         pool);
     char *line, *save = NULL;
     int n = 0;
 
@@ -125,49 +83,6 @@ static char *lf(const char *s)
     }
     *o = '\0';
     return t;
-}
-
-/* maildir_find - files in the Maildir holding Message-ID <msgid>, waiting
- * up to 10 s for at least `want` (delivery runs after the 250); *body gets
- * the last one's text */
-static int maildir_find(const char *msgid, int want, char **body)
-{
-    const char *hdr = apr_pstrcat(pool, "\nMessage-ID: <", msgid, ">\n",
-                                  NULL);
-    int tries, n = 0;
-
-    for (tries = 0; tries < 200; tries++) {
-        static const char *const sub[] = { "/Maildir/new", "/Maildir/cur" };
-        int k;
-        n = 0;
-        for (k = 0; k < 2; k++) {
-            const char *dir = apr_pstrcat(pool, run, sub[k], NULL);
-            DIR *d = opendir(dir);
-            struct dirent *e;
-            while (d && (e = readdir(d)) != NULL) {
-                char *text;
-                if (e->d_name[0] == '.') {
-                    continue;
-                }
-                text = slurp(apr_pstrcat(pool, dir, "/", e->d_name, NULL),
-                             NULL);
-                if (text && strstr(text, hdr)) {
-                    n++;
-                    if (body) {
-                        *body = text;
-                    }
-                }
-            }
-            if (d) {
-                closedir(d);
-            }
-        }
-        if (n >= want) {
-            break;
-        }
-        apr_sleep(apr_time_from_msec(50));
-    }
-    return n;
 }
 
 /* new_msg - a message with a fresh Message-ID: a line starting with a dot,
@@ -234,7 +149,8 @@ static wr_smtp_conf_t conf_for(int port, const char *helo)
  * a session (the commands it got, in C=...); NULL if none */
 static const char *no_mail_line(const wr_smtp_conf_t *c)
 {
-    char *log = slurp(apr_pstrcat(pool, run, "/log/mainlog", NULL), NULL);
+    char *log = tl_slurp(apr_pstrcat(pool, run, "/log/mainlog", NULL), NULL,
+                         pool);
     const char *want = apr_pstrcat(pool, "no MAIL in SMTP connection from (",
                                    c->helo, ")", NULL);
     char *line, *save = NULL, *found = NULL;
@@ -354,7 +270,7 @@ static void test_auth(void)
               "PLAIN: message %d has exim's queue id (%s)", k,
               m[k].queue_id ? m[k].queue_id : "none");
         /* exim delivers one copy per recipient */
-        check_int(maildir_find(id[k], 2 - k, &body), 2 - k,
+        check_int(tl_maildir_copies(run, id[k], 2 - k, &body, pool), 2 - k,
                   "PLAIN: message %d in the Maildir once per recipient", k);
         check(body && strlen(body) >= strlen(lf(m[k].data))
               && !strcmp(body + strlen(body) - strlen(lf(m[k].data)),
@@ -394,7 +310,8 @@ static void test_auth(void)
     m[0] = one(&c, "postmaster@example.test", NULL, &id[0], &info);
     check_int(m[0].outcome, WR_SMTP_SENT, "LOGIN: sent");
     check_str(info.auth_mechanism, "LOGIN", "LOGIN: mechanism");
-    check_int(maildir_find(id[0], 1, NULL), 1, "LOGIN: in the Maildir once");
+    check_int(tl_maildir_copies(run, id[0], 1, NULL, pool), 1,
+              "LOGIN: in the Maildir once");
     check_int(log_count(apr_pstrcat(pool, "id=", id[0], NULL),
                         "A=login:wormtest"), 1, "LOGIN: exim logged AUTH "
               "LOGIN over TLS");
@@ -408,7 +325,8 @@ static void test_auth(void)
     m[0] = one(&c, "postmaster@example.test", NULL, &id[0], &info);
     check_int(m[0].outcome, WR_SMTP_SENT, "CRAM-MD5: sent");
     check_str(info.auth_mechanism, "CRAM-MD5", "CRAM-MD5: mechanism");
-    check_int(maildir_find(id[0], 1, NULL), 1, "CRAM-MD5: in the Maildir");
+    check_int(tl_maildir_copies(run, id[0], 1, NULL, pool), 1,
+              "CRAM-MD5: in the Maildir");
     check_int(log_count(apr_pstrcat(pool, "id=", id[0], NULL),
                         "A=cram:wormtest"), 1, "CRAM-MD5: exim logged it");
     extra("extra-stop", PORT_CRAM, NULL);
@@ -563,8 +481,8 @@ static void test_statuses(void)
     check_int(m.n_refused, 1, "one of two refused: counted");
     check_int(m.rcpts[0].code, 550, "one of two refused: its code");
     check_int(m.rcpts[1].code, 250, "one of two refused: the other's code");
-    check_int(maildir_find(id, 1, NULL), 1, "one of two refused: delivered "
-              "once");
+    check_int(tl_maildir_copies(run, id, 1, NULL, pool), 1,
+              "one of two refused: delivered once");
 
     m = one(&c, "refuse-1@example.test", "refuse@example.test", &id, &info);
     check_int(m.outcome, WR_SMTP_FAIL, "all recipients refused: failed");
@@ -760,7 +678,7 @@ int main(void)
     run = apr_pstrcat(pool, rigdir, "/smtp", NULL);
     apr_snprintf(tag, sizeof(tag), "ts%ld", (long)getpid());
     test_config();
-    if (!check(greets(port_tls) && greets(port_notls),
+    if (!check(tl_smtp_greets(port_tls) && tl_smtp_greets(port_notls),
                "the SMTP rig answers on 127.0.0.1:%d and :%d (start it with "
                "sh t/rig/smtp.sh start)", port_tls, port_notls)) {
         return done_testing();
