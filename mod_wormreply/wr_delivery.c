@@ -855,6 +855,32 @@ static void sweep(run_t *r)
     apr_dir_close(dh);
 }
 
+/* sweep_due - whether `sweep` is due at `now`. Each delivery process is
+ * new (the notifier forks one per burst), so the time of the last sweep
+ * is kept in the modification time of DIR/.swept, not only in memory. */
+static int sweep_due(wr_delivery_t *d, apr_time_t now, apr_pool_t *p)
+{
+    const char *stamp = apr_pstrcat(p, d->dir, "/.swept", NULL);
+    apr_file_t *f;
+    apr_finfo_t fi;
+
+    if (now - d->last_sweep <= SWEEP_EVERY && now >= d->last_sweep) {
+        return 0;
+    }
+    if (apr_stat(&fi, stamp, APR_FINFO_MTIME, p) == APR_SUCCESS
+        && now - fi.mtime <= SWEEP_EVERY && now >= fi.mtime) {
+        d->last_sweep = fi.mtime;
+        return 0;
+    }
+    d->last_sweep = now;
+    if (apr_file_open(&f, stamp, APR_FOPEN_WRITE | APR_FOPEN_CREATE,
+                      APR_FPROT_UREAD | APR_FPROT_UWRITE, p) == APR_SUCCESS) {
+        apr_file_close(f);
+        apr_file_mtime_set(stamp, now, p);
+    }
+    return 1;
+}
+
 /* prepare - an item's text and envelope into its wr_smtp_msg_t; on a
  * message that cannot be sent, *why says why */
 static apr_status_t prepare(run_t *r, item_t *it, const char **why)
@@ -1250,8 +1276,7 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
         d->recovered = 1;
         recover(&r);
     }
-    if (now - d->last_sweep > SWEEP_EVERY || now < d->last_sweep) {
-        d->last_sweep = now;
+    if (sweep_due(d, now, p)) {
         sweep(&r);
     }
     if ((rv = wr_record_list(d->dir, ".eml", &ids, p)) != APR_SUCCESS) {

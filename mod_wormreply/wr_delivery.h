@@ -17,6 +17,8 @@
  *   DIR/dest/<key>.state  backoff of a destination (the smarthost)
  *   DIR/suppressed.dir/.pag  SDBM: refused recipient -> until when
  *   DIR/.lock             flock()ed by wr_delivery_run: one runner at a time
+ *   DIR/.swept            its modification time: when the suppression list
+ *                         and sent/ were last swept (hourly)
  *   DIR/.inflight[.<n>]   id of the message whose SMTP transaction is open
  *                         in the pass's first session [its n-th]
  *

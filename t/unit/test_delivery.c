@@ -396,6 +396,38 @@ static void test_relay_denied(void)
               0, "relay denied: failed/ is empty");
 }
 
+/* swept_at - the modification time of DIR/.swept, 0 if none */
+static apr_time_t swept_at(const char *dir)
+{
+    apr_finfo_t fi;
+
+    return apr_stat(&fi, apr_pstrcat(pool, dir, "/.swept", NULL),
+                    APR_FINFO_MTIME, pool) == APR_SUCCESS ? fi.mtime : 0;
+}
+
+/* test_sweep - the hourly sweep is scheduled across handles (each
+ * delivery process opens its own), through DIR/.swept */
+static void test_sweep(void)
+{
+    const char *dir;
+    wr_delivery_t *d = open_outbox("sweep", port_tls, &dir);
+    wr_delivery_stats_t st;
+    apr_time_t t0 = apr_time_from_sec(apr_time_sec(apr_time_now()));
+
+    if (!check(d != NULL, "sweep: outbox")) {
+        return;
+    }
+    wr_delivery_run(d, t0, &st, pool);
+    check(swept_at(dir) == t0, "sweep: the first pass sweeps and says when");
+    d = open_outbox("sweep", port_tls, &dir);
+    wr_delivery_run(d, t0 + MINUTE, &st, pool);
+    check(swept_at(dir) == t0, "sweep: a new handle a minute later does not "
+          "sweep again");
+    d = open_outbox("sweep", port_tls, &dir);
+    wr_delivery_run(d, t0 + 61 * MINUTE, &st, pool);
+    check(swept_at(dir) == t0 + 61 * MINUTE, "sweep: an hour later it does");
+}
+
 /* test_retry - 4xx, then 2xx: backoff per destination */
 static void test_retry(void)
 {
@@ -814,6 +846,7 @@ int main(void)
     test_retry();
     test_refused();
     test_relay_denied();
+    test_sweep();
     test_down_up();
     test_crash("crash", 1, KILL_RUNNER);
     test_crash("crash-parallel", 4, KILL_RUNNER);
