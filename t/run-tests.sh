@@ -5,6 +5,9 @@
 # loopback port with its own config and pid file) and the Apache::Test httpd,
 # runs every TAP producer (t/*.t, the C unit tests and their sanitizer
 # builds), then stops everything it started, whatever the outcome.
+#
+#   sh t/run-tests.sh                        the whole suite
+#   sh t/run-tests.sh t/10notices.t build/unit/test_spool   only these
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -35,5 +38,9 @@ export ASAN_OPTIONS UBSAN_OPTIONS
 WORMREPLY_TOP=$top
 export WORMREPLY_TOP
 
-prove ${PROVE_FLAGS:-} t/*.t build/unit/test_* build/unit-san/test_* || rc=$?
+if [ $# -gt 0 ]; then
+    prove ${PROVE_FLAGS:-} "$@" || rc=$?
+else
+    prove ${PROVE_FLAGS:-} t/*.t build/unit/test_* build/unit-san/test_* || rc=$?
+fi
 exit $rc
