@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "wr_family.h"
 #include "wr_match.h"
 #include "wr_normalize.h"
 
@@ -28,6 +29,8 @@ typedef struct {
     char name[WR_FAMILY_NAME_MAX + 1];
     const char *desc;
     int default_on;
+    wr_confidence_t confidence; /* the "confidence" attribute, parsed */
+    const char *attrs[WR_FAMILY_KEYS_MAX];  /* by key number; NULL: unset */
     int filtered;               /* every pattern has a literal window */
     apr_array_header_t *sigs;   /* of wr_sig_t */
 } wr_family_t;
@@ -516,6 +519,8 @@ apr_status_t wr_sigset_declare_family(wr_sigset_t *set, const char *name,
         apr_cpystrn(fam->name, name, sizeof(fam->name));
         fam->sigs = apr_array_make(set->pool, 8, sizeof(wr_sig_t));
         fam->filtered = 1;
+        wr_confidence_parse(wr_family_key_default(wr_family_key_index(
+                                "confidence")), &fam->confidence);
     }
     fam = &set->families[f];
     fam->default_on = default_on;
@@ -619,6 +624,58 @@ static const char *next_token(apr_pool_t *p, const char **s, const char *end)
     return e > b ? apr_pstrmemdup(p, b, (apr_size_t)(e - b)) : NULL;
 }
 
+/* load_family - the rest of a "family NAME on|off [KEY=VALUE ...]
+ * [description]" line: every attribute is checked before the family is
+ * declared, so a refused line changes nothing */
+static apr_status_t load_family(wr_sigset_t *set, const char *fname,
+                                const char *rest, const char **err)
+{
+    const char *r = rest, *end = rest + strlen(rest), *onoff;
+    const char *keys[WR_FAMILY_KEYS_MAX], *values[WR_FAMILY_KEYS_MAX];
+    int nattrs = 0, k, f;
+    apr_status_t rv;
+
+    onoff = next_token(set->pool, &r, end);
+    if (fname == NULL || onoff == NULL
+        || (strcmp(onoff, "on") && strcmp(onoff, "off"))) {
+        *err = "expected 'family NAME on|off [KEY=VALUE ...] [description]'";
+        return APR_EINVAL;
+    }
+    for (;;) {
+        const char *key, *value, *at = r, *word;
+        if ((word = next_token(set->pool, &r, end)) == NULL
+            || !wr_family_attr_split(word, &key, &value, set->pool)) {
+            r = at;
+            break;
+        }
+        if ((rv = wr_family_attr_check(key, value, &k, err, set->pool))
+            != APR_SUCCESS) {
+            return rv;
+        }
+        if (nattrs == WR_FAMILY_KEYS_MAX) {
+            *err = "too many family attributes";
+            return APR_EINVAL;
+        }
+        keys[nattrs] = key;
+        values[nattrs++] = value;
+    }
+    while (*r == ' ' || *r == '\t') {
+        r++;
+    }
+    if ((rv = wr_sigset_declare_family(set, fname, !strcmp(onoff, "on"), r,
+                                       err)) != APR_SUCCESS) {
+        return rv;
+    }
+    f = wr_sigset_family_index(set, fname);
+    for (k = 0; k < nattrs; k++) {
+        if ((rv = wr_sigset_family_set_attr(set, f, keys[k], values[k], err))
+            != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t wr_sigset_load_buffer(wr_sigset_t *set, const char *text,
                                    size_t len, const char *name,
                                    const char **err)
@@ -649,20 +706,7 @@ apr_status_t wr_sigset_load_buffer(wr_sigset_t *set, const char *text,
         }
         rest = apr_pstrmemdup(set->pool, cur, (apr_size_t)(le - cur));
         if (!strcmp(first, "family")) {
-            const char *fname = second, *onoff;
-            const char *r2 = rest;
-            onoff = next_token(set->pool, &r2, rest + strlen(rest));
-            while (*r2 == ' ' || *r2 == '\t') {
-                r2++;
-            }
-            if (fname == NULL || onoff == NULL
-                || (strcmp(onoff, "on") && strcmp(onoff, "off"))) {
-                *err = apr_psprintf(set->pool, "%s: expected 'family NAME "
-                                    "on|off [description]'", origin);
-                return APR_EINVAL;
-            }
-            if ((rv = wr_sigset_declare_family(set, fname, !strcmp(onoff, "on"),
-                                               r2, err)) != APR_SUCCESS) {
+            if ((rv = load_family(set, second, rest, err)) != APR_SUCCESS) {
                 *err = apr_psprintf(set->pool, "%s: %s", origin, *err);
                 return rv;
             }
@@ -733,6 +777,48 @@ const char *wr_sigset_family_name(const wr_sigset_t *set, int idx)
 const char *wr_sigset_family_desc(const wr_sigset_t *set, int idx)
 {
     return idx >= 0 && idx < set->nfamilies ? set->families[idx].desc : NULL;
+}
+
+apr_status_t wr_sigset_family_set_attr(wr_sigset_t *set, int idx,
+                                       const char *key, const char *value,
+                                       const char **err)
+{
+    wr_family_t *fam;
+    int k;
+    apr_status_t rv;
+
+    if (idx < 0 || idx >= set->nfamilies) {
+        *err = "no such family";
+        return APR_ENOENT;
+    }
+    if ((rv = wr_family_attr_check(key, value, &k, err, set->pool))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    fam = &set->families[idx];
+    fam->attrs[k] = apr_pstrdup(set->pool, value);
+    if (!strcmp(key, "confidence")) {
+        wr_confidence_parse(value, &fam->confidence);
+    }
+    return APR_SUCCESS;
+}
+
+const char *wr_sigset_family_attr(const wr_sigset_t *set, int idx,
+                                  const char *key)
+{
+    int k = wr_family_key_index(key);
+
+    if (idx < 0 || idx >= set->nfamilies || k < 0) {
+        return NULL;
+    }
+    return set->families[idx].attrs[k] ? set->families[idx].attrs[k]
+                                       : wr_family_key_default(k);
+}
+
+wr_confidence_t wr_sigset_family_confidence(const wr_sigset_t *set, int idx)
+{
+    return idx >= 0 && idx < set->nfamilies ? set->families[idx].confidence
+                                            : WR_CONFIDENCE_CERTAIN;
 }
 
 int wr_sigset_pattern_count(const wr_sigset_t *set)

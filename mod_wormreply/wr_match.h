@@ -24,9 +24,13 @@
  *
  * Signature file format (conf/signatures.conf), one item per line:
  *   # comment
- *   family NAME on|off [description]     declare; on/off = active by default
+ *   family NAME on|off [KEY=VALUE ...] [description]
+ *                                        declare; on/off = active by
+ *                                        default; attributes: wr_family.h
  *   NAME SUBJECT PATTERN                 PATTERN is the rest of the line
- * A family used before it is declared is declared "on".
+ * A family used before it is declared is declared "on", with every
+ * attribute at its default. Re-declaring a family updates its default,
+ * its description (when one is given) and the attributes it names.
  */
 #ifndef WR_MATCH_H
 #define WR_MATCH_H
@@ -35,6 +39,8 @@
 #include <stdint.h>
 
 #include <apr_pools.h>
+
+#include "wr_family.h"
 
 #define WR_MAX_FAMILIES 32
 #define WR_FAMILY_NAME_MAX 31
@@ -113,6 +119,25 @@ int wr_sigset_family_index(const wr_sigset_t *set, const char *name);
 const char *wr_sigset_family_name(const wr_sigset_t *set, int idx);
 const char *wr_sigset_family_desc(const wr_sigset_t *set, int idx);
 int wr_sigset_pattern_count(const wr_sigset_t *set);
+
+/* wr_sigset_family_set_attr - set attribute KEY=VALUE of family `idx`
+ * (wr_family.h lists the keys). @return APR_SUCCESS; APR_ENOENT for an
+ * unknown family or key, APR_EINVAL for a value the key does not allow,
+ * with *err saying why (without an origin) */
+apr_status_t wr_sigset_family_set_attr(wr_sigset_t *set, int idx,
+                                       const char *key, const char *value,
+                                       const char **err);
+
+/* wr_sigset_family_attr - the value of attribute `key` of family `idx`:
+ * what the family set, else the key's default (which may be NULL).
+ * @return NULL for an unknown family or key. The string lives as long as
+ * the set. */
+const char *wr_sigset_family_attr(const wr_sigset_t *set, int idx,
+                                  const char *key);
+
+/* wr_sigset_family_confidence - the "confidence" attribute, parsed;
+ * WR_CONFIDENCE_CERTAIN for an unknown family */
+wr_confidence_t wr_sigset_family_confidence(const wr_sigset_t *set, int idx);
 
 /* wr_sigset_unfiltered - the origin ("file:line") of the first pattern of
  * family `idx` that has no 4-byte literal, so that the prefilter cannot

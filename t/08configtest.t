@@ -19,7 +19,7 @@ use Time::HiRes qw(time sleep);
 use WormreplyTest qw(parse_response codered_request nimda_request is_tiny
                      is_httpd_404);
 
-plan tests => 86, need_module 'wormreply', need_module 'status';
+plan tests => 92, need_module 'wormreply', need_module 'status';
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $moddir = '/usr/lib/apache2/modules';
@@ -128,6 +128,15 @@ SKIP: {
     bad('bad family line in a signature file',
         "WormReplySignatureFile $sig\n", 'WormReplySignatureFile',
         qr/\Q$sig\E:1: /);
+    $sig = spew("$dir/badattr.sigs",
+                "# mine\nfamily acme on confidence=likely colour=red Test\n");
+    bad('unknown family attribute in a signature file',
+        "WormReplySignatureFile $sig\n", 'WormReplySignatureFile',
+        qr/\Q$sig\E:2: unknown family attribute 'colour' \(known: confidence/);
+    $sig = spew("$dir/badconf.sigs", "family acme on confidence=high Test\n");
+    bad('bad confidence in a signature file',
+        "WormReplySignatureFile $sig\n", 'WormReplySignatureFile',
+        qr/\Q$sig\E:1: family attribute confidence: 'high' is not one of certain\|likely\|recon/);
 }
 bad('unknown family', "WormReplyFamilies nimda bogus\n", 'WormReplyFamilies',
     qr/WormReplyFamilies: unknown family 'bogus'/);
@@ -147,7 +156,7 @@ bad('WormReply not a flag', "WormReply maybe\n", 'WormReply maybe',
 # --- a good config with every directive
 {
     my $sig = spew("$dir/good.sigs",
-                   "# test\nfamily acmeoff off Test, off by default\n"
+                   "# test\nfamily acmeoff off confidence=recon Test, off by default\n"
                    . "acmeoff raw ^/acme-off/\nacmeon raw ^/acme-on/\n");
     my($rc, $out) = configtest(<<"EOC");
 WormReply On

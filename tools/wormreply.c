@@ -37,7 +37,8 @@ static void usage_main(FILE *f)
         "\n"
         "verbs:\n"
         "  match [FILE...]     classify request lines or access-log lines\n"
-        "  families            list the signature families\n"
+        "  families            list the signature families and their\n"
+        "                      attributes\n"
         "  report [FILE...]    probe load from access logs (text, JSON,\n"
         "                      CSV, HTML)\n"
         "  blocklist [FILE...] hosts that probed lately, for rbldnsd,\n"
@@ -241,9 +242,19 @@ static int cmd_families(cli_t *cli)
     for (f = 0; f < wr_sigset_family_count(cli->set); f++) {
         const char *d = wr_sigset_family_desc(cli->set, f);
         const char *u = wr_sigset_unfiltered(cli->set, f);
-        printf("%s\t%s\t%s\n", wr_sigset_family_name(cli->set, f),
+        int k;
+        printf("%s\t%s\t%s\t", wr_sigset_family_name(cli->set, f),
                (cli->mask & ((wr_family_mask_t)1 << f)) ? "on" : "off",
                d ? d : "");
+        /* the attributes last, so that the first three columns stay */
+        for (k = 0; k < wr_family_key_count(); k++) {
+            const char *key = wr_family_key_name(k);
+            const char *v = wr_sigset_family_attr(cli->set, f, key);
+            if (v) {
+                printf("%s%s=%s", k ? " " : "", key, v);
+            }
+        }
+        putchar('\n');
         if (u) {
             fprintf(stderr, "wormreply: family %s: the pattern at %s has no "
                     "literal of 4 bytes; the prefilter is off while the "

@@ -511,6 +511,103 @@ static void test_load_buffer(void)
               "last line without newline");
 }
 
+/* test_family_attrs - KEY=VALUE attributes on a family line, their
+ * defaults, errors with name:line, and the API others read them through */
+static void test_family_attrs(void)
+{
+    static const char good[] =
+        "family sure on confidence=certain The worm itself\n"
+        "family maybe off confidence=likely\tA shape a client could send\n"
+        "family look on confidence=recon\n"
+        "family plain on Plain description = with an equals sign\n"
+        "used raw ^/used\n";
+    wr_sigset_t *set = new_set();
+    const char *err = NULL;
+    int f;
+
+    check_int(wr_family_key_index("confidence"), 0, "confidence is key 0");
+    check_int(wr_family_key_index("nosuch"), -1, "unknown key index");
+    check(wr_family_key_name(wr_family_key_count()) == NULL,
+          "key name out of range");
+    check_int(wr_sigset_load_buffer(set, good, sizeof(good) - 1, "buf", &err),
+              APR_SUCCESS, "attributes load (%s)", err ? err : "");
+    check_str(wr_sigset_family_attr(set, 0, "confidence"), "certain",
+              "sure: certain");
+    check_str(wr_sigset_family_desc(set, 0), "The worm itself",
+              "the description follows the attributes");
+    check_int(wr_sigset_family_confidence(set, 1), WR_CONFIDENCE_LIKELY,
+              "maybe: likely");
+    check_str(wr_sigset_family_desc(set, 1), "A shape a client could send",
+              "a tab separates attributes and description");
+    check_int(wr_sigset_default_mask(set) & 2, 0, "maybe stays off");
+    check_int(wr_sigset_family_confidence(set, 2), WR_CONFIDENCE_RECON,
+              "look: recon");
+    check(wr_sigset_family_desc(set, 2) == NULL, "no description");
+    check_str(wr_sigset_family_attr(set, 3, "confidence"), "certain",
+              "plain: the default, certain");
+    check_str(wr_sigset_family_desc(set, 3),
+              "Plain description = with an equals sign",
+              "an '=' inside the description is text");
+    f = wr_sigset_family_index(set, "used");
+    check_int(wr_sigset_family_confidence(set, f), WR_CONFIDENCE_CERTAIN,
+              "declared by use: certain");
+    check(wr_sigset_family_attr(set, 0, "nosuch") == NULL, "unknown key");
+    check(wr_sigset_family_attr(set, 9, "confidence") == NULL,
+          "unknown family");
+    check_int(wr_sigset_family_confidence(set, 9), WR_CONFIDENCE_CERTAIN,
+              "unknown family: certain");
+
+    /* re-declaring changes the attributes it names, keeps the rest */
+    check_int(wr_sigset_load_buffer(set, "family maybe on\n", 16, "again",
+                                    &err), APR_SUCCESS, "re-declared");
+    check_int(wr_sigset_family_confidence(set, 1), WR_CONFIDENCE_LIKELY,
+              "re-declaring without the key keeps it");
+    check_int(wr_sigset_family_set_attr(set, 1, "confidence", "recon", &err),
+              APR_SUCCESS, "set through the API");
+    check_int(wr_sigset_family_confidence(set, 1), WR_CONFIDENCE_RECON,
+              "the parsed value follows");
+    check_int(wr_sigset_family_set_attr(set, 1, "confidence", "sure", &err),
+              APR_EINVAL, "API: bad value");
+    check_int(wr_sigset_family_confidence(set, 1), WR_CONFIDENCE_RECON,
+              "a refused value changes nothing");
+    check_int(wr_sigset_family_set_attr(set, 1, "colour", "red", &err),
+              APR_ENOENT, "API: unknown key");
+    check_int(wr_sigset_family_set_attr(set, 42, "confidence", "recon", &err),
+              APR_ENOENT, "API: unknown family");
+
+    check_int(load("# c\nfamily x on colour=red The X\n", &err), APR_ENOENT,
+              "unknown key refused");
+    check(has(err, "buf:2: unknown family attribute 'colour'")
+          && has(err, "known: confidence"), "unknown key names buf:2: %s",
+          err ? err : "(null)");
+    check_int(load("family x on confidence=high\n", &err), APR_EINVAL,
+              "bad value refused");
+    check(has(err, "buf:1: ") && has(err, "'high' is not one of certain|"
+                                          "likely|recon"),
+          "bad value: %s", err ? err : "(null)");
+    check_int(load("family x on confidence=\n", &err), APR_EINVAL,
+              "empty value refused");
+    {
+        wr_sigset_t *s2 = new_set();
+        check_int(wr_sigset_load_buffer(s2, "family y on confidence=recon "
+                                        "bogus=1\n", 36, "buf", &err),
+                  APR_ENOENT, "a bad second attribute");
+        check_int(wr_sigset_family_index(s2, "y"), -1,
+                  "a refused line declares nothing");
+    }
+    check_int(load("family x on Confidence=recon\n", &err), APR_SUCCESS,
+              "an upper-case word starts the description");
+
+    check_int(wr_sigset_family_confidence(builtin, 0), WR_CONFIDENCE_CERTAIN,
+              "codered is certain");
+    check_int(wr_sigset_family_confidence(builtin, 1), WR_CONFIDENCE_CERTAIN,
+              "nimda is certain");
+    check(wr_sigset_family_confidence(builtin, 2) != WR_CONFIDENCE_CERTAIN,
+          "iis is less than certain");
+    check_str(wr_confidence_name(WR_CONFIDENCE_LIKELY), "likely",
+              "confidence name");
+}
+
 /* test_load_file - files: a real one and a missing one */
 static void test_load_file(void)
 {
@@ -599,6 +696,7 @@ int main(int argc, const char *const *argv)
     test_add_errors();
     test_family_names();
     test_load_buffer();
+    test_family_attrs();
     test_load_file();
     test_requestline_target();
     apr_pool_destroy(pool);
