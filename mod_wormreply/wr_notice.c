@@ -140,25 +140,48 @@ static apr_size_t utf8_len(const unsigned char *s, apr_size_t n)
     return len;
 }
 
-const char *wr_notice_sanitize(const char *str, apr_size_t max, int ascii,
-                               apr_pool_t *p)
+/* sanitize - wr_notice_sanitize, also bounded in output: at most
+ * `max_out` octets (0 = no bound) including the "..." of a cut, never
+ * splitting an escape or a UTF-8 sequence. The output bound is what keeps
+ * a line within RFC 5322's 998 octets: escaping can make each input byte
+ * four octets. */
+static const char *sanitize(const char *str, apr_size_t max, apr_size_t max_out,
+                            int ascii, apr_pool_t *p)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)(str ? str : "");
     apr_size_t n = strlen((const char *)s), i = 0, o = 0, u;
-    int cut = 0;
+    int cut = 0, last;
     char *out;
 
     if (max > 0 && n > max) {
         n = max;
         cut = 1;
     }
+    if (max_out > 0 && max_out < 4) {
+        max_out = 4;
+    }
     out = apr_palloc(p, n * 4 + 4);
     while (i < n) {
+        apr_size_t need;
         if (s[i] >= 0x20 && s[i] < 0x7f) {
-            out[o++] = (char)s[i++];
+            u = 1;
+            need = 1;
         }
         else if (!ascii && (u = utf8_len(s + i, n - i)) > 0) {
+            need = u;
+        }
+        else {
+            u = 0;
+            need = 4;
+        }
+        /* Room for this piece and, unless it ends the text, a "..." */
+        last = i + (u > 0 ? u : 1) >= n && !cut;
+        if (max_out > 0 && o + need + (last ? 0 : 3) > max_out) {
+            cut = 1;
+            break;
+        }
+        if (u > 0) {
             memcpy(out + o, s + i, u);
             o += u;
             i += u;
@@ -177,6 +200,12 @@ const char *wr_notice_sanitize(const char *str, apr_size_t max, int ascii,
     }
     out[o] = '\0';
     return out;
+}
+
+const char *wr_notice_sanitize(const char *str, apr_size_t max, int ascii,
+                               apr_pool_t *p)
+{
+    return sanitize(str, max, 0, ascii, p);
 }
 
 /* atext - RFC 5322 atext, the characters of a dot-atom */
@@ -398,11 +427,17 @@ apr_status_t wr_notice_template_check(const char *tmpl, const char **err,
             i += len + 3;
         }
         else if ((s[i] >= 0x20 && s[i] < 0x7f) || s[i] == '\t'
-                 || s[i] == '\r') {
+                 || (s[i] == '\r' && s[i + 1] == '\n')) {
+            /* CR only as part of a CRLF line end: a lone CR would end a
+             * line for some readers and not for others */
             i++;
         }
         else if ((u = utf8_len(s + i, n - i)) > 0) {
             i += u;
+        }
+        else if (s[i] == '\r') {
+            why = apr_psprintf(p, "CR not followed by LF on line %d", line);
+            goto leave;
         }
         else {
             why = apr_psprintf(p, "control character or invalid UTF-8 "
@@ -720,7 +755,8 @@ static void add_header_words(wr_buf_t *out, const char *name,
         const char *sp = memchr(s, ' ', n);
         apr_size_t w = sp ? (apr_size_t)(sp - s) : n;
 
-        if (col + w > FOLD_AT && col > strlen(name) + 2) {
+        /* the word, and the space before it unless it opens the value */
+        if (col + (s != value) + w > FOLD_AT && col > strlen(name) + 2) {
             buf_str(out, "\r\n ");
             col = 1;
         }
@@ -758,8 +794,16 @@ static void add_header_2047(wr_buf_t *out, const char *name,
     buf_str(out, name);
     buf_str(out, ": ");
     while (n > 0) {
-        /* 45 octets -> 60 base64 characters + 12 of "=?UTF-8?B??=" */
-        apr_size_t take = n > 45 ? 45 : n;
+        /* 45 octets -> 60 base64 characters + 12 of "=?UTF-8?B??=": 72,
+         * after " " on a continuation line; the first word shares its
+         * line with "Name: ", so it carries less */
+        apr_size_t room = first ? FOLD_AT - strlen(name) - 2 : FOLD_AT - 1;
+        apr_size_t most = room < 12 + 4 ? 3 : (room - 12) / 4 * 3;
+        /* an encoded word is at most 75 characters (RFC 2047 2) */
+        if (most > 45) {
+            most = 45;
+        }
+        apr_size_t take = n > most ? most : n;
         char *enc;
 
         while (take < n && take > 1
@@ -861,6 +905,32 @@ static const char *check_input(const wr_notice_input_t *in, apr_pool_t *p)
     return NULL;
 }
 
+/* check_lines - NULL if every line of the message ends in CRLF, has no
+ * other CR or LF and at most 998 octets (RFC 5322 2.1.1, 2.3); else what
+ * is wrong. The writers keep to this by construction; this check makes
+ * it a guarantee for any input, whatever a writer gets wrong. */
+static const char *check_lines(const char *m, apr_size_t len, apr_pool_t *p)
+{
+    apr_size_t i, start = 0;
+
+    for (i = 0; i < len; i++) {
+        if (m[i] == '\n' || (m[i] == '\r' && (i + 1 == len
+                                                || m[i + 1] != '\n'))) {
+            return apr_psprintf(p, "bare CR or LF at octet %lu of the "
+                                "composed message", (unsigned long)i);
+        }
+        if (m[i] == '\r') {
+            if (i - start > 998) {
+                return apr_psprintf(p, "composed line of %lu octets",
+                                    (unsigned long)(i - start));
+            }
+            i++;
+            start = i + 1;
+        }
+    }
+    return start == len ? NULL : "composed message does not end in CRLF";
+}
+
 /* display_name - a quoted-string display name: printable ASCII without
  * '"' and '\\' (anything else is dropped), or NULL */
 static const char *display_name(const char *s, apr_pool_t *p)
@@ -899,7 +969,8 @@ static void add_arf_parts(wr_buf_t *out, const wr_notice_input_t *in,
     buf_printf(out, "Arrival-Date: %s\r\n", date_5322(h->first_seen, p));
     if (h->name != NULL && h->name[0] != '\0') {
         buf_printf(out, "Reported-Domain: %s\r\n",
-                   wr_notice_sanitize(h->name, WR_NOTICE_NAME_MAX, 1, p));
+                   sanitize(h->name, WR_NOTICE_NAME_MAX, HEADER_VALUE_MAX, 1,
+                            p));
     }
     buf_printf(out, "Incidents: %" APR_UINT64_T_FMT "\r\n", h->count);
     buf_printf(out, "\r\n--%s\r\n"
@@ -909,14 +980,13 @@ static void add_arf_parts(wr_buf_t *out, const wr_notice_input_t *in,
      * header fields, so the part stays what its type says. */
     for (j = 0; j < h->nlines; j++) {
         buf_printf(out, "X-HTTP-Request-Line: %s\r\n",
-                   wr_notice_sanitize(h->lines[j], WR_NOTICE_LINE_MAX
-                                      < HEADER_VALUE_MAX
-                                      ? WR_NOTICE_LINE_MAX
-                                      : HEADER_VALUE_MAX, 1, p));
+                   sanitize(h->lines[j], WR_NOTICE_LINE_MAX,
+                            HEADER_VALUE_MAX, 1, p));
     }
     if (h->vhost != NULL && h->vhost[0] != '\0') {
         buf_printf(out, "Host: %s\r\n",
-                   wr_notice_sanitize(h->vhost, WR_NOTICE_NAME_MAX, 1, p));
+                   sanitize(h->vhost, WR_NOTICE_NAME_MAX, HEADER_VALUE_MAX,
+                            1, p));
     }
     buf_printf(out, "\r\n--%s--\r\n", boundary);
 }
@@ -962,10 +1032,8 @@ static void add_xarf_parts(wr_buf_t *out, const wr_notice_input_t *in,
                "\r\n", boundary);
     for (j = 0; j < h->nlines; j++) {
         buf_printf(out, "%s\r\n",
-                   wr_notice_sanitize(h->lines[j], WR_NOTICE_LINE_MAX
-                                      < HEADER_VALUE_MAX
-                                      ? WR_NOTICE_LINE_MAX
-                                      : HEADER_VALUE_MAX, 1, p));
+                   sanitize(h->lines[j], WR_NOTICE_LINE_MAX,
+                            HEADER_VALUE_MAX, 1, p));
     }
     buf_printf(out, "\r\n--%s--\r\n", boundary);
 }
@@ -1120,6 +1188,10 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
                        "\r\n", msg->eightbit ? "8bit" : "7bit");
             buf_add(&out, text.s, text.len);
         }
+    }
+    if ((why = check_lines(out.s, out.len, p)) != NULL) {
+        rv = APR_EGENERAL;
+        goto leave;
     }
     msg->data = out.s;
     msg->len = out.len;

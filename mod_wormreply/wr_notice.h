@@ -24,9 +24,13 @@
  *                          multipart/report; report-type=feedback-report
  *   Content-Transfer-Encoding  7bit, or 8bit when the body has non-ASCII
  *                          (msg->eightbit is then set: ask for 8BITMIME)
- * Lines end in CRLF, no line is longer than 998 octets; body lines longer
+ * Lines end in CRLF, no line is longer than 998 octets, whatever the
+ * input (values are bounded after escaping, and a composed message that
+ * broke the rule would be refused rather than returned); body lines longer
  * than 78 octets are folded (at a space when there is one) and the
- * continuation is indented by two more spaces than the line.
+ * continuation is indented by two more spaces than the line. The Subject
+ * folds within 78 octets wherever it has a space (RFC 2047 encoded words
+ * always fit).
  *
  * Sanitising: every string that came from the network (request lines,
  * host names, vhost, domain, family names, addresses) goes through
@@ -121,13 +125,16 @@ typedef struct {
  * @return APR_SUCCESS, or APR_EINVAL with *err (may be NULL) saying what
  *         is wrong with the input: no host, ARF with several hosts, an
  *         address that is not a plain local@domain, no To, a server name
- *         that is not a host name, a bad template. */
+ *         that is not a host name, a bad template; APR_EGENERAL if the
+ *         composed message broke the line rules above (a bug, never
+ *         returned as a message). */
 apr_status_t wr_notice_compose(const wr_notice_input_t *in,
                                wr_notice_t **msg, const char **err,
                                apr_pool_t *p);
 
 /* wr_notice_template_check - validate a template: UTF-8 text with no
- * control characters but TAB/CR/LF, known placeholders only.
+ * control characters but TAB and LF, CR only right before LF (a lone CR
+ * is refused), known placeholders only.
  * @return APR_EINVAL with *err naming the problem ("unknown placeholder
  *         ${x} on line 3") */
 apr_status_t wr_notice_template_check(const char *tmpl, const char **err,

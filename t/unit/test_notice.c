@@ -715,6 +715,105 @@ static void test_templates(void)
               "body is the template, CRLF");
 }
 
+/* header_lines_max - the longest line of the header section */
+static apr_size_t header_lines_max(const char *m)
+{
+    return max_body_line(header_block(m));
+}
+
+/* test_limits - the composer keeps RFC 5322's limits for any input: a
+ * lone CR in a template is refused, no line of any format is over 998
+ * octets even when every byte of a field needs a \xNN escape, and the
+ * Subject folds within 78 octets */
+static void test_limits(void)
+{
+    static const wr_notice_format_e formats[] = {
+        WR_NOTICE_PLAIN, WR_NOTICE_ARF, WR_NOTICE_XARF
+    };
+    wr_notice_host_t h = host("192.0.2.10", "host10.wormreply.test");
+    wr_notice_input_t in;
+    wr_notice_t *msg = NULL;
+    const char *err = "", *why = "", *lines[2];
+    char *ctl, *hi, *subj;
+    apr_size_t i, worst = 0;
+    int f, w, ok = 1;
+
+    check_int(wr_notice_template_check("a\rb ${domain}\n", &err, pool),
+              APR_EINVAL, "lone CR in a template refused: %s", err);
+    check(err && strstr(err, "CR not followed by LF on line 1"),
+          "the message names the lone CR and its line");
+    check_int(wr_notice_template_check("a\r\n\rb\n", &err, pool),
+              APR_EINVAL, "CR at the start of a line refused");
+    check_int(wr_notice_template_check("a\r", &err, pool), APR_EINVAL,
+              "CR at the very end refused");
+    check_int(wr_notice_template_check("a\r\nb\r\n", &err, pool),
+              APR_SUCCESS, "CRLF line ends accepted");
+
+    /* Every byte escaped: 1,000 input bytes become 4,000 octets. */
+    ctl = apr_palloc(pool, WR_NOTICE_LINE_MAX + 1);
+    memset(ctl, 0x01, WR_NOTICE_LINE_MAX);
+    ctl[WR_NOTICE_LINE_MAX] = '\0';
+    hi = apr_palloc(pool, WR_NOTICE_NAME_MAX + 1);
+    memset(hi, 0xff, WR_NOTICE_NAME_MAX);
+    hi[WR_NOTICE_NAME_MAX] = '\0';
+    lines[0] = ctl;
+    lines[1] = apr_pstrcat(pool, "GET /", ctl, " HTTP/1.0", NULL);
+    h.lines = lines;
+    h.nlines = 2;
+    h.name = hi;
+    h.vhost = hi;
+    for (f = 0; f < (int)(sizeof(formats) / sizeof(formats[0])); f++) {
+        in = input(&h, 1);
+        in.format = formats[f];
+        msg = NULL;
+        check_int(wr_notice_compose(&in, &msg, &err, pool), APR_SUCCESS,
+                  "format %d: compose all-escaped fields", f);
+        if (msg == NULL) {
+            continue;
+        }
+        check(well_formed(msg->data, msg->len, &why),
+              "format %d: no line over 998 octets: %s", f, why);
+    }
+
+    /* Subjects of every word length fold within 78 octets. */
+    for (w = 1; w <= 40; w++) {
+        subj = apr_palloc(pool, 300);
+        for (i = 0; i < 240; i++) {
+            subj[i] = (i + 1) % (apr_size_t)(w + 1) == 0 ? ' ' : 'x';
+        }
+        subj[240] = '\0';
+        in = input(&h, 1);
+        in.tmpl = apr_pstrcat(pool, "Subject: ", subj, "\n\nbody\n", NULL);
+        msg = NULL;
+        if (wr_notice_compose(&in, &msg, NULL, pool) != APR_SUCCESS) {
+            ok = 0;
+            continue;
+        }
+        if (header_lines_max(msg->data) > worst) {
+            worst = header_lines_max(msg->data);
+        }
+    }
+    check(ok && worst <= 78, "ASCII subjects: header lines <= 78 octets "
+          "(longest %lu)", (unsigned long)worst);
+    worst = 0;
+    for (w = 1; w <= 60; w++) {
+        subj = apr_palloc(pool, 4 * (apr_size_t)w + 1);
+        for (i = 0; i < (apr_size_t)w; i++) {
+            memcpy(subj + 2 * i, "\xc3\xa9", 2);
+        }
+        subj[2 * w] = '\0';
+        in = input(&h, 1);
+        in.tmpl = apr_pstrcat(pool, "Subject: ", subj, "\n\nbody\n", NULL);
+        msg = NULL;
+        if (wr_notice_compose(&in, &msg, NULL, pool) == APR_SUCCESS
+            && header_lines_max(msg->data) > worst) {
+            worst = header_lines_max(msg->data);
+        }
+    }
+    check(worst > 0 && worst <= 78, "RFC 2047 subjects: header lines <= 78 "
+          "octets (longest %lu)", (unsigned long)worst);
+}
+
 static void test_sanitize(void)
 {
     check_str(wr_notice_sanitize("a\r\nb", 0, 0, pool), "a\\x0d\\x0ab",
@@ -892,6 +991,7 @@ int main(void)
     test_unique();
     test_bad_input();
     test_templates();
+    test_limits();
     test_sanitize();
     test_outbox();
     apr_pool_destroy(pool);
