@@ -50,6 +50,8 @@ typedef struct {
     int notifier_mailboxes_set;   /* WormReplyMailboxes replaced the default */
     wr_delivery_conf_t delivery;  /* WormReplySmarthost and friends */
     int smtp_tls_set;             /* WormReplySMTPTLS given */
+    const char *smtp_tls_origin;  /* "file:line" of WormReplySMTPTLS */
+    const char *smtp_auth_origin; /* "file:line" of WormReplySMTPAuth */
     int notifier_nice;            /* WormReplyNotifierNice */
     apr_time_t last_spool_warning;
 } wr_notify_conf_t;

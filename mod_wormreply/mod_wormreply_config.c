@@ -637,6 +637,7 @@ static const char *set_smtp_tls(cmd_parms *cmd, void *dc, const char *arg)
                             "(expected required, opportunistic or off)", arg);
     }
     nc->smtp_tls_set = 1;
+    nc->smtp_tls_origin = origin_of(cmd);
     return NULL;
 }
 
@@ -661,23 +662,26 @@ static const char *set_smtp_ca(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-/* set_smtp_auth - WormReplySMTPAuth USER FILE: the secret is read now,
- * as root, from a root-only file; it never appears in httpd.conf or a log */
+/* set_smtp_auth - WormReplySMTPAuth USER FILE: the file is checked now
+ * (its contract, a secret on its first line), and the secret wiped at
+ * once: httpd and its children never keep it. The notifier opens the file
+ * while still root and its delivery processes read the secret for each
+ * SMTP session (wr_smtp_secret_open, wr_smtp_send). */
 static const char *set_smtp_auth(cmd_parms *cmd, void *dc, const char *user,
                                  const char *file)
 {
     wr_notify_conf_t *nc = notify_conf(cmd);
-    const char *err = global_only(cmd), *path, *secret;
+    const char *err = global_only(cmd), *path;
     apr_status_t rv;
 
     (void)dc;
     if (err) {
         return err;
     }
-    path = ap_server_root_relative(cmd->temp_pool, file);
+    path = ap_server_root_relative(cmd->pool, file);
     err = NULL;
     if (path == NULL
-        || (rv = wr_smtp_secret_load(path, &secret, &err, cmd->pool))
+        || (rv = wr_smtp_secret_check(path, &err, cmd->temp_pool))
            != APR_SUCCESS) {
         char buf[128];
         return apr_psprintf(cmd->pool, "WormReplySMTPAuth: %s: %s", file,
@@ -686,7 +690,9 @@ static const char *set_smtp_auth(cmd_parms *cmd, void *dc, const char *user,
                                              : "invalid path");
     }
     nc->delivery.smtp.user = apr_pstrdup(cmd->pool, user);
-    nc->delivery.smtp.secret = secret;
+    nc->delivery.smtp.secret = NULL;
+    nc->delivery.smtp.secret_file = wr_smtp_secret_new(path, cmd->pool);
+    nc->smtp_auth_origin = origin_of(cmd);
     return NULL;
 }
 
@@ -907,17 +913,39 @@ static const char *resolve_families(apr_pool_t *p, wr_srv_conf_t *sc)
     return NULL;
 }
 
+/* check_smtp_auth - AUTH only with TLS required: with opportunistic TLS
+ * the secret would go to a server whose certificate was never verified,
+ * and with none at all in clear (a stripping attacker sees it) */
+static const char *check_smtp_auth(apr_pool_t *p, const wr_notify_conf_t *nc)
+{
+    if (nc->delivery.smtp.user == NULL || !nc->smtp_tls_set
+        || nc->delivery.smtp.tls == WR_SMTP_TLS_REQUIRED) {
+        return NULL;
+    }
+    return apr_psprintf(p, "WormReplySMTPAuth at %s needs WormReplySMTPTLS "
+                        "required, not %s (at %s): the secret must only "
+                        "reach a smarthost whose certificate chain and name "
+                        "were verified", nc->smtp_auth_origin,
+                        nc->delivery.smtp.tls == WR_SMTP_TLS_OFF
+                        ? "off" : "opportunistic", nc->smtp_tls_origin);
+}
+
 int wr_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
     server_rec *vs;
     const char *err = NULL;
+    wr_global_t *g;
 
     (void)plog;
     (void)ptemp;
-    if (global_get(pconf, &err) == NULL) {
+    if ((g = global_get(pconf, &err)) == NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00002)
                      "built-in signatures: %s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if ((err = check_smtp_auth(ptemp, &g->notify)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00650) "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     for (vs = s; vs; vs = vs->next) {

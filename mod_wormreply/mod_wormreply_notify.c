@@ -546,6 +546,20 @@ static int notifier_main(apr_pool_t *p, server_rec *s)
                      "notifier cannot lower its priority (nice %d)",
                      g->notify.notifier_nice);
     }
+    /* The AUTH secret's file is root-only: open it now, while still root.
+     * The descriptor (close-on-exec) is all this process keeps; its
+     * delivery processes read the secret from it for each SMTP session and
+     * wipe it after (wr_smtp_send). httpd's children never see either. */
+    if (g->notify.delivery.smtp.secret_file != NULL) {
+        const char *err = NULL;
+        rv = wr_smtp_secret_open(g->notify.delivery.smtp.secret_file, &err,
+                                 p);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, WRLOGNO(00651)
+                         "notifier cannot open the SMTP AUTH secret (%s): "
+                         "notices stay queued", err ? err : "");
+        }
+    }
     if (ap_run_drop_privileges(p, s) != 0) {
         return NOTIFIER_STARTUP_ERROR;
     }

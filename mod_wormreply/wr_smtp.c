@@ -42,6 +42,7 @@ typedef struct {
     apr_pool_t *p;
     const char *where;          /* "host:port" for messages */
     auth_context_t auth;
+    const char *secret;         /* for AUTH, while the session runs */
     smsg_t *msgs;
     int n;
     apr_time_t start;
@@ -399,6 +400,9 @@ static void classify(sess_t *ss, smsg_t *sm, const char *why)
     }
 }
 
+static int on_interact(auth_client_request_t req, char **result, int fields,
+                       void *arg);
+
 /* on_event - libesmtp's progress and TLS checks */
 static void on_event(smtp_session_t session, int ev, void *arg, ...)
 {
@@ -444,9 +448,13 @@ static void on_event(smtp_session_t session, int ev, void *arg, ...)
         (void)va_arg(ap, SSL *);
         ss->cipher = apr_pstrdup(ss->p, va_arg(ap, const char *));
         ss->tls_ok = 1;
-        /* now, and only now, a password may cross the wire */
-        if (ss->auth) {
+        /* now, and only now, with the chain and the name verified, AUTH
+         * may begin: without the interaction callback libesmtp tries no
+         * mechanism at all (CRAM-MD5 included) */
+        if (ss->auth && ss->tls == WR_SMTP_TLS_REQUIRED
+            && ss->tls_problem == NULL) {
             auth_set_mechanism_flags(ss->auth, AUTH_PLUGIN_PLAIN, 0);
+            auth_set_interact_cb(ss->auth, on_interact, ss);
         }
         break;
     case SMTP_EV_INVALID_PEER_CERTIFICATE: {
@@ -518,7 +526,7 @@ static int on_interact(auth_client_request_t req, char **result, int fields,
             result[k] = (char *)ss->conf->user;
         }
         else if (req[k].flags & AUTH_PASS) {
-            result[k] = (char *)ss->conf->secret;
+            result[k] = (char *)ss->secret;
         }
         else {
             /* a realm: none */
@@ -614,7 +622,8 @@ static const char *session_problem(sess_t *ss, int started, int err)
     }
     if (c->user && !ss->auth_ok && ss->mail_seen) {
         return apr_psprintf(p, "%s offered no AUTH mechanism we can use "
-                            "(PLAIN and LOGIN only after STARTTLS)",
+                            "(AUTH only after STARTTLS with a verified "
+                            "certificate)",
                             ss->where);
     }
     if (ss->extna_8bitmime) {
@@ -640,43 +649,40 @@ static const char *session_problem(sess_t *ss, int started, int err)
     return NULL;
 }
 
-/* secret_wipe - pool cleanup: the secret does not outlive its pool */
+struct wr_smtp_secret_t {
+    const char *path;
+    int fd;                     /* -1 until wr_smtp_secret_open */
+};
+
+/* wipe_t - memory to wipe when its pool is cleared */
+typedef struct {
+    char *buf;
+    apr_size_t size;
+} wipe_t;
+
+/* secret_wipe - pool cleanup: the secret does not outlive its pool (the
+ * whole buffer: it also holds whatever followed the first line) */
 static apr_status_t secret_wipe(void *data)
 {
-    char *s = data;
-    volatile char *v = s;
+    wipe_t *w = data;
 
-    while (*v) {
-        *v++ = '\0';
-    }
+    explicit_bzero(w->buf, w->size);
     return APR_SUCCESS;
 }
 
-apr_status_t wr_smtp_secret_load(const char *path, const char **secret,
-                                 const char **err, apr_pool_t *p)
+/* secret_fd_check - the contract of WormReplySMTPAuth on an open file: a
+ * regular file, owned by root (or by us), no permission for anyone else */
+static apr_status_t secret_fd_check(int fd, const char *path,
+                                    const char **err, apr_pool_t *p)
 {
     struct stat st;
-    char *buf, *nl;
-    ssize_t got;
-    apr_size_t len = 0;
-    apr_status_t rv = APR_SUCCESS;
-    int fd;
 
-    *err = NULL;
-    if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC)) < 0) {
-        rv = APR_FROM_OS_ERROR(errno);
-        *err = apr_psprintf(p, "cannot open %s: %s", path, strerror(errno));
-        return rv;
-    }
     if (fstat(fd, &st) != 0) {
-        rv = APR_FROM_OS_ERROR(errno);
         *err = apr_psprintf(p, "cannot stat %s", path);
-        close(fd);
-        return rv;
+        return APR_FROM_OS_ERROR(errno);
     }
     if (!S_ISREG(st.st_mode)) {
         *err = apr_psprintf(p, "%s is not a regular file", path);
-        close(fd);
         return APR_EINVAL;
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
@@ -684,35 +690,68 @@ apr_status_t wr_smtp_secret_load(const char *path, const char **secret,
                             "%04o): the secret must be in a root-only file "
                             "(chmod 600)", path,
                             (unsigned)(st.st_mode & 07777));
-        close(fd);
         return APR_EINVAL;
     }
     if (st.st_uid != 0 && st.st_uid != geteuid()) {
         *err = apr_psprintf(p, "%s is owned by uid %lu, not by root: the "
                             "secret must be in a root-only file", path,
                             (unsigned long)st.st_uid);
-        close(fd);
         return APR_EINVAL;
     }
-    buf = apr_pcalloc(p, WR_SMTP_SECRET_MAX + 2);
-    apr_pool_cleanup_register(p, buf, secret_wipe, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
+/* secret_fd_open - open `path` and check the contract; *fd is -1 on
+ * failure. O_NONBLOCK: a FIFO put there must not hang the caller (it is
+ * refused as not a regular file). */
+static apr_status_t secret_fd_open(const char *path, int *fd,
+                                   const char **err, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    *err = NULL;
+    if ((*fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK))
+        < 0) {
+        rv = APR_FROM_OS_ERROR(errno);
+        *err = apr_psprintf(p, "cannot open %s: %s", path, strerror(errno));
+        return rv;
+    }
+    if ((rv = secret_fd_check(*fd, path, err, p)) != APR_SUCCESS) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rv;
+}
+
+/* secret_fd_read - the first line of the file, read from its start, into
+ * memory wiped when `p` is cleared */
+static apr_status_t secret_fd_read(int fd, const char *path,
+                                   const char **secret, const char **err,
+                                   apr_pool_t *p)
+{
+    wipe_t *w = apr_palloc(p, sizeof(*w));
+    char *buf, *nl;
+    ssize_t got;
+    apr_size_t len = 0;
+
+    w->size = WR_SMTP_SECRET_MAX + 2;
+    w->buf = buf = apr_pcalloc(p, w->size);
+    apr_pool_cleanup_register(p, w, secret_wipe, apr_pool_cleanup_null);
     while (len < WR_SMTP_SECRET_MAX + 1
-           && (got = read(fd, buf + len, WR_SMTP_SECRET_MAX + 1 - len)) != 0) {
+           && (got = pread(fd, buf + len, WR_SMTP_SECRET_MAX + 1 - len,
+                           (off_t)len)) != 0) {
         if (got < 0) {
             if (errno == EINTR) {
                 continue;
             }
-            rv = APR_FROM_OS_ERROR(errno);
             *err = apr_psprintf(p, "cannot read %s", path);
-            close(fd);
-            return rv;
+            return APR_FROM_OS_ERROR(errno);
         }
         len += (apr_size_t)got;
         if (memchr(buf, '\n', len) != NULL) {
             break;
         }
     }
-    close(fd);
     buf[len] = '\0';
     if ((nl = strchr(buf, '\n')) != NULL) {
         *nl = '\0';
@@ -726,12 +765,101 @@ apr_status_t wr_smtp_secret_load(const char *path, const char **secret,
     if (len > 0 && buf[len - 1] == '\r') {
         buf[--len] = '\0';
     }
-    if (len == 0 || strlen(buf) != len) {
+    if (len == 0) {
         *err = apr_psprintf(p, "%s holds no secret on its first line", path);
         return APR_EINVAL;
     }
     *secret = buf;
     return APR_SUCCESS;
+}
+
+apr_status_t wr_smtp_secret_load(const char *path, const char **secret,
+                                 const char **err, apr_pool_t *p)
+{
+    apr_status_t rv;
+    int fd;
+
+    if ((rv = secret_fd_open(path, &fd, err, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = secret_fd_read(fd, path, secret, err, p);
+    close(fd);
+    return rv;
+}
+
+apr_status_t wr_smtp_secret_check(const char *path, const char **err,
+                                  apr_pool_t *p)
+{
+    apr_pool_t *scratch;
+    const char *secret = NULL, *e = NULL;
+    apr_status_t rv;
+
+    *err = NULL;
+    if ((rv = apr_pool_create(&scratch, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = wr_smtp_secret_load(path, &secret, &e, scratch);
+    if (e) {
+        *err = apr_pstrdup(p, e);
+    }
+    /* wipes the secret */
+    apr_pool_destroy(scratch);
+    return rv;
+}
+
+wr_smtp_secret_t *wr_smtp_secret_new(const char *path, apr_pool_t *p)
+{
+    wr_smtp_secret_t *s = apr_pcalloc(p, sizeof(*s));
+
+    s->path = apr_pstrdup(p, path);
+    s->fd = -1;
+    return s;
+}
+
+/* secret_close - pool cleanup of an opened secret file */
+static apr_status_t secret_close(void *data)
+{
+    wr_smtp_secret_t *s = data;
+
+    if (s->fd >= 0) {
+        close(s->fd);
+        s->fd = -1;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t wr_smtp_secret_open(wr_smtp_secret_t *s, const char **err,
+                                 apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    *err = NULL;
+    if (s->fd >= 0) {
+        return APR_SUCCESS;
+    }
+    if ((rv = secret_fd_open(s->path, &s->fd, err, p)) == APR_SUCCESS) {
+        apr_pool_cleanup_register(p, s, secret_close, apr_pool_cleanup_null);
+    }
+    return rv;
+}
+
+apr_status_t wr_smtp_secret_read(const wr_smtp_secret_t *s,
+                                 const char **secret, const char **err,
+                                 apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    *err = NULL;
+    if (s == NULL || s->fd < 0) {
+        *err = apr_psprintf(p, "the secret file %s was never opened",
+                            s ? s->path : "(none)");
+        return APR_EBADF;
+    }
+    /* the file may have been changed since it was opened */
+    if ((rv = secret_fd_check(s->fd, s->path, err, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    return secret_fd_read(s->fd, s->path, secret, err, p);
 }
 
 /* host_ok - a host name (LDH labels) or an IPv4 literal */
@@ -835,9 +963,20 @@ apr_status_t wr_smtp_conf_check(const wr_smtp_conf_t *c, const char **err,
         *err = "bad TLS mode";
         return APR_EINVAL;
     }
-    if ((c->user == NULL) != (c->secret == NULL)
-        || (c->user && (*c->user == '\0' || *c->secret == '\0'))) {
+    if ((c->user == NULL)
+        != (c->secret == NULL && c->secret_file == NULL)
+        || (c->user && (*c->user == '\0'
+                        || (c->secret && *c->secret == '\0')))) {
         *err = "AUTH needs both a user name and a secret";
+        return APR_EINVAL;
+    }
+    if (c->user && c->tls != WR_SMTP_TLS_DEFAULT
+        && c->tls != WR_SMTP_TLS_REQUIRED) {
+        *err = apr_psprintf(p, "AUTH needs TLS required, not %s: the "
+                            "secret must only reach a server whose "
+                            "certificate was verified",
+                            c->tls == WR_SMTP_TLS_OFF ? "off"
+                                                      : "opportunistic");
         return APR_EINVAL;
     }
     for (s = c->user; s && *s; s++) {
@@ -934,6 +1073,7 @@ apr_status_t wr_smtp_send(const wr_smtp_conf_t *conf, wr_smtp_msg_t *msgs,
 {
     wr_smtp_session_t dummy;
     sess_t ss;
+    apr_pool_t *sp = NULL;
     smtp_session_t session = NULL;
     SSL_CTX *ctx = NULL;
     struct sigaction sa, old_sa;
@@ -1014,10 +1154,11 @@ apr_status_t wr_smtp_send(const wr_smtp_conf_t *conf, wr_smtp_msg_t *msgs,
     }
     if (conf->user) {
         ss.auth = auth_create_context();
-        /* PLAIN and LOGIN stay disabled until STARTTLS succeeds
-         * (on_event): no password in clear, whatever the server offers */
+        /* No mechanism is usable until STARTTLS has succeeded with a
+         * verified certificate (on_event sets the interaction callback,
+         * without which libesmtp does no AUTH): nothing derived from the
+         * secret goes to a server we have not authenticated */
         auth_set_mechanism_flags(ss.auth, 0, AUTH_PLUGIN_PLAIN);
-        auth_set_interact_cb(ss.auth, on_interact, &ss);
         smtp_auth_set_context(session, ss.auth);
     }
     ss.msgs = apr_pcalloc(p, sizeof(smsg_t) * (apr_size_t)(n ? n : 1));
@@ -1052,6 +1193,24 @@ apr_status_t wr_smtp_send(const wr_smtp_conf_t *conf, wr_smtp_msg_t *msgs,
                 rv = APR_ENOMEM;
                 break;
             }
+        }
+    }
+    ss.secret = conf->secret;
+    if (rv == APR_SUCCESS && conf->user && ss.secret == NULL) {
+        /* read now, wiped with `sp` when the session has ended */
+        if (apr_pool_create(&sp, p) != APR_SUCCESS
+            || wr_smtp_secret_read(conf->secret_file, &ss.secret, &err, sp)
+               != APR_SUCCESS) {
+            why = apr_psprintf(p, "the AUTH secret for %s cannot be read: "
+                               "%s", ss.where, err ? err : "no memory");
+            all_defer(msgs, n, why);
+            info->error = why;
+            if (sp) {
+                apr_pool_destroy(sp);
+            }
+            smtp_destroy_session(session);
+            auth_destroy_context(ss.auth);
+            return APR_SUCCESS;
         }
     }
     if (rv != APR_SUCCESS) {
@@ -1093,7 +1252,7 @@ apr_status_t wr_smtp_send(const wr_smtp_conf_t *conf, wr_smtp_msg_t *msgs,
     for (k = 0; k < n; k++) {
         smsg_t *sm = &ss.msgs[k];
         classify(&ss, sm, why);
-        sm->m->reason = without_secret(sm->m->reason, conf->secret, p);
+        sm->m->reason = without_secret(sm->m->reason, ss.secret, p);
         if (sm->m->outcome == WR_SMTP_SENT) {
             info->n_sent++;
             if (!sm->hooked) {
@@ -1123,11 +1282,16 @@ apr_status_t wr_smtp_send(const wr_smtp_conf_t *conf, wr_smtp_msg_t *msgs,
         info->auth = 0;
     }
     info->auth_mechanism = ss.auth_mech;
-    info->error = without_secret(why, conf->secret, p);
+    info->error = without_secret(why, ss.secret, p);
     info->elapsed = apr_time_now() - ss.start;
     smtp_destroy_session(session);
     if (ss.auth) {
         auth_destroy_context(ss.auth);
+    }
+    ss.secret = NULL;
+    if (sp) {
+        /* wipes the secret read for this session */
+        apr_pool_destroy(sp);
     }
     return APR_SUCCESS;
 }

@@ -20,13 +20,21 @@
  *                    in wr_smtp_session_t.tls_note; plain SMTP otherwise.
  *     OFF            never STARTTLS.
  *     DEFAULT        REQUIRED when conf->user is set, else OPPORTUNISTIC.
- * - AUTH when conf->user is set: the server's first mechanism among PLAIN,
- *   LOGIN and CRAM-MD5 (libesmtp's SASL plugins). PLAIN and LOGIN are
- *   enabled only once STARTTLS has succeeded, so a password is never sent
- *   in clear; without TLS only CRAM-MD5 can be used. A refused AUTH, or a
- *   server that offers no usable mechanism, defers every message (libesmtp
- *   itself would go on without AUTH; the server's reply to MAIL then says
- *   what it thinks of that).
+ * - AUTH when conf->user is set, and only with REQUIRED (wr_smtp_conf_check
+ *   refuses AUTH with OPPORTUNISTIC or OFF): the server's first mechanism
+ *   among PLAIN, LOGIN and CRAM-MD5 (libesmtp's SASL plugins). No
+ *   mechanism at all, CRAM-MD5 included, is usable before STARTTLS has
+ *   completed with a verified chain and name: libesmtp is given the
+ *   callback that supplies the user and the secret only then, so a
+ *   stripped STARTTLS or a forged certificate never sees an AUTH command.
+ *   A refused AUTH, or a server that offers no usable mechanism, defers
+ *   every message (libesmtp itself would go on without AUTH; the server's
+ *   reply to MAIL then says what it thinks of that).
+ * - The secret: conf->secret as given, or read from conf->secret_file
+ *   (an fd opened earlier, by root: wr_smtp_secret_open) at the start of
+ *   the session into memory that is wiped when the session ends; so it is
+ *   held in memory only while a session runs, and only by the process that
+ *   runs it.
  * - one transaction per message: MAIL FROM, RCPT TO per recipient, the
  *   message as given (CRLF line ends; libesmtp leaves headers that are
  *   present alone), with BODY=8BITMIME when msg->eightbit.
@@ -91,13 +99,18 @@ typedef enum {
     WR_SMTP_TLS_OFF
 } wr_smtp_tls_e;
 
+/* wr_smtp_secret_t - where the AUTH secret is read from: a root-only file,
+ * opened once (while still root) and read for each session */
+typedef struct wr_smtp_secret_t wr_smtp_secret_t;
+
 typedef struct {
     const char *host;            /* smarthost name, or IPv4 literal */
     apr_port_t port;             /* 0: 25 */
     wr_smtp_tls_e tls;
     const char *ca_file;         /* PEM CAs; NULL: the system store */
     const char *user;            /* NULL: no AUTH */
-    const char *secret;          /* with user (wr_smtp_secret_load) */
+    const char *secret;          /* with user: the secret itself, or */
+    wr_smtp_secret_t *secret_file;   /* where to read it for a session */
     const char *helo;            /* NULL: the system's host name */
     apr_interval_time_t connect_timeout;   /* 0: the default above */
     apr_interval_time_t command_timeout;   /* 0: the default above;
@@ -169,7 +182,8 @@ typedef struct {
 
 /* wr_smtp_conf_check - validate a configuration before use (for the
  * directives): a host that is a host name or IPv4 literal, a user with a
- * secret, a secret only with a user, a CA file that can be read.
+ * secret (or a secret file), a secret only with a user, AUTH only with
+ * TLS REQUIRED (or DEFAULT), a CA file that can be read.
  * @return APR_EINVAL with *err (allocated in `p`) saying what is wrong */
 apr_status_t wr_smtp_conf_check(const wr_smtp_conf_t *conf, const char **err,
                                 apr_pool_t *p);
@@ -196,6 +210,37 @@ apr_status_t wr_smtp_tls_parse(const char *s, wr_smtp_tls_e *tls);
  *         *err never contains the secret. */
 apr_status_t wr_smtp_secret_load(const char *path, const char **secret,
                                  const char **err, apr_pool_t *p);
+
+/* wr_smtp_secret_check - the checks of wr_smtp_secret_load, for the
+ * directive: the secret is read into a scratch pool and wiped before this
+ * returns, so that configuring leaves no copy in memory.
+ * @return as wr_smtp_secret_load */
+apr_status_t wr_smtp_secret_check(const char *path, const char **err,
+                                  apr_pool_t *p);
+
+/* wr_smtp_secret_new - a secret file not opened yet (no I/O): the handle
+ * can be put in a configuration before the process that is allowed to
+ * open it exists */
+wr_smtp_secret_t *wr_smtp_secret_new(const char *path, apr_pool_t *p);
+
+/* wr_smtp_secret_open - open the file of `s` (the same contract as
+ * wr_smtp_secret_load) and keep the descriptor (close-on-exec) in `s`
+ * until `p` is cleared; nothing is read. Meant for a process that is
+ * still root and is about to drop its privileges: what it forks later can
+ * read the secret for a session without the file being readable by them.
+ * @return APR_SUCCESS (also if open already); as wr_smtp_secret_load */
+apr_status_t wr_smtp_secret_open(wr_smtp_secret_t *s, const char **err,
+                                 apr_pool_t *p);
+
+/* wr_smtp_secret_read - the first line of the open file of `s` (from its
+ * start, whatever was read before), wiped from memory when `p` is
+ * cleared.
+ * @return APR_SUCCESS; APR_EBADF if `s` was never opened; the read error;
+ *         APR_EINVAL for an empty or too long first line. *err never
+ *         contains the secret. */
+apr_status_t wr_smtp_secret_read(const wr_smtp_secret_t *s,
+                                 const char **secret, const char **err,
+                                 apr_pool_t *p);
 
 /* wr_smtp_send - deliver `n` messages in one session (see above). Every
  * message gets an outcome and a reason, whatever happens. `hooks` and

@@ -19,7 +19,7 @@ use Time::HiRes qw(time sleep);
 use WormreplyTest qw(parse_response codered_request nimda_request is_tiny
                      is_httpd_404);
 
-plan tests => 92, need_module 'wormreply', need_module 'status';
+plan tests => 98, need_module 'wormreply', need_module 'status';
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $moddir = '/usr/lib/apache2/modules';
@@ -137,6 +137,20 @@ SKIP: {
     bad('bad confidence in a signature file',
         "WormReplySignatureFile $sig\n", 'WormReplySignatureFile',
         qr/\Q$sig\E:1: family attribute confidence: 'high' is not one of certain\|likely\|recon/);
+}
+# AUTH only with TLS required: checked once the whole configuration is
+# read, so either order of the two directives is caught
+{
+    my $secret = spew("$dir/smtp-secret", "s3cret\n");
+    chmod 0600, $secret;
+    bad('AUTH with opportunistic TLS',
+        "WormReplySmarthost localhost:25\nWormReplySMTPTLS opportunistic\n"
+        . "WormReplySMTPAuth wormtest $secret\n", 'WormReplySMTPAuth',
+        qr/WormReplySMTPAuth at \S+ needs WormReplySMTPTLS required, not opportunistic \(at \Q$dir\E\/t\d+\.conf:\d+\): the secret must only reach a smarthost whose certificate chain and name were verified/);
+    bad('AUTH without TLS',
+        "WormReplySmarthost localhost:25\nWormReplySMTPAuth wormtest $secret\n"
+        . "WormReplySMTPTLS off\n", 'WormReplySMTPAuth',
+        qr/WormReplySMTPAuth at \S+ needs WormReplySMTPTLS required, not off/);
 }
 bad('unknown family', "WormReplyFamilies nimda bogus\n", 'WormReplyFamilies',
     qr/WormReplyFamilies: unknown family 'bogus'/);

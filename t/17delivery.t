@@ -43,18 +43,7 @@ sub server {
     return $h;
 }
 
-# children_of PID - the pids whose parent is PID (from /proc)
-sub children_of {
-    my $pid = shift;
-    my @c;
-    for my $st (glob '/proc/[0-9]*/stat') {
-        open my $fh, '<', $st or next;
-        my ($rest) = (<$fh> // '') =~ /\)\s+(.*)/ or next;
-        my (undef, $ppid) = split ' ', $rest;
-        push @c, $st =~ m{/proc/(\d+)/} if $ppid == $pid;
-    }
-    return @c;
-}
+sub children_of { return WrPrivateHttpd::children_of(@_) }
 
 sub counters {
     my $h = shift;

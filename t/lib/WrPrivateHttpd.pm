@@ -225,6 +225,19 @@ sub error_log {
     return scalar <$fh>;
 }
 
+# children_of PID - the pids whose parent is PID (from /proc); a function
+sub children_of {
+    my $pid = shift;
+    my @c;
+    for my $st (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $st or next;
+        my ($rest) = (<$fh> // '') =~ /\)\s+(.*)/ or next;
+        my (undef, $ppid) = split ' ', $rest;
+        push @c, $st =~ m{/proc/(\d+)/} if $ppid == $pid;
+    }
+    return @c;
+}
+
 # notifier_pid - the notifier's pid, from its start-up line (WR00018)
 sub notifier_pid {
     my $self = shift;

@@ -9,12 +9,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
 #include <dirent.h>
 
 #include <apr_general.h>
+#include <apr_lib.h>
 #include <apr_file_io.h>
 #include <apr_strings.h>
 
@@ -34,8 +36,7 @@
 #endif
 #define PORT_LOGIN (EXTRA + 0)
 #define PORT_CRAM (EXTRA + 1)
-#define PORT_CLEAR_PLAIN (EXTRA + 2)
-#define PORT_CLEAR_CRAM (EXTRA + 3)
+#define PORT_ATTACK (EXTRA + 2)
 /* nothing listens there (the other build's down/up port is never used) */
 #define PORT_DOWN 12539
 
@@ -47,19 +48,32 @@ static const char *top;          /* repository top */
 static char tag[32];             /* this run's sender local part */
 static int seq;
 
-/* log_count - lines of exim's mainlog holding every one of the strings */
-static int log_count(const char *a, const char *b)
+/* log_lines - exim's mainlog, one string per line */
+static apr_array_header_t *log_lines(void)
 {
     char *log = tl_slurp(apr_pstrcat(pool, run, "/log/mainlog", NULL), NULL,
                          pool);
+    apr_array_header_t *a = apr_array_make(pool, 64, sizeof(char *));
     char *line, *save = NULL;
-    int n = 0;
 
     for (line = log ? apr_strtok(log, "\n", &save) : NULL; line;
          line = apr_strtok(NULL, "\n", &save)) {
-        if (strstr(line, a) && (b == NULL || strstr(line, b))) {
-            n++;
-        }
+        APR_ARRAY_PUSH(a, char *) = line;
+    }
+    return a;
+}
+
+#define LINE(a, k) APR_ARRAY_IDX((a), (k), const char *)
+
+/* log_count - lines of exim's mainlog holding every one of the strings */
+static int log_count(const char *a, const char *b)
+{
+    apr_array_header_t *lines = log_lines();
+    int k, n = 0;
+
+    for (k = 0; k < lines->nelts; k++) {
+        n += strstr(LINE(lines, k), a)
+             && (b == NULL || strstr(LINE(lines, k), b));
     }
     return n;
 }
@@ -149,16 +163,14 @@ static wr_smtp_conf_t conf_for(int port, const char *helo)
  * a session (the commands it got, in C=...); NULL if none */
 static const char *no_mail_line(const wr_smtp_conf_t *c)
 {
-    char *log = tl_slurp(apr_pstrcat(pool, run, "/log/mainlog", NULL), NULL,
-                         pool);
+    apr_array_header_t *lines = log_lines();
     const char *want = apr_pstrcat(pool, "no MAIL in SMTP connection from (",
-                                   c->helo, ")", NULL);
-    char *line, *save = NULL, *found = NULL;
+                                   c->helo, ")", NULL), *found = NULL;
+    int k;
 
-    for (line = log ? apr_strtok(log, "\n", &save) : NULL; line;
-         line = apr_strtok(NULL, "\n", &save)) {
-        if (strstr(line, want)) {
-            found = line;
+    for (k = 0; k < lines->nelts; k++) {
+        if (strstr(LINE(lines, k), want)) {
+            found = LINE(lines, k);
         }
     }
     return found;
@@ -410,44 +422,260 @@ static void test_refusals(void)
           "STARTTLS not offered: exim saw EHLO and QUIT only (%s)",
           line ? strstr(line, "C=") : "no log line");
 
-    /* the same server without TLS, offering AUTH in clear */
-    if (check(extra("extra-start", PORT_CLEAR_PLAIN, "notls clearauth plain"),
-              "extra exim offering PLAIN in clear started")) {
-        c = conf_for(PORT_CLEAR_PLAIN, "clearplain");
-        c.tls = WR_SMTP_TLS_OPPORTUNISTIC;
-        m = one(&c, "postmaster@example.test", NULL, &id, &info);
-        check_int(m.outcome, WR_SMTP_DEFER, "PLAIN offered in clear, "
-                  "opportunistic TLS: deferred");
-        check(strstr(m.reason, "offered no AUTH mechanism we can use"),
-              "PLAIN in clear: the reason says why");
-        check_int(log_count(apr_pstrcat(pool, "(", c.helo, ")", NULL),
-                            "AUTH"), 0,
-                  "PLAIN in clear: the password never went out");
-        extra("extra-stop", PORT_CLEAR_PLAIN, NULL);
-    }
-    if (check(extra("extra-start", PORT_CLEAR_CRAM, "notls clearauth cram"),
-              "extra exim offering CRAM-MD5 in clear started")) {
-        c = conf_for(PORT_CLEAR_CRAM, "clearcram");
-        c.tls = WR_SMTP_TLS_OFF;
-        m = one(&c, "postmaster@example.test", NULL, &id, &info);
-        check_int(m.outcome, WR_SMTP_SENT, "CRAM-MD5 in clear (TLS off): "
-                  "sent, the secret itself never crossed");
-        check_int(log_count(apr_pstrcat(pool, "id=", id, NULL),
-                            "A=cram:wormtest"), 1, "CRAM-MD5 in clear: "
-                  "exim logged it");
-        extra("extra-stop", PORT_CLEAR_CRAM, NULL);
-    }
-
-    /* opportunistic: an untrusted certificate still beats clear text */
+    /* opportunistic without AUTH: an untrusted certificate still beats
+     * clear text (and exim then refuses MAIL: no AUTH was given) */
     c = conf_for(port_tls, "oppsys");
     c.ca_file = NULL;
+    c.user = c.secret = NULL;
     c.tls = WR_SMTP_TLS_OPPORTUNISTIC;
     m = one(&c, "postmaster@example.test", NULL, &id, &info);
-    check_int(m.outcome, WR_SMTP_SENT, "opportunistic, untrusted cert: sent "
-              "over TLS");
     check(info.tls && info.tls_note && strstr(info.tls_note, "not trusted"),
-          "opportunistic: the certificate problem is noted (%s)",
+          "opportunistic: TLS with the certificate problem noted (%s)",
           info.tls_note ? info.tls_note : "none");
+    check_int(info.auth, 0, "opportunistic: no AUTH configured, none tried");
+    check_int(m.code, 550, "opportunistic: exim refused MAIL without AUTH");
+}
+
+/* port_line - whether a line of exim's log is about a connection to our
+ * port 127.0.0.1:`port` (log_selector +incoming_interface) */
+static int port_line(const char *line, int port)
+{
+    char want[40];
+    const char *at;
+
+    apr_snprintf(want, sizeof(want), "I=[127.0.0.1]:%d", port);
+    at = strstr(line, want);
+    return at && !apr_isdigit(at[strlen(want)]);
+}
+
+/* port_count - lines about connections to `port` holding `what` */
+static int port_count(int port, const char *what)
+{
+    apr_array_header_t *lines = log_lines();
+    int k, n = 0;
+
+    for (k = 0; k < lines->nelts; k++) {
+        n += port_line(LINE(lines, k), port) && strstr(LINE(lines, k), what);
+    }
+    return n;
+}
+
+/* auth_lines - exim's log lines that show an AUTH on `port`: accepted
+ * (" A=mech:user" on the message's line), refused ("authenticator
+ * failed"), or sent in a session without MAIL (AUTH among its commands,
+ * "C=EHLO,AUTH,QUIT") */
+static int auth_lines(int port)
+{
+    apr_array_header_t *lines = log_lines();
+    int k, n = 0;
+
+    for (k = 0; k < lines->nelts; k++) {
+        const char *l = LINE(lines, k), *cmds = strstr(l, " C=");
+        n += port_line(l, port)
+             && (strstr(l, " A=") || strstr(l, "authenticator failed")
+                 || (cmds && strstr(cmds, "AUTH")));
+    }
+    return n;
+}
+
+/* ended_without_mail - wait (5 s at most) for exim to log the end of one
+ * more session without MAIL on `port` than `before`; its commands
+ * ("C=EHLO,QUIT"), or NULL */
+static const char *ended_without_mail(int port, int before)
+{
+    const char *want = "no MAIL in SMTP connection", *last = NULL;
+    apr_array_header_t *lines;
+    int tries, k;
+
+    for (tries = 0; tries < 100 && port_count(port, want) <= before;
+         tries++) {
+        apr_sleep(apr_time_from_msec(50));
+    }
+    if (port_count(port, want) <= before) {
+        return NULL;
+    }
+    lines = log_lines();
+    for (k = 0; k < lines->nelts; k++) {
+        const char *l = LINE(lines, k);
+        if (port_line(l, port) && strstr(l, want)) {
+            last = strstr(l, " C=") ? strstr(l, " C=") + 1 : "C=(none)";
+        }
+    }
+    return last;
+}
+
+/* reply_done - whether buf ends with the last line of a reply that
+ * starts with `code` followed by a space ("250 ...\r\n") */
+static int reply_done(const char *buf, const char *code)
+{
+    const char *at = strstr(buf, code);
+
+    while (at && strstr(at + 1, code)) {
+        at = strstr(at + 1, code);
+    }
+    return at && (at == buf || at[-1] == '\n') && strchr(at, '\n');
+}
+
+/* ehlo_offers - what the server on `port` answers to EHLO, in clear
+ * (bounded: 5 s per read) */
+static char *ehlo_offers(int port)
+{
+    static const char ehlo[] = "EHLO probe.wormreply.test\r\n";
+    struct sockaddr_in sa;
+    struct timeval tv = { 5, 0 };
+    char buf[4096];
+    apr_size_t len = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), k;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    buf[0] = '\0';
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        /* the banner (220), then the reply to EHLO (250) */
+        for (k = 0; k < 2; k++) {
+            const char *code = k ? "250 " : "220 ";
+            if (k == 1 && write(fd, ehlo, sizeof(ehlo) - 1)
+                          != (ssize_t)sizeof(ehlo) - 1) {
+                break;
+            }
+            while (len < sizeof(buf) - 1 && !reply_done(buf, code)) {
+                ssize_t got = read(fd, buf + len, sizeof(buf) - 1 - len);
+                if (got <= 0) {
+                    break;
+                }
+                len += (apr_size_t)got;
+                buf[len] = '\0';
+            }
+        }
+        if (write(fd, "QUIT\r\n", 6) != 6) {
+            /* closing is enough */
+        }
+    }
+    close(fd);
+    return apr_pstrdup(pool, buf);
+}
+
+/* test_attacks - the secret reaches only a verified server: a forged
+ * (self-signed) certificate, a certificate for another name, and a
+ * server that does not offer STARTTLS but offers AUTH in clear (a
+ * stripping attacker); and AUTH configured with opportunistic TLS or
+ * without TLS is refused before any connection. Each case runs against a
+ * daemon of its own port, whose log lines are told apart by exim's
+ * I=[127.0.0.1]:PORT, so "no AUTH line" is read from exim's own log. */
+static void test_attacks(void)
+{
+    const int port = PORT_ATTACK;
+    wr_smtp_conf_t c;
+    wr_smtp_msg_t m;
+    wr_smtp_session_t info;
+    const char *id, *cmds;
+    char *offers;
+    int before, nomail;
+    apr_status_t rv;
+
+    if (!check(extra("extra-start", port, NULL), "attacks: an extra exim "
+               "with STARTTLS started on %d", port)) {
+        return;
+    }
+    /* the control: this daemon and this way of reading its log do show
+     * an AUTH when one happens */
+    before = auth_lines(port);
+    c = conf_for(port, "control");
+    m = one(&c, "postmaster@example.test", NULL, &id, &info);
+    check_int(m.outcome, WR_SMTP_SENT, "control: verified TLS, AUTH, sent");
+    check_int(auth_lines(port) - before, 1, "control: exim logged the AUTH "
+              "on port %d", port);
+
+    /* a self-signed certificate (not in the system store) */
+    before = auth_lines(port);
+    nomail = port_count(port, "no MAIL in SMTP connection");
+    c = conf_for(port, "selfsigned");
+    c.ca_file = NULL;
+    m = one(&c, "postmaster@example.test", NULL, &id, &info);
+    check_int(m.outcome, WR_SMTP_DEFER, "self-signed: deferred");
+    cmds = ended_without_mail(port, nomail);
+    check(cmds && !strcmp(cmds, "C=EHLO,STARTTLS,QUIT"), "self-signed: "
+          "exim saw EHLO, STARTTLS, QUIT (%s)", cmds ? cmds : "no line");
+    check_int(auth_lines(port) - before, 0, "self-signed: no AUTH line in "
+              "exim's log");
+    check_int(info.auth, 0, "self-signed: AUTH never tried");
+
+    /* a certificate from another CA */
+    before = auth_lines(port);
+    nomail = port_count(port, "no MAIL in SMTP connection");
+    c = conf_for(port, "otherca2");
+    c.ca_file = apr_pstrcat(pool, run, "/other-ca.pem", NULL);
+    m = one(&c, "postmaster@example.test", NULL, &id, &info);
+    check_int(m.outcome, WR_SMTP_DEFER, "another CA: deferred");
+    cmds = ended_without_mail(port, nomail);
+    check(cmds && !strcmp(cmds, "C=EHLO,STARTTLS,QUIT"), "another CA: "
+          "EHLO, STARTTLS, QUIT (%s)", cmds ? cmds : "no line");
+    check_int(auth_lines(port) - before, 0, "another CA: no AUTH line");
+
+    /* a trusted certificate for another name */
+    before = auth_lines(port);
+    nomail = port_count(port, "no MAIL in SMTP connection");
+    c = conf_for(port, "wrongname");
+    c.host = "127.0.0.1";
+    m = one(&c, "postmaster@example.test", NULL, &id, &info);
+    check_int(m.outcome, WR_SMTP_DEFER, "wrong name: deferred");
+    cmds = ended_without_mail(port, nomail);
+    check(cmds && !strcmp(cmds, "C=EHLO,STARTTLS,QUIT"), "wrong name: "
+          "EHLO, STARTTLS, QUIT (%s)", cmds ? cmds : "no line");
+    check_int(auth_lines(port) - before, 0, "wrong name: no AUTH line");
+
+    /* AUTH with opportunistic TLS: refused before any connection */
+    before = port_count(port, "SMTP connection from");
+    c = conf_for(port, "opportunistic");
+    c.ca_file = NULL;
+    c.tls = WR_SMTP_TLS_OPPORTUNISTIC;
+    m = new_msg("postmaster@example.test", NULL, 0, &id);
+    rv = wr_smtp_send(&c, &m, 1, NULL, &info, pool);
+    check_int(rv, APR_EINVAL, "AUTH with opportunistic TLS: refused");
+    check(strstr(m.reason, "AUTH needs TLS required") != NULL,
+          "opportunistic: the reason says why (%s)", m.reason);
+    apr_sleep(apr_time_from_msec(200));
+    check_int(port_count(port, "SMTP connection from") - before, 0,
+              "opportunistic: no connection at all");
+    extra("extra-stop", port, NULL);
+
+    /* the stripping attacker: no STARTTLS, every mechanism in clear */
+    if (!check(extra("extra-start", port, "notls clearauth"),
+               "attacks: an extra exim without STARTTLS, offering AUTH in "
+               "clear, started on %d", port)) {
+        return;
+    }
+    offers = ehlo_offers(port);
+    check(strstr(offers, "AUTH") && strstr(offers, "CRAM-MD5")
+          && !strstr(offers, "STARTTLS"), "stripped: the server offers "
+          "AUTH CRAM-MD5 in clear and no STARTTLS");
+    before = auth_lines(port);
+    nomail = port_count(port, "no MAIL in SMTP connection");
+    c = conf_for(port, "stripped");
+    m = one(&c, "postmaster@example.test", NULL, &id, &info);
+    check_int(m.outcome, WR_SMTP_DEFER, "stripped: deferred");
+    check(strstr(m.reason, "does not offer STARTTLS") != NULL,
+          "stripped: the reason says so");
+    cmds = ended_without_mail(port, nomail);
+    check(cmds && !strcmp(cmds, "C=EHLO,QUIT"), "stripped: exim saw EHLO "
+          "and QUIT only (%s)", cmds ? cmds : "no line");
+    check_int(auth_lines(port) - before, 0, "stripped: no AUTH line (no "
+              "CRAM-MD5 either)");
+
+    /* AUTH without TLS: refused before any connection */
+    before = port_count(port, "SMTP connection from");
+    c = conf_for(port, "tlsoff");
+    c.tls = WR_SMTP_TLS_OFF;
+    m = new_msg("postmaster@example.test", NULL, 0, &id);
+    rv = wr_smtp_send(&c, &m, 1, NULL, &info, pool);
+    check_int(rv, APR_EINVAL, "AUTH with TLS off: refused");
+    apr_sleep(apr_time_from_msec(200));
+    check_int(port_count(port, "SMTP connection from") - before, 0,
+              "TLS off: no connection at all");
+    extra("extra-stop", port, NULL);
 }
 
 /* test_statuses - 4xx and 5xx on demand, per message and per recipient */
@@ -658,6 +886,74 @@ static void test_config(void)
     c.secret = NULL;
     check_int(wr_smtp_conf_check(&c, &err, pool), APR_EINVAL,
               "conf: a user without a secret is refused");
+    c = conf_for(port_tls, "x");
+    c.tls = WR_SMTP_TLS_OPPORTUNISTIC;
+    check_int(wr_smtp_conf_check(&c, &err, pool), APR_EINVAL,
+              "conf: AUTH with opportunistic TLS is refused");
+    check(err && strstr(err, "AUTH needs TLS required, not opportunistic"),
+          "conf: ... saying why (%s)", err ? err : "");
+    c.tls = WR_SMTP_TLS_OFF;
+    check_int(wr_smtp_conf_check(&c, &err, pool), APR_EINVAL,
+              "conf: AUTH without TLS is refused");
+    c.tls = WR_SMTP_TLS_REQUIRED;
+    check_int(wr_smtp_conf_check(&c, &err, pool), APR_SUCCESS,
+              "conf: AUTH with TLS required is fine");
+    c.user = c.secret = NULL;
+    c.tls = WR_SMTP_TLS_OFF;
+    check_int(wr_smtp_conf_check(&c, &err, pool), APR_SUCCESS,
+              "conf: TLS off without AUTH is fine");
+}
+
+/* test_secret_file - the secret read from a descriptor opened once, for
+ * each session, and wiped after */
+static void test_secret_file(void)
+{
+    const char *path = write_file("fd", "s3cret\nsecond line\n", 0600);
+    const char *secret = NULL, *err = NULL;
+    wr_smtp_secret_t *s = wr_smtp_secret_new(path, pool);
+    apr_pool_t *sp;
+    apr_file_t *f;
+    const char *kept;
+    apr_size_t k;
+    int dirty = 0;
+
+    check_int(wr_smtp_secret_read(s, &secret, &err, pool), APR_EBADF,
+              "secret file: not readable before it is opened");
+    check_int(wr_smtp_secret_check(path, &err, pool), APR_SUCCESS,
+              "secret file: the check passes");
+    check_int(wr_smtp_secret_open(s, &err, pool), APR_SUCCESS,
+              "secret file: opened");
+    apr_pool_create(&sp, pool);
+    check_int(wr_smtp_secret_read(s, &secret, &err, sp), APR_SUCCESS,
+              "secret file: read");
+    check_str(secret, "s3cret", "secret file: the first line");
+    kept = secret;
+    apr_pool_clear(sp);
+    /* the pool keeps its memory block: what was there is now zeroes,
+     * the line after the secret too */
+    for (k = 0; k < WR_SMTP_SECRET_MAX + 2; k++) {
+        dirty |= kept[k];
+    }
+    check_int(dirty, 0, "secret file: wiped, whole buffer, when its pool is "
+              "cleared");
+    /* an edit in place is seen by the next session */
+    apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE,
+                  APR_FPROT_OS_DEFAULT, pool);
+    apr_file_puts("n3w-s3cret\n", f);
+    apr_file_close(f);
+    check_int(wr_smtp_secret_read(s, &secret, &err, sp), APR_SUCCESS,
+              "secret file: read again");
+    check_str(secret, "n3w-s3cret", "secret file: read from the start, the "
+              "new text");
+    /* the file made readable by others since it was opened: refused */
+    chmod(path, 0644);
+    check_int(wr_smtp_secret_read(s, &secret, &err, sp), APR_EINVAL,
+              "secret file: refused once readable by others");
+    apr_pool_destroy(sp);
+    apr_file_remove(path, pool);
+    check_int(wr_smtp_secret_open(wr_smtp_secret_new(path, pool), &err,
+                                  pool) != APR_SUCCESS, 1,
+              "secret file: a missing file cannot be opened");
 }
 
 int main(void)
@@ -678,6 +974,7 @@ int main(void)
     run = apr_pstrcat(pool, rigdir, "/smtp", NULL);
     apr_snprintf(tag, sizeof(tag), "ts%ld", (long)getpid());
     test_config();
+    test_secret_file();
     if (!check(tl_smtp_greets(port_tls) && tl_smtp_greets(port_notls),
                "the SMTP rig answers on 127.0.0.1:%d and :%d (start it with "
                "sh t/rig/smtp.sh start)", port_tls, port_notls)) {
@@ -685,6 +982,7 @@ int main(void)
     }
     test_auth();
     test_refusals();
+    test_attacks();
     test_statuses();
     test_connect();
     apr_pool_destroy(pool);
