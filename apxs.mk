@@ -3,7 +3,7 @@
 #   make -f apxs.mk              module + CLI + unit tests
 #   make -f apxs.mk test         everything, then the whole suite under prove
 #   make -f apxs.mk install      module, CLI, conf snippets (a2enmod wormreply)
-#   make -f apxs.mk fuzz         the libFuzzer target (clang)
+#   make -f apxs.mk fuzz         the libFuzzer targets (clang), t/fuzz/
 #
 # The core (mod_wormreply/wr_*.c) is built once into build/libwr.a and linked
 # into the module, the CLI and every unit test.
@@ -47,7 +47,7 @@ UNIT_SAN    := $(patsubst t/unit/%.c,$(B)/unit-san/%,$(UNIT_SRC))
 .PHONY: all module cli unit test install clean fuzz lint
 all: module cli unit
 
-$(B) $(B)/san $(B)/unit $(B)/unit-san:
+$(B) $(B)/san $(B)/unit $(B)/unit-san $(B)/fuzz:
 	mkdir -p $@
 
 $(B)/wr_builtin_sigs.c: conf/signatures.conf scripts/gen-builtin-sigs.sh | $(B)
@@ -85,14 +85,29 @@ $(B)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_HDR) $(LIBWR) | $(B)/unit
 $(B)/unit-san/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_HDR) $(LIBWR_SAN) | $(B)/unit-san
 	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -It/unit $< -o $@ $(LIBWR_SAN) $(DEP_LIBS) $(APR_LIBS)
 
-# libFuzzer target over the normaliser and the matcher (Debian's clang).
-FUZZ_RUNS ?= 200000
-fuzz: $(B)/fuzz_match
-$(B)/fuzz_match: t/fuzz/fuzz_match.c $(CORE_SRC) $(B)/wr_builtin_sigs.c $(CORE_HDR) | $(B)
-	clang -std=gnu11 -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined \
-	    $(APR_CFLAGS) $(DEP_CFLAGS) -Imod_wormreply \
-	    t/fuzz/fuzz_match.c $(CORE_SRC) $(B)/wr_builtin_sigs.c -o $@ \
-	    $(DEP_LIBS) $(APR_LIBS)
+# libFuzzer targets, one per t/fuzz/fuzz_<name>.c (Debian's clang): the
+# core is built once more with coverage instrumentation and ASan/UBSan
+# (build/fuzz/libwr.a); every UBSan finding stops the run, as in the unit
+# tests. t/fuzz.t runs each briefly, bench/fuzz.sh for as long as asked.
+FUZZ_RUNS   ?= 200000
+FUZZ_SRC    := $(sort $(wildcard t/fuzz/fuzz_*.c))
+FUZZ_BIN    := $(patsubst t/fuzz/%.c,$(B)/%,$(FUZZ_SRC))
+FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) -fsanitize=address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer \
+               $(APR_CFLAGS) $(DEP_CFLAGS) -Imod_wormreply
+FUZZ_OBJ    := $(patsubst mod_wormreply/%.c,$(B)/fuzz/%.o,$(CORE_SRC)) \
+               $(B)/fuzz/wr_builtin_sigs.o
+LIBWR_FUZZ  := $(B)/fuzz/libwr.a
+fuzz: $(FUZZ_BIN)
+$(B)/fuzz/%.o: mod_wormreply/%.c $(CORE_HDR) | $(B)/fuzz
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(B)/fuzz/wr_builtin_sigs.o: $(B)/wr_builtin_sigs.c $(CORE_HDR) | $(B)/fuzz
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(LIBWR_FUZZ): $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(B)/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz-lib.h $(CORE_HDR) $(LIBWR_FUZZ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -It/fuzz $< -o $@ \
+	    $(LIBWR_FUZZ) $(DEP_LIBS) $(APR_LIBS)
 
 test: all fuzz
 	FUZZ_RUNS=$(FUZZ_RUNS) sh t/run-tests.sh
