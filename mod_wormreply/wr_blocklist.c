@@ -72,7 +72,13 @@ apr_status_t wr_blocklist_create(wr_blocklist_t **pbl, apr_time_t now,
 {
     wr_blocklist_t *bl;
 
-    if (window <= 0) {
+    /* The window's start, the expiries (up to now + window) and their
+     * rounding up to whole seconds must not overflow: "106751991d" is a
+     * valid duration. -(now + 1) cannot overflow; the bound may go
+     * negative, which refuses every window. */
+    if (window <= 0
+        || window > APR_INT64_MAX - APR_USEC_PER_SEC
+                    - (now < 0 ? -(now + 1) : now)) {
         return APR_EINVAL;
     }
     bl = apr_pcalloc(p, sizeof(*bl));
@@ -477,7 +483,11 @@ apr_status_t wr_blocklist_parse_time(const char *s, apr_time_t *t)
     else {
         return APR_EINVAL;
     }
-    if (apr_time_exp_gmt_get(&r, &x) != APR_SUCCESS) {
+    /* An offset may carry 1970-01-01 to before the epoch, which neither
+     * the year check above nor wr_blocklist_time's readers accept
+     * (found by t/fuzz/fuzz_blocklist). */
+    if (apr_time_exp_gmt_get(&r, &x) != APR_SUCCESS
+        || r + usec - apr_time_from_sec(off) < 0) {
         return APR_EINVAL;
     }
     *t = r + usec - apr_time_from_sec(off);

@@ -86,7 +86,8 @@ typedef struct {
 
 /* wr_blocklist_create - an empty list for the window ending at `now`,
  * `window` long (> 0), in `p`; max_hosts 0 means WR_BLOCKLIST_MAX_HOSTS.
- * @return APR_EINVAL for a window <= 0 */
+ * @return APR_EINVAL for a window <= 0, or one so long that now - window
+ *         or now + window (plus a second) is not an apr_time_t */
 apr_status_t wr_blocklist_create(wr_blocklist_t **pbl, apr_time_t now,
                                  apr_interval_time_t window,
                                  unsigned long max_hosts, apr_pool_t *p);
@@ -121,7 +122,7 @@ apr_status_t wr_blocklist_write(wr_blocklist_t *bl, wr_blocklist_format_t f,
 
 /* wr_blocklist_parse_time - "2004-05-01T12:00:00Z", with an optional
  * fraction (".5") and "Z" or a "+hh:mm"/"-hh:mm" offset, to apr_time_t.
- * @return APR_EINVAL for anything else */
+ * @return APR_EINVAL for anything else, and for a time before 1970 */
 apr_status_t wr_blocklist_parse_time(const char *s, apr_time_t *t);
 
 /* wr_blocklist_time - "2004-05-01T12:00:00Z" (seconds, UTC) into buf */

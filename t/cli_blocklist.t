@@ -205,6 +205,11 @@ is((bl('--since', '1h', '--format', 'csv', $gz))[0], 2, 'a bad format: exit 2');
 is((bl('--since', '1h', '--now', 'yesterday', $gz))[0], 2, 'a bad --now: exit 2');
 is((bl('--since', '1h', '--exempt', '10.0.0.0/40', $gz))[0], 2,
    'a bad --exempt: exit 2');
+# found by t/fuzz/fuzz_blocklist: now + window overflowed (UBSan)
+my ($hrc, undef, $herr) = bl('--since', '106751991d', '--now',
+                             '9870-12-31T23:59:59Z', $gz);
+is($hrc, 2, 'a window past the representable times: exit 2');
+like($herr, qr/--since '106751991d' reaches outside/, '... saying so');
 is((bl('--since', '1h', '--set', 'a;b', '--format', 'ipset', $gz))[0], 2,
    'a set name with ";": exit 2');
 my ($mfrc, $mfout) = bl('--since', '10d', '--now', $now_s, $gz,

@@ -371,7 +371,12 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
         fprintf(stderr, "wormreply blocklist: --log-format: %s\n", err);
         return 2;
     }
-    wr_blocklist_create(&bl, now, window, max_hosts, pool);
+    if (wr_blocklist_create(&bl, now, window, max_hosts, pool)
+        != APR_SUCCESS) {
+        fprintf(stderr, "wormreply blocklist: --since '%s' reaches outside "
+                "the times this program can represent\n", since);
+        return 2;
+    }
     for (i = 0; i < exempt->nelts; i++) {
         if (add_exempt(bl, APR_ARRAY_IDX(exempt, i, const char *), pool)) {
             return 2;

@@ -58,6 +58,11 @@ static void test_time(void)
               APR_EINVAL, "trailing junk is refused");
     check_int(wr_blocklist_parse_time("2004-05-01T12:00:00.Z", &t),
               APR_EINVAL, "an empty fraction is refused");
+    /* found by t/fuzz/fuzz_blocklist: accepted, then written as 1969 */
+    check_int(wr_blocklist_parse_time("1970-01-01T00:00:00+23:59", &t),
+              APR_EINVAL, "a time before the epoch is refused");
+    check_int(wr_blocklist_parse_time("1970-01-01T00:00:00-00:01", &t),
+              APR_SUCCESS, "the epoch with an offset west is fine");
 }
 
 static void test_window(apr_pool_t *p)
@@ -69,6 +74,16 @@ static void test_window(apr_pool_t *p)
 
     check_int(wr_blocklist_create(&bl, now, 0, 0, p), APR_EINVAL,
               "a zero window is refused");
+    /* found by t/fuzz/fuzz_blocklist: --since 106751991d overflowed
+     * now + window (UBSan) */
+    check_int(wr_blocklist_create(&bl, now, APR_INT64_C(106751991) * 86400
+                                  * APR_USEC_PER_SEC, 0, p), APR_EINVAL,
+              "a window whose end is past the apr_time_t range is refused");
+    check_int(wr_blocklist_create(&bl, -now, APR_INT64_MAX - now, 0, p),
+              APR_EINVAL, "so is one whose start is before it");
+    check_int(wr_blocklist_create(&bl, now, APR_INT64_C(36500) * 86400
+                                  * APR_USEC_PER_SEC, 0, p), APR_SUCCESS,
+              "a window of a hundred years is fine");
     check_int(wr_blocklist_create(&bl, now, hour, 3, p), APR_SUCCESS,
               "create");
     check_int(wr_blocklist_add(bl, "192.0.2.1", 9, now - hour), WR_BL_LISTED,
