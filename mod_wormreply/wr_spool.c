@@ -67,7 +67,10 @@ apr_time_t wr_id_time(const char *id)
         return 0;
     }
     usec = apr_strtoi64(end + 1, &end, 10);
-    if (*end != '.' || sec < 0 || usec < 0 || usec >= APR_USEC_PER_SEC) {
+    /* A crafted name must not overflow the product (issue 11 part 5:
+     * found by UBSan on "99999999999999999999.999999.x"). */
+    if (*end != '.' || sec < 0 || usec < 0 || usec >= APR_USEC_PER_SEC
+        || sec > (APR_INT64_MAX - usec) / APR_USEC_PER_SEC) {
         return 0;
     }
     return apr_time_from_sec(sec) + usec;
@@ -308,16 +311,19 @@ apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
     return APR_SUCCESS;
 }
 
-/* parse_u64 - a decimal number, nothing else */
+/* parse_u64 - a decimal number, nothing else, up to APR_UINT64_MAX (the
+ * writer's range: a 20-digit count used to be written and then refused,
+ * found by t/fuzz/fuzz_spool) */
 static apr_status_t parse_u64(const char *s, apr_uint64_t *v)
 {
     apr_uint64_t r = 0;
 
-    if (*s == '\0' || strlen(s) > 19) {
+    if (*s == '\0' || strlen(s) > 20) {
         return APR_EINVAL;
     }
     for (; *s; s++) {
-        if (!apr_isdigit(*s)) {
+        if (!apr_isdigit(*s)
+            || r > (APR_UINT64_MAX - (apr_uint64_t)(*s - '0')) / 10) {
             return APR_EINVAL;
         }
         r = r * 10 + (apr_uint64_t)(*s - '0');

@@ -170,6 +170,23 @@ static void test_round_trip(void)
     check_int(got->nlines, 0, "no request lines");
 }
 
+/* test_id_time - the time in a record id, and crafted names (issue 11
+ * part 5: a 20-digit <sec> overflowed the product, found by UBSan) */
+static void test_id_time(void)
+{
+    check_int(wr_id_time("00000000001.000002.P1.Q1.R0123456789abcdef"),
+              APR_USEC_PER_SEC + 2, "an id's time");
+    check_int(wr_id_time("9223372036854.775807.P1"), APR_INT64_MAX,
+              "the largest time there is");
+    check_int(wr_id_time("9223372036854.775808.P1"), 0,
+              "one microsecond more is no time");
+    check_int(wr_id_time("99999999999999999999.999999.P1.Q1.Rabc"), 0,
+              "a 20-digit second is no time (no overflow)");
+    check_int(wr_id_time("9999999999999.999999.P1"), 0,
+              "nor a 13-digit one past the range");
+    check_int(wr_id_time("12.x.P1"), 0, "a name without usec is no id");
+}
+
 static void test_order_and_stat(void)
 {
     wr_spool_t *sp;
@@ -249,6 +266,14 @@ static void test_malformed(void)
     BAD(OKHEAD "count: 1\ncolour: blue\n", "unknown key");
     BAD(OKHEAD "count: x1\n", "count not a number");
     BAD(OKHEAD "count: 123456789012345678901\n", "count too long");
+    BAD(OKHEAD "count: 18446744073709551616\n", "count over 64 bits");
+    /* found by t/fuzz/fuzz_spool: a 20-digit count was written, then
+     * refused on load */
+    ev = NULL;
+    check_int(wr_event_parse(OKHEAD "count: 18446744073709551615\n",
+                             sizeof(OKHEAD) + 27, &ev, &err, pool),
+              APR_SUCCESS, "the largest count loads");
+    check(ev != NULL && ev->count == APR_UINT64_MAX, "... as itself");
     BAD(OKHEAD "count: 1\nattempts: 99999999999\n", "attempts over 32 bits");
     BAD(OKHEAD "count: -1\n", "negative count");
     BAD(OKHEAD "count: 1\nno colon here\n", "line without colon");
@@ -759,6 +784,7 @@ int main(void)
     }
     test_open();
     test_round_trip();
+    test_id_time();
     test_order_and_stat();
     test_malformed();
     test_hostile();
