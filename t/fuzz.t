@@ -102,7 +102,8 @@ for my $name (@built) {
         TODO: {
             local $TODO = $check ? "known: $kn->{$check}" : undef;
             ok($done && $st == 0, "$name: regression input $file passes")
-                or diag(tail_of("$work/regress.log", 15));
+                or diag(join('', grep { /contract broken|runtime error|ERROR:/ }
+                                 split /^/, tail_of("$work/regress.log", 60)));
         }
     }
 
