@@ -1,7 +1,8 @@
 /* fuzz_spool.c - libFuzzer target over the spool's and the outbox's
  * records: wr_event_parse / wr_event_dump (the spool record), wr_id_time
- * (the creation time in a spool file name), wr_record_parse and
- * wr_record_id_ok (the outbox's .env and .state records and ids)
+ * (the creation time in a spool file name), and the outbox's .env and
+ * .state records and ids (wr_file_record_parse / _dump, wr_file_id_ok;
+ * wr_record_* before wr_file.h)
  *
  * Every input is used three ways:
  * 1. As a spool record (exactly its bytes, in a buffer of that size, so
@@ -18,10 +19,10 @@
  *    would), and what it writes must load again, value for value as
  *    escaped, and dump to the same bytes.
  * 3. The first field as a spool file name for wr_id_time (a crafted name
- *    made it overflow, issue 11 part 5) and as an outbox id for
- *    wr_record_id_ok; the whole input as an outbox record for
- *    wr_record_parse, whose table, written back as "key: value" lines,
- *    parses to the same table.
+ *    made it overflow, issue 11 part 5) and as an outbox id; the whole
+ *    input as an outbox record (.env, .state): parsed, written back and
+ *    parsed again, the same table (values without control bytes), and
+ *    the text written a fixed point.
  */
 #include <stdint.h>
 
@@ -30,8 +31,42 @@
 
 #include "fuzz-lib.h"
 #include "wr_match.h"
-#include "wr_record.h"
 #include "wr_spool.h"
+
+/* The outbox records move from wr_record.h to wr_file.h (issue 11 part
+ * 1), which also brings their writer; this target follows whichever the
+ * tree has. Drop the wr_record.h branch once wr_file.h is on main. */
+#if __has_include("wr_file.h")
+#include "wr_file.h"
+#define record_parse wr_file_record_parse
+#define record_time wr_file_record_time
+#define record_id_ok wr_file_id_ok
+#define RECORD_VERSION WR_FILE_RECORD_VERSION
+#define record_dump(t) wr_file_record_dump((t), fuzz_ipool)
+#else
+#include "wr_record.h"
+#define record_parse wr_record_parse
+#define record_time wr_record_time
+#define record_id_ok wr_record_id_ok
+#define RECORD_VERSION WR_RECORD_VERSION
+#define record_dump(t) dump_table(t)
+
+/* dump_table - a record table written back as wr_delivery.c writes one */
+static const char *dump_table(const apr_table_t *t)
+{
+    const apr_array_header_t *a = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+    const char *out = apr_psprintf(fuzz_ipool, "version: %d\n",
+                                   RECORD_VERSION);
+    int i;
+
+    for (i = 0; i < a->nelts; i++) {
+        out = apr_pstrcat(fuzz_ipool, out, e[i].key, ": ", e[i].val, "\n",
+                          NULL);
+    }
+    return out;
+}
+#endif
 
 /* Latest time the spool's RFC 3339 form holds: 9999-12-31T23:59:59. */
 #define TIME_MAX (APR_INT64_C(253402300799) * APR_USEC_PER_SEC \
@@ -129,44 +164,57 @@ static void check_id_time(const char *id, size_t size)
     }
 }
 
-/* check_outbox_record - wr_record_parse, and its table written back */
+/* same_table - two record tables alike, in order */
+static int same_table(const apr_table_t *x, const apr_table_t *y)
+{
+    const apr_array_header_t *a = apr_table_elts(x), *b = apr_table_elts(y);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+    const apr_table_entry_t *f = (const apr_table_entry_t *)b->elts;
+    int i;
+
+    if (a->nelts != b->nelts) {
+        return 0;
+    }
+    for (i = 0; i < a->nelts; i++) {
+        if (strcmp(e[i].key, f[i].key) || strcmp(e[i].val, f[i].val)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* check_outbox_record - parse, write back, parse: the text written is a
+ * fixed point and, when no value holds a control byte (the writer turns
+ * those into spaces), the table is the one read */
 static void check_outbox_record(const uint8_t *data, size_t size)
 {
     char *buf = apr_pstrmemdup(fuzz_ipool, (const char *)data, size);
-    char *again;
-    apr_table_t *t, *t2;
-    const apr_array_header_t *a, *a2;
-    const apr_table_entry_t *e, *e2;
-    int i;
+    const char *text, *text2;
+    apr_table_t *t, *t2, *t3;
+    int control = 0;
+    size_t i;
 
-    if (wr_record_parse(buf, &t, fuzz_ipool) != APR_SUCCESS) {
+    if (record_parse(buf, &t, fuzz_ipool) != APR_SUCCESS) {
         return;
     }
-    a = apr_table_elts(t);
-    e = (const apr_table_entry_t *)a->elts;
-    again = apr_psprintf(fuzz_ipool, "version: %d\n", WR_RECORD_VERSION);
-    for (i = 0; i < a->nelts; i++) {
-        if (strchr(e[i].key, '\n') || strchr(e[i].val, '\n')
-            || strstr(e[i].key, ": ")) {
-            fuzz_broken("a record field holds a line end or ': '", size);
-        }
-        again = apr_pstrcat(fuzz_ipool, again, e[i].key, ": ", e[i].val,
-                            "\n", NULL);
+    for (i = 0; i < size && data[i]; i++) {
+        control |= (data[i] < 0x20 && data[i] != '\n') || data[i] == 0x7f;
     }
-    if (wr_record_parse(again, &t2, fuzz_ipool) != APR_SUCCESS) {
+    text = record_dump(t);
+    if (record_parse(apr_pstrdup(fuzz_ipool, text), &t2, fuzz_ipool)
+        != APR_SUCCESS) {
         fuzz_broken("an outbox record written back does not parse", size);
     }
-    a2 = apr_table_elts(t2);
-    e2 = (const apr_table_entry_t *)a2->elts;
-    if (a2->nelts != a->nelts) {
-        fuzz_broken("an outbox record written back lost fields", size);
+    if (!control && !same_table(t, t2)) {
+        fuzz_broken("an outbox record written back changed", size);
     }
-    for (i = 0; i < a->nelts; i++) {
-        if (strcmp(e[i].key, e2[i].key) || strcmp(e[i].val, e2[i].val)) {
-            fuzz_broken("an outbox record written back changed", size);
-        }
+    text2 = record_dump(t2);
+    if (strcmp(text, text2) != 0
+        || record_parse(apr_pstrdup(fuzz_ipool, text2), &t3, fuzz_ipool)
+           != APR_SUCCESS || !same_table(t2, t3)) {
+        fuzz_broken("writing an outbox record is not a fixed point", size);
     }
-    (void)wr_record_time(t, "queued");
+    (void)record_time(t, "queued");
 }
 
 /* cut - s cut to n bytes */
@@ -210,7 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s = fuzz_field(&in);
     if (s != NULL) {
         check_id_time(s, size);
-        (void)wr_record_id_ok(s, strlen(s));
+        (void)record_id_ok(s, strlen(s));
     }
     check_outbox_record(data, size);
 
