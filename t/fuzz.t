@@ -10,8 +10,8 @@
 #   prefix (a run never writes into the repository), and fuzzed with a
 #   fixed seed for a bounded number of inputs and seconds.
 # "match", the oldest target, runs FUZZ_RUNS inputs (default 100000, 120 s
-# at most); every other one FUZZ_RUNS_EACH (default 20000) in at most
-# FUZZ_SECONDS (default 4) seconds, so that together they stay well under
+# at most); every other one FUZZ_RUNS_EACH (default 10000) in at most
+# FUZZ_SECONDS (default 2) seconds, so that together they stay well under
 # a minute on a busy 2-core machine. bench/fuzz.sh runs them for as long
 # as asked.
 #
@@ -116,7 +116,7 @@ for my $name (@built) {
         for @seeds;
     my ($runs, $secs) = $name eq 'match'
         ? ($ENV{FUZZ_RUNS} || 100000, 120)
-        : ($ENV{FUZZ_RUNS_EACH} || 20000, $ENV{FUZZ_SECONDS} || 4);
+        : ($ENV{FUZZ_RUNS_EACH} || 10000, $ENV{FUZZ_SECONDS} || 2);
     my $log = "$work/fuzz.log";
     my ($done, $status) = run_bounded(
         $work, $log, \%env, $secs + 60, $bin, "-runs=$runs", '-seed=1',
