@@ -58,6 +58,10 @@ for n in "${names[@]}"; do
 done
 mkdir -p "$RUNDIR"
 
+# the first line of a finding's report
+REPORT_RE='contract broken|runtime error|ERROR: (Address|Leak)Sanitizer'
+REPORT_RE="$REPORT_RE|ERROR: libFuzzer"
+
 # known_of NAME - the checks of t/fuzz/known for NAME, comma separated
 known_of() {
     [ "$KNOWN" = 1 ] && [ -f t/fuzz/known ] || return 0
@@ -99,7 +103,7 @@ run_one() {
                  "$work"/oom-*; do
             [ -e "$a" ] || continue
             kind=$(basename "$a")
-            line=$(grep -m1 -E 'contract broken|runtime error|ERROR: (Address|Leak)Sanitizer|ERROR: libFuzzer' "$log" || true)
+            line=$(grep -m1 -E "$REPORT_RE" "$log" || true)
             mv "$a" "$found/$kind"
             printf '%s\t%s\n' "$kind" "${line:-?}" >>"$found/REPORT"
             findings=$((findings + 1))
@@ -112,7 +116,7 @@ run_one() {
         fi
         if [ "${e:-0}" -eq 0 ] && ! grep -q INITED "$log"; then
             # it died before fuzzing: a seed crashes it; say so, stop
-            line=$(grep -m1 -E 'contract broken|runtime error|ERROR' "$log" || true)
+            line=$(grep -m1 -E "$REPORT_RE|ERROR" "$log" || true)
             printf 'seed\t%s\n' "${line:-exit $rc}" >>"$found/REPORT"
             findings=$((findings + 1))
             break
