@@ -19,7 +19,7 @@ WARN        := -Wall -Wextra -Werror
 APR_CFLAGS  := $(shell apr-1-config --cflags --cppflags --includes) \
                $(shell apu-1-config --includes)
 APR_LIBS    := $(shell apr-1-config --link-ld --libs) $(shell apu-1-config --link-ld)
-DEP_PKGS    := libpcre2-8 libcares libpsl zlib libesmtp-1.0 openssl
+DEP_PKGS    := libpcre2-8 libcares libpsl zlib libesmtp-1.0 openssl hiredis
 DEP_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS))
 DEP_LIBS    := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS))
 
