@@ -53,6 +53,9 @@ typedef struct {
     const char *smtp_tls_origin;  /* "file:line" of WormReplySMTPTLS */
     const char *smtp_auth_origin; /* "file:line" of WormReplySMTPAuth */
     int notifier_nice;            /* WormReplyNotifierNice */
+    wr_farm_conf_t farm;          /* WormReplyFarm */
+    int farm_set;                 /* WormReplyFarm given */
+    apr_interval_time_t farm_lease;   /* WormReplyFarmLease; 0: default */
     apr_time_t last_spool_warning;
 } wr_notify_conf_t;
 

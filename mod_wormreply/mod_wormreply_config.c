@@ -696,6 +696,60 @@ static const char *set_smtp_auth(cmd_parms *cmd, void *dc, const char *user,
     return NULL;
 }
 
+/* set_farm - WormReplyFarm redis://[user@]host[:port][/db] [FILE]: the
+ * password, if any, is the first line of a root-only FILE, read now */
+static const char *set_farm(cmd_parms *cmd, void *dc, const char *url,
+                            const char *file)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd), *path, *secret;
+    apr_status_t rv;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (wr_farm_parse_url(url, &nc->farm, &err, cmd->pool) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "WormReplyFarm: '%s': %s", url, err);
+    }
+    if (file) {
+        path = ap_server_root_relative(cmd->temp_pool, file);
+        err = NULL;
+        if (path == NULL
+            || (rv = wr_smtp_secret_load(path, &secret, &err, cmd->pool))
+               != APR_SUCCESS) {
+            char buf[128];
+            return apr_psprintf(cmd->pool, "WormReplyFarm: %s: %s", file,
+                                err ? err : path ? apr_strerror(rv, buf,
+                                                                sizeof(buf))
+                                                 : "invalid path");
+        }
+        nc->farm.password = secret;
+    }
+    nc->farm_set = 1;
+    return NULL;
+}
+
+/* set_farm_lease - WormReplyFarmLease DURATION */
+static const char *set_farm_lease(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    apr_interval_time_t d;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (wr_duration_parse(arg, &d) != APR_SUCCESS || d < apr_time_from_sec(1)
+        || d > apr_time_from_sec(3600)) {
+        return apr_psprintf(cmd->pool, "WormReplyFarmLease: '%s' is not a "
+                            "duration from 1s to 1h", arg);
+    }
+    nc->farm_lease = d;
+    return NULL;
+}
+
 /* set_delivery_time - WormReplyRetryInterval, WormReplyMaxQueueTime */
 static const char *set_delivery_time(cmd_parms *cmd, void *dc,
                                      const char *arg)
@@ -854,6 +908,13 @@ const command_rec wr_cmds[] = {
     AP_INIT_TAKE1("WormReplySMTPSessions", set_smtp_sessions, NULL,
                   RSRC_CONF, "N - SMTP sessions to the smarthost at once, "
                   "at most (1 to 32, default 4)"),
+    AP_INIT_TAKE12("WormReplyFarm", set_farm, NULL, RSRC_CONF,
+                   "redis://[user@]host[:port][/db] [PASSWORD-FILE]: share "
+                   "the domain windows, the hourly cap, the suppression list "
+                   "and the sent history with the farm's other servers"),
+    AP_INIT_TAKE1("WormReplyFarmLease", set_farm_lease, NULL, RSRC_CONF,
+                  "how long a farm claim is held before another server may "
+                  "take it over (default 60s)"),
     AP_INIT_TAKE1("WormReplyMaxPerHour", set_count, NULL, RSRC_CONF,
                   "N - notices per hour at most, all domains (default 100; "
                   "0 = no cap)"),

@@ -238,6 +238,12 @@ static apr_status_t notifier_conf(wr_global_t *g, server_rec *s,
             APR_ARRAY_PUSH(n->test_vhosts, const char *) = vs->server_hostname;
         }
     }
+    if (nc->farm_set) {
+        if (nc->farm_lease > 0) {
+            nc->farm.lease = nc->farm_lease;
+        }
+        n->farm = &nc->farm;
+    }
     n->counters = g->counters;
     n->host_lookup = host_lookup;
     n->host_lookup_baton = s;

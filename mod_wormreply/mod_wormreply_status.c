@@ -45,8 +45,9 @@ int wr_status_hook(request_rec *r, int flags)
     const wr_srv_conf_t *sc = WR_SRV_CONF(r->server);
     const wr_counters_t *c = sc->global ? sc->global->counters : NULL;
     wr_counter_slot_t sum;
-    const char *smtp_error;
-    int i, a;
+    const char *smtp_error, *farm_error;
+    char farm_buf[256];
+    int i, a, farm;
     char since[APR_RFC822_DATE_LEN];
 
     if (c == NULL) {
@@ -54,6 +55,10 @@ int wr_status_hook(request_rec *r, int flags)
     }
     wr_counters_snapshot(c, &sum);
     queue_gauges(sc, &sum, &smtp_error, r->pool);
+    farm = sc->global->notify.farm_set;
+    farm_error = farm ? wr_counters_farm_error(c, farm_buf, sizeof(farm_buf),
+                                               NULL)
+                      : NULL;
     if (flags & AP_STATUS_SHORT) {
         ap_rprintf(r, "WormReplyRequests: %" APR_UINT64_T_FMT "\n"
                    "WormReplyProbes: %" APR_UINT64_T_FMT "\n"
@@ -97,6 +102,19 @@ int wr_status_hook(request_rec *r, int flags)
         if (smtp_error) {
             ap_rprintf(r, "WormReplySMTPLastError: %s\n",
                        ap_escape_logitem(r->pool, smtp_error));
+        }
+        if (farm) {
+            ap_rprintf(r, "WormReplyFarmConnected: %" APR_UINT64_T_FMT "\n"
+                       "WormReplyFarmErrors: %" APR_UINT64_T_FMT "\n"
+                       "WormReplyFarmDigests: %" APR_UINT64_T_FMT "\n"
+                       "WormReplyFarmLocalDigests: %" APR_UINT64_T_FMT "\n"
+                       "WormReplyFarmWindows: %" APR_UINT64_T_FMT "\n",
+                       sum.farm_connected, sum.farm_errors, sum.farm_digests,
+                       sum.farm_local, sum.farm_windows);
+            if (farm_error) {
+                ap_rprintf(r, "WormReplyFarmLastError: %s\n",
+                           ap_escape_logitem(r->pool, farm_error));
+            }
         }
         return OK;
     }
@@ -143,6 +161,17 @@ int wr_status_hook(request_rec *r, int flags)
                sum.smtp_failed, sum.smtp_suppressed, sum.outbox_queued,
                sum.outbox_oldest, smtp_error ? "; last error: " : "",
                smtp_error ? ap_escape_html(r->pool, smtp_error) : "");
+    if (farm) {
+        ap_rprintf(r, "<tr><th align=\"left\">farm</th><td>%s; %"
+                   APR_UINT64_T_FMT " digests under a farm claim, %"
+                   APR_UINT64_T_FMT " from local state, %" APR_UINT64_T_FMT
+                   " errors, %" APR_UINT64_T_FMT " domains in their window%s%s"
+                   "</td></tr>\n", sum.farm_connected ? "connected"
+                                                      : "not connected",
+                   sum.farm_digests, sum.farm_local, sum.farm_errors,
+                   sum.farm_windows, farm_error ? "; last error: " : "",
+                   farm_error ? ap_escape_html(r->pool, farm_error) : "");
+    }
     ap_rputs("</table>\n", r);
     return OK;
 }

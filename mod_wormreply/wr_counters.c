@@ -8,7 +8,7 @@
 #include "wr_counters.h"
 
 #define WR_COUNTERS_MAGIC 0x57524331u   /* "WRC1" */
-#define WR_COUNTERS_VERSION 2u
+#define WR_COUNTERS_VERSION 3u
 
 typedef struct {
     apr_uint32_t magic;
@@ -17,6 +17,10 @@ typedef struct {
     apr_uint32_t nfamilies;
     apr_time_t since;
     char family[WR_COUNTER_FAMILIES][WR_FAMILY_NAME_MAX + 1];
+    /* written only by the notifier; a reader may see a half-written text
+     * while it changes, never past the buffer (always NUL-terminated) */
+    apr_time_t farm_error_at;
+    char farm_error[200];
 } wr_counters_hdr_t;
 
 struct wr_counters_t {
@@ -116,6 +120,35 @@ wr_counter_slot_t *wr_counters_notifier(wr_counters_t *c)
     return slot_at(c, c->nslots + 1);
 }
 
+void wr_counters_set_farm_error(wr_counters_t *c, const char *err,
+                                apr_time_t at)
+{
+    char *d = c->hdr->farm_error;
+    apr_size_t k, n = sizeof(c->hdr->farm_error) - 1;
+
+    /* printable bytes only: the text goes into status pages as it is */
+    for (k = 0; err && err[k] && k < n; k++) {
+        d[k] = (err[k] >= 0x20 && err[k] < 0x7f) ? err[k] : '?';
+    }
+    d[k] = '\0';
+    d[n] = '\0';
+    c->hdr->farm_error_at = err ? at : 0;
+}
+
+const char *wr_counters_farm_error(const wr_counters_t *c, char *buf,
+                                   apr_size_t len, apr_time_t *at)
+{
+    if (at) {
+        *at = c->hdr->farm_error_at;
+    }
+    if (c->hdr->farm_error_at == 0 || c->hdr->farm_error[0] == '\0'
+        || len == 0) {
+        return NULL;
+    }
+    apr_cpystrn(buf, c->hdr->farm_error, len);
+    return buf;
+}
+
 void wr_counters_add_atomic(apr_uint64_t *field, apr_uint64_t n)
 {
     __atomic_fetch_add(field, n, __ATOMIC_RELAXED);
@@ -199,6 +232,18 @@ static const struct {
      "Recipients suppressed after a permanent refusal.", 0},
     {"smtp_retries", offsetof(wr_counter_slot_t, smtp_retries),
      "Notices queued again for a later try.", 0},
+    {"farm_connected", offsetof(wr_counter_slot_t, farm_connected),
+     "1 while the farm's shared state (WormReplyFarm) is in use.", 1},
+    {"farm_errors", offsetof(wr_counter_slot_t, farm_errors),
+     "Errors talking to the farm's Redis (each a fallback).", 0},
+    {"farm_digests", offsetof(wr_counter_slot_t, farm_digests),
+     "Digests sent under a farm-wide claim.", 0},
+    {"farm_local", offsetof(wr_counter_slot_t, farm_local),
+     "Digests sent from local state while the farm was unreachable.", 0},
+    {"farm_windows", offsetof(wr_counter_slot_t, farm_windows),
+     "Domains in their domain window, farm-wide.", 1},
+    {"farm_roundtrips", offsetof(wr_counter_slot_t, farm_roundtrips),
+     "Commands sent to the farm's Redis.", 0},
     {"queued", offsetof(wr_counter_slot_t, queued),
      "Events waiting in the spool.", 1},
     {"queue_oldest_seconds", offsetof(wr_counter_slot_t, queue_oldest),

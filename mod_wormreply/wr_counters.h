@@ -64,6 +64,14 @@ typedef struct {
     apr_uint64_t smtp_failed;    /* notices given up on (5xx, too old) */
     apr_uint64_t smtp_suppressed;    /* recipients suppressed after a 5xx */
     apr_uint64_t smtp_retries;   /* notices queued again for a retry */
+    /* the farm's shared state (WormReplyFarm), notifier side */
+    apr_uint64_t farm_connected; /* gauge: 1 while the farm state is used */
+    apr_uint64_t farm_errors;    /* Redis errors; each means a fallback */
+    apr_uint64_t farm_digests;   /* digests sent under a farm claim */
+    apr_uint64_t farm_local;     /* digests sent from this server's own
+                                  * state while the farm was unreachable */
+    apr_uint64_t farm_windows;   /* gauge: domains in their window, farm */
+    apr_uint64_t farm_roundtrips;    /* commands sent to Redis */
     /* gauges filled in by the reader from the spool, zero in the slots */
     apr_uint64_t queued;         /* events waiting in the spool */
     apr_uint64_t queue_oldest;   /* age of the oldest, in seconds */
@@ -103,6 +111,16 @@ wr_counter_slot_t *wr_counters_shared(wr_counters_t *c);
 /* wr_counters_notifier - the slot only the notifier process writes */
 wr_counter_slot_t *wr_counters_notifier(wr_counters_t *c);
 void wr_counters_add_atomic(apr_uint64_t *field, apr_uint64_t n);
+
+/* wr_counters_set_farm_error - the farm's last error (NULL: none), from
+ * the notifier, for status pages (a short text in the header) */
+void wr_counters_set_farm_error(wr_counters_t *c, const char *err,
+                                apr_time_t at);
+
+/* wr_counters_farm_error - that text copied into buf, or NULL if none;
+ * *at (may be NULL) its time */
+const char *wr_counters_farm_error(const wr_counters_t *c, char *buf,
+                                   apr_size_t len, apr_time_t *at);
 
 /* wr_counters_snapshot - the sum of every slot */
 void wr_counters_snapshot(const wr_counters_t *c, wr_counter_slot_t *sum);

@@ -433,6 +433,40 @@ int wr_delivery_suppressed(wr_delivery_t *d, const char *address,
     return hit;
 }
 
+apr_status_t wr_delivery_suppressed_each(wr_delivery_t *d, apr_time_t now,
+                                         wr_suppressed_fn *fn, void *baton,
+                                         apr_pool_t *p)
+{
+    apr_dbm_t *dbm;
+    apr_datum_t k, v;
+    apr_status_t rv;
+    int n = 0;
+
+    rv = apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_READONLY,
+                         APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        /* no list yet: nobody was ever suppressed */
+        return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
+    }
+    if (apr_dbm_firstkey(dbm, &k) == APR_SUCCESS) {
+        while (k.dptr != NULL && n++ < 1000000) {
+            memset(&v, 0, sizeof(v));
+            if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr) {
+                const char *val = apr_pstrmemdup(p, v.dptr, v.dsize);
+                apr_time_t until = (apr_time_t)apr_atoi64(val);
+                if (until > now) {
+                    fn(baton, apr_pstrmemdup(p, k.dptr, k.dsize), until);
+                }
+            }
+            if (apr_dbm_nextkey(dbm, &k) != APR_SUCCESS) {
+                break;
+            }
+        }
+    }
+    apr_dbm_close(dbm);
+    return APR_SUCCESS;
+}
+
 /* supp_sweep - drop expired suppressions */
 static void supp_sweep(wr_delivery_t *d, apr_time_t now, apr_pool_t *p)
 {

@@ -191,6 +191,16 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
 int wr_delivery_suppressed(wr_delivery_t *d, const char *address,
                            apr_time_t now);
 
+/* wr_suppressed_fn - one address on the suppression list, and until when */
+typedef void wr_suppressed_fn(void *baton, const char *address,
+                              apr_time_t until);
+
+/* wr_delivery_suppressed_each - call `fn` for every address suppressed at
+ * `now` (lower case). @return APR_SUCCESS also when there is no list */
+apr_status_t wr_delivery_suppressed_each(wr_delivery_t *d, apr_time_t now,
+                                         wr_suppressed_fn *fn, void *baton,
+                                         apr_pool_t *p);
+
 /* wr_delivery_suppress - put `address` on the list until `until` (also
  * used by the runner itself) */
 apr_status_t wr_delivery_suppress(wr_delivery_t *d, const char *address,

@@ -70,8 +70,11 @@ typedef struct {
 
 #define WR_FARM_DEFAULT_PORT 6379
 #define WR_FARM_DEFAULT_PREFIX "wormreply:"
-#define WR_FARM_DEFAULT_TIMEOUT_MS 2000
-#define WR_FARM_DEFAULT_RETRY apr_time_from_sec(5)
+/* A farm's Redis is on a private network or a local tunnel: a second is
+ * long; a notifier waits at most that long, every retry interval, while it
+ * is unreachable. */
+#define WR_FARM_DEFAULT_TIMEOUT_MS 1000
+#define WR_FARM_DEFAULT_RETRY apr_time_from_sec(2)
 /* How long a claim is held before another server may take it over: far
  * longer than composing and queueing one digest takes. */
 #define WR_FARM_LEASE apr_time_from_sec(60)

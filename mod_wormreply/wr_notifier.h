@@ -22,6 +22,13 @@
  * finds them again in cur/ and wr_spool_recover puts them back: nothing
  * is lost, and the history keeps a host from being mailed twice.
  *
+ * With a farm (WormReplyFarm), step 3 also adds the host to the domain's
+ * set in Redis, and step 4 becomes: whoever claims the domain's window in
+ * Redis sends the digest naming every server's hosts, and each server
+ * drops the events a farm digest reported. While Redis is unreachable,
+ * each server works from its own state as above (one warning a minute),
+ * and tells the farm what it sent once Redis is back.
+ *
  * With a smarthost, delivery (wr_delivery_run) happens in a child process
  * of the notifier, the deliverer, so that a slow or stalled smarthost
  * never holds up DNS and composing, and composing overlaps delivery. One
@@ -45,6 +52,7 @@
 
 #include "wr_counters.h"
 #include "wr_delivery.h"
+#include "wr_farm.h"
 #include "wr_notice.h"
 #include "wr_ratelimit.h"
 #include "wr_resolve.h"
@@ -91,6 +99,9 @@ typedef struct {
      * outbox is the end of the line. */
     wr_delivery_t *delivery;
     int smarthost;
+    /* With WormReplyFarm: the Redis the farm's notifiers share (see
+     * wr_farm.h); NULL: this server's own state only. */
+    const wr_farm_conf_t *farm;
 } wr_notifier_conf_t;
 
 /* wr_notifier_run - work until *stop becomes non-zero.

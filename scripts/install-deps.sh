@@ -11,4 +11,5 @@ apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends \
     libapache2-mod-perl2 libwww-perl perl \
     clang libclang-rt-14-dev \
     unbound dnsutils exim4-daemon-light swaks openssl curl \
-    valgrind wrk procps time rbldnsd chromium util-linux memcached redis-server
+    valgrind wrk procps time rbldnsd chromium util-linux memcached redis-server \
+    redis-tools gdb
