@@ -341,5 +341,21 @@ const char *wr_counters_format(const wr_counters_t *c,
                            *(const apr_uint64_t *)((const char *)sum
                                                    + notice_fields[i].off));
     }
+    {
+        char ebuf[sizeof(((wr_counters_hdr_t *)0)->farm_error)];
+        const char *e = wr_counters_farm_error(c, ebuf, sizeof(ebuf), NULL);
+        if (e) {
+            /* printable ASCII only (wr_counters_set_farm_error) */
+            char *q = apr_palloc(p, 2 * strlen(e) + 1), *o = q;
+            for (; *e; e++) {
+                if (*e == '"' || *e == '\\') {
+                    *o++ = '\\';
+                }
+                *o++ = *e;
+            }
+            *o = '\0';
+            out = apr_psprintf(p, "%s, \"farm_last_error\": \"%s\"", out, q);
+        }
+    }
     return apr_pstrcat(p, out, "}\n", NULL);
 }

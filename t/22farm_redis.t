@@ -55,6 +55,43 @@ sub redis_stop {
 sub rcli { my $o = qx{redis-cli -p $RPORT @_ 2>/dev/null}; chomp $o; $o }
 END { local $?; redis_stop() }
 
+# configtest refuses a bad farm setting, naming the file and the line
+{
+    my $h = WrPrivateHttpd->new(port => 18163);
+    my $d = $h->dir;
+    open my $fh, '>', "$d/pw-open" or die $!;
+    print $fh "secret\n";
+    close $fh;
+    chmod 0644, "$d/pw-open";
+    my @bad = (
+        ["WormReplyFarm http://127.0.0.1:6379\n",
+         qr/WormReplyFarm: 'http:\/\/127\.0\.0\.1:6379': must start with redis:\/\//],
+        ["WormReplyFarm redis://u:pw\@127.0.0.1\n",
+         qr/user\@ must name a user and no password \(the password comes from a file\)/],
+        ["WormReplyFarm redis://127.0.0.1:99999\n",
+         qr/the port must be a number from 1 to 65535/],
+        ["WormReplyFarm redis://127.0.0.1 $d/pw-open\n",
+         qr/WormReplyFarm: \Q$d\E\/pw-open: .*accessible to group or others/],
+        ["WormReplyFarmLease 0s\n",
+         qr/WormReplyFarmLease: '0s' is not a duration from 1s to 1h/],
+        ["<VirtualHost *:1>\nWormReplyFarm redis://127.0.0.1\n</VirtualHost>\n",
+         qr/WormReplyFarm cannot occur within <VirtualHost> section/],
+    );
+    for my $b (@bad) {
+        $h->write_conf($b->[0]);
+        my ($rc, $out) = $h->configtest;
+        my ($dir) = $b->[0] =~ /^(WormReplyFarm\w*)/m;
+        my $line = 0;
+        open my $cf, '<', $h->conf_file or die $!;
+        while (<$cf>) { if (/^\Q$dir\E /) { $line = $.; last } }
+        (my $what = $b->[0]) =~ s/\n/ /g;
+        isnt $rc, 0, "configtest refuses: $what";
+        like $out, qr/on line $line of \Q@{[$h->conf_file]}\E/,
+            "... naming the file and line $line" or diag $out;
+        like $out, $b->[1], '... and why' or diag $out;
+    }
+}
+
 ok !listening($RPORT), "port $RPORT is free";
 ok redis_start(), "a real redis-server on 127.0.0.1:$RPORT";
 
@@ -195,6 +232,13 @@ ok counters()->{farm_errors} > 0, 'the errors are counted';
 like $h[0]->error_log, qr/WR00063: farm state unreachable/,
     'the fallback is logged';
 like $h[0]->status, qr/"farm_connected": 0/, 'the status says so';
+my $cli = qx{$FindBin::Bin/../tools/wormreply status http://127.0.0.1:18160/wormreply-status 2>&1};
+like $cli, qr/^farm_connected\s+0$/m, 'wormreply status: not connected';
+like $cli, qr/^farm_last_error\s+connect 127\.0\.0\.1:$RPORT: \S/m,
+    'wormreply status: the last error' or diag $cli;
+like $h[0]->raw("GET /server-status?auto HTTP/1.0\r\n\r\n"),
+    qr/^WormReplyFarmLastError: connect 127\.0\.0\.1:$RPORT/m,
+    'mod_status: the last error';
 probe_spread(5, 6);
 sleep 0.5;
 ok redis_start(), 'redis-server started again (empty)';

@@ -299,6 +299,10 @@ static void show_table(const fetch_t *f, const wr_statusjson_t *d)
             print_num("", n);
         }
     }
+    if (wr_statusjson_string(d, "farm_last_error")) {
+        printf("%-20s %s\n", "farm_last_error",
+               wr_statusjson_string(d, "farm_last_error"));
+    }
     for (i = 0; i < d->groups->nelts; i++) {
         const wr_statusjson_group_t *g = &APR_ARRAY_IDX(d->groups, i,
                                                         wr_statusjson_group_t);
