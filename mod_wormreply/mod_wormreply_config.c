@@ -697,12 +697,14 @@ static const char *set_smtp_auth(cmd_parms *cmd, void *dc, const char *user,
 }
 
 /* set_farm - WormReplyFarm redis://[user@]host[:port][/db] [FILE]: the
- * password, if any, is the first line of a root-only FILE, read now */
+ * password, if any, is the first line of a root-only FILE, checked now and
+ * read by the notifier (which opens the file while still root) each time
+ * it connects, as the SMTP AUTH secret is */
 static const char *set_farm(cmd_parms *cmd, void *dc, const char *url,
                             const char *file)
 {
     wr_notify_conf_t *nc = notify_conf(cmd);
-    const char *err = global_only(cmd), *path, *secret;
+    const char *err = global_only(cmd), *path;
     apr_status_t rv;
 
     (void)dc;
@@ -713,10 +715,10 @@ static const char *set_farm(cmd_parms *cmd, void *dc, const char *url,
         return apr_psprintf(cmd->pool, "WormReplyFarm: '%s': %s", url, err);
     }
     if (file) {
-        path = ap_server_root_relative(cmd->temp_pool, file);
+        path = ap_server_root_relative(cmd->pool, file);
         err = NULL;
         if (path == NULL
-            || (rv = wr_smtp_secret_load(path, &secret, &err, cmd->pool))
+            || (rv = wr_smtp_secret_check(path, &err, cmd->temp_pool))
                != APR_SUCCESS) {
             char buf[128];
             return apr_psprintf(cmd->pool, "WormReplyFarm: %s: %s", file,
@@ -724,7 +726,7 @@ static const char *set_farm(cmd_parms *cmd, void *dc, const char *url,
                                                                 sizeof(buf))
                                                  : "invalid path");
         }
-        nc->farm.password = secret;
+        nc->farm.password_file = wr_smtp_secret_new(path, cmd->pool);
     }
     nc->farm_set = 1;
     return NULL;

@@ -566,6 +566,16 @@ static int notifier_main(apr_pool_t *p, server_rec *s)
                          "notices stay queued", err ? err : "");
         }
     }
+    /* the same for the farm's Redis password */
+    if (g->notify.farm_set && g->notify.farm.password_file != NULL) {
+        const char *err = NULL;
+        rv = wr_smtp_secret_open(g->notify.farm.password_file, &err, p);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, WRLOGNO(00069)
+                         "notifier cannot open the farm's Redis password "
+                         "file (%s): the farm state is not used", err ? err : "");
+        }
+    }
     if (ap_run_drop_privileges(p, s) != 0) {
         return NOTIFIER_STARTUP_ERROR;
     }

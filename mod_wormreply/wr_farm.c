@@ -282,6 +282,7 @@ apr_status_t wr_farm_open(wr_farm_t **pf, const wr_farm_conf_t *c,
     f->conf.host = apr_pstrdup(p, c->host);
     f->conf.user = c->user ? apr_pstrdup(p, c->user) : NULL;
     f->conf.password = c->password ? apr_pstrdup(p, c->password) : NULL;
+    f->conf.password_file = c->password_file;
     f->conf.prefix = apr_pstrdup(p, c->prefix ? c->prefix
                                                : WR_FARM_DEFAULT_PREFIX);
     if (f->conf.lease <= 0) {
@@ -375,12 +376,25 @@ static apr_status_t connect_now(wr_farm_t *f, int *reset)
     }
     redisSetTimeout(f->rc, tv);
     f->pid = getpid();
-    if (f->conf.password) {
+    if (f->conf.password || f->conf.password_file) {
+        /* a password from the file lives only for this AUTH: read into a
+         * pool of its own, wiped when it is destroyed */
+        apr_pool_t *sp;
+        const char *pw = f->conf.password, *err = NULL;
+
+        apr_pool_create(&sp, f->pool);
+        if (pw == NULL
+            && wr_smtp_secret_read(f->conf.password_file, &pw, &err, sp)
+               != APR_SUCCESS) {
+            apr_pool_destroy(sp);
+            return fail(f, "password file for", err ? err : "unreadable");
+        }
         argv[0] = "AUTH";
-        argv[1] = f->conf.user ? f->conf.user : f->conf.password;
-        argv[2] = f->conf.password;
-        if ((rv = simple(f, "AUTH at", f->conf.user ? 3 : 2, argv))
-            != APR_SUCCESS) {
+        argv[1] = f->conf.user ? f->conf.user : pw;
+        argv[2] = pw;
+        rv = simple(f, "AUTH at", f->conf.user ? 3 : 2, argv);
+        apr_pool_destroy(sp);
+        if (rv != APR_SUCCESS) {
             return rv;
         }
     }

@@ -55,13 +55,17 @@
 #include <apr_time.h>
 
 #include "wr_ratelimit.h"
+#include "wr_smtp.h"
 
 typedef struct {
     const char *host;          /* "127.0.0.1" or a name */
     int port;                  /* 6379 */
     int db;                    /* SELECT'ed after connecting; 0 */
     const char *user;          /* Redis 6 ACL user; NULL: none */
-    const char *password;      /* NULL: no AUTH */
+    const char *password;      /* the password itself, or */
+    wr_smtp_secret_t *password_file;   /* a root-only file opened while
+                                        * root, read at each connection;
+                                        * neither: no AUTH */
     const char *prefix;        /* key prefix, "wormreply:" */
     int timeout_ms;            /* connect and reply timeout */
     apr_interval_time_t retry; /* least time between reconnections */

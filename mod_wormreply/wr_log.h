@@ -5,7 +5,7 @@
  * mirror APLOG_* so that the module can pass them straight through.
  * Message tags follow httpd's APLOGNO rules with our own prefix: one tag
  * per call site, never reused; the next free number is in wr_log.h.
- * Next free tags: WR00028 (glue), WR00069 (notifier), WR00318 (delivery)
+ * Next free tags: WR00028 (glue), WR00070 (notifier), WR00318 (delivery)
  */
 #ifndef WR_LOG_H
 #define WR_LOG_H

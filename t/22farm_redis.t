@@ -287,4 +287,50 @@ like rcli('HGETALL', 'wormreply:cap'), qr/^\d+\n$CAP$/,
     'the cap is counted in Redis';
 
 $_->stop for @h;
+
+# 5. a Redis that wants a password: read from a root-only file by the
+# notifier; a wrong one is an error like any other (the server falls back)
+{
+    my $pport = 16395;
+    my $pid = fork;
+    if ($pid == 0) {
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', '/dev/null';
+        exec qw(redis-server --bind 127.0.0.1 --port), $pport,
+            qw(--save), '', qw(--appendonly no --requirepass), 'farm-s3cret'
+            or POSIX::_exit(127);
+    }
+    my $end = time + 10;
+    sleep 0.05 until listening($pport) || time > $end;
+    for my $case (['farm-s3cret', 1], ['wrong', 0]) {
+        my $h = WrPrivateHttpd->new(port => 18163);
+        my $d = $h->dir;
+        open my $fh, '>', "$d/redis-pw" or die $!;
+        print $fh "$case->[0]\n";
+        close $fh;
+        chmod 0600, "$d/redis-pw";
+        $h->write_conf(<<"EOF");
+WormReply On
+WormReplyNotify On
+WormReplySpool $d/spool
+WormReplyOutbox $d/outbox
+WormReplyResolver 127.0.0.1:$DNSPORT
+WormReplyFarm redis://127.0.0.1:$pport $d/redis-pw
+EOF
+        ok $h->start, "password '$case->[0]': httpd started"
+            or diag $h->error_log;
+        if ($case->[1]) {
+            ok $h->wait_for(sub { $h->status =~ /"farm_connected": 1/ }, 10),
+                'the right password: the farm state is used';
+        }
+        else {
+            ok $h->wait_for(sub { $h->status =~ /"farm_last_error": "[^"]*(?:WRONGPASS|invalid)/i }, 10),
+                'a wrong password: refused, and said so' or diag $h->status;
+            unlike $h->status, qr/"farm_connected": 1/, '... not connected';
+        }
+        $h->stop;
+    }
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+}
 done_testing;
