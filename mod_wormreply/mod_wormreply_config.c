@@ -704,8 +704,7 @@ static const char *set_farm(cmd_parms *cmd, void *dc, const char *url,
                             const char *file)
 {
     wr_notify_conf_t *nc = notify_conf(cmd);
-    const char *err = global_only(cmd), *path;
-    apr_status_t rv;
+    const char *err = global_only(cmd);
 
     (void)dc;
     if (err) {
@@ -715,16 +714,20 @@ static const char *set_farm(cmd_parms *cmd, void *dc, const char *url,
         return apr_psprintf(cmd->pool, "WormReplyFarm: '%s': %s", url, err);
     }
     if (file) {
-        path = ap_server_root_relative(cmd->pool, file);
+        const char *path = ap_server_root_relative(cmd->pool, file);
+        apr_status_t rv;
+
+        if (path == NULL) {
+            return apr_psprintf(cmd->pool, "WormReplyFarm: %s: invalid "
+                                "path", file);
+        }
         err = NULL;
-        if (path == NULL
-            || (rv = wr_smtp_secret_check(path, &err, cmd->temp_pool))
-               != APR_SUCCESS) {
+        if ((rv = wr_smtp_secret_check(path, &err, cmd->temp_pool))
+            != APR_SUCCESS) {
             char buf[128];
             return apr_psprintf(cmd->pool, "WormReplyFarm: %s: %s", file,
-                                err ? err : path ? apr_strerror(rv, buf,
-                                                                sizeof(buf))
-                                                 : "invalid path");
+                                err ? err : apr_strerror(rv, buf,
+                                                         sizeof(buf)));
         }
         nc->farm.password_file = wr_smtp_secret_new(path, cmd->pool);
     }

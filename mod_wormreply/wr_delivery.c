@@ -440,7 +440,6 @@ apr_status_t wr_delivery_suppressed_each(wr_delivery_t *d, apr_time_t now,
     apr_dbm_t *dbm;
     apr_datum_t k, v;
     apr_status_t rv;
-    int n = 0;
 
     rv = apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_READONLY,
                          APR_FPROT_OS_DEFAULT, p);
@@ -449,6 +448,7 @@ apr_status_t wr_delivery_suppressed_each(wr_delivery_t *d, apr_time_t now,
         return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
     }
     if (apr_dbm_firstkey(dbm, &k) == APR_SUCCESS) {
+        int n = 0;
         while (k.dptr != NULL && n++ < 1000000) {
             memset(&v, 0, sizeof(v));
             if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr) {

@@ -267,7 +267,6 @@ static void farm_lost(notifier_t *n, apr_time_t now)
  * meanwhile start their windows in the farm too */
 static void farm_back(notifier_t *n, int reset, apr_time_t now)
 {
-    apr_hash_index_t *hi;
     int k;
 
     n->farm_up = 1;
@@ -284,6 +283,8 @@ static void farm_back(notifier_t *n, int reset, apr_time_t now)
                   reset && n->farm_warned ? "; Redis had lost its data, "
                                             "pending hosts added again" : "");
     if (reset) {
+        apr_hash_index_t *hi;
+
         for (hi = apr_hash_first(n->scratch, n->domains); hi;
              hi = apr_hash_next(hi)) {
             domain_t *d = apr_hash_this_val(hi);
