@@ -1,6 +1,7 @@
 /* wr_notifier.c - the notifier's loop: spool -> resolver -> digests ->
  * outbox (see wr_notifier.h for the order of things and why) */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/types.h>
@@ -390,6 +391,33 @@ static int farm_src(notifier_t *n, const wr_farm_host_t *h, src_t *src)
                                  (apr_size_t)(nl - h->record - 6))
                 : NULL;
     return 1;
+}
+
+/* backlog_add - hosts of `d` this server reported without the farm
+ * knowing (Redis unreachable): told to it once Redis is back (farm_back),
+ * so that no other server reports them again. `elts` are `nelts` records
+ * of `size` bytes, each with its address (const char *) at `off`. */
+static void backlog_add(notifier_t *n, const domain_t *d, apr_time_t now,
+                        const void *elts, int nelts, apr_size_t size,
+                        apr_size_t off)
+{
+    backlog_t *b;
+    int k;
+
+    if (n->backlog->nelts >= FARM_BACKLOG_MAX) {
+        return;
+    }
+    b = apr_array_push(n->backlog);
+    b->key = apr_pstrdup(n->backlog_pool, farm_key(n, d));
+    b->when = now;
+    b->addresses = apr_array_make(n->backlog_pool, nelts,
+                                  sizeof(const char *));
+    for (k = 0; k < nelts; k++) {
+        const char *a = *(const char *const *)((const char *)elts
+                                               + (apr_size_t)k * size + off);
+        APR_ARRAY_PUSH(b->addresses, const char *) =
+            apr_pstrdup(n->backlog_pool, a);
+    }
 }
 
 /* farm_suppressed - whether another server suppressed the address */
@@ -883,18 +911,10 @@ static void send_digest(notifier_t *n, domain_t *d, apr_time_t now)
          * (for ARF, hosts already reported are in the history) */
         return;
     }
-    if (rv == APR_SUCCESS && n->farm && !d->test
-        && n->backlog->nelts < FARM_BACKLOG_MAX) {
-        backlog_t *b = apr_array_push(n->backlog);
-        b->key = apr_pstrdup(n->backlog_pool, farm_key(n, d));
-        b->when = now;
-        b->addresses = apr_array_make(n->backlog_pool, hosts->nelts,
-                                      sizeof(const char *));
-        for (k = 0; k < hosts->nelts; k++) {
-            APR_ARRAY_PUSH(b->addresses, const char *) =
-                apr_pstrdup(n->backlog_pool,
-                            APR_ARRAY_IDX(hosts, k, wr_notice_host_t).address);
-        }
+    if (rv == APR_SUCCESS && n->farm && !d->test) {
+        backlog_add(n, d, now, hosts->elts, hosts->nelts,
+                    sizeof(wr_notice_host_t),
+                    offsetof(wr_notice_host_t, address));
         COUNT(n, farm_local);
     }
     wr_rate_domain_sent(&d->rate, now);
@@ -937,16 +957,8 @@ static void farm_send(notifier_t *n, domain_t *d,
                        path ? path : "-", &lost) != APR_SUCCESS) {
         /* queued, but the farm does not know: tell it when it is back,
          * before its lease lets another server send the same hosts */
-        backlog_t *b = apr_array_push(n->backlog);
-        b->key = apr_pstrdup(n->backlog_pool, farm_key(n, d));
-        b->when = now;
-        b->addresses = apr_array_make(n->backlog_pool, claimed->nelts,
-                                      sizeof(const char *));
-        for (k = 0; k < claimed->nelts; k++) {
-            APR_ARRAY_PUSH(b->addresses, const char *) =
-                apr_pstrdup(n->backlog_pool,
-                            APR_ARRAY_IDX(claimed, k, wr_farm_host_t).address);
-        }
+        backlog_add(n, d, now, claimed->elts, claimed->nelts,
+                    sizeof(wr_farm_host_t), offsetof(wr_farm_host_t, address));
         farm_lost(n, now);
     }
     else if (lost) {
