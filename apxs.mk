@@ -22,10 +22,15 @@ APR_LIBS    := $(shell apr-1-config --link-ld --libs) $(shell apu-1-config --lin
 DEP_PKGS    := libpcre2-8 libcares libpsl zlib libesmtp-1.0 openssl hiredis
 DEP_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS))
 DEP_LIBS    := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS))
+# jansson reads JSON in the CLI (and its tests), libm serves the report's
+# estimates; httpd links neither
+CLI_PKGS    := jansson
+CLI_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(CLI_PKGS))
+CLI_LIBS    := $(shell $(PKG_CONFIG) --libs $(CLI_PKGS)) -lm
 
 B           := build
 CORE_CFLAGS := -std=gnu11 $(CFLAGS) $(WARN) -fPIC $(APR_CFLAGS) $(DEP_CFLAGS) \
-               -Imod_wormreply
+               $(CLI_CFLAGS) -Imod_wormreply
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
 
@@ -77,13 +82,13 @@ CLI_SRC     := tools/wormreply.c $(sort $(wildcard tools/cmd_*.c tools/cli_*.c))
 CLI_HDR     := $(wildcard tools/*.h)
 cli: $(CLI)
 $(CLI): $(CLI_SRC) $(CLI_HDR) $(CORE_HDR) $(LIBWR)
-	$(CC) $(CORE_CFLAGS) -Itools $(CLI_SRC) -o $@ $(LIBWR) $(DEP_LIBS) $(APR_LIBS)
+	$(CC) $(CORE_CFLAGS) -Itools $(CLI_SRC) -o $@ $(LIBWR) $(DEP_LIBS) $(CLI_LIBS) $(APR_LIBS)
 
 unit: $(UNIT_BIN) $(UNIT_SAN)
 $(B)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_HDR) $(LIBWR) | $(B)/unit
-	$(CC) $(CORE_CFLAGS) -It/unit $< -o $@ $(LIBWR) $(DEP_LIBS) $(APR_LIBS)
+	$(CC) $(CORE_CFLAGS) -It/unit $< -o $@ $(LIBWR) $(DEP_LIBS) $(CLI_LIBS) $(APR_LIBS)
 $(B)/unit-san/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_HDR) $(LIBWR_SAN) | $(B)/unit-san
-	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -It/unit $< -o $@ $(LIBWR_SAN) $(DEP_LIBS) $(APR_LIBS)
+	$(CC) $(CORE_CFLAGS) $(SAN_FLAGS) -It/unit $< -o $@ $(LIBWR_SAN) $(DEP_LIBS) $(CLI_LIBS) $(APR_LIBS)
 
 # libFuzzer targets, one per t/fuzz/fuzz_<name>.c (Debian's clang): the
 # core is built once more with coverage instrumentation and ASan/UBSan
@@ -94,7 +99,7 @@ FUZZ_SRC    := $(sort $(wildcard t/fuzz/fuzz_*.c))
 FUZZ_BIN    := $(patsubst t/fuzz/%.c,$(B)/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) -fsanitize=address,undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer \
-               $(APR_CFLAGS) $(DEP_CFLAGS) -Imod_wormreply
+               $(APR_CFLAGS) $(DEP_CFLAGS) $(CLI_CFLAGS) -Imod_wormreply
 FUZZ_OBJ    := $(patsubst mod_wormreply/%.c,$(B)/fuzz/%.o,$(CORE_SRC)) \
                $(B)/fuzz/wr_builtin_sigs.o
 LIBWR_FUZZ  := $(B)/fuzz/libwr.a
@@ -107,7 +112,7 @@ $(LIBWR_FUZZ): $(FUZZ_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(B)/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz-lib.h $(CORE_HDR) $(LIBWR_FUZZ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -It/fuzz $< -o $@ \
-	    $(LIBWR_FUZZ) $(DEP_LIBS) $(APR_LIBS)
+	    $(LIBWR_FUZZ) $(DEP_LIBS) $(CLI_LIBS) $(APR_LIBS)
 
 test: all fuzz
 	FUZZ_RUNS=$(FUZZ_RUNS) sh t/run-tests.sh

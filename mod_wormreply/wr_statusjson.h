@@ -1,21 +1,20 @@
 /* wr_statusjson.h - read back the counters JSON of the status handler
  *
- * APR-util 1.6 has no JSON reader (apr_json.h came with APR-util 1.7 /
- * APR 2), so this is a small strict one for the one shape
+ * Through jansson (Debian's libjansson, linked by the CLI and the tests
+ * only: httpd writes this JSON, it never reads it), for the one shape
  * wr_counters_format() writes: a single object whose members are
  *   numbers              "requests": 12, "probe_seconds": 0.000123
  *   strings              "since": "Wed, 01 May 2024 12:00:00 GMT"
  *   true/false/null      kept as the numbers 1/0 and skipped (null)
  *   objects of numbers   "families": {"nimda": 3, "codered": 1}
  * Members the CLI does not know yet (notice counters, say) are kept in
- * order, so a newer module still shows everything.
+ * document order, so a newer module still shows everything.
  *
- * Strict JSON (RFC 8259) inside that shape: no trailing commas, no
- * comments, no leading zeros, no control bytes in strings, \u
- * escapes decoded to UTF-8 (surrogate pairs joined, lone surrogates
- * refused), whitespace only where the grammar allows it, nothing after
- * the object. Arrays, deeper nesting and duplicate keys are refused.
- * The reader never reads past `len` and allocates only from `p`.
+ * Strict JSON (RFC 8259) as jansson reads it, and inside that shape:
+ * arrays, deeper nesting, duplicate keys, \u0000 and integers beyond
+ * 2^63 - 1 (jansson's json_int_t; no counter gets there) are refused.
+ * The reader never reads past `len`; what it returns is allocated from
+ * `p` (jansson's own memory is freed before it returns).
  */
 #ifndef WR_STATUSJSON_H
 #define WR_STATUSJSON_H
@@ -50,8 +49,8 @@ typedef struct {
 } wr_statusjson_t;
 
 /* wr_statusjson_parse - parse `len` bytes (need not be NUL-terminated).
- * @return APR_SUCCESS, or APR_EINVAL with *err (may be NULL) saying what
- * and at which byte offset ("offset 17: expected ':'") */
+ * @return APR_SUCCESS, or APR_EINVAL with *err (may be NULL) saying what,
+ * with the byte offset for a syntax error ("offset 17: ...") */
 apr_status_t wr_statusjson_parse(const char *buf, apr_size_t len,
                                  wr_statusjson_t **doc, const char **err,
                                  apr_pool_t *p);

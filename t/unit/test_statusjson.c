@@ -113,10 +113,13 @@ static void test_forms(apr_pool_t *p)
     check_int(wr_statusjson_number(d, "f")->u, 0, "false reads as 0");
     check(wr_statusjson_number(d, "n") == NULL, "null is skipped");
     check_int(wr_statusjson_group(d, "x")->members->nelts, 0, "empty group");
+    check_int(parse("{\"big\": 9223372036854775807}", &d, &err, p),
+              APR_SUCCESS, "2^63 - 1 parses");
+    check(wr_statusjson_number(d, "big")->exact
+          && wr_statusjson_number(d, "big")->u == 9223372036854775807ULL,
+          "... exactly");
     check_int(parse("{\"big\": 18446744073709551615}", &d, &err, p),
-              APR_SUCCESS, "2^64 - 1 parses");
-    check(!wr_statusjson_number(d, "big")->exact,
-          "... 20 digits are not claimed exact");
+              APR_EINVAL, "2^64 - 1 is refused (jansson's json_int_t)");
 }
 
 static void test_refused(apr_pool_t *p)
@@ -165,8 +168,8 @@ static void test_refused(apr_pool_t *p)
         err = NULL;
         check_int(parse(bad[i].doc, &d, &err, p), APR_EINVAL,
                   "refused: %s", bad[i].why);
-        check(err != NULL && strncmp(err, "offset ", 7) == 0,
-              "... with an offset (%s)", err ? err : "no error");
+        check(err != NULL && *err != '\0', "... saying why (%s)",
+              err ? err : "no error");
     }
     /* embedded NUL and length bounds: only len bytes are read */
     err = NULL;
@@ -174,8 +177,8 @@ static void test_refused(apr_pool_t *p)
               "the last byte outside len is not read");
     check_int(wr_statusjson_parse("{\"a\": \"\0\"}", 10, &d, &err, p),
               APR_EINVAL, "a NUL byte inside a string");
-    check_str(err, "offset 7: control byte in a string",
-              "... reported at its offset");
+    check(err != NULL && strncmp(err, "offset ", 7) == 0,
+          "... a syntax error with its offset (%s)", err ? err : "none");
 }
 
 int main(void)
