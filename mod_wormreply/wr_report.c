@@ -6,6 +6,7 @@
  * freed by a cleanup on the report's pool.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -114,31 +115,6 @@ static void dc_add(distinct_t *d, unsigned long long h)
     d->used += (unsigned)dc_set_put(d->set, d->size, h);
 }
 
-/* ln - natural logarithm for x > 0, written out so the core needs no
- * libm: x = m * 2^e with m in [1, 2), ln m = 2 atanh((m - 1) / (m + 1)) */
-static double ln(double x)
-{
-    double m = x, z, z2, term, sum = 0;
-    int e = 0, k;
-
-    while (m >= 2) {
-        m /= 2;
-        e++;
-    }
-    while (m < 1) {
-        m *= 2;
-        e--;
-    }
-    z = (m - 1) / (m + 1);
-    z2 = z * z;
-    term = z;
-    for (k = 1; k < 60; k += 2) {
-        sum += term / k;
-        term *= z2;
-    }
-    return 2 * sum + e * 0.69314718055994530942;
-}
-
 /* dc_count - exact count, or the HyperLogLog estimate with the linear-
  * counting correction for small cardinalities (Flajolet et al. 2007) */
 static unsigned long long dc_count(const distinct_t *d)
@@ -155,7 +131,7 @@ static unsigned long long dc_count(const distinct_t *d)
     }
     e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
     if (e <= 2.5 * m && zeros > 0) {
-        e = m * ln(m / zeros);
+        e = m * log(m / zeros);
     }
     return (unsigned long long)(e + 0.5);
 }
