@@ -45,6 +45,8 @@ typedef struct {
     apr_size_t spool_max;
     wr_spool_t *spool;
     const char *outbox_dir;       /* NULL: WR_STATE_DIR/outbox */
+    const char *spool_origin;     /* "file:line" of WormReplySpool, or NULL */
+    const char *outbox_origin;    /* "file:line" of WormReplyOutbox */
     wr_rate_policy_t policy;
     wr_notifier_conf_t notifier;  /* what the notifier process is given */
     int notifier_mailboxes_set;   /* WormReplyMailboxes replaced the default */
@@ -87,6 +89,9 @@ typedef struct {
     int local_counter_family[WR_MAX_FAMILIES];   /* local index -> counter */
     apr_array_header_t *exempt;   /* of apr_ipsubnet_t *; NULL = unset */
     int notify;                   /* wr_notify_mode_e */
+    const char *notify_origin;    /* "file:line" of WormReplyNotify */
+    int notify_here;              /* WormReplyNotify written in this server
+                                   * (not inherited) */
 } wr_srv_conf_t;
 
 /* BUMP - add to a counter of this worker's slot, or atomically to the
@@ -113,6 +118,11 @@ int wr_notify_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp, server_rec *s);
 void wr_notify_child_init(apr_pool_t *p, server_rec *s);
+/* wr_notify_check_config - what start would refuse about notices, refused
+ * at configtest already (httpd -t runs no post_config): the shared cache's
+ * provider, the spool and outbox directories. Returns an error naming the
+ * directive and its file:line, or NULL. */
+const char *wr_notify_check_config(apr_pool_t *p, server_rec *s);
 void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
                      const char *family, wr_counter_slot_t *slot, int shared);
 

@@ -66,6 +66,9 @@ void *wr_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     sc->action = add->action != WR_UNSET ? add->action : base->action;
     sc->exempt = add->exempt ? add->exempt : base->exempt;
     sc->notify = add->notify != WR_UNSET ? add->notify : base->notify;
+    sc->notify_origin = add->notify != WR_UNSET ? add->notify_origin
+                                                : base->notify_origin;
+    sc->notify_here = add->notify != WR_UNSET;
     sc->local = add->local;
     /* An absolute list replaces what the server has; a list of only +x/-x
      * items applies on top of it. */
@@ -282,6 +285,8 @@ static const char *set_notify(cmd_parms *cmd, void *dc, const char *arg)
         return apr_psprintf(cmd->pool, "WormReplyNotify: unknown value '%s' "
                             "(expected On, Off or Test)", arg);
     }
+    sc->notify_origin = origin_of(cmd);
+    sc->notify_here = 1;
     return NULL;
 }
 
@@ -336,6 +341,12 @@ static const char *set_path(cmd_parms *cmd, void *dc, const char *arg)
     }
     field = (const char **)((char *)nc + (apr_size_t)cmd->info);
     *field = path;
+    if (field == &nc->spool_dir) {
+        nc->spool_origin = origin_of(cmd);
+    }
+    else if (field == &nc->outbox_dir) {
+        nc->outbox_origin = origin_of(cmd);
+    }
     return NULL;
 }
 
@@ -1021,6 +1032,10 @@ int wr_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          err);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
+    if ((err = wr_notify_check_config(ptemp, s)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00600) "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
 }

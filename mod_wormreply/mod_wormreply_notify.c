@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <apr_signal.h>
 #include <apr_strings.h>
@@ -119,6 +120,124 @@ static apr_status_t own_dir(const char *dir, apr_pool_t *p)
     }
     return apr_file_perms_set(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
                                    | APR_FPROT_UEXECUTE);
+}
+
+/* dir_check - whether `dir` can serve as a state directory as own_dir
+ * would make it: an existing directory (owned by us unless we are root,
+ * on a writable file system), or one that can be created in its nearest
+ * existing ancestor. Looks only; creates nothing (configtest must not
+ * change the machine). NULL when usable, else why not. */
+static const char *dir_check(const char *dir, apr_pool_t *p)
+{
+    struct stat st;
+    char *anc;
+
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            return apr_psprintf(p, "'%s' is not a directory", dir);
+        }
+        if (geteuid() != 0 && st.st_uid != geteuid()) {
+            return apr_psprintf(p, "'%s' belongs to uid %lu, not to the "
+                                "user running httpd", dir,
+                                (unsigned long)st.st_uid);
+        }
+        if (access(dir, W_OK | X_OK) != 0) {
+            return apr_psprintf(p, "'%s' is not writable: %s", dir,
+                                strerror(errno));
+        }
+        return NULL;
+    }
+    if (errno != ENOENT && errno != ENOTDIR) {
+        return apr_psprintf(p, "cannot use '%s': %s", dir, strerror(errno));
+    }
+    /* the nearest existing ancestor must be a directory we can write */
+    anc = apr_pstrdup(p, dir);
+    for (;;) {
+        char *slash = strrchr(anc, '/');
+        if (slash == NULL) {
+            return apr_psprintf(p, "'%s' is not an absolute path", dir);
+        }
+        *(slash == anc ? slash + 1 : slash) = '\0';
+        if (stat(anc, &st) == 0) {
+            break;
+        }
+        if (errno != ENOENT && errno != ENOTDIR) {
+            return apr_psprintf(p, "cannot create '%s': %s: %s", dir, anc,
+                                strerror(errno));
+        }
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return apr_psprintf(p, "cannot create '%s': '%s' is not a directory",
+                            dir, anc);
+    }
+    if (access(anc, W_OK | X_OK) != 0) {
+        return apr_psprintf(p, "cannot create '%s' in '%s': %s", dir, anc,
+                            strerror(errno));
+    }
+    return NULL;
+}
+
+const char *wr_notify_check_config(apr_pool_t *p, server_rec *s)
+{
+    wr_notify_conf_t *nc = &WR_SRV_CONF(s)->global->notify;
+    const char *origin = NULL, *why;
+    int inherited_on = 0;
+    server_rec *vs;
+
+    for (vs = s->next; vs; vs = vs->next) {
+        const wr_srv_conf_t *vc = WR_SRV_CONF(vs);
+        if (!vc->notify_here && vc->enabled == 1
+            && vc->notify > WR_NOTIFY_OFF) {
+            inherited_on = 1;
+        }
+    }
+    for (vs = s; vs; vs = vs->next) {
+        const wr_srv_conf_t *vc = WR_SRV_CONF(vs);
+        if (vc->notify <= WR_NOTIFY_OFF) {
+            continue;
+        }
+        if (vc->enabled != 1 && vc->notify_here
+            && (vs != s || !inherited_on)) {
+            /* notices are about recognised probes: without WormReply On
+             * there are none, and the setting would silently do nothing */
+            return apr_psprintf(p, "WormReplyNotify %s at %s has no effect: "
+                                "WormReply is Off in %s (set WormReply On "
+                                "there, or remove WormReplyNotify)",
+                                vc->notify == WR_NOTIFY_TEST ? "Test" : "On",
+                                vc->notify_origin, vs == s
+                                ? "the main server and in every virtual "
+                                  "host that inherits it"
+                                : "this virtual host");
+        }
+        if (vc->enabled == 1 && origin == NULL) {
+            origin = vc->notify_origin;
+        }
+    }
+    if (origin == NULL) {
+        return NULL;
+    }
+    if (nc->cache_provider == NULL
+        && ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, "shmcb",
+                              AP_SOCACHE_PROVIDER_VERSION) == NULL) {
+        return apr_psprintf(p, "WormReplyNotify at %s needs a shared cache "
+                            "and mod_socache_shmcb is not loaded: enable it "
+                            "(a2enmod socache_shmcb), or name another "
+                            "provider with WormReplyCache", origin);
+    }
+    if ((why = dir_check(state_path(p, nc->spool_dir, "spool"), p)) != NULL) {
+        return apr_psprintf(p, "WormReplySpool at %s: %s",
+                            nc->spool_origin ? nc->spool_origin
+                            : apr_pstrcat(p, "(default, for WormReplyNotify "
+                                          "at ", origin, ")", NULL), why);
+    }
+    if ((why = dir_check(state_path(p, nc->outbox_dir, "outbox"), p))
+        != NULL) {
+        return apr_psprintf(p, "WormReplyOutbox at %s: %s",
+                            nc->outbox_origin ? nc->outbox_origin
+                            : apr_pstrcat(p, "(default, for WormReplyNotify "
+                                          "at ", origin, ")", NULL), why);
+    }
+    return NULL;
 }
 
 /* own_domains - add the registrable domains of every ServerName and

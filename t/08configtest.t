@@ -19,7 +19,7 @@ use Time::HiRes qw(time sleep);
 use WormreplyTest qw(parse_response codered_request nimda_request is_tiny
                      is_httpd_404);
 
-plan tests => 98, need_module 'wormreply', need_module 'status';
+plan tests => 127, need_module 'wormreply', need_module 'status';
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $moddir = '/usr/lib/apache2/modules';
@@ -42,7 +42,7 @@ my $n = 0;
 # apache2 -t on it; (exit status, output, file, line of the first
 # line of $body that contains $mark)
 sub configtest {
-    my($body, $mark) = @_;
+    my($body, $mark, $wrap) = @_;
     my $file = "$dir/t" . ++$n . '.conf';
     my $text = <<"EOC" . $body;
 ServerRoot $dir
@@ -62,14 +62,16 @@ EOC
             if (index($l[$i], $mark) >= 0) { $line = $i + 1; last; }
         }
     }
-    my $out = `'$httpd' -t -f '$file' 2>&1`;
+    my $cmd = "'$httpd' -t -f '$file'";
+    $cmd = $wrap->($cmd) if $wrap;
+    my $out = `$cmd 2>&1`;
     return ($? >> 8, $out, $file, $line);
 }
 
 # bad - a config that must fail, with its file and line and the reason
 sub bad {
-    my($what, $body, $mark, $reason) = @_;
-    my($rc, $out, $file, $line) = configtest($body, $mark);
+    my($what, $body, $mark, $reason, $wrap) = @_;
+    my($rc, $out, $file, $line) = configtest($body, $mark, $wrap);
     isnt $rc, 0, "$what: configtest fails";
     my $where = qr/(?:Syntax error on line $line of \Q$file\E:|at \Q$file\E:$line\b)/;
     like $out, $where, "$what: names $file line $line"
@@ -166,6 +168,73 @@ bad('unknown subject', "WormReplySignature acme \"^/x\" sideways\n",
     qr/WormReplySignature: unknown subject 'sideways' \(expected norm, raw or line\)/);
 bad('WormReply not a flag', "WormReply maybe\n", 'WormReply maybe',
     qr/WormReply must be On or Off/);
+
+# --- what start or graceful would refuse about notices, refused by
+# configtest already (httpd -t runs no post_config)
+my $shmcb = "LoadModule socache_shmcb_module $moddir/mod_socache_shmcb.so\n";
+bad('notices without a socache provider',
+    "WormReply On\nWormReplyNotify On\nWormReplySpool $dir/sp1\n"
+    . "WormReplyOutbox $dir/ob1\n", 'WormReplyNotify',
+    qr/WR00600: WormReplyNotify at \S+ needs a shared cache and mod_socache_shmcb is not loaded: enable it \(a2enmod socache_shmcb\)/);
+bad('a spool that is a file',
+    "${shmcb}WormReply On\nWormReplyNotify On\nWormReplySpool /etc/passwd\n"
+    . "WormReplyOutbox $dir/ob2\n", 'WormReplySpool',
+    qr/WR00600: WormReplySpool at \S+: '\/etc\/passwd' is not a directory/);
+spew("$dir/afile", "not a directory\n");
+bad('a spool under a file',
+    "${shmcb}WormReply On\nWormReplyNotify On\nWormReplySpool $dir/afile/spool\n"
+    . "WormReplyOutbox $dir/ob3\n", 'WormReplySpool',
+    qr/WR00600: WormReplySpool at \S+: cannot create '\Q$dir\E\/afile\/spool': '\Q$dir\E\/afile' is not a directory/);
+bad('an outbox that is a file',
+    "${shmcb}WormReply On\nWormReplyNotify On\nWormReplySpool $dir/sp4\n"
+    . "WormReplyOutbox $dir/afile\n", 'WormReplyOutbox',
+    qr/WR00600: WormReplyOutbox at \S+: '\Q$dir\E\/afile' is not a directory/);
+SKIP: {
+    # a directory on a read-only file system: a read-only bind mount in a
+    # mount namespace of the test's own (the machine's mounts are untouched)
+    mkdir "$dir/ro";
+    my $ns = sub { "unshare -m sh -c \"mount --bind -o ro '$dir/ro' '$dir/ro'"
+                   . " && exec $_[0]\"" };
+    my $probe = `unshare -m sh -c "mount --bind -o ro '$dir/ro' '$dir/ro' && touch '$dir/ro/x'" 2>&1`;
+    skip "no read-only bind mount here ($probe)", 6
+        if $probe !~ /Read-only file system/;
+    bad('a spool that cannot be created (read-only file system)',
+        "${shmcb}WormReply On\nWormReplyNotify On\nWormReplySpool $dir/ro/spool\n"
+        . "WormReplyOutbox $dir/ob5\n", 'WormReplySpool',
+        qr/WR00600: WormReplySpool at \S+: cannot create '\Q$dir\E\/ro\/spool' in '\Q$dir\E\/ro': Read-only file system/,
+        $ns);
+    bad('an existing spool that cannot be owned (read-only file system)',
+        "${shmcb}WormReply On\nWormReplyNotify On\nWormReplySpool $dir/ro\n"
+        . "WormReplyOutbox $dir/ob5\n", 'WormReplySpool',
+        qr/WR00600: WormReplySpool at \S+: '\Q$dir\E\/ro' is not writable: Read-only file system/,
+        $ns);
+}
+bad('notices in a virtual host with WormReply Off',
+    "${shmcb}WormReply On\nWormReplySpool $dir/sp6\nWormReplyOutbox $dir/ob6\n"
+    . "<VirtualHost *:1>\nWormReply Off\nWormReplyNotify On\n</VirtualHost>\n",
+    'WormReplyNotify On',
+    qr/WR00600: WormReplyNotify On at \S+ has no effect: WormReply is Off in this virtual host/);
+bad('notices in a virtual host that inherits WormReply Off',
+    "${shmcb}WormReplySpool $dir/sp7\nWormReplyOutbox $dir/ob7\n"
+    . "<VirtualHost *:1>\nWormReplyNotify Test\n</VirtualHost>\n",
+    'WormReplyNotify Test',
+    qr/WR00600: WormReplyNotify Test at \S+ has no effect: WormReply is Off in this virtual host/);
+bad('notices in the main server that no server uses',
+    "${shmcb}WormReply Off\nWormReplyNotify On\nWormReplySpool $dir/sp8\n"
+    . "WormReplyOutbox $dir/ob8\n<VirtualHost *:1>\nWormReply On\n"
+    . "WormReplyNotify Off\n</VirtualHost>\n", 'WormReplyNotify On',
+    qr/WR00600: WormReplyNotify On at \S+ has no effect: WormReply is Off in the main server and in every virtual host that inherits it/);
+{
+    # the main server's WormReplyNotify is the default of the virtual
+    # hosts: with WormReply Off there and On in a vhost it is meaningful
+    my($rc, $out) = configtest("${shmcb}WormReplyNotify On\n"
+        . "WormReplySpool $dir/sp9\nWormReplyOutbox $dir/ob9\n"
+        . "<VirtualHost *:1>\nWormReply On\n</VirtualHost>\n");
+    is $rc, 0, 'main server WormReplyNotify On inherited by a vhost with '
+        . 'WormReply On: configtest passes' or diag $out;
+    ok !-e "$dir/sp9" && !-e "$dir/ob9",
+        'configtest creates neither the spool nor the outbox';
+}
 
 # --- a good config with every directive
 {

@@ -155,16 +155,16 @@ sub hosts_in {
     $h->stop;
 }
 
-# ---- an unwritable spool: requests still answered ------------------------
+# ---- a spool that becomes unwritable: requests still answered -----------
+# (one that is unusable from the start fails configtest: t/08configtest.t)
 {
     my $h = WrPrivateHttpd->new(port => 18104);
-    my $file = $h->dir . '/not-a-directory';
-    open my $fh, '>', $file or die $!;
-    close $fh;
-    $h->write_conf(conf($h->dir, "WormReplySpool $file/spool\n"));
-    ok $h->start, 'httpd starts with an unusable spool';
-    like $h->error_log, qr/WR00013: cannot use the spool directory/,
-        'the spool problem is logged at start';
+    my $spool = $h->dir . '/spool';
+    $h->write_conf(conf($h->dir));
+    ok $h->start, 'httpd starts with a good spool';
+    # the children (www-data) can no longer create their event files
+    ok chmod(0500, "$spool/tmp", "$spool/new") == 2,
+        'the spool made unwritable while httpd runs';
     for my $i (1 .. 3) {
         like $h->probe("192.0.2.1$i", $NIMDA), qr{^HTTP/1\.1 404 },
             "probe $i still answered";

@@ -124,7 +124,11 @@ like $out, qr/Syntax OK/, 'Syntax OK';
     my $on = $c =~ s/^(\s*)#(WormReply\S+)/$1$2/mg;
     $c =~ s{/etc/apache2/wormreply-smtp\.secret}{$d/secret};
     $c =~ s{^\s*#.*\n}{}mg;
-    $h->write_conf("$c\nWormReplySpool $d/spool\nWormReplyOutbox $d/outbox\n");
+    # as the admin does: the notices in the module's conf, WormReply On in
+    # the virtual host to protect
+    $h->write_conf("$c\nWormReplySpool $d/spool\nWormReplyOutbox $d/outbox\n"
+                   . "<VirtualHost 127.0.0.1:18105>\nWormReply On\n"
+                   . "</VirtualHost>\n");
     my ($rc, $out) = $h->configtest;
     cmp_ok $on, '>=', 8, "conf/wormreply.conf: $on commented directives";
     is $rc, 0, '... all switched on: configtest passes' or diag $out;
@@ -146,8 +150,12 @@ $n->write_conf($conf);
     print $out2 $text;
     close $out2;
 }
+{
+    my ($rc, $out) = $n->configtest;
+    isnt $rc, 0, 'without a socache provider configtest fails';
+    like $out, qr/WR00600: WormReplyNotify at \S+ needs a shared cache.*a2enmod socache_shmcb/,
+        'and names the module to enable (WR00600)';
+}
 ok !$n->start, 'without a socache provider httpd does not start';
-like $n->error_log, qr/WR00009: WormReplyNotify needs a shared cache/,
-    'and says why (WR00009)';
 
 done_testing;
