@@ -2,7 +2,9 @@
 #
 #   make -f apxs.mk              module + CLI + unit tests
 #   make -f apxs.mk test         everything, then the whole suite under prove
-#   make -f apxs.mk install      module, CLI, conf snippets (a2enmod wormreply)
+#   make -f apxs.mk install      module, CLI, conf snippets (a2enmod wormreply),
+#                                man pages
+#   make -f apxs.mk uninstall    remove what install put in place
 #   make -f apxs.mk fuzz         the libFuzzer targets (clang), t/fuzz/
 #
 # The core (mod_wormreply/wr_*.c) is built once into build/libwr.a and linked
@@ -49,8 +51,15 @@ UNIT_SRC    := $(sort $(wildcard t/unit/test_*.c))
 UNIT_BIN    := $(patsubst t/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 UNIT_SAN    := $(patsubst t/unit/%.c,$(B)/unit-san/%,$(UNIT_SRC))
 
-.PHONY: all module cli unit test install clean fuzz lint
-all: module cli unit
+.PHONY: all module cli unit doc test install uninstall clean fuzz lint
+all: module cli unit doc
+
+# the directives' manual page, made from the README's directive list
+MAN8        := $(B)/mod_wormreply.8
+WR_VERSION  := $(shell sed -n 's/^\#define WR_VERSION "\(.*\)"/\1/p' mod_wormreply/wr_version.h)
+doc: $(MAN8)
+$(MAN8): README.md scripts/gen-directives-man.pl mod_wormreply/wr_version.h | $(B)
+	perl scripts/gen-directives-man.pl README.md $(WR_VERSION) > $@.tmp && mv $@.tmp $@
 
 $(B) $(B)/san $(B)/unit $(B)/unit-san $(B)/fuzz:
 	mkdir -p $@
@@ -129,17 +138,36 @@ lint:
 
 MODDIR  := $(shell $(APXS) -q LIBEXECDIR)
 CONFDIR := $(shell $(APXS) -q SYSCONFDIR)
+MANDIR  := $(PREFIX)/share/man
 install: all
 	install -d $(DESTDIR)$(MODDIR) $(DESTDIR)$(PREFIX)/bin \
-	    $(DESTDIR)$(CONFDIR)/mods-available $(DESTDIR)$(PREFIX)/share/wormreply
+	    $(DESTDIR)$(CONFDIR)/mods-available \
+	    $(DESTDIR)$(CONFDIR)/conf-available $(DESTDIR)$(PREFIX)/share/wormreply \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	install -m 644 $(MODULE) $(DESTDIR)$(MODDIR)/mod_wormreply.so
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/wormreply
 	install -m 644 conf/wormreply.load conf/wormreply.conf \
 	    $(DESTDIR)$(CONFDIR)/mods-available/
+	install -m 644 conf/wormreply-status.conf $(DESTDIR)$(CONFDIR)/conf-available/
 	install -m 644 conf/signatures.conf conf/notice.tmpl \
 	    $(DESTDIR)$(PREFIX)/share/wormreply/
-	install -d $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 644 doc/wormreply.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 doc/wormreply.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+
+# Removes what install put in place; the state (the spool and the outbox
+# under /var/lib/apache2/wormreply) and the enabled links are the admin's:
+# a2dismod wormreply / a2disconf wormreply-status first (the README says so).
+uninstall:
+	rm -f $(DESTDIR)$(MODDIR)/mod_wormreply.so \
+	    $(DESTDIR)$(PREFIX)/bin/wormreply \
+	    $(DESTDIR)$(CONFDIR)/mods-available/wormreply.load \
+	    $(DESTDIR)$(CONFDIR)/mods-available/wormreply.conf \
+	    $(DESTDIR)$(CONFDIR)/conf-available/wormreply-status.conf \
+	    $(DESTDIR)$(PREFIX)/share/wormreply/signatures.conf \
+	    $(DESTDIR)$(PREFIX)/share/wormreply/notice.tmpl \
+	    $(DESTDIR)$(MANDIR)/man1/wormreply.1 \
+	    $(DESTDIR)$(MANDIR)/man8/mod_wormreply.8
+	-rmdir $(DESTDIR)$(PREFIX)/share/wormreply 2>/dev/null
 
 clean:
 	rm -rf $(B) mod_wormreply/.libs mod_wormreply/*.la mod_wormreply/*.lo \

@@ -23,6 +23,7 @@
 
 #include "mod_wormreply.h"
 #include "wr_log.h"
+#include "wr_version.h"
 
 
 /* What post_read_request found, for the later hooks of the same request.
@@ -126,10 +127,15 @@ static int wr_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                          wr_sigset_family_name(g->sigset, f), u);
         }
     }
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, WRLOGNO(00007)
-                 "%d signature families, %d patterns; counters for %d "
-                 "workers", wr_sigset_family_count(g->sigset),
-                 wr_sigset_pattern_count(g->sigset), nslots);
+    /* once per start or restart: the configuration dry run of the first
+     * start logs nowhere but the console */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, WRLOGNO(00007)
+                     "mod_wormreply " WR_VERSION ": %d signature families, "
+                     "%d patterns; counters for %d workers",
+                     wr_sigset_family_count(g->sigset),
+                     wr_sigset_pattern_count(g->sigset), nslots);
+    }
     return wr_notify_post_config(pconf, plog, ptemp, s);
 }
 

@@ -208,7 +208,7 @@ for my $name (sort keys %cases) {
     my $missing = "$tmp/no-such-dir/access.log";
     my ($status, $out, $err) = run_cli(['match', $missing]);
     is($status >> 8, 1, 'missing file: exit status 1');
-    like($err, qr/^wormreply: cannot open '\Q$missing\E': No such file or directory$/m,
+    like($err, qr/^wormreply match: cannot open '\Q$missing\E': No such file or directory$/m,
          'missing file: clear error naming the file');
     is($out, '', 'missing file: no output');
 
@@ -223,6 +223,42 @@ for my $name (sort keys %cases) {
     like($out, qr/^usage: wormreply match/, 'match --help: usage on stdout');
     ($status) = run_cli(['match', '--no-such-option']);
     is($status >> 8, 2, 'unknown option: exit status 2');
+}
+
+# --- '-' is standard input (its help says so), also between files
+{
+    my $one = spew('one-more.log', "GET /default.ida?NNNN HTTP/1.0\n");
+    my $in = spew('stdin.log', "GET /scripts/root.exe?/c+dir HTTP/1.0\n");
+    my ($status, $out, $err) = run_cli(['match', '-'], $in);
+    is($status, 0, "match -: exit status 0") or diag $err;
+    is($out, "nimda\tGET /scripts/root.exe?/c+dir HTTP/1.0\n",
+       'match -: standard input is read');
+    ($status, $out) = run_cli(['match', '-q', $one, '-'], $in);
+    is($status, 0, 'match FILE -: exit status 0');
+    is(scalar(() = $out =~ /\n/g), 2, 'match FILE -: both are read');
+}
+
+# --- the same log reader as report: .gz and --log-format
+{
+    my ($status, $out, $err) = run_cli(['match', '-p', '-q', $sample]);
+    is($status, 0, 'match FILE.gz: exit status 0') or diag $err;
+    my $n = () = $out =~ /\n/g;
+    is($n, 8760, 'match FILE.gz: the probes of the gzipped sample '
+       . '(8760, as report counts)');
+    my $fmt = '%a %>s "%r" %{WORM_PROBE}e';
+    my $log = spew('custom.log',
+                   qq{192.0.2.1 404 "GET /scripts/root.exe?/c+dir HTTP/1.0" nimda\n}
+                   . qq{192.0.2.2 200 "GET /index.html HTTP/1.1" -\n}
+                   . qq{not a line of that format\n});
+    ($status, $out, $err) = run_cli(['match', '--log-format', $fmt, $log]);
+    is($status, 0, '--log-format: exit status 0') or diag $err;
+    is(join(',', families($out)), 'nimda,-,-,',
+       '--log-format: each line read through the format');
+    like($err, qr/, 1 lines not in the log format$/m,
+         '--log-format: a line not in the format is counted');
+    ($status, undef, $err) = run_cli(['match', '-l', '%{x', $log]);
+    is($status >> 8, 2, 'a bad --log-format: exit status 2');
+    like($err, qr/^wormreply match: --log-format: /, '... and says so');
 }
 
 done_testing();

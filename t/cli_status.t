@@ -78,6 +78,8 @@ User www-data
 Group www-data
 LoadModule mpm_event_module $moddir/mod_mpm_event.so
 LoadModule authz_core_module $moddir/mod_authz_core.so
+LoadModule authz_host_module $moddir/mod_authz_host.so
+LoadModule remoteip_module $moddir/mod_remoteip.so
 LoadModule mime_module $moddir/mod_mime.so
 LoadModule dir_module $moddir/mod_dir.so
 LoadModule wormreply_module $so
@@ -93,12 +95,15 @@ DirectoryIndex index.html
 <Directory "$dir/htdocs">
     Require all granted
 </Directory>
-# the first vhost (default) serves the counters and is not counted itself
+# a proxy's X-Forwarded-For names the client: a non-local one for the
+# test of the shipped handler's "Require local"
+RemoteIPHeader X-Forwarded-For
+RemoteIPInternalProxy 127.0.0.1
+# the first vhost (default) serves the counters and is not counted itself;
+# the handler is the shipped conf/wormreply-status.conf (a2enconf)
 <VirtualHost 127.0.0.1:$PORT>
     ServerName status.localhost
-    <Location /wormreply-status>
-        SetHandler wormreply-status
-    </Location>
+    Include $top/conf/wormreply-status.conf
 </VirtualHost>
 <VirtualHost 127.0.0.1:$PORT>
     ServerName probes.localhost
@@ -242,6 +247,35 @@ like($out, qr/^wormreply_probes_total\{family="nimda"\} 5$/m,
         skip 'no /proc/stat', 1 unless -r '/proc/stat';
         ok(!grep({ /\s-\s+\S+$/ } @lines), 'watch: CPU% is measured');
     }
+}
+
+# ---- no URL: the shipped wormreply-status.conf, as a2enconf enables it ----
+{
+    my $etc = "$dir/etc-apache2";
+    make_path("$etc/conf-available", "$etc/conf-enabled");
+    symlink("$top/conf/wormreply-status.conf",
+            "$etc/conf-available/wormreply-status.conf") or die $!;
+    open my $pc, '>', "$etc/ports.conf" or die $!;
+    print $pc "# as Debian's\nListen $PORT\n<IfModule ssl_module>\n"
+        . "\tListen 443\n</IfModule>\n";
+    close $pc;
+    my $env = 'APACHE_CONFDIR=' . shq($etc);
+    my ($rc, $out, $err) = run_sh("$env " . shq($cli) . ' status');
+    is($rc, 1, 'no URL, the handler not enabled: exit 1');
+    like($err, qr{\Q$etc\E/conf-enabled/wormreply-status\.conf is missing: enable the status handler with 'a2enconf wormreply-status'},
+         '... and says how to enable it');
+    # what a2enconf does
+    symlink('../conf-available/wormreply-status.conf',
+            "$etc/conf-enabled/wormreply-status.conf") or die $!;
+    ($rc, $out, $err) = run_sh("$env " . shq($cli) . ' status');
+    is($rc, 0, 'no URL, the handler enabled: exit 0') or diag $err;
+    like($out, qr{^wormreply status of http://127\.0\.0\.1:$PORT/wormreply-status$}m,
+         '... found at the Listen port and the shipped path');
+    like($out, qr/^probes\s+\d+/m, '... and shows the counters');
+    my $ans = raw("GET /wormreply-status HTTP/1.0\r\nX-Forwarded-For: 192.0.2.7",
+                  'status.localhost');
+    like($ans, qr{^HTTP/1\.\d 403}, 'the shipped handler refuses a client '
+         . 'that is not local (Require local)');
 }
 
 # ---- errors ------------------------------------------------------------------------------

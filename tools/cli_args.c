@@ -6,21 +6,44 @@
 
 #include "cli_args.h"
 
-const char *const *wr_cli_options_first(apr_pool_t *p, int argc,
-                                        const char *const *argv,
-                                        const char *const *with_arg,
-                                        int *nargc)
+/* takes_arg - whether the word `a` is an option of `opts` that takes the
+ * next word as its argument ("--name=value" and "-cvalue" do not) */
+static int takes_arg(const char *a, const apr_getopt_option_t *opts)
 {
-    const char **v = apr_pcalloc(p, sizeof(*v) * (size_t)(argc + 2));
-    const char **pos = apr_pcalloc(p, sizeof(*pos) * (size_t)(argc + 1));
-    int i, j, n = 0, np = 0;
+    int k;
 
-    v[n++] = argv[0];
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
+    for (k = 0; opts[k].name != NULL || opts[k].optch != 0; k++) {
+        if (!opts[k].has_arg) {
+            continue;
+        }
+        if (a[1] == '-' && opts[k].name != NULL
+            && !strcmp(a + 2, opts[k].name)) {
+            return 1;
+        }
+        if (a[1] != '-' && opts[k].optch < 256 && a[1] == opts[k].optch
+            && a[2] == '\0') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void wr_cli_getopt_init(apr_getopt_t **os, apr_pool_t *p, int *argc,
+                        const char *const **argv,
+                        const apr_getopt_option_t *opts)
+{
+    const char *const *in = *argv;
+    int n0 = *argc;
+    const char **v = apr_pcalloc(p, sizeof(*v) * (size_t)(n0 + 2));
+    const char **pos = apr_pcalloc(p, sizeof(*pos) * (size_t)(n0 + 1));
+    int i, n = 0, np = 0;
+
+    v[n++] = in[0];
+    for (i = 1; i < n0; i++) {
+        const char *a = in[i];
         if (!strcmp(a, "--")) {
-            while (++i < argc) {
-                pos[np++] = argv[i];
+            while (++i < n0) {
+                pos[np++] = in[i];
             }
             break;
         }
@@ -29,19 +52,24 @@ const char *const *wr_cli_options_first(apr_pool_t *p, int argc,
             continue;
         }
         v[n++] = a;
-        for (j = 0; with_arg[j]; j++) {
-            if (!strcmp(a, with_arg[j]) && i + 1 < argc) {
-                v[n++] = argv[++i];
-                break;
-            }
+        if (takes_arg(a, opts) && i + 1 < n0) {
+            v[n++] = in[++i];
         }
     }
     v[n++] = "--";
     for (i = 0; i < np; i++) {
         v[n++] = pos[i];
     }
-    *nargc = n;
-    return v;
+    *argc = n;
+    *argv = v;
+    apr_getopt_init(os, p, n, v);
+    (*os)->errfn = NULL;
+}
+
+const char *wr_cli_bad_option(const apr_getopt_t *os)
+{
+    return os->ind > 0 && os->ind - 1 < os->argc ? os->argv[os->ind - 1]
+                                                 : "?";
 }
 
 const char *wr_cli_rfc3339(apr_time_t t, apr_pool_t *p)

@@ -88,12 +88,6 @@ static void usage(FILE *f)
         DEFAULT_SPOOL, WR_BLOCKLIST_MAX_HOSTS);
 }
 
-/* the options that take the next word as their argument */
-static const char *const with_arg[] = {
-    "--since", "--format", "--spool", "-l", "--log-format", "--exempt",
-    "--now", "--set", "--table", "--txt", "--max-hosts", NULL
-};
-
 /* read_spool - every event of the spool into the list. An event that
  * moves on between listing and reading (new/ -> cur/ -> gone) is looked
  * for in the later directories; one that is gone was handled already.
@@ -282,9 +276,7 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
     char *end, *buf, *req;
 
     wr_blocklist_names_init(&names);
-    argv = wr_cli_options_first(pool, argc, argv, with_arg, &argc);
-    apr_getopt_init(&os, pool, argc, argv);
-    os->errfn = NULL;
+    wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
     while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
         switch (opt) {
         case OPT_SINCE:

@@ -90,9 +90,6 @@ static void usage(FILE *f)
         DEFAULT_OUTBOX, DEFAULT_WAIT);
 }
 
-/* the options that take the next word as their argument */
-static const char *const with_arg[] = { "--outbox", "--wait", NULL };
-
 /* put_escaped - text for a terminal: CR before LF dropped, a missing
  * final LF added, other control bytes but TAB as \xNN (UTF-8 is left
  * alone) */
@@ -500,9 +497,7 @@ int wr_cli_outbox(apr_pool_t *pool, const wr_sigset_t *set,
     o.pool = pool;
     o.dir = DEFAULT_OUTBOX;
     o.wait = DEFAULT_WAIT;
-    argv = wr_cli_options_first(pool, argc, argv, with_arg, &argc);
-    apr_getopt_init(&os, pool, argc, argv);
-    os->errfn = NULL;
+    wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
     while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
         switch (opt) {
         case OPT_OUTBOX:

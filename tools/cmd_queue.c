@@ -98,9 +98,6 @@ static int id_ok(const char *id)
     return 1;
 }
 
-/* the options that take the next word as their argument */
-static const char *const with_arg[] = { "--spool", NULL };
-
 /* spool_err - say why the spool cannot be used */
 static int spool_err(const queue_t *q, const char *what, apr_status_t rv)
 {
@@ -520,9 +517,7 @@ int wr_cli_queue(apr_pool_t *pool, const wr_sigset_t *set,
     memset(&q, 0, sizeof(q));
     q.pool = pool;
     q.dir = DEFAULT_SPOOL;
-    argv = wr_cli_options_first(pool, argc, argv, with_arg, &argc);
-    apr_getopt_init(&os, pool, argc, argv);
-    os->errfn = NULL;
+    wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
     while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
         switch (opt) {
         case OPT_SPOOL:

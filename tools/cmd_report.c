@@ -1,18 +1,15 @@
 /* cmd_report.c - "wormreply report": probe load from access logs
  *
- * Streams each input once through a fixed buffer: a line is parsed
- * (wr_logfmt), matched and counted (wr_report), then forgotten, so memory
- * does not depend on the length of the logs. zlib reads plain and gzip
- * input alike (gzread is transparent on uncompressed data), stdin too.
+ * Streams each input once through the CLI's log reader (cli_logread: plain
+ * or gzip, stdin too): a line is parsed (wr_logfmt), matched and counted
+ * (wr_report), then forgotten, so memory does not depend on the length of
+ * the logs.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include <zlib.h>
 
 #include <apr_getopt.h>
 #include <apr_hash.h>
@@ -20,12 +17,11 @@
 #include <apr_time.h>
 
 #include "cli_args.h"
+#include "cli_logread.h"
 #include "cmd_report.h"
 #include "wr_logfmt.h"
 #include "wr_report.h"
 #include "wr_resolve.h"
-
-#define CHUNK (256 * 1024)
 
 enum {
     OPT_FORMAT = 256,
@@ -44,7 +40,7 @@ typedef struct {
     wr_report_t *rep;
     int verbose;
     int progress;
-    char *buf;                  /* CHUNK + WR_LOGFMT_LINE_MAX */
+    char *buf;                  /* WR_CLI_LOGREAD_CHUNK + WR_LOGFMT_LINE_MAX */
     char *req;                  /* WR_LOGFMT_LINE_MAX + 1 */
     apr_time_t last_draw;
     unsigned long long lines;   /* over all inputs, for the progress bar */
@@ -87,7 +83,11 @@ static void usage(FILE *f)
         "Memory is bounded: at most %u sources and %u targets are tracked\n"
         "(space-saving top-K: a count is exact when its 'error' is 0, and\n"
         "over-counts by at most 'error' otherwise); lines of %d bytes or\n"
-        "more, and lines that do not follow the format, are counted as bad.\n",
+        "more, and lines that do not follow the format, are counted as bad.\n"
+        "\n"
+        "Exit status: 0 done; 1 an input could not be read or the output\n"
+        "could not be written (the report of what could be read is still\n"
+        "written); 2 usage.\n",
         RESOLVE_MAX, RESOLVE_INFLIGHT, d.source_cap, d.target_cap,
         WR_LOGFMT_LINE_MAX);
 }
@@ -190,7 +190,7 @@ static int parse_duration(const char *s, long *secs)
 }
 
 /* draw_progress - one status line on stderr, at most ten times a second */
-static void draw_progress(run_t *r, const char *name, gzFile gz,
+static void draw_progress(run_t *r, const char *name, long long off,
                           long long total, int final)
 {
     apr_time_t now = apr_time_now();
@@ -204,7 +204,6 @@ static void draw_progress(run_t *r, const char *name, gzFile gz,
         return;
     }
     if (total > 0) {
-        long long off = (long long)gzoffset(gz);
         char bar[31];
         int i, fill;
         double frac;
@@ -223,11 +222,6 @@ static void draw_progress(run_t *r, const char *name, gzFile gz,
         fprintf(stderr, "\r%.40s %llu lines\033[K", name, r->lines);
     }
 }
-
-/* the options that take the next word as their argument */
-static const char *const with_arg[] = {
-    "--format", "--log-format", "-l", "--bucket", "--top", "--resolver", NULL
-};
 
 /* one_line - parse, count, and say why a bad line is bad */
 static void one_line(run_t *r, const char *name, unsigned long long lineno,
@@ -254,81 +248,31 @@ static void one_line(run_t *r, const char *name, unsigned long long lineno,
     }
 }
 
-/* read_input - every line of one input; a line that does not end before
- * WR_LOGFMT_LINE_MAX bytes is skipped up to its newline and counted as too
- * long. @return 0, or -1 after a read error (already reported) */
+/* on_line, on_progress - the log reader's callbacks */
+static void on_line(void *baton, const char *name, unsigned long long lineno,
+                    const char *line, size_t len, int too_long)
+{
+    one_line(baton, name, lineno, line, len, too_long);
+}
+
+static void on_progress(void *baton, const char *name, long long done,
+                        long long total)
+{
+    run_t *r = baton;
+
+    if (r->progress) {
+        draw_progress(r, name, done, total, 0);
+    }
+}
+
+/* read_input - every line of one input; a line of WR_LOGFMT_LINE_MAX bytes
+ * or more is counted as too long. @return 0, or -1 after a read error
+ * (already reported) */
 static int read_input(run_t *r, const char *name)
 {
-    gzFile gz;
-    size_t have = 0;
-    unsigned long long lineno = 0;
-    long long total = -1;
-    int skipping = 0, rc = 0, is_stdin = !strcmp(name, "-");
-    struct stat st;
-
-    if (is_stdin) {
-        int fd = dup(STDIN_FILENO);
-        gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
-        if (gz == NULL && fd >= 0) {
-            close(fd);
-        }
-    }
-    else {
-        gz = gzopen(name, "rb");
-        if (gz != NULL && stat(name, &st) == 0 && S_ISREG(st.st_mode)) {
-            total = (long long)st.st_size;
-        }
-    }
-    if (gz == NULL) {
-        fprintf(stderr, "wormreply report: cannot open '%s': %s\n", name,
-                errno ? strerror(errno) : "out of memory");
-        return -1;
-    }
-    gzbuffer(gz, CHUNK);
-    wr_report_add_input(r->rep, is_stdin ? "(stdin)" : name);
-    for (;;) {
-        char *nl;
-        size_t start = 0;
-        int n = gzread(gz, r->buf + have, CHUNK);
-        if (n < 0) {
-            int err;
-            const char *msg = gzerror(gz, &err);
-            fprintf(stderr, "wormreply report: error reading '%s': %s\n",
-                    name, err == Z_ERRNO ? strerror(errno) : msg);
-            rc = -1;
-            break;
-        }
-        if (n == 0) {
-            break;
-        }
-        have += (size_t)n;
-        while ((nl = memchr(r->buf + start, '\n', have - start)) != NULL) {
-            size_t len = (size_t)(nl - (r->buf + start));
-            lineno++;
-            one_line(r, name, lineno, r->buf + start, len, skipping);
-            skipping = 0;
-            start += len + 1;
-        }
-        /* keep the unfinished line; drop it once it is too long */
-        have -= start;
-        if (have >= WR_LOGFMT_LINE_MAX) {
-            skipping = 1;
-            have = 0;
-        }
-        else if (have > 0 && start > 0) {
-            memmove(r->buf, r->buf + start, have);
-        }
-        if (r->progress) {
-            draw_progress(r, name, gz, total, 0);
-        }
-    }
-    if (have > 0 || skipping) {
-        /* a last line without its newline */
-        lineno++;
-        one_line(r, name, lineno, r->buf, have, skipping);
-    }
-    gzclose(gz);
-    return rc;
+    wr_report_add_input(r->rep, strcmp(name, "-") ? name : "(stdin)");
+    return wr_cli_logread("report", name, r->buf, WR_LOGFMT_LINE_MAX - 1,
+                          on_line, on_progress, r);
 }
 
 int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
@@ -361,9 +305,7 @@ int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
 
     memset(&r, 0, sizeof(r));
     wr_report_opts_init(&ro);
-    argv = wr_cli_options_first(pool, argc, argv, with_arg, &argc);
-    apr_getopt_init(&os, pool, argc, argv);
-    os->errfn = NULL;
+    wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
     while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
         switch (opt) {
         case OPT_FORMAT:
@@ -429,7 +371,7 @@ int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
         fprintf(stderr, "wormreply report: out of memory\n");
         return 1;
     }
-    r.buf = apr_palloc(pool, CHUNK + WR_LOGFMT_LINE_MAX);
+    r.buf = apr_palloc(pool, WR_CLI_LOGREAD_CHUNK + WR_LOGFMT_LINE_MAX);
     r.req = apr_palloc(pool, WR_LOGFMT_LINE_MAX + 1);
     r.progress = !quiet && isatty(STDERR_FILENO);
 
@@ -441,7 +383,7 @@ int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
         }
     }
     if (r.progress) {
-        draw_progress(&r, "", NULL, 0, 1);
+        draw_progress(&r, "", 0, 0, 1);
     }
     if (resolve) {
         nm.names = apr_hash_make(pool);

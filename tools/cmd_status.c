@@ -19,10 +19,10 @@
 #include <apr_uri.h>
 
 #include "cli_args.h"
+#include "cli_statusurl.h"
 #include "cmd_status.h"
 #include "wr_statusjson.h"
 
-#define DEFAULT_URL "http://127.0.0.1/wormreply-status"
 #define DEFAULT_PATH "/wormreply-status"
 /* headers on top of the largest document the reader takes */
 #define ANSWER_MAX (WR_STATUSJSON_MAX + 64 * 1024)
@@ -59,8 +59,12 @@ static void usage(FILE *f)
         "usage: wormreply status [options] [URL]\n"
         "\n"
         "Shows the counters of a running mod_wormreply, read from its status\n"
-        "handler (<Location /wormreply-status> SetHandler wormreply-status),\n"
-        "by default at %s.\n"
+        "handler (<Location /wormreply-status> SetHandler wormreply-status).\n"
+        "Without a URL the handler of the shipped wormreply-status.conf is\n"
+        "used (a2enconf wormreply-status): its path from\n"
+        "$APACHE_CONFDIR/conf-enabled/wormreply-status.conf, the port from\n"
+        "the first Listen of $APACHE_CONFDIR/ports.conf, on 127.0.0.1\n"
+        "(APACHE_CONFDIR: %s when unset).\n"
         "\n"
         "options:\n"
         "      --json            print the handler's JSON as it is\n"
@@ -86,8 +90,9 @@ static void usage(FILE *f)
         "          say) counts in full and the share is an upper bound.\n"
         "\n"
         "Exit status: 0 done; 1 the server could not be reached, did not\n"
-        "answer 200, or its answer could not be read; 2 usage.\n",
-        DEFAULT_URL);
+        "answer 200, or its answer could not be read, or no URL was given\n"
+        "and the status handler is not enabled; 2 usage.\n",
+        "/etc/apache2");
 }
 
 /* setup - parse the URL and resolve it once. @return NULL or an error */
@@ -483,11 +488,6 @@ static int watch(fetch_t *f, apr_interval_time_t every, long count)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* the options that take the next word as their argument */
-static const char *const with_arg[] = {
-    "--watch", "--count", "--timeout", NULL
-};
-
 /* seconds_arg - a positive number of seconds, fractions allowed, at most
  * a day. @return 0, or -1 */
 static int seconds_arg(const char *s, apr_interval_time_t *out)
@@ -517,7 +517,7 @@ int wr_cli_status(apr_pool_t *pool, const wr_sigset_t *set,
         {NULL, 0, 0, NULL}
     };
     apr_getopt_t *os;
-    const char *arg, *err, *url = DEFAULT_URL;
+    const char *arg, *err, *url;
     apr_interval_time_t every = 0;
     fetch_t f;
     apr_status_t rv;
@@ -530,9 +530,7 @@ int wr_cli_status(apr_pool_t *pool, const wr_sigset_t *set,
     memset(&f, 0, sizeof(f));
     f.pool = pool;
     f.timeout = apr_time_from_sec(5);
-    argv = wr_cli_options_first(pool, argc, argv, with_arg, &argc);
-    apr_getopt_init(&os, pool, argc, argv);
-    os->errfn = NULL;
+    wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
     while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
         switch (opt) {
         case OPT_JSON:
@@ -590,6 +588,10 @@ int wr_cli_status(apr_pool_t *pool, const wr_sigset_t *set,
     }
     if (argc - os->ind == 1) {
         url = argv[os->ind];
+    }
+    else if ((url = wr_cli_status_url(pool, &err)) == NULL) {
+        fprintf(stderr, "wormreply status: %s\n", err);
+        return 1;
     }
     if ((err = setup(&f, url, prom ? "format=prometheus" : NULL)) != NULL) {
         fprintf(stderr, "wormreply status: %s\n", err);

@@ -1,9 +1,10 @@
 /* wormreply - command-line companion of mod_wormreply
  *
  * Built from the same core (libwr.a) as the module, so "wormreply match"
- * classifies a line exactly as the module classifies a request.
+ * classifies a line exactly as the module classifies a request. The verbs
+ * are one table (name, synopsis, summary, function), as a2md keeps its
+ * commands; the help and the checks of the manual page are made from it.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,70 +15,129 @@
 #include <apr_tables.h>
 
 #include "cmd_blocklist.h"
+#include "cmd_families.h"
+#include "cmd_match.h"
 #include "cmd_outbox.h"
 #include "cmd_queue.h"
 #include "cmd_report.h"
 #include "cmd_status.h"
 #include "wr_log.h"
-#include "wr_logparse.h"
 #include "wr_match.h"
+#include "wr_version.h"
 
-#define LINE_MAX_BYTES (64 * 1024)
+/* wr_cli_verb_fn - a verb: argv[0] is its name, the common options are
+ * applied to set/mask already; returns the exit status */
+typedef int wr_cli_verb_fn(apr_pool_t *pool, const wr_sigset_t *set,
+                           wr_family_mask_t mask, int argc,
+                           const char *const *argv);
 
 typedef struct {
-    apr_pool_t *pool;
-    wr_sigset_t *set;
-    wr_family_mask_t mask;
-} cli_t;
+    const char *name;
+    const char *synopsis;       /* after the name, for the help */
+    const char *summary;
+    wr_cli_verb_fn *run;
+} wr_cli_verb_t;
 
-static void usage_main(FILE *f)
+static const wr_cli_verb_t verbs[] = {
+    {"match", "[FILE...]", "classify request lines or access-log lines",
+     wr_cli_match},
+    {"families", "", "list the signature families and their attributes",
+     wr_cli_families},
+    {"report", "[FILE...]", "probe load from access logs (text, JSON, CSV, "
+     "HTML)", wr_cli_report},
+    {"blocklist", "[FILE...]", "hosts that probed lately, for rbldnsd, "
+     "ipset or nftables, entries expiring", wr_cli_blocklist},
+    {"queue", "COMMAND", "the notifier's spool: list, failed, show, retry, "
+     "drop (like postqueue/postsuper)", wr_cli_queue},
+    {"outbox", "COMMAND", "the notices for the smarthost: list, failed, "
+     "show, retry, drop (like postqueue/postsuper)", wr_cli_outbox},
+    {"status", "[URL]", "the module's counters from its status handler; "
+     "--watch for a live view", wr_cli_status},
+    {NULL, NULL, NULL, NULL}
+};
+
+enum {
+    OPT_NO_BUILTIN = 256
+};
+
+/* The common options, taken out wherever they stand (before or after the
+ * verb's own) before the verb sees its arguments. */
+static const apr_getopt_option_t common_opts[] = {
+    {"signatures", 's', 1, "FILE  add a signature file (same format as "
+     "conf/signatures.conf); may be repeated"},
+    {"families", 'f', 1, "LIST  comma-separated families to use (default: "
+     "those on by default; 'all')"},
+    {"no-builtin", OPT_NO_BUILTIN, 0, "do not load the built-in signatures"},
+    {NULL, 0, 0, NULL}
+};
+
+/* put_wrapped - `text` after a column of `indent`, wrapped at 76 */
+static void put_wrapped(FILE *f, const char *text, int col, int indent)
 {
-    fprintf(f,
-        "usage: wormreply VERB [options] [args]\n"
-        "\n"
-        "verbs:\n"
-        "  match [FILE...]     classify request lines or access-log lines\n"
-        "  families            list the signature families and their\n"
-        "                      attributes\n"
-        "  report [FILE...]    probe load from access logs (text, JSON,\n"
-        "                      CSV, HTML)\n"
-        "  blocklist [FILE...] hosts that probed lately, for rbldnsd,\n"
-        "                      ipset or nftables, entries expiring\n"
-        "  queue COMMAND       the notifier's spool: list, failed, show,\n"
-        "                      retry, drop (like postqueue/postsuper)\n"
-        "  outbox COMMAND      the notices for the smarthost: list, failed,\n"
-        "                      show, retry, drop (like postqueue/postsuper)\n"
-        "  status [URL]        the module's counters from its status\n"
-        "                      handler; --watch for a live view\n"
-        "\n"
-        "common options (before or after the verb's own):\n"
-        "  -s, --signatures FILE   add a signature file (same format as\n"
-        "                          conf/signatures.conf); may be repeated\n"
-        "  -f, --families LIST     comma-separated families to use\n"
-        "                          (default: those on by default; 'all')\n"
-        "      --no-builtin        do not load the built-in signatures\n"
-        "  -h, --help              this help\n"
-        "\n"
-        "'wormreply VERB --help' describes a verb.\n");
+    const char *w = text;
+
+    while (*w) {
+        const char *end = w;
+        int len;
+        while (*end && *end != ' ') {
+            end++;
+        }
+        len = (int)(end - w);
+        if (col > indent && col + 1 + len > 76) {
+            fprintf(f, "\n%*s", indent, "");
+            col = indent;
+        }
+        else if (col > indent) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(w, 1, (size_t)len, f);
+        col += len;
+        w = *end ? end + 1 : end;
+    }
+    fputc('\n', f);
 }
 
-static void usage_match(FILE *f)
+/* usage_main - made from the verb and common option tables */
+static void usage_main(FILE *f)
 {
-    fprintf(f,
-        "usage: wormreply match [options] [FILE...]\n"
-        "\n"
-        "Reads request lines (\"GET /x HTTP/1.0\"), bare targets (\"/x\") or\n"
-        "access-log lines (common, combined, vhost_combined) from each FILE,\n"
-        "or standard input when none or '-' is given, and prints one line per\n"
-        "input line:  FAMILY<TAB>input line  ('-' when nothing matched).\n"
-        "A summary goes to standard error. Lines longer than %d bytes are\n"
-        "classified on their first %d bytes.\n"
-        "\n"
-        "options:\n"
-        "  -p, --only-probes   print only the lines that matched\n"
-        "  -q, --quiet         no summary on standard error\n"
-        "plus the common options (wormreply --help).\n",
-        LINE_MAX_BYTES, LINE_MAX_BYTES);
+    int k;
+
+    fprintf(f, "usage: wormreply VERB [options] [args]\n"
+               "       wormreply --version | --help\n\nverbs:\n");
+    for (k = 0; verbs[k].name; k++) {
+        int col = fprintf(f, "  %s %s", verbs[k].name, verbs[k].synopsis);
+        if (col < 22) {
+            col += fprintf(f, "%*s", 22 - col, "");
+        }
+        else {
+            fprintf(f, "\n%22s", "");
+            col = 22;
+        }
+        put_wrapped(f, verbs[k].summary, col, 22);
+    }
+    fprintf(f, "\ncommon options (before or after the verb's own):\n");
+    for (k = 0; common_opts[k].name; k++) {
+        const char *d = common_opts[k].description, *sp = strchr(d, ' ');
+        int col, arg = common_opts[k].has_arg;
+        if (common_opts[k].optch < 256) {
+            col = fprintf(f, "  -%c, --%s", common_opts[k].optch,
+                          common_opts[k].name);
+        }
+        else {
+            col = fprintf(f, "      --%s", common_opts[k].name);
+        }
+        if (arg && sp) {
+            col += fprintf(f, " %.*s", (int)(sp - d), d);
+            d = sp + 2;
+        }
+        col += fprintf(f, "%*s", col < 26 ? 26 - col : 1, "");
+        put_wrapped(f, d, col, 26);
+    }
+    fprintf(f, "  -h, --help              this help\n"
+               "      --version           the version of wormreply and "
+               "mod_wormreply\n\n"
+               "'wormreply VERB --help' describes a verb; man wormreply.\n");
 }
 
 static void cli_log(const char *file, int line, wr_log_level_t level,
@@ -97,283 +157,142 @@ static void cli_log(const char *file, int line, wr_log_level_t level,
     }
 }
 
-/* read_line - read one line of at most cap bytes into buf (the rest of a
- * longer line is read and dropped, so memory stays bounded). Returns the
- * kept length, or -1 at end of file. *cut tells whether bytes were
- * dropped. NUL bytes are kept: lengths, not strlen, are used. */
-static long read_line(FILE *in, char *buf, size_t cap, int *cut)
-{
-    size_t n = 0;
-    int c, any = 0;
-
-    *cut = 0;
-    while ((c = getc(in)) != EOF) {
-        any = 1;
-        if (c == '\n') {
-            break;
-        }
-        if (n < cap) {
-            buf[n++] = (char)c;
-        }
-        else {
-            *cut = 1;
-        }
-    }
-    if (!any) {
-        return -1;
-    }
-    if (n > 0 && buf[n - 1] == '\r') {
-        n--;
-    }
-    return (long)n;
-}
-
-/* classify - match one input line, log line or request line */
-static int classify(const cli_t *cli, const char *line, size_t n,
-                    char *req, size_t reqsize, wr_match_t *m)
-{
-    size_t rlen;
-    int truncated;
-
-    if (wr_logline_request(line, n, req, reqsize, &rlen, &truncated)) {
-        return wr_match_line(cli->set, cli->mask, req, rlen, m);
-    }
-    return wr_match_line(cli->set, cli->mask, line, n, m);
-}
-
-static int cmd_match(cli_t *cli, int argc, const char *const *argv)
-{
-    static const apr_getopt_option_t opts[] = {
-        {"only-probes", 'p', 0, "print only matching lines"},
-        {"quiet", 'q', 0, "no summary"},
-        {"help", 'h', 0, "help"},
-        {NULL, 0, 0, NULL}
-    };
-    apr_getopt_t *os;
-    const char *arg;
-    int opt, only = 0, quiet = 0, i, nfiles, status = 0;
-    unsigned long lines = 0, probes = 0, cut_lines = 0;
-    unsigned long per_family[WR_MAX_FAMILIES] = {0};
-    char *buf = malloc(LINE_MAX_BYTES + 1), *req = malloc(LINE_MAX_BYTES + 1);
-    apr_status_t rv;
-
-    if (buf == NULL || req == NULL) {
-        fprintf(stderr, "wormreply: out of memory\n");
-        return 2;
-    }
-    apr_getopt_init(&os, cli->pool, argc, argv);
-    os->interleave = 1;
-    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
-        switch (opt) {
-        case 'p': only = 1; break;
-        case 'q': quiet = 1; break;
-        case 'h': usage_match(stdout); return 0;
-        default: break;
-        }
-    }
-    if (rv != APR_EOF) {
-        usage_match(stderr);
-        return 2;
-    }
-    nfiles = argc - os->ind;
-    for (i = 0; i < (nfiles > 0 ? nfiles : 1); i++) {
-        const char *name = nfiles > 0 ? argv[os->ind + i] : "-";
-        FILE *in = strcmp(name, "-") ? fopen(name, "rb") : stdin;
-        long n;
-        int cut;
-
-        if (in == NULL) {
-            fprintf(stderr, "wormreply: cannot open '%s': %s\n", name,
-                    strerror(errno));
-            status = 1;
-            continue;
-        }
-        while ((n = read_line(in, buf, LINE_MAX_BYTES, &cut)) >= 0) {
-            wr_match_t m;
-            int hit = classify(cli, buf, (size_t)n, req, LINE_MAX_BYTES + 1, &m);
-            lines++;
-            cut_lines += (unsigned long)cut;
-            if (hit) {
-                probes++;
-                per_family[m.family]++;
-            }
-            if (hit || !only) {
-                fputs(hit ? m.name : "-", stdout);
-                putchar('\t');
-                fwrite(buf, 1, (size_t)n, stdout);
-                putchar('\n');
-            }
-        }
-        if (ferror(in)) {
-            fprintf(stderr, "wormreply: error reading '%s': %s\n", name,
-                    strerror(errno));
-            status = 1;
-        }
-        if (in != stdin) {
-            fclose(in);
-        }
-    }
-    if (!quiet) {
-        int f;
-        fprintf(stderr, "wormreply match: %lu lines, %lu probes", lines, probes);
-        for (f = 0; f < wr_sigset_family_count(cli->set); f++) {
-            if (cli->mask & ((wr_family_mask_t)1 << f)) {
-                fprintf(stderr, ", %s %lu", wr_sigset_family_name(cli->set, f),
-                        per_family[f]);
-            }
-        }
-        if (cut_lines) {
-            fprintf(stderr, ", %lu over-long lines cut", cut_lines);
-        }
-        fputc('\n', stderr);
-    }
-    free(buf);
-    free(req);
-    if (fflush(stdout) != 0) {
-        status = 1;
-    }
-    return status;
-}
-
-static int cmd_families(cli_t *cli)
-{
-    int f;
-
-    for (f = 0; f < wr_sigset_family_count(cli->set); f++) {
-        const char *d = wr_sigset_family_desc(cli->set, f);
-        const char *u = wr_sigset_unfiltered(cli->set, f);
-        int k;
-        printf("%s\t%s\t%s\t", wr_sigset_family_name(cli->set, f),
-               (cli->mask & ((wr_family_mask_t)1 << f)) ? "on" : "off",
-               d ? d : "");
-        /* the attributes last, so that the first three columns stay */
-        for (k = 0; k < wr_family_key_count(); k++) {
-            const char *key = wr_family_key_name(k);
-            const char *v = wr_sigset_family_attr(cli->set, f, key);
-            if (v) {
-                printf("%s%s=%s", k ? " " : "", key, v);
-            }
-        }
-        putchar('\n');
-        if (u) {
-            fprintf(stderr, "wormreply: family %s: the pattern at %s has no "
-                    "literal of 4 bytes; the prefilter is off while the "
-                    "family is active\n", wr_sigset_family_name(cli->set, f),
-                    u);
-        }
-    }
-    return 0;
-}
-
 /* parse_families - "a,b,c" or "all" into a mask */
-static int parse_families(cli_t *cli, const char *list)
+static int parse_families(const wr_sigset_t *set, const char *list,
+                          wr_family_mask_t *mask, apr_pool_t *p)
 {
-    char *copy = apr_pstrdup(cli->pool, list), *tok, *last;
+    char *copy = apr_pstrdup(p, list), *tok, *last;
 
     if (!strcmp(list, "all")) {
-        cli->mask = wr_sigset_all_mask(cli->set);
+        *mask = wr_sigset_all_mask(set);
         return 0;
     }
-    cli->mask = 0;
+    *mask = 0;
     for (tok = apr_strtok(copy, ", ", &last); tok;
          tok = apr_strtok(NULL, ", ", &last)) {
-        int f = wr_sigset_family_index(cli->set, tok);
+        int f = wr_sigset_family_index(set, tok);
         if (f < 0) {
             fprintf(stderr, "wormreply: unknown family '%s'\n", tok);
             return -1;
         }
-        cli->mask |= (wr_family_mask_t)1 << f;
+        *mask |= (wr_family_mask_t)1 << f;
+    }
+    return 0;
+}
+
+/* common_opt - which common option the word `a` is (its optch), with its
+ * argument (inline after '=', or the next word: *used_next) */
+static int common_opt(const char *a, const char *next, const char **val,
+                      int *used_next)
+{
+    int k;
+
+    *used_next = 0;
+    *val = NULL;
+    for (k = 0; common_opts[k].name; k++) {
+        const apr_getopt_option_t *o = &common_opts[k];
+        size_t n = strlen(o->name);
+        int is_long = a[0] == '-' && a[1] == '-' && !strncmp(a + 2, o->name, n);
+        if (is_long && a[2 + n] == '=' && o->has_arg) {
+            *val = a + 3 + n;
+            return o->optch;
+        }
+        if ((is_long && a[2 + n] == '\0')
+            || (o->optch < 256 && a[0] == '-' && a[1] == o->optch
+                && a[2] == '\0')) {
+            if (!o->has_arg) {
+                return o->optch;
+            }
+            if (next != NULL) {
+                *val = next;
+                *used_next = 1;
+                return o->optch;
+            }
+        }
     }
     return 0;
 }
 
 int main(int argc, const char *const *argv)
 {
-    cli_t cli;
+    apr_pool_t *pool;
+    wr_sigset_t *set;
+    wr_family_mask_t mask;
     const char *verb, *err = NULL, *families = NULL;
     const char **rest;
+    const wr_cli_verb_t *v;
     int i, nrest = 0, builtin = 1, rc;
     apr_array_header_t *sigfiles;
 
     apr_app_initialize(&argc, &argv, NULL);
     atexit(apr_terminate);
-    apr_pool_create(&cli.pool, NULL);
+    apr_pool_create(&pool, NULL);
     wr_log_set(cli_log, WR_LOG_WARNING, NULL);
 
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage_main(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("wormreply %s (mod_wormreply %s)\n", WR_VERSION, WR_VERSION);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
     verb = argv[1];
+    for (v = verbs; v->name && strcmp(v->name, verb); v++) {
+    }
+    if (v->name == NULL) {
+        fprintf(stderr, "wormreply: unknown verb '%s'\n", verb);
+        usage_main(stderr);
+        return 2;
+    }
     /* take the common options out, leave the verb's own in place */
-    sigfiles = apr_array_make(cli.pool, 4, sizeof(const char *));
-    rest = apr_pcalloc(cli.pool, sizeof(*rest) * (size_t)(argc + 1));
+    sigfiles = apr_array_make(pool, 4, sizeof(const char *));
+    rest = apr_pcalloc(pool, sizeof(*rest) * (size_t)(argc + 1));
     rest[nrest++] = verb;
     for (i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if ((!strcmp(a, "-s") || !strcmp(a, "--signatures")) && i + 1 < argc) {
-            APR_ARRAY_PUSH(sigfiles, const char *) = argv[++i];
+        const char *val;
+        int used_next;
+        if (!strcmp(argv[i], "--")) {
+            while (i < argc) {
+                rest[nrest++] = argv[i++];
+            }
+            break;
         }
-        else if (!strncmp(a, "--signatures=", 13)) {
-            APR_ARRAY_PUSH(sigfiles, const char *) = a + 13;
-        }
-        else if ((!strcmp(a, "-f") || !strcmp(a, "--families")) && i + 1 < argc) {
-            families = argv[++i];
-        }
-        else if (!strncmp(a, "--families=", 11)) {
-            families = a + 11;
-        }
-        else if (!strcmp(a, "--no-builtin")) {
+        switch (common_opt(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &val,
+                           &used_next)) {
+        case 's':
+            APR_ARRAY_PUSH(sigfiles, const char *) = val;
+            break;
+        case 'f':
+            families = val;
+            break;
+        case OPT_NO_BUILTIN:
             builtin = 0;
+            break;
+        default:
+            rest[nrest++] = argv[i];
+            break;
         }
-        else {
-            rest[nrest++] = a;
-        }
+        i += used_next;
     }
 
-    wr_sigset_create(&cli.set, cli.pool);
-    if (builtin && wr_sigset_load_builtin(cli.set, &err) != APR_SUCCESS) {
+    wr_sigset_create(&set, pool);
+    if (builtin && wr_sigset_load_builtin(set, &err) != APR_SUCCESS) {
         fprintf(stderr, "wormreply: built-in signatures: %s\n", err);
         return 2;
     }
     for (i = 0; i < sigfiles->nelts; i++) {
         const char *path = APR_ARRAY_IDX(sigfiles, i, const char *);
-        if (wr_sigset_load_file(cli.set, path, &err) != APR_SUCCESS) {
+        if (wr_sigset_load_file(set, path, &err) != APR_SUCCESS) {
             fprintf(stderr, "wormreply: %s\n", err);
             return 2;
         }
     }
-    cli.mask = wr_sigset_default_mask(cli.set);
-    if (families && parse_families(&cli, families) != 0) {
+    mask = wr_sigset_default_mask(set);
+    if (families && parse_families(set, families, &mask, pool) != 0) {
         return 2;
     }
-
-    if (!strcmp(verb, "match")) {
-        rc = cmd_match(&cli, nrest, rest);
-    }
-    else if (!strcmp(verb, "report")) {
-        rc = wr_cli_report(cli.pool, cli.set, cli.mask, nrest, rest);
-    }
-    else if (!strcmp(verb, "blocklist")) {
-        rc = wr_cli_blocklist(cli.pool, cli.set, cli.mask, nrest, rest);
-    }
-    else if (!strcmp(verb, "queue")) {
-        rc = wr_cli_queue(cli.pool, cli.set, cli.mask, nrest, rest);
-    }
-    else if (!strcmp(verb, "outbox")) {
-        rc = wr_cli_outbox(cli.pool, cli.set, cli.mask, nrest, rest);
-    }
-    else if (!strcmp(verb, "status")) {
-        rc = wr_cli_status(cli.pool, cli.set, cli.mask, nrest, rest);
-    }
-    else if (!strcmp(verb, "families")) {
-        rc = cmd_families(&cli);
-    }
-    else {
-        fprintf(stderr, "wormreply: unknown verb '%s'\n", verb);
-        usage_main(stderr);
-        rc = 2;
-    }
-    apr_pool_destroy(cli.pool);
+    rc = v->run(pool, set, mask, nrest, rest);
+    apr_pool_destroy(pool);
     return rc;
 }
