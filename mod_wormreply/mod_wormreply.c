@@ -130,7 +130,7 @@ static int wr_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     /* once per start or restart: the configuration dry run of the first
      * start logs nowhere but the console */
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, WRLOGNO(00007)
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, WRLOGNO(00007)
                      "mod_wormreply " WR_VERSION ": %d signature families, "
                      "%d patterns; counters for %d workers",
                      wr_sigset_family_count(g->sigset),

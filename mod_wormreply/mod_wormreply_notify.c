@@ -31,6 +31,7 @@
 
 #include "mod_wormreply.h"
 #include "wr_log.h"
+#include "wr_proctitle.h"
 #include "wr_resolve.h"
 
 APLOG_USE_MODULE(wormreply);
@@ -662,6 +663,9 @@ static int notifier_main(apr_pool_t *p, server_rec *s)
     apr_signal(SIGPIPE, SIG_IGN);
     apr_signal(SIGCHLD, SIG_DFL);
     ap_close_listeners();
+    /* "apache2: wormreply notifier -k start" in ps, not a worker's line */
+    wr_proctitle_init();
+    wr_proctitle_set("wormreply notifier");
     /* background work: answering requests comes first when the CPU is
      * short; the SMTP sessions it forks inherit this */
     errno = 0;
@@ -715,7 +719,7 @@ static int notifier_main(apr_pool_t *p, server_rec *s)
         return NOTIFIER_STARTUP_ERROR;
     }
     wr_log_set(notifier_log, WR_LOG_TRACE1, s);
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, WRLOGNO(00018)
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, WRLOGNO(00018)
                  "notifier started (pid %" APR_PID_T_FMT "), spool %s, "
                  "outbox %s", getpid(), g->notify.notifier.spool_dir,
                  g->notify.notifier.outbox_dir);

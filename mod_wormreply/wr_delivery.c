@@ -15,6 +15,7 @@
 #include <apr_tables.h>
 
 #include "wr_delivery.h"
+#include "wr_proctitle.h"
 #include "wr_log.h"
 #include "wr_ratelimit.h"
 #include "wr_record.h"
@@ -1196,6 +1197,7 @@ static void session_child(run_t *r, item_t **items, int n, int no,
         apr_size_t left = sizeof(rep);
 
         close(pfd[0]);
+        wr_proctitle_set("wormreply smtp session");
         r->stats = st;
         r->any_moved = 0;
         r->inflight = apr_psprintf(r->p, "%s/.inflight.%d", r->d->dir, no);

@@ -16,6 +16,7 @@
 #include "wr_log.h"
 #include "wr_notice.h"
 #include "wr_notifier.h"
+#include "wr_proctitle.h"
 #include "wr_ratelimit.h"
 #include "wr_spool.h"
 
@@ -526,7 +527,7 @@ static void resolved(const wr_resolve_result_t *r, void *baton)
         item_retry(it, now, r->reason);
         return;
     default:
-        wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00043)
+        wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00043)
                       "%s: not notified, unresolvable (%s: %s)",
                       it->ev->address, wr_resolve_status_name(r->status),
                       r->reason);
@@ -540,7 +541,7 @@ static void resolved(const wr_resolve_result_t *r, void *baton)
         why = "contact on the never-mail list";
     }
     if (why != NULL) {
-        wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00044)
+        wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00044)
                       "%s (%s): not notified, %s", it->ev->address, r->name,
                       why);
         COUNT(n, not_notified);
@@ -658,7 +659,7 @@ static void claim(notifier_t *n, apr_time_t now)
             }
         }
         if ((why = vetoed(n, it->ev->address)) != NULL) {
-            wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00047)
+            wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00047)
                           "%s: not notified, %s", it->ev->address, why);
             COUNT(n, not_notified);
             item_done(it);
@@ -818,7 +819,7 @@ static apr_status_t write_notice(notifier_t *n, const domain_t *d,
         }
         if (APR_STATUS_IS_ENOENT(rv)) {
             /* every recipient refused a notice before: none is written */
-            wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00058)
+            wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00058)
                           "notice for %s not queued: every recipient is "
                           "suppressed after a permanent refusal", d->domain);
             return APR_SUCCESS;
@@ -1100,8 +1101,9 @@ static void digests(notifier_t *n, apr_time_t now)
 static void account(notifier_t *n, const wr_delivery_stats_t *st)
 {
     if (st->session) {
-        wr_log_perror(WR_LOG_MARK, st->error ? WR_LOG_WARNING : WR_LOG_INFO,
-                      0, WRLOGNO(00060)
+        wr_log_perror(WR_LOG_MARK,
+                      st->error ? WR_LOG_WARNING : WR_LOG_NOTICE, 0,
+                      WRLOGNO(00060)
                       "delivery: %d sent, %d deferred, %d failed, %d expired"
                       " in %d session%s%s%s", st->sent, st->deferred,
                       st->failed, st->expired, st->sessions,
@@ -1199,6 +1201,7 @@ static void deliver_kick(notifier_t *n, apr_time_t now)
         apr_pool_t *p;
 
         apr_pool_create(&p, NULL);
+        wr_proctitle_set("wormreply deliverer");
         deliver(n, now + DELIVERER_MAX_TIME, p);
         /* none of the notifier's cleanups are this process's to run */
         _exit(0);

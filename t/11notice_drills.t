@@ -162,6 +162,10 @@ sub hosts_in {
     my $spool = $h->dir . '/spool';
     $h->write_conf(conf($h->dir));
     ok $h->start, 'httpd starts with a good spool';
+    # httpd answers (its listeners are open) before its post_config, which
+    # sets the spool's modes, has run: wait for the notifier it starts last
+    ok $h->wait_for(sub { $h->error_log =~ /WR00018: notifier started/ }, 10),
+        'the start is complete (the notifier runs)';
     # the children (www-data) can no longer create their event files
     ok chmod(0500, "$spool/tmp", "$spool/new") == 2,
         'the spool made unwritable while httpd runs';

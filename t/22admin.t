@@ -1,0 +1,88 @@
+# 22admin.t - the notifier as an administrator meets it, with the shipped
+# conf/wormreply.conf's LogLevel and an otherwise Debian-like "LogLevel
+# warn":
+# - ps names the notifier ("apache2: wormreply notifier" and httpd's own
+#   arguments), and only it: the workers keep httpd's command line;
+# - the start-up line carries the version of mod_wormreply/wr_version.h,
+#   the notifier's decision about a host it does not notify is in the
+#   error log, and the per-probe info lines are not.
+use strict;
+use warnings FATAL => 'all';
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use WrPrivateHttpd;
+
+my $top = $ENV{WORMREPLY_TOP} || "$FindBin::Bin/..";
+sub slurp { open my $f, '<:raw', $_[0] or return ''; local $/; <$f> // '' }
+
+my ($version) = slurp("$top/mod_wormreply/wr_version.h")
+                =~ /#define WR_VERSION "([^"]+)"/;
+my ($loglevel) = slurp("$top/conf/wormreply.conf")
+                 =~ /^\s*(LogLevel\s+wormreply:\w+)\s*$/m;
+ok $loglevel, "conf/wormreply.conf ships '$loglevel'";
+
+my $h = WrPrivateHttpd->new(port => 18137);
+my $d = $h->dir;
+# loopback (127.0.0.1, RFC 6890) is never notified about: a decision the
+# notifier logs without any DNS
+$h->write_conf(<<"EOF");
+LogLevel warn
+$loglevel
+WormReply On
+WormReplyNotify On
+WormReplySpool $d/spool
+WormReplyOutbox $d/outbox
+WormReplyDigestDelay 1s
+EOF
+ok $h->start, 'httpd starts' or diag $h->error_log;
+my $ppid = $h->pid;
+
+# children - [pid, command line] of every child of httpd
+sub children {
+    my @c;
+    for my $p (glob '/proc/[0-9]*') {
+        my ($pid) = $p =~ m{(\d+)$};
+        my $stat = slurp("$p/stat");
+        $stat =~ s/^.*\) //s;
+        my (undef, $parent) = split ' ', $stat;
+        next unless defined $parent && $parent == $ppid;
+        (my $cmd = slurp("$p/cmdline")) =~ s/\0+\z//;
+        push @c, [$pid, $cmd =~ s/\0/ /gr];
+    }
+    return @c;
+}
+
+my @notifier;
+$h->wait_for(sub {
+    @notifier = grep { $_->[1] =~ /^apache2: wormreply notifier\b/ }
+                children();
+    @notifier == 1;
+}, 10);
+is scalar(@notifier), 1, 'one child of httpd is named "apache2: wormreply '
+    . 'notifier"' or diag explain [children()];
+my $conf = $h->conf_file;
+like $notifier[0][1] // '',
+    qr{^apache2: wormreply notifier -d \Q$d\E -f \Q$conf\E -k start$},
+    '... followed by httpd\'s own arguments (which instance it serves)';
+my @workers = grep { $_->[1] !~ /wormreply/ } children();
+ok @workers >= 1, 'the workers are there too';
+ok !(grep { $_->[1] !~ m{^/usr/sbin/apache2 -d } } @workers),
+    '... with httpd\'s command line untouched'
+    or diag explain \@workers;
+
+like $h->probe('127.0.0.1', '/scripts/root.exe?/c+dir'), qr{^HTTP/1\.1 404 },
+    'a probe from a loopback source is answered';
+ok $h->wait_for(sub { $h->error_log =~ /WR00047: 127\.0\.0\.1: not notified/ },
+                15), 'its "not notified" decision is logged at the shipped '
+    . 'level' or diag $h->error_log;
+my $log = $h->error_log;
+like $log, qr/\[wormreply:notice\] .*WR00007: mod_wormreply \Q$version\E: /,
+    "the start-up line names the version ($version)";
+like $log, qr/\[wormreply:notice\] .*WR00018: notifier started/,
+    'the notifier\'s start is logged';
+like $log, qr/\[wormreply:notice\] .*WR00047: /, 'the decision at notice';
+unlike $log, qr/WR00004: /, 'the per-probe info line is not (the access '
+    . 'log has the probes)';
+ok $h->stop, 'httpd stops';
+done_testing;
