@@ -36,7 +36,9 @@ WormReplyOutbox $d/outbox
 WormReplyDigestDelay 1s
 EOF
 ok $h->start, 'httpd starts' or diag $h->error_log;
-my $ppid = $h->pid;
+# the port may answer before httpd has written its pid file
+ok $h->wait_for(sub { defined $h->pid }, 10), 'httpd has written its pid';
+my $ppid = $h->pid // 0;
 
 # children - [pid, command line] of every child of httpd
 sub children {
