@@ -501,11 +501,15 @@ static const char *add_word(cmd_parms *cmd, void *dc, const char *arg)
         }
     }
     else {
-        const char *dom = ap_strchr_c(w, '@');
-        if (!valid_mail_word(w)
-            || !wr_resolve_name_is_ldh(dom ? dom + 1 : w)) {
+        /* "-DOMAIN" takes a domain out of the built-in list */
+        const char *v = *w == '-' ? w + 1 : w;
+        const char *dom = ap_strchr_c(v, '@');
+        if (!valid_mail_word(v)
+            || !wr_resolve_name_is_ldh(dom ? dom + 1 : v)
+            || (*w == '-' && dom != NULL)) {
             return apr_psprintf(cmd->pool, "WormReplyNeverMail: '%s' is "
-                                "neither a mail address nor a domain", arg);
+                                "neither a mail address nor a domain (nor "
+                                "-DOMAIN)", arg);
         }
     }
     /* The first directive replaces a default list. */
@@ -878,7 +882,9 @@ const command_rec wr_cmds[] = {
                     "DOMAIN ... - our own domains, never notified (ServerName "
                     "and ServerAlias domains are added)"),
     AP_INIT_ITERATE("WormReplyNeverMail", add_word, NOTIFIER_OFF(never_mail),
-                    RSRC_CONF, "ADDRESS|DOMAIN ... - never write to these"),
+                    RSRC_CONF, "ADDRESS|DOMAIN|-DOMAIN ... - never write to "
+                    "these (added to the built-in nip.io, sslip.io ...; "
+                    "-DOMAIN takes a built-in one out)"),
     AP_INIT_ITERATE("WormReplyMailboxes", add_word, NOTIFIER_OFF(mailboxes),
                     RSRC_CONF, "LOCAL ... - RFC 2142 mailboxes written to "
                     "(default postmaster abuse)"),

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <apr_allocator.h>
 #include <apr_hash.h>
 #include <apr_network_io.h>
 #include <apr_strings.h>
@@ -31,6 +32,8 @@
 #define DELIVER_EVERY apr_time_from_sec(2)
 /* A deliverer starts no new pass after this; the next one goes on. */
 #define DELIVERER_MAX_TIME apr_time_from_sec(60)
+/* Freed memory the notifier's allocator keeps for reuse, at most. */
+#define NOTIFIER_MAX_FREE (1024 * 1024)
 /* While composing, a deliverer is looked for after every this many
  * notices queued, so that delivery begins before the last is written. */
 #define KICK_EVERY 50
@@ -82,6 +85,20 @@ struct domain_s {
     apr_time_t farm_due;       /* no farm claim is tried before this */
 };
 
+/* table_t - a hash whose keys and values live in a pool of its own, so
+ * that what it forgets is freed: when more than half of what was ever put
+ * in the pool has been forgotten, the live entries are copied into a fresh
+ * pool and the old one is destroyed (a long-lived process may never keep
+ * what it does not need: each DNS retry, each domain ever seen) */
+typedef struct {
+    apr_pool_t *parent;
+    apr_pool_t *pool;
+    apr_hash_t *hash;
+    const char *tag;
+    unsigned long made;        /* entries allocated in `pool` */
+    unsigned long compactions;
+} table_t;
+
 typedef struct notifier_s {
     const wr_notifier_conf_t *conf;
     apr_pool_t *pool;
@@ -91,9 +108,11 @@ typedef struct notifier_s {
     wr_resolver_t *res;
     wr_rate_policy_t pol;
     wr_rate_global_t global;
-    apr_hash_t *domains;       /* "domain" or "test:domain" -> domain_t */
+    table_t domains;           /* "domain" or "test:domain" -> domain_t,
+                                * while it has events or its window runs */
     apr_hash_t *claimed;       /* id -> item_t, while claimed */
-    apr_hash_t *not_before;    /* id -> apr_time_t *, events backing off */
+    table_t not_before;        /* id -> apr_time_t, events backing off */
+    apr_array_header_t *never_mail;    /* built-in and configured */
     wr_counter_slot_t *slot;
     apr_time_t last_expire;
     const volatile sig_atomic_t *stop;
@@ -114,6 +133,82 @@ typedef struct notifier_s {
 static void deliver_kick(notifier_t *n, apr_time_t now);
 
 #define COUNT(n, field) do { if ((n)->slot) { (n)->slot->field++; } } while (0)
+
+/* Compaction copies the live entries once more than half of those ever
+ * made are gone, and never for fewer than this many. */
+#define TABLE_SLACK 256
+
+typedef void *table_copy_fn(const void *val, apr_pool_t *p);
+
+/* table_init - an empty table whose pool is a child of `parent` */
+static void table_init(table_t *t, apr_pool_t *parent, const char *tag)
+{
+    memset(t, 0, sizeof(*t));
+    t->parent = parent;
+    t->tag = tag;
+    apr_pool_create(&t->pool, parent);
+    apr_pool_tag(t->pool, tag);
+    t->hash = apr_hash_make(t->pool);
+}
+
+/* table_compact - when most of what the pool holds is forgotten, copy the
+ * live entries (each value through `copy`) into a new pool */
+static void table_compact(table_t *t, table_copy_fn *copy)
+{
+    unsigned long live = apr_hash_count(t->hash);
+    apr_hash_index_t *hi;
+    apr_pool_t *np;
+    apr_hash_t *nh;
+
+    if (t->made < TABLE_SLACK || t->made < 2 * live) {
+        return;
+    }
+    apr_pool_create(&np, t->parent);
+    apr_pool_tag(np, t->tag);
+    nh = apr_hash_make(np);
+    for (hi = apr_hash_first(NULL, t->hash); hi; hi = apr_hash_next(hi)) {
+        const void *key;
+        apr_ssize_t klen;
+        void *val;
+
+        apr_hash_this(hi, &key, &klen, &val);
+        apr_hash_set(nh, apr_pmemdup(np, key, (apr_size_t)klen + 1), klen,
+                     copy(val, np));
+    }
+    apr_pool_destroy(t->pool);
+    t->pool = np;
+    t->hash = nh;
+    t->made = live;
+    t->compactions++;
+}
+
+/* time_copy - a not_before value in another pool */
+static void *time_copy(const void *val, apr_pool_t *p)
+{
+    return apr_pmemdup(p, val, sizeof(apr_time_t));
+}
+
+/* not_before_set - event `id` may not be claimed before `t` (0: forget) */
+static void not_before_set(notifier_t *n, const char *id, apr_time_t t)
+{
+    table_t *nb = &n->not_before;
+    apr_time_t *v = apr_hash_get(nb->hash, id, APR_HASH_KEY_STRING);
+
+    if (t == 0) {
+        if (v != NULL) {
+            apr_hash_set(nb->hash, id, APR_HASH_KEY_STRING, NULL);
+            table_compact(nb, time_copy);
+        }
+        return;
+    }
+    if (v == NULL) {
+        v = apr_palloc(nb->pool, sizeof(*v));
+        apr_hash_set(nb->hash, apr_pstrdup(nb->pool, id),
+                     APR_HASH_KEY_STRING, v);
+        nb->made++;
+    }
+    *v = t;
+}
 
 /* item_done - the event's outcome is durable: drop it from the spool */
 static void item_done(item_t *it)
@@ -149,10 +244,7 @@ static void item_retry(item_t *it, apr_time_t now, const char *why)
                       "spool: cannot give event %s back", it->id);
     }
     else {
-        apr_time_t *nb = apr_palloc(n->pool, sizeof(*nb));
-        *nb = upd.next_try;
-        apr_hash_set(n->not_before, apr_pstrdup(n->pool, it->id),
-                     APR_HASH_KEY_STRING, nb);
+        not_before_set(n, it->id, upd.next_try);
     }
     wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00042)
                   "%s: %s; try %u again later", it->ev->address, why,
@@ -175,25 +267,89 @@ static int in_list(const apr_array_header_t *a, const char *s)
     return 0;
 }
 
-/* never_mailed - the domain is ours, or it or all its mailboxes are on the
- * never-mail list */
-static const char *never_mailed(const notifier_t *n, const char *domain)
+/* The built-in never-mail domains (README, WormReplyNeverMail): services
+ * whose names carry any IP address (1-2-3-4.nip.io is 1.2.3.4), so that
+ * whoever writes a PTR record can forward-confirm a name under them and
+ * point our notices at their operators. WormReplyNeverMail DOMAIN adds to
+ * the list, WormReplyNeverMail -DOMAIN takes a domain out of it. */
+const char *const wr_never_mail_builtin[] = {
+    "nip.io", "sslip.io", "xip.io", "traefik.me", NULL
+};
+
+/* never_mail_list - the built-in list with the configured entries added
+ * and the configured "-entry" ones taken out (lower case) */
+static apr_array_header_t *never_mail_list(const apr_array_header_t *conf,
+                                           apr_pool_t *p)
+{
+    apr_array_header_t *l = apr_array_make(p, 8, sizeof(const char *));
+    int k, j;
+
+    for (k = 0; wr_never_mail_builtin[k]; k++) {
+        APR_ARRAY_PUSH(l, const char *) = wr_never_mail_builtin[k];
+    }
+    for (k = 0; conf && k < conf->nelts; k++) {
+        const char *e = APR_ARRAY_IDX(conf, k, const char *);
+        if (*e != '-') {
+            APR_ARRAY_PUSH(l, const char *) = e;
+            continue;
+        }
+        for (j = 0; j < l->nelts; j++) {
+            if (!strcasecmp(APR_ARRAY_IDX(l, j, const char *), e + 1)) {
+                APR_ARRAY_IDX(l, j, const char *) = "";
+            }
+        }
+    }
+    return l;
+}
+
+/* under_listed - `name` is, or is under, a domain of the list (entries
+ * with an '@' are addresses and do not count) */
+static const char *under_listed(const apr_array_header_t *a,
+                                const char *name)
+{
+    apr_size_t nl = name ? strlen(name) : 0;
+    int k;
+
+    while (nl > 0 && name[nl - 1] == '.') {
+        nl--;
+    }
+    for (k = 0; a && k < a->nelts; k++) {
+        const char *e = APR_ARRAY_IDX(a, k, const char *);
+        apr_size_t el = strlen(e);
+        if (el == 0 || strchr(e, '@') || el > nl
+            || strncasecmp(name + nl - el, e, el) != 0) {
+            continue;
+        }
+        if (el == nl || name[nl - el - 1] == '.') {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* never_mailed - the domain is ours, it or the confirmed name is under a
+ * domain of the never-mail list, or all its mailboxes are on it */
+static const char *never_mailed(const notifier_t *n, const char *domain,
+                                const char *name)
 {
     const wr_notifier_conf_t *c = n->conf;
+    const char *e;
     int k, all = 1;
 
     if (in_list(c->own_domains, domain)) {
         return "one of our own domains";
     }
-    if (in_list(c->never_mail, domain)) {
-        return "domain on the never-mail list";
+    if ((e = under_listed(n->never_mail, domain)) != NULL
+        || (e = under_listed(n->never_mail, name)) != NULL) {
+        return apr_pstrcat(n->scratch, "under ", e, ", on the never-mail "
+                           "list", NULL);
     }
     for (k = 0; k < c->mailboxes->nelts; k++) {
         const char *a = apr_pstrcat(n->scratch,
                                     APR_ARRAY_IDX(c->mailboxes, k,
                                                   const char *),
                                     "@", domain, NULL);
-        if (!in_list(c->never_mail, a)) {
+        if (!in_list(n->never_mail, a)) {
             all = 0;
         }
     }
@@ -208,21 +364,23 @@ static domain_t *domain_get(notifier_t *n, const char *domain,
     const char *key = apr_pstrcat(n->scratch, test ? "test:" : "",
                                   contact ? "contact:" : "",
                                   contact ? contact : domain, NULL);
-    domain_t *d = apr_hash_get(n->domains, key, APR_HASH_KEY_STRING);
+    table_t *t = &n->domains;
+    domain_t *d = apr_hash_get(t->hash, key, APR_HASH_KEY_STRING);
     apr_time_t last;
 
     if (d == NULL) {
-        d = apr_pcalloc(n->pool, sizeof(*d));
-        d->domain = apr_pstrdup(n->pool, domain);
-        d->contact = contact ? apr_pstrdup(n->pool, contact) : NULL;
+        d = apr_pcalloc(t->pool, sizeof(*d));
+        d->domain = apr_pstrdup(t->pool, domain);
+        d->contact = contact ? apr_pstrdup(t->pool, contact) : NULL;
         d->test = test;
-        d->items = apr_array_make(n->pool, 4, sizeof(item_t *));
+        d->items = apr_array_make(t->pool, 4, sizeof(item_t *));
         if (!test && wr_history_last(n->hist, WR_HISTORY_DOMAIN, domain,
                                      &last) == APR_SUCCESS) {
             d->rate.last_sent = last;
         }
-        apr_hash_set(n->domains, apr_pstrdup(n->pool, key),
+        apr_hash_set(t->hash, apr_pstrdup(t->pool, key),
                      APR_HASH_KEY_STRING, d);
+        t->made++;
     }
     return d;
 }
@@ -287,7 +445,7 @@ static void farm_back(notifier_t *n, int reset, apr_time_t now)
     if (reset) {
         apr_hash_index_t *hi;
 
-        for (hi = apr_hash_first(n->scratch, n->domains); hi;
+        for (hi = apr_hash_first(n->scratch, n->domains.hash); hi;
              hi = apr_hash_next(hi)) {
             domain_t *d = apr_hash_this_val(hi);
             d->farm_due = 0;
@@ -511,6 +669,43 @@ static void farm_settle(notifier_t *n, domain_t *d, apr_time_t now)
     d->items->nelts = j;
 }
 
+/* domain_copy - a domain in another pool (its items stay where they are) */
+static void *domain_copy(const void *val, apr_pool_t *p)
+{
+    const domain_t *d = val;
+    domain_t *c = apr_pmemdup(p, d, sizeof(*d));
+
+    c->domain = apr_pstrdup(p, d->domain);
+    c->contact = d->contact ? apr_pstrdup(p, d->contact) : NULL;
+    c->items = apr_array_copy(p, d->items);
+    return c;
+}
+
+/* domains_forget - drop the domains that wait for nothing: no event
+ * pending and their window over (what a domain that comes back needs, the
+ * time of its last digest, is in the history, and older than the window
+ * anyway) */
+static void domains_forget(notifier_t *n, apr_time_t now)
+{
+    table_t *t = &n->domains;
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(n->scratch, t->hash); hi;
+         hi = apr_hash_next(hi)) {
+        const void *key;
+        void *val;
+        domain_t *d;
+
+        apr_hash_this(hi, &key, NULL, &val);
+        d = val;
+        if (d->items->nelts == 0
+            && now - d->rate.last_sent >= n->pol.domain_window) {
+            apr_hash_set(t->hash, key, APR_HASH_KEY_STRING, NULL);
+        }
+    }
+    table_compact(t, domain_copy);
+}
+
 /* resolved - the resolver's answer for one event */
 static void resolved(const wr_resolve_result_t *r, void *baton)
 {
@@ -535,9 +730,9 @@ static void resolved(const wr_resolve_result_t *r, void *baton)
         item_done(it);
         return;
     }
-    why = never_mailed(n, r->domain);
+    why = never_mailed(n, r->domain, r->name);
     if (why == NULL && r->contact
-        && in_list(n->conf->never_mail, r->contact)) {
+        && in_list(n->never_mail, r->contact)) {
         why = "contact on the never-mail list";
     }
     if (why != NULL) {
@@ -598,7 +793,7 @@ static void claim(notifier_t *n, apr_time_t now)
     }
     for (k = 0; k < ids->nelts && room > 0; k++) {
         const char *id = APR_ARRAY_IDX(ids, k, const char *);
-        const apr_time_t *nb = apr_hash_get(n->not_before, id,
+        const apr_time_t *nb = apr_hash_get(n->not_before.hash, id,
                                             APR_HASH_KEY_STRING);
         apr_pool_t *ip;
         item_t *it;
@@ -609,7 +804,7 @@ static void claim(notifier_t *n, apr_time_t now)
         if (nb && *nb > now) {
             continue;
         }
-        apr_hash_set(n->not_before, id, APR_HASH_KEY_STRING, NULL);
+        not_before_set(n, id, 0);
         apr_pool_create(&ip, n->pool);
         it = apr_pcalloc(ip, sizeof(*it));
         it->pool = ip;
@@ -626,24 +821,18 @@ static void claim(notifier_t *n, apr_time_t now)
             else if (!APR_STATUS_IS_ENOENT(rv)) {
                 /* unreadable (a file someone else owns): back to new/,
                  * and not looked at again for a while */
-                apr_time_t *t = apr_palloc(n->pool, sizeof(*t));
                 wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00057)
                               "spool: cannot read event %s; left in new/",
                               id);
                 wr_spool_release(n->spool, it->id, NULL, n->scratch);
-                *t = now + n->conf->retry_base;
-                apr_hash_set(n->not_before, apr_pstrdup(n->pool, id),
-                             APR_HASH_KEY_STRING, t);
+                not_before_set(n, id, now + n->conf->retry_base);
             }
             apr_pool_destroy(ip);
             continue;
         }
         if (it->ev->next_try > now) {
             /* backing off (from an earlier notifier): not yet */
-            apr_time_t *t = apr_palloc(n->pool, sizeof(*t));
-            *t = it->ev->next_try;
-            apr_hash_set(n->not_before, apr_pstrdup(n->pool, id),
-                         APR_HASH_KEY_STRING, t);
+            not_before_set(n, id, it->ev->next_try);
             wr_spool_release(n->spool, it->id, NULL, n->scratch);
             apr_pool_destroy(ip);
             continue;
@@ -763,7 +952,7 @@ static apr_array_header_t *recipients(notifier_t *n, const domain_t *d)
                                     APR_ARRAY_IDX(c->mailboxes, k,
                                                   const char *),
                                     "@", d->domain, NULL);
-        if (!in_list(c->never_mail, a)
+        if (!in_list(n->never_mail, a)
             && !(c->delivery
                  && wr_delivery_suppressed(c->delivery, a, apr_time_now()))
             && !farm_suppressed(n, a)) {
@@ -1067,7 +1256,7 @@ static void digests(notifier_t *n, apr_time_t now)
             settle = 1;
         }
     }
-    for (hi = apr_hash_first(n->scratch, n->domains); hi;
+    for (hi = apr_hash_first(n->scratch, n->domains.hash); hi;
          hi = apr_hash_next(hi)) {
         domain_t *d = apr_hash_this_val(hi);
         if (d->items->nelts > 0 && n->farm_up && !d->test) {
@@ -1095,6 +1284,7 @@ static void digests(notifier_t *n, apr_time_t now)
     if (n->farm) {
         farm_maintain(n, now);
     }
+    domains_forget(n, now);
 }
 
 /* account - a delivery pass in the log and the counters */
@@ -1232,9 +1422,10 @@ static apr_status_t notifier_open(notifier_t *n, const wr_notifier_conf_t *c,
     n->pol.digest_delay = c->digest_delay;
     n->pol.domain_window = c->domain_window;
     n->pol.max_per_hour = (apr_uint32_t)c->max_per_hour;
-    n->domains = apr_hash_make(p);
+    table_init(&n->domains, p, "wr_notifier_domains");
     n->claimed = apr_hash_make(p);
-    n->not_before = apr_hash_make(p);
+    table_init(&n->not_before, p, "wr_notifier_not_before");
+    n->never_mail = never_mail_list(c->never_mail, p);
     n->slot = c->counters ? wr_counters_notifier(c->counters) : NULL;
     if ((rv = wr_spool_open(&n->spool, c->spool_dir, c->spool_max, 0, p))
         != APR_SUCCESS) {
@@ -1284,9 +1475,26 @@ apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
                              const volatile sig_atomic_t *stop, apr_pool_t *p)
 {
     notifier_t n;
+    apr_allocator_t *al;
+    apr_pool_t *work;
     apr_status_t rv;
 
-    if ((rv = notifier_open(&n, conf, p)) != APR_SUCCESS) {
+    /* An allocator of its own that gives freed blocks back to the system
+     * beyond NOTIFIER_MAX_FREE (as httpd's MaxMemFree does for its
+     * children): the process's size then follows what it holds, not the
+     * most it ever held in every block size */
+    if ((rv = apr_allocator_create(&al)) != APR_SUCCESS) {
+        return rv;
+    }
+    apr_allocator_max_free_set(al, NOTIFIER_MAX_FREE);
+    if ((rv = apr_pool_create_ex(&work, p, NULL, al)) != APR_SUCCESS) {
+        apr_allocator_destroy(al);
+        return rv;
+    }
+    apr_allocator_owner_set(al, work);
+    apr_pool_tag(work, "wr_notifier");
+    if ((rv = notifier_open(&n, conf, work)) != APR_SUCCESS) {
+        apr_pool_destroy(work);
         return rv;
     }
     n.stop = stop;
@@ -1318,5 +1526,6 @@ apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
          * notifier's deliverer waiting until then */
         kill(n.deliverer, SIGTERM);
     }
+    apr_pool_destroy(work);
     return APR_SUCCESS;
 }

@@ -75,7 +75,9 @@ typedef struct {
     wr_ipset_t *allow;                 /* special prefixes lifted */
     wr_ipset_t *exempt;                /* never notified */
     apr_array_header_t *own_domains;   /* const char *, lower case */
-    apr_array_header_t *never_mail;    /* addresses or domains */
+    apr_array_header_t *never_mail;    /* addresses or domains, added to
+                                        * wr_never_mail_builtin; "-domain"
+                                        * takes a built-in one out */
     apr_array_header_t *mailboxes;     /* local parts: postmaster, abuse */
     const char *from;
     const char *bcc;                   /* NULL: none */
@@ -103,6 +105,14 @@ typedef struct {
      * wr_farm.h); NULL: this server's own state only. */
     const wr_farm_conf_t *farm;
 } wr_notifier_conf_t;
+
+/* wr_never_mail_builtin - domains never mailed unless taken out by
+ * "-domain" in never_mail: services whose names embed any IP address
+ * (nip.io, sslip.io ...), where whoever controls a PTR record can
+ * forward-confirm a name. A domain matches itself and every name under it
+ * (the registrable domain and the confirmed name are both checked).
+ * NULL-terminated. */
+extern const char *const wr_never_mail_builtin[];
 
 /* wr_notifier_run - work until *stop becomes non-zero.
  * @return APR_SUCCESS when stopped; an error when the spool, the outbox,

@@ -79,6 +79,17 @@ const char *wr_resolve_status_name(wr_resolve_status_t status)
     return "unknown";
 }
 
+int wr_resolve_name_is_arpa(const char *name)
+{
+    size_t len = name ? strlen(name) : 0;
+
+    if (len > 0 && name[len - 1] == '.') {
+        len--;
+    }
+    return len >= 4 && strncasecmp(name + len - 4, "arpa", 4) == 0
+           && (len == 4 || name[len - 5] == '.');
+}
+
 /* wr_resolve_name_is_ldh - the LDH host-name rule of RFC 952/1123 */
 int wr_resolve_name_is_ldh(const char *name)
 {
@@ -424,9 +435,11 @@ static void ptr_done(void *arg, int status, int timeouts,
         if (dup) {
             continue;
         }
-        if (!wr_resolve_name_is_ldh(n)) {
+        if (!wr_resolve_name_is_ldh(n) || wr_resolve_name_is_arpa(n)) {
             if (bad == NULL) {
-                bad = safe_text(lk->pool, n);
+                bad = wr_resolve_name_is_ldh(n)
+                      ? apr_pstrcat(lk->pool, n, " (under .arpa)", NULL)
+                      : safe_text(lk->pool, n);
             }
             continue;
         }
@@ -610,7 +623,8 @@ static const char *contact_in(apr_pool_t *p, const unsigned char *txt,
         char *at = strchr(tok, '@');
         const char *c;
         if (at == NULL || at == tok || strchr(at + 1, '@')
-            || !wr_resolve_name_is_ldh(at + 1) || strlen(tok) > 254) {
+            || !wr_resolve_name_is_ldh(at + 1)
+            || wr_resolve_name_is_arpa(at + 1) || strlen(tok) > 254) {
             continue;
         }
         for (c = tok; c < at; c++) {
@@ -934,19 +948,69 @@ struct wr_ipset_t {
     apr_array_header_t *prefixes;       /* wr_prefix_t */
 };
 
-/* RFC 6890 and its updates (IANA special-purpose address registries).
- * Where prefixes nest, the more specific comes first so that it is the
- * one reported. ::ffff:0:0/96 is absent on purpose: APR tests an
- * IPv4-mapped address against the IPv4 prefixes, so ::ffff:10.0.0.1 is
- * special (10.0.0.0/8) and ::ffff:8.8.8.8 is not. */
+/* The IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890
+ * and its updates), in full as of 2025, and multicast. Where prefixes
+ * nest, the more specific comes first so that it is the one reported.
+ * ::ffff:0:0/96 is absent on purpose: APR tests an IPv4-mapped address
+ * against the IPv4 prefixes, so ::ffff:10.0.0.1 is special (10.0.0.0/8)
+ * and ::ffff:8.8.8.8 is not. Some of these are globally reachable (AS112,
+ * AMT, 6to4, NAT64, SRv6 SIDs): none is an address an abuse desk can be
+ * found for by reverse DNS; WormReplyNotifyAllow lifts any of them. */
 static const char *const special_prefixes[] = {
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
-    "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24",
-    "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
-    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4",
-    "255.255.255.255/32", "240.0.0.0/4",
-    "::/128", "::1/128", "64:ff9b::/96", "100::/64", "2001::/23",
-    "2001:db8::/32", "2002::/16", "fc00::/7", "fe80::/10", "ff00::/8",
+    /* IPv4 */
+    "0.0.0.0/32",           /* "this host on this network" (RFC 1122) */
+    "0.0.0.0/8",            /* "this network" */
+    "10.0.0.0/8",           /* private use (RFC 1918) */
+    "100.64.0.0/10",        /* shared address space (RFC 6598) */
+    "127.0.0.0/8",          /* loopback */
+    "169.254.0.0/16",       /* link local (RFC 3927) */
+    "172.16.0.0/12",        /* private use */
+    "192.0.0.0/29",         /* IPv4 service continuity (RFC 7335) */
+    "192.0.0.8/32",         /* IPv4 dummy address (RFC 7600) */
+    "192.0.0.9/32",         /* PCP anycast (RFC 7723) */
+    "192.0.0.10/32",        /* TURN anycast (RFC 8155) */
+    "192.0.0.170/32",       /* NAT64/DNS64 discovery (RFC 7050) */
+    "192.0.0.171/32",
+    "192.0.0.0/24",         /* IETF protocol assignments (RFC 6890) */
+    "192.0.2.0/24",         /* documentation TEST-NET-1 (RFC 5737) */
+    "192.31.196.0/24",      /* AS112-v4 (RFC 7535) */
+    "192.52.193.0/24",      /* AMT (RFC 7450) */
+    "192.88.99.2/32",       /* 6a44 relay anycast (RFC 6751) */
+    "192.88.99.0/24",       /* deprecated 6to4 relay anycast (RFC 7526) */
+    "192.168.0.0/16",       /* private use */
+    "192.175.48.0/24",      /* AS112 direct delegation (RFC 7534) */
+    "198.18.0.0/15",        /* benchmarking (RFC 2544) */
+    "198.51.100.0/24",      /* documentation TEST-NET-2 */
+    "203.0.113.0/24",       /* documentation TEST-NET-3 */
+    "224.0.0.0/4",          /* multicast (not in the registry) */
+    "255.255.255.255/32",   /* limited broadcast */
+    "240.0.0.0/4",          /* reserved (RFC 1112) */
+    /* IPv6 */
+    "::/128",               /* unspecified */
+    "::1/128",              /* loopback */
+    "64:ff9b::/96",         /* IPv4-IPv6 translation (RFC 6052) */
+    "64:ff9b:1::/48",       /* local-use IPv4/IPv6 translation (RFC 8215) */
+    "100::/64",             /* discard-only (RFC 6666) */
+    "100:0:0:1::/64",       /* dummy IPv6 prefix (RFC 9780) */
+    "2001::/32",            /* TEREDO (RFC 4380) */
+    "2001:1::1/128",        /* PCP anycast (RFC 7723) */
+    "2001:1::2/128",        /* TURN anycast (RFC 8155) */
+    "2001:1::3/128",        /* DNS-SD service registration (RFC 9665) */
+    "2001:2::/48",          /* benchmarking (RFC 5180) */
+    "2001:3::/32",          /* AMT (RFC 7450) */
+    "2001:4:112::/48",      /* AS112-v6 (RFC 7535) */
+    "2001:10::/28",         /* deprecated ORCHID (RFC 4843) */
+    "2001:20::/28",         /* ORCHIDv2 (RFC 7343) */
+    "2001:30::/28",         /* drone remote ID (RFC 9374) */
+    "2001::/23",            /* IETF protocol assignments (RFC 2928) */
+    "2001:db8::/32",        /* documentation (RFC 3849) */
+    "2002::/16",            /* 6to4 (RFC 3056) */
+    "2620:4f:8000::/48",    /* AS112 direct delegation (RFC 7534) */
+    "3fff::/20",            /* documentation (RFC 9637) */
+    "5f00::/16",            /* SRv6 SIDs (RFC 9602) */
+    "fc00::/7",             /* unique local (RFC 4193) */
+    "fe80::/10",            /* link-local unicast (RFC 4291) */
+    "ff00::/8",             /* multicast (not in the registry) */
     NULL
 };
 

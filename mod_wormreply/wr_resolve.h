@@ -4,7 +4,8 @@
  * may be sent to, or says why there is none:
  *   1. PTR of the address (in-addr.arpa / ip6.arpa); an IPv4-mapped IPv6
  *      address is looked up as the IPv4 address it carries.
- *   2. Every PTR name must be a valid LDH host name (wr_resolve_name_is_ldh).
+ *   2. Every PTR name must be a valid LDH host name (wr_resolve_name_is_ldh)
+ *      and not under .arpa (wr_resolve_name_is_arpa).
  *      Reverse DNS belongs to whoever holds the address block, so a hostile
  *      name (CR/LF, spaces, '_', escaped dots, over-long) is refused, never
  *      repaired.
@@ -143,6 +144,14 @@ const char *wr_resolve_status_name(wr_resolve_status_t status);
  * [A-Za-z0-9-] not starting or ending with '-', at most 253 octets, and a
  * top-level label that is not all digits (so "192.0.2.1." is refused). */
 int wr_resolve_name_is_ldh(const char *name);
+
+/* wr_resolve_name_is_arpa - whether `name` is "arpa" or under it
+ * (in-addr.arpa, ip6.arpa ...), any case, with or without the trailing
+ * dot: the infrastructure domain (RFC 3172) holds no host an abuse notice
+ * could be about, yet an attacker who controls a reverse zone can give a
+ * name there an A record that forward-confirms. Refused as a PTR name and
+ * as the domain of a contact address. */
+int wr_resolve_name_is_arpa(const char *name);
 
 /* wr_resolve_registrable - the lower-case registrable domain of `name`
  * under the ICANN section of the public suffix list, in `pool`; NULL if

@@ -126,6 +126,14 @@ static rcase_t cases[] = {
       "v6only.test", 1, "no MX, AAAA fallback" },
     { "192.0.2.38", WR_RESOLVE_NO_DOMAIN, "ptr38.ck", NULL, NULL, 0,
       "confirmed name is a public suffix" },
+    { "192.0.2.43", WR_RESOLVE_BAD_NAME, NULL, NULL, NULL, 0,
+      "PTR under .arpa whose A confirms" },
+    { "192.0.2.44", WR_RESOLVE_OK, "192-0-2-44.nip.io", "nip.io",
+      "mx.wormreply.test", 1, "wildcard-IP service name (the notifier "
+      "refuses its domain)" },
+    { "3fff::1", WR_RESOLVE_OK, "host3fff.wormreply.test", "wormreply.test",
+      "mx.wormreply.test", 1, "RFC 9637 documentation prefix (only the "
+      "notifier's special-purpose veto stops it)" },
     { "192.0.2.99", WR_RESOLVE_NO_NAME, NULL, NULL, NULL, 0, "NXDOMAIN" },
     { "203.0.113.5", WR_RESOLVE_TEMPFAIL, NULL, NULL, NULL, 0,
       "PTR lookup times out" },
@@ -412,6 +420,16 @@ static void test_ldh(void)
     check(wr_resolve_name_is_ldh(longname), "LDH: 253 octets accepted");
     memcpy(longname + 253, "a", 2);
     check(!wr_resolve_name_is_ldh(longname), "LDH: 254 octets refused");
+
+    /* names under .arpa are LDH, and refused all the same */
+    check(wr_resolve_name_is_arpa("host43.2.0.192.in-addr.arpa"),
+          "arpa: in-addr.arpa name");
+    check(wr_resolve_name_is_arpa("X.IP6.ARPA."), "arpa: any case, dot");
+    check(wr_resolve_name_is_arpa("arpa"), "arpa: arpa itself");
+    check(!wr_resolve_name_is_arpa("host.notarpa"), "arpa: notarpa is not");
+    check(!wr_resolve_name_is_arpa("arpa.example"), "arpa: arpa.example is "
+          "not");
+    check(!wr_resolve_name_is_arpa(NULL), "arpa: NULL is not");
 }
 
 /* test_registrable - libpsl, ICANN section, lower-cased */
@@ -455,8 +473,14 @@ static void test_special(apr_pool_t *pool)
         { "169.254.1.1", "169.254.0.0/16" }, { "172.16.0.1",
                                                "172.16.0.0/12" },
         { "172.31.255.255", "172.16.0.0/12" }, { "172.32.0.1", NULL },
-        { "192.0.0.8", "192.0.0.0/24" }, { "192.0.2.10", "192.0.2.0/24" },
+        { "192.0.0.8", "192.0.0.8/32" }, { "192.0.0.5", "192.0.0.0/29" },
+        { "192.0.0.170", "192.0.0.170/32" }, { "192.0.0.99", "192.0.0.0/24" },
+        { "192.0.2.10", "192.0.2.0/24" },
+        { "192.31.196.1", "192.31.196.0/24" },
+        { "192.52.193.1", "192.52.193.0/24" },
+        { "192.175.48.6", "192.175.48.0/24" },
         { "192.88.99.1", "192.88.99.0/24" },
+        { "192.88.99.2", "192.88.99.2/32" }, { "0.0.0.0", "0.0.0.0/32" },
         { "192.168.1.1", "192.168.0.0/16" }, { "198.18.0.1",
                                                "198.18.0.0/15" },
         { "198.19.255.1", "198.18.0.0/15" }, { "198.20.0.1", NULL },
@@ -470,8 +494,19 @@ static void test_special(apr_pool_t *pool)
         { "::ffff:192.0.2.10", "192.0.2.0/24" },
         { "::ffff:8.8.8.8", NULL },
         { "64:ff9b::192.0.2.1", "64:ff9b::/96" },
-        { "100::1", "100::/64" }, { "100:0:0:1::1", NULL },
-        { "2001::1", "2001::/23" }, { "2001:1ff::1", "2001::/23" },
+        { "64:ff9b:1::1", "64:ff9b:1::/48" }, { "64:ff9b:2::1", NULL },
+        { "100::1", "100::/64" }, { "100:0:0:1::1", "100:0:0:1::/64" },
+        { "100:0:0:2::1", NULL },
+        { "2001::1", "2001::/32" }, { "2001:1ff::1", "2001::/23" },
+        { "2001:1::3", "2001:1::3/128" }, { "2001:1::4", "2001::/23" },
+        { "2001:2::1", "2001:2::/48" }, { "2001:3::1", "2001:3::/32" },
+        { "2001:4:112::1", "2001:4:112::/48" },
+        { "2001:20::1", "2001:20::/28" }, { "2001:30::1", "2001:30::/28" },
+        { "2620:4f:8000::53", "2620:4f:8000::/48" },
+        { "2620:4f:8001::53", NULL },
+        { "3fff::1", "3fff::/20" }, { "3fff:fff:ffff::1", "3fff::/20" },
+        { "3fff:1000::1", NULL }, { "5f00::1", "5f00::/16" },
+        { "5f01::1", NULL },
         { "2001:200::1", NULL }, { "2001:db8::10", "2001:db8::/32" },
         { "2002:c000:0201::1", "2002::/16" }, { "fc00::1", "fc00::/7" },
         { "fd12:3456::1", "fc00::/7" }, { "fe80::1", "fe80::/10" },
