@@ -32,6 +32,9 @@
 #define DELIVER_EVERY apr_time_from_sec(2)
 /* A deliverer starts no new pass after this; the next one goes on. */
 #define DELIVERER_MAX_TIME apr_time_from_sec(60)
+/* The next-try times of events gone from new/ are forgotten at least
+ * this often (see not_before_prune). */
+#define PRUNE_EVERY apr_time_from_sec(60)
 /* Freed memory the notifier's allocator keeps for reuse, at most. */
 #define NOTIFIER_MAX_FREE (1024 * 1024)
 /* While composing, a deliverer is looked for after every this many
@@ -115,6 +118,7 @@ typedef struct notifier_s {
     apr_array_header_t *never_mail;    /* built-in and configured */
     wr_counter_slot_t *slot;
     apr_time_t last_expire;
+    apr_time_t last_prune;     /* of not_before */
     const volatile sig_atomic_t *stop;
     wr_farm_t *farm;           /* NULL: no farm */
     int farm_up;               /* the farm state is in use */
@@ -780,6 +784,43 @@ static const char *vetoed(notifier_t *n, const char *ip)
     return NULL;
 }
 
+/* not_before_prune - forget the next-try times of events no longer in
+ * new/ (`ids`, just listed): dropped by "wormreply queue drop" or by
+ * anyone else. Done when the table holds more entries than new/ (some
+ * must be stale) and at least once a minute, so the table never holds
+ * more than the spool. */
+static void not_before_prune(notifier_t *n, const apr_array_header_t *ids,
+                             apr_time_t now)
+{
+    table_t *nb = &n->not_before;
+    apr_hash_index_t *hi;
+    apr_hash_t *listed;
+    int k;
+
+    if (apr_hash_count(nb->hash) == 0
+        || ((int)apr_hash_count(nb->hash) <= ids->nelts
+            && now - n->last_prune < PRUNE_EVERY)) {
+        return;
+    }
+    n->last_prune = now;
+    listed = apr_hash_make(n->scratch);
+    for (k = 0; k < ids->nelts; k++) {
+        apr_hash_set(listed, APR_ARRAY_IDX(ids, k, const char *),
+                     APR_HASH_KEY_STRING, "");
+    }
+    for (hi = apr_hash_first(n->scratch, nb->hash); hi;
+         hi = apr_hash_next(hi)) {
+        const void *key;
+        apr_ssize_t klen;
+
+        apr_hash_this(hi, &key, &klen, NULL);
+        if (apr_hash_get(listed, key, klen) == NULL) {
+            apr_hash_set(nb->hash, key, klen, NULL);
+        }
+    }
+    table_compact(nb, time_copy);
+}
+
 /* claim - take the due events from new/ and start their lookups */
 static void claim(notifier_t *n, apr_time_t now)
 {
@@ -791,6 +832,7 @@ static void claim(notifier_t *n, apr_time_t now)
            != APR_SUCCESS) {
         return;
     }
+    not_before_prune(n, ids, now);
     for (k = 0; k < ids->nelts && room > 0; k++) {
         const char *id = APR_ARRAY_IDX(ids, k, const char *);
         const apr_time_t *nb = apr_hash_get(n->not_before.hash, id,
