@@ -141,21 +141,22 @@ static int wr_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 /* The last slot this thread found, for the counters it was found in: a
  * worker thread keeps its scoreboard slot for life, so it looks it up
- * once instead of on every request. Per-thread, derived, never shared. */
-static __thread wr_counters_t *tls_counters;
-static __thread wr_counter_slot_t *tls_slot;
+ * once instead of on every request. Per-thread, derived, never shared;
+ * one variable, so that a request pays one TLS lookup. */
+typedef struct {
+    const wr_counters_t *counters;
+    wr_counter_slot_t *slot;
+} tls_slot_t;
 
-/* request_slot - this worker's counter slot; *shared tells that it is the
- * shared one (no worker of our own: HTTP/2 secondary connections) */
-static wr_counter_slot_t *request_slot(wr_counters_t *c, conn_rec *conn,
-                                       int *shared)
+static __thread tls_slot_t tls_slot;
+
+/* find_slot - request_slot's first lookup for this thread (or the shared
+ * slot: no worker of our own, as for HTTP/2 secondary connections) */
+static __attribute__((noinline)) wr_counter_slot_t *
+find_slot(wr_counters_t *c, conn_rec *conn, int *shared)
 {
     wr_counter_slot_t *slot = NULL;
 
-    if (conn->master == NULL && tls_counters == c) {
-        *shared = 0;
-        return tls_slot;
-    }
     if (conn->sbh != NULL && conn->master == NULL
         && ap_scoreboard_image != NULL) {
         /* The scoreboard's worker records are one contiguous array, so
@@ -167,13 +168,50 @@ static wr_counter_slot_t *request_slot(wr_counters_t *c, conn_rec *conn,
         }
     }
     if (slot != NULL) {
-        tls_counters = c;
-        tls_slot = slot;
+        tls_slot.counters = c;
+        tls_slot.slot = slot;
         *shared = 0;
         return slot;
     }
     *shared = 1;
     return wr_counters_shared(c);
+}
+
+/* request_slot - this worker's counter slot; *shared tells that it is the
+ * shared one, to be added to atomically */
+static inline wr_counter_slot_t *request_slot(wr_counters_t *c,
+                                              conn_rec *conn, int *shared)
+{
+    const tls_slot_t *t = &tls_slot;
+
+    if (t->counters == c && conn->master == NULL) {
+        *shared = 0;
+        return t->slot;
+    }
+    return find_slot(c, conn, shared);
+}
+
+/* count_request_slow - count_request's first time on this thread */
+static __attribute__((noinline)) void count_request_slow(wr_counters_t *c,
+                                                         conn_rec *conn)
+{
+    int shared;
+    wr_counter_slot_t *slot = find_slot(c, conn, &shared);
+
+    BUMP(slot, shared, requests, 1);
+}
+
+/* count_request - one more request seen (nothing on the stack: this runs
+ * for every request) */
+static inline void count_request(wr_counters_t *c, conn_rec *conn)
+{
+    const tls_slot_t *t = &tls_slot;
+
+    if (t->counters == c && conn->master == NULL) {
+        t->slot->requests++;
+        return;
+    }
+    count_request_slow(c, conn);
 }
 
 /* is_exempt - whether the client is in WormReplyExempt */
@@ -268,45 +306,66 @@ static __attribute__((noinline)) void exempted(request_rec *r, const wr_srv_conf
                   r->useragent_ip);
 }
 
-/* Runs right after mod_remoteip, before translation, rewrite, auth or
- * any filesystem access, so that a probe costs nothing more and the
- * client address is the real one behind a proxy. */
-static int wr_post_read_request(request_rec *r)
+/* classify - the full match of a request the prefilter could not rule
+ * out, and what follows from it (out of line: most requests never come) */
+static __attribute__((noinline)) void classify(request_rec *r,
+                                               const wr_srv_conf_t *sc,
+                                               size_t target_len,
+                                               size_t method_len)
 {
-    const wr_srv_conf_t *sc = WR_SRV_CONF(r->server);
     wr_request_t req;
     wr_match_t m;
-    wr_counter_slot_t *slot;
-    int shared, ci;
+    int ci;
 
-    if (sc->enabled != 1 || r->main != NULL || r->prev != NULL
-        || sc->global->counters == NULL) {
-        return DECLINED;
-    }
-    slot = request_slot(sc->global->counters, r->connection, &shared);
-    BUMP(slot, shared, requests, 1);
-    ap_set_module_config(r->request_config, &wormreply_module,
-                         (void *)&checked);
-    if (r->unparsed_uri == NULL) {
-        return DECLINED;
-    }
     req.target = r->unparsed_uri;
-    req.target_len = strlen(r->unparsed_uri);
+    req.target_len = target_len;
     req.line = r->the_request;
     req.line_len = WR_LEN_UNKNOWN;
-    /* only a method of 4 bytes or more can hold a window ("SEARCH") */
     req.method = r->method;
-    req.method_len = (r->method && r->method[0] && r->method[1]
-                      && r->method[2] && r->method[3]) ? strlen(r->method)
-                                                       : 0;
+    req.method_len = method_len;
     if (!match(sc, &req, &m, &ci)) {
-        return DECLINED;
+        return;
     }
     if (is_exempt(sc, r)) {
         exempted(r, sc, m.name);
-        return DECLINED;
+        return;
     }
     tag(r, sc, m.name, ci, 0);
+}
+
+/* Runs right after mod_remoteip, before translation, rewrite, auth or
+ * any filesystem access, so that a probe costs nothing more and the
+ * client address is the real one behind a proxy. This is all that an
+ * ordinary request pays: a counter, a pointer in request_config and the
+ * matcher's prefilter; no allocation, no table, no copy. */
+static int wr_post_read_request(request_rec *r)
+{
+    const wr_srv_conf_t *sc = WR_SRV_CONF(r->server);
+    wr_counters_t *counters = sc->global->counters;
+    const char *method = r->method;
+    size_t target_len, method_len = 0;
+
+    if (sc->enabled != 1 || r->main != NULL || r->prev != NULL
+        || counters == NULL || r->unparsed_uri == NULL) {
+        return DECLINED;
+    }
+    count_request(counters, r->connection);
+    ap_set_module_config(r->request_config, &wormreply_module,
+                         (void *)&checked);
+    target_len = strlen(r->unparsed_uri);
+    /* only a method of 4 bytes or more can hold a window ("SEARCH"); a
+     * GET's is never scanned (a HEAD has M_GET too, hence header_only) */
+    if ((r->method_number != M_GET || r->header_only) && method
+        && method[0] && method[1] && method[2] && method[3]) {
+        method_len = strlen(method);
+    }
+    if (wr_match_suspect(sc->global->sigset, sc->mask, r->unparsed_uri,
+                         target_len, method, method_len)
+        || (sc->local && wr_match_suspect(sc->local, sc->local_mask,
+                                          r->unparsed_uri, target_len,
+                                          method, method_len))) {
+        classify(r, sc, target_len, method_len);
+    }
     return DECLINED;
 }
 
@@ -364,6 +423,36 @@ static __attribute__((noinline)) int answer(request_rec *r,
     return OK;
 }
 
+/* rejected - classify a request line httpd rejected before any request
+ * hook ran (extra spaces, a bad method, an over-long line): tag r, and
+ * also `env` (the request whose environment the access log will read),
+ * count it, log it */
+static __attribute__((noinline)) void rejected(request_rec *r,
+                                               request_rec *env)
+{
+    const wr_srv_conf_t *sc = WR_SRV_CONF(r->server);
+    wr_match_t m;
+    wr_request_t req;
+    int ci;
+
+    if (sc->enabled != 1 || r->the_request == NULL
+        || sc->global->counters == NULL) {
+        return;
+    }
+    wr_request_from_line(r->the_request, strlen(r->the_request), &req);
+    if (!match(sc, &req, &m, &ci)) {
+        return;
+    }
+    if (is_exempt(sc, r)) {
+        exempted(r, sc, m.name);
+        return;
+    }
+    tag(r, sc, m.name, ci, 1);
+    if (env != r) {
+        apr_table_setn(env->subprocess_env, "WORM_PROBE", m.name);
+    }
+}
+
 /* Answers a tagged probe before httpd maps it to a file or runs any
  * access check: a tiny fixed body, or no answer at all. */
 static int wr_quick_handler(request_rec *r, int lookup_uri)
@@ -371,42 +460,37 @@ static int wr_quick_handler(request_rec *r, int lookup_uri)
     const wr_note_t *note = ap_get_module_config(r->request_config,
                                                  &wormreply_module);
 
-    if (note == &checked || note == NULL || lookup_uri
-        || note->family == NULL || note->action == WR_ACT_PASS) {
+    if (note == &checked) {
+        return DECLINED;
+    }
+    if (note == NULL) {
+        /* An ErrorDocument with a local URL: httpd answers a line it
+         * rejected by an internal redirect, which runs this hook but
+         * never sends an error response (see wr_insert_error_filter). */
+        if (r->prev != NULL && r->main == NULL && !lookup_uri
+            && r->prev->prev == NULL && ap_get_module_config(
+                   r->prev->request_config, &wormreply_module) == NULL) {
+            rejected(r->prev, r);
+        }
+        return DECLINED;
+    }
+    if (lookup_uri || note->family == NULL || note->action == WR_ACT_PASS) {
         return DECLINED;
     }
     return answer(r, note);
 }
 
-/* Runs first in the logging phase, before mod_log_config writes the line,
- * for requests httpd rejected before any request hook ran (a request line
- * with extra spaces, a bad method, an over-long line): they are still
- * tagged, counted and logged. */
-static int wr_log_transaction(request_rec *r)
+/* Runs for error responses only, before any of them is sent and so
+ * before mod_log_config reads WORM_PROBE: a request that post_read_request
+ * never saw is one httpd rejected while reading it. Ordinary requests
+ * never come here, so they pay nothing for this. */
+static void wr_insert_error_filter(request_rec *r)
 {
-    const wr_srv_conf_t *sc;
-    wr_match_t m;
-    wr_request_t req;
-    int ci;
-
-    if (ap_get_module_config(r->request_config, &wormreply_module)) {
-        return DECLINED;
+    if (r->main == NULL && r->prev == NULL
+        && ap_get_module_config(r->request_config, &wormreply_module)
+           == NULL) {
+        rejected(r, r);
     }
-    sc = WR_SRV_CONF(r->server);
-    if (sc->enabled != 1 || r->the_request == NULL
-        || sc->global->counters == NULL) {
-        return DECLINED;
-    }
-    wr_request_from_line(r->the_request, strlen(r->the_request), &req);
-    if (!match(sc, &req, &m, &ci)) {
-        return DECLINED;
-    }
-    if (is_exempt(sc, r)) {
-        exempted(r, sc, m.name);
-        return DECLINED;
-    }
-    tag(r, sc, m.name, ci, 1);
-    return DECLINED;
 }
 
 static void wr_child_init(apr_pool_t *p, server_rec *s)
@@ -414,13 +498,65 @@ static void wr_child_init(apr_pool_t *p, server_rec *s)
     wr_notify_child_init(p, s);
 }
 
-static void wr_register_hooks(apr_pool_t *p)
+/* mentions - whether a directive of the tree below d has `word` in its
+ * arguments (handler names are case-insensitive) */
+static int mentions(const ap_directive_t *d, const char *word)
+{
+    for (; d != NULL; d = d->next) {
+        if ((d->args && ap_strcasestr(d->args, word))
+            || mentions(d->first_child, word)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Runs once the configuration is read into a tree and before its
+ * directives run: the handler hook is registered only if the
+ * configuration names the handler, since every handler hook runs for
+ * every request that reaches the handler phase. */
+static int wr_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                         apr_pool_t *ptemp)
+{
+    if (mentions(ap_conftree, "wormreply-status")) {
+        /* SetHandler wormreply-status: the counters as JSON or
+         * Prometheus */
+        ap_hook_handler(wr_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    }
+    return wr_notify_pre_config(pconf, plog, ptemp);
+}
+
+void wr_register_request_hooks(wr_global_t *g)
 {
     static const char *const after_remoteip[] = {"mod_remoteip.c", NULL};
 
+    /* Called by the first "WormReply On" of a configuration cycle: with
+     * the module off everywhere, no request pays for a hook of ours.
+     * httpd sorts the hooks again once the directives have run. */
+    if (g == NULL || g->request_hooks) {
+        return;
+    }
+    g->request_hooks = 1;
+    /* The match: the earliest point with a parsed request line, but after
+     * mod_remoteip (APR_HOOK_FIRST) has set the real client address. */
+    ap_hook_post_read_request(wr_post_read_request, after_remoteip, NULL,
+                              APR_HOOK_FIRST);
+    /* The answer: quick handlers run before translate_name, map_to_storage
+     * and the access checkers, so no disk and no auth is touched. */
+    ap_hook_quick_handler(wr_quick_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    /* Rejected request lines: httpd answers them with an error response
+     * (whose filters are inserted before anything is sent or logged), so
+     * the ordinary request pays no hook of ours in the logging phase. */
+    ap_hook_insert_error_filter(wr_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+}
+
+static void wr_register_hooks(apr_pool_t *p)
+{
     (void)p;
-    /* The cache mutex type, so that the Mutex directive applies to it. */
-    ap_hook_pre_config(wr_notify_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* The cache mutex type, so that the Mutex directive applies to it;
+     * the status handler if the configuration uses it. */
+    ap_hook_pre_config(wr_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* WormReplyFamilies may name a family defined further down; names are
      * resolved once the whole configuration is read, in time for
      * configtest to fail. */
@@ -429,20 +565,9 @@ static void wr_register_hooks(apr_pool_t *p)
      * then the cache, the spool and the notifier process. */
     ap_hook_post_config(wr_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(wr_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    /* The match: the earliest point with a parsed request line, but after
-     * mod_remoteip (APR_HOOK_FIRST) has set the real client address. */
-    ap_hook_post_read_request(wr_post_read_request, after_remoteip, NULL,
-                              APR_HOOK_FIRST);
-    /* The answer: quick handlers run before translate_name, map_to_storage
-     * and the access checkers, so no disk and no auth is touched. */
-    ap_hook_quick_handler(wr_quick_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    /* Rejected request lines, before mod_log_config reads WORM_PROBE. */
-    ap_hook_log_transaction(wr_log_transaction, NULL, NULL,
-                            APR_HOOK_REALLY_FIRST);
+    /* The per-request hooks: wr_register_request_hooks, for WormReply On */
     APR_OPTIONAL_HOOK(ap, status_hook, wr_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
-    /* SetHandler wormreply-status: the counters as JSON or Prometheus. */
-    ap_hook_handler(wr_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(wormreply) = {

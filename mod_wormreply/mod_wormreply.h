@@ -66,6 +66,7 @@ typedef struct {
     wr_counters_t *counters;      /* NULL until post_config */
     int counter_family[WR_MAX_FAMILIES];   /* sigset index -> counter index */
     wr_notify_conf_t notify;
+    int request_hooks;            /* this cycle registered them (WormReply On) */
 } wr_global_t;
 
 /* One WormReplyFamilies item, kept with where it was written so that a
@@ -102,6 +103,9 @@ typedef struct {
 
 #define WR_SRV_CONF(s) \
     ((wr_srv_conf_t *)ap_get_module_config((s)->module_config, &wormreply_module))
+
+/* mod_wormreply.c */
+void wr_register_request_hooks(wr_global_t *g);
 
 /* mod_wormreply_config.c */
 extern const command_rec wr_cmds[];

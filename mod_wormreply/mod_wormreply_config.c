@@ -109,6 +109,9 @@ static const char *set_enabled(cmd_parms *cmd, void *dc, int flag)
 {
     (void)dc;
     cmd_conf(cmd)->enabled = flag;
+    if (flag) {
+        wr_register_request_hooks(cmd_conf(cmd)->global);
+    }
     return NULL;
 }
 

@@ -1,4 +1,6 @@
 /* wr_match.c - signature sets, literal prefilter and matching */
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -130,31 +132,139 @@ static void confirm(const wr_sigset_t *set, const unsigned char *p, size_t n,
     }
 }
 
+/* load8 - eight subject bytes as a little-endian word: byte k of the
+ * subject is bits 8k..8k+7, so that (w >> 16 * j) & 0xffff is the table
+ * index PAIR(p[2j], p[2j + 1]) of the j-th aligned pair */
+static inline uint64_t load8(const unsigned char *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    memcpy(&w, p, sizeof(w));
+    return w;
+#else
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16
+           | (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32
+           | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48
+           | (uint64_t)p[7] << 56;
+#endif
+}
+
+/* pairs4 - the table's flags of the four aligned pairs of word w, or'ed */
+static inline unsigned pairs4(const unsigned char *pair, uint64_t w)
+{
+    return pair[w & 0xffff] | pair[(w >> 16) & 0xffff]
+           | pair[(w >> 32) & 0xffff] | pair[w >> 48];
+}
+
 /* scan - record the filter's windows found in s[0..n); return whether s
  * holds anything the normaliser would decode ('%', '\\', bytes >= 0x80).
- * This is the whole cost of an ordinary request, so it looks at aligned
- * byte pairs only, two bytes a step: every 4-byte window contains an
- * aligned pair, and every pair of every window is marked in the table. */
+ * It looks at aligned byte pairs only, eight bytes (four pairs) a step:
+ * every 4-byte window contains an aligned pair, and every pair of every
+ * window is marked in the table. A step whose pairs are all unmarked, as
+ * nearly all are, costs one load and four table lookups. */
 static inline __attribute__((always_inline)) int
 scan(const wr_sigset_t *set, const char *s, size_t n, hits_t *hits)
 {
     const unsigned char *p = (const unsigned char *)s;
     unsigned enc = 0;
-    size_t i;
+    size_t i = 0, j;
 
-    for (i = 0; i + 1 < n; i += 2) {
-        unsigned v = set->pair[PAIR(p[i], p[i + 1])];
-        if (v) {
-            enc |= v;
-            if (v & PAIR_WINDOW) {
-                confirm(set, p, n, i, hits);
+    for (; i + 8 <= n; i += 8) {
+        unsigned v = pairs4(set->pair, load8(p + i));
+        enc |= v;
+        if (v & PAIR_WINDOW) {
+            for (j = i; j < i + 8; j += 2) {
+                if (set->pair[PAIR(p[j], p[j + 1])] & PAIR_WINDOW) {
+                    confirm(set, p, n, j, hits);
+                }
             }
         }
     }
-    if (n & 1) {
-        enc |= encoded_tab[p[n - 1]] ? PAIR_ENCODED : 0;
+    for (; i + 1 < n; i += 2) {
+        unsigned v = set->pair[PAIR(p[i], p[i + 1])];
+        enc |= v;
+        if (v & PAIR_WINDOW) {
+            confirm(set, p, n, i, hits);
+        }
+    }
+    if (i < n) {
+        enc |= encoded_tab[p[i]] ? PAIR_ENCODED : 0;
     }
     return (enc & PAIR_ENCODED) != 0;
+}
+
+/* window_in - whether one of the three 4-byte windows around the marked
+ * pair at p[i..i+1] is in the filter */
+static int window_in(const wr_sigset_t *set, const unsigned char *p,
+                     size_t n, size_t i)
+{
+    size_t st = i >= 2 ? i - 2 : 0;
+
+    for (; st <= i && st + 4 <= n; st++) {
+        uint32_t w = (uint32_t)lower_tab[p[st]] << 24
+                     | (uint32_t)lower_tab[p[st + 1]] << 16
+                     | (uint32_t)lower_tab[p[st + 2]] << 8
+                     | lower_tab[p[st + 3]];
+        unsigned h = window_hash(w);
+        if (set->filter[h >> 6] & ((uint64_t)1 << (h & 63))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* suspect8 - whether the four aligned pairs at p[i..i+8) hold a byte
+ * the normaliser decodes, or a window of the filter */
+static inline __attribute__((always_inline)) int
+suspect8(const wr_sigset_t *set, const unsigned char *p, size_t n, size_t i)
+{
+    unsigned v = pairs4(set->pair, load8(p + i));
+
+    if (v & PAIR_ENCODED) {
+        return 1;
+    }
+    if (v) {
+        size_t j;
+        for (j = i; j < i + 8; j += 2) {
+            if (set->pair[PAIR(p[j], p[j + 1])] && window_in(set, p, n, j)) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* suspect - the cheap rejection that is all an ordinary request pays:
+ * whether s[0..n) holds a window of the filter or a byte the normaliser
+ * decodes. Eight bytes a step; the last step overlaps the one before
+ * (at an even offset, so that the pairs stay aligned) instead of going
+ * on pair by pair. */
+static inline __attribute__((always_inline)) int
+suspect(const wr_sigset_t *set, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8) {
+            if (suspect8(set, p, n, i)) {
+                return 1;
+            }
+        }
+        if (i + 1 < n && suspect8(set, p, n, (n - 8) & ~(size_t)1)) {
+            return 1;
+        }
+        i = n & ~(size_t)1;
+    }
+    else {
+        for (; i + 1 < n; i += 2) {
+            unsigned v = set->pair[PAIR(p[i], p[i + 1])];
+            if ((v & PAIR_ENCODED) || (v && window_in(set, p, n, i))) {
+                return 1;
+            }
+        }
+    }
+    return i < n && encoded_tab[p[i]];
 }
 
 static int seen(const hits_t *hits, unsigned h)
@@ -861,22 +971,54 @@ wr_family_mask_t wr_sigset_all_mask(const wr_sigset_t *set)
     return set->all;
 }
 
-int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
-                     const wr_request_t *req, wr_match_t *m)
+/* A match needs a small pcre2_match_data. It is carved out of a buffer
+ * on the matching thread's stack rather than malloc'ed and freed for
+ * every suspect request; anything larger (the interpreter's frames when
+ * there is no JIT) falls back to malloc. */
+typedef struct {
+    size_t used;
+    _Alignas(max_align_t) char buf[512];
+} md_arena_t;
+
+static void *arena_malloc(PCRE2_SIZE size, void *data)
+{
+    md_arena_t *a = data;
+    size_t need = (size + 15) & ~(size_t)15;
+
+    if (need <= sizeof(a->buf) - a->used) {
+        void *p = a->buf + a->used;
+        a->used += need;
+        return p;
+    }
+    return malloc(size);
+}
+
+static void arena_free(void *p, void *data)
+{
+    md_arena_t *a = data;
+
+    if (p != NULL && ((char *)p < a->buf
+                      || (char *)p >= a->buf + sizeof(a->buf))) {
+        free(p);
+    }
+}
+
+/* match_suspect - the full match of a request the prefilter could not
+ * rule out: which windows occur where, the normalised form if a pattern
+ * needs it, and the patterns whose window was seen. Kept out of line so
+ * that the rejection in wr_match_request stays small. */
+static __attribute__((noinline)) int
+match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
+              const wr_request_t *req, wr_match_t *m)
 {
     char norm[WR_NORM_MAX + 1];
     size_t normlen = 0;
-    int norm_state = 0, encoded, f, k;
+    int norm_state = 0, encoded, f, k, found = 0;
     hits_t raw_hits, norm_hits;
+    md_arena_t arena;
+    pcre2_general_context *gc = NULL;
     pcre2_match_data *md = NULL;
 
-    m->family = -1;
-    m->name = NULL;
-    m->origin = NULL;
-    mask &= set->all;
-    if (mask == 0) {
-        return 0;
-    }
     raw_hits.n = 0;
     raw_hits.overflow = 0;
     norm_hits.n = 0;
@@ -885,10 +1027,8 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
     if (req->method && req->method_len >= 4) {
         scan(set, req->method, req->method_len, &raw_hits);
     }
-    /* The cheap rejection: an ordinary request ends here, with no
-     * allocation and no regex run. Without encodings the normalised
-     * target is the lower-cased one, whose windows the caseless scan has
-     * seen already. */
+    /* Without encodings the normalised target is the lower-cased one,
+     * whose windows the caseless scan has seen already. */
     if (raw_hits.n == 0 && !(mask & set->unfiltered)) {
         if (!encoded) {
             return 0;
@@ -901,7 +1041,7 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
             return 0;
         }
     }
-    for (f = 0; f < set->nfamilies; f++) {
+    for (f = 0; f < set->nfamilies && !found; f++) {
         const apr_array_header_t *a;
         if (!(mask & ((wr_family_mask_t)1 << f))) {
             continue;
@@ -911,7 +1051,6 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
             const wr_sig_t *sig = &APR_ARRAY_IDX(a, k, wr_sig_t);
             const char *subj;
             size_t slen;
-            int rc;
 
             if (sig->subj == WR_SUBJ_LINE && !req->line) {
                 continue;
@@ -953,25 +1092,106 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
                 slen = normlen;
                 break;
             }
-            if (md == NULL
-                && (md = pcre2_match_data_create(1, NULL)) == NULL) {
-                return 0;
+            if (md == NULL) {
+                arena.used = 0;
+                gc = pcre2_general_context_create(arena_malloc, arena_free,
+                                                  &arena);
+                if (gc == NULL
+                    || (md = pcre2_match_data_create(1, gc)) == NULL) {
+                    break;
+                }
             }
-            rc = pcre2_match(sig->code, (PCRE2_SPTR)subj, slen, 0, 0, md,
-                             NULL);
-            if (rc >= 0) {
+            if (pcre2_match(sig->code, (PCRE2_SPTR)subj, slen, 0, 0, md,
+                            NULL) >= 0) {
                 m->family = f;
                 m->name = set->families[f].name;
                 m->origin = sig->origin;
-                pcre2_match_data_free(md);
-                return 1;
+                found = 1;
+                break;
             }
         }
     }
     if (md) {
         pcre2_match_data_free(md);
     }
+    if (gc) {
+        pcre2_general_context_free(gc);
+    }
+    return found;
+}
+
+/* any_marked - 0 when s[0..n) holds neither a byte pair of a window nor
+ * an encoded byte; else the flags of some pairs (it stops at the first
+ * step that has any). No call, so that the loop needs few registers; the
+ * last step overlaps the one before (at an even offset, so that the pairs
+ * stay aligned) instead of going on pair by pair. */
+static inline __attribute__((always_inline)) unsigned
+any_marked(const unsigned char *pair, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned v = 0;
+    size_t i;
+
+    if (n >= 8) {
+        for (i = 0; i + 16 <= n; i += 8) {
+            if ((v = pairs4(pair, load8(p + i))) != 0) {
+                return v;
+            }
+        }
+        /* the last 8 to 16 bytes: two loads that may overlap */
+        v |= pairs4(pair, load8(p + i))
+             | pairs4(pair, load8(p + ((n - 8) & ~(size_t)1)));
+    }
+    else {
+        for (i = 0; i + 1 < n; i += 2) {
+            v |= pair[PAIR(p[i], p[i + 1])];
+        }
+    }
+    return v | ((n & 1) ? encoded_tab[p[n - 1]] : 0);
+}
+
+/* suspect_slow - a marked pair was seen: whether it really starts one of
+ * the filter's windows (or an encoding) */
+static __attribute__((noinline)) int
+suspect_slow(const wr_sigset_t *set, const char *target, size_t target_len,
+             const char *method, size_t method_len)
+{
+    return suspect(set, target, target_len)
+           || (method != NULL && method_len >= 4
+               && suspect(set, method, method_len));
+}
+
+int wr_match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
+                     const char *target, size_t target_len,
+                     const char *method, size_t method_len)
+{
+    mask &= set->all;
+    if (mask == 0) {
+        return 0;
+    }
+    if ((mask & set->unfiltered)
+        || any_marked(set->pair, target, target_len)
+        || (method != NULL && method_len >= 4
+            && any_marked(set->pair, method, method_len))) {
+        return (mask & set->unfiltered)
+               || suspect_slow(set, target, target_len, method, method_len);
+    }
     return 0;
+}
+
+int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
+                     const wr_request_t *req, wr_match_t *m)
+{
+    m->family = -1;
+    m->name = NULL;
+    m->origin = NULL;
+    /* The cheap rejection: an ordinary request ends here, with no
+     * allocation, no copy and no regex run. */
+    if (!wr_match_suspect(set, mask, req->target, req->target_len,
+                          req->method, req->method_len)) {
+        return 0;
+    }
+    return match_suspect(set, mask & set->all, req, m);
 }
 
 void wr_requestline_target(const char *line, size_t len,

@@ -14,13 +14,17 @@
  * Cost: a request is first run through a literal prefilter. Every pattern
  * with a required literal of 4 or more bytes is keyed on the rarest 4-byte
  * window of its literals (by a table of how common each byte is in
- * request targets), and all keys form a 65,536-bit set. The target and
- * the method are scanned once, caseless; a request none of whose windows
- * is in the set is rejected with no allocation and no regex run, and a
- * pattern runs only when its own window was seen (in the target, or for
- * "norm" patterns in the normalised target, which is made only when some
- * pattern needs it). Families with a pattern that has no such literal
- * disable the prefilter while they are active.
+ * request targets), and all keys form a 65,536-bit set; every byte pair
+ * of every key is marked in a 64 KiB pair table. The rejection reads the
+ * target (and a method of 4 or more bytes) eight bytes at a time and
+ * looks up its four aligned byte pairs: a target none of whose pairs is
+ * marked, and which has nothing to decode, is turned away there, with no
+ * allocation, no copy and no regex run (wr_match_suspect). Only then are
+ * the windows around the marked pairs checked, and a pattern runs only
+ * when its own window was seen (in the target, or for "norm" patterns in
+ * the normalised target, which is made only when some pattern needs it).
+ * Families with a pattern that has no such literal disable the prefilter
+ * while they are active.
  *
  * Signature file format (conf/signatures.conf), one item per line:
  *   # comment
@@ -151,6 +155,15 @@ wr_family_mask_t wr_sigset_all_mask(const wr_sigset_t *set);
  * Thread-safe on a set that is no longer being modified. */
 int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
                      const wr_request_t *req, wr_match_t *m);
+
+/* wr_match_suspect - the prefilter alone, for a caller that wants to turn
+ * an ordinary request away before it builds a wr_request_t: 0 when no
+ * request with this target and method can match an active family (the
+ * request is not a probe), 1 when wr_match_request has to decide. Does
+ * not allocate; `method` may be NULL. */
+int wr_match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
+                     const char *target, size_t target_len,
+                     const char *method, size_t method_len);
 
 /* wr_match_line - split a request line ("METHOD TARGET [PROTOCOL]", or a
  * bare target) as httpd would see it and match it. Also used for lines

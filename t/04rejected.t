@@ -8,7 +8,7 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use WormreplyTest qw(:all);
 
-plan tests => 19, need_module 'wormreply';
+plan tests => 23, need_module 'wormreply';
 
 # As Nimda sent it to a host that had answered its scan: the tftp command
 # with raw spaces, so httpd sees extra words after the target.
@@ -58,6 +58,21 @@ sub send_line {
     my @p = grep { /p=$port$/ }
         log_wait('probes_only.log', $poff, [qr/"$q" wp=nimda p=$port$/]);
     is scalar(@p), 1, 'the env=WORM_PROBE log gets the rejected probe';
+}
+
+# With "ErrorDocument 400 /local/url" httpd sends no error response: it
+# redirects internally, and the redirect's quick handler tags the line.
+{
+    my $poff = log_size('probes_only.log');
+    my $port = vhost_port('wr_errdoc');
+    my($p, $acc, $err) = send_line('wr_errdoc', $tftp);
+    is $p->{code}, 400, 'ErrorDocument 400: still 400';
+    like $acc->[0] // '', qr/^127\.0\.0\.1 400 "$q" wp=nimda /,
+        'ErrorDocument 400: the access log shows wp=nimda';
+    is scalar(grep { /WR00005: / } @$err), 1, 'ErrorDocument 400: one WR00005';
+    my @p = grep { /p=$port$/ }
+        log_wait('probes_only.log', $poff, [qr/"$q" wp=nimda p=$port$/]);
+    is scalar(@p), 1, 'ErrorDocument 400: the env=WORM_PROBE log gets it';
 }
 
 {
