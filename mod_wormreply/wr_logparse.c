@@ -77,6 +77,22 @@ int wr_logline_request(const char *line, size_t len, char *out,
         p = q + 1;
     }
     q += 3;
+    /* Most request lines have nothing escaped: copy them as they are. */
+    {
+        const char *close = memchr(q, '"', (size_t)(end - q));
+        const char *lim = close ? close : end;
+        if (outsize > 0 && memchr(q, '\\', (size_t)(lim - q)) == NULL) {
+            size_t n = (size_t)(lim - q);
+            if (n > outsize - 1) {
+                n = outsize - 1;
+            }
+            memcpy(out, q, n);
+            out[n] = '\0';
+            *outlen = n;
+            *truncated = (close == NULL);
+            return 1;
+        }
+    }
     *outlen = wr_log_unescape(q, (size_t)(end - q), out, outsize, &consumed);
     *truncated = (q + consumed >= end);
     return 1;

@@ -38,20 +38,37 @@ static size_t put_utf8(unsigned long cp, unsigned char *o)
 
 /* percent_round - one pass of %XX and %uXXXX decoding over s[0..n), in
  * place. Returns the new length; *changed is set when anything was
- * decoded. A '%' that starts no valid escape is kept as it is, which is
- * what makes "%%35c" decode to "%5c" and then to "\" on the next round. */
-static size_t percent_round(unsigned char *s, size_t n, int *changed)
+ * decoded, *high when a byte >= 0xC0 (a UTF-8 lead) came out of a
+ * decoding. A '%' that starts no valid escape is kept as it is, which is
+ * what makes "%%35c" decode to "%5c" and then to "\" on the next round.
+ * The runs between two '%' are found with memchr and moved only once
+ * something before them was decoded. */
+static size_t percent_round(unsigned char *s, size_t n, int *changed,
+                            int *high)
 {
     size_t i = 0, o = 0;
 
     while (i < n) {
-        if (s[i] == '%' && i + 2 < n
-            && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            s[o++] = (unsigned char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        unsigned char *pct = memchr(s + i, '%', n - i);
+        size_t run = (pct ? (size_t)(pct - s) : n) - i;
+
+        if (o != i) {
+            memmove(s + o, s + i, run);
+        }
+        o += run;
+        i += run;
+        if (pct == NULL) {
+            break;
+        }
+        if (i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            unsigned char c = (unsigned char)(hexval(s[i + 1]) * 16
+                                              + hexval(s[i + 2]));
+            s[o++] = c;
+            *high |= (c >= 0xC0);
             i += 3;
             *changed = 1;
         }
-        else if (s[i] == '%' && i + 5 < n
+        else if (i + 5 < n
                  && (s[i + 1] == 'u' || s[i + 1] == 'U')
                  && hexval(s[i + 2]) >= 0 && hexval(s[i + 3]) >= 0
                  && hexval(s[i + 4]) >= 0 && hexval(s[i + 5]) >= 0) {
@@ -60,7 +77,9 @@ static size_t percent_round(unsigned char *s, size_t n, int *changed)
                                                | hexval(s[i + 4]) << 4
                                                | hexval(s[i + 5]));
             /* 6 input bytes become at most 3: the write never passes i */
-            o += put_utf8(cp, s + o);
+            size_t k = put_utf8(cp, s + o);
+            *high |= (s[o] >= 0xC0);
+            o += k;
             i += 6;
             *changed = 1;
         }
@@ -107,31 +126,42 @@ static size_t overlong_round(unsigned char *s, size_t n, int *changed)
     return o;
 }
 
-/* normalize_part - decode one part (path or query) in place */
+/* The last step of normalize_part, one table lookup a byte: '\\' to
+ * '/', upper to lower case, NUL to '?' */
+#define NRM1(n) ((n) == '\\' ? (unsigned char)'/' \
+                 : (n) == 0 ? (unsigned char)'?' \
+                 : ((n) >= 'A' && (n) <= 'Z') ? (unsigned char)((n) + 32) \
+                 : (unsigned char)(n))
+#define NRM4(n) NRM1(n), NRM1((n) + 1), NRM1((n) + 2), NRM1((n) + 3)
+#define NRM16(n) NRM4(n), NRM4((n) + 4), NRM4((n) + 8), NRM4((n) + 12)
+#define NRM64(n) NRM16(n), NRM16((n) + 16), NRM16((n) + 32), NRM16((n) + 48)
+static const unsigned char final_tab[256] = {
+    NRM64(0), NRM64(64), NRM64(128), NRM64(192)
+};
+
+/* normalize_part - decode one part (path or query) in place. The
+ * overlong pass runs only while the part holds a UTF-8 lead byte, and
+ * the rounds end as soon as one decodes nothing. */
 static size_t normalize_part(unsigned char *s, size_t n)
 {
-    int round;
+    int round, high = 0;
     size_t i;
 
+    for (i = 0; i < n && !high; i++) {
+        high = (s[i] >= 0xC0);
+    }
     for (round = 0; round < WR_NORM_ROUNDS; round++) {
         int changed = 0;
-        n = percent_round(s, n, &changed);
-        n = overlong_round(s, n, &changed);
+        n = percent_round(s, n, &changed, &high);
+        if (high) {
+            n = overlong_round(s, n, &changed);
+        }
         if (!changed) {
             break;
         }
     }
     for (i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        if (c == '\\') {
-            s[i] = '/';
-        }
-        else if (c >= 'A' && c <= 'Z') {
-            s[i] = (unsigned char)(c - 'A' + 'a');
-        }
-        else if (c == 0) {
-            s[i] = '?';
-        }
+        s[i] = final_tab[s[i]];
     }
     return n;
 }
