@@ -4,15 +4,24 @@
 #
 #   bash bench/run.sh            (as root, after bench/install-deps.sh)
 #
-# 1. ir     instructions per request (valgrind cachegrind, httpd -X with
-#           mpm_prefork, N sequential keep-alive requests from ab, minus a
-#           zero-request run of the same config; median of REPS runs):
+# 1. ir     instructions per request (valgrind cachegrind, httpd -X,
+#           N sequential keep-alive requests from ab, minus a zero-request
+#           run of the same config; median of REPS runs), with mpm_prefork:
 #           A static 1 KiB, no module      B static 1 KiB, WormReply On
 #           C Code Red probe, core 404     D Code Red probe, module's answer
+#           and the same with mpm_event:   E, F (static), G, H (Code Red)
+#           Targets: B <= A + 0.5 %, F <= E + 0.5 %, D <= 0.75 C,
+#           H <= 0.75 G
 # 2. wrk    throughput (httpd + php-fpm pinned to CPU 0, wrk to CPU 1,
 #           ROUNDS interleaved rounds of every case, medians)
 # 3. match  tools/wormreply match -q over the real 88,253-line access log,
-#           median of MATCH_RUNS, against "cat FILE > /dev/null"
+#           median of MATCH_RUNS, against "cat FILE > /dev/null"; and over
+#           its ordinary lines only (those it does not flag, 79,493), in
+#           instructions per line under cachegrind against the CLI of
+#           MATCH_BASE (git revision, built in $RUNDIR/base; e1c6ae2 is
+#           the matcher before issue 12), and in wall-clock time over ten
+#           copies of them. Target: >= 3x MATCH_BASE's lines per
+#           instruction
 #
 # Everything runs on 127.0.0.1, ports 18096-18099, files under $RUNDIR.
 # The private-httpd/php-fpm/wrk method comes from
@@ -27,6 +36,7 @@
 #                        wrk: seconds measured / warm-up per run, rounds
 #   FPM_CHILDREN=10      php-fpm static pool of the historic case
 #   MATCH_RUNS=5         timed runs of the matcher (and of cat)
+#   MATCH_BASE=e1c6ae2   the baseline CLI's git revision ("": none)
 #   PIN=1                taskset pinning (needs 2 CPUs; 0 turns it off)
 #   BUILD=1              make -f apxs.mk module cli first (0: use as built)
 #   STRICT=0             1: exit 3 when an instruction target is missed
@@ -49,6 +59,7 @@ THREADS=${THREADS:-1}
 CONNECTIONS=${CONNECTIONS:-50}
 FPM_CHILDREN=${FPM_CHILDREN:-10}
 MATCH_RUNS=${MATCH_RUNS:-5}
+MATCH_BASE=${MATCH_BASE-e1c6ae2}
 PIN=${PIN:-1}
 BUILD=${BUILD:-1}
 STRICT=${STRICT:-0}
@@ -90,7 +101,7 @@ bounded CONNECTIONS 1 1000
 bounded FPM_CHILDREN 1 64
 bounded MATCH_RUNS 1 25
 
-IR_CASES="A B C D"
+IR_CASES="A B C D E F G H"
 WRK_CASES="static_plain static_mod cr_core cr_mod nimda_core nimda_mod
            cr_hist nimda_hist"
 for w in $ONLY; do
@@ -307,35 +318,56 @@ ir_functions() {
         | sort -t"$(printf '\t')" -k2,2
 }
 
-# ir_diff BASE OTHER - the functions whose Ir per request differ most
-# between two runs (start-up difference included, hence "about")
+# ir_per TAG ZERO - "file:function<TAB>Ir per request" of run TAG minus
+# its zero-request run ZERO, sorted by name
+ir_per() {
+    local t
+    t=$(printf '\t')
+    join -t"$t" -1 2 -2 2 -a1 -a2 -e0 -o 0,1.1,2.1 \
+        <(ir_functions "$1") <(ir_functions "$2") \
+        | awk -F"$t" -v n="$N" '{ printf "%s\t%.1f\n", $1, ($2 - $3) / n }' \
+        | sort -t"$t" -k1,1
+}
+
+# ir_diff BASE BASE_ZERO OTHER OTHER_ZERO - the functions whose Ir per
+# request differ most between two cases (each minus its zero run)
 ir_diff() {
     local t
     t=$(printf '\t')
-    [ -f "$RUNDIR/ir/cg.$1" ] && [ -f "$RUNDIR/ir/cg.$2" ] || return 1
-    join -t"$t" -1 2 -2 2 -a1 -a2 -e0 -o 0,1.1,2.1 \
-        <(ir_functions "$1") <(ir_functions "$2") \
-        | awk -F"$t" -v n="$N" '{ d = ($3 - $2) / n
-              if (d >= 20 || d <= -20) printf "%+8.0f  %s\n", d, $1 }' \
-        | sort -rn | head -8 | sed "s|$TOP/||"
+    for f in "$@"; do [ -f "$RUNDIR/ir/cg.$f" ] || return 1; done
+    join -t"$t" -a1 -a2 -e0 -o 0,1.2,2.2 <(ir_per "$1" "$2") <(ir_per "$3" "$4") \
+        | awk -F"$t" '{ d = $3 - $2
+              if (d >= 5 || d <= -5) printf "%+8.0f  %s\n", d, $1 }' \
+        | sort -rn | head -12 | sed "s|$TOP/||"
+}
+
+# ir_conf CASE - the configuration of an ir case
+ir_conf() {
+    case $1 in
+    A|C) echo ir-plain;;
+    B|D) echo ir-module;;
+    E|G) echo ir-plain-ev;;
+    F|H) echo ir-module-ev;;
+    esac
 }
 
 if [ "$DO_IR" = 1 ]; then
     write_httpd_conf ir-plain prefork "$PORT_IR" plain
     write_httpd_conf ir-module prefork "$PORT_IR" module
-    log "ir: cachegrind on httpd -X (prefork), $N keep-alive requests per run, $REPS reps"
-    Z_PLAIN=(); Z_MODULE=()
-    declare -A IR_RAW
+    write_httpd_conf ir-plain-ev event "$PORT_IR" plain
+    write_httpd_conf ir-module-ev event "$PORT_IR" module
+    log "ir: cachegrind on httpd -X (prefork, event), $N keep-alive requests per run, $REPS reps"
+    declare -A IR_RAW Z_RAW
     for rep in $(seq 1 "$REPS"); do
-        Z_PLAIN+=("$(ir_run ir-plain 0 / zero-plain-$rep)")
-        Z_MODULE+=("$(ir_run ir-module 0 / zero-module-$rep)")
+        for conf in ir-plain ir-module ir-plain-ev ir-module-ev; do
+            Z_RAW[$conf.$rep]=$(ir_run "$conf" 0 / "zero-$conf-$rep")
+        done
         for c in $IR_CASES; do
             want_case ir "$c" || continue
+            conf=$(ir_conf "$c")
             case $c in
-            A) conf="ir-plain";  path=/static.html; kind=static;;
-            B) conf="ir-module"; path=/static.html; kind=static;;
-            C) conf="ir-plain";  path=$CODERED;     kind=probe;;
-            D) conf="ir-module"; path=$CODERED;     kind=probe;;
+            A|B|E|F) path=/static.html; kind=static;;
+            *)       path=$CODERED;     kind=probe;;
             esac
             IR_RAW[$c.$rep]=$(ir_run "$conf" "$N" "$path" "$c-$rep")
             ir_check "$c-$rep" "$kind"
@@ -343,26 +375,35 @@ if [ "$DO_IR" = 1 ]; then
             log "ir: $c rep $rep: Ir total ${IR_RAW[$c.$rep]}"
         done
     done
-    R[ir.zero.plain]=$(median "${Z_PLAIN[@]}")
-    R[ir.zero.module]=$(median "${Z_MODULE[@]}")
-    log "ir: zero-request runs: plain ${Z_PLAIN[*]}; module ${Z_MODULE[*]}"
+    for conf in ir-plain ir-module ir-plain-ev ir-module-ev; do
+        z=()
+        for rep in $(seq 1 "$REPS"); do z+=("${Z_RAW[$conf.$rep]}"); done
+        R[ir.zero.$conf]=$(median "${z[@]}")
+    done
     for c in $IR_CASES; do
         want_case ir "$c" || continue
-        case $c in A|C) z=${R[ir.zero.plain]};; *) z=${R[ir.zero.module]};; esac
+        conf=$(ir_conf "$c")
         per=()
         for rep in $(seq 1 "$REPS"); do
-            per+=("$(awk -v t="${IR_RAW[$c.$rep]}" -v z="$z" -v n="$N" \
-                      'BEGIN { printf "%.1f", (t - z) / n }')")
+            per+=("$(awk -v t="${IR_RAW[$c.$rep]}" -v z="${Z_RAW[$conf.$rep]}" \
+                      -v n="$N" 'BEGIN { printf "%.1f", (t - z) / n }')")
         done
         R[ir.$c]=$(median "${per[@]}")
         R[ir.$c.range]=$(minmax "${per[@]}")
     done
-    ir_diff A-1 B-1 >"$RUNDIR/out/ir-B-minus-A.txt" 2>/dev/null || true
-    ir_diff C-1 D-1 >"$RUNDIR/out/ir-D-minus-C.txt" 2>/dev/null || true
-    if [ -n "${R[ir.C.doclen]:-}" ] && [ -n "${R[ir.D.doclen]:-}" ] \
-       && [ "${R[ir.C.doclen]}" = "${R[ir.D.doclen]}" ]; then
-        die "ir: C and D got the same ${R[ir.C.doclen]}-byte body: the module did not answer D"
-    fi
+    ir_diff A-1 zero-ir-plain-1 B-1 zero-ir-module-1 \
+        >"$RUNDIR/out/ir-B-minus-A.txt" 2>/dev/null || true
+    ir_diff E-1 zero-ir-plain-ev-1 F-1 zero-ir-module-ev-1 \
+        >"$RUNDIR/out/ir-F-minus-E.txt" 2>/dev/null || true
+    ir_diff C-1 zero-ir-plain-1 D-1 zero-ir-module-1 \
+        >"$RUNDIR/out/ir-D-minus-C.txt" 2>/dev/null || true
+    for pair in C:D G:H; do
+        c=${pair%:*}; d=${pair#*:}
+        if [ -n "${R[ir.$c.doclen]:-}" ] && [ -n "${R[ir.$d.doclen]:-}" ] \
+           && [ "${R[ir.$c.doclen]}" = "${R[ir.$d.doclen]}" ]; then
+            die "ir: $c and $d got the same ${R[ir.$c.doclen]}-byte body: the module did not answer $d"
+        fi
+    done
 fi
 
 # ================================================================ 2. wrk
@@ -574,6 +615,54 @@ if [ "$DO_MATCH" = 1 ]; then
     R[match.ns]=$(median "${t_match[@]}")
     R[match.cat_ns]=$(median "${t_cat[@]}")
     log "match: wall ns per run: wormreply ${t_match[*]}; cat ${t_cat[*]}"
+
+    # The ordinary lines alone (what a real log mostly is), against the
+    # CLI of MATCH_BASE built from this repository's history
+    ORD="$RUNDIR/match/ordinary.log"
+    awk -F'\t' '$1 == "-"' "$RUNDIR/match/classified.txt" | cut -f2- >"$ORD"
+    for i in 1 2 3 4 5 6 7 8 9 10; do cat "$ORD"; done >"$ORD.x10"
+    R[match.ord_lines]=$(wc -l <"$ORD")
+    BASE_CLI=""
+    if [ -n "$MATCH_BASE" ] \
+       && git -C "$TOP" cat-file -e "$MATCH_BASE^{commit}" 2>/dev/null; then
+        log "match: building the CLI of $MATCH_BASE for the baseline"
+        mkdir -p "$RUNDIR/base"
+        git -C "$TOP" archive "$MATCH_BASE" | tar -x -C "$RUNDIR/base"
+        if make -C "$RUNDIR/base" -f apxs.mk cli >"$RUNDIR/out/build-base.txt" 2>&1; then
+            BASE_CLI="$RUNDIR/base/tools/wormreply"
+        else
+            log "match: the baseline CLI did not build ($RUNDIR/out/build-base.txt)"
+        fi
+    fi
+    # match_ir CLI TAG - instructions per ordinary line (minus an empty run)
+    match_ir() {
+        local t z
+        valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file="$RUNDIR/match/cg.$2" \
+            "$1" match -q -p "$ORD" >/dev/null 2>"$RUNDIR/out/vg-match-$2.txt"
+        valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file="$RUNDIR/match/cg.$2-0" \
+            "$1" match -q -p /dev/null >/dev/null 2>>"$RUNDIR/out/vg-match-$2.txt"
+        t=$(awk '/^summary:/ { print $2 }' "$RUNDIR/match/cg.$2")
+        z=$(awk '/^summary:/ { print $2 }' "$RUNDIR/match/cg.$2-0")
+        awk -v t="$t" -v z="$z" -v n="${R[match.ord_lines]}" 'BEGIN { printf "%.0f", (t - z) / n }'
+    }
+    # match_wall CLI - median user+system CPU ns per line over ten copies
+    match_wall() {
+        local i v=()
+        for i in $(seq 1 "$MATCH_RUNS"); do
+            /usr/bin/time -f '%U %S' -o "$RUNDIR/match/time" \
+                "${CPU_CLI[@]}" "$1" match -q -p "$ORD.x10" >/dev/null
+            v+=("$(awk -v n="${R[match.ord_lines]}" '{ printf "%.0f", ($1 + $2) * 1e9 / (n * 10) }' "$RUNDIR/match/time")")
+        done
+        median "${v[@]}"
+    }
+    if command -v valgrind >/dev/null 2>&1; then
+        R[match.ord_ir]=$(match_ir "$CLI" now)
+        [ -n "$BASE_CLI" ] && R[match.ord_ir_base]=$(match_ir "$BASE_CLI" base)
+    fi
+    if [ -x /usr/bin/time ]; then
+        R[match.ord_cpu]=$(match_wall "$CLI")
+        [ -n "$BASE_CLI" ] && R[match.ord_cpu_base]=$(match_wall "$BASE_CLI")
+    fi
 fi
 
 # ================================================================ report
@@ -592,42 +681,49 @@ report() {
          "kernel $(uname -r); $HTTPD_VERSION"
     if [ "$DO_IR" = 1 ]; then
         echo
-        echo "1. Instructions per request (cachegrind --cache-sim=no, httpd -X mpm_prefork,"
-        echo "   $N keep-alive requests by ab -k -c1 minus a zero-request run; median of $REPS)"
-        printf '   %-44s %12s  %s\n' case "Ir/request" "runs (min..max)"
+        echo "1. Instructions per request (cachegrind --cache-sim=no, httpd -X, $N keep-alive"
+        echo "   requests by ab -k -c1 minus a zero-request run of the same config; median of $REPS)"
+        printf '   %-46s %12s  %s\n' case "Ir/request" "runs (min..max)"
         for c in $IR_CASES; do
             [ -n "${R[ir.$c]:-}" ] || continue
             case $c in
-            A) what="A static 1 KiB, module not loaded";;
-            B) what="B static 1 KiB, WormReply On";;
-            C) what="C Code Red probe, core 404 (no module)";;
-            D) what="D Code Red probe, module's answer";;
+            A) what="A prefork static 1 KiB, module not loaded";;
+            B) what="B prefork static 1 KiB, WormReply On";;
+            C) what="C prefork Code Red probe, core 404";;
+            D) what="D prefork Code Red probe, module's answer";;
+            E) what="E event static 1 KiB, module not loaded";;
+            F) what="F event static 1 KiB, WormReply On";;
+            G) what="G event Code Red probe, core 404";;
+            H) what="H event Code Red probe, module's answer";;
             esac
-            printf '   %-44s %12s  %s (body %s B)\n' "$what" \
+            printf '   %-46s %12s  %s (body %s B)\n' "$what" \
                 "$(fmt_int "${R[ir.$c]}")" "${R[ir.$c.range]}" "${R[ir.$c.doclen]}"
         done
         echo "   (user-space instructions only: the kernel's share - stat, read, writev - is not"
         echo "    counted; the throughput below includes it)"
-        echo "   zero-request runs (start-up + shutdown): plain $(fmt_int "${R[ir.zero.plain]}")," \
-             "module $(fmt_int "${R[ir.zero.module]}") Ir"
-        if [ -n "${R[ir.A]:-}" ] && [ -n "${R[ir.B]:-}" ]; then
-            R[ir.BA]=$(pct "${R[ir.B]}" "${R[ir.A]}")
-            echo "   (B-A)/A = ${R[ir.BA]} %   target <= +0.5 %:" \
-                 "$(verdict "$(awk -v p="${R[ir.BA]}" 'BEGIN { print (p <= 0.5) }')")"
-            if [ -s "$RUNDIR/out/ir-B-minus-A.txt" ]; then
-                echo "   where B-A goes (about, Ir/request by function, cg_annotate of rep 1):"
-                sed 's/^/     /' "$RUNDIR/out/ir-B-minus-A.txt"
+        echo "   zero-request runs (start-up + shutdown): $(for conf in ir-plain ir-module ir-plain-ev ir-module-ev; do printf '%s %s; ' "$conf" "$(fmt_int "${R[ir.zero.$conf]}")"; done)"
+        for pair in A:B E:F; do
+            a=${pair%:*}; b=${pair#*:}
+            [ -n "${R[ir.$a]:-}" ] && [ -n "${R[ir.$b]:-}" ] || continue
+            R[ir.$b$a]=$(pct "${R[ir.$b]}" "${R[ir.$a]}")
+            echo "   ($b-$a)/$a = ${R[ir.$b$a]} %   target <= +0.5 %:" \
+                 "$(verdict "$(awk -v p="${R[ir.$b$a]}" 'BEGIN { print (p <= 0.5) }')")"
+            if [ -s "$RUNDIR/out/ir-$b-minus-$a.txt" ]; then
+                echo "   where $b-$a goes (Ir/request by function, each minus its zero run, rep 1):"
+                sed 's/^/     /' "$RUNDIR/out/ir-$b-minus-$a.txt"
             fi
-        fi
-        if [ -n "${R[ir.C]:-}" ] && [ -n "${R[ir.D]:-}" ]; then
-            R[ir.DC]=$(ratio "${R[ir.D]}" "${R[ir.C]}")
-            echo "   D/C = ${R[ir.DC]} ($(pct "${R[ir.D]}" "${R[ir.C]}") %)   target D < C:" \
-                 "$(verdict "$(awk -v d="${R[ir.D]}" -v c="${R[ir.C]}" 'BEGIN { print (d < c) }')")"
-            if [ -s "$RUNDIR/out/ir-D-minus-C.txt" ]; then
-                echo "   where D-C goes (about, Ir/request by function, cg_annotate of rep 1):"
-                sed 's/^/     /' "$RUNDIR/out/ir-D-minus-C.txt"
+        done
+        for pair in C:D G:H; do
+            a=${pair%:*}; b=${pair#*:}
+            [ -n "${R[ir.$a]:-}" ] && [ -n "${R[ir.$b]:-}" ] || continue
+            R[ir.$b$a]=$(ratio "${R[ir.$b]}" "${R[ir.$a]}")
+            echo "   $b/$a = ${R[ir.$b$a]}   target <= 0.75:" \
+                 "$(verdict "$(awk -v r="${R[ir.$b$a]}" 'BEGIN { print (r <= 0.75) }')")"
+            if [ -s "$RUNDIR/out/ir-$b-minus-$a.txt" ]; then
+                echo "   where $b-$a goes (Ir/request by function, each minus its zero run, rep 1):"
+                sed 's/^/     /' "$RUNDIR/out/ir-$b-minus-$a.txt"
             fi
-        fi
+        done
     fi
     if [ "$DO_WRK" = 1 ]; then
         echo
@@ -689,19 +785,37 @@ report() {
         echo "   floor (cat > /dev/null): $(awk -v t="${R[match.cat_ns]}" 'BEGIN { printf "%.1f", t / 1e6 }') ms," \
              "$cat_ns_line ns/line; matcher/cat = $(ratio "${R[match.ns]}" "${R[match.cat_ns]}" 1)"
         echo "   families: ${R[match.families]}"
+        echo "   ordinary lines only ($(fmt_int "${R[match.ord_lines]}"), wormreply match -q -p:"
+        [ -n "${R[match.ord_ir]:-}" ] \
+            && echo "     instructions per line (cachegrind): $(fmt_int "${R[match.ord_ir]}")" \
+                    "${R[match.ord_ir_base]:+against $(fmt_int "${R[match.ord_ir_base]}") for the CLI of $MATCH_BASE}"
+        [ -n "${R[match.ord_cpu]:-}" ] \
+            && echo "     CPU time per line over 10 copies (user+system, median of $MATCH_RUNS): ${R[match.ord_cpu]} ns" \
+                    "${R[match.ord_cpu_base]:+against ${R[match.ord_cpu_base]} ns for the CLI of $MATCH_BASE}"
+        if [ -n "${R[match.ord_ir_base]:-}" ] && [ -n "${R[match.ord_ir]:-}" ]; then
+            R[match.gain]=$(ratio "${R[match.ord_ir_base]}" "${R[match.ord_ir]}" 2)
+            echo "   lines per instruction, now / $MATCH_BASE: ${R[match.gain]}x   target >= 3x:" \
+                 "$(verdict "$(awk -v g="${R[match.gain]}" 'BEGIN { print (g >= 3) }')")"
+        fi
     fi
     echo
     echo "== summary (for a closing note)"
     echo "command: N=$N REPS=$REPS DURATION=$DURATION ROUNDS=$ROUNDS ${ONLY:+ONLY=\"$ONLY\" }$CMD" \
          "   ($(( $(date +%s) - T_START )) s)"
-    [ -n "${R[ir.BA]:-}" ] \
-        && echo "Ir/request: static A $(fmt_int "${R[ir.A]}") -> B $(fmt_int "${R[ir.B]}") with WormReply On:" \
-                "${R[ir.BA]} % (target <= +0.5 %:" \
-                "$(verdict "$(awk -v p="${R[ir.BA]}" 'BEGIN { print (p <= 0.5) }')"))"
-    [ -n "${R[ir.DC]:-}" ] \
-        && echo "Ir/request: Code Red core 404 C $(fmt_int "${R[ir.C]}") -> module D $(fmt_int "${R[ir.D]}"):" \
-                "D/C ${R[ir.DC]} (target < 1:" \
-                "$(verdict "$(awk -v d="${R[ir.D]}" -v c="${R[ir.C]}" 'BEGIN { print (d < c) }')"))"
+    for pair in A:B E:F; do
+        a=${pair%:*}; b=${pair#*:}
+        [ -n "${R[ir.$b$a]:-}" ] || continue
+        echo "Ir/request ($(case $a in A) echo prefork;; *) echo event;; esac)): static $a $(fmt_int "${R[ir.$a]}") ->" \
+             "$b $(fmt_int "${R[ir.$b]}") with WormReply On: ${R[ir.$b$a]} % (target <= +0.5 %:" \
+             "$(verdict "$(awk -v p="${R[ir.$b$a]}" 'BEGIN { print (p <= 0.5) }')"))"
+    done
+    for pair in C:D G:H; do
+        a=${pair%:*}; b=${pair#*:}
+        [ -n "${R[ir.$b$a]:-}" ] || continue
+        echo "Ir/request ($(case $a in C) echo prefork;; *) echo event;; esac)): Code Red core 404 $a $(fmt_int "${R[ir.$a]}") ->" \
+             "module $b $(fmt_int "${R[ir.$b]}"): $b/$a ${R[ir.$b$a]} (target <= 0.75:" \
+             "$(verdict "$(awk -v r="${R[ir.$b$a]}" 'BEGIN { print (r <= 0.75) }')"))"
+    done
     if [ "$DO_WRK" = 1 ]; then
         local parts=()
         [ -n "${R[wrk.cr_mod]:-}" ] && [ -n "${R[wrk.cr_core]:-}" ] \
@@ -721,6 +835,10 @@ report() {
     [ "$DO_MATCH" = 1 ] \
         && echo "matcher: $(awk -v t="${R[match.ns]}" -v n="${R[match.lines]}" 'BEGIN { printf "%.0f ns/line, %.0f lines/s", t / n, n / (t / 1e9) }')" \
                 "over $(fmt_int "${R[match.lines]}") real log lines (cat: $(awk -v t="${R[match.cat_ns]}" -v n="${R[match.lines]}" 'BEGIN { printf "%.1f", t / n }') ns/line)"
+    [ -n "${R[match.gain]:-}" ] \
+        && echo "matcher on ordinary lines: $(fmt_int "${R[match.ord_ir]}") Ir/line against $(fmt_int "${R[match.ord_ir_base]}") at $MATCH_BASE:" \
+                "${R[match.gain]}x (target >= 3x: $(verdict "$(awk -v g="${R[match.gain]}" 'BEGIN { print (g >= 3) }')"));" \
+                "CPU ${R[match.ord_cpu]:-?} ns/line against ${R[match.ord_cpu_base]:-?}"
     return 0
 }
 

@@ -5,9 +5,9 @@
 # ../shared/bench/run-anchors.sh (Debian 12 defaults for the MPM).
 
 # write_httpd_conf NAME MPM PORT VARIANT [STATUS_PORT]
-#   MPM      event (throughput, Debian's defaults) or prefork (httpd -X
-#            under valgrind: one process, unlimited keep-alive requests so
-#            that a run is one connection)
+#   MPM      event (Debian's defaults) or prefork; a NAME starting with
+#            "ir-" is for httpd -X under valgrind: unlimited keep-alive
+#            requests, so that a run is one connection
 #   VARIANT  plain     no module: the core answers a probe with its 404
 #            module    mod_wormreply loaded, WormReply On in the vhost
 #            historic  mod_rewrite sends probes to a PHP script (php-fpm)
@@ -54,11 +54,13 @@ KeepAlive On
 KeepAliveTimeout 5
 HostnameLookups Off
 EOF
-        if [ "$mpm" = prefork ]; then
-            echo "MaxKeepAliveRequests 0"
-        else
+        # ir-*: httpd -X under valgrind, one connection for every request
+        case $name in
+        ir-*) echo "MaxKeepAliveRequests 0";;
+        *) echo "MaxKeepAliveRequests 100";;
+        esac
+        if [ "$mpm" != prefork ]; then
             cat <<EOF
-MaxKeepAliveRequests 100
 StartServers 2
 MinSpareThreads 25
 MaxSpareThreads 75
