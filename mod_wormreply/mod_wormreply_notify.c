@@ -7,9 +7,11 @@
  * the notifier process, which reads the spool.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -107,20 +109,29 @@ static const char *state_path(apr_pool_t *p, const char *configured,
 }
 
 /* own_dir - make `dir` (and its parents) and give it to the httpd User,
- * mode 0700: children write the spool, the notifier (as User) the rest */
+ * mode 0700: children write the spool, the notifier (as User) the rest.
+ * Through a descriptor opened without following a final symlink: run as
+ * root, a chown(2) by name would follow one */
 static apr_status_t own_dir(const char *dir, apr_pool_t *p)
 {
     apr_status_t rv = apr_dir_make_recursive(dir, APR_FPROT_OS_DEFAULT, p);
+    int fd;
 
     if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
         return rv;
     }
-    if (geteuid() == 0
-        && chown(dir, ap_unixd_config.user_id, ap_unixd_config.group_id)) {
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC))
+        < 0) {
         return APR_FROM_OS_ERROR(errno);
     }
-    return apr_file_perms_set(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                   | APR_FPROT_UEXECUTE);
+    rv = APR_SUCCESS;
+    if ((geteuid() == 0
+         && fchown(fd, ap_unixd_config.user_id, ap_unixd_config.group_id))
+        || fchmod(fd, S_IRWXU) != 0) {
+        rv = APR_FROM_OS_ERROR(errno);
+    }
+    close(fd);
+    return rv;
 }
 
 /* dir_check - whether `dir` can serve as a state directory as own_dir
@@ -451,14 +462,9 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      "sent", nc->spool_dir);
         nc->spool = NULL;
     }
-    else {
-        const char *sub[] = {"tmp", "new", "cur", "failed"};
-        int k;
-        for (k = 0; k < 4; k++) {
-            own_dir(apr_pstrcat(ptemp, nc->spool_dir, "/", sub[k], NULL),
-                    ptemp);
-        }
-    }
+    /* wr_spool_open made the subdirectories through the root's
+     * descriptor and gave them to its owner (wr_file.h): nothing here
+     * follows a link httpd's User may have planted in the spool */
     if ((rv = own_dir(nc->outbox_dir, ptemp)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, WRLOGNO(00014)
                      "cannot use the outbox directory %s", nc->outbox_dir);
@@ -495,14 +501,6 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         }
         nc->notifier.smarthost = nc->delivery.smtp.host != NULL
                                  && nc->notifier.delivery != NULL;
-        if (nc->notifier.delivery != NULL) {
-            const char *sub[] = {"sent", "failed", "dest"};
-            int k;
-            for (k = 0; k < 3; k++) {
-                own_dir(apr_pstrcat(ptemp, nc->outbox_dir, "/", sub[k], NULL),
-                        ptemp);
-            }
-        }
     }
     if ((rv = notifier_conf(g, s, pconf)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00015)

@@ -15,10 +15,10 @@
 #include <apr_tables.h>
 
 #include "wr_delivery.h"
-#include "wr_proctitle.h"
+#include "wr_file.h"
 #include "wr_log.h"
+#include "wr_proctitle.h"
 #include "wr_ratelimit.h"
-#include "wr_record.h"
 
 /* A temporary file older than this belongs to a writer that died. */
 #define TMP_AGE apr_time_from_sec(120)
@@ -34,10 +34,15 @@
 #define SESSION_MIN_MESSAGES 10
 
 struct wr_delivery_t {
-    const char *dir;
+    const char *dir;            /* paths, for messages */
     const char *sent_dir;
     const char *failed_dir;
-    const char *dest_dir;
+    wr_file_dir_t *q;           /* DIR and its subdirectories, opened once
+                                 * (wr_file.h): every file of the outbox
+                                 * is reached through them */
+    wr_file_dir_t *sent;
+    wr_file_dir_t *failed;
+    wr_file_dir_t *dest;
     const char *supp_path;
     const char *dest_key;       /* file name of the destination's state */
     const char *where;          /* "host:port" for messages */
@@ -75,7 +80,7 @@ struct run_s {
     apr_time_t now;
     wr_delivery_stats_t *stats;
     int any_moved;
-    const char *inflight;       /* DIR/.inflight[.<session>] */
+    const char *inflight;       /* .inflight[.<session>], in DIR */
 };
 
 /* session_report_t - what a session run in a child process sends back
@@ -112,36 +117,37 @@ static const char *one_line(const char *s, apr_pool_t *p)
     return t;
 }
 
+/* name_of - <id><ext> */
+static const char *name_of(const char *id, const char *ext, apr_pool_t *p)
+{
+    return apr_pstrcat(p, id, ext, NULL);
+}
+
 /* state_load - DIR/<id>.state. @return APR_ENOENT if there is none */
-static apr_status_t state_load(const char *dir, const char *id, state_t *st,
-                               apr_pool_t *p)
+static apr_status_t state_load(wr_file_dir_t *dir, const char *id,
+                               state_t *st, apr_pool_t *p)
 {
     apr_table_t *t;
-    char *buf;
     apr_status_t rv;
 
     memset(st, 0, sizeof(*st));
-    if ((rv = wr_record_read(wr_record_path(dir, id, ".state", p),
-                             WR_RECORD_MAX, &buf, NULL, NULL, p))
-        != APR_SUCCESS) {
+    if ((rv = wr_file_record_load(dir, name_of(id, ".state", p), NULL, &t,
+                                  p)) != APR_SUCCESS) {
         return rv;
     }
-    if ((rv = wr_record_parse(buf, &t, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    st->queued = wr_record_time(t, "queued");
+    st->queued = wr_file_record_time(t, "queued");
     st->attempts = (apr_uint32_t)apr_atoi64(apr_table_get(t, "attempts")
                                             ? apr_table_get(t, "attempts")
                                             : "0");
-    st->last_try = wr_record_time(t, "last-try");
-    st->next_try = wr_record_time(t, "next-try");
+    st->last_try = wr_file_record_time(t, "last-try");
+    st->next_try = wr_file_record_time(t, "next-try");
     st->last_error = apr_table_get(t, "last-error");
     st->failure = apr_table_get(t, "failure");
     return APR_SUCCESS;
 }
 
 /* state_save - write DIR/<id>.state durably */
-static apr_status_t state_save(const char *dir, const char *id,
+static apr_status_t state_save(wr_file_dir_t *dir, const char *id,
                                const state_t *st, apr_pool_t *p)
 {
     const char *text = apr_psprintf(p,
@@ -157,8 +163,8 @@ static apr_status_t state_save(const char *dir, const char *id,
         st->failure ? one_line(st->failure, p) : "",
         st->failure ? "\n" : "");
 
-    return wr_record_write(dir, apr_pstrcat(p, id, ".state", NULL), text, 0,
-                           NULL, p);
+    return wr_file_write(dir, name_of(id, ".state", p), text, strlen(text),
+                         0, p);
 }
 
 /* env_dump - the .env text */
@@ -177,25 +183,31 @@ static const char *env_dump(const char *sender, const apr_array_header_t *rcpt,
                        NULL);
 }
 
+/* env_write - DIR/<name> holding an envelope, durably */
+static apr_status_t env_write(wr_file_dir_t *dir, const char *name,
+                              const char *sender,
+                              const apr_array_header_t *rcpt, int eightbit,
+                              int flags, apr_pool_t *p)
+{
+    const char *text = env_dump(sender, rcpt, eightbit, p);
+
+    return wr_file_write(dir, name, text, strlen(text), flags, p);
+}
+
 /* env_load - DIR/<id>.env. @return APR_ENOENT if there is none,
  * APR_EINVAL if it is malformed */
-static apr_status_t env_load(const char *dir, const char *id,
+static apr_status_t env_load(wr_file_dir_t *dir, const char *id,
                              const char **sender, apr_array_header_t **rcpt,
                              int *eightbit, apr_pool_t *p)
 {
     const apr_array_header_t *arr;
     const apr_table_entry_t *e;
     apr_table_t *t;
-    char *buf;
     apr_status_t rv;
     int k;
 
-    if ((rv = wr_record_read(wr_record_path(dir, id, ".env", p),
-                             WR_RECORD_MAX, &buf, NULL, NULL, p))
+    if ((rv = wr_file_record_load(dir, name_of(id, ".env", p), NULL, &t, p))
         != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = wr_record_parse(buf, &t, p)) != APR_SUCCESS) {
         return rv;
     }
     *sender = apr_table_get(t, "sender");
@@ -543,8 +555,9 @@ apr_status_t wr_delivery_open(wr_delivery_t **pd, const char *dir,
     d->dir = apr_pstrdup(p, dir);
     d->sent_dir = apr_pstrcat(p, dir, "/sent", NULL);
     d->failed_dir = apr_pstrcat(p, dir, "/failed", NULL);
-    d->dest_dir = apr_pstrcat(p, dir, "/dest", NULL);
     d->supp_path = apr_pstrcat(p, dir, "/suppressed", NULL);
+    /* run as root (httpd's parent), the subdirectories made are given to
+     * the owner of DIR */
     if (conf->smtp.host) {
         char *key, *c;
 
@@ -560,19 +573,12 @@ apr_status_t wr_delivery_open(wr_delivery_t **pd, const char *dir,
         }
         d->dest_key = key;
     }
-    if ((rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                     | APR_FPROT_UEXECUTE, p)) != APR_SUCCESS
-        || (rv = apr_dir_make_recursive(d->sent_dir, APR_FPROT_UREAD
-                                        | APR_FPROT_UWRITE
-                                        | APR_FPROT_UEXECUTE, p))
+    if ((rv = wr_file_dir_open(&d->q, dir, WR_FILE_MKDIR, p)) != APR_SUCCESS
+        || (rv = wr_file_dir_sub(&d->sent, d->q, "sent", WR_FILE_MKDIR, p))
            != APR_SUCCESS
-        || (rv = apr_dir_make_recursive(d->failed_dir, APR_FPROT_UREAD
-                                        | APR_FPROT_UWRITE
-                                        | APR_FPROT_UEXECUTE, p))
-           != APR_SUCCESS
-        || (rv = apr_dir_make_recursive(d->dest_dir, APR_FPROT_UREAD
-                                        | APR_FPROT_UWRITE
-                                        | APR_FPROT_UEXECUTE, p))
+        || (rv = wr_file_dir_sub(&d->failed, d->q, "failed", WR_FILE_MKDIR,
+                                 p)) != APR_SUCCESS
+        || (rv = wr_file_dir_sub(&d->dest, d->q, "dest", WR_FILE_MKDIR, p))
            != APR_SUCCESS) {
         return rv;
     }
@@ -595,7 +601,7 @@ apr_status_t wr_delivery_enqueue(wr_delivery_t *d, const wr_notice_t *msg,
         *dropped = 0;
     }
     if (msg->report_id == NULL
-        || !wr_record_id_ok(msg->report_id, strlen(msg->report_id))
+        || !wr_file_id_ok(msg->report_id, strlen(msg->report_id))
         || msg->from == NULL || msg->rcpt == NULL || msg->rcpt->nelts == 0) {
         return APR_EINVAL;
     }
@@ -619,16 +625,28 @@ apr_status_t wr_delivery_enqueue(wr_delivery_t *d, const wr_notice_t *msg,
     }
     env = env_dump(msg->from, rcpt, msg->eightbit, p);
     /* the envelope first: a visible .eml always has its .env */
-    if ((rv = wr_record_write(d->dir, apr_pstrcat(p, msg->report_id, ".env",
-                                                  NULL), env, 1, NULL, p))
-        != APR_SUCCESS) {
+    if ((rv = wr_file_write(d->q, name_of(msg->report_id, ".env", p), env,
+                            strlen(env), WR_FILE_EXCL, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = wr_notice_write_outbox(d->dir, msg, NULL, p);
+    rv = wr_delivery_store(d, msg, p);
     if (rv != APR_SUCCESS) {
-        apr_file_remove(wr_record_path(d->dir, msg->report_id, ".env", p), p);
+        wr_file_remove(d->q, name_of(msg->report_id, ".env", p));
     }
     return rv;
+}
+
+apr_status_t wr_delivery_store(wr_delivery_t *d, const wr_notice_t *msg,
+                               apr_pool_t *p)
+{
+    if (msg->report_id == NULL
+        || !wr_file_id_ok(msg->report_id, strlen(msg->report_id))) {
+        return APR_EINVAL;
+    }
+    /* link(2), not rename(2): it refuses to replace an existing message,
+     * and either way the final name only ever names a complete file */
+    return wr_file_write(d->q, name_of(msg->report_id, ".eml", p), msg->data,
+                         msg->len, WR_FILE_EXCL, p);
 }
 
 /* ---- one pass -------------------------------------------------------- */
@@ -642,19 +660,18 @@ static void move_to_failed(run_t *r, const char *id, state_t *st,
     apr_status_t rv;
 
     st->failure = why;
-    if ((rv = state_save(d->failed_dir, id, st, p)) != APR_SUCCESS
-        || (rv = apr_file_rename(wr_record_path(d->dir, id, ".eml", p),
-                                 wr_record_path(d->failed_dir, id, ".eml",
-                                                p), p)) != APR_SUCCESS) {
+    if ((rv = state_save(d->failed, id, st, p)) != APR_SUCCESS
+        || (rv = wr_file_rename(d->q, name_of(id, ".eml", p), d->failed,
+                                name_of(id, ".eml", p), 0)) != APR_SUCCESS) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00306)
                       "delivery: cannot move %s to %s", id, d->failed_dir);
         return;
     }
-    apr_file_rename(wr_record_path(d->dir, id, ".env", p),
-                    wr_record_path(d->failed_dir, id, ".env", p), p);
-    apr_file_remove(wr_record_path(d->dir, id, ".state", p), p);
-    wr_record_sync_dir(d->failed_dir, p);
-    wr_record_sync_dir(d->dir, p);
+    wr_file_rename(d->q, name_of(id, ".env", p), d->failed,
+                   name_of(id, ".env", p), 0);
+    wr_file_remove(d->q, name_of(id, ".state", p));
+    wr_file_dir_sync(d->failed);
+    wr_file_dir_sync(d->q);
 }
 
 /* suppress_refused - every recipient of `m` refused for good on the list */
@@ -681,7 +698,8 @@ static void suppress_refused(run_t *r, const wr_smtp_msg_t *m)
 }
 
 /* requeue_deferred - a copy of a sent message for its 4xx recipients:
- * DIR/<id>-r<n>.env, then a hard link of the sent text as its .eml */
+ * DIR/<id>-r<n>.env, then a copy of its text as its .eml (a copy, not a
+ * hard link: an entry with two links is refused as planted, wr_file.h) */
 static void requeue_deferred(item_t *it)
 {
     run_t *r = it->run;
@@ -690,6 +708,7 @@ static void requeue_deferred(item_t *it)
     apr_array_header_t *rest = apr_array_make(p, 2, sizeof(const char *));
     const wr_smtp_msg_t *m = it->m;
     const char *nid = NULL;
+    apr_status_t rv;
     state_t st;
     int k, n;
 
@@ -704,10 +723,8 @@ static void requeue_deferred(item_t *it)
     }
     for (n = (int)it->st.attempts + 1; n < (int)it->st.attempts + 20; n++) {
         nid = apr_psprintf(p, "%s-r%d", it->id, n);
-        if (wr_record_write(d->dir, apr_pstrcat(p, nid, ".env", NULL),
-                            env_dump(m->sender, rest, m->eightbit, p), 1,
-                            NULL, p)
-            == APR_SUCCESS) {
+        if (env_write(d->q, name_of(nid, ".env", p), m->sender, rest,
+                      m->eightbit, WR_FILE_EXCL, p) == APR_SUCCESS) {
             break;
         }
         nid = NULL;
@@ -718,11 +735,13 @@ static void requeue_deferred(item_t *it)
     st.last_try = r->now;
     st.next_try = r->now + gap(&d->conf, (int)st.attempts);
     st.last_error = m->reason;
-    if (nid == NULL
-        || state_save(d->dir, nid, &st, p) != APR_SUCCESS
-        || link(wr_record_path(d->sent_dir, it->id, ".eml", p),
-                wr_record_path(d->dir, nid, ".eml", p)) != 0) {
-        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, APR_FROM_OS_ERROR(errno),
+    rv = nid == NULL ? APR_EEXIST : state_save(d->q, nid, &st, p);
+    if (rv == APR_SUCCESS) {
+        rv = wr_file_write(d->q, name_of(nid, ".eml", p), m->data, m->len,
+                           WR_FILE_EXCL, p);
+    }
+    if (rv != APR_SUCCESS) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv,
                       WRLOGNO(00308) "delivery: cannot queue %s again for "
                       "its %d deferred recipient%s", it->id, rest->nelts,
                       rest->nelts == 1 ? "" : "s");
@@ -740,17 +759,21 @@ static void on_started(wr_smtp_msg_t *m, void *baton)
 {
     item_t *it = m->baton;
     run_t *r = baton;
-    const char *path = r->inflight;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    apr_file_t *f;
+    apr_size_t n;
+    apr_status_t rv;
 
     /* no fsync: it only has to outlive the process, not the machine */
-    if (fd >= 0) {
-        if (write(fd, it->id, strlen(it->id)) < 0) {
-            wr_log_perror(WR_LOG_MARK, WR_LOG_DEBUG,
-                          APR_FROM_OS_ERROR(errno), WRLOGNO(00310)
-                          "delivery: cannot write %s", path);
-        }
-        close(fd);
+    rv = wr_file_open(&f, r->d->q, r->inflight, WR_FILE_CREATE
+                      | WR_FILE_TRUNC, r->p);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_write_full(f, it->id, strlen(it->id), &n);
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_DEBUG, rv, WRLOGNO(00310)
+                      "delivery: cannot write %s/%s", r->d->dir,
+                      r->inflight);
     }
 }
 
@@ -761,9 +784,8 @@ static void on_accepted(wr_smtp_msg_t *m, void *baton)
     run_t *r = baton;
     apr_status_t rv;
 
-    rv = apr_file_rename(wr_record_path(r->d->dir, it->id, ".eml", r->p),
-                         wr_record_path(r->d->sent_dir, it->id, ".eml", r->p),
-                         r->p);
+    rv = wr_file_rename(r->d->q, name_of(it->id, ".eml", r->p), r->d->sent,
+                        name_of(it->id, ".eml", r->p), 0);
     if (rv == APR_SUCCESS) {
         it->moved = 1;
         r->any_moved = 1;
@@ -777,16 +799,14 @@ static void on_accepted(wr_smtp_msg_t *m, void *baton)
 static void sent_log(run_t *r, const item_t *it)
 {
     wr_delivery_t *d = r->d;
-    const char *path = apr_pstrcat(r->p, d->sent_dir, "/sent.log", NULL);
     apr_file_t *f;
     int k, n = 0;
 
     for (k = 0; k < it->m->rcpt->nelts; k++) {
         n += it->m->rcpts[k].code / 100 == 2;
     }
-    if (apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE
-                      | APR_FOPEN_APPEND, APR_FPROT_UREAD | APR_FPROT_UWRITE,
-                      r->p) == APR_SUCCESS) {
+    if (wr_file_open(&f, d->sent, "sent.log", WR_FILE_CREATE
+                     | WR_FILE_APPEND, r->p) == APR_SUCCESS) {
         apr_file_printf(f, "%" APR_TIME_T_FMT " %s %s queue-id=%s rcpt=%d "
                         "attempts=%u\n", r->now, it->id, d->where,
                         it->m->queue_id ? it->m->queue_id : "-", n,
@@ -797,24 +817,24 @@ static void sent_log(run_t *r, const item_t *it)
 
 /* inflight_check - a session's .inflight file, left by a session that
  * did not end normally: its message may have reached the server */
-static void inflight_check(run_t *r, const char *path)
+static void inflight_check(run_t *r, const char *name)
 {
     wr_delivery_t *d = r->d;
     apr_pool_t *p = r->p;
-    apr_finfo_t fi;
+    wr_file_info_t fi;
     char *id;
 
-    if (wr_record_read(path, 256, &id, NULL, NULL, p) == APR_SUCCESS) {
-        if (wr_record_id_ok(id, strlen(id))
-            && apr_stat(&fi, wr_record_path(d->dir, id, ".eml", p),
-                        APR_FINFO_TYPE, p) == APR_SUCCESS) {
+    if (wr_file_read(d->q, name, 256, &id, NULL, NULL, p) == APR_SUCCESS) {
+        if (wr_file_id_ok(id, strlen(id))
+            && wr_file_stat(d->q, name_of(id, ".eml", p), &fi)
+               == APR_SUCCESS) {
             r->stats->recovered++;
             wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00307)
                           "delivery: %s was in an open SMTP transaction "
                           "when delivery stopped; it is sent again and may "
                           "arrive twice", id);
         }
-        apr_file_remove(path, p);
+        wr_file_remove(d->q, name);
     }
 }
 
@@ -824,70 +844,67 @@ static void recover(run_t *r)
 {
     wr_delivery_t *d = r->d;
     apr_pool_t *p = r->p;
-    apr_finfo_t fi;
-    apr_dir_t *dh;
+    apr_array_header_t *names;
+    int k;
 
-    if (apr_dir_open(&dh, d->dir, p) != APR_SUCCESS) {
+    if (wr_file_dir_names(d->q, &names, p) != APR_SUCCESS) {
         return;
     }
-    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_MTIME | APR_FINFO_TYPE,
-                        dh) == APR_SUCCESS) {
-        apr_size_t n = strlen(fi.name);
-        const char *path = apr_pstrcat(p, d->dir, "/", fi.name, NULL);
+    for (k = 0; k < names->nelts; k++) {
+        const char *name = APR_ARRAY_IDX(names, k, const char *);
+        apr_size_t n = strlen(name);
+        wr_file_info_t fi, e;
 
-        if (fi.filetype != APR_REG) {
-            continue;
+        if (wr_file_stat(d->q, name, &fi) != APR_SUCCESS) {
+            continue;           /* gone, or not a regular file */
         }
-        if (!strncmp(fi.name, ".inflight", 9)) {
-            inflight_check(r, path);
+        if (!strncmp(name, ".inflight", 9)) {
+            inflight_check(r, name);
         }
-        else if (fi.name[0] == '.' && n > 4
-                 && !strcmp(fi.name + n - 4, ".tmp")) {
+        else if (name[0] == '.' && n > 4 && !strcmp(name + n - 4, ".tmp")) {
             if (r->now - fi.mtime > TMP_AGE) {
-                apr_file_remove(path, p);
+                wr_file_remove(d->q, name);
             }
         }
-        else if ((n > 4 && !strcmp(fi.name + n - 4, ".env"))
-                 || (n > 6 && !strcmp(fi.name + n - 6, ".state"))) {
-            const char *mid = apr_pstrmemdup(p, fi.name,
-                                             n - (fi.name[n - 1] == 'v'
+        else if ((n > 4 && !strcmp(name + n - 4, ".env"))
+                 || (n > 6 && !strcmp(name + n - 6, ".state"))) {
+            const char *mid = apr_pstrmemdup(p, name,
+                                             n - (name[n - 1] == 'v'
                                                   ? 4 : 6));
-            apr_finfo_t e;
-            if (apr_stat(&e, wr_record_path(d->dir, mid, ".eml", p),
-                         APR_FINFO_TYPE, p) == APR_SUCCESS) {
+            if (wr_file_stat(d->q, name_of(mid, ".eml", p), &e)
+                == APR_SUCCESS) {
                 continue;
             }
-            if (apr_stat(&e, wr_record_path(d->sent_dir, mid, ".eml", p),
-                         APR_FINFO_TYPE, p) == APR_SUCCESS
+            if (wr_file_stat(d->sent, name_of(mid, ".eml", p), &e)
+                == APR_SUCCESS
                 || r->now - fi.mtime > ORPHAN_AGE) {
-                apr_file_remove(path, p);
+                wr_file_remove(d->q, name);
             }
         }
     }
-    apr_dir_close(dh);
 }
 
 /* sweep - now and then: expired suppressions, old sent/ texts */
 static void sweep(run_t *r)
 {
     wr_delivery_t *d = r->d;
-    apr_dir_t *dh;
-    apr_finfo_t fi;
+    apr_array_header_t *ids;
+    int k;
 
     supp_sweep(d, r->now, r->p);
-    if (apr_dir_open(&dh, d->sent_dir, r->p) != APR_SUCCESS) {
+    if (wr_file_dir_list(d->sent, ".eml", &ids, r->p) != APR_SUCCESS) {
         return;
     }
-    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_CTIME, dh)
-           == APR_SUCCESS) {
-        apr_size_t n = strlen(fi.name);
-        if (n > 4 && !strcmp(fi.name + n - 4, ".eml")
+    for (k = 0; k < ids->nelts; k++) {
+        const char *name = name_of(APR_ARRAY_IDX(ids, k, const char *),
+                                   ".eml", r->p);
+        wr_file_info_t fi;
+
+        if (wr_file_stat(d->sent, name, &fi) == APR_SUCCESS
             && r->now - fi.ctime > d->conf.sent_keep) {
-            apr_file_remove(apr_pstrcat(r->p, d->sent_dir, "/", fi.name,
-                                        NULL), r->p);
+            wr_file_remove(d->sent, name);
         }
     }
-    apr_dir_close(dh);
 }
 
 /* sweep_due - whether `sweep` is due at `now`. Each delivery process is
@@ -895,23 +912,21 @@ static void sweep(run_t *r)
  * is kept in the modification time of DIR/.swept, not only in memory. */
 static int sweep_due(wr_delivery_t *d, apr_time_t now, apr_pool_t *p)
 {
-    const char *stamp = apr_pstrcat(p, d->dir, "/.swept", NULL);
     apr_file_t *f;
-    apr_finfo_t fi;
+    wr_file_info_t fi;
 
     if (now - d->last_sweep <= SWEEP_EVERY && now >= d->last_sweep) {
         return 0;
     }
-    if (apr_stat(&fi, stamp, APR_FINFO_MTIME, p) == APR_SUCCESS
+    if (wr_file_stat(d->q, ".swept", &fi) == APR_SUCCESS
         && now - fi.mtime <= SWEEP_EVERY && now >= fi.mtime) {
         d->last_sweep = fi.mtime;
         return 0;
     }
     d->last_sweep = now;
-    if (apr_file_open(&f, stamp, APR_FOPEN_WRITE | APR_FOPEN_CREATE,
-                      APR_FPROT_UREAD | APR_FPROT_UWRITE, p) == APR_SUCCESS) {
+    if (wr_file_open(&f, d->q, ".swept", WR_FILE_CREATE, p) == APR_SUCCESS) {
         apr_file_close(f);
-        apr_file_mtime_set(stamp, now, p);
+        wr_file_touch(d->q, ".swept", now);
     }
     return 1;
 }
@@ -929,8 +944,8 @@ static apr_status_t prepare(run_t *r, item_t *it, const char **why)
     apr_status_t rv;
     int eightbit = 0;
 
-    rv = wr_record_read(wr_record_path(d->dir, it->id, ".eml", p),
-                        WR_DELIVERY_MESSAGE_MAX, &data, &len, NULL, p);
+    rv = wr_file_read(d->q, name_of(it->id, ".eml", p),
+                      WR_DELIVERY_MESSAGE_MAX, &data, &len, NULL, p);
     if (rv == APR_FROM_OS_ERROR(EFBIG)) {
         *why = "the message is larger than 10 MB";
         return APR_EINVAL;
@@ -938,7 +953,7 @@ static apr_status_t prepare(run_t *r, item_t *it, const char **why)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = env_load(d->dir, it->id, &m->sender, &rcpt, &eightbit, p);
+    rv = env_load(d->q, it->id, &m->sender, &rcpt, &eightbit, p);
     if (APR_STATUS_IS_ENOENT(rv)) {
         apr_size_t i;
 
@@ -976,22 +991,21 @@ static void finish(run_t *r, item_t *it, int dest_failed)
         if (!it->moved) {
             /* the rename in the hook failed: try once more, and drop the
              * text rather than send it again */
-            rv = apr_file_rename(wr_record_path(d->dir, it->id, ".eml", p),
-                                 wr_record_path(d->sent_dir, it->id, ".eml",
-                                                p), p);
+            rv = wr_file_rename(d->q, name_of(it->id, ".eml", p), d->sent,
+                                name_of(it->id, ".eml", p), 0);
             if (rv != APR_SUCCESS) {
                 wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00311)
                               "delivery: %s was sent but cannot be moved to "
                               "sent/: removed from the queue", it->id);
-                apr_file_remove(wr_record_path(d->dir, it->id, ".eml", p), p);
+                wr_file_remove(d->q, name_of(it->id, ".eml", p));
             }
             r->any_moved = 1;
             if (m->n_deferred > 0) {
                 requeue_deferred(it);
             }
         }
-        apr_file_remove(wr_record_path(d->dir, it->id, ".env", p), p);
-        apr_file_remove(wr_record_path(d->dir, it->id, ".state", p), p);
+        wr_file_remove(d->q, name_of(it->id, ".env", p));
+        wr_file_remove(d->q, name_of(it->id, ".state", p));
         sent_log(r, it);
         r->stats->sent++;
         wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00300)
@@ -1024,11 +1038,10 @@ static void finish(run_t *r, item_t *it, int dest_failed)
                     APR_ARRAY_PUSH(rest, const char *) = m->rcpts[k].address;
                 }
             }
-            wr_record_write(d->dir, apr_pstrcat(p, it->id, ".env", NULL),
-                            env_dump(m->sender, rest, m->eightbit, p), 0,
-                            NULL, p);
+            env_write(d->q, name_of(it->id, ".env", p), m->sender, rest,
+                      m->eightbit, 0, p);
         }
-        if ((rv = state_save(d->dir, it->id, &it->st, p)) != APR_SUCCESS) {
+        if ((rv = state_save(d->q, it->id, &it->st, p)) != APR_SUCCESS) {
             wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00312)
                           "delivery: cannot write the state of %s", it->id);
         }
@@ -1067,9 +1080,7 @@ static apr_status_t lock(wr_delivery_t *d, apr_file_t **f, apr_pool_t *p)
 {
     apr_status_t rv;
 
-    rv = apr_file_open(f, apr_pstrcat(p, d->dir, "/.lock", NULL),
-                       APR_FOPEN_WRITE | APR_FOPEN_CREATE,
-                       APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
+    rv = wr_file_open(f, d->q, ".lock", WR_FILE_CREATE, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -1092,19 +1103,20 @@ static apr_array_header_t *collect(run_t *r, const apr_array_header_t *ids)
 
     for (k = 0; k < ids->nelts; k++) {
         item_t *it = apr_pcalloc(r->p, sizeof(*it));
-        apr_finfo_t fi;
+        wr_file_info_t fi;
 
         it->run = r;
         it->id = APR_ARRAY_IDX(ids, k, const char *);
-        if (state_load(d->dir, it->id, &it->st, r->p) == APR_SUCCESS) {
+        if (wr_file_stat(d->q, name_of(it->id, ".eml", r->p), &fi)
+            != APR_SUCCESS) {
+            /* gone meanwhile, or not a regular file with one link: a
+             * planted entry is never sent */
+            continue;
+        }
+        if (state_load(d->q, it->id, &it->st, r->p) == APR_SUCCESS) {
             it->has_state = 1;
         }
         if (it->st.queued == 0) {
-            if (apr_stat(&fi, wr_record_path(d->dir, it->id, ".eml", r->p),
-                         APR_FINFO_MTIME, r->p) != APR_SUCCESS) {
-                /* gone meanwhile */
-                continue;
-            }
             it->st.queued = fi.mtime;
         }
         if (d->conf.max_queue_time > 0
@@ -1141,15 +1153,15 @@ static void session(run_t *r, item_t **items, int n, session_report_t *rep)
     wr_smtp_send(&d->conf.smtp, msgs, n, &hooks, &info, r->p);
     if (r->any_moved) {
         /* the renames of this session, durable against a power loss */
-        wr_record_sync_dir(d->sent_dir, r->p);
-        wr_record_sync_dir(d->dir, r->p);
+        wr_file_dir_sync(d->sent);
+        wr_file_dir_sync(d->q);
     }
     dest_failed = info.n_sent == 0 && info.n_failed == 0
                   && info.n_deferred > 0;
     for (k = 0; k < n; k++) {
         finish(r, items[k], dest_failed);
     }
-    apr_file_remove(r->inflight, r->p);
+    wr_file_remove(d->q, r->inflight);
     if (info.tls_note) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00313)
                       "delivery: opportunistic TLS with %s: %s", d->where,
@@ -1200,7 +1212,7 @@ static void session_child(run_t *r, item_t **items, int n, int no,
         wr_proctitle_set("wormreply smtp session");
         r->stats = st;
         r->any_moved = 0;
-        r->inflight = apr_psprintf(r->p, "%s/.inflight.%d", r->d->dir, no);
+        r->inflight = apr_psprintf(r->p, ".inflight.%d", no);
         session(r, items, n, &rep);
         rep.sent = st->sent;
         rep.deferred = st->deferred;
@@ -1257,20 +1269,19 @@ static void session_wait(run_t *r, int no, pid_t pid, int fd,
                       (long)pid, WIFSIGNALED(status) ? "signal" : "status",
                       WIFSIGNALED(status) ? WTERMSIG(status)
                                           : WEXITSTATUS(status));
-        inflight_check(r, apr_psprintf(r->p, "%s/.inflight.%d", r->d->dir,
-                                       no));
+        inflight_check(r, apr_psprintf(r->p, ".inflight.%d", no));
     }
 }
 
 /* rotate_sent_log - sent/sent.log to sent.log.old past SENT_LOG_MAX */
 static void rotate_sent_log(run_t *r)
 {
-    const char *path = apr_pstrcat(r->p, r->d->sent_dir, "/sent.log", NULL);
-    apr_finfo_t fi;
+    wr_file_info_t fi;
 
-    if (apr_stat(&fi, path, APR_FINFO_SIZE, r->p) == APR_SUCCESS
+    if (wr_file_stat(r->d->sent, "sent.log", &fi) == APR_SUCCESS
         && fi.size > SENT_LOG_MAX) {
-        apr_file_rename(path, apr_pstrcat(r->p, path, ".old", NULL), r->p);
+        wr_file_rename(r->d->sent, "sent.log", r->d->sent, "sent.log.old",
+                       0);
     }
 }
 
@@ -1303,7 +1314,7 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
     r.p = p;
     r.now = now;
     r.stats = stats;
-    r.inflight = apr_pstrcat(p, d->dir, "/.inflight", NULL);
+    r.inflight = ".inflight";
     if ((rv = lock(d, &lock_file, p)) != APR_SUCCESS) {
         lock_file = NULL;
         goto leave;
@@ -1315,11 +1326,11 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
     if (sweep_due(d, now, p)) {
         sweep(&r);
     }
-    if ((rv = wr_record_list(d->dir, ".eml", &ids, p)) != APR_SUCCESS) {
+    if ((rv = wr_file_dir_list(d->q, ".eml", &ids, p)) != APR_SUCCESS) {
         goto leave;
     }
     due = collect(&r, ids);
-    if (state_load(d->dest_dir, d->dest_key, &dest, p) != APR_SUCCESS) {
+    if (state_load(d->dest, d->dest_key, &dest, p) != APR_SUCCESS) {
         memset(&dest, 0, sizeof(dest));
     }
     if (due->nelts == 0 || dest.next_try > now) {
@@ -1416,13 +1427,13 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
                       "wait, next try in %" APR_TIME_T_FMT " s", d->where,
                       why, n, n == 1 ? "" : "s",
                       apr_time_sec(dest.next_try - now));
-        state_save(d->dest_dir, d->dest_key, &dest, p);
+        state_save(d->dest, d->dest_key, &dest, p);
     }
     else if (dest.attempts > 0 || dest.next_try > 0) {
         dest.attempts = 0;
         dest.next_try = 0;
         dest.last_try = now;
-        state_save(d->dest_dir, d->dest_key, &dest, p);
+        state_save(d->dest, d->dest_key, &dest, p);
     }
 leave:
     if (lock_file) {
@@ -1434,11 +1445,12 @@ leave:
 }
 
 /* count_ext - files DIR/<id><ext> */
-static int count_ext(const char *dir, const char *ext, apr_pool_t *p)
+static int count_ext(wr_file_dir_t *dir, const char *ext, apr_pool_t *p)
 {
     apr_array_header_t *ids;
 
-    return wr_record_list(dir, ext, &ids, p) == APR_SUCCESS ? ids->nelts : 0;
+    return wr_file_dir_list(dir, ext, &ids, p) == APR_SUCCESS ? ids->nelts
+                                                                : 0;
 }
 
 apr_status_t wr_delivery_queue_stat(wr_delivery_t *d,
@@ -1447,12 +1459,12 @@ apr_status_t wr_delivery_queue_stat(wr_delivery_t *d,
 {
     apr_array_header_t *ids;
     state_t s, dest;
-    apr_finfo_t fi;
+    wr_file_info_t fi;
     apr_status_t rv;
     int k;
 
     memset(st, 0, sizeof(*st));
-    if ((rv = wr_record_list(d->dir, ".eml", &ids, p)) != APR_SUCCESS) {
+    if ((rv = wr_file_dir_list(d->q, ".eml", &ids, p)) != APR_SUCCESS) {
         return rv;
     }
     st->queued = ids->nelts;
@@ -1460,22 +1472,22 @@ apr_status_t wr_delivery_queue_stat(wr_delivery_t *d,
         const char *id = APR_ARRAY_IDX(ids, k, const char *);
         apr_time_t q = 0;
 
-        if (state_load(d->dir, id, &s, p) == APR_SUCCESS) {
+        if (state_load(d->q, id, &s, p) == APR_SUCCESS) {
             q = s.queued;
             st->retrying += s.attempts > 0;
         }
-        if (q == 0 && apr_stat(&fi, wr_record_path(d->dir, id, ".eml", p),
-                               APR_FINFO_MTIME, p) == APR_SUCCESS) {
+        if (q == 0 && wr_file_stat(d->q, name_of(id, ".eml", p), &fi)
+                      == APR_SUCCESS) {
             q = fi.mtime;
         }
         if (q && (st->oldest == 0 || q < st->oldest)) {
             st->oldest = q;
         }
     }
-    st->failed = count_ext(d->failed_dir, ".eml", p);
-    st->sent = count_ext(d->sent_dir, ".eml", p);
+    st->failed = count_ext(d->failed, ".eml", p);
+    st->sent = count_ext(d->sent, ".eml", p);
     if (d->dest_key
-        && state_load(d->dest_dir, d->dest_key, &dest, p) == APR_SUCCESS) {
+        && state_load(d->dest, d->dest_key, &dest, p) == APR_SUCCESS) {
         st->next_try = dest.next_try;
         st->dest_failures = (int)dest.attempts;
         st->last_error = dest.last_error;

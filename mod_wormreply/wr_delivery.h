@@ -3,7 +3,7 @@
  * durable record of what was sent
  *
  * Layout of the outbox DIR (the notifier writes *.eml and *.env; the rest
- * belongs to this file). An id is what wr_notice_write_outbox names a
+ * belongs to this file). An id is what wr_delivery_store names a
  * message: [A-Za-z0-9._+-], not starting with '.'.
  *   DIR/<id>.eml          a message waiting (RFC 5322, CRLF)
  *   DIR/<id>.env          its envelope, optional (wr_delivery_enqueue);
@@ -56,7 +56,7 @@
  *   suppress_time (also when the message went to others), and dropped
  *   from the message's envelope if it is deferred.
  * - A message sent to some recipients while others got a 4xx: sent/, and
- *   a copy for the deferred ones is queued as <id>-r<n> (.env + hard link
+ *   a copy for the deferred ones is queued as <id>-r<n> (.env + a copy
  *   of the text).
  *
  * Exactly once. The record of "sent" is the rename DIR/<id>.eml ->
@@ -90,10 +90,10 @@
 #include <apr_time.h>
 
 #include "wr_notice.h"
-#include "wr_record.h"
+#include "wr_file.h"
 #include "wr_smtp.h"
 
-#define WR_DELIVERY_VERSION WR_RECORD_VERSION
+#define WR_DELIVERY_VERSION WR_FILE_RECORD_VERSION
 
 #define WR_DELIVERY_DEFAULT_RETRY_INTERVAL apr_time_from_sec(5 * 60)
 #define WR_DELIVERY_DEFAULT_RETRY_MAX      apr_time_from_sec(4 * 3600)
@@ -158,7 +158,9 @@ void wr_delivery_conf_default(wr_delivery_conf_t *conf);
  * failed/ and dest/, mode 0700, if missing). `conf` is copied (its
  * strings must live as long as `p`); conf->smtp.host may be NULL for a
  * handle that only enqueues, checks suppression or reads the status.
- * Opens no file that stays open: the handle may be made before fork().
+ * Keeps DIR's and its subdirectories' descriptors (wr_file.h; close-on-
+ * exec) until `p` is cleared; the handle may be made before fork(). Run
+ * as root, the subdirectories it makes are given to DIR's owner.
  * @return the mkdir error; APR_EINVAL with *err (may be NULL) for a bad
  *         SMTP configuration */
 apr_status_t wr_delivery_open(wr_delivery_t **d, const char *dir,
@@ -167,7 +169,7 @@ apr_status_t wr_delivery_open(wr_delivery_t **d, const char *dir,
 
 /* wr_delivery_enqueue - queue `msg` with its whole envelope (msg->from,
  * msg->rcpt including Bcc, msg->eightbit): DIR/<report_id>.env first, then
- * DIR/<report_id>.eml (wr_notice_write_outbox), each durable, so a visible
+ * DIR/<report_id>.eml (wr_delivery_store), each durable, so a visible
  * .eml always has its envelope. Recipients on the suppression list at
  * `now` are left out of the envelope; *dropped (may be NULL) counts them.
  * @return APR_EEXIST if the id is queued already; APR_EINVAL for a message
@@ -176,6 +178,15 @@ apr_status_t wr_delivery_open(wr_delivery_t **d, const char *dir,
 apr_status_t wr_delivery_enqueue(wr_delivery_t *d, const wr_notice_t *msg,
                                  apr_time_t now, int *dropped,
                                  apr_pool_t *p);
+
+/* wr_delivery_store - `msg` as DIR/<report_id>.eml, without an envelope
+ * (the outbox as the end of the line, when there is no smarthost):
+ * written to a temporary file (O_EXCL, mode 0600), fsynced, linked to its
+ * name, DIR fsynced (wr_file_write); a reader never sees a partial .eml.
+ * @return APR_EEXIST if that .eml exists already; APR_EINVAL for a
+ *         message without a valid report id; the I/O error */
+apr_status_t wr_delivery_store(wr_delivery_t *d, const wr_notice_t *msg,
+                               apr_pool_t *p);
 
 /* wr_delivery_run - one pass at `now` (see above). `stats` may be NULL.
  * Allocates only in a subpool of `p` that it destroys.

@@ -161,12 +161,4 @@ const char *wr_notice_sanitize(const char *s, apr_size_t max, int ascii,
  * (no display name, no quotes, no comments, at most 254 octets) */
 int wr_notice_address_ok(const char *addr);
 
-/* wr_notice_write_outbox - store `msg` as DIR/<report_id>.eml: written
- * to DIR/.<report_id>.tmp (O_EXCL, mode 0600), fsynced, renamed, then
- * DIR fsynced; a reader never sees a partial .eml file. On failure the
- * temporary file is removed. *path (may be NULL) receives the final
- * path. @return APR_EEXIST if that .eml exists already. */
-apr_status_t wr_notice_write_outbox(const char *dir, const wr_notice_t *msg,
-                                    const char **path, apr_pool_t *p);
-
 #endif

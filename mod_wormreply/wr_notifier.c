@@ -13,6 +13,7 @@
 #include <apr_network_io.h>
 #include <apr_strings.h>
 
+#include "wr_file.h"
 #include "wr_history.h"
 #include "wr_log.h"
 #include "wr_notice.h"
@@ -863,9 +864,18 @@ static void claim(notifier_t *n, apr_time_t now)
             else if (!APR_STATUS_IS_ENOENT(rv)) {
                 /* unreadable (a file someone else owns): back to new/,
                  * and not looked at again for a while */
-                wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00057)
-                              "spool: cannot read event %s; left in new/",
-                              id);
+                char ebuf[128];
+
+                /* a refusal (wr_file.h) is said in words: the status
+                 * code is the project's own */
+                wr_log_perror(WR_LOG_MARK, WR_LOG_ERR,
+                              WR_FILE_IS_REFUSED(rv) ? 0 : rv,
+                              WRLOGNO(00057) "spool: cannot read event %s"
+                              "%s%s; left in new/", id,
+                              WR_FILE_IS_REFUSED(rv) ? ": " : "",
+                              WR_FILE_IS_REFUSED(rv)
+                              ? wr_file_strerror(rv, ebuf, sizeof(ebuf))
+                              : "");
                 wr_spool_release(n->spool, it->id, NULL, n->scratch);
                 not_before_set(n, id, now + n->conf->retry_base);
             }
@@ -1057,7 +1067,10 @@ static apr_status_t write_notice(notifier_t *n, const domain_t *d,
         }
     }
     else {
-        rv = wr_notice_write_outbox(c->outbox_dir, msg, path, n->scratch);
+        rv = c->delivery ? wr_delivery_store(c->delivery, msg, n->scratch)
+                         : APR_ENOENT;
+        *path = apr_pstrcat(n->scratch, c->outbox_dir, "/", msg->report_id,
+                            ".eml", NULL);
     }
     if (rv != APR_SUCCESS) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00049)

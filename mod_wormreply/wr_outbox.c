@@ -13,9 +13,9 @@
 #include <apr_tables.h>
 
 #include "wr_delivery.h"
+#include "wr_file.h"
 #include "wr_notice.h"
 #include "wr_outbox.h"
-#include "wr_record.h"
 
 /* Head of a message read for its envelope when it has no .env. */
 #define HEAD_MAX 65536
@@ -23,86 +23,56 @@
 #define LOCK_POLL apr_time_from_msec(50)
 
 struct wr_outbox_t {
-    const char *dir;
-    const char *failed_dir;
-    const char *sent_dir;
-    const char *dest_dir;
+    wr_file_dir_t *dir;         /* DIR and its subdirectories (wr_file.h) */
+    wr_file_dir_t *failed;
+    wr_file_dir_t *sent;
+    wr_file_dir_t *dest;        /* NULL until the queue manager made it */
     apr_pool_t *pool;
     apr_pool_t *lock_pool;      /* holds the open .lock while locked */
     apr_file_t *lock;           /* NULL when not locked */
-    int is_root;                /* give written files DIR's owner */
-    wr_record_owner_t owner;    /* DIR's owner and group */
 };
 
-/* write_owned - a record written durably, given to DIR's owner when
- * run as root */
-static apr_status_t write_owned(const wr_outbox_t *ob,
-                                       const char *dir, const char *name,
-                                       const char *text, apr_pool_t *p)
+/* write_record - a record written durably (given to DIR's owner when
+ * run as root, by wr_file) */
+static apr_status_t write_record(wr_file_dir_t *dir, const char *name,
+                                 const char *text, apr_pool_t *p)
 {
-    return wr_record_write(dir, name, text, 0,
-                           ob->is_root ? &ob->owner : NULL, p);
+    return wr_file_write(dir, name, text, strlen(text), 0, p);
 }
 
 int wr_outbox_id_ok(const char *id)
 {
-    return id != NULL && wr_record_id_ok(id, strlen(id));
+    return id != NULL && wr_file_id_ok(id, strlen(id));
 }
 
 /* place_dir - the directory of a place */
-static const char *place_dir(const wr_outbox_t *ob, wr_outbox_where_e w)
+static wr_file_dir_t *place_dir(const wr_outbox_t *ob, wr_outbox_where_e w)
 {
     return w == WR_OUTBOX_QUEUED ? ob->dir
-           : w == WR_OUTBOX_FAILED ? ob->failed_dir : ob->sent_dir;
+           : w == WR_OUTBOX_FAILED ? ob->failed : ob->sent;
 }
 
-/* dump_record - a table back into its record text */
-static const char *dump_record(const apr_table_t *t, apr_pool_t *p)
+/* name - <id><ext> */
+static const char *name_of(const char *id, const char *ext, apr_pool_t *p)
 {
-    const apr_array_header_t *arr = apr_table_elts(t);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    const char *text = apr_psprintf(p, "version: %d\n", WR_RECORD_VERSION);
-    int k;
-
-    for (k = 0; k < arr->nelts; k++) {
-        text = apr_pstrcat(p, text, e[k].key, ": ", e[k].val, "\n", NULL);
-    }
-    return text;
+    return apr_pstrcat(p, id, ext, NULL);
 }
 
-/* load_record - DIR/<name> read and parsed; *text (may be NULL) gets it
- * as it is on disk. @return APR_ENOENT, APR_EINVAL, the I/O error */
-static apr_status_t load_record(const char *path, const char **text,
-                                apr_table_t **t, apr_pool_t *p)
+/* exists - whether entry `name` is there. @return APR_SUCCESS (*yes
+ * set), a refusal, or the stat error other than ENOENT */
+static apr_status_t exists(wr_file_dir_t *d, const char *name, int *yes)
 {
-    char *buf;
-    apr_status_t rv;
-
-    if ((rv = wr_record_read(path, WR_RECORD_MAX, &buf, NULL, NULL, p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    if (text) {
-        *text = apr_pstrdup(p, buf);
-    }
-    return wr_record_parse(buf, t, p);
-}
-
-/* exists - whether `path` is there. @return APR_SUCCESS (*yes set), or
- * the stat error other than ENOENT */
-static apr_status_t exists(const char *path, int *yes, apr_pool_t *p)
-{
-    apr_finfo_t fi;
-    apr_status_t rv = apr_stat(&fi, path, APR_FINFO_TYPE, p);
+    wr_file_info_t fi;
+    apr_status_t rv = wr_file_stat(d, name, &fi);
 
     *yes = rv == APR_SUCCESS;
     return rv == APR_SUCCESS || APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
 }
 
 /* remove_file - unlink; a missing file is fine */
-static apr_status_t remove_file(const char *path, apr_pool_t *p)
+static apr_status_t remove_file(wr_file_dir_t *d, const char *name)
 {
-    apr_status_t rv = apr_file_remove(path, p);
+    apr_status_t rv = wr_file_remove(d, name);
 
     return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
 }
@@ -113,54 +83,49 @@ apr_status_t wr_outbox_open(wr_outbox_t **pob, const char *dir,
                             const char **what, apr_pool_t *p)
 {
     wr_outbox_t *ob = apr_pcalloc(p, sizeof(*ob));
-    const char *check[3];
-    struct stat st;
-    int k;
+    apr_status_t rv;
 
     ob->pool = p;
-    ob->dir = apr_pstrdup(p, dir);
-    ob->failed_dir = apr_pstrcat(p, dir, "/failed", NULL);
-    ob->sent_dir = apr_pstrcat(p, dir, "/sent", NULL);
-    ob->dest_dir = apr_pstrcat(p, dir, "/dest", NULL);
-    check[0] = ob->dir;
-    check[1] = ob->failed_dir;
-    check[2] = ob->sent_dir;
-    for (k = 0; k < 3; k++) {
-        apr_finfo_t fi;
-        apr_status_t rv;
-
-        if (what) {
-            *what = check[k];
-        }
-        rv = apr_stat(&fi, check[k], APR_FINFO_TYPE, p);
-        if (rv == APR_SUCCESS && fi.filetype != APR_DIR) {
-            rv = APR_ENOTDIR;
-        }
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
+    if (what) {
+        *what = dir;
+    }
+    if ((rv = wr_file_dir_open(&ob->dir, dir, 0, p)) != APR_SUCCESS) {
+        return rv;
     }
     if (what) {
-        *what = ob->dir;
+        *what = apr_pstrcat(p, wr_file_dir_path(ob->dir), "/failed", NULL);
     }
-    /* listing needs read and search permission, not just a stat */
-    if (access(ob->dir, R_OK | X_OK) != 0
-        || access(ob->failed_dir, R_OK | X_OK) != 0) {
-        return APR_FROM_OS_ERROR(errno);
+    if ((rv = wr_file_dir_sub(&ob->failed, ob->dir, "failed", 0, p))
+        != APR_SUCCESS) {
+        return rv;
     }
-    if (stat(ob->dir, &st) != 0) {
-        return APR_FROM_OS_ERROR(errno);
+    if (what) {
+        *what = apr_pstrcat(p, wr_file_dir_path(ob->dir), "/sent", NULL);
     }
-    ob->is_root = geteuid() == 0;
-    ob->owner.uid = st.st_uid;
-    ob->owner.gid = st.st_gid;
+    if ((rv = wr_file_dir_sub(&ob->sent, ob->dir, "sent", 0, p))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    if (what) {
+        *what = apr_pstrcat(p, wr_file_dir_path(ob->dir), "/dest", NULL);
+    }
+    rv = wr_file_dir_sub(&ob->dest, ob->dir, "dest", 0, p);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        ob->dest = NULL;        /* no session tried yet */
+    }
+    else if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (what) {
+        *what = wr_file_dir_path(ob->dir);
+    }
     *pob = ob;
     return APR_SUCCESS;
 }
 
 const char *wr_outbox_dir(const wr_outbox_t *ob)
 {
-    return ob->dir;
+    return wr_file_dir_path(ob->dir);
 }
 
 /* add_problem - one more thing wrong with a notice */
@@ -185,18 +150,18 @@ static const char *record_error(const char *name, apr_status_t rv,
         return apr_psprintf(p, "its %s is too large", name);
     }
     return apr_psprintf(p, "its %s cannot be read: %s", name,
-                        apr_strerror(rv, buf, sizeof(buf)));
+                        wr_file_strerror(rv, buf, sizeof(buf)));
 }
 
 /* load_env - the envelope from the .env beside the .eml, else from the
  * headers of the message */
-static void load_env(wr_outbox_item_t *it, const char *dir, apr_pool_t *p)
+static void load_env(wr_outbox_item_t *it, wr_file_dir_t *dir, apr_pool_t *p)
 {
     apr_table_t *t;
     apr_status_t rv;
 
-    rv = load_record(wr_record_path(dir, it->id, ".env", p), &it->env_text,
-                     &t, p);
+    rv = wr_file_record_load(dir, name_of(it->id, ".env", p), &it->env_text,
+                             &t, p);
     if (rv == APR_SUCCESS) {
         const apr_array_header_t *arr = apr_table_elts(t);
         const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
@@ -229,7 +194,8 @@ static void load_env(wr_outbox_item_t *it, const char *dir, apr_pool_t *p)
         int more;
 
         /* the headers are at the start; a cut last line is harmless */
-        rv = wr_record_read(it->eml_path, HEAD_MAX, &head, &len, &more, p);
+        rv = wr_file_read(dir, name_of(it->id, ".eml", p), HEAD_MAX, &head,
+                          &len, &more, p);
         if (rv != APR_SUCCESS) {
             return;             /* went away meanwhile */
         }
@@ -250,40 +216,49 @@ static apr_status_t load_item(wr_outbox_t *ob, wr_outbox_where_e w,
                               const char *id, wr_outbox_item_t **pit,
                               apr_pool_t *p)
 {
-    const char *dir = place_dir(ob, w);
+    wr_file_dir_t *dir = place_dir(ob, w);
     wr_outbox_item_t *it;
-    apr_finfo_t fi;
+    wr_file_info_t fi;
     apr_table_t *t;
     apr_status_t rv;
 
-    rv = apr_stat(&fi, wr_record_path(dir, id, ".eml", p),
-                  APR_FINFO_TYPE | APR_FINFO_SIZE | APR_FINFO_MTIME, p);
-    if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
-        rv = APR_ENOENT;
-    }
-    if (rv != APR_SUCCESS) {
+    memset(&fi, 0, sizeof(fi));
+    rv = wr_file_stat(dir, name_of(id, ".eml", p), &fi);
+    if (rv != APR_SUCCESS && !WR_FILE_IS_REFUSED(rv)) {
         return rv;
     }
     it = apr_pcalloc(p, sizeof(*it));
     it->id = apr_pstrdup(p, id);
     it->where = w;
-    it->eml_path = wr_record_path(dir, id, ".eml", p);
+    it->eml_path = apr_pstrcat(p, wr_file_dir_path(dir), "/", id, ".eml",
+                               NULL);
+    it->rcpt = apr_array_make(p, 4, sizeof(const char *));
+    if (rv != APR_SUCCESS) {
+        /* planted: shown as such, never read */
+        char buf[128];
+
+        it->refused = rv;
+        add_problem(it, apr_pstrcat(p, "its .eml: ",
+                                    wr_file_strerror(rv, buf, sizeof(buf)),
+                                    NULL), p);
+        *pit = it;
+        return APR_SUCCESS;
+    }
     it->size = fi.size;
     it->queued = fi.mtime;
-    it->rcpt = apr_array_make(p, 4, sizeof(const char *));
     if (w != WR_OUTBOX_SENT) {
-        rv = load_record(wr_record_path(dir, id, ".state", p),
-                         &it->state_text, &t, p);
+        rv = wr_file_record_load(dir, name_of(id, ".state", p),
+                                 &it->state_text, &t, p);
         if (rv == APR_SUCCESS) {
             const char *a = apr_table_get(t, "attempts");
 
             it->has_state = 1;
-            if (wr_record_time(t, "queued") != 0) {
-                it->queued = wr_record_time(t, "queued");
+            if (wr_file_record_time(t, "queued") != 0) {
+                it->queued = wr_file_record_time(t, "queued");
             }
             it->attempts = (apr_uint32_t)apr_atoi64(a ? a : "0");
-            it->last_try = wr_record_time(t, "last-try");
-            it->next_try = wr_record_time(t, "next-try");
+            it->last_try = wr_file_record_time(t, "last-try");
+            it->next_try = wr_file_record_time(t, "next-try");
             it->last_error = apr_table_get(t, "last-error");
             it->failure = apr_table_get(t, "failure");
         }
@@ -303,7 +278,8 @@ static apr_array_header_t *load_dests(wr_outbox_t *ob, apr_pool_t *p)
                                                    sizeof(wr_outbox_dest_t *));
     int k;
 
-    if (wr_record_list(ob->dest_dir, ".state", &ids, p) != APR_SUCCESS) {
+    if (ob->dest == NULL
+        || wr_file_dir_list(ob->dest, ".state", &ids, p) != APR_SUCCESS) {
         return out;
     }
     for (k = 0; k < ids->nelts; k++) {
@@ -312,16 +288,16 @@ static apr_array_header_t *load_dests(wr_outbox_t *ob, apr_pool_t *p)
         apr_table_t *t;
         const char *a;
 
-        if (load_record(wr_record_path(ob->dest_dir, key, ".state", p), NULL,
-                        &t, p) != APR_SUCCESS) {
+        if (wr_file_record_load(ob->dest, name_of(key, ".state", p), NULL,
+                                &t, p) != APR_SUCCESS) {
             continue;
         }
         d = apr_pcalloc(p, sizeof(*d));
         d->key = key;
         a = apr_table_get(t, "attempts");
         d->failures = (apr_uint32_t)apr_atoi64(a ? a : "0");
-        d->last_try = wr_record_time(t, "last-try");
-        d->next_try = wr_record_time(t, "next-try");
+        d->last_try = wr_file_record_time(t, "last-try");
+        d->next_try = wr_file_record_time(t, "next-try");
         d->last_error = apr_table_get(t, "last-error");
         APR_ARRAY_PUSH(out, wr_outbox_dest_t *) = d;
     }
@@ -346,12 +322,12 @@ apr_status_t wr_outbox_list(wr_outbox_t *ob, int which,
     memset(counts, 0, sizeof(*counts));
     *items = apr_array_make(p, 16, sizeof(wr_outbox_item_t *));
     for (w = 0; w < 2; w++) {
-        if ((rv = wr_record_list(place_dir(ob, places[w]), ".eml", &ids[w], p))
-            != APR_SUCCESS) {
+        if ((rv = wr_file_dir_list(place_dir(ob, places[w]), ".eml", &ids[w],
+                                   p)) != APR_SUCCESS) {
             return rv;
         }
     }
-    counts->sent = wr_record_list(ob->sent_dir, ".eml", &sent, p)
+    counts->sent = wr_file_dir_list(ob->sent, ".eml", &sent, p)
                    == APR_SUCCESS ? sent->nelts : 0;
     for (w = 0; w < 2; w++) {
         int *n = places[w] == WR_OUTBOX_QUEUED ? &counts->queued
@@ -409,8 +385,11 @@ apr_status_t wr_outbox_message(wr_outbox_t *ob, const wr_outbox_item_t *item,
     int more = 0;
     apr_status_t rv;
 
-    (void)ob;
-    rv = wr_record_read(item->eml_path, max, data, len, &more, p);
+    if (item->refused) {
+        return item->refused;
+    }
+    rv = wr_file_read(place_dir(ob, item->where), name_of(item->id, ".eml", p),
+                      max, data, len, &more, p);
     if (truncated) {
         *truncated = rv == APR_SUCCESS && more;
     }
@@ -436,14 +415,9 @@ apr_status_t wr_outbox_lock(wr_outbox_t *ob, apr_interval_time_t wait)
     }
     deadline = apr_time_now() + wait;
     apr_pool_create(&ob->lock_pool, ob->pool);
-    rv = apr_file_open(&f, apr_pstrcat(ob->lock_pool, ob->dir, "/.lock",
-                                       NULL),
-                       APR_FOPEN_WRITE | APR_FOPEN_CREATE,
-                       APR_FPROT_UREAD | APR_FPROT_UWRITE, ob->lock_pool);
-    if (rv == APR_SUCCESS) {
-        /* the queue manager opens it for writing: it must stay its own */
-        rv = wr_record_give(f, ob->is_root ? &ob->owner : NULL);
-    }
+    /* made as root, it is given to DIR's owner: the queue manager opens
+     * it for writing and it must stay its own */
+    rv = wr_file_open(&f, ob->dir, ".lock", WR_FILE_CREATE, ob->lock_pool);
     while (rv == APR_SUCCESS) {
         rv = apr_file_lock(f, APR_FLOCK_EXCLUSIVE | APR_FLOCK_NONBLOCK);
         if (rv == APR_SUCCESS) {
@@ -495,9 +469,9 @@ static apr_status_t lock_for_call(wr_outbox_t *ob, int *own)
 static apr_status_t requeue(wr_outbox_t *ob, const char *id, apr_time_t now,
                             apr_pool_t *p)
 {
-    const char *env_name = apr_pstrcat(p, id, ".env", NULL);
-    const char *q_env = wr_record_path(ob->dir, id, ".env", p);
-    const char *q_state = wr_record_path(ob->dir, id, ".state", p);
+    const char *env_name = name_of(id, ".env", p);
+    const char *state_name = name_of(id, ".state", p);
+    const char *eml_name = name_of(id, ".eml", p);
     const char *text;
     char *env;
     apr_status_t rv;
@@ -506,11 +480,10 @@ static apr_status_t requeue(wr_outbox_t *ob, const char *id, apr_time_t now,
     /* 1. the envelope. Without failed/<id>.env, a DIR/<id>.env is the one
      * the queue manager left behind when it crashed in the middle of
      * moving the notice to failed/: it stays. */
-    rv = wr_record_read(wr_record_path(ob->failed_dir, id, ".env", p),
-                        WR_RECORD_MAX, &env, NULL, NULL, p);
+    rv = wr_file_read(ob->failed, env_name, WR_FILE_RECORD_MAX, &env, NULL,
+                      NULL, p);
     if (rv == APR_SUCCESS) {
-        if ((rv = write_owned(ob, ob->dir, env_name, env, p))
-            != APR_SUCCESS) {
+        if ((rv = write_record(ob->dir, env_name, env, p)) != APR_SUCCESS) {
             return rv;
         }
         wrote_env = 1;
@@ -521,27 +494,25 @@ static apr_status_t requeue(wr_outbox_t *ob, const char *id, apr_time_t now,
     /* 2. a fresh state: queued now, so that it does not expire at once */
     text = apr_psprintf(p, "version: %d\nqueued: %" APR_TIME_T_FMT "\n"
                         "attempts: 0\nlast-try: 0\nnext-try: 0\n",
-                        WR_RECORD_VERSION, now);
-    if ((rv = write_owned(ob, ob->dir, apr_pstrcat(p, id, ".state", NULL),
-                           text, p)) != APR_SUCCESS) {
+                        WR_FILE_RECORD_VERSION, now);
+    if ((rv = write_record(ob->dir, state_name, text, p)) != APR_SUCCESS) {
         goto undo;
     }
     /* 3. the notice itself: from here on it is queued */
-    if ((rv = apr_file_rename(wr_record_path(ob->failed_dir, id, ".eml", p),
-                              wr_record_path(ob->dir, id, ".eml", p), p))
+    if ((rv = wr_file_rename(ob->failed, eml_name, ob->dir, eml_name, 0))
         != APR_SUCCESS) {
-        apr_file_remove(q_state, p);
+        wr_file_remove(ob->dir, state_name);
         goto undo;
     }
-    wr_record_sync_dir(ob->dir, p);
+    wr_file_dir_sync(ob->dir);
     /* 4. what failed/ kept about it */
-    apr_file_remove(wr_record_path(ob->failed_dir, id, ".env", p), p);
-    apr_file_remove(wr_record_path(ob->failed_dir, id, ".state", p), p);
-    wr_record_sync_dir(ob->failed_dir, p);
+    wr_file_remove(ob->failed, env_name);
+    wr_file_remove(ob->failed, state_name);
+    wr_file_dir_sync(ob->failed);
     return APR_SUCCESS;
 undo:
     if (wrote_env) {
-        apr_file_remove(q_env, p);
+        wr_file_remove(ob->dir, env_name);
     }
     return rv;
 }
@@ -557,7 +528,7 @@ static apr_status_t make_due(wr_outbox_t *ob, const char *id, apr_time_t now,
 
     *was = 0;
     *done = 0;
-    rv = load_record(wr_record_path(ob->dir, id, ".state", p), NULL, &t, p);
+    rv = wr_file_record_load(ob->dir, name_of(id, ".state", p), NULL, &t, p);
     if (APR_STATUS_IS_ENOENT(rv) || rv == APR_EINVAL) {
         /* no state, or one the queue manager ignores too: due */
         return APR_SUCCESS;
@@ -565,13 +536,13 @@ static apr_status_t make_due(wr_outbox_t *ob, const char *id, apr_time_t now,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    *was = wr_record_time(t, "next-try");
+    *was = wr_file_record_time(t, "next-try");
     if (*was <= now) {
         return APR_SUCCESS;
     }
     apr_table_set(t, "next-try", "0");
-    if ((rv = write_owned(ob, ob->dir, apr_pstrcat(p, id, ".state", NULL),
-                           dump_record(t, p), p)) == APR_SUCCESS) {
+    if ((rv = write_record(ob->dir, name_of(id, ".state", p),
+                           wr_file_record_dump(t, p), p)) == APR_SUCCESS) {
         *done = 1;
     }
     return rv;
@@ -593,10 +564,10 @@ apr_status_t wr_outbox_retry(wr_outbox_t *ob, const char *id, apr_time_t now,
         return rv;
     }
     apr_pool_create(&p, pool);
-    if ((rv = exists(wr_record_path(ob->dir, id, ".eml", p), &queued, p))
+    if ((rv = exists(ob->dir, name_of(id, ".eml", p), &queued))
         != APR_SUCCESS
-        || (rv = exists(wr_record_path(ob->failed_dir, id, ".eml", p),
-                        &failed, p)) != APR_SUCCESS) {
+        || (rv = exists(ob->failed, name_of(id, ".eml", p), &failed))
+           != APR_SUCCESS) {
         goto leave;
     }
     if (queued && failed) {
@@ -642,23 +613,25 @@ apr_status_t wr_outbox_resume(wr_outbox_t *ob, apr_time_t now, int *cleared,
         return rv;
     }
     apr_pool_create(&p, pool);
-    rv = wr_record_list(ob->dest_dir, ".state", &keys, p);
-    if (APR_STATUS_IS_ENOENT(rv)) {
+    if (ob->dest == NULL) {
+        keys = apr_array_make(p, 1, sizeof(const char *));
         rv = APR_SUCCESS;       /* never tried: nothing to lift */
+    }
+    else {
+        rv = wr_file_dir_list(ob->dest, ".state", &keys, p);
     }
     for (k = 0; rv == APR_SUCCESS && k < keys->nelts; k++) {
         const char *key = APR_ARRAY_IDX(keys, k, const char *);
         apr_table_t *t;
 
-        if (load_record(wr_record_path(ob->dest_dir, key, ".state", p), NULL,
-                        &t, p) != APR_SUCCESS
-            || wr_record_time(t, "next-try") <= now) {
+        if (wr_file_record_load(ob->dest, name_of(key, ".state", p), NULL,
+                                &t, p) != APR_SUCCESS
+            || wr_file_record_time(t, "next-try") <= now) {
             continue;
         }
         apr_table_set(t, "next-try", "0");
-        rv = write_owned(ob, ob->dest_dir, apr_pstrcat(p, key, ".state",
-                                                        NULL),
-                          dump_record(t, p), p);
+        rv = write_record(ob->dest, name_of(key, ".state", p),
+                          wr_file_record_dump(t, p), p);
         n += rv == APR_SUCCESS;
     }
     if (cleared) {
@@ -673,10 +646,10 @@ apr_status_t wr_outbox_resume(wr_outbox_t *ob, apr_time_t now, int *cleared,
 
 /* drop_in - the notice and its sidecars out of one directory: the .eml
  * first. *had says whether there was a notice. */
-static apr_status_t drop_in(const char *dir, const char *id, int *had,
+static apr_status_t drop_in(wr_file_dir_t *dir, const char *id, int *had,
                             apr_pool_t *p)
 {
-    apr_status_t rv = apr_file_remove(wr_record_path(dir, id, ".eml", p), p);
+    apr_status_t rv = wr_file_remove(dir, name_of(id, ".eml", p));
     int any = rv == APR_SUCCESS;
 
     *had = any;
@@ -684,13 +657,12 @@ static apr_status_t drop_in(const char *dir, const char *id, int *had,
         return rv;
     }
     /* the sidecars also when there is no .eml: left over by a crash */
-    if ((rv = remove_file(wr_record_path(dir, id, ".env", p), p))
-           != APR_SUCCESS
-        || (rv = remove_file(wr_record_path(dir, id, ".state", p), p))
+    if ((rv = remove_file(dir, name_of(id, ".env", p))) != APR_SUCCESS
+        || (rv = remove_file(dir, name_of(id, ".state", p)))
            != APR_SUCCESS) {
         return rv;
     }
-    return any ? wr_record_sync_dir(dir, p) : APR_SUCCESS;
+    return any ? wr_file_dir_sync(dir) : APR_SUCCESS;
 }
 
 apr_status_t wr_outbox_drop(wr_outbox_t *ob, const char *id, int *where,
@@ -712,10 +684,10 @@ apr_status_t wr_outbox_drop(wr_outbox_t *ob, const char *id, int *where,
     apr_pool_create(&p, pool);
     /* only sidecars of a notice that exists somewhere are removed: an
      * .env alone in DIR may be the notifier's, about to add its .eml */
-    if ((rv = exists(wr_record_path(ob->dir, id, ".eml", p), &in_q, p))
+    if ((rv = exists(ob->dir, name_of(id, ".eml", p), &in_q))
         == APR_SUCCESS
-        && (rv = exists(wr_record_path(ob->failed_dir, id, ".eml", p),
-                        &in_f, p)) == APR_SUCCESS) {
+        && (rv = exists(ob->failed, name_of(id, ".eml", p), &in_f))
+           == APR_SUCCESS) {
         if (!in_q && !in_f) {
             rv = APR_ENOENT;
         }
@@ -724,7 +696,7 @@ apr_status_t wr_outbox_drop(wr_outbox_t *ob, const char *id, int *where,
         && (rv = drop_in(ob->dir, id, &found, p)) == APR_SUCCESS) {
         int was = found ? WR_OUTBOX_QUEUED : 0;
 
-        rv = drop_in(ob->failed_dir, id, &found, p);
+        rv = drop_in(ob->failed, id, &found, p);
         was |= found ? WR_OUTBOX_FAILED : 0;
         if (rv == APR_SUCCESS && was == 0) {
             rv = APR_ENOENT;    /* dropped by someone else meanwhile */

@@ -55,6 +55,12 @@
  * the queue manager, running as httpd's User, can still read and replace
  * them.
  *
+ * Every access goes through wr_file.h: DIR, failed/, sent/ (and dest/ when
+ * there is one) are opened once and refused unless they are real
+ * directories owned by DIR's owner; an entry that is not a regular file
+ * with one link is listed with its refusal as its problem and never read,
+ * moved or removed (retry and drop return the refusal).
+ *
  * Nothing here logs; every function says what went wrong.
  */
 #ifndef WR_OUTBOX_H
@@ -65,10 +71,10 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
-#include "wr_record.h"
+#include "wr_file.h"
 
 /* Longest id accepted (the queue manager's limit). */
-#define WR_OUTBOX_ID_MAX WR_RECORD_ID_MAX
+#define WR_OUTBOX_ID_MAX WR_FILE_ID_MAX
 
 /* Longest wait wr_outbox_lock accepts. */
 #define WR_OUTBOX_LOCK_WAIT_MAX apr_time_from_sec(60)
@@ -102,6 +108,9 @@ typedef struct {
     apr_array_header_t *rcpt;   /* const char *: the envelope recipients
                                  * (.env, else To and Cc of the headers,
                                  * wr_delivery_envelope); empty if unknown */
+    apr_status_t refused;       /* the .eml is not a regular file with one
+                                 * link (a refusal of wr_file.h): nothing
+                                 * else was read; 0 otherwise */
     const char *problem;        /* a .state or .env that cannot be read,
                                  * headers without a usable envelope...;
                                  * NULL if none */

@@ -1,5 +1,6 @@
 /* wr_spool.c - maildir-style durable spool of probe events (see wr_spool.h)
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "wr_file.h"
 #include "wr_spool.h"
 
 /* How long a cached size count stays trusted before wr_spool_put reads
@@ -24,7 +26,9 @@
 #define WR_SPOOL_NAME_TRIES 3
 
 struct wr_spool_t {
-    const char *dirs[4];           /* tmp new cur failed */
+    const char *dirs[4];           /* tmp new cur failed: paths */
+    wr_file_dir_t *root;
+    wr_file_dir_t *d[4];           /* their handles (wr_file.h) */
     apr_size_t max_entries;
     apr_off_t max_bytes;
     /* The size cache, shared by the threads of a child: atomics only. */
@@ -76,62 +80,72 @@ apr_time_t wr_id_time(const char *id)
     return apr_time_from_sec(sec) + usec;
 }
 
-/* path_of - DIR/<which>/<id> */
-static const char *path_of(const wr_spool_t *spool, wr_spool_dir_e which,
-                           const char *id, apr_pool_t *p)
+/* open_dirs - the root and its four subdirectories; *what (may be NULL)
+ * names the one that failed */
+static apr_status_t open_dirs(wr_spool_t *spool, const char *dir, int flags,
+                              const char **what, apr_pool_t *p)
 {
-    return apr_pstrcat(p, spool->dirs[which], "/", id, NULL);
-}
-
-/* sync_dir - fsync a directory so that a rename into it survives a crash
- * (rename alone is atomic but not durable) */
-static apr_status_t sync_dir(const char *dir, apr_pool_t *p)
-{
-    apr_file_t *f;
     apr_status_t rv;
+    int i;
 
-    rv = apr_file_open(&f, dir, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
+    if (what) {
+        *what = dir;
+    }
+    if ((rv = wr_file_dir_open(&spool->root, dir, flags, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = apr_file_sync(f);
-    apr_file_close(f);
-    return rv;
+    for (i = 0; i < 4; i++) {
+        spool->dirs[i] = apr_pstrcat(p, wr_file_dir_path(spool->root), "/",
+                                     dir_names[i], NULL);
+        if (what) {
+            *what = spool->dirs[i];
+        }
+        if ((rv = wr_file_dir_sub(&spool->d[i], spool->root, dir_names[i],
+                                  flags, p)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    if (what) {
+        *what = NULL;
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t wr_spool_open(wr_spool_t **pspool, const char *dir,
                            apr_size_t max_entries, apr_off_t max_bytes,
                            apr_pool_t *p)
 {
-    wr_spool_t *spool;
+    wr_spool_t *spool = apr_pcalloc(p, sizeof(*spool));
     apr_status_t rv;
-    int i;
 
-    spool = apr_pcalloc(p, sizeof(*spool));
     spool->max_entries = max_entries;
     spool->max_bytes = max_bytes;
-    rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                | APR_FPROT_UEXECUTE, p);
-    if (rv != APR_SUCCESS) {
-        goto leave;
+    if ((rv = open_dirs(spool, dir, WR_FILE_MKDIR, NULL, p)) == APR_SUCCESS) {
+        *pspool = spool;
     }
-    for (i = 0; i < 4; i++) {
-        spool->dirs[i] = apr_pstrcat(p, dir, "/", dir_names[i], NULL);
-        rv = apr_dir_make(spool->dirs[i], APR_FPROT_UREAD | APR_FPROT_UWRITE
-                          | APR_FPROT_UEXECUTE, p);
-        if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
-            goto leave;
-        }
-        rv = APR_SUCCESS;
+    return rv;
+}
+
+apr_status_t wr_spool_attach(wr_spool_t **pspool, const char *dir,
+                             const char **what, apr_pool_t *p)
+{
+    wr_spool_t *spool = apr_pcalloc(p, sizeof(*spool));
+    apr_status_t rv;
+
+    if ((rv = open_dirs(spool, dir, 0, what, p)) == APR_SUCCESS) {
+        *pspool = spool;
     }
-    *pspool = spool;
-leave:
     return rv;
 }
 
 const char *wr_spool_dir(const wr_spool_t *spool, wr_spool_dir_e which)
 {
     return spool->dirs[which];
+}
+
+void wr_spool_owner(const wr_spool_t *spool, uid_t *uid, gid_t *gid)
+{
+    wr_file_dir_owner(spool->root, uid, gid);
 }
 
 /* put_value - append `val` to `b` escaped and cut as wr_spool.h says.
@@ -527,79 +541,55 @@ static apr_status_t make_id(const char **id, apr_pool_t *p)
     return APR_SUCCESS;
 }
 
-/* write_tmp - write `text` durably to a new file in tmp/; *tmp_path is
- * its path. On failure nothing is left behind. */
+/* write_tmp - `text` in a new file of tmp/, fsynced; *pid is its name */
 static apr_status_t write_tmp(wr_spool_t *spool, const char *text,
-                              apr_size_t len, const char **pid,
-                              const char **tmp_path, apr_pool_t *p)
+                              apr_size_t len, const char **pid, apr_pool_t *p)
 {
-    apr_file_t *f = NULL;
     apr_status_t rv = APR_EEXIST;
-    const char *path = NULL, *id = NULL;
-    apr_size_t written;
+    const char *id = NULL;
     int tries;
 
     for (tries = 0; tries < WR_SPOOL_NAME_TRIES
          && APR_STATUS_IS_EEXIST(rv); tries++) {
         if ((rv = make_id(&id, p)) != APR_SUCCESS) {
-            goto leave;
+            return rv;
         }
-        path = path_of(spool, WR_SPOOL_TMP, id, p);
-        rv = apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE
-                           | APR_FOPEN_EXCL, APR_FPROT_UREAD
-                           | APR_FPROT_UWRITE, p);
-    }
-    if (rv != APR_SUCCESS) {
-        f = NULL;
-        path = NULL;
-        goto leave;
-    }
-    if ((rv = apr_file_write_full(f, text, len, &written)) != APR_SUCCESS
-        || (rv = apr_file_sync(f)) != APR_SUCCESS) {
-        goto leave;
-    }
-    rv = apr_file_close(f);
-    f = NULL;
-leave:
-    if (f != NULL) {
-        apr_file_close(f);
-    }
-    if (rv != APR_SUCCESS && path != NULL) {
-        apr_file_remove(path, p);
+        rv = wr_file_create(spool->d[WR_SPOOL_TMP], id, text, len,
+                            WR_FILE_SYNC);
     }
     if (rv == APR_SUCCESS) {
         *pid = id;
-        *tmp_path = path;
     }
     return rv;
 }
 
-/* count_dir - entries and bytes of one directory's records */
-static apr_status_t count_dir(const char *dir, int *n, apr_off_t *bytes,
+/* count_dir - entries and bytes of one directory's records (what is not
+ * a regular file with one link is not a record: not counted) */
+static apr_status_t count_dir(wr_file_dir_t *d, int *n, apr_off_t *bytes,
                               apr_time_t *oldest, apr_pool_t *p)
 {
-    apr_dir_t *d;
-    apr_finfo_t fi;
+    apr_array_header_t *names;
     apr_status_t rv;
+    int k;
 
-    if ((rv = apr_dir_open(&d, dir, p)) != APR_SUCCESS) {
+    if ((rv = wr_file_dir_list(d, "", &names, p)) != APR_SUCCESS) {
         return rv;
     }
-    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_SIZE | APR_FINFO_TYPE,
-                        d) == APR_SUCCESS) {
+    for (k = 0; k < names->nelts; k++) {
+        const char *name = APR_ARRAY_IDX(names, k, const char *);
+        wr_file_info_t fi;
         apr_time_t t;
 
-        if (fi.filetype != APR_REG || !id_valid(fi.name)) {
+        if (!id_valid(name) || wr_file_stat(d, name, &fi) != APR_SUCCESS) {
             continue;
         }
         (*n)++;
         *bytes += fi.size;
-        t = wr_id_time(fi.name);
+        t = wr_id_time(name);
         if (oldest != NULL && t > 0 && (*oldest == 0 || t < *oldest)) {
             *oldest = t;
         }
     }
-    apr_dir_close(d);
     return APR_SUCCESS;
 }
 
@@ -610,11 +600,11 @@ apr_status_t wr_spool_stat(wr_spool_t *spool, wr_spool_stat_t *st,
     apr_off_t dummy = 0;
 
     memset(st, 0, sizeof(*st));
-    if ((rv = count_dir(spool->dirs[WR_SPOOL_NEW], &st->n_new, &st->bytes,
+    if ((rv = count_dir(spool->d[WR_SPOOL_NEW], &st->n_new, &st->bytes,
                         &st->oldest, p)) != APR_SUCCESS
-        || (rv = count_dir(spool->dirs[WR_SPOOL_CUR], &st->n_cur, &st->bytes,
+        || (rv = count_dir(spool->d[WR_SPOOL_CUR], &st->n_cur, &st->bytes,
                            &st->oldest, p)) != APR_SUCCESS
-        || (rv = count_dir(spool->dirs[WR_SPOOL_FAILED], &st->n_failed,
+        || (rv = count_dir(spool->d[WR_SPOOL_FAILED], &st->n_failed,
                            &dummy, NULL, p)) != APR_SUCCESS) {
         return rv;
     }
@@ -657,9 +647,10 @@ static int over_limit(wr_spool_t *spool, apr_size_t len, apr_pool_t *p)
 apr_status_t wr_spool_put(wr_spool_t *spool, const wr_event_t *ev,
                           const char **pid, apr_pool_t *p)
 {
-    const char *text, *id = NULL, *tmp = NULL;
+    const char *text, *id = NULL;
     apr_size_t len;
     apr_status_t rv;
+    int tries;
 
     if ((rv = wr_event_dump(ev, &text, &len, p)) != APR_SUCCESS) {
         goto leave;
@@ -668,20 +659,24 @@ apr_status_t wr_spool_put(wr_spool_t *spool, const wr_event_t *ev,
         rv = APR_ENOSPC;
         goto leave;
     }
-    if ((rv = write_tmp(spool, text, len, &id, &tmp, p)) != APR_SUCCESS) {
-        goto leave;
+    /* tmp/ -> new/ through the descriptors opened at wr_spool_open: no
+     * path is walked here. The record is complete before its name
+     * appears; a failed directory fsync is reported, but the record
+     * stays: taking it back could lose an event that is in fact on
+     * disk. */
+    rv = APR_EEXIST;
+    for (tries = 0; tries < WR_SPOOL_NAME_TRIES
+         && APR_STATUS_IS_EEXIST(rv); tries++) {
+        if ((rv = make_id(&id, p)) != APR_SUCCESS) {
+            goto leave;
+        }
+        rv = wr_file_put(spool->d[WR_SPOOL_TMP], spool->d[WR_SPOOL_NEW], id,
+                         text, len, WR_FILE_SYNC, p);
     }
-    rv = apr_file_rename(tmp, path_of(spool, WR_SPOOL_NEW, id, p), p);
-    if (rv != APR_SUCCESS) {
-        apr_file_remove(tmp, p);
-        goto leave;
+    if (rv == APR_SUCCESS) {
+        apr_atomic_add64(&spool->n_entries, 1);
+        apr_atomic_add64(&spool->n_bytes, len);
     }
-    apr_atomic_add64(&spool->n_entries, 1);
-    apr_atomic_add64(&spool->n_bytes, len);
-    /* The record is complete; only its name's durability is at stake. A
-     * failed directory fsync is reported, but the record stays: taking it
-     * back could lose an event that is in fact on disk. */
-    rv = sync_dir(spool->dirs[WR_SPOOL_NEW], p);
 leave:
     if (rv == APR_SUCCESS && pid != NULL) {
         *pid = id;
@@ -689,70 +684,38 @@ leave:
     return rv;
 }
 
-/* cmp_ids - qsort order: by name, which is by creation time */
-static int cmp_ids(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 apr_status_t wr_spool_list(wr_spool_t *spool, wr_spool_dir_e which,
                            apr_array_header_t **ids, apr_pool_t *p)
 {
-    apr_dir_t *d;
-    apr_finfo_t fi;
+    apr_array_header_t *names, *a;
     apr_status_t rv;
-    apr_array_header_t *a;
+    int k;
 
-    if ((rv = apr_dir_open(&d, spool->dirs[which], p)) != APR_SUCCESS) {
+    if ((rv = wr_file_dir_list(spool->d[which], "", &names, p))
+        != APR_SUCCESS) {
         return rv;
     }
-    a = apr_array_make(p, 16, sizeof(const char *));
-    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d)
-           == APR_SUCCESS) {
-        if (fi.filetype == APR_REG && id_valid(fi.name)) {
-            APR_ARRAY_PUSH(a, const char *) = apr_pstrdup(p, fi.name);
+    a = apr_array_make(p, names->nelts > 0 ? names->nelts : 1,
+                       sizeof(const char *));
+    for (k = 0; k < names->nelts; k++) {
+        const char *name = APR_ARRAY_IDX(names, k, const char *);
+        if (id_valid(name)) {
+            APR_ARRAY_PUSH(a, const char *) = name;
         }
-    }
-    apr_dir_close(d);
-    if (a->nelts > 1) {
-        qsort(a->elts, (size_t)a->nelts, sizeof(const char *), cmp_ids);
     }
     *ids = a;
     return APR_SUCCESS;
 }
 
-/* read_record - the whole file at `path`, refusing oversized ones */
-static apr_status_t read_record(const char *path, char **buf,
-                                apr_size_t *len, apr_pool_t *p)
+apr_status_t wr_spool_raw(wr_spool_t *spool, wr_spool_dir_e which,
+                          const char *id, char **buf, apr_size_t *len,
+                          apr_pool_t *p)
 {
-    apr_file_t *f;
-    apr_finfo_t fi;
-    apr_status_t rv;
-    apr_size_t got = 0;
-
-    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
+    if (!id_valid(id)) {
+        return APR_EINVAL;
     }
-    if ((rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f)) != APR_SUCCESS) {
-        goto leave;
-    }
-    if (fi.size > WR_SPOOL_RECORD_MAX) {
-        rv = APR_EINVAL;
-        goto leave;
-    }
-    *buf = apr_palloc(p, (apr_size_t)fi.size + 1);
-    if (fi.size > 0) {
-        rv = apr_file_read_full(f, *buf, (apr_size_t)fi.size, &got);
-        if (rv != APR_SUCCESS) {
-            goto leave;
-        }
-    }
-    (*buf)[got] = '\0';
-    *len = got;
-leave:
-    apr_file_close(f);
-    return rv;
+    return wr_file_read(spool->d[which], id, WR_SPOOL_RECORD_MAX, buf, len,
+                        NULL, p);
 }
 
 apr_status_t wr_spool_load(wr_spool_t *spool, wr_spool_dir_e which,
@@ -762,11 +725,8 @@ apr_status_t wr_spool_load(wr_spool_t *spool, wr_spool_dir_e which,
     apr_size_t len;
     apr_status_t rv;
 
-    if (!id_valid(id)) {
-        return APR_EINVAL;
-    }
-    rv = read_record(path_of(spool, which, id, p), &buf, &len, p);
-    if (rv != APR_SUCCESS) {
+    if ((rv = wr_spool_raw(spool, which, id, &buf, &len, p))
+        != APR_SUCCESS) {
         return rv;
     }
     return wr_event_parse(buf, len, ev, NULL, p);
@@ -775,22 +735,23 @@ apr_status_t wr_spool_load(wr_spool_t *spool, wr_spool_dir_e which,
 apr_status_t wr_spool_take(wr_spool_t *spool, const char *id,
                            wr_event_t **ev, apr_pool_t *p)
 {
-    const char *cur;
     apr_status_t rv;
 
     if (!id_valid(id)) {
         return APR_EINVAL;
     }
-    cur = path_of(spool, WR_SPOOL_CUR, id, p);
     /* The rename is the claim: only one of any number of takers wins. */
-    rv = apr_file_rename(path_of(spool, WR_SPOOL_NEW, id, p), cur, p);
+    rv = wr_file_rename(spool->d[WR_SPOOL_NEW], id, spool->d[WR_SPOOL_CUR],
+                        id, 0);
     if (rv != APR_SUCCESS) {
         return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
     }
     rv = wr_spool_load(spool, WR_SPOOL_CUR, id, ev, p);
-    if (rv == APR_EINVAL) {
+    if (rv == APR_EINVAL || rv == APR_FROM_OS_ERROR(EFBIG)) {
         /* A record we cannot read would be taken again forever. */
-        apr_file_rename(cur, path_of(spool, WR_SPOOL_FAILED, id, p), p);
+        wr_file_rename(spool->d[WR_SPOOL_CUR], id, spool->d[WR_SPOOL_FAILED],
+                       id, 0);
+        rv = APR_EINVAL;
     }
     return rv;
 }
@@ -805,50 +766,50 @@ apr_status_t wr_spool_remove(wr_spool_t *spool, wr_spool_dir_e which,
 {
     apr_status_t rv;
 
+    (void)p;
     if (!id_valid(id)) {
         return APR_EINVAL;
     }
-    rv = apr_file_remove(path_of(spool, which, id, p), p);
+    rv = wr_file_remove(spool->d[which], id);
     if (rv != APR_SUCCESS) {
         return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
     }
-    return sync_dir(spool->dirs[which], p);
+    return wr_file_dir_sync(spool->d[which]);
 }
 
-/* replace_in_cur - write `ev` to tmp/ and rename it over cur/<id>, so that
+/* replace_in - write `ev` to tmp/ and rename it over <which>/<id>, so that
  * the record changes content in one atomic step */
-static apr_status_t replace_in_cur(wr_spool_t *spool, const char *id,
-                                   const wr_event_t *ev, apr_pool_t *p)
+static apr_status_t replace_in(wr_spool_t *spool, wr_spool_dir_e which,
+                               const char *id, const wr_event_t *ev,
+                               apr_pool_t *p)
 {
-    const char *text, *tmp_id, *tmp;
+    const char *text, *tmp_id;
     apr_size_t len;
     apr_status_t rv;
 
     if ((rv = wr_event_dump(ev, &text, &len, p)) != APR_SUCCESS
-        || (rv = write_tmp(spool, text, len, &tmp_id, &tmp, p))
-           != APR_SUCCESS) {
+        || (rv = write_tmp(spool, text, len, &tmp_id, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = apr_file_rename(tmp, path_of(spool, WR_SPOOL_CUR, id, p), p);
+    rv = wr_file_rename(spool->d[WR_SPOOL_TMP], tmp_id, spool->d[which], id,
+                        0);
     if (rv != APR_SUCCESS) {
-        apr_file_remove(tmp, p);
+        wr_file_remove(spool->d[WR_SPOOL_TMP], tmp_id);
     }
     return rv;
 }
 
 /* move - rename id from one directory to another and sync the target */
 static apr_status_t move(wr_spool_t *spool, const char *id,
-                         wr_spool_dir_e from, wr_spool_dir_e to,
-                         apr_pool_t *p)
+                         wr_spool_dir_e from, wr_spool_dir_e to)
 {
     apr_status_t rv;
 
-    rv = apr_file_rename(path_of(spool, from, id, p),
-                         path_of(spool, to, id, p), p);
+    rv = wr_file_rename(spool->d[from], id, spool->d[to], id, 0);
     if (rv != APR_SUCCESS) {
         return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
     }
-    return sync_dir(spool->dirs[to], p);
+    return wr_file_dir_sync(spool->d[to]);
 }
 
 apr_status_t wr_spool_fail(wr_spool_t *spool, const char *id,
@@ -863,14 +824,15 @@ apr_status_t wr_spool_fail(wr_spool_t *spool, const char *id,
     rv = wr_spool_load(spool, WR_SPOOL_CUR, id, &ev, p);
     if (rv == APR_SUCCESS) {
         ev->failure = reason ? reason : "";
-        if ((rv = replace_in_cur(spool, id, ev, p)) != APR_SUCCESS) {
+        if ((rv = replace_in(spool, WR_SPOOL_CUR, id, ev, p))
+            != APR_SUCCESS) {
             return rv;
         }
     }
     else if (rv != APR_EINVAL) {
         return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
     }
-    return move(spool, id, WR_SPOOL_CUR, WR_SPOOL_FAILED, p);
+    return move(spool, id, WR_SPOOL_CUR, WR_SPOOL_FAILED);
 }
 
 apr_status_t wr_spool_release(wr_spool_t *spool, const char *id,
@@ -880,20 +842,46 @@ apr_status_t wr_spool_release(wr_spool_t *spool, const char *id,
         return APR_EINVAL;
     }
     if (updated != NULL) {
-        apr_finfo_t fi;
+        wr_file_info_t fi;
         apr_status_t rv;
 
-        /* Check first: replace_in_cur would create cur/<id> from nothing. */
-        rv = apr_stat(&fi, path_of(spool, WR_SPOOL_CUR, id, p),
-                      APR_FINFO_TYPE, p);
+        /* Check first: replace_in would create cur/<id> from nothing. */
+        rv = wr_file_stat(spool->d[WR_SPOOL_CUR], id, &fi);
         if (rv != APR_SUCCESS) {
             return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
         }
-        if ((rv = replace_in_cur(spool, id, updated, p)) != APR_SUCCESS) {
+        if ((rv = replace_in(spool, WR_SPOOL_CUR, id, updated, p))
+            != APR_SUCCESS) {
             return rv;
         }
     }
-    return move(spool, id, WR_SPOOL_CUR, WR_SPOOL_NEW, p);
+    return move(spool, id, WR_SPOOL_CUR, WR_SPOOL_NEW);
+}
+
+apr_status_t wr_spool_retry(wr_spool_t *spool, const char *id, apr_pool_t *p)
+{
+    wr_event_t *ev;
+    apr_status_t rv;
+
+    if (!id_valid(id)) {
+        return APR_EINVAL;
+    }
+    if ((rv = wr_spool_load(spool, WR_SPOOL_FAILED, id, &ev, p))
+        != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
+    }
+    ev->attempts = 0;
+    ev->next_try = 0;
+    ev->failure = NULL;
+    /* failed/ is the notifier's to write, never to read: rewriting the
+     * record there and moving it on are each atomic, so a crash leaves it
+     * in failed/ (old or new text) or in new/, never in both */
+    if ((rv = replace_in(spool, WR_SPOOL_FAILED, id, ev, p)) != APR_SUCCESS
+        || (rv = move(spool, id, WR_SPOOL_FAILED, WR_SPOOL_NEW))
+           != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
+    }
+    return wr_file_dir_sync(spool->d[WR_SPOOL_FAILED]);
 }
 
 apr_status_t wr_spool_recover(wr_spool_t *spool, apr_time_t now,
@@ -901,42 +889,42 @@ apr_status_t wr_spool_recover(wr_spool_t *spool, apr_time_t now,
                               int *tmp_removed, int *cur_returned,
                               apr_pool_t *p)
 {
-    apr_dir_t *d;
-    apr_finfo_t fi;
     apr_status_t rv;
     apr_array_header_t *ids;
     int i, nt = 0, nc = 0;
 
-    if ((rv = apr_dir_open(&d, spool->dirs[WR_SPOOL_TMP], p))
-        != APR_SUCCESS) {
+    if ((rv = wr_spool_list(spool, WR_SPOOL_TMP, &ids, p)) != APR_SUCCESS) {
         goto leave;
     }
-    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE
-                        | APR_FINFO_MTIME, d) == APR_SUCCESS) {
-        if (fi.filetype == APR_REG && id_valid(fi.name)
+    for (i = 0; i < ids->nelts; i++) {
+        const char *id = APR_ARRAY_IDX(ids, i, const char *);
+        wr_file_info_t fi;
+
+        if (wr_file_stat(spool->d[WR_SPOOL_TMP], id, &fi) == APR_SUCCESS
             && fi.mtime + tmp_age < now
-            && apr_file_remove(path_of(spool, WR_SPOOL_TMP, fi.name, p), p)
-               == APR_SUCCESS) {
+            && wr_file_remove(spool->d[WR_SPOOL_TMP], id) == APR_SUCCESS) {
             nt++;
         }
     }
-    apr_dir_close(d);
     if ((rv = wr_spool_list(spool, WR_SPOOL_CUR, &ids, p)) != APR_SUCCESS) {
         goto leave;
     }
     for (i = 0; i < ids->nelts; i++) {
-        rv = apr_file_rename(path_of(spool, WR_SPOOL_CUR,
-                                     APR_ARRAY_IDX(ids, i, const char *), p),
-                             path_of(spool, WR_SPOOL_NEW,
-                                     APR_ARRAY_IDX(ids, i, const char *), p),
-                             p);
+        const char *id = APR_ARRAY_IDX(ids, i, const char *);
+
+        rv = wr_file_rename(spool->d[WR_SPOOL_CUR], id,
+                            spool->d[WR_SPOOL_NEW], id, 0);
+        if (WR_FILE_IS_REFUSED(rv)) {
+            continue;           /* not a record: not ours to move */
+        }
         if (rv != APR_SUCCESS) {
             goto leave;
         }
         nc++;
     }
+    rv = APR_SUCCESS;
     if (nc > 0) {
-        rv = sync_dir(spool->dirs[WR_SPOOL_NEW], p);
+        rv = wr_file_dir_sync(spool->d[WR_SPOOL_NEW]);
     }
 leave:
     if (tmp_removed != NULL) {

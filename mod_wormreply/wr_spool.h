@@ -58,11 +58,22 @@
  * this process's puts. A full file system also gives APR_ENOSPC (from
  * write(2)); the caller drops the event and warns, rate-limited.
  *
+ * Trust: the spool belongs to httpd's User and is hostile to root. Every
+ * access goes through wr_file.h: the root and its four subdirectories are
+ * opened once (O_NOFOLLOW, each subdirectory a real directory owned by the
+ * root's owner) and records are reached only by *at() calls on those
+ * descriptors; an entry that is not a regular file with one link is
+ * refused (WR_FILE_IS_REFUSED) by every function that reads, moves or
+ * removes it, and a read is bounded by WR_SPOOL_RECORD_MAX before a byte
+ * is read.
+ *
  * The spool logs nothing: every function returns what went wrong and the
  * caller, which knows the context (request, notifier), logs it.
  */
 #ifndef WR_SPOOL_H
 #define WR_SPOOL_H
+
+#include <sys/types.h>
 
 #include <apr_pools.h>
 #include <apr_tables.h>
@@ -108,16 +119,31 @@ typedef struct {
 
 /* wr_spool_open - open the spool at `dir`, creating it and its four
  * subdirectories (mode 0700) if missing. `max_entries` and `max_bytes`
- * bound new/ + cur/ (0 = unlimited). The handle lives in `p`; it holds no
- * open file, so it may be created before fork() and used in every child.
+ * bound new/ + cur/ (0 = unlimited). The handle lives in `p`; it holds
+ * the five directories' descriptors (close-on-exec) until `p` is cleared,
+ * so it may be created before fork() and used in every child without a
+ * path walk per record. Run as root, the subdirectories it makes are
+ * given to the owner of `dir`.
  * @return APR_SUCCESS, or the error of mkdir (APR_EACCES, APR_ENOTDIR
- *         ...) for the first directory that could not be made. */
+ *         ...) or a refusal (wr_file.h) for the first directory that
+ *         could not be made or used. */
 apr_status_t wr_spool_open(wr_spool_t **spool, const char *dir,
                            apr_size_t max_entries, apr_off_t max_bytes,
                            apr_pool_t *p);
 
+/* wr_spool_attach - an existing spool only, making nothing (for the CLI:
+ * a mistyped path must not become a spool); *what (may be NULL) gets the
+ * path that failed.
+ * @return APR_ENOENT, a refusal (a symlinked subdirectory...), the open
+ *         error */
+apr_status_t wr_spool_attach(wr_spool_t **spool, const char *dir,
+                             const char **what, apr_pool_t *p);
+
 /* wr_spool_dir - the path of one of the subdirectories */
 const char *wr_spool_dir(const wr_spool_t *spool, wr_spool_dir_e which);
+
+/* wr_spool_owner - the owner and group of the spool's root */
+void wr_spool_owner(const wr_spool_t *spool, uid_t *uid, gid_t *gid);
 
 /* wr_spool_put - write `ev` durably into new/. *id (may be NULL)
  * receives the new record's id, allocated in `p`. Safe to call from
@@ -132,7 +158,9 @@ apr_status_t wr_spool_put(wr_spool_t *spool, const wr_event_t *ev,
 
 /* wr_spool_list - ids in one directory, oldest first, as an array of
  * const char * allocated in `p`. Names starting with '.' and names that
- * are not valid ids are skipped. An empty directory gives an empty array. */
+ * are not valid ids are skipped; the entries are not checked (the calls
+ * that use one refuse what is not a regular file with one link). An empty
+ * directory gives an empty array. */
 apr_status_t wr_spool_list(wr_spool_t *spool, wr_spool_dir_e which,
                            apr_array_header_t **ids, apr_pool_t *p);
 
@@ -140,15 +168,24 @@ apr_status_t wr_spool_list(wr_spool_t *spool, wr_spool_dir_e which,
  * (allocated in `p`).
  * @return APR_SUCCESS; APR_ENOENT if the id is not in new/ (another
  *         process took it, or it never was); APR_EINVAL if the record is
- *         malformed or of an unknown version: it is then moved on to
- *         failed/ so that it is not taken again, and *ev is not set. */
+ *         malformed, of an unknown version or too large: it is then moved
+ *         on to failed/ so that it is not taken again, and *ev is not set;
+ *         a refusal (wr_file.h) for an entry that is not a regular file
+ *         with one link, left where it is. */
 apr_status_t wr_spool_take(wr_spool_t *spool, const char *id,
                            wr_event_t **ev, apr_pool_t *p);
 
 /* wr_spool_load - read a record without claiming it (for the CLI).
- * @return APR_ENOENT if not in `which`, APR_EINVAL if malformed. */
+ * @return APR_ENOENT if not in `which`, APR_EINVAL if malformed, EFBIG
+ *         if over WR_SPOOL_RECORD_MAX, a refusal. */
 apr_status_t wr_spool_load(wr_spool_t *spool, wr_spool_dir_e which,
                            const char *id, wr_event_t **ev, apr_pool_t *p);
+
+/* wr_spool_raw - a record's bytes as they are (NUL-terminated), for
+ * showing one that cannot be parsed. @return as wr_spool_load */
+apr_status_t wr_spool_raw(wr_spool_t *spool, wr_spool_dir_e which,
+                          const char *id, char **buf, apr_size_t *len,
+                          apr_pool_t *p);
 
 /* wr_spool_done - the notifier finished with a claimed record: remove it
  * from cur/. @return APR_ENOENT if it is not in cur/. */
@@ -169,6 +206,16 @@ apr_status_t wr_spool_fail(wr_spool_t *spool, const char *id,
  * in cur/. */
 apr_status_t wr_spool_release(wr_spool_t *spool, const char *id,
                               const wr_event_t *updated, apr_pool_t *p);
+
+/* wr_spool_retry - put failed record `id` back into new/ with attempts,
+ * next-try and failure cleared: rewritten in failed/ (tmp/ -> failed/ by
+ * rename), then renamed into new/, each step atomic, so a crash leaves it
+ * in failed/ (old or new text) or in new/, never in both. Safe while the
+ * notifier runs: it never reads failed/.
+ * @return APR_ENOENT if not in failed/; APR_EINVAL if unreadable; EFBIG,
+ *         a refusal; the I/O error */
+apr_status_t wr_spool_retry(wr_spool_t *spool, const char *id,
+                            apr_pool_t *p);
 
 /* wr_spool_remove - delete a record from any directory (CLI "drop").
  * @return APR_ENOENT if it is not there. */
@@ -211,7 +258,8 @@ apr_status_t wr_event_parse(const char *buf, apr_size_t len,
                             wr_event_t **ev, const char **err,
                             apr_pool_t *p);
 
-/* wr_id_time - creation time encoded in a record id; 0 if not an id */
+/* wr_id_time - creation time encoded in a record id; 0 if not an id or
+ * if the time does not fit an apr_time_t */
 apr_time_t wr_id_time(const char *id);
 
 #endif

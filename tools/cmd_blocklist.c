@@ -25,6 +25,7 @@
 #include "wr_blocklist.h"
 #include "wr_duration.h"
 #include "wr_logfmt.h"
+#include "wr_file.h"
 #include "wr_spool.h"
 
 #define DEFAULT_SPOOL "/var/lib/apache2/wormreply/spool"
@@ -100,25 +101,20 @@ static int read_spool(wr_blocklist_t *bl, const char *dir,
         WR_SPOOL_NEW, WR_SPOOL_CUR, WR_SPOOL_FAILED
     };
     wr_spool_t *spool;
-    apr_finfo_t fi;
     apr_pool_t *p;
     apr_status_t rv;
+    const char *what = NULL;
     char ebuf[128];
     int d, i, k;
 
-    /* wr_spool_open makes what is missing: do not make a spool from a
-     * mistyped path */
-    rv = apr_stat(&fi, apr_pstrcat(pool, dir, "/new", NULL), APR_FINFO_TYPE,
-                  pool);
-    if (rv == APR_SUCCESS && fi.filetype != APR_DIR) {
-        rv = APR_ENOTDIR;
-    }
-    if (rv == APR_SUCCESS) {
-        rv = wr_spool_open(&spool, dir, 0, 0, pool);
-    }
+    /* an existing spool only, never made from a mistyped path; read as
+     * root, through wr_file.h (every directory checked, every record a
+     * regular file with one link, bounded) */
+    rv = wr_spool_attach(&spool, dir, &what, pool);
     if (rv != APR_SUCCESS) {
         fprintf(stderr, "wormreply blocklist: cannot read the spool '%s': "
-                "%s\n", dir, apr_strerror(rv, ebuf, sizeof(ebuf)));
+                "%s\n", what ? what : dir,
+                wr_file_strerror(rv, ebuf, sizeof(ebuf)));
         return -1;
     }
     apr_pool_create(&p, pool);
@@ -148,6 +144,12 @@ static int read_spool(wr_blocklist_t *bl, const char *dir,
             }
             else if (!APR_STATUS_IS_ENOENT(rv)) {
                 (*unreadable)++;
+                if (WR_FILE_IS_REFUSED(rv)
+                    || rv == APR_FROM_OS_ERROR(EFBIG)) {
+                    fprintf(stderr, "wormreply blocklist: %s/%s: %s\n",
+                            wr_spool_dir(spool, dirs[k - 1]), id,
+                            wr_file_strerror(rv, ebuf, sizeof(ebuf)));
+                }
             }
         }
     }

@@ -16,8 +16,10 @@
 #include <apr_tables.h>
 
 #include "cli_args.h"
+#include "cli_priv.h"
 #include "cmd_outbox.h"
 #include "wr_delivery.h"
+#include "wr_file.h"
 #include "wr_outbox.h"
 
 /* The module's default WormReplyOutbox (WR_STATE_DIR/outbox, as in
@@ -122,7 +124,7 @@ static int outbox_err(const outbox_t *o, const char *what, const char *why,
 
     fprintf(stderr, "wormreply outbox: cannot read the outbox %s%s%s: %s\n",
             what ? what : o->dir, why ? " " : "", why ? why : "",
-            apr_strerror(rv, buf, sizeof(buf)));
+            wr_file_strerror(rv, buf, sizeof(buf)));
     if (APR_STATUS_IS_EACCES(rv)) {
         fprintf(stderr, "wormreply outbox: run as root or as httpd's User\n");
     }
@@ -268,7 +270,7 @@ static int cmd_show(outbox_t *o, const char *id)
     }
     if (rv != APR_SUCCESS) {
         fprintf(stderr, "wormreply outbox: %s: %s\n", id,
-                apr_strerror(rv, buf, sizeof(buf)));
+                wr_file_strerror(rv, buf, sizeof(buf)));
         return WR_OUTBOX_EXIT_NOT_DONE;
     }
     printf("id: %s\nstate: %s\nfile: %s\n", it->id, where_names[it->where],
@@ -301,6 +303,13 @@ static int cmd_show(outbox_t *o, const char *id)
     if (it->problem) {
         printf("problem: %s\n", it->problem);
     }
+    if (it->refused) {
+        fprintf(stderr, "wormreply outbox: %s: %s: %s (not a notice: "
+                "nothing read; look at it and remove it by hand)\n", id,
+                it->eml_path, wr_file_strerror(it->refused, buf,
+                                               sizeof(buf)));
+        return WR_OUTBOX_EXIT_NOT_DONE;
+    }
     if (it->where != WR_OUTBOX_SENT) {
         print_record(it->id, ".state", it->state_text);
         print_record(it->id, ".env", it->env_text);
@@ -309,7 +318,7 @@ static int cmd_show(outbox_t *o, const char *id)
                            &truncated, o->pool);
     if (rv != APR_SUCCESS) {
         fprintf(stderr, "wormreply outbox: %s: cannot read the message: %s\n",
-                id, apr_strerror(rv, buf, sizeof(buf)));
+                id, wr_file_strerror(rv, buf, sizeof(buf)));
         return WR_OUTBOX_EXIT_NOT_DONE;
     }
     printf("-- %s.eml (%" APR_OFF_T_FMT " bytes)\n", it->id, it->size);
@@ -376,7 +385,7 @@ static int one_retry(outbox_t *o, const char *id, int all, int *touched,
     }
     else {
         fprintf(stderr, "wormreply outbox: %s: %s\n", id,
-                apr_strerror(rv, buf, sizeof(buf)));
+                wr_file_strerror(rv, buf, sizeof(buf)));
     }
     return WR_OUTBOX_EXIT_NOT_DONE;
 }
@@ -406,7 +415,7 @@ static int one_drop(outbox_t *o, const char *id, int all, int *touched,
         char buf[128];
 
         fprintf(stderr, "wormreply outbox: %s: %s\n", id,
-                apr_strerror(rv, buf, sizeof(buf)));
+                wr_file_strerror(rv, buf, sizeof(buf)));
     }
     return WR_OUTBOX_EXIT_NOT_DONE;
 }
@@ -463,7 +472,7 @@ static int for_ids(outbox_t *o, const char *arg, int which, int retry,
 
             fprintf(stderr, "wormreply outbox: cannot lift the smarthost's "
                     "backoff (%s/dest): %s\n", o->dir,
-                    apr_strerror(rv, buf, sizeof(buf)));
+                    wr_file_strerror(rv, buf, sizeof(buf)));
             rc = WR_OUTBOX_EXIT_NOT_DONE;
         }
         else if (cleared > 0) {
@@ -558,6 +567,13 @@ int wr_cli_outbox(apr_pool_t *pool, const wr_sigset_t *set,
         && !wr_outbox_id_ok(id)) {
         fprintf(stderr, "wormreply outbox: '%s' is not a notice id\n", id);
         return WR_OUTBOX_EXIT_NOT_DONE;
+    }
+    /* never as root in a directory httpd's User can write (cli_priv.h) */
+    rv = wr_cli_become_owner(o.dir, NULL, pool);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
+        return outbox_err(&o, NULL, rv == APR_EGENERAL
+                          ? "(cannot give up root for its owner)" : NULL,
+                          rv);
     }
     if ((rc = open_outbox(&o)) != WR_OUTBOX_EXIT_OK) {
         return rc;

@@ -11,25 +11,28 @@
  *     back to new/ when it starts, wr_spool_recover);
  *   - retry works on failed/ only, which the notifier never reads: the
  *     record is rewritten (attempts, next-try and failure cleared) in
- *     tmp/, renamed over failed/ID, then renamed into new/. Each step is
- *     atomic, so after a crash the record is in failed/ (old or new text)
- *     or in new/, never in both, never lost.
+ *     tmp/, renamed over failed/ID, then renamed into new/
+ *     (wr_spool_retry). Each step is atomic, so after a crash the record
+ *     is in failed/ (old or new text) or in new/, never in both, never
+ *     lost.
+ *
+ * The spool belongs to httpd's User: everything in it is hostile to root.
+ * It is reached only through wr_spool (wr_file.h: directories opened once
+ * with O_NOFOLLOW and checked, *at() calls, entries refused unless they
+ * are regular files with one link), and every refusal is said.
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <apr_file_info.h>
-#include <apr_file_io.h>
-#include <apr_portable.h>
 #include <apr_getopt.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
 #include "cli_args.h"
+#include "cli_priv.h"
 #include "cmd_queue.h"
+#include "wr_file.h"
 #include "wr_spool.h"
 
 #define DEFAULT_SPOOL "/var/lib/apache2/wormreply/spool"
@@ -105,45 +108,53 @@ static int spool_err(const queue_t *q, const char *what, apr_status_t rv)
 
     fprintf(stderr, "wormreply queue: cannot read the spool %s%s%s: %s\n",
             q->dir, what ? " " : "", what ? what : "",
-            apr_strerror(rv, buf, sizeof(buf)));
+            wr_file_strerror(rv, buf, sizeof(buf)));
     if (APR_STATUS_IS_EACCES(rv)) {
         fprintf(stderr, "wormreply queue: run as root or as httpd's User\n");
     }
     return WR_QUEUE_NO_SPOOL;
 }
 
-/* open_spool - an existing spool only: wr_spool_open would make a
- * missing one, and a mistyped --spool must not create anything */
+/* open_spool - an existing spool only (a mistyped --spool must not
+ * create anything), each directory a real one owned by the spool's owner
+ * (wr_file.h) */
 static int open_spool(queue_t *q)
 {
-    apr_finfo_t fi;
-    apr_status_t rv;
-    int d;
+    const char *what = NULL;
+    apr_status_t rv = wr_spool_attach(&q->spool, q->dir, &what, q->pool);
 
-    for (d = WR_SPOOL_TMP; d <= WR_SPOOL_FAILED; d++) {
-        static const char *const sub[4] = { "tmp", "new", "cur", "failed" };
-        rv = apr_stat(&fi, apr_pstrcat(q->pool, q->dir, "/", sub[d], NULL),
-                      APR_FINFO_TYPE, q->pool);
-        if (rv == APR_SUCCESS && fi.filetype != APR_DIR) {
-            rv = APR_ENOTDIR;
-        }
-        if (rv != APR_SUCCESS) {
-            return spool_err(q, APR_STATUS_IS_ENOENT(rv)
-                             ? "(not a spool: no tmp/ new/ cur/ failed/)"
-                             : NULL, rv);
-        }
+    if (rv == APR_SUCCESS) {
+        return WR_QUEUE_OK;
     }
-    rv = wr_spool_open(&q->spool, q->dir, 0, 0, q->pool);
-    if (rv != APR_SUCCESS) {
-        return spool_err(q, NULL, rv);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        return spool_err(q, "(not a spool: no tmp/ new/ cur/ failed/)", rv);
     }
-    return WR_QUEUE_OK;
+    if (what != NULL && strcmp(what, q->dir) != 0) {
+        /* a subdirectory: name it */
+        const char *sub = strrchr(what, '/');
+        return spool_err(q, apr_pstrcat(q->pool, "(", sub ? sub + 1 : what,
+                                         "/)", NULL), rv);
+    }
+    return spool_err(q, NULL, rv);
+}
+
+/* refused - say what was refused in the spool, and why */
+static void refused(const queue_t *q, wr_spool_dir_e d, const char *id,
+                    apr_status_t rv)
+{
+    char buf[128];
+
+    fprintf(stderr, "wormreply queue: %s/%s: %s (not a record of the "
+            "notifier: nothing done; look at it and remove it by hand)\n",
+            wr_spool_dir(q->spool, d), id,
+            wr_file_strerror(rv, buf, sizeof(buf)));
 }
 
 /* find - load `id` from the first directory that has it, looking again
  * from new/ once, so a record that moves on meanwhile is still found.
  * @return APR_SUCCESS (*ev set, *which set), APR_EINVAL (unreadable
- * record or bad id; *which set if found), APR_ENOENT, or an I/O error */
+ * record or bad id; *which set if found), a refusal or EFBIG (*which
+ * set), APR_ENOENT, or an I/O error */
 static apr_status_t find(queue_t *q, const char *id, wr_spool_dir_e *which,
                          wr_event_t **ev, apr_pool_t *p)
 {
@@ -190,7 +201,7 @@ static int list_dir(queue_t *q, wr_spool_dir_e d, int reasons)
             char buf[128];
             printf("%-52s %-6s (unreadable: %s)\n", id, state_names[d],
                    rv == APR_EINVAL ? "malformed or unknown version"
-                   : apr_strerror(rv, buf, sizeof(buf)));
+                   : wr_file_strerror(rv, buf, sizeof(buf)));
             continue;
         }
         printf("%-52s %-6s %6" APR_UINT64_T_FMT " %s %s %s\n", id,
@@ -236,21 +247,12 @@ static int cmd_list(queue_t *q, int failed_only)
 /* print_raw - a record that cannot be parsed, control bytes escaped */
 static void print_raw(queue_t *q, wr_spool_dir_e d, const char *id)
 {
-    const char *path = apr_pstrcat(q->pool, wr_spool_dir(q->spool, d), "/",
-                                   id, NULL);
-    apr_file_t *f;
-    char buf[WR_SPOOL_RECORD_MAX];
-    apr_size_t n = sizeof(buf), i;
+    char *buf;
+    apr_size_t n, i;
 
-    if (apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT,
-                      q->pool) != APR_SUCCESS) {
+    if (wr_spool_raw(q->spool, d, id, &buf, &n, q->pool) != APR_SUCCESS) {
         return;
     }
-    if (apr_file_read_full(f, buf, n, &n) != APR_SUCCESS && n == 0) {
-        apr_file_close(f);
-        return;
-    }
-    apr_file_close(f);
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)buf[i];
         if (c == '\n' || (c >= 0x20 && c < 0x7f && c != '\\')) {
@@ -283,6 +285,10 @@ static int cmd_show(queue_t *q, const char *id)
         printf("id: %s\nstate: %s\n%s", id, state_names[d], text);
         return WR_QUEUE_OK;
     }
+    if (WR_FILE_IS_REFUSED(rv) || rv == APR_FROM_OS_ERROR(EFBIG)) {
+        refused(q, d, id, rv);
+        return WR_QUEUE_NOT_DONE;
+    }
     if (rv != APR_SUCCESS && rv != APR_EINVAL) {
         return spool_err(q, id, rv);
     }
@@ -291,87 +297,6 @@ static int cmd_show(queue_t *q, const char *id)
     fprintf(stderr, "wormreply queue: %s: unreadable record (malformed or "
             "of an unknown version)\n", id);
     return WR_QUEUE_NOT_DONE;
-}
-
-/* sync_dir - make a rename into `dir` durable */
-static apr_status_t sync_dir(const char *dir, apr_pool_t *p)
-{
-    apr_file_t *f;
-    apr_status_t rv;
-
-    rv = apr_file_open(&f, dir, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    rv = apr_file_sync(f);
-    apr_file_close(f);
-    return rv;
-}
-
-/* requeue - failed/ID back to new/ with a clean slate (see the top of the
- * file for why each step is safe). @return APR_ENOENT if it is no longer
- * in failed/ */
-static apr_status_t requeue(queue_t *q, const char *id, wr_event_t *ev,
-                            apr_pool_t *p)
-{
-    const char *text, *failed, *tmpl;
-    apr_file_t *f = NULL;
-    apr_size_t len, wrote;
-    apr_status_t rv;
-    char *tmp;
-
-    ev->attempts = 0;
-    ev->next_try = 0;
-    ev->failure = NULL;
-    if ((rv = wr_event_dump(ev, &text, &len, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    failed = apr_pstrcat(p, wr_spool_dir(q->spool, WR_SPOOL_FAILED), "/", id,
-                         NULL);
-    tmpl = apr_pstrcat(p, wr_spool_dir(q->spool, WR_SPOOL_TMP),
-                       "/retry.XXXXXX", NULL);
-    tmp = apr_pstrdup(p, tmpl);
-    rv = apr_file_mktemp(&f, tmp, APR_FOPEN_CREATE | APR_FOPEN_EXCL
-                         | APR_FOPEN_WRITE, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    rv = apr_file_write_full(f, text, len, &wrote);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_sync(f);
-    }
-    if (rv == APR_SUCCESS) {
-        /* run as root, the record must stay the notifier's (the httpd
-         * User owns the spool): give it the owner of the spool */
-        apr_os_file_t fd;
-        struct stat st;
-        apr_os_file_get(&fd, f);
-        if (stat(q->dir, &st) == 0 && geteuid() == 0
-            && fchown(fd, st.st_uid, st.st_gid) != 0) {
-            rv = APR_FROM_OS_ERROR(errno);
-        }
-    }
-    apr_file_close(f);
-    if (rv == APR_SUCCESS) {
-        /* only replace a record that is still there */
-        apr_finfo_t fi;
-        rv = apr_stat(&fi, failed, APR_FINFO_TYPE, p);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_rename(tmp, failed, p);
-    }
-    if (rv != APR_SUCCESS) {
-        apr_file_remove(tmp, p);
-        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
-    }
-    rv = apr_file_rename(failed, apr_pstrcat(p, wr_spool_dir(q->spool,
-                                             WR_SPOOL_NEW), "/", id, NULL),
-                         p);
-    if (rv != APR_SUCCESS) {
-        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
-    }
-    sync_dir(wr_spool_dir(q->spool, WR_SPOOL_FAILED), p);
-    return sync_dir(wr_spool_dir(q->spool, WR_SPOOL_NEW), p);
 }
 
 /* Results of one_retry and one_drop besides WR_QUEUE_OK/NOT_DONE: the
@@ -393,7 +318,11 @@ static int one_retry(queue_t *q, const char *id, int all, apr_pool_t *p)
         return WR_QUEUE_NOT_DONE;
     }
     if (rv == APR_SUCCESS) {
-        rv = requeue(q, id, ev, p);
+        rv = wr_spool_retry(q->spool, id, p);
+    }
+    if (WR_FILE_IS_REFUSED(rv) || rv == APR_FROM_OS_ERROR(EFBIG)) {
+        refused(q, d, id, rv);
+        return WR_QUEUE_NOT_DONE;
     }
     if (rv == APR_SUCCESS) {
         printf("%s: requeued\n", id);
@@ -411,7 +340,7 @@ static int one_retry(queue_t *q, const char *id, int all, apr_pool_t *p)
     }
     else {
         fprintf(stderr, "wormreply queue: %s: %s\n", id,
-                apr_strerror(rv, buf, sizeof(buf)));
+                wr_file_strerror(rv, buf, sizeof(buf)));
     }
     return WR_QUEUE_NOT_DONE;
 }
@@ -423,13 +352,20 @@ static int one_drop(queue_t *q, const char *id, int all, apr_pool_t *p)
     char buf[128];
     apr_status_t rv;
 
-    rv = wr_spool_remove(q->spool, WR_SPOOL_NEW, id, p);
+    wr_spool_dir_e d = WR_SPOOL_NEW;
+
+    rv = wr_spool_remove(q->spool, d, id, p);
     if (APR_STATUS_IS_ENOENT(rv)) {
-        rv = wr_spool_remove(q->spool, WR_SPOOL_FAILED, id, p);
+        d = WR_SPOOL_FAILED;
+        rv = wr_spool_remove(q->spool, d, id, p);
     }
     if (rv == APR_SUCCESS) {
         printf("%s: dropped\n", id);
         return WR_QUEUE_OK;
+    }
+    if (WR_FILE_IS_REFUSED(rv)) {
+        refused(q, d, id, rv);
+        return WR_QUEUE_NOT_DONE;
     }
     if (APR_STATUS_IS_ENOENT(rv)) {
         apr_status_t in_cur = wr_spool_load(q->spool, WR_SPOOL_CUR, id, &ev,
@@ -450,7 +386,7 @@ static int one_drop(queue_t *q, const char *id, int all, apr_pool_t *p)
     }
     else {
         fprintf(stderr, "wormreply queue: %s: %s\n", id,
-                apr_strerror(rv, buf, sizeof(buf)));
+                wr_file_strerror(rv, buf, sizeof(buf)));
     }
     return WR_QUEUE_NOT_DONE;
 }
@@ -566,6 +502,12 @@ int wr_cli_queue(apr_pool_t *pool, const wr_sigset_t *set,
     if (id != NULL && strcmp(id, "ALL") != 0 && !id_ok(id)) {
         fprintf(stderr, "wormreply queue: '%s' is not a record id\n", id);
         return WR_QUEUE_NOT_DONE;
+    }
+    /* never as root in a directory httpd's User can write (cli_priv.h) */
+    rv = wr_cli_become_owner(q.dir, NULL, pool);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
+        return spool_err(&q, rv == APR_EGENERAL
+                         ? "(cannot give up root for its owner)" : NULL, rv);
     }
     if ((rc = open_spool(&q)) != WR_QUEUE_OK) {
         return rc;

@@ -317,7 +317,7 @@ static void test_send(void)
               APR_SUCCESS, "send: second queued");
     check_int(wr_delivery_enqueue(d, m[1], apr_time_now(), NULL, pool),
               APR_EEXIST, "send: the same id twice is refused");
-    check_int(wr_notice_write_outbox(dir, m[2], NULL, pool), APR_SUCCESS,
+    check_int(wr_delivery_store(d, m[2], pool), APR_SUCCESS,
               "send: third written by the notifier's outbox writer");
     check_int(count_files(dir, ".env"), 2, "send: two envelopes");
     wr_delivery_queue_stat(d, &qs, pool);

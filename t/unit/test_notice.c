@@ -1,5 +1,6 @@
-/* test_notice.c - the notice composer: headers, body, hostile input, ARF,
- * templates and the atomic outbox */
+/* test_notice.c - the notice composer: headers, body, hostile input, ARF
+ * and templates (storing notices is wr_delivery_store, test_file.c tests
+ * its atomicity) */
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/select.h>
@@ -839,146 +840,6 @@ static void test_sanitize(void)
               "truncated sequence escaped");
 }
 
-static void test_outbox(void)
-{
-    char dir[] = "/tmp/wr-test-outbox.XXXXXX";
-    wr_notice_host_t h = host("192.0.2.10", "host10.wormreply.test");
-    wr_notice_input_t in = input(&h, 1);
-    wr_notice_t *msg = NULL, big;
-    const char *path = NULL;
-    apr_finfo_t fi;
-    apr_file_t *f;
-    char *buf;
-    apr_size_t n = 0;
-    int go[2], i, bad_exit = 0, st;
-    pid_t pid;
-    apr_dir_t *d;
-    apr_status_t rv;
-
-    if (mkdtemp(dir) == NULL) {
-        check(0, "mkdtemp");
-        return;
-    }
-    wr_notice_compose(&in, &msg, NULL, pool);
-    if (msg == NULL) {
-        return;
-    }
-    check_int(wr_notice_write_outbox(dir, msg, &path, pool), APR_SUCCESS,
-              "write to the outbox");
-    check_str(path, apr_pstrcat(pool, dir, "/", msg->report_id, ".eml",
-                                NULL), "named REPORT-ID.eml");
-    buf = apr_pcalloc(pool, msg->len + 1);
-    if (apr_file_open(&f, path, APR_FOPEN_READ, 0, pool) == APR_SUCCESS) {
-        apr_file_read_full(f, buf, msg->len + 1, &n);
-        apr_file_close(f);
-    }
-    check(n == msg->len && memcmp(buf, msg->data, n) == 0,
-          "the file holds exactly the message");
-    {
-        struct stat sb;
-        check(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
-              "mode 0600");
-    }
-    check_int(wr_notice_write_outbox(dir, msg, NULL, pool), APR_EEXIST,
-              "same report id again: APR_EEXIST, nothing replaced");
-    rv = wr_notice_write_outbox(apr_pstrcat(pool, dir, "/missing", NULL),
-                                msg, NULL, pool);
-    check(rv != APR_SUCCESS, "missing directory: error (%d)", rv);
-
-    /* Atomicity: a watcher process polls the directory while 200
-     * messages of 256 KB are written; every .eml it ever sees must be
-     * complete. */
-    big = *msg;
-    big.len = 256 * 1024;
-    buf = apr_palloc(pool, big.len);
-    memset(buf, 'x', big.len);
-    big.data = buf;
-    if (pipe(go) != 0) {
-        check(0, "pipe");
-        return;
-    }
-    fflush(stdout);     /* or the child prints our buffer again */
-    pid = fork();
-    if (pid == 0) {
-        apr_pool_t *cp;
-        int partial = 0, seen = 0, rounds;
-        char c;
-        close(go[1]);
-        apr_pool_create(&cp, NULL);
-        for (rounds = 0; rounds < 200000; rounds++) {
-            apr_dir_t *cd;
-            apr_finfo_t cfi;
-            struct stat sb;
-            apr_pool_clear(cp);
-            if (apr_dir_open(&cd, dir, cp) != APR_SUCCESS) {
-                _exit(3);
-            }
-            while (apr_dir_read(&cfi, APR_FINFO_NAME, cd) == APR_SUCCESS) {
-                const char *nm = cfi.name;
-                size_t l = strlen(nm);
-                if (l > 4 && strcmp(nm + l - 4, ".eml") == 0
-                    && strncmp(nm, "big-", 4) == 0) {
-                    const char *pth = apr_pstrcat(cp, dir, "/", nm, NULL);
-                    seen++;
-                    if (stat(pth, &sb) == 0 && sb.st_size != 256 * 1024) {
-                        partial++;
-                    }
-                }
-            }
-            apr_dir_close(cd);
-            /* Done when the parent closed the pipe. */
-            {
-                fd_set rs;
-                struct timeval tv = { 0, 0 };
-                FD_ZERO(&rs);
-                FD_SET(go[0], &rs);
-                if (select(go[0] + 1, &rs, NULL, NULL, &tv) > 0
-                    && read(go[0], &c, 1) == 0) {
-                    break;
-                }
-            }
-        }
-        printf("# watcher: %d rounds, %d sightings of .eml files\n",
-               rounds, seen);
-        fflush(stdout);
-        _exit(partial ? 1 : seen > 0 ? 0 : 2);
-    }
-    close(go[0]);
-    for (i = 0; i < 200; i++) {
-        big.report_id = apr_psprintf(pool, "big-%03d", i);
-        if (wr_notice_write_outbox(dir, &big, NULL, pool) != APR_SUCCESS) {
-            bad_exit++;
-        }
-    }
-    close(go[1]);
-    check_int(bad_exit, 0, "200 large messages written");
-    for (i = 0; i < 3000 && waitpid(pid, &st, WNOHANG) != pid; i++) {
-        apr_sleep(10000);
-    }
-    if (i == 3000) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-    }
-    check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-          "the watcher never saw a partial .eml (status %d)",
-          WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-    n = 0;
-    if (apr_dir_open(&d, dir, pool) == APR_SUCCESS) {
-        while (apr_dir_read(&fi, APR_FINFO_NAME, d) == APR_SUCCESS) {
-            n += fi.name[0] == '.' && strcmp(fi.name, ".")
-                 && strcmp(fi.name, "..");
-        }
-        apr_dir_close(d);
-    }
-    check_int(n, 0, "no temporary file left behind");
-    if (getenv("WR_TEST_KEEP") == NULL) {
-        char *cmd = apr_pstrcat(pool, "rm -rf '", dir, "'", NULL);
-        if (system(cmd) != 0) {
-            printf("# could not remove %s\n", dir);
-        }
-    }
-}
-
 int main(void)
 {
     apr_initialize();
@@ -993,7 +854,6 @@ int main(void)
     test_templates();
     test_limits();
     test_sanitize();
-    test_outbox();
     apr_pool_destroy(pool);
     apr_terminate();
     return done_testing();

@@ -1,6 +1,6 @@
 /* test_outbox.c - the outbox for an administrator (wr_outbox.h) on real
  * outboxes in a temporary directory: notices queued by wr_delivery_enqueue
- * (with envelope) and wr_notice_write_outbox (without), failed ones made
+ * (with envelope) and wr_delivery_store (without), failed ones made
  * by the queue manager itself (expired after WormReplyMaxQueueTime) and
  * written by hand in the documented format (a 5xx); list, get, message;
  * retry of a failed notice (and a delivery pass after it that must not
@@ -27,6 +27,7 @@
 #include "test-lib.h"
 #include "test-rig.h"
 #include "wr_delivery.h"
+#include "wr_file.h"
 #include "wr_notice.h"
 #include "wr_outbox.h"
 
@@ -296,7 +297,7 @@ static void test_open(void)
           "open: ... and failed/ is not created");
     spew(file, "x");
     rv = wr_outbox_open(&ob, file, &what, pool);
-    check(APR_STATUS_IS_ENOTDIR(rv), "open: a file is ENOTDIR");
+    check_int(rv, WR_FILE_ENOTDIR, "open: a file is refused: not a directory");
 }
 
 /* test_all - the life of notices in one outbox */
@@ -338,7 +339,7 @@ static void test_all(void)
     check(1, "four notices composed");
     check_int(wr_delivery_enqueue(d, m_env, apr_time_now(), NULL, pool),
               APR_SUCCESS, "queued with an envelope (Bcc)");
-    check_int(wr_notice_write_outbox(dir, m_hdr, NULL, pool), APR_SUCCESS,
+    check_int(wr_delivery_store(d, m_hdr, pool), APR_SUCCESS,
               "queued without an envelope (the notifier's own writer)");
     check_int(wr_delivery_enqueue(d, m_5xx, apr_time_now(), NULL, pool),
               APR_SUCCESS, "a third queued");
@@ -724,10 +725,13 @@ static void test_owner(void)
     id = m->report_id;
     wr_delivery_enqueue(d, m, apr_time_now(), NULL, pool);
     fail_by_hand(dir, id, "550 no");
-    ok = chown(dir, 65534, 65534) == 0;
+    /* as httpd's parent leaves it: the outbox and its subdirectories */
+    ok = system(apr_psprintf(pool, "chown -R 65534:65534 '%s'", dir)) == 0;
     check(ok, "owner: the outbox belongs to uid 65534");
-    check_int(wr_outbox_open(&ob, dir, NULL, pool), APR_SUCCESS,
-              "owner: opened");
+    if (!check_int(wr_outbox_open(&ob, dir, NULL, pool), APR_SUCCESS,
+                   "owner: opened")) {
+        return;
+    }
     check_int(wr_outbox_retry(ob, id, apr_time_now(), NULL, NULL, pool),
               APR_SUCCESS, "owner: retried as root");
     check(stat(path(dir, "", id, ".state"), &st) == 0 && st.st_uid == 65534
@@ -736,6 +740,75 @@ static void test_owner(void)
           "owner: the .env copy is the outbox's");
     check(stat(apr_pstrcat(pool, dir, "/.lock", NULL), &st) == 0
           && st.st_uid == 65534, "owner: .lock is the outbox's");
+}
+
+/* test_planted - what httpd's User can plant in the outbox: the readers
+ * (list, get, message), the changers (retry, drop) and the queue manager
+ * refuse it and never reach the canary outside */
+static void test_planted(void)
+{
+    const char *dir = apr_pstrcat(pool, topdir, "/planted", NULL);
+    const char *canary = apr_pstrcat(pool, topdir, "/canary", NULL);
+    const char *id_sym = "wr-20240501T120000Z-0000000000000001";
+    const char *id_hard = "wr-20240501T120000Z-0000000000000002";
+    const char *id_fifo = "wr-20240501T120000Z-0000000000000003";
+    wr_delivery_t *d = open_delivery(dir);
+    wr_delivery_stats_t st;
+    wr_outbox_t *ob = NULL;
+    wr_outbox_item_t *it = NULL;
+    apr_array_header_t *items = NULL;
+    char *data;
+    apr_size_t len;
+    struct stat sb;
+    int k, refused = 0;
+
+    if (!check(d != NULL, "planted: an outbox")) {
+        return;
+    }
+    apr_dir_make(canary, APR_FPROT_OS_DEFAULT, pool);
+    spew(apr_pstrcat(pool, canary, "/secret", NULL), "To: <x@example.net>\r\n"
+         "\r\nSECRET\r\n");
+    check(symlink(apr_pstrcat(pool, canary, "/secret", NULL),
+                  path(dir, "", id_sym, ".eml")) == 0
+          && link(apr_pstrcat(pool, canary, "/secret", NULL),
+                  path(dir, "failed/", id_hard, ".eml")) == 0
+          && mkfifo(path(dir, "", id_fifo, ".eml"), 0600) == 0
+          && symlink(apr_pstrcat(pool, canary, "/secret", NULL),
+                     apr_pstrcat(pool, dir, "/.lock", NULL)) == 0,
+          "planted: symlinked, hard-linked, FIFO notices and .lock");
+    if (!check_int(wr_outbox_open(&ob, dir, NULL, pool), APR_SUCCESS,
+                   "planted: opened")) {
+        return;
+    }
+    alarm(10);
+    check_int(wr_outbox_list(ob, WR_OUTBOX_QUEUED | WR_OUTBOX_FAILED, &items,
+                             NULL, pool), APR_SUCCESS, "planted: listed");
+    for (k = 0; items && k < items->nelts; k++) {
+        it = APR_ARRAY_IDX(items, k, wr_outbox_item_t *);
+        refused += it->refused != 0 && it->problem
+                   && strstr(it->problem, "refused: ") != NULL;
+    }
+    check_int(refused, 3, "planted: each listed with its refusal");
+    check_int(wr_outbox_get(ob, id_fifo, &it, pool), APR_SUCCESS,
+              "planted: a FIFO notice found");
+    check_int(wr_outbox_message(ob, it, 1000, &data, &len, NULL, pool),
+              WR_FILE_ENOTREG, "planted: its text is refused, unread");
+    alarm(120);
+    check_int(wr_outbox_drop(ob, id_sym, NULL, pool), WR_FILE_ESYMLINK,
+              "planted: drop refuses the symlinked .lock");
+    unlink(apr_pstrcat(pool, dir, "/.lock", NULL));
+    check_int(wr_outbox_drop(ob, id_sym, NULL, pool), WR_FILE_ESYMLINK,
+              "planted: drop refuses a symlinked notice");
+    check_int(wr_outbox_retry(ob, id_hard, apr_time_now(), NULL, NULL, pool),
+              WR_FILE_ELINKS, "planted: retry refuses a hard-linked notice");
+    check_int(wr_delivery_run(d, apr_time_now(), &st, pool), APR_SUCCESS,
+              "planted: a delivery pass");
+    check_int(st.attempted, 0, "planted: the queue manager sends none");
+    check(stat(apr_pstrcat(pool, canary, "/secret", NULL), &sb) == 0
+          && sb.st_nlink == 2 && sb.st_uid == geteuid(),
+          "planted: the canary is untouched");
+    check(lstat(path(dir, "", id_sym, ".eml"), &sb) == 0
+          && S_ISLNK(sb.st_mode), "planted: left where it is");
 }
 
 int main(void)
@@ -756,6 +829,7 @@ int main(void)
     test_open();
     test_all();
     test_owner();
+    test_planted();
 
     if (getenv("WR_TEST_KEEP") == NULL) {
         char *cmd = apr_pstrcat(pool, "rm -rf '", topdir, "'", NULL);

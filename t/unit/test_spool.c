@@ -1,5 +1,6 @@
 /* test_spool.c - the durable event spool: format, hostile values, claims
  * by concurrent processes, limits, failures and crash recovery */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <apr_strings.h>
 
 #include "test-lib.h"
+#include "wr_file.h"
 #include "wr_spool.h"
 
 #define T0 (apr_time_from_sec(1714564800) + 123456)  /* 2024-05-01 12:00 */
@@ -772,6 +774,110 @@ static void test_recover(void)
     check_str(e->address, "192.0.2.60", "and is intact");
 }
 
+/* test_id_edges - the time in an id, and crafted ids at the edge of an
+ * apr_time_t (UBSan: signed overflow in apr_time_from_sec before the
+ * fix; test_id_time has the first cases) */
+static void test_id_edges(void)
+{
+    check(wr_id_time("01714564800.123456.P1.Q1.R0011223344556677")
+          == apr_time_from_sec(1714564800) + 123456, "id time: decoded");
+    check(wr_id_time("09223372036854.775807.P1.Q1.R00") == APR_INT64_MAX,
+          "id time: the largest time that fits is kept");
+    check_int(wr_id_time("09223372036854.775808.P1.Q1.R00"), 0,
+              "id time: one microsecond more: 0");
+    check_int(wr_id_time("09223372036855.000000.P1.Q1.R00"), 0,
+              "id time: one second more: 0");
+    check_int(wr_id_time("9223372036854775807.000000.P1.Q1.R00"), 0,
+              "id time: INT64_MAX seconds: 0");
+    check_int(wr_id_time("01714564800.99999999999999999999.P1"), 0,
+              "id time: huge microseconds: 0");
+    check_int(wr_id_time("x1714564800.000000.P1"), 0, "id time: not a time");
+}
+
+/* test_planted - what httpd's User can plant in the spool: the notifier
+ * side (take, stat, recover) refuses it and never reaches outside */
+static void test_planted(void)
+{
+    const char *dir = apr_pstrcat(pool, topdir, "/planted", NULL);
+    const char *canary = apr_pstrcat(pool, topdir, "/canary", NULL);
+    const char *passwd = apr_pstrcat(pool, canary, "/passwd", NULL);
+    const char *id_sym = "01714564800.000001.P1.Q1.R0000000000000001";
+    const char *id_hard = "01714564800.000002.P1.Q1.R0000000000000002";
+    const char *id_fifo = "01714564800.000003.P1.Q1.R0000000000000003";
+    const char *id_big = "01714564800.000004.P1.Q1.R0000000000000004";
+    wr_spool_t *sp = NULL;
+    wr_spool_stat_t st;
+    wr_event_t *ev = NULL;
+    const char *what = NULL;
+    char buf[64];
+    struct stat sb;
+    int fd, nt = -1, nc = -1;
+
+    apr_dir_make(canary, APR_FPROT_OS_DEFAULT, pool);
+    write_file(passwd, "root:x:0:0\n", 11);
+    if (!check_int(wr_spool_open(&sp, dir, 0, 0, pool), APR_SUCCESS,
+                   "planted: a spool")) {
+        return;
+    }
+    check(symlink(passwd, apr_pstrcat(pool, wr_spool_dir(sp, WR_SPOOL_NEW),
+                                      "/", id_sym, NULL)) == 0
+          && link(passwd, apr_pstrcat(pool, wr_spool_dir(sp, WR_SPOOL_NEW),
+                                      "/", id_hard, NULL)) == 0
+          && mkfifo(apr_pstrcat(pool, wr_spool_dir(sp, WR_SPOOL_NEW), "/",
+                                id_fifo, NULL), 0600) == 0
+          && symlink(passwd, apr_pstrcat(pool, wr_spool_dir(sp, WR_SPOOL_CUR),
+                                         "/", id_sym, NULL)) == 0,
+          "planted: symlinked, hard-linked and FIFO records");
+    fd = open(apr_pstrcat(pool, wr_spool_dir(sp, WR_SPOOL_NEW), "/", id_big,
+                          NULL), O_WRONLY | O_CREAT, 0600);
+    check(fd >= 0 && ftruncate(fd, (off_t)1 << 30) == 0,
+          "planted: a 1 GiB sparse record");
+    if (fd >= 0) {
+        close(fd);
+    }
+    check_int(wr_spool_take(sp, id_sym, &ev, pool), WR_FILE_ESYMLINK,
+              "take: a symlink is refused");
+    check_int(wr_spool_take(sp, id_hard, &ev, pool), WR_FILE_ELINKS,
+              "take: a hard link is refused");
+    alarm(10);
+    check_int(wr_spool_take(sp, id_fifo, &ev, pool), WR_FILE_ENOTREG,
+              "take: a FIFO is refused without blocking");
+    alarm(120);
+    check_int(wr_spool_take(sp, id_big, &ev, pool), APR_EINVAL,
+              "take: 1 GiB is not read, moved to failed/");
+    check_int(wr_spool_load(sp, WR_SPOOL_FAILED, id_big, &ev, pool),
+              APR_FROM_OS_ERROR(EFBIG), "load: and refused there unread");
+    check_int(wr_spool_load(sp, WR_SPOOL_NEW, id_hard, &ev, pool),
+              WR_FILE_ELINKS, "load: a hard link is refused");
+    check_int(wr_spool_remove(sp, WR_SPOOL_NEW, id_sym, pool),
+              WR_FILE_ESYMLINK, "remove: a symlink is refused");
+    check_int(wr_spool_retry(sp, id_big, pool), APR_FROM_OS_ERROR(EFBIG),
+              "retry: 1 GiB is refused");
+    check_int(wr_spool_stat(sp, &st, pool), APR_SUCCESS, "stat");
+    check(st.n_new == 0 && st.n_cur == 0 && st.bytes == 0,
+          "stat: planted entries are not counted as records");
+    check_int(wr_spool_recover(sp, apr_time_now(), 0, &nt, &nc, pool),
+              APR_SUCCESS, "recover");
+    check_int(nc, 0, "recover: a symlink in cur/ is not moved");
+    check(stat(passwd, &sb) == 0 && sb.st_nlink == 2 && sb.st_size == 11,
+          "canary: still there, its size unchanged");
+
+    /* the directories themselves */
+    rename(wr_spool_dir(sp, WR_SPOOL_FAILED),
+           apr_pstrcat(pool, dir, "/failed.old", NULL));
+    check(symlink(canary, wr_spool_dir(sp, WR_SPOOL_FAILED)) == 0,
+          "planted: failed/ -> the canary directory");
+    check_int(wr_spool_open(&sp, dir, 0, 0, pool), WR_FILE_ESYMLINK,
+              "open: a symlinked failed/ is refused");
+    check_int(wr_spool_attach(&sp, dir, &what, pool), WR_FILE_ESYMLINK,
+              "attach: refused too");
+    check(what && strstr(what, "/failed") != NULL,
+          "attach: names failed/ (%s)", what ? what : "");
+    check(strstr(wr_file_strerror(WR_FILE_ESYMLINK, buf, sizeof(buf)),
+                 "symbolic link") != NULL, "the refusal says why");
+    check_int(count_files(canary), 1, "canary: nothing new in it");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -792,6 +898,8 @@ int main(void)
     test_unwritable();
     test_fail_release();
     test_recover();
+    test_id_edges();
+    test_planted();
 
     if (getenv("WR_TEST_KEEP") == NULL) {
         char *cmd = apr_pstrcat(pool, "rm -rf '", topdir, "'", NULL);
