@@ -299,6 +299,20 @@ mkspool();
 my @new = glob("$spool/new/*");
 ok(@new == 2 && !grep({ (lstat $_)[4] != $uid } @new),
    'queue retry as root: the requeued record is the owner\'s');
+# blocklist opens the logs it is given as root (they often are root's),
+# then reads the spool as its owner
+mkspool();
+lchown(0, 0, $only_root);
+chmod 0600, $only_root;
+my $log = "$tmp/root-access.log";
+spew($log, '10.9.9.9 - - [01/May/2024:12:30:00 +0000] '
+     . '"GET /scripts/root.exe?/c+dir HTTP/1.0" 404 280 "-" "-"' . "\n");
+chmod 0600, $log;
+($rc, $o, $e) = run_sh(join ' ', blocklist(), shq($log));
+like($e, qr/ 1 spool events and 1 log probes;.* 1 unreadable spool records/,
+     'blocklist as root: its root-only log is read, the spool as its '
+     . 'owner (a root-only record cannot be read)');
+like($o, qr/^10\.9\.9\.9\t/m, 'blocklist as root: the log\'s probe listed');
 mkoutbox();
 ($rc, $o, $e) = run_sh(outbox('retry', 'ALL'));
 ok(-e "$ob/.lock" && (lstat "$ob/.lock")[4] == $uid

@@ -21,6 +21,7 @@
 #include <apr_tables.h>
 
 #include "cli_args.h"
+#include "cli_priv.h"
 #include "cmd_blocklist.h"
 #include "wr_blocklist.h"
 #include "wr_duration.h"
@@ -157,15 +158,11 @@ static int read_spool(wr_blocklist_t *bl, const char *dir,
     return 0;
 }
 
-/* read_log - the probe lines of one access log into the list.
- * @return 0, or -1 after a read error (reported) */
-static int read_log(wr_blocklist_t *bl, wr_logfmt_t *fmt,
-                    const wr_sigset_t *set, wr_family_mask_t mask,
-                    const char *name, char *buf, char *req,
-                    unsigned long *probes, unsigned long *bad)
+/* open_log - an access log ("-": standard input) opened for read_log;
+ * NULL after an error (reported) */
+static gzFile open_log(const char *name)
 {
     gzFile gz;
-    int skipping = 0, rc = 0, err;
 
     if (!strcmp(name, "-")) {
         int fd = dup(STDIN_FILENO);
@@ -180,8 +177,19 @@ static int read_log(wr_blocklist_t *bl, wr_logfmt_t *fmt,
     if (gz == NULL) {
         fprintf(stderr, "wormreply blocklist: cannot open '%s': %s\n", name,
                 errno ? strerror(errno) : "out of memory");
-        return -1;
     }
+    return gz;
+}
+
+/* read_log - the probe lines of one access log (open_log) into the list;
+ * closes it. @return 0, or -1 after a read error (reported) */
+static int read_log(wr_blocklist_t *bl, wr_logfmt_t *fmt,
+                    const wr_sigset_t *set, wr_family_mask_t mask,
+                    gzFile gz, const char *name, char *buf, char *req,
+                    unsigned long *probes, unsigned long *bad)
+{
+    int skipping = 0, rc = 0, err;
+
     gzbuffer(gz, 256 * 1024);
     while (gzgets(gz, buf, WR_LOGFMT_LINE_MAX + 2) != NULL) {
         size_t len = strlen(buf);
@@ -276,6 +284,7 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
     apr_status_t rv;
     int opt, quiet = 0, i, nfiles, status = 0;
     char *end, *buf, *req;
+    gzFile *logs;
 
     wr_blocklist_names_init(&names);
     wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
@@ -380,15 +389,39 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
     if (spool == NULL && nfiles == 0) {
         spool = DEFAULT_SPOOL;
     }
-    if (spool != NULL
-        && read_spool(bl, spool, &events, &unreadable, pool) != 0) {
-        status = 1;
+    /* the logs are often root's: opened first; then, run as root, the
+     * spool is read as its owner (cli_priv.h) */
+    logs = apr_pcalloc(pool, sizeof(gzFile) * (apr_size_t)(nfiles + 1));
+    for (i = 0; i < nfiles; i++) {
+        if ((logs[i] = open_log(argv[os->ind + i])) == NULL) {
+            status = 1;
+        }
+    }
+    if (spool != NULL) {
+        rv = wr_cli_become_owner(spool, NULL, pool);
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
+            char ebuf[128];
+
+            fprintf(stderr, "wormreply blocklist: cannot read the spool "
+                    "'%s' as its owner: %s\n", spool,
+                    wr_file_strerror(rv, ebuf, sizeof(ebuf)));
+            for (i = 0; i < nfiles; i++) {
+                if (logs[i] != NULL) {
+                    gzclose(logs[i]);
+                }
+            }
+            return 1;
+        }
+        if (read_spool(bl, spool, &events, &unreadable, pool) != 0) {
+            status = 1;
+        }
     }
     buf = apr_palloc(pool, WR_LOGFMT_LINE_MAX + 2);
     req = apr_palloc(pool, WR_LOGFMT_LINE_MAX + 1);
     for (i = 0; i < nfiles; i++) {
-        if (read_log(bl, fmt, set, mask, argv[os->ind + i], buf, req,
-                     &probes, &bad) != 0) {
+        if (logs[i] != NULL
+            && read_log(bl, fmt, set, mask, logs[i], argv[os->ind + i], buf,
+                        req, &probes, &bad) != 0) {
             status = 1;
         }
     }
