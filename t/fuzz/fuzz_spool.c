@@ -1,8 +1,7 @@
 /* fuzz_spool.c - libFuzzer target over the spool's and the outbox's
  * records: wr_event_parse / wr_event_dump (the spool record), wr_id_time
  * (the creation time in a spool file name), and the outbox's .env and
- * .state records and ids (wr_file_record_parse / _dump, wr_file_id_ok;
- * wr_record_* before wr_file.h)
+ * .state records and ids (wr_file_record_parse / _dump, wr_file_id_ok)
  *
  * Every input is used three ways:
  * 1. As a spool record (exactly its bytes, in a buffer of that size, so
@@ -30,43 +29,9 @@
 #include <apr_tables.h>
 
 #include "fuzz-lib.h"
+#include "wr_file.h"
 #include "wr_match.h"
 #include "wr_spool.h"
-
-/* The outbox records move from wr_record.h to wr_file.h (issue 11 part
- * 1), which also brings their writer; this target follows whichever the
- * tree has. Drop the wr_record.h branch once wr_file.h is on main. */
-#if __has_include("wr_file.h")
-#include "wr_file.h"
-#define record_parse wr_file_record_parse
-#define record_time wr_file_record_time
-#define record_id_ok wr_file_id_ok
-#define RECORD_VERSION WR_FILE_RECORD_VERSION
-#define record_dump(t) wr_file_record_dump((t), fuzz_ipool)
-#else
-#include "wr_record.h"
-#define record_parse wr_record_parse
-#define record_time wr_record_time
-#define record_id_ok wr_record_id_ok
-#define RECORD_VERSION WR_RECORD_VERSION
-#define record_dump(t) dump_table(t)
-
-/* dump_table - a record table written back as wr_delivery.c writes one */
-static const char *dump_table(const apr_table_t *t)
-{
-    const apr_array_header_t *a = apr_table_elts(t);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
-    const char *out = apr_psprintf(fuzz_ipool, "version: %d\n",
-                                   RECORD_VERSION);
-    int i;
-
-    for (i = 0; i < a->nelts; i++) {
-        out = apr_pstrcat(fuzz_ipool, out, e[i].key, ": ", e[i].val, "\n",
-                          NULL);
-    }
-    return out;
-}
-#endif
 
 /* Latest time the spool's RFC 3339 form holds: 9999-12-31T23:59:59. */
 #define TIME_MAX (APR_INT64_C(253402300799) * APR_USEC_PER_SEC \
@@ -194,27 +159,28 @@ static void check_outbox_record(const uint8_t *data, size_t size)
     int control = 0;
     size_t i;
 
-    if (record_parse(buf, &t, fuzz_ipool) != APR_SUCCESS) {
+    if (wr_file_record_parse(buf, &t, fuzz_ipool) != APR_SUCCESS) {
         return;
     }
     for (i = 0; i < size && data[i]; i++) {
         control |= (data[i] < 0x20 && data[i] != '\n') || data[i] == 0x7f;
     }
-    text = record_dump(t);
-    if (record_parse(apr_pstrdup(fuzz_ipool, text), &t2, fuzz_ipool)
-        != APR_SUCCESS) {
+    text = wr_file_record_dump(t, fuzz_ipool);
+    if (wr_file_record_parse(apr_pstrdup(fuzz_ipool, text), &t2,
+                             fuzz_ipool) != APR_SUCCESS) {
         fuzz_broken("an outbox record written back does not parse", size);
     }
     if (!control && !same_table(t, t2)) {
         fuzz_broken("an outbox record written back changed", size);
     }
-    text2 = record_dump(t2);
+    text2 = wr_file_record_dump(t2, fuzz_ipool);
     if (strcmp(text, text2) != 0
-        || record_parse(apr_pstrdup(fuzz_ipool, text2), &t3, fuzz_ipool)
-           != APR_SUCCESS || !same_table(t2, t3)) {
+        || wr_file_record_parse(apr_pstrdup(fuzz_ipool, text2), &t3,
+                                fuzz_ipool) != APR_SUCCESS
+        || !same_table(t2, t3)) {
         fuzz_broken("writing an outbox record is not a fixed point", size);
     }
-    (void)record_time(t, "queued");
+    (void)wr_file_record_time(t, "queued");
 }
 
 /* cut - s cut to n bytes */
@@ -258,7 +224,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s = fuzz_field(&in);
     if (s != NULL) {
         check_id_time(s, size);
-        (void)record_id_ok(s, strlen(s));
+        (void)wr_file_id_ok(s, strlen(s));
     }
     check_outbox_record(data, size);
 
