@@ -20,6 +20,7 @@
 #include "wr_match.h"
 #include "wr_notifier.h"
 #include "wr_ratelimit.h"
+#include "wr_seen.h"
 #include "wr_spool.h"
 
 #define WR_UNSET (-1)
@@ -36,6 +37,7 @@ typedef enum {
  * notifier, one spool and one shared cache serve every virtual host. */
 typedef struct {
     int any_enabled;              /* some server has WormReplyNotify On|Test */
+    wr_seen_t *seen;              /* the built-in table (no WormReplyCache) */
     const char *cache_name;       /* WormReplyCache provider */
     const char *cache_args;
     const ap_socache_provider_t *cache_provider;

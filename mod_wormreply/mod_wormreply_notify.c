@@ -3,8 +3,17 @@
  *
  * A probe from a host pays, at most once per host window, one spool file
  * write; every other probe of that host only updates a small record in
- * ap_socache. Everything slow (DNS, composing, writing notices) happens in
- * the notifier process, which reads the spool.
+ * shared memory. Everything slow (DNS, composing, writing notices) happens
+ * in the notifier process, which reads the spool.
+ *
+ * The per-source records: by default a table of our own (wr_seen.h) that
+ * every child updates without a lock, so that no first sighting is lost
+ * and no request waits for another process, whatever its priority. With
+ * WormReplyCache, an ap_socache provider instead (memcache or redis for a
+ * farm); a provider that needs a lock (shmcb, dbm) is then locked with a
+ * blocking lock taken by request processes only: the notifier never takes
+ * it (it reads no counts from such a cache), so a request can wait only
+ * for another request's short update, never for the nice-10 notifier.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +50,7 @@ APLOG_USE_MODULE(wormreply);
 #define MUTEX_TYPE "wormreply-cache"
 #define CACHE_NAMESPACE "wormreply"
 #define NOTIFIER_KEY "mod_wormreply-notifier"
+#define SEEN_KEY "mod_wormreply-seen"
 /* exit code of a notifier that could not start: logged, not respawned */
 #define NOTIFIER_STARTUP_ERROR 254
 #define SPOOL_WARN_INTERVAL apr_time_from_sec(60)
@@ -228,14 +238,9 @@ const char *wr_notify_check_config(apr_pool_t *p, server_rec *s)
     if (origin == NULL) {
         return NULL;
     }
-    if (nc->cache_provider == NULL
-        && ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, "shmcb",
-                              AP_SOCACHE_PROVIDER_VERSION) == NULL) {
-        return apr_psprintf(p, "WormReplyNotify at %s needs a shared cache "
-                            "and mod_socache_shmcb is not loaded: enable it "
-                            "(a2enmod socache_shmcb), or name another "
-                            "provider with WormReplyCache", origin);
-    }
+    /* no socache provider is needed: without WormReplyCache the
+     * per-source windows are the module's own table (wr_seen.h), and
+     * WormReplyCache checks its provider where it is read */
     if ((why = dir_check(state_path(p, nc->spool_dir, "spool"), p)) != NULL) {
         return apr_psprintf(p, "WormReplySpool at %s: %s",
                             nc->spool_origin ? nc->spool_origin
@@ -305,8 +310,9 @@ static unsigned int host_key(const char *ip, unsigned char *key,
     return (unsigned int)(n + 3);
 }
 
-/* host_lookup - the notifier's look at a source's record in the cache;
- * skipped when the lock is busy, so that it never delays a request */
+/* host_lookup - the notifier's look at a source's running record: the
+ * built-in table, or a cache that needs no lock; never a lock of the
+ * request path (a descheduled notifier holding it would stall requests) */
 static int host_lookup(void *baton, const char *ip, wr_rate_host_t *rec)
 {
     server_rec *s = baton;
@@ -316,24 +322,58 @@ static int host_lookup(void *baton, const char *ip, wr_rate_host_t *rec)
     apr_pool_t *p;
     apr_status_t rv;
 
-    if (nc->cache == NULL) {
+    if (nc->seen != NULL) {
+        wr_seen_rec_t sr;
+        if (!wr_seen_lookup(nc->seen, ip, strlen(ip), &sr)) {
+            return 0;
+        }
+        memset(rec, 0, sizeof(*rec));
+        rec->first_seen = sr.window_start;
+        rec->last_seen = sr.last_seen;
+        rec->count = sr.count;
+        return 1;
+    }
+    if (nc->cache == NULL || nc->cache_mutex != NULL) {
         return 0;
     }
     apr_pool_create(&p, NULL);
     klen = host_key(ip, key, sizeof(key));
-    /* the counts are a nicety: never hold up a request for them */
-    if (nc->cache_mutex && apr_global_mutex_trylock(nc->cache_mutex)
-        != APR_SUCCESS) {
-        apr_pool_destroy(p);
-        return 0;
-    }
     rv = nc->cache_provider->retrieve(nc->cache, s, key, klen, buf, &len, p);
-    if (nc->cache_mutex) {
-        apr_global_mutex_unlock(nc->cache_mutex);
-    }
     apr_pool_destroy(p);
     return rv == APR_SUCCESS && wr_rate_host_decode(buf, len, rec)
                                 == APR_SUCCESS;
+}
+
+/* seen_table - the built-in per-source table: created once per process
+ * (in s->process->pool, as the counters are), so that the windows survive
+ * a graceful restart and the children of the old generation, still
+ * finishing their requests, share it with the new ones */
+static apr_status_t seen_table(server_rec *s, apr_size_t size,
+                               wr_seen_t **seen, apr_pool_t *pconf)
+{
+    apr_pool_t *proc = s->process->pool;
+    apr_shm_t *shm = NULL;
+    apr_status_t rv;
+
+    apr_pool_userdata_get((void **)&shm, SEEN_KEY, proc);
+    if (shm == NULL || apr_shm_size_get(shm) != size) {
+        rv = apr_shm_create(&shm, size, NULL, proc);
+        if (APR_STATUS_IS_ENOTIMPL(rv)) {
+            const char *fname = ap_runtime_dir_relative(proc,
+                                                        "wormreply-seen");
+            apr_shm_remove(fname, proc);
+            rv = apr_shm_create(&shm, size, fname, proc);
+        }
+        if (rv != APR_SUCCESS
+            || (rv = wr_seen_format(apr_shm_baseaddr_get(shm), size))
+               != APR_SUCCESS) {
+            return rv;
+        }
+        /* apr_pool_userdata_set copies the key: nothing here points into
+         * the module's image, which httpd unloads between passes */
+        apr_pool_userdata_set(shm, SEEN_KEY, apr_pool_cleanup_null, proc);
+    }
+    return wr_seen_attach(seen, apr_shm_baseaddr_get(shm), size, pconf);
 }
 
 /* notifier_conf - what the notifier process works with */
@@ -404,50 +444,38 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
 
     if (nc->cache_provider == NULL) {
-        nc->cache_name = "shmcb";
-        nc->cache_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP,
-                                                nc->cache_name,
-                                                AP_SOCACHE_PROVIDER_VERSION);
-        if (nc->cache_provider == NULL) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00009)
-                         "WormReplyNotify needs a shared cache: load "
-                         "mod_socache_shmcb or set WormReplyCache");
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        /* shmcb's own default (512 KB) remembers about 9,000 sources, and
-         * forgets the oldest first: a scan from more sources than that
-         * would write a spool event on every probe. 8 MB keep about
-         * 150,000. */
-        const char *args = apr_pstrcat(ptemp,
-                                       ap_runtime_dir_relative(ptemp,
-                                                          "wormreply-cache"),
-                                       "(" APR_STRINGIFY(WR_CACHE_DEFAULT_SIZE)
-                                       ")", NULL);
-        const char *err = nc->cache_provider->create(&nc->cache, args, ptemp,
-                                                     pconf);
-        if (err) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00010)
-                         "WormReplyCache: %s", err);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-    hints.avg_id_len = 24;
-    hints.avg_obj_size = WR_RATE_HOST_SIZE;
-    hints.expiry_interval = 60;
-    rv = nc->cache_provider->init(nc->cache, CACHE_NAMESPACE, &hints, s, pconf);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00011)
-                     "cannot initialise the shared cache (%s)", nc->cache_name);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    apr_pool_cleanup_register(pconf, s, destroy_cache, apr_pool_cleanup_null);
-    if (nc->cache_provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-        rv = ap_global_mutex_create(&nc->cache_mutex, NULL, MUTEX_TYPE, NULL,
-                                    s, pconf, 0);
+        /* 8 MB keep about 116,000 sources; a full set of the table forgets
+         * its oldest window first */
+        rv = seen_table(s, WR_CACHE_DEFAULT_SIZE, &nc->seen, pconf);
         if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00012)
-                         "cannot create the shared cache's mutex");
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00450)
+                         "cannot create the per-source table's shared "
+                         "memory (%d bytes)", WR_CACHE_DEFAULT_SIZE);
             return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    else {
+        hints.avg_id_len = 24;
+        hints.avg_obj_size = WR_RATE_HOST_SIZE;
+        hints.expiry_interval = 60;
+        rv = nc->cache_provider->init(nc->cache, CACHE_NAMESPACE, &hints, s,
+                                      pconf);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00011)
+                         "cannot initialise the shared cache (%s)",
+                         nc->cache_name);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        apr_pool_cleanup_register(pconf, s, destroy_cache,
+                                  apr_pool_cleanup_null);
+        if (nc->cache_provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+            rv = ap_global_mutex_create(&nc->cache_mutex, NULL, MUTEX_TYPE,
+                                        NULL, s, pconf, 0);
+            if (rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00012)
+                             "cannot create the shared cache's mutex");
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
         }
     }
 
@@ -574,41 +602,25 @@ static void spool_event(request_rec *r, wr_notify_conf_t *nc,
     }
 }
 
-void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
-                     const char *family, wr_counter_slot_t *slot, int shared)
+/* cache_probe - the source's record in a WormReplyCache provider: read,
+ * decide, store back. A provider that needs a lock is locked here and
+ * only here, by request processes (see the top of this file). */
+static wr_rate_decision_e cache_probe(request_rec *r, wr_notify_conf_t *nc,
+                                      apr_time_t now,
+                                      wr_counter_slot_t *slot, int shared)
 {
-    wr_notify_conf_t *nc = &sc->global->notify;
     unsigned char buf[WR_RATE_HOST_SIZE], key[80];
     unsigned int len = sizeof(buf), klen;
     wr_rate_host_t rec;
     wr_rate_decision_e d;
-    apr_time_t now = apr_time_now();
-    apr_status_t rv = APR_SUCCESS;
+    apr_status_t rv;
 
-    if (nc->cache == NULL) {
-        return;
-    }
     klen = host_key(r->useragent_ip, key, sizeof(key));
-    /* Never block on the lock on the request path: a few tries (below),
-     * then a probe that still finds it busy is answered anyway and only
-     * goes uncounted. */
-    if (nc->cache_mutex) {
-        int tries = 0;
-        while ((rv = apr_global_mutex_trylock(nc->cache_mutex)) != APR_SUCCESS
-               && APR_STATUS_IS_EBUSY(rv) && ++tries < 8) {
-            /* the holder does one lookup and one store: yield, and past
-             * the fourth try give it 50 us (0.2 ms at the very most) */
-            if (tries < 4) {
-                apr_thread_yield();
-            }
-            else {
-                apr_sleep(50);
-            }
-        }
-    }
-    if (nc->cache_mutex && rv != APR_SUCCESS) {
+    if (nc->cache_mutex
+        && (rv = apr_global_mutex_lock(nc->cache_mutex)) != APR_SUCCESS) {
+        /* a broken lock, not a busy one: better a duplicate than a loss */
         BUMP(slot, shared, cache_busy, 1);
-        return;
+        return WR_RATE_FIRST;
     }
     memset(&rec, 0, sizeof(rec));
     rv = nc->cache_provider->retrieve(nc->cache, r->server, key, klen, buf,
@@ -625,7 +637,28 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
     if (nc->cache_mutex) {
         apr_global_mutex_unlock(nc->cache_mutex);
     }
-    if (d == WR_RATE_FIRST) {
+    return d;
+}
+
+void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
+                     const char *family, wr_counter_slot_t *slot, int shared)
+{
+    wr_notify_conf_t *nc = &sc->global->notify;
+    apr_time_t now = apr_time_now();
+    int first;
+
+    if (nc->seen != NULL) {
+        const char *ip = r->useragent_ip;
+        first = wr_seen_probe(nc->seen, ip, strlen(ip), ip, now,
+                              nc->policy.host_window, 1) != WR_SEEN_COUNTED;
+    }
+    else if (nc->cache != NULL) {
+        first = cache_probe(r, nc, now, slot, shared) == WR_RATE_FIRST;
+    }
+    else {
+        return;
+    }
+    if (first) {
         spool_event(r, nc, family, now, slot, shared);
     }
     else {
@@ -708,14 +741,7 @@ static int notifier_main(apr_pool_t *p, server_rec *s)
     setenv("HOME", g->notify.notifier.spool_dir, 1);
     setenv("XDG_CONFIG_HOME", apr_pstrcat(p, g->notify.notifier.spool_dir,
                                           "/.config", NULL), 1);
-    if (g->notify.cache_mutex
-        && (rv = apr_global_mutex_child_init(&g->notify.cache_mutex,
-                     apr_global_mutex_lockfile(g->notify.cache_mutex), p))
-           != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00023)
-                     "notifier cannot attach the cache's mutex");
-        return NOTIFIER_STARTUP_ERROR;
-    }
+    /* the cache's mutex is not the notifier's to take: see the top */
     wr_log_set(notifier_log, WR_LOG_TRACE1, s);
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, WRLOGNO(00018)
                  "notifier started (pid %" APR_PID_T_FMT "), spool %s, "

@@ -205,7 +205,7 @@ static const struct {
     {"host_counted", offsetof(wr_counter_slot_t, host_counted),
      "Probes counted in a source's open window.", 0},
     {"cache_busy", offsetof(wr_counter_slot_t, cache_busy),
-     "Probes not accounted because the cache lock was busy.", 0},
+     "Probes whose WormReplyCache lock failed (spooled anyway).", 0},
     {"notices", offsetof(wr_counter_slot_t, notices),
      "Notices composed into the outbox.", 0},
     {"notice_events", offsetof(wr_counter_slot_t, notice_events),

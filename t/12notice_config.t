@@ -134,7 +134,9 @@ like $out, qr/Syntax OK/, 'Syntax OK';
     is $rc, 0, '... all switched on: configtest passes' or diag $out;
 }
 
-# WormReplyNotify without a socache provider loaded: httpd refuses to start
+# WormReplyNotify without a socache provider loaded: the module's own
+# per-source table needs none (Debian's default module set has no
+# mod_socache_shmcb)
 my $n = WrPrivateHttpd->new(port => 18106);
 (my $conf = "WormReply On\nWormReplyNotify On\nWormReplySpool "
  . $n->dir . "/spool\nWormReplyOutbox " . $n->dir . "/outbox\n");
@@ -152,10 +154,13 @@ $n->write_conf($conf);
 }
 {
     my ($rc, $out) = $n->configtest;
-    isnt $rc, 0, 'without a socache provider configtest fails';
-    like $out, qr/WR00600: WormReplyNotify at \S+ needs a shared cache.*a2enmod socache_shmcb/,
-        'and names the module to enable (WR00600)';
+    is $rc, 0, 'without a socache provider configtest passes' or diag $out;
 }
-ok !$n->start, 'without a socache provider httpd does not start';
+ok $n->start, 'without a socache provider httpd starts' or diag $n->error_log;
+$n->probe('192.0.2.50', '/scripts/root.exe?/c+dir') for 1 .. 3;
+my %c = $n->status =~ /"(\w+)": (\d+)/g;
+is $c{spooled}, 1, 'the first probe of a source is spooled';
+is $c{host_counted}, 2, 'the others are counted in its window';
+$n->stop;
 
 done_testing;

@@ -1,0 +1,297 @@
+/* wr_seen.c - per-source window state in shared memory, lock-free (see
+ * wr_seen.h)
+ */
+#include <string.h>
+
+#include <apr_atomic.h>
+#include <apr_general.h>
+
+#include "wr_seen.h"
+
+/* "wrseen01": the layout below, version 1 */
+#define SEEN_MAGIC APR_UINT64_C(0x77727365656e3031)
+
+/* Turns of wr_seen_probe before it settles for "first" (see wr_seen.h):
+ * each failed CAS means another process changed the set meanwhile. */
+#define WR_SEEN_TRIES 16
+
+typedef struct {
+    apr_uint64_t magic;
+    apr_uint64_t nsets;
+    apr_uint64_t k0, k1;          /* SipHash key */
+    apr_uint64_t pad[4];          /* the sets start on a cache line */
+} header_t;
+
+typedef struct {
+    volatile apr_uint64_t last_seen;
+    volatile apr_uint32_t count;
+    volatile apr_uint32_t events;
+    volatile apr_uint32_t addr[WR_SEEN_MAX_ADDRESSES];
+} entry_t;
+
+/* A set: the heads on one cache line, looked at first; then the entries. */
+typedef struct {
+    volatile apr_uint64_t head[WR_SEEN_WAYS];
+    entry_t entry[WR_SEEN_WAYS];
+} set_t;
+
+struct wr_seen_t {
+    header_t *hdr;
+    set_t *sets;
+    apr_uint64_t nsets;
+};
+
+/* ---- SipHash-2-4 (Aumasson, Bernstein), on a secret per-table key ---- */
+
+#define ROTL(x, b) (apr_uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                          \
+    do {                                                                  \
+        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);        \
+        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                           \
+        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                           \
+        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);        \
+    } while (0)
+
+/* siphash - the 64-bit SipHash-2-4 of `len` bytes under (k0, k1) */
+static apr_uint64_t siphash(apr_uint64_t k0, apr_uint64_t k1,
+                            const unsigned char *in, apr_size_t len)
+{
+    apr_uint64_t v0 = k0 ^ APR_UINT64_C(0x736f6d6570736575);
+    apr_uint64_t v1 = k1 ^ APR_UINT64_C(0x646f72616e646f6d);
+    apr_uint64_t v2 = k0 ^ APR_UINT64_C(0x6c7967656e657261);
+    apr_uint64_t v3 = k1 ^ APR_UINT64_C(0x7465646279746573);
+    apr_uint64_t b = (apr_uint64_t)len << 56, m;
+    apr_size_t i, full = len & ~(apr_size_t)7;
+    int k;
+
+    for (i = 0; i < full; i += 8) {
+        m = 0;
+        for (k = 7; k >= 0; k--) {
+            m = (m << 8) | in[i + (apr_size_t)k];
+        }
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    for (k = 0; i + (apr_size_t)k < len; k++) {
+        b |= (apr_uint64_t)in[i + (apr_size_t)k] << (8 * k);
+    }
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+apr_size_t wr_seen_bytes_per_entry(void)
+{
+    return sizeof(set_t) / WR_SEEN_WAYS;
+}
+
+apr_status_t wr_seen_format(void *base, apr_size_t size)
+{
+    header_t *hdr = base;
+    unsigned char key[16];
+    apr_status_t rv;
+    int k;
+
+    if (size < sizeof(header_t) + sizeof(set_t)) {
+        return APR_EINVAL;
+    }
+    if ((rv = apr_generate_random_bytes(key, sizeof(key))) != APR_SUCCESS) {
+        return rv;
+    }
+    memset(base, 0, size);
+    for (k = 0; k < 8; k++) {
+        hdr->k0 = (hdr->k0 << 8) | key[k];
+        hdr->k1 = (hdr->k1 << 8) | key[8 + k];
+    }
+    hdr->nsets = (size - sizeof(header_t)) / sizeof(set_t);
+    hdr->magic = SEEN_MAGIC;
+    return APR_SUCCESS;
+}
+
+apr_status_t wr_seen_attach(wr_seen_t **pseen, void *base, apr_size_t size,
+                            apr_pool_t *p)
+{
+    header_t *hdr = base;
+    wr_seen_t *seen;
+
+    if (size < sizeof(header_t) || hdr->magic != SEEN_MAGIC
+        || hdr->nsets == 0
+        || hdr->nsets > (size - sizeof(header_t)) / sizeof(set_t)) {
+        return APR_EINVAL;
+    }
+    seen = apr_pcalloc(p, sizeof(*seen));
+    seen->hdr = hdr;
+    seen->sets = (set_t *)(hdr + 1);
+    seen->nsets = hdr->nsets;
+    *pseen = seen;
+    return APR_SUCCESS;
+}
+
+apr_size_t wr_seen_capacity(const wr_seen_t *seen)
+{
+    return (apr_size_t)seen->nsets * WR_SEEN_WAYS;
+}
+
+/* locate - the set and the tag (never 0, so that a head is never 0) */
+static set_t *locate(wr_seen_t *seen, const void *key, apr_size_t klen,
+                     apr_uint32_t *tag)
+{
+    apr_uint64_t h;
+
+    if (klen > WR_SEEN_KEY_MAX) {
+        klen = WR_SEEN_KEY_MAX;
+    }
+    h = siphash(seen->hdr->k0, seen->hdr->k1, key, klen);
+    *tag = (apr_uint32_t)(h >> 32) ? (apr_uint32_t)(h >> 32) : 1;
+    return &seen->sets[(apr_uint32_t)h % seen->nsets];
+}
+
+/* expired - whether a window opened at second `start` is over at `now`
+ * (differences only, as in wr_ratelimit.c; a start more than a window in
+ * the future is a clock that went back) */
+static int expired(apr_uint32_t start, apr_uint32_t now, apr_uint32_t win)
+{
+    apr_int64_t elapsed = (apr_int64_t)now - (apr_int64_t)start;
+
+    return elapsed >= (apr_int64_t)win || elapsed < -(apr_int64_t)win;
+}
+
+/* open_window - the entry's window was just won by this process */
+static void open_window(entry_t *e, apr_time_t now, apr_uint32_t ah)
+{
+    apr_atomic_set32(&e->addr[0], ah);
+    apr_atomic_set32(&e->events, 1);
+    apr_atomic_set32(&e->count, 1);
+    apr_atomic_set64(&e->last_seen, (apr_uint64_t)now);
+}
+
+/* count - one more probe in an open window; an event for a new address
+ * while the quota lasts */
+static wr_seen_e count(entry_t *e, apr_time_t now, apr_uint32_t ah,
+                       unsigned int quota)
+{
+    apr_uint64_t last = apr_atomic_read64(&e->last_seen);
+    int turn;
+
+    apr_atomic_inc32(&e->count);
+    if ((apr_uint64_t)now > last) {
+        /* one try: a failure means someone stored a time as recent */
+        apr_atomic_cas64(&e->last_seen, (apr_uint64_t)now, last);
+    }
+    for (turn = 0; quota > 1 && turn < WR_SEEN_TRIES; turn++) {
+        apr_uint32_t ev = apr_atomic_read32(&e->events), i;
+        apr_uint32_t known = ev < WR_SEEN_MAX_ADDRESSES ? ev
+                                                        : WR_SEEN_MAX_ADDRESSES;
+
+        for (i = 0; i < known; i++) {
+            if (apr_atomic_read32(&e->addr[i]) == ah) {
+                return WR_SEEN_COUNTED;
+            }
+        }
+        if (ev >= quota) {
+            return WR_SEEN_COUNTED;
+        }
+        if (apr_atomic_cas32(&e->events, ev + 1, ev) == ev) {
+            apr_atomic_set32(&e->addr[ev], ah);
+            return WR_SEEN_ADDRESS;
+        }
+    }
+    return WR_SEEN_COUNTED;
+}
+
+wr_seen_e wr_seen_probe(wr_seen_t *seen, const void *key, apr_size_t klen,
+                        const char *address, apr_time_t now,
+                        apr_interval_time_t window, unsigned int quota)
+{
+    apr_uint32_t tag, ah, now_s, win_s;
+    apr_uint64_t mine;
+    set_t *set = locate(seen, key, klen, &tag);
+    int turn, i;
+
+    ah = (apr_uint32_t)siphash(seen->hdr->k1, seen->hdr->k0,
+                               (const unsigned char *)address,
+                               strlen(address));
+    ah = ah ? ah : 1;
+    now_s = (apr_uint32_t)apr_time_sec(now);
+    win_s = (apr_uint32_t)((window + APR_USEC_PER_SEC - 1)
+                           / APR_USEC_PER_SEC);
+    if (window > apr_time_from_sec(APR_UINT32_MAX / 2)) {
+        win_s = APR_UINT32_MAX / 2;
+    }
+    win_s = win_s ? win_s : 1;
+    if (quota > WR_SEEN_MAX_ADDRESSES) {
+        quota = WR_SEEN_MAX_ADDRESSES;
+    }
+    mine = ((apr_uint64_t)tag << 32) | now_s;
+
+    for (turn = 0; turn < WR_SEEN_TRIES; turn++) {
+        apr_uint64_t found = 0, victim_head = 0;
+        int way = -1, victim = 0;
+
+        for (i = 0; i < WR_SEEN_WAYS; i++) {
+            apr_uint64_t hd = apr_atomic_read64(&set->head[i]);
+            if ((apr_uint32_t)(hd >> 32) == tag) {
+                way = i;
+                found = hd;
+                break;
+            }
+            /* the victim: an empty entry, else the oldest window */
+            if (i == 0 || (victim_head != 0
+                           && (hd == 0 || (apr_uint32_t)hd
+                                          < (apr_uint32_t)victim_head))) {
+                victim = i;
+                victim_head = hd;
+            }
+        }
+        if (way >= 0) {
+            if (!expired((apr_uint32_t)found, now_s, win_s)) {
+                return count(&set->entry[way], now, ah, quota);
+            }
+            if (apr_atomic_cas64(&set->head[way], mine, found) == found) {
+                open_window(&set->entry[way], now, ah);
+                return WR_SEEN_FIRST;
+            }
+            continue;
+        }
+        if (apr_atomic_cas64(&set->head[victim], mine, victim_head)
+            == victim_head) {
+            open_window(&set->entry[victim], now, ah);
+            return WR_SEEN_FIRST;
+        }
+    }
+    /* the set kept changing under us: better a duplicate than a loss */
+    return WR_SEEN_FIRST;
+}
+
+int wr_seen_lookup(wr_seen_t *seen, const void *key, apr_size_t klen,
+                   wr_seen_rec_t *rec)
+{
+    apr_uint32_t tag;
+    set_t *set = locate(seen, key, klen, &tag);
+    int i;
+
+    for (i = 0; i < WR_SEEN_WAYS; i++) {
+        apr_uint64_t hd = apr_atomic_read64(&set->head[i]);
+        if (hd != 0 && (apr_uint32_t)(hd >> 32) == tag) {
+            const entry_t *e = &set->entry[i];
+            rec->window_start = apr_time_from_sec((apr_uint32_t)hd);
+            rec->last_seen = (apr_time_t)apr_atomic_read64(
+                                 (volatile apr_uint64_t *)&e->last_seen);
+            rec->count = apr_atomic_read32(
+                             (volatile apr_uint32_t *)&e->count);
+            rec->events = apr_atomic_read32(
+                              (volatile apr_uint32_t *)&e->events);
+            return 1;
+        }
+    }
+    return 0;
+}

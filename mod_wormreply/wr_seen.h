@@ -1,0 +1,110 @@
+/* wr_seen.h - the per-source window state every httpd child shares,
+ * updated without a lock
+ *
+ * Why no lock: the first probe of a source in its window must reach the
+ * spool whatever the other processes are doing. Under a cross-process
+ * lock a holder that is descheduled -- the notifier runs at nice 10, and
+ * with every CPU busy any process can be preempted -- makes a request
+ * either wait for it or give up and lose the sighting (both happened with
+ * ap_socache shmcb behind a trylock: 1 to 6 of 10,000 first sightings
+ * lost). So the table is changed by single-word compare-and-swap only.
+ *
+ * Layout: one shared memory segment, a header, then sets of WR_SEEN_WAYS
+ * entries. A source's key (bytes: an address or a network prefix) is
+ * hashed with SipHash-2-4 under a random key made when the table is
+ * formatted (an attacker cannot aim many keys at one set); the hash picks
+ * the set and gives a non-zero 32-bit tag.
+ *
+ * Each entry's head word packs (tag << 32 | window start in whole
+ * seconds). Opening a window -- taking an empty entry, evicting the set's
+ * oldest one, or renewing an expired window -- is one CAS on the head: of
+ * any number of processes racing for it exactly one wins. The rest of the
+ * entry (probes, last seen, the window's events and the hashes of the
+ * addresses they named) is updated after the head with atomic adds and
+ * CAS; a reader may see it a moment stale, which can cost a count or an
+ * extra event, never a first sighting.
+ *
+ * Guarantees:
+ * - wr_seen_probe never waits and never fails: it ends in a bounded
+ *   number of steps wherever other processes stop (preempted, killed);
+ * - a key not in the table, or whose window expired, gets WR_SEEN_FIRST:
+ *   no first sighting is lost to contention. If CASes keep failing
+ *   (others keep changing the set) it answers WR_SEEN_FIRST after
+ *   WR_SEEN_TRIES turns: a possible duplicate event, which the notifier's
+ *   history keeps from becoming a second notice, rather than a lost one;
+ * - one WR_SEEN_FIRST per key and window, except after the key's entry
+ *   was evicted (a full set gives up its oldest window first), or when two
+ *   keys of one set share a tag (2^-32 per pair, with a secret hash key);
+ * - within an open window, WR_SEEN_ADDRESS for each new address until the
+ *   window has had `quota` events in all (so a prefix costs at most
+ *   `quota` events per window, plus one per race lost at a window's very
+ *   opening);
+ * - the notifier only reads (wr_seen_lookup), also without a lock.
+ * Windows have a resolution of one second; a window of less than a second
+ * counts as one second. A clock that went back by more than a window
+ * opens a new one, so that a source is never silenced for longer.
+ */
+#ifndef WR_SEEN_H
+#define WR_SEEN_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+/* Entries per set: a full set forgets its oldest window first. */
+#define WR_SEEN_WAYS 8
+
+/* Addresses remembered per window (a quota above this is cut to it). */
+#define WR_SEEN_MAX_ADDRESSES 12
+
+/* Longest key taken. */
+#define WR_SEEN_KEY_MAX 64
+
+typedef struct wr_seen_t wr_seen_t;
+
+typedef enum {
+    WR_SEEN_FIRST = 1,      /* a new window: spool an event */
+    WR_SEEN_ADDRESS,        /* a new address in an open window: spool one */
+    WR_SEEN_COUNTED         /* counted, nothing else to do */
+} wr_seen_e;
+
+/* A snapshot of one key's entry. */
+typedef struct {
+    apr_time_t window_start;  /* whole seconds */
+    apr_time_t last_seen;
+    apr_uint32_t count;       /* probes in the window */
+    apr_uint32_t events;      /* events spooled in the window */
+} wr_seen_rec_t;
+
+/* wr_seen_bytes_per_entry - the memory one entry takes, header aside */
+apr_size_t wr_seen_bytes_per_entry(void);
+
+/* wr_seen_format - lay out an empty table in the `size` bytes at `base`
+ * (shared memory, before any process attaches) with a fresh hash key.
+ * @return APR_EINVAL when `size` holds less than one set. */
+apr_status_t wr_seen_format(void *base, apr_size_t size);
+
+/* wr_seen_attach - a handle (in `p`) on a table that wr_seen_format laid
+ * out at `base`. @return APR_EINVAL if `base` holds no such table or one
+ * larger than `size`. */
+apr_status_t wr_seen_attach(wr_seen_t **seen, void *base, apr_size_t size,
+                            apr_pool_t *p);
+
+/* wr_seen_capacity - how many keys the table holds at once */
+apr_size_t wr_seen_capacity(const wr_seen_t *seen);
+
+/* wr_seen_probe - account one probe at `now` from `address` (any text:
+ * only its hash is kept), whose source is `key` (at most WR_SEEN_KEY_MAX
+ * bytes; longer keys are cut), and decide what it costs: see the
+ * guarantees above. `window` is the host window; `quota` (1 ..
+ * WR_SEEN_MAX_ADDRESSES; 0 counts as 1) the events a key may have per
+ * window. */
+wr_seen_e wr_seen_probe(wr_seen_t *seen, const void *key, apr_size_t klen,
+                        const char *address, apr_time_t now,
+                        apr_interval_time_t window, unsigned int quota);
+
+/* wr_seen_lookup - the current entry of `key` into *rec.
+ * @return 1 if found, 0 if the key is not in the table */
+int wr_seen_lookup(wr_seen_t *seen, const void *key, apr_size_t klen,
+                   wr_seen_rec_t *rec);
+
+#endif

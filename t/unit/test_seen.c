@@ -1,0 +1,242 @@
+/* test_seen.c - the lock-free per-source table: windows, quotas,
+ * eviction, and no first sighting lost with several processes racing */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <apr_atomic.h>
+#include <apr_general.h>
+#include <apr_shm.h>
+#include <apr_strings.h>
+
+#include "test-lib.h"
+#include "wr_seen.h"
+
+#define SEC(n) apr_time_from_sec(n)
+#define T0 (apr_time_from_sec(1714564800))   /* 2024-05-01 12:00:00 UTC */
+#define WINDOW SEC(3600)
+
+static apr_pool_t *pool;
+
+/* table - a fresh table of `size` bytes in process memory */
+static wr_seen_t *table(apr_size_t size)
+{
+    void *mem = apr_palloc(pool, size);
+    wr_seen_t *seen = NULL;
+
+    if (wr_seen_format(mem, size) != APR_SUCCESS
+        || wr_seen_attach(&seen, mem, size, pool) != APR_SUCCESS) {
+        return NULL;
+    }
+    return seen;
+}
+
+static wr_seen_e probe(wr_seen_t *seen, const char *key, const char *addr,
+                       apr_time_t now, unsigned int quota)
+{
+    return wr_seen_probe(seen, key, strlen(key), addr, now, WINDOW, quota);
+}
+
+static void test_layout(void)
+{
+    char small[64], junk[4096];
+    wr_seen_t *seen = NULL;
+
+    check_int(wr_seen_format(small, sizeof(small)), APR_EINVAL,
+              "format: a size below one set is refused");
+    memset(junk, 'x', sizeof(junk));
+    check_int(wr_seen_attach(&seen, junk, sizeof(junk), pool), APR_EINVAL,
+              "attach: memory that holds no table is refused");
+    seen = table(1 << 20);
+    check(seen != NULL, "a 1 MB table");
+    check(wr_seen_capacity(seen) >= (1 << 20) / wr_seen_bytes_per_entry()
+                                    - WR_SEEN_WAYS
+          && wr_seen_capacity(seen) <= (1 << 20) / wr_seen_bytes_per_entry(),
+          "capacity: %lu entries of %lu bytes in 1 MB",
+          (unsigned long)wr_seen_capacity(seen),
+          (unsigned long)wr_seen_bytes_per_entry());
+}
+
+static void test_window(void)
+{
+    wr_seen_t *seen = table(1 << 20);
+    wr_seen_rec_t rec;
+
+    check_int(probe(seen, "192.0.2.1", "192.0.2.1", T0, 1), WR_SEEN_FIRST,
+              "first probe of a source: first");
+    check_int(probe(seen, "192.0.2.1", "192.0.2.1", T0 + SEC(1), 1),
+              WR_SEEN_COUNTED, "second probe: counted");
+    check_int(probe(seen, "192.0.2.2", "192.0.2.2", T0 + SEC(1), 1),
+              WR_SEEN_FIRST, "another source: first");
+    check_int(probe(seen, "192.0.2.1", "192.0.2.1", T0 + WINDOW - SEC(1), 1),
+              WR_SEEN_COUNTED, "a second before the window ends: counted");
+    check(wr_seen_lookup(seen, "192.0.2.1", 9, &rec), "lookup finds it");
+    check_int(rec.count, 3, "three probes counted");
+    check_int(rec.events, 1, "one event");
+    check_int(rec.window_start, T0, "the window opened at the first probe");
+    check_int(rec.last_seen, T0 + WINDOW - SEC(1), "last seen");
+    check(!wr_seen_lookup(seen, "192.0.2.3", 9, &rec),
+          "lookup of a source never seen: not found");
+    check_int(probe(seen, "192.0.2.1", "192.0.2.1", T0 + WINDOW, 1),
+              WR_SEEN_FIRST, "at first seen + window: a new window");
+    wr_seen_lookup(seen, "192.0.2.1", 9, &rec);
+    check_int(rec.count, 1, "the new window counts from one");
+    check_int(probe(seen, "192.0.2.1", "192.0.2.1", T0 - SEC(2), 1),
+              WR_SEEN_FIRST, "a clock gone back by more than a window: "
+              "a new window rather than silence");
+    check_int(wr_seen_probe(seen, "192.0.2.9", 9, "192.0.2.9", T0, 1, 1),
+              WR_SEEN_FIRST, "a window below a second...");
+    check_int(wr_seen_probe(seen, "192.0.2.9", 9, "192.0.2.9",
+                            T0 + apr_time_from_msec(999), 1, 1),
+              WR_SEEN_COUNTED, "...lasts one second");
+}
+
+static void test_quota(void)
+{
+    wr_seen_t *seen = table(1 << 20);
+    const char *net = "2001:db8:1::/64";
+    wr_seen_rec_t rec;
+    int i, events = 0;
+
+    check_int(probe(seen, net, "2001:db8:1::a", T0, 3), WR_SEEN_FIRST,
+              "quota 3: first address of a prefix: first");
+    check_int(probe(seen, net, "2001:db8:1::a", T0, 3), WR_SEEN_COUNTED,
+              "the same address again: counted");
+    check_int(probe(seen, net, "2001:db8:1::b", T0, 3), WR_SEEN_ADDRESS,
+              "a second address: an event");
+    check_int(probe(seen, net, "2001:db8:1::b", T0, 3), WR_SEEN_COUNTED,
+              "the second address again: counted");
+    check_int(probe(seen, net, "2001:db8:1::c", T0, 3), WR_SEEN_ADDRESS,
+              "a third address: an event");
+    for (i = 0; i < 5000; i++) {
+        char a[64];
+        apr_snprintf(a, sizeof(a), "2001:db8:1::%x", 0x1000 + i);
+        events += probe(seen, net, a, T0 + SEC(1), 3) != WR_SEEN_COUNTED;
+    }
+    check_int(events, 0, "5,000 more addresses of the prefix: no event "
+              "beyond the quota");
+    wr_seen_lookup(seen, net, strlen(net), &rec);
+    check_int(rec.events, 3, "three events in the window");
+    check_int(rec.count, 5005, "every probe counted");
+    check_int(probe(seen, net, "2001:db8:1::d", T0 + WINDOW, 3),
+              WR_SEEN_FIRST, "the next window starts the quota again");
+    check_int(probe(seen, "x", "1", T0, 0), WR_SEEN_FIRST, "quota 0...");
+    check_int(probe(seen, "x", "2", T0, 0), WR_SEEN_COUNTED,
+              "...counts as 1");
+    check_int(probe(seen, "y", "1", T0, 99), WR_SEEN_FIRST, "a quota over "
+              "the addresses kept...");
+    for (i = 2, events = 1; i < 40; i++) {
+        events += probe(seen, "y", apr_itoa(pool, i), T0, 99)
+                  != WR_SEEN_COUNTED;
+    }
+    check_int(events, WR_SEEN_MAX_ADDRESSES, "...is cut to them");
+}
+
+static void test_eviction(void)
+{
+    /* one set: the ninth source evicts the oldest window */
+    wr_seen_t *seen = table(64 + 8 * wr_seen_bytes_per_entry());
+    char key[16];
+    int i;
+
+    check_int(wr_seen_capacity(seen), WR_SEEN_WAYS, "a table of one set");
+    for (i = 0; i < WR_SEEN_WAYS; i++) {
+        apr_snprintf(key, sizeof(key), "k%d", i);
+        probe(seen, key, key, T0 + SEC(i), 1);
+    }
+    for (i = 0; i < WR_SEEN_WAYS; i++) {
+        apr_snprintf(key, sizeof(key), "k%d", i);
+        if (probe(seen, key, key, T0 + SEC(10), 1) != WR_SEEN_COUNTED) {
+            break;
+        }
+    }
+    check_int(i, WR_SEEN_WAYS, "a full set remembers all of its sources");
+    check_int(probe(seen, "new", "new", T0 + SEC(11), 1), WR_SEEN_FIRST,
+              "a ninth source is first");
+    check_int(probe(seen, "k1", "k1", T0 + SEC(12), 1), WR_SEEN_COUNTED,
+              "the second oldest is still known");
+    check_int(probe(seen, "k0", "k0", T0 + SEC(12), 1), WR_SEEN_FIRST,
+              "the oldest was forgotten: first again, never silenced");
+}
+
+/* test_race - NPROC processes probe the same NKEYS sources at the same
+ * moment, two by two in the same order: every source gets exactly one
+ * "first" (none lost, no duplicate while no set is full: a table of 16 MB
+ * for 20,000 sources) */
+#define NPROC 4
+#define NKEYS 20000
+static void test_race(void)
+{
+    apr_size_t size = 16 << 20;
+    apr_shm_t *shm;
+    volatile apr_uint32_t *firsts, *go;
+    wr_seen_t *seen;
+    pid_t pids[NPROC];
+    int k, i, lost = 0, dups = 0, ok = 1;
+
+    if (apr_shm_create(&shm, size + sizeof(apr_uint32_t) * (NKEYS + 1), NULL,
+                       pool) != APR_SUCCESS) {
+        check(0, "anonymous shared memory");
+        return;
+    }
+    firsts = (volatile apr_uint32_t *)((char *)apr_shm_baseaddr_get(shm)
+                                       + size);
+    go = firsts + NKEYS;
+    memset((void *)firsts, 0, sizeof(apr_uint32_t) * (NKEYS + 1));
+    wr_seen_format(apr_shm_baseaddr_get(shm), size);
+    wr_seen_attach(&seen, apr_shm_baseaddr_get(shm), size, pool);
+    for (k = 0; k < NPROC; k++) {
+        pids[k] = fork();
+        if (pids[k] == 0) {
+            int spin = 0;
+            /* start together (bounded: 10 s at most) */
+            while (apr_atomic_read32(go) == 0 && spin++ < 10000) {
+                usleep(1000);
+            }
+            for (i = 0; i < NKEYS; i++) {
+                int n = k % 2 ? NKEYS - 1 - i : i;
+                char key[32];
+                apr_snprintf(key, sizeof(key), "2001:db8:%x::1", n);
+                if (wr_seen_probe(seen, key, strlen(key), key,
+                                  T0 + SEC(i / 1000), WINDOW, 1)
+                    == WR_SEEN_FIRST) {
+                    apr_atomic_inc32(&firsts[n]);
+                }
+            }
+            _exit(0);
+        }
+        if (pids[k] < 0) {
+            ok = 0;
+        }
+    }
+    apr_atomic_set32(go, 1);
+    for (k = 0; k < NPROC; k++) {
+        int st = 0;
+        if (pids[k] > 0 && (waitpid(pids[k], &st, 0) != pids[k]
+                            || !WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
+            ok = 0;
+        }
+    }
+    check(ok, "%d processes ran to the end", NPROC);
+    for (i = 0; i < NKEYS; i++) {
+        lost += firsts[i] == 0;
+        dups += firsts[i] > 1 ? (int)firsts[i] - 1 : 0;
+    }
+    check_int(lost, 0, "%d processes x %d sources: no first sighting lost",
+              NPROC, NKEYS);
+    check_int(dups, 0, "no source had two");
+}
+
+int main(void)
+{
+    apr_initialize();
+    atexit(apr_terminate);
+    apr_pool_create(&pool, NULL);
+    test_layout();
+    test_window();
+    test_quota();
+    test_eviction();
+    test_race();
+    return done_testing();
+}
