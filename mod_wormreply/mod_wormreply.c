@@ -69,7 +69,11 @@ static apr_status_t counters_shm(server_rec *s, apr_size_t size,
         rv = apr_shm_create(&shm, size, fname, proc);
     }
     if (rv == APR_SUCCESS) {
-        apr_pool_userdata_setn(shm, COUNTERS_KEY, NULL, proc);
+        /* _set, not _setn: the key is copied into the process pool. A key
+         * pointing into this module's image dangles once httpd unloads it
+         * between configuration passes, and the next lookup reads it
+         * (httpd crashed at start, nothing logged) */
+        apr_pool_userdata_set(shm, COUNTERS_KEY, apr_pool_cleanup_null, proc);
         *pshm = shm;
     }
     return rv;

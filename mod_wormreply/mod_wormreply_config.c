@@ -35,7 +35,9 @@ static wr_global_t *global_get(apr_pool_t *pconf, const char **err)
             return NULL;
         }
         wr_notify_defaults(&g->notify, pconf);
-        apr_pool_userdata_setn(g, GLOBAL_KEY, NULL, pconf);
+        /* the key copied, as every userdata key of the module: see
+         * counters_shm() */
+        apr_pool_userdata_set(g, GLOBAL_KEY, apr_pool_cleanup_null, pconf);
     }
     return g;
 }

@@ -13,4 +13,12 @@ apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends \
     clang libclang-rt-14-dev \
     unbound dnsutils exim4-daemon-light swaks openssl curl \
     valgrind wrk procps time rbldnsd chromium util-linux memcached redis-server \
-    redis-tools gdb
+    redis-tools gdb libapache2-mod-php8.2
+# mod_php's package switches the system's httpd to mpm_prefork with PHP on;
+# the tests load it only into private servers (t/23modules.t), and the
+# Apache::Test server keeps Debian's default MPM
+if [ -x /usr/sbin/a2dismod ] && a2query -m php8.2 >/dev/null 2>&1; then
+    a2dismod -q php8.2
+    a2dismod -q mpm_prefork
+    a2enmod -q mpm_event
+fi

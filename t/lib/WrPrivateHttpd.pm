@@ -35,6 +35,9 @@ sub new {
               || "$TOP/mod_wormreply/.libs/mod_wormreply.so",
         servers => $a{servers} || 1,
         mpm => $a{mpm} || 'event',
+        # LoadModule lines to use instead of the usual few (the module
+        # itself is loaded after them)
+        load => $a{load},
     }, $class;
     make_path("$dir/logs", "$dir/run", "$dir/htdocs");
     open my $fh, '>', "$dir/htdocs/index.html" or die $!;
@@ -54,8 +57,9 @@ sub write_conf {
     my ($d, $p) = ($self->{dir}, $self->{port});
     my @mods = ("mpm_$self->{mpm}", qw(authz_core remoteip socache_shmcb
                                          status));
-    my $load = join '', map { "LoadModule ${_}_module $MODDIR/mod_$_.so\n" }
-                            @mods;
+    my $load = $self->{load}
+               // join '', map { "LoadModule ${_}_module $MODDIR/mod_$_.so\n" }
+                               @mods;
     open my $fh, '>', $self->conf_file or die $!;
     print $fh <<"EOF";
 ServerRoot "$d"
