@@ -20,7 +20,9 @@
 #include "wr_match.h"
 #include "wr_notifier.h"
 #include "wr_ratelimit.h"
+#include "wr_prefix.h"
 #include "wr_seen.h"
+#include "wr_spoolsize.h"
 #include "wr_spool.h"
 
 #define WR_UNSET (-1)
@@ -38,6 +40,10 @@ typedef enum {
 typedef struct {
     int any_enabled;              /* some server has WormReplyNotify On|Test */
     wr_seen_t *seen;              /* the built-in table (no WormReplyCache) */
+    wr_spoolsize_t *spool_size;   /* the spool's size, in shared memory */
+    int prefix_v4, prefix_v6;     /* WormReplySourcePrefix */
+    unsigned int prefix_quota;    /* WormReplyPrefixQuota */
+    apr_uint64_t spool_max_bytes; /* WormReplySpoolMaxBytes */
     const char *cache_name;       /* WormReplyCache provider */
     const char *cache_args;
     const ap_socache_provider_t *cache_provider;

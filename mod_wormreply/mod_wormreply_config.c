@@ -833,6 +833,59 @@ static const char *set_notifier_nice(cmd_parms *cmd, void *dc,
     return NULL;
 }
 
+/* set_source_prefix - WormReplySourcePrefix V4BITS V6BITS: the network
+ * prefix a source is accounted under */
+static const char *set_source_prefix(cmd_parms *cmd, void *dc,
+                                     const char *v4, const char *v6)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    apr_int64_t b4, b6;
+
+    (void)dc;
+    if (err || (err = whole_number(cmd, v4, WR_PREFIX_MIN_V4, 32, &b4))
+        || (err = whole_number(cmd, v6, WR_PREFIX_MIN_V6, 128, &b6))) {
+        return err;
+    }
+    nc->prefix_v4 = (int)b4;
+    nc->prefix_v6 = (int)b6;
+    return NULL;
+}
+
+/* set_prefix_quota - WormReplyPrefixQuota N: events per prefix and window,
+ * each for another address of it */
+static const char *set_prefix_quota(cmd_parms *cmd, void *dc,
+                                    const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    apr_int64_t n;
+
+    (void)dc;
+    if (err || (err = whole_number(cmd, arg, 1, WR_SEEN_MAX_ADDRESSES, &n))) {
+        return err;
+    }
+    nc->prefix_quota = (unsigned int)n;
+    return NULL;
+}
+
+/* set_spool_bytes - WormReplySpoolMaxBytes SIZE */
+static const char *set_spool_bytes(cmd_parms *cmd, void *dc, const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (wr_bytes_parse(arg, &nc->spool_max_bytes) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "WormReplySpoolMaxBytes: '%s' is not "
+                            "a size (bytes, or with K, M or G: 32M)", arg);
+    }
+    return NULL;
+}
+
 #define NC_OFF(f) ((void *)offsetof(wr_notify_conf_t, f))
 #define NOTIFIER_OFF(f) ((void *)offsetof(wr_notifier_conf_t, f))
 #define POLICY_OFF(f) ((void *)offsetof(wr_rate_policy_t, f))
@@ -860,12 +913,21 @@ const command_rec wr_cmds[] = {
                   "Test: only to WormReplyBcc)"),
     AP_INIT_TAKE1("WormReplyCache", set_cache, NULL, RSRC_CONF,
                   "provider[:args] - ap_socache provider of the shared "
-                  "rate-limit state (default shmcb)"),
+                  "rate-limit state (default: the module's own table)"),
     AP_INIT_TAKE1("WormReplySpool", set_path, NC_OFF(spool_dir), RSRC_CONF,
                   "DIR - the event spool (default /var/lib/apache2/wormreply/"
                   "spool)"),
     AP_INIT_TAKE1("WormReplySpoolMax", set_count, NULL, RSRC_CONF,
                   "N - events the spool may hold (default 10000)"),
+    AP_INIT_TAKE1("WormReplySpoolMaxBytes", set_spool_bytes, NULL, RSRC_CONF,
+                  "SIZE - bytes the spool's records may take, failed/ "
+                  "included (default 32M)"),
+    AP_INIT_TAKE2("WormReplySourcePrefix", set_source_prefix, NULL,
+                  RSRC_CONF, "V4BITS V6BITS - the network prefix a source "
+                  "is counted under (default 32 64)"),
+    AP_INIT_TAKE1("WormReplyPrefixQuota", set_prefix_quota, NULL, RSRC_CONF,
+                  "N - events per source prefix and window, each for "
+                  "another address (default 4)"),
     AP_INIT_TAKE1("WormReplyOutbox", set_path, NC_OFF(outbox_dir), RSRC_CONF,
                   "DIR - where finished notices are written (default "
                   "/var/lib/apache2/wormreply/outbox)"),

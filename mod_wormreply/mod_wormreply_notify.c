@@ -74,6 +74,10 @@ void wr_notify_defaults(wr_notify_conf_t *nc, apr_pool_t *p)
 {
     wr_rate_policy_default(&nc->policy);
     nc->spool_max = 10000;
+    nc->spool_max_bytes = WR_SPOOL_DEFAULT_MAX_BYTES;
+    nc->prefix_v4 = WR_PREFIX_DEFAULT_V4;
+    nc->prefix_v6 = WR_PREFIX_DEFAULT_V6;
+    nc->prefix_quota = WR_PREFIX_DEFAULT_QUOTA;
     nc->notifier_nice = 10;
     nc->notifier.mailboxes = apr_array_make(p, 2, sizeof(const char *));
     APR_ARRAY_PUSH(nc->notifier.mailboxes, const char *) = "postmaster";
@@ -324,7 +328,10 @@ static int host_lookup(void *baton, const char *ip, wr_rate_host_t *rec)
 
     if (nc->seen != NULL) {
         wr_seen_rec_t sr;
-        if (!wr_seen_lookup(nc->seen, ip, strlen(ip), &sr)) {
+        wr_prefix_t px;
+        if (wr_prefix_of(ip, nc->prefix_v4, nc->prefix_v6, &px)
+            != APR_SUCCESS
+            || !wr_seen_lookup(nc->seen, px.key, px.klen, &sr)) {
             return 0;
         }
         memset(rec, 0, sizeof(*rec));
@@ -336,44 +343,66 @@ static int host_lookup(void *baton, const char *ip, wr_rate_host_t *rec)
     if (nc->cache == NULL || nc->cache_mutex != NULL) {
         return 0;
     }
+    {
+        wr_prefix_t px;
+        char text[WR_PREFIX_TEXT_MAX];
+        if (wr_prefix_of(ip, nc->prefix_v4, nc->prefix_v6, &px)
+            != APR_SUCCESS) {
+            return 0;
+        }
+        klen = host_key(wr_prefix_text(&px, text), key, sizeof(key));
+    }
     apr_pool_create(&p, NULL);
-    klen = host_key(ip, key, sizeof(key));
     rv = nc->cache_provider->retrieve(nc->cache, s, key, klen, buf, &len, p);
     apr_pool_destroy(p);
     return rv == APR_SUCCESS && wr_rate_host_decode(buf, len, rec)
                                 == APR_SUCCESS;
 }
 
-/* seen_table - the built-in per-source table: created once per process
- * (in s->process->pool, as the counters are), so that the windows survive
- * a graceful restart and the children of the old generation, still
- * finishing their requests, share it with the new ones */
-static apr_status_t seen_table(server_rec *s, apr_size_t size,
-                               wr_seen_t **seen, apr_pool_t *pconf)
+/* The shared state segment: the spool's size first, then (without
+ * WormReplyCache) the per-source table. */
+#define SIZE_AREA APR_ALIGN(sizeof(wr_spoolsize_t), 64)
+
+/* shared_state - the spool's size and the built-in per-source table:
+ * created once per process (in s->process->pool, as the counters are), so
+ * that they survive a graceful restart and the children of the old
+ * generation, still finishing their requests, share them with the new
+ * ones. `table` 0: no table (WormReplyCache). */
+static apr_status_t shared_state(server_rec *s, apr_size_t table,
+                                 wr_notify_conf_t *nc, apr_pool_t *pconf)
 {
     apr_pool_t *proc = s->process->pool;
+    apr_size_t size = SIZE_AREA + table;
     apr_shm_t *shm = NULL;
-    apr_status_t rv;
+    char *base;
 
     apr_pool_userdata_get((void **)&shm, SEEN_KEY, proc);
     if (shm == NULL || apr_shm_size_get(shm) != size) {
-        rv = apr_shm_create(&shm, size, NULL, proc);
+        apr_status_t rv = apr_shm_create(&shm, size, NULL, proc);
         if (APR_STATUS_IS_ENOTIMPL(rv)) {
             const char *fname = ap_runtime_dir_relative(proc,
                                                         "wormreply-seen");
             apr_shm_remove(fname, proc);
             rv = apr_shm_create(&shm, size, fname, proc);
         }
-        if (rv != APR_SUCCESS
-            || (rv = wr_seen_format(apr_shm_baseaddr_get(shm), size))
-               != APR_SUCCESS) {
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        memset(apr_shm_baseaddr_get(shm), 0, SIZE_AREA);
+        if (table > 0
+            && (rv = wr_seen_format((char *)apr_shm_baseaddr_get(shm)
+                                    + SIZE_AREA, table)) != APR_SUCCESS) {
             return rv;
         }
         /* apr_pool_userdata_set copies the key: nothing here points into
          * the module's image, which httpd unloads between passes */
         apr_pool_userdata_set(shm, SEEN_KEY, apr_pool_cleanup_null, proc);
     }
-    return wr_seen_attach(seen, apr_shm_baseaddr_get(shm), size, pconf);
+    base = apr_shm_baseaddr_get(shm);
+    nc->spool_size = (wr_spoolsize_t *)base;
+    return table > 0 ? wr_seen_attach(&nc->seen, base + SIZE_AREA, table,
+                                      pconf)
+                     : APR_SUCCESS;
 }
 
 /* notifier_conf - what the notifier process works with */
@@ -416,6 +445,7 @@ static apr_status_t notifier_conf(wr_global_t *g, server_rec *s,
         n->farm = &nc->farm;
     }
     n->counters = g->counters;
+    n->spool_size = nc->spool_size;
     n->host_lookup = host_lookup;
     n->host_lookup_baton = s;
     return APR_SUCCESS;
@@ -443,18 +473,17 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return OK;
     }
 
-    if (nc->cache_provider == NULL) {
-        /* 8 MB keep about 116,000 sources; a full set of the table forgets
-         * its oldest window first */
-        rv = seen_table(s, WR_CACHE_DEFAULT_SIZE, &nc->seen, pconf);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00450)
-                         "cannot create the per-source table's shared "
-                         "memory (%d bytes)", WR_CACHE_DEFAULT_SIZE);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
+    /* without WormReplyCache: 8 MB keep about 116,000 sources; a full set
+     * of the table forgets its oldest window first */
+    rv = shared_state(s, nc->cache_provider ? 0 : WR_CACHE_DEFAULT_SIZE, nc,
+                      pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00450)
+                     "cannot create the per-source table's shared "
+                     "memory (%d bytes)", WR_CACHE_DEFAULT_SIZE);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
-    else {
+    if (nc->cache_provider != NULL) {
         hints.avg_id_len = 24;
         hints.avg_obj_size = WR_RATE_HOST_SIZE;
         hints.expiry_interval = 60;
@@ -482,8 +511,10 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     nc->spool_dir = state_path(pconf, nc->spool_dir, "spool");
     nc->outbox_dir = state_path(pconf, nc->outbox_dir, "outbox");
     if ((rv = own_dir(nc->spool_dir, ptemp)) != APR_SUCCESS
-        || (rv = wr_spool_open(&nc->spool, nc->spool_dir, nc->spool_max, 0,
-                               pconf)) != APR_SUCCESS) {
+        /* no bounds here: requests keep them in the shared size
+         * (spool_event), never by reading the directories */
+        || (rv = wr_spool_open(&nc->spool, nc->spool_dir, 0, 0, pconf))
+           != APR_SUCCESS) {
         /* requests are still answered; the events are dropped and counted */
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, WRLOGNO(00013)
                      "cannot use the spool directory %s: no notices will be "
@@ -568,12 +599,41 @@ void wr_notify_child_init(apr_pool_t *p, server_rec *s)
     }
 }
 
-/* spool_event - the first probe of a host in its window: one event */
+/* held_back - an event of prefix `px` was not spooled (`why`): counted,
+ * named on the status page, and one warning a minute among all processes
+ * saying which prefix */
+static void held_back(request_rec *r, wr_notify_conf_t *nc,
+                      const wr_prefix_t *px, wr_held_e why, apr_time_t now)
+{
+    char text[WR_PREFIX_TEXT_MAX];
+
+    wr_prefix_text(px, text);
+    if (nc->spool_size != NULL
+        && wr_spoolsize_hold(nc->spool_size, text, why, now)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, WRLOGNO(00451)
+                      "events of %s held back: %s (more may follow; one "
+                      "warning a minute)", text,
+                      why == WR_HELD_QUOTA
+                      ? "the prefix had its WormReplyPrefixQuota events "
+                        "in its window"
+                      : why == WR_HELD_RECORDS
+                      ? "the spool holds WormReplySpoolMax records"
+                      : "the spool holds WormReplySpoolMaxBytes");
+    }
+}
+
+/* spool_event - a new window of a source prefix, or a new address of it
+ * within its quota: one event, if the spool has room for it. The room is
+ * reserved in the shared size first (no directory is read here), so the
+ * bounds hold whatever the number of writers. */
 static void spool_event(request_rec *r, wr_notify_conf_t *nc,
-                        const char *family, apr_time_t now,
-                        wr_counter_slot_t *slot, int shared)
+                        const char *family, const wr_prefix_t *px,
+                        apr_time_t now, wr_counter_slot_t *slot, int shared)
 {
     wr_event_t ev;
+    const char *text = NULL;
+    apr_size_t len = 0;
+    wr_held_e why = WR_HELD_NONE;
     apr_status_t rv;
 
     memset(&ev, 0, sizeof(ev));
@@ -586,7 +646,24 @@ static void spool_event(request_rec *r, wr_notify_conf_t *nc,
     if (r->the_request) {
         ev.lines[ev.nlines++] = r->the_request;
     }
-    rv = nc->spool ? wr_spool_put(nc->spool, &ev, NULL, r->pool) : APR_ENOENT;
+    if (nc->spool == NULL) {
+        rv = APR_ENOENT;
+    }
+    else if (nc->spool_size != NULL
+             && (rv = wr_event_dump(&ev, &text, &len, r->pool))
+                == APR_SUCCESS
+             && !wr_spoolsize_reserve(nc->spool_size, len, nc->spool_max,
+                                      nc->spool_max_bytes, &why)) {
+        BUMP(slot, shared, spool_dropped, 1);
+        held_back(r, nc, px, why, now);
+        return;
+    }
+    else {
+        rv = wr_spool_put(nc->spool, &ev, NULL, r->pool);
+        if (rv != APR_SUCCESS && nc->spool_size != NULL && len > 0) {
+            wr_spoolsize_release(nc->spool_size, len);
+        }
+    }
     if (rv == APR_SUCCESS) {
         BUMP(slot, shared, spooled, 1);
         return;
@@ -606,7 +683,7 @@ static void spool_event(request_rec *r, wr_notify_conf_t *nc,
  * decide, store back. A provider that needs a lock is locked here and
  * only here, by request processes (see the top of this file). */
 static wr_rate_decision_e cache_probe(request_rec *r, wr_notify_conf_t *nc,
-                                      apr_time_t now,
+                                      const char *source, apr_time_t now,
                                       wr_counter_slot_t *slot, int shared)
 {
     unsigned char buf[WR_RATE_HOST_SIZE], key[80];
@@ -615,7 +692,7 @@ static wr_rate_decision_e cache_probe(request_rec *r, wr_notify_conf_t *nc,
     wr_rate_decision_e d;
     apr_status_t rv;
 
-    klen = host_key(r->useragent_ip, key, sizeof(key));
+    klen = host_key(source, key, sizeof(key));
     if (nc->cache_mutex
         && (rv = apr_global_mutex_lock(nc->cache_mutex)) != APR_SUCCESS) {
         /* a broken lock, not a busy one: better a duplicate than a loss */
@@ -645,24 +722,39 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
 {
     wr_notify_conf_t *nc = &sc->global->notify;
     apr_time_t now = apr_time_now();
-    int first;
+    const char *ip = r->useragent_ip;
+    wr_prefix_t px;
+    wr_seen_e d;
 
+    /* a source is its network prefix (/64 for IPv6 by default): one
+     * attacker with a whole /64 is one source */
+    if (wr_prefix_of(ip, nc->prefix_v4, nc->prefix_v6, &px) != APR_SUCCESS) {
+        return;
+    }
     if (nc->seen != NULL) {
-        const char *ip = r->useragent_ip;
-        first = wr_seen_probe(nc->seen, ip, strlen(ip), ip, now,
-                              nc->policy.host_window, 1) != WR_SEEN_COUNTED;
+        d = wr_seen_probe(nc->seen, px.key, px.klen, ip, now,
+                          nc->policy.host_window, nc->prefix_quota);
     }
     else if (nc->cache != NULL) {
-        first = cache_probe(r, nc, now, slot, shared) == WR_RATE_FIRST;
+        char text[WR_PREFIX_TEXT_MAX];
+        d = cache_probe(r, nc, wr_prefix_text(&px, text), now, slot, shared)
+            == WR_RATE_FIRST ? WR_SEEN_FIRST : WR_SEEN_COUNTED;
     }
     else {
         return;
     }
-    if (first) {
-        spool_event(r, nc, family, now, slot, shared);
-    }
-    else {
+    switch (d) {
+    case WR_SEEN_FIRST:
+    case WR_SEEN_ADDRESS:
+        spool_event(r, nc, family, &px, now, slot, shared);
+        break;
+    case WR_SEEN_HELD:
+        BUMP(slot, shared, prefix_held, 1);
+        held_back(r, nc, &px, WR_HELD_QUOTA, now);
+        break;
+    default:
         BUMP(slot, shared, host_counted, 1);
+        break;
     }
 }
 

@@ -38,6 +38,26 @@ static void queue_gauges(const wr_srv_conf_t *sc, wr_counter_slot_t *sum,
     }
 }
 
+/* held_prefix - the last source prefix whose event a bound held back
+ * ("" if none), with the bound and how long ago */
+static const char *held_prefix(const wr_srv_conf_t *sc, apr_pool_t *p)
+{
+    const wr_notify_conf_t *nc = sc->global ? &sc->global->notify : NULL;
+    char buf[WR_PREFIX_TEXT_MAX];
+    wr_held_e why;
+    apr_time_t at;
+
+    if (nc == NULL || nc->spool_size == NULL) {
+        return "";
+    }
+    wr_spoolsize_held(nc->spool_size, buf, &why, &at);
+    if (buf[0] == '\0') {
+        return "";
+    }
+    return apr_psprintf(p, "%s (%s, %" APR_TIME_T_FMT " s ago)", buf,
+                        wr_held_name(why), apr_time_sec(apr_time_now() - at));
+}
+
 /* wr_status_hook - counters in server-status: "WormReply<Name>: value"
  * lines for ?auto, a table otherwise */
 int wr_status_hook(request_rec *r, int flags)
@@ -116,6 +136,12 @@ int wr_status_hook(request_rec *r, int flags)
                            ap_escape_logitem(r->pool, farm_error));
             }
         }
+        ap_rprintf(r, "WormReplyPrefixHeld: %" APR_UINT64_T_FMT "\n",
+                   sum.prefix_held);
+        if (*held_prefix(sc, r->pool)) {
+            ap_rprintf(r, "WormReplyHeldPrefix: %s\n",
+                       held_prefix(sc, r->pool));
+        }
         return OK;
     }
     apr_rfc822_date(since, wr_counters_since(c));
@@ -172,6 +198,11 @@ int wr_status_hook(request_rec *r, int flags)
                    sum.farm_windows, farm_error ? "; last error: " : "",
                    farm_error ? ap_escape_html(r->pool, farm_error) : "");
     }
+    ap_rprintf(r, "<tr><th align=\"left\">held back</th><td>%"
+               APR_UINT64_T_FMT " new addresses over their prefix's quota%s%s"
+               "</td></tr>\n", sum.prefix_held,
+               *held_prefix(sc, r->pool) ? "; last: " : "",
+               ap_escape_html(r->pool, held_prefix(sc, r->pool)));
     ap_rputs("</table>\n", r);
     return OK;
 }

@@ -206,6 +206,8 @@ static const struct {
      "Probes counted in a source's open window.", 0},
     {"cache_busy", offsetof(wr_counter_slot_t, cache_busy),
      "Probes whose WormReplyCache lock failed (spooled anyway).", 0},
+    {"prefix_held", offsetof(wr_counter_slot_t, prefix_held),
+     "New addresses not spooled: their prefix had its events.", 0},
     {"notices", offsetof(wr_counter_slot_t, notices),
      "Notices composed into the outbox.", 0},
     {"notice_events", offsetof(wr_counter_slot_t, notice_events),

@@ -49,6 +49,7 @@ typedef struct {
     apr_uint64_t spool_dropped;  /* events lost to a full or broken spool */
     apr_uint64_t host_counted;   /* probes counted in an open host window */
     apr_uint64_t cache_busy;     /* probes not accounted: cache lock busy */
+    apr_uint64_t prefix_held;    /* new addresses over their prefix's quota */
     /* notices, notifier side */
     apr_uint64_t notices;        /* notices composed into the outbox */
     apr_uint64_t notice_events;  /* events those notices carried */

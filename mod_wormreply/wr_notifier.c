@@ -28,6 +28,9 @@
 #define TMP_AGE apr_time_from_sec(120)
 /* How often old history records are dropped. */
 #define EXPIRE_EVERY apr_time_from_sec(3600)
+/* How often the spool's size is counted for the requests' bounds: what
+ * requests add in between is added by them (wr_spoolsize.h). */
+#define COUNT_EVERY apr_time_from_sec(1)
 /* A deliverer is started at least this often, for the notices that come
  * due by their own clock (retries), not only when new ones are queued. */
 #define DELIVER_EVERY apr_time_from_sec(2)
@@ -120,6 +123,7 @@ typedef struct notifier_s {
     wr_counter_slot_t *slot;
     apr_time_t last_expire;
     apr_time_t last_prune;     /* of not_before */
+    apr_time_t last_count;        /* the spool's size, counted */
     const volatile sig_atomic_t *stop;
     wr_farm_t *farm;           /* NULL: no farm */
     int farm_up;               /* the farm state is in use */
@@ -1461,6 +1465,8 @@ static void deliver_kick(notifier_t *n, apr_time_t now)
     n->deliverer = pid;
 }
 
+static void spool_count(notifier_t *n, apr_time_t now);
+
 /* notifier_open - spool, history and resolver */
 static apr_status_t notifier_open(notifier_t *n, const wr_notifier_conf_t *c,
                                   apr_pool_t *p)
@@ -1518,12 +1524,29 @@ static apr_status_t notifier_open(notifier_t *n, const wr_notifier_conf_t *c,
     }
     wr_spool_recover(n->spool, apr_time_now(), TMP_AGE, &tmp_removed,
                      &cur_returned, n->scratch);
+    if (c->spool_size) {
+        spool_count(n, apr_time_now());
+    }
     if (tmp_removed || cur_returned) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00055)
                       "spool recovered: %d unfinished writes removed, %d "
                       "claimed events given back", tmp_removed, cur_returned);
     }
     return APR_SUCCESS;
+}
+
+/* spool_count - the spool's size for the requests' bounds: the notifier
+ * is the one that removes records, and may read directories */
+static void spool_count(notifier_t *n, apr_time_t now)
+{
+    wr_spool_stat_t st;
+
+    n->last_count = now;
+    if (wr_spool_stat(n->spool, &st, n->scratch) == APR_SUCCESS) {
+        wr_spoolsize_set(n->conf->spool_size,
+                         (apr_uint64_t)(st.n_new + st.n_cur + st.n_failed),
+                         (apr_uint64_t)(st.bytes + st.bytes_failed), now);
+    }
 }
 
 apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
@@ -1568,6 +1591,9 @@ apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
         now = apr_time_now();
         digests(&n, now);
         deliver_kick(&n, now);
+        if (conf->spool_size && now - n.last_count >= COUNT_EVERY) {
+            spool_count(&n, now);
+        }
         if (now - n.last_expire > EXPIRE_EVERY) {
             n.last_expire = now;
             wr_history_expire(n.hist, now, n.pol.host_window

@@ -56,6 +56,7 @@
 #include "wr_notice.h"
 #include "wr_ratelimit.h"
 #include "wr_resolve.h"
+#include "wr_spoolsize.h"
 
 /* wr_host_lookup_fn - the running record of a source from the shared
  * cache (how many probes so far, the latest): 1 if found */
@@ -93,6 +94,7 @@ typedef struct {
     apr_interval_time_t poll_interval; /* how often the spool is read */
     int max_per_hour;
     wr_counters_t *counters;           /* NULL: not counted */
+    wr_spoolsize_t *spool_size;        /* NULL: no shared size to keep */
     wr_host_lookup_fn *host_lookup;    /* NULL: counts from the events */
     void *host_lookup_baton;
     /* With a smarthost: notices are queued through the delivery manager

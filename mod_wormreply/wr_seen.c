@@ -60,12 +60,12 @@ static apr_uint64_t siphash(apr_uint64_t k0, apr_uint64_t k1,
     apr_uint64_t v1 = k1 ^ APR_UINT64_C(0x646f72616e646f6d);
     apr_uint64_t v2 = k0 ^ APR_UINT64_C(0x6c7967656e657261);
     apr_uint64_t v3 = k1 ^ APR_UINT64_C(0x7465646279746573);
-    apr_uint64_t b = (apr_uint64_t)len << 56, m;
+    apr_uint64_t b = (apr_uint64_t)len << 56;
     apr_size_t i, full = len & ~(apr_size_t)7;
     int k;
 
     for (i = 0; i < full; i += 8) {
-        m = 0;
+        apr_uint64_t m = 0;
         for (k = 7; k >= 0; k--) {
             m = (m << 8) | in[i + (apr_size_t)k];
         }
@@ -187,18 +187,16 @@ static wr_seen_e count(entry_t *e, apr_time_t now, apr_uint32_t ah,
         /* one try: a failure means someone stored a time as recent */
         apr_atomic_cas64(&e->last_seen, (apr_uint64_t)now, last);
     }
-    for (turn = 0; quota > 1 && turn < WR_SEEN_TRIES; turn++) {
+    for (turn = 0; turn < WR_SEEN_TRIES; turn++) {
         apr_uint32_t ev = apr_atomic_read32(&e->events), i;
-        apr_uint32_t known = ev < WR_SEEN_MAX_ADDRESSES ? ev
-                                                        : WR_SEEN_MAX_ADDRESSES;
 
-        for (i = 0; i < known; i++) {
+        for (i = 0; i < ev && i < WR_SEEN_MAX_ADDRESSES; i++) {
             if (apr_atomic_read32(&e->addr[i]) == ah) {
                 return WR_SEEN_COUNTED;
             }
         }
         if (ev >= quota) {
-            return WR_SEEN_COUNTED;
+            return WR_SEEN_HELD;
         }
         if (apr_atomic_cas32(&e->events, ev + 1, ev) == ev) {
             apr_atomic_set32(&e->addr[ev], ah);
@@ -231,6 +229,7 @@ wr_seen_e wr_seen_probe(wr_seen_t *seen, const void *key, apr_size_t klen,
     if (quota > WR_SEEN_MAX_ADDRESSES) {
         quota = WR_SEEN_MAX_ADDRESSES;
     }
+    quota = quota ? quota : 1;
     mine = ((apr_uint64_t)tag << 32) | now_s;
 
     for (turn = 0; turn < WR_SEEN_TRIES; turn++) {

@@ -38,7 +38,7 @@
  * - within an open window, WR_SEEN_ADDRESS for each new address until the
  *   window has had `quota` events in all (so a prefix costs at most
  *   `quota` events per window, plus one per race lost at a window's very
- *   opening);
+ *   opening), WR_SEEN_HELD for a new address after that;
  * - the notifier only reads (wr_seen_lookup), also without a lock.
  * Windows have a resolution of one second; a window of less than a second
  * counts as one second. A clock that went back by more than a window
@@ -64,7 +64,8 @@ typedef struct wr_seen_t wr_seen_t;
 typedef enum {
     WR_SEEN_FIRST = 1,      /* a new window: spool an event */
     WR_SEEN_ADDRESS,        /* a new address in an open window: spool one */
-    WR_SEEN_COUNTED         /* counted, nothing else to do */
+    WR_SEEN_COUNTED,        /* counted, nothing else to do */
+    WR_SEEN_HELD            /* counted; a new address over the quota */
 } wr_seen_e;
 
 /* A snapshot of one key's entry. */

@@ -597,7 +597,6 @@ apr_status_t wr_spool_stat(wr_spool_t *spool, wr_spool_stat_t *st,
                            apr_pool_t *p)
 {
     apr_status_t rv;
-    apr_off_t dummy = 0;
 
     memset(st, 0, sizeof(*st));
     if ((rv = count_dir(spool->d[WR_SPOOL_NEW], &st->n_new, &st->bytes,
@@ -605,7 +604,7 @@ apr_status_t wr_spool_stat(wr_spool_t *spool, wr_spool_stat_t *st,
         || (rv = count_dir(spool->d[WR_SPOOL_CUR], &st->n_cur, &st->bytes,
                            &st->oldest, p)) != APR_SUCCESS
         || (rv = count_dir(spool->d[WR_SPOOL_FAILED], &st->n_failed,
-                           &dummy, NULL, p)) != APR_SUCCESS) {
+                           &st->bytes_failed, NULL, p)) != APR_SUCCESS) {
         return rv;
     }
     return APR_SUCCESS;

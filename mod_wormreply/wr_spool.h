@@ -238,6 +238,7 @@ typedef struct {
     int n_cur;
     int n_failed;
     apr_off_t bytes;          /* in new/ + cur/ */
+    apr_off_t bytes_failed;   /* in failed/ */
     apr_time_t oldest;        /* creation time of the oldest record in
                                * new/ or cur/ (from its id); 0 if none */
 } wr_spool_stat_t;

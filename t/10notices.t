@@ -24,6 +24,7 @@ sub base_conf {
 LimitRequestLine 40000
 WormReply On
 WormReplyNotify On
+WormReplySourcePrefix 32 128
 WormReplySpool $dir/spool
 WormReplyOutbox $dir/outbox
 WormReplyResolver $DNS

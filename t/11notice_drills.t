@@ -23,6 +23,7 @@ LimitRequestLine 40000
 LimitRequestFieldSize 40000
 WormReply On
 WormReplyNotify On
+WormReplySourcePrefix 32 128
 WormReplySpool $dir/spool
 WormReplyOutbox $dir/outbox
 WormReplyResolver 127.0.0.1:$DNSPORT

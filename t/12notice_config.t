@@ -35,6 +35,13 @@ my @bad = (
     ['WormReplyDomainWindow 0', qr/WormReplyDomainWindow: '0' is not a duration/],
     ['WormReplyMaxPerHour -1', qr/WormReplyMaxPerHour: '-1' is not a whole number/],
     ['WormReplySpoolMax many', qr/WormReplySpoolMax: 'many' is not a whole number/],
+    ['WormReplySpoolMaxBytes lots', qr/WormReplySpoolMaxBytes: 'lots' is not a size/],
+    ['WormReplySpoolMaxBytes 0', qr/WormReplySpoolMaxBytes: '0' is not a size/],
+    ['WormReplySourcePrefix 33 64', qr/WormReplySourcePrefix: '33' is not a whole number from 8 to 32/],
+    ['WormReplySourcePrefix 32 8', qr/WormReplySourcePrefix: '8' is not a whole number from 16 to 128/],
+    ['WormReplySourcePrefix 32', qr/WormReplySourcePrefix takes two arguments/],
+    ['WormReplyPrefixQuota 13', qr/WormReplyPrefixQuota: '13' is not a whole number from 1 to 12/],
+    ['WormReplyPrefixQuota 0', qr/WormReplyPrefixQuota: '0' is not a whole number from 1 to 12/],
     ['WormReplyFrom not-an-address', qr/WormReplyFrom: 'not-an-address' is not a mail address/],
     ["WormReplyBcc \"a b\@example.org\"", qr/WormReplyBcc: 'a b\@example.org' is not a mail address/],
     ['WormReplyResolver dns.example.org', qr/WormReplyResolver: 'dns.example.org' is not an IP address/],
@@ -83,6 +90,9 @@ WormReplyNotify On
 WormReplyCache shmcb:$d/run/cache(65536)
 WormReplySpool $d/spool
 WormReplySpoolMax 500
+WormReplySpoolMaxBytes 64M
+WormReplySourcePrefix 24 56
+WormReplyPrefixQuota 2
 WormReplyOutbox $d/outbox
 WormReplyResolver 127.0.0.1:15353 [::1]:15353
 WormReplyNotifyExempt 192.0.2.0/28 2001:db8:1::/48

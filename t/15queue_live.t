@@ -20,6 +20,7 @@ my $d = $h->dir;
 $h->write_conf(<<"EOF");
 WormReply On
 WormReplyNotify On
+WormReplySourcePrefix 32 128
 WormReplySpool $d/spool
 WormReplyOutbox $d/outbox
 WormReplyResolver 127.0.0.1:$DNSPORT

@@ -17,6 +17,7 @@ my $d = $h->dir;
 $h->write_conf(<<"EOF2");
 WormReply On
 WormReplyNotify On
+WormReplySourcePrefix 32 128
 WormReplySpool $d/spool
 WormReplyOutbox $d/outbox
 WormReplyResolver 127.0.0.1:$DNSPORT

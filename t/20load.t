@@ -75,6 +75,7 @@ MinSpareThreads 200
 MaxSpareThreads 200
 WormReply On
 WormReplyNotify On
+WormReplySourcePrefix 32 128
 WormReplySpool $d/spool
 WormReplySpoolMax 30000
 WormReplyOutbox $d/outbox

@@ -113,6 +113,8 @@ EOF
 ${WR_CACHE:+WormReplyCache "$WR_CACHE"
 }WormReplySpool "$nd/spool"
 WormReplySpoolMax ${WR_SPOOL_MAX:-10000}
+WormReplySourcePrefix 32 128
+WormReplySpoolMaxBytes 1G
 WormReplyOutbox "$nd/outbox"
 WormReplyResolver $WR_RESOLVER
 WormReplyNotifyAllow 192.0.2.0/24 198.51.100.0/24 2001:db8::/32

@@ -68,6 +68,8 @@ sub delivery_conf {
     return join '', map { "$_\n" }
         'WormReply On',
         'WormReplyNotify On',
+        # the rig's bulk.test hosts share one /64: each address its own source
+        'WormReplySourcePrefix 32 128',
         "WormReplySpool $d/spool",
         "WormReplyOutbox $d/outbox",
         "WormReplyResolver 127.0.0.1:$a{dns}",

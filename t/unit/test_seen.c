@@ -112,23 +112,25 @@ static void test_quota(void)
     for (i = 0; i < 5000; i++) {
         char a[64];
         apr_snprintf(a, sizeof(a), "2001:db8:1::%x", 0x1000 + i);
-        events += probe(seen, net, a, T0 + SEC(1), 3) != WR_SEEN_COUNTED;
+        events += probe(seen, net, a, T0 + SEC(1), 3) != WR_SEEN_HELD;
     }
-    check_int(events, 0, "5,000 more addresses of the prefix: no event "
-              "beyond the quota");
+    check_int(events, 0, "5,000 more addresses of the prefix: each held "
+              "back, no event beyond the quota");
+    check_int(probe(seen, net, "2001:db8:1::b", T0 + SEC(2), 3),
+              WR_SEEN_COUNTED, "an address that had its event: counted");
     wr_seen_lookup(seen, net, strlen(net), &rec);
     check_int(rec.events, 3, "three events in the window");
-    check_int(rec.count, 5005, "every probe counted");
+    check_int(rec.count, 5006, "every probe counted");
     check_int(probe(seen, net, "2001:db8:1::d", T0 + WINDOW, 3),
               WR_SEEN_FIRST, "the next window starts the quota again");
     check_int(probe(seen, "x", "1", T0, 0), WR_SEEN_FIRST, "quota 0...");
-    check_int(probe(seen, "x", "2", T0, 0), WR_SEEN_COUNTED,
+    check_int(probe(seen, "x", "2", T0, 0), WR_SEEN_HELD,
               "...counts as 1");
     check_int(probe(seen, "y", "1", T0, 99), WR_SEEN_FIRST, "a quota over "
               "the addresses kept...");
     for (i = 2, events = 1; i < 40; i++) {
         events += probe(seen, "y", apr_itoa(pool, i), T0, 99)
-                  != WR_SEEN_COUNTED;
+                  == WR_SEEN_ADDRESS;
     }
     check_int(events, WR_SEEN_MAX_ADDRESSES, "...is cut to them");
 }
