@@ -17,7 +17,8 @@ int wr_spoolsize_reserve(wr_spoolsize_t *sz, apr_size_t len,
     /* add first, then look: of two processes racing for the last room,
      * at most one keeps it */
     apr_uint64_t n = apr_atomic_add64(&sz->entries, 1) + 1;
-    apr_uint64_t b = apr_atomic_add64(&sz->bytes, len) + len;
+    apr_uint64_t b = apr_atomic_add64(&sz->bytes, len + WR_SPOOLSIZE_MARGIN)
+                     + len + WR_SPOOLSIZE_MARGIN;
     wr_held_e w = WR_HELD_NONE;
 
     if (max_entries > 0 && n > max_entries) {
@@ -40,14 +41,15 @@ void wr_spoolsize_release(wr_spoolsize_t *sz, apr_size_t len)
 {
     /* two's complement: adding -x subtracts */
     apr_atomic_add64(&sz->entries, (apr_uint64_t)-1);
-    apr_atomic_add64(&sz->bytes, (apr_uint64_t)0 - (apr_uint64_t)len);
+    apr_atomic_add64(&sz->bytes, (apr_uint64_t)0
+                                 - (apr_uint64_t)(len + WR_SPOOLSIZE_MARGIN));
 }
 
 void wr_spoolsize_set(wr_spoolsize_t *sz, apr_uint64_t entries,
                       apr_uint64_t bytes, apr_time_t now)
 {
     apr_atomic_set64(&sz->entries, entries);
-    apr_atomic_set64(&sz->bytes, bytes);
+    apr_atomic_set64(&sz->bytes, bytes + entries * WR_SPOOLSIZE_MARGIN);
     apr_atomic_set64(&sz->counted_at, (apr_uint64_t)now);
 }
 

@@ -30,6 +30,11 @@
  * failed/ together. */
 #define WR_SPOOL_DEFAULT_MAX_BYTES (32 * 1024 * 1024)
 
+/* What a record is accounted for beyond its bytes: room for the lines the
+ * notifier may add to it later (attempts, next-try, a short failure
+ * reason), so that a bound on bytes still holds after those rewrites. */
+#define WR_SPOOLSIZE_MARGIN 256
+
 typedef enum {
     WR_HELD_NONE = 0,
     WR_HELD_QUOTA,            /* the prefix used up its events per window */
@@ -48,8 +53,9 @@ typedef struct {
     char held_prefix[WR_PREFIX_TEXT_MAX];
 } wr_spoolsize_t;
 
-/* wr_spoolsize_reserve - room for one record of `len` bytes under the
- * bounds (0 = none); *why (may be NULL) says which bound refused.
+/* wr_spoolsize_reserve - room for one record of `len` bytes (accounted
+ * as len + WR_SPOOLSIZE_MARGIN) under the bounds (0 = none); *why (may be
+ * NULL) says which bound refused.
  * @return 1 if reserved (undo with wr_spoolsize_release if the write
  *         fails), 0 if a bound would be exceeded */
 int wr_spoolsize_reserve(wr_spoolsize_t *sz, apr_size_t len,
@@ -59,7 +65,8 @@ int wr_spoolsize_reserve(wr_spoolsize_t *sz, apr_size_t len,
 /* wr_spoolsize_release - give back a reservation */
 void wr_spoolsize_release(wr_spoolsize_t *sz, apr_size_t len);
 
-/* wr_spoolsize_set - the notifier's count at `now` */
+/* wr_spoolsize_set - the notifier's count at `now`: `entries` records of
+ * `bytes` bytes in all (the margin is added here) */
 void wr_spoolsize_set(wr_spoolsize_t *sz, apr_uint64_t entries,
                       apr_uint64_t bytes, apr_time_t now);
 

@@ -76,15 +76,20 @@ static void test_size(void)
     check_int(ok, 10, "a bound of 10 records admits 10");
     check_int(why, WR_HELD_RECORDS, "the 11th is held back for the records");
     check_int(sz.entries, 10, "ten reserved, the refused ones given back");
-    check_int(sz.bytes, 1000, "their bytes");
+    check_int(sz.bytes, 10 * (100 + WR_SPOOLSIZE_MARGIN),
+              "their bytes, each with the notifier's margin");
     wr_spoolsize_release(&sz, 100);
     check_int(sz.entries, 9, "a failed write gives its room back");
-    check_int(sz.bytes, 900, "and its bytes");
-    check(!wr_spoolsize_reserve(&sz, 200, 0, 1000, &why)
-          && why == WR_HELD_BYTES, "a byte bound holds back what passes it");
-    check(wr_spoolsize_reserve(&sz, 100, 0, 1000, &why), "but not what fits");
+    check_int(sz.bytes, 9 * (100 + WR_SPOOLSIZE_MARGIN), "and its bytes");
+    memset(&sz, 0, sizeof(sz));
+    check(wr_spoolsize_reserve(&sz, 100, 0, 1000, &why), "a record that fits");
+    check(!wr_spoolsize_reserve(&sz, 700, 0, 1000, &why)
+          && why == WR_HELD_BYTES, "a byte bound holds back what passes it "
+          "(the margin counted)");
+    check_int(sz.bytes, 100 + WR_SPOOLSIZE_MARGIN, "only the first counted");
     wr_spoolsize_set(&sz, 3, 300, t0);
     check_int(sz.entries, 3, "the notifier's count replaces it");
+    check_int(sz.bytes, 300 + 3 * WR_SPOOLSIZE_MARGIN, "with the margin");
 
     wr_spoolsize_held(&sz, buf, &why, &at);
     check_str(buf, "", "nothing held back yet");
