@@ -107,6 +107,8 @@ WormReplySpool $d/spool
 WormReplyOutbox $d/outbox
 WormReplyResolver 127.0.0.1:$DNSPORT
 WormReplyNotifyAllow 2001:db8::/32
+# the rig's farmN.test hosts share one /64: here each address is a source
+WormReplySourcePrefix 32 128
 WormReplyDigestDelay 5s
 WormReplyDomainWindow 1h
 WormReplyMaxPerHour 20
