@@ -19,7 +19,7 @@ use Time::HiRes qw(time sleep);
 use WormreplyTest qw(parse_response codered_request nimda_request is_tiny
                      is_httpd_404);
 
-plan tests => 127, need_module 'wormreply', need_module 'status';
+plan tests => 124, need_module 'wormreply', need_module 'status';
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $moddir = '/usr/lib/apache2/modules';
