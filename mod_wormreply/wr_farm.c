@@ -38,9 +38,12 @@ static const char lua_add[] =
     "redis.call('PEXPIRE', KEYS[2], ARGV[5])\n"
     "return 1\n";
 
-/* CLAIM: KEYS d:, h:, c:, cap; ARGV now, delay, window, max, server,
+/* CLAIM: KEYS d:, h:, c:, cap, r:; ARGV now, delay, window, max, server,
  * lease, n-prefix. Returns {1, '', field, record, ...} when claimed,
- * {2} none, {3, due} wait, {4, holder} held, {5, next} cap. */
+ * {2} none, {3, due} wait, {4, holder} held, {5, next} cap. A claim
+ * takes its digest's place under the cap at once (r: keeps the minute
+ * counted, for RELEASE): checked here and counted at COMMIT, two servers
+ * claiming two domains at once could both pass a cap with one left. */
 static const char lua_claim[] =
     "local now = tonumber(ARGV[1])\n"
     "local fp = tonumber(redis.call('HGET', KEYS[1], 'first_pending')"
@@ -86,12 +89,19 @@ static const char lua_claim[] =
     "  redis.call('HDEL', KEYS[1], 'first_pending')\n"
     "  return {2}\n"
     "end\n"
+    "if max > 0 then\n"
+    "  local m = string.format('%d', math.floor(now / 60000000))\n"
+    "  redis.call('HINCRBY', KEYS[4], m, 1)\n"
+    "  redis.call('PEXPIRE', KEYS[4], 7200000)\n"
+    "  redis.call('SET', KEYS[5], m, 'PX', ARGV[6])\n"
+    "end\n"
     "redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[6])\n"
     "return out\n";
 
-/* COMMIT: KEYS d:, h:, c:, cap, windows, sent, gen; ARGV server, now,
- * host window, max, n-prefix, domain, report id, ttl, fields...
- * Returns 1 when the claim had passed to another server. */
+/* COMMIT: KEYS d:, h:, c:, cap, windows, sent, gen, r:; ARGV server,
+ * now, host window, max, n-prefix, domain, report id, ttl, fields...
+ * Returns 1 when the claim had passed to another server. The cap counted
+ * the digest at CLAIM already. */
 static const char lua_commit[] =
     "local holder = redis.call('GET', KEYS[3])\n"
     "local lost = 0\n"
@@ -112,11 +122,6 @@ static const char lua_commit[] =
     "end\n"
     "redis.call('HSET', KEYS[1], 'last_sent', ARGV[2])\n"
     "redis.call('PEXPIRE', KEYS[1], ARGV[8])\n"
-    "if tonumber(ARGV[4]) > 0 then\n"
-    "  local minute = math.floor(tonumber(ARGV[2]) / 60000000)\n"
-    "  redis.call('HINCRBY', KEYS[4], string.format('%d', minute), 1)\n"
-    "  redis.call('PEXPIRE', KEYS[4], 7200000)\n"
-    "end\n"
     "redis.call('ZADD', KEYS[5], ARGV[2], ARGV[6])\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf',"
     " string.format('%.0f', tonumber(ARGV[2]) - 604800000000))\n"
@@ -124,7 +129,7 @@ static const char lua_commit[] =
     " ARGV[1] .. ' ' .. n .. ' ' .. ARGV[7])\n"
     "redis.call('LTRIM', KEYS[6], 0, " SENT_KEEP ")\n"
     "redis.call('INCR', KEYS[7])\n"
-    "if lost == 0 then redis.call('DEL', KEYS[3]) end\n"
+    "if lost == 0 then redis.call('DEL', KEYS[3], KEYS[8]) end\n"
     "return lost\n";
 
 /* REPORTED: KEYS d:, h:, windows, gen; ARGV when, host window, n-prefix,
@@ -156,10 +161,15 @@ static const char lua_state[] =
     "return {redis.call('HEXISTS', KEYS[1], ARGV[1]),"
     " redis.call('EXISTS', KEYS[2])}\n";
 
-/* RELEASE: KEYS c:; ARGV server */
+/* RELEASE: KEYS c:, cap, r:; ARGV server. Nothing was sent: the place
+ * the claim took under the cap is given back. */
 static const char lua_release[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
-    "  redis.call('DEL', KEYS[1])\n"
+    "  local m = redis.call('GET', KEYS[3])\n"
+    "  if m and redis.call('HEXISTS', KEYS[2], m) == 1 then\n"
+    "    redis.call('HINCRBY', KEYS[2], m, -1)\n"
+    "  end\n"
+    "  redis.call('DEL', KEYS[1], KEYS[3])\n"
     "end\n"
     "return 1\n";
 
@@ -591,7 +601,7 @@ apr_status_t wr_farm_claim(wr_farm_t *f, const char *domain, apr_time_t now,
                            apr_array_header_t **hosts, apr_time_t *due,
                            const char **holder, apr_pool_t *p)
 {
-    const char *keys[4], *args[7];
+    const char *keys[5], *args[7];
     redisReply *r;
     apr_status_t rv;
     apr_size_t k;
@@ -603,6 +613,7 @@ apr_status_t wr_farm_claim(wr_farm_t *f, const char *domain, apr_time_t now,
     keys[1] = key(f, "h:", domain, p);
     keys[2] = key(f, "c:", domain, p);
     keys[3] = key(f, "cap", "", p);
+    keys[4] = key(f, "r:", domain, p);
     args[0] = num(now, p);
     args[1] = num(pol->digest_delay, p);
     args[2] = num(pol->domain_window, p);
@@ -610,7 +621,7 @@ apr_status_t wr_farm_claim(wr_farm_t *f, const char *domain, apr_time_t now,
     args[4] = f->server;
     args[5] = ms(f->conf.lease, p);
     args[6] = key(f, "n:", "", p);
-    if ((rv = eval(f, S_CLAIM, 4, keys, 7, args, &r, p)) != APR_SUCCESS) {
+    if ((rv = eval(f, S_CLAIM, 5, keys, 7, args, &r, p)) != APR_SUCCESS) {
         return rv;
     }
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1
@@ -659,7 +670,7 @@ apr_status_t wr_farm_commit(wr_farm_t *f, const char *domain, apr_time_t now,
                             const char *report_id, int *lost)
 {
     apr_pool_t *p;
-    const char *keys[7], **args;
+    const char *keys[8], **args;
     redisReply *r;
     apr_status_t rv;
     int k;
@@ -673,6 +684,7 @@ apr_status_t wr_farm_commit(wr_farm_t *f, const char *domain, apr_time_t now,
     keys[4] = key(f, "windows", "", p);
     keys[5] = key(f, "sent", "", p);
     keys[6] = key(f, "gen", "", p);
+    keys[7] = key(f, "r:", domain, p);
     args = apr_palloc(p, sizeof(char *) * (apr_size_t)(8 + hosts->nelts));
     args[0] = f->server;
     args[1] = num(now, p);
@@ -685,7 +697,7 @@ apr_status_t wr_farm_commit(wr_farm_t *f, const char *domain, apr_time_t now,
     for (k = 0; k < hosts->nelts; k++) {
         args[8 + k] = APR_ARRAY_IDX(hosts, k, wr_farm_host_t).field;
     }
-    rv = eval(f, S_COMMIT, 7, keys, 8 + hosts->nelts, args, &r, p);
+    rv = eval(f, S_COMMIT, 8, keys, 8 + hosts->nelts, args, &r, p);
     if (rv == APR_SUCCESS) {
         *lost = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
         freeReplyObject(r);
@@ -697,14 +709,16 @@ apr_status_t wr_farm_commit(wr_farm_t *f, const char *domain, apr_time_t now,
 apr_status_t wr_farm_release(wr_farm_t *f, const char *domain)
 {
     apr_pool_t *p;
-    const char *keys[1], *args[1];
+    const char *keys[3], *args[1];
     redisReply *r;
     apr_status_t rv;
 
     apr_pool_create(&p, f->pool);
     keys[0] = key(f, "c:", domain, p);
+    keys[1] = key(f, "cap", "", p);
+    keys[2] = key(f, "r:", domain, p);
     args[0] = f->server;
-    rv = eval(f, S_RELEASE, 1, keys, 1, args, &r, p);
+    rv = eval(f, S_RELEASE, 3, keys, 1, args, &r, p);
     if (r) {
         freeReplyObject(r);
     }

@@ -26,16 +26,21 @@
  *   PREFIX n:ADDRESS        host reported at (usec), expires after the
  *                           host window
  *   PREFIX s:ADDRESS        suppressed recipient, expires when lifted
- *   PREFIX cap              hash: minute number -> digests sent in it
+ *   PREFIX cap              hash: minute number -> digests claimed in it
+ *   PREFIX r:DOMAIN         the minute the claim counted in cap (PX)
  *   PREFIX windows          sorted set: domain scored by its last digest
  *   PREFIX sent             list: "TIME DOMAIN SERVER HOSTS REPORT-ID"
  *
  * Exactly once: a claim is taken only when the domain is due (digest delay
- * over, domain window over, cap not reached) and nobody holds one. The
- * holder composes and queues the digest from the claimed hosts, then
- * commits: the hosts it named leave the set, the host and domain windows
- * start, the cap counts one, the claim is released. A holder that dies
- * before it commits loses the claim when its lease ends; the hosts are
+ * over, domain window over, cap not reached) and nobody holds one; the
+ * claim counts in the cap at once, so that servers claiming different
+ * domains together cannot pass it. The holder composes and queues the
+ * digest from the claimed hosts, then commits: the hosts it named leave
+ * the set, the host and domain windows start, the claim is released (or,
+ * with nothing to send, released and its place under the cap given
+ * back). A holder that dies before it commits keeps its place counted
+ * (fewer notices that hour, never more) and loses the claim when its
+ * lease ends; the hosts are
  * still in the set and another server sends them. The one window left is
  * the one a single server has too: death between queueing the notice and
  * committing it sends that digest again.
@@ -153,8 +158,8 @@ apr_status_t wr_farm_claim(wr_farm_t *f, const char *domain, apr_time_t now,
 
 /* wr_farm_commit - the claimed digest is queued: the given hosts
  * (wr_farm_host_t, as returned by wr_farm_claim) leave the set, the host
- * and domain windows start at `now`, the cap counts one, the claim is
- * released and the digest is added to the history. *lost = 1 when the
+ * and domain windows start at `now`, the claim (counted in the cap when
+ * it was taken) is released and the digest is added to the history. *lost = 1 when the
  * claim had passed to another server meanwhile (its lease ended): the
  * digest may then be sent twice, which the caller logs. */
 apr_status_t wr_farm_commit(wr_farm_t *f, const char *domain, apr_time_t now,
@@ -162,7 +167,8 @@ apr_status_t wr_farm_commit(wr_farm_t *f, const char *domain, apr_time_t now,
                             const apr_array_header_t *hosts,
                             const char *report_id, int *lost);
 
-/* wr_farm_release - give a claim back without sending (composing failed) */
+/* wr_farm_release - give a claim back without sending (composing failed),
+ * and its place under the hourly cap */
 apr_status_t wr_farm_release(wr_farm_t *f, const char *domain);
 
 /* wr_farm_generation - a number that changes whenever any server commits

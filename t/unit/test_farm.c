@@ -247,6 +247,38 @@ static void test_farm(apr_pool_t *p)
               "windows");
     check_int(nwin, 2, "two domains in their window");
 
+    /* two servers claiming two domains at once take one place each under
+     * the cap: with one place left the second claim waits; a release
+     * gives the place back (two hours on: the counts above are gone) */
+    {
+        apr_time_t t2 = t0 + SEC(3910 + 7300);
+        apr_array_header_t *h2;
+
+        pol.max_per_hour = 1;
+        wr_farm_host_add(a, "c1.test", "198.51.100.21", "rec", t2, 0);
+        wr_farm_host_add(b, "c2.test", "198.51.100.22", "rec", t2, 0);
+        check_int(wr_farm_claim(a, "c1.test", t2 + SEC(301), &pol, &res,
+                                &hosts, &due, &holder, p), APR_SUCCESS,
+                  "a claims c1");
+        check_int(res, WR_FARM_CLAIMED, "a holds c1, the last place");
+        check_int(wr_farm_claim(b, "c2.test", t2 + SEC(301), &pol, &res, &h2,
+                                &due, &holder, p), APR_SUCCESS,
+                  "b claims c2 before a commits");
+        check_int(res, WR_FARM_CAP, "c2 waits: the place is taken");
+        check_int(wr_farm_release(a, "c1.test"), APR_SUCCESS, "a releases");
+        check_int(wr_farm_claim(b, "c2.test", t2 + SEC(301), &pol, &res, &h2,
+                                &due, &holder, p), APR_SUCCESS,
+                  "b claims c2 again");
+        check_int(res, WR_FARM_CLAIMED, "the released place is b's");
+        check_int(wr_farm_commit(b, "c2.test", t2 + SEC(301), &pol, h2,
+                                 "r4@test", &lost), APR_SUCCESS, "b commits");
+        check_int(wr_farm_claim(a, "c1.test", t2 + SEC(302), &pol, &res,
+                                &hosts, &due, &holder, p), APR_SUCCESS,
+                  "a claims c1 again");
+        check_int(res, WR_FARM_CAP, "the committed digest keeps its place");
+        pol.max_per_hour = 0;
+    }
+
     /* suppression */
     check_int(wr_farm_suppress(a, "abuse@ex.test", t0 + SEC(100), t0),
               APR_SUCCESS, "suppress");
