@@ -640,6 +640,17 @@ static void spool_event(request_rec *r, wr_notify_conf_t *nc,
     ev.address = r->useragent_ip;
     ev.family = family;
     ev.vhost = r->server->server_hostname;
+    /* The connection's ports and our address, for the machine-readable
+     * formats; behind a proxy (mod_remoteip) the client's port is not
+     * known, only the proxy's */
+    if (r->useragent_addr == r->connection->client_addr
+        && r->connection->client_addr) {
+        ev.source_port = r->connection->client_addr->port;
+    }
+    if (r->connection->local_addr) {
+        ev.local_address = r->connection->local_ip;
+        ev.local_port = r->connection->local_addr->port;
+    }
     ev.first_seen = now;
     ev.last_seen = now;
     ev.count = 1;

@@ -991,15 +991,51 @@ static void add_arf_parts(wr_buf_t *out, const wr_notice_input_t *in,
     buf_printf(out, "\r\n--%s--\r\n", boundary);
 }
 
+/* yaml_quoted - `s` sanitised (ASCII, bounded) as a YAML single-quoted
+ * scalar: a quote is doubled, nothing else is special inside, so an IPv6
+ * address or a date stays a string for every YAML reader */
+static const char *yaml_quoted(const char *s, apr_size_t max_out,
+                               apr_pool_t *p)
+{
+    const char *v = sanitize(s, 0, max_out, 1, p);
+    apr_size_t n = 0;
+    char *out, *o;
+
+    for (s = v; *s; s++) {
+        n += *s == '\'' ? 2 : 1;
+    }
+    o = out = apr_palloc(p, n + 3);
+    *o++ = '\'';
+    for (s = v; *s; s++) {
+        if (*s == '\'') {
+            *o++ = '\'';
+        }
+        *o++ = *s;
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return out;
+}
+
+/* Where the X-ARF 0.2 malware-attack schema lives; X-ARF parsers
+ * (validatexarf, pyxarf) refuse a report without it. */
+#define XARF_SCHEMA_URL \
+    "http://www.x-arf.org/schema/abuse_malware-attack_0.1.4.json"
+
 /* add_xarf_parts - the YAML report and the evidence of an X-ARF 0.2
- * message (the first, human-readable part is written by the caller) */
+ * message (the first, human-readable part is written by the caller).
+ * Every string is a quoted scalar; the port is the one that was probed
+ * (left out when not known); "Malware" is written only for a family of
+ * kind "worm". */
 static void add_xarf_parts(wr_buf_t *out, const wr_notice_input_t *in,
                            const char *report_id, const char *boundary,
                            apr_pool_t *p)
 {
     const wr_notice_host_t *h = &in->hosts[0];
+    apr_time_exp_t x;
     int j;
 
+    apr_time_exp_gmt(&x, h->first_seen);
     buf_printf(out, "--%s\r\n"
                "Content-Type: text/plain; charset=utf-8; name=\"report.yaml\""
                "\r\n"
@@ -1007,22 +1043,35 @@ static void add_xarf_parts(wr_buf_t *out, const wr_notice_input_t *in,
                "\r\n"
                "---\r\n"
                "Reported-From: %s\r\n"
-               "Category: abuse\r\n"
-               "Report-Type: malware-attack\r\n"
-               "Report-ID: %s\r\n"
-               "User-Agent: mod_wormreply\r\n"
-               "Date: '%s'\r\n"
+               "Category: 'abuse'\r\n"
+               "Report-Type: 'malware-attack'\r\n"
+               "Report-ID: '%s@%s'\r\n"
+               "User-Agent: 'mod_wormreply'\r\n"
+               "Date: '%04d-%02d-%02dT%02d:%02d:%02dZ'\r\n"
                "Source: %s\r\n"
-               "Source-Type: ip-address\r\n"
-               "Port: 80\r\n"
-               "Service: http\r\n"
-               "Malware: '%s'\r\n"
-               "Occurrences: %" APR_UINT64_T_FMT "\r\n"
-               "Attachment: text/plain\r\n"
-               "\r\n",
-               boundary, in->from, report_id, date_5322(h->first_seen, p),
-               wr_notice_sanitize(h->address, 64, 1, p),
-               wr_notice_sanitize(h->family, 64, 1, p), h->count);
+               "Source-Type: 'ip-address'\r\n",
+               boundary, yaml_quoted(in->from, 300, p), report_id,
+               in->server_name, x.tm_year + 1900, x.tm_mon + 1, x.tm_mday,
+               x.tm_hour, x.tm_min, x.tm_sec,
+               yaml_quoted(h->address, 64, p));
+    if (h->local_address != NULL && h->local_address[0] != '\0') {
+        buf_printf(out, "Destination: %s\r\n"
+                   "Destination-Type: 'ip-address'\r\n",
+                   yaml_quoted(h->local_address, 64, p));
+    }
+    buf_str(out, "Service: 'http'\r\n");
+    if (h->local_port > 0) {
+        buf_printf(out, "Port: %u\r\n", (unsigned)h->local_port);
+    }
+    if (h->family_kind != NULL && !strcmp(h->family_kind, "worm")) {
+        buf_printf(out, "Malware: %s\r\n",
+                   yaml_quoted(h->family_title ? h->family_title : h->family,
+                               200, p));
+    }
+    buf_printf(out, "Occurrences: %" APR_UINT64_T_FMT "\r\n"
+               "Attachment: 'text/plain'\r\n"
+               "Schema-URL: '" XARF_SCHEMA_URL "'\r\n"
+               "\r\n", h->count);
     buf_printf(out, "--%s\r\n"
                "Content-Type: text/plain; charset=utf-8; name=\"evidence.txt\""
                "\r\n"

@@ -87,8 +87,14 @@ typedef struct {
     const char *address;        /* "192.0.2.10" (required) */
     const char *name;           /* confirmed name, NULL if none */
     const char *family;         /* "nimda" (required) */
-    const char *family_info;    /* NULL: the built-in text, if any */
+    const char *family_title;   /* "Nimda worm"; NULL: the family name */
+    const char *family_info;    /* for the abuse desk; NULL: none */
+    const char *family_kind;    /* "worm", "scanner"...; NULL: not known */
+    const char *family_confidence;  /* "certain"...; NULL: not known */
     const char *vhost;          /* server name probed; may be NULL */
+    apr_uint16_t source_port;   /* the client's port; 0 = not known */
+    const char *local_address;  /* our address probed; NULL = not known */
+    apr_uint16_t local_port;    /* our port probed; 0 = not known */
     apr_time_t first_seen;
     apr_time_t last_seen;
     apr_uint64_t count;

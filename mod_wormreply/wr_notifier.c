@@ -946,6 +946,9 @@ static apr_array_header_t *hosts_of(notifier_t *n,
             nh->name = it->name;
             nh->family = ev->family;
             nh->vhost = ev->vhost;
+            nh->source_port = ev->source_port;
+            nh->local_address = ev->local_address;
+            nh->local_port = ev->local_port;
             nh->first_seen = ev->first_seen;
             nh->last_seen = ev->last_seen;
             nh->lines = ev->lines;

@@ -292,11 +292,25 @@ apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
     }
     /* Every line is at most key + ": " + value + LF: size the buffer for
      * the worst case rather than grow it. */
-    b = apr_palloc(p, (12 + WR_EVENT_MAX_LINES) * (16 + WR_SPOOL_VALUE_MAX));
+    b = apr_palloc(p, (15 + WR_EVENT_MAX_LINES) * (16 + WR_SPOOL_VALUE_MAX));
     put_line(b, &len, "version", "1");
     put_line(b, &len, "address", ev->address);
     put_line(b, &len, "family", ev->family);
     put_line(b, &len, "vhost", ev->vhost);
+    if (ev->source_port > 0) {
+        apr_snprintf(nbuf, sizeof(nbuf), "%u", (unsigned)ev->source_port);
+        put_line(b, &len, "source-port", nbuf);
+    }
+    if (ev->local_address != NULL && ev->local_address[0] != '\0') {
+        if (!address_ok(ev->local_address)) {
+            return APR_EINVAL;
+        }
+        put_line(b, &len, "local-address", ev->local_address);
+    }
+    if (ev->local_port > 0) {
+        apr_snprintf(nbuf, sizeof(nbuf), "%u", (unsigned)ev->local_port);
+        put_line(b, &len, "local-port", nbuf);
+    }
     time_rfc3339(tbuf, ev->first_seen);
     put_line(b, &len, "first-seen", tbuf);
     time_rfc3339(tbuf, ev->last_seen);
@@ -363,11 +377,13 @@ static int value_ok(const char *s, apr_size_t len)
 }
 
 enum { K_VERSION, K_ADDRESS, K_FAMILY, K_VHOST, K_FIRST, K_LAST, K_COUNT,
-       K_ATTEMPTS, K_NEXT, K_REQUEST, K_FAILURE, K_MAX };
+       K_ATTEMPTS, K_NEXT, K_REQUEST, K_FAILURE, K_SPORT, K_LADDR, K_LPORT,
+       K_MAX };
 
 static const char *const keys[K_MAX] = {
     "version", "address", "family", "vhost", "first-seen", "last-seen",
-    "count", "attempts", "next-try", "request", "failure"
+    "count", "attempts", "next-try", "request", "failure", "source-port",
+    "local-address", "local-port"
 };
 
 apr_status_t wr_event_parse(const char *buf, apr_size_t len,
@@ -484,6 +500,27 @@ apr_status_t wr_event_parse(const char *buf, apr_size_t len,
                 ev->attempts = (apr_uint32_t)n;
             }
             break;
+        case K_SPORT:
+        case K_LPORT:
+            if (parse_u64(val, &n) != APR_SUCCESS || n == 0 || n > 65535) {
+                why = apr_psprintf(p, "line %d: bad port '%.40s'", lineno,
+                                   val);
+                goto leave;
+            }
+            if (k == K_SPORT) {
+                ev->source_port = (apr_uint16_t)n;
+            }
+            else {
+                ev->local_port = (apr_uint16_t)n;
+            }
+            break;
+        case K_LADDR:
+            if (*val == '\0' || !address_ok(val)) {
+                why = apr_psprintf(p, "line %d: bad local address", lineno);
+                goto leave;
+            }
+            ev->local_address = val;
+            break;
         case K_REQUEST:
             if (ev->nlines == WR_EVENT_MAX_LINES) {
                 why = apr_psprintf(p, "line %d: more than %d request lines",
@@ -492,8 +529,10 @@ apr_status_t wr_event_parse(const char *buf, apr_size_t len,
             }
             ev->lines[ev->nlines++] = val;
             break;
-        default:
+        case K_FAILURE:
             ev->failure = val;
+            break;
+        default:
             break;
         }
     }

@@ -30,6 +30,9 @@
  *   address      source address, textual IPv4 or IPv6 (required)
  *   family       signature family name (required)
  *   vhost        server name the probe was addressed to (may be empty)
+ *   source-port  the client's TCP port, 1-65535 (optional)
+ *   local-address  our address the probe came in on (optional)
+ *   local-port   our TCP port the probe came in on, 1-65535 (optional)
  *   first-seen   UTC RFC 3339 with microseconds,
  *                "2024-05-01T12:00:00.000000Z" (required)
  *   last-seen    same format (required, not before first-seen)
@@ -107,6 +110,9 @@ typedef struct {
     const char *address;      /* "192.0.2.10", "2001:db8::1" */
     const char *family;       /* "nimda" */
     const char *vhost;        /* "www.example.com" */
+    apr_uint16_t source_port; /* the client's port; 0 = not known */
+    const char *local_address;  /* the address probed; NULL = not known */
+    apr_uint16_t local_port;  /* the port probed; 0 = not known */
     apr_time_t first_seen;
     apr_time_t last_seen;
     apr_uint64_t count;

@@ -13,6 +13,7 @@ system("dig +short +time=1 +tries=2 \@127.0.0.1 -p $DNSPORT ns.test A "
 
 my $port = 18113;
 for my $fmt (qw(arf xarf)) {
+    my $hport = $port;
     my $h = WrPrivateHttpd->new(port => $port++);
     my $d = $h->dir;
     $h->write_conf(<<"EOF2");
@@ -51,12 +52,27 @@ EOF2
         else {
             like $t, qr/^X-XARF: PLAIN\r$/m, 'xarf: X-XARF header';
             like $t, qr/name="report\.yaml"/, 'xarf: the YAML report';
-            like $t, qr/^Category: abuse\r$/m, 'xarf: Category';
-            like $t, qr/^Source: (192\.0\.2\.10|2001:db8::10)\r$/m, 'xarf: Source';
-            like $t, qr/^Source-Type: ip-address\r$/m, 'xarf: Source-Type';
+            like $t, qr/^Category: 'abuse'\r$/m, 'xarf: Category';
+            like $t, qr/^Source: '(192\.0\.2\.10|2001:db8::10)'\r$/m,
+                'xarf: Source, quoted';
+            like $t, qr/^Source-Type: 'ip-address'\r$/m, 'xarf: Source-Type';
+            like $t, qr/^Port: $hport\r$/m, "xarf: the port probed ($hport)";
+            like $t, qr{^Schema-URL: 'http://www\.x-arf\.org/schema/}m,
+                'xarf: Schema-URL';
             like $t, qr/filename="evidence\.txt"/, 'xarf: the evidence';
             like $t, qr/^GET \/scripts\//m, 'xarf: the request line as evidence';
         }
+    }
+    if ($fmt eq 'xarf') {
+        # The 0.2 rules, checked by a YAML parser (python3-yaml): every
+        # mandatory field, and the IPv6 Source read back as a string.
+        my @files = map { $h->outbox . "/$_->[0]" } @m;
+        my $out = `/usr/bin/python3 $FindBin::Bin/lib/xarf_check.py xarf02 @files 2>&1`;
+        is $?, 0, 'xarf: every report passes the X-ARF 0.2 rules'
+            or diag $out;
+        like $out, qr/Source '2001:db8::10' \(str\)/,
+            'xarf: the IPv6 Source reads back as a string';
+        note $out;
     }
     $h->stop;
 }

@@ -559,6 +559,82 @@ static void test_arf(void)
               "ARF with two hosts refused: %s", why);
 }
 
+/* yaml_line - the report's line for `key` ("Key: value"), NULL if none */
+static const char *yaml_line(const char *m, const char *key)
+{
+    const char *s = strstr(m, apr_pstrcat(pool, "\r\n", key, ": ", NULL));
+    const char *e;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    s += 2;
+    e = strstr(s, "\r\n");
+    return apr_pstrmemdup(pool, s, (apr_size_t)(e - s));
+}
+
+/* test_xarf - X-ARF 0.2 as its validators want it: every mandatory field
+ * with Schema-URL, the port that was probed, quoted scalars, a Report-ID
+ * with a domain, Malware only for a worm */
+static void test_xarf(void)
+{
+    wr_notice_host_t h = host("2001:4:5:6:7:8:9:10", "host10.wormreply.test");
+    wr_notice_input_t in;
+    wr_notice_t *msg = NULL;
+    const char *why = "", *m;
+
+    h.local_address = "2001:db8::80";
+    h.local_port = 8080;
+    h.source_port = 40123;
+    h.family_title = "Nimda worm";
+    in = input(&h, 1);
+    in.format = WR_NOTICE_XARF;
+    check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
+              "compose X-ARF");
+    if (msg == NULL) {
+        return;
+    }
+    m = msg->data;
+    check(well_formed(m, msg->len, &why), "X-ARF well-formed: %s", why);
+    check_str(header(m, "X-XARF", NULL), "PLAIN", "X-XARF: PLAIN");
+    check_str(yaml_line(m, "Schema-URL"), "Schema-URL: 'http://www.x-arf.org"
+              "/schema/abuse_malware-attack_0.1.4.json'", "Schema-URL");
+    check_str(yaml_line(m, "Source"), "Source: '2001:4:5:6:7:8:9:10'",
+              "IPv6 Source is a quoted scalar");
+    check_str(yaml_line(m, "Port"), "Port: 8080", "the port probed");
+    check_str(yaml_line(m, "Destination"), "Destination: '2001:db8::80'",
+              "the address probed");
+    check(yaml_line(m, "Report-ID")
+          && strstr(yaml_line(m, "Report-ID"), "@www.example.org'"),
+          "Report-ID with a domain: %s", yaml_line(m, "Report-ID"));
+    check_str(yaml_line(m, "Date"), "Date: '2024-05-01T12:00:00Z'",
+              "Date, RFC 3339, quoted");
+    check(yaml_line(m, "Malware") == NULL,
+          "no Malware for a family not known to be a worm");
+
+    h.family_kind = "worm";
+    h.local_port = 0;
+    in = input(&h, 1);
+    in.format = WR_NOTICE_XARF;
+    msg = NULL;
+    check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
+              "compose X-ARF for a worm");
+    if (msg != NULL) {
+        check_str(yaml_line(msg->data, "Malware"), "Malware: 'Nimda worm'",
+                  "Malware names the worm");
+        check(yaml_line(msg->data, "Port") == NULL,
+              "no Port when the port is not known");
+    }
+    h.family_title = "O'Brien's worm";
+    in = input(&h, 1);
+    in.format = WR_NOTICE_XARF;
+    msg = NULL;
+    check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
+              "compose X-ARF with a quote in a value");
+    check_str(msg ? yaml_line(msg->data, "Malware") : NULL,
+              "Malware: 'O''Brien''s worm'", "a quote is doubled");
+}
+
 static void test_unique(void)
 {
     wr_notice_host_t h = host("192.0.2.10", NULL);
@@ -849,6 +925,7 @@ int main(void)
     test_digest();
     test_hostile();
     test_arf();
+    test_xarf();
     test_unique();
     test_bad_input();
     test_templates();

@@ -170,6 +170,30 @@ static void test_round_trip(void)
     check_int(got->next_try, ev.next_try, "next-try survives");
     check_str(got->vhost, "", "missing vhost reads as empty");
     check_int(got->nlines, 0, "no request lines");
+    check_int(got->source_port, 0, "no source port: 0");
+    check(got->local_address == NULL && got->local_port == 0,
+          "no local address and port");
+
+    /* The connection, for the machine-readable notices. */
+    ev.source_port = 40123;
+    ev.local_address = "2001:db8::80";
+    ev.local_port = 8080;
+    wr_event_dump(&ev, &text, &len, pool);
+    check(strstr(text, "\nsource-port: 40123\nlocal-address: 2001:db8::80"
+                 "\nlocal-port: 8080\n") != NULL, "ports and local address "
+          "written");
+    got = NULL;
+    check_int(wr_event_parse(text, len, &got, NULL, pool), APR_SUCCESS,
+              "event with the connection parses");
+    if (got != NULL) {
+        check_int(got->source_port, 40123, "source port survives");
+        check_str(got->local_address, "2001:db8::80", "local address "
+                  "survives");
+        check_int(got->local_port, 8080, "local port survives");
+    }
+    ev.local_address = "2001:db8::80\nfamily: x";
+    check_int(wr_event_dump(&ev, &text, &len, pool), APR_EINVAL,
+              "a local address that is not one is refused");
 }
 
 /* test_id_time - the time in a record id, and crafted names (issue 11
@@ -256,6 +280,12 @@ static void test_malformed(void)
     BAD("", "empty record");
     BAD("version: 2\naddress: 192.0.2.1\nfamily: x\n", "version 2");
     BAD("version: 10\n", "version 10");
+    BAD(OKHEAD "count: 1\nsource-port: 0\n", "source port 0");
+    BAD(OKHEAD "count: 1\nlocal-port: 65536\n", "local port 65536");
+    BAD(OKHEAD "count: 1\nlocal-port: 80\nlocal-port: 81\n",
+        "repeated local port");
+    BAD(OKHEAD "count: 1\nlocal-address: example.org\n",
+        "local address that is not an address");
     BAD("version:1\n", "no space after colon");
     BAD("version: 1", "no final LF");
     BAD("address: 192.0.2.1\nversion: 1\n", "version not first");
