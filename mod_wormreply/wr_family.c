@@ -15,6 +15,7 @@ typedef struct {
 /* One row per key; see wr_family.h for what each means. */
 static const family_key_t family_keys[] = {
     {"confidence", "certain|likely|recon", "certain"},
+    {"kind", "worm|scanner", "scanner"},
 };
 
 #define NKEYS ((int)(sizeof(family_keys) / sizeof(family_keys[0])))

@@ -15,6 +15,15 @@
  *                (no client ever sends them), "likely" for exploit shapes
  *                a broken client could conceivably produce, "recon" for
  *                requests that only look for a target.
+ *   kind         worm|scanner, default scanner. What sends such requests:
+ *                a worm spreading by itself (the host is infected, X-ARF
+ *                names the malware, XARF v4 reports an infected_host) or
+ *                a scanner or bot looking for holes.
+ *
+ * Besides attributes, a family may carry text for the abuse desk, on lines
+ * of their own (see wr_match.h): "title NAME TEXT" (what the notices call
+ * it) and "about NAME TEXT" (what it is and how to clean it up; several
+ * lines are joined).
  *
  * To add a key: one row in family_keys[] (wr_family.c), a line in the
  * header of conf/signatures.conf and in the README's Signatures section.

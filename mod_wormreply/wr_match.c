@@ -30,6 +30,8 @@ typedef struct {
 typedef struct {
     char name[WR_FAMILY_NAME_MAX + 1];
     const char *desc;
+    const char *title;          /* "title NAME TEXT", NULL: none */
+    const char *about;          /* "about NAME TEXT" lines, joined */
     int default_on;
     wr_confidence_t confidence; /* the "confidence" attribute, parsed */
     const char *attrs[WR_FAMILY_KEYS_MAX];  /* by key number; NULL: unset */
@@ -737,6 +739,32 @@ static const char *next_token(apr_pool_t *p, const char **s, const char *end)
 /* load_family - the rest of a "family NAME on|off [KEY=VALUE ...]
  * [description]" line: every attribute is checked before the family is
  * declared, so a refused line changes nothing */
+/* load_text - a "title NAME TEXT" or "about NAME TEXT" line: the text
+ * the notices give for a family declared before; "about" lines add up */
+static apr_status_t load_text(wr_sigset_t *set, const char *what,
+                              const char *fname, const char *text,
+                              const char **err)
+{
+    int f = fname ? wr_sigset_family_index(set, fname) : -1;
+    wr_family_t *fam;
+
+    if (f < 0 || *text == '\0') {
+        *err = apr_psprintf(set->pool, "expected '%s NAME TEXT' for a "
+                            "family declared before", what);
+        return APR_EINVAL;
+    }
+    fam = &set->families[f];
+    if (!strcmp(what, "title")) {
+        fam->title = apr_pstrdup(set->pool, text);
+    }
+    else {
+        fam->about = fam->about ? apr_pstrcat(set->pool, fam->about, " ",
+                                              text, NULL)
+                                : apr_pstrdup(set->pool, text);
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t load_family(wr_sigset_t *set, const char *fname,
                                 const char *rest, const char **err)
 {
@@ -821,6 +849,13 @@ apr_status_t wr_sigset_load_buffer(wr_sigset_t *set, const char *text,
                 return rv;
             }
         }
+        else if (!strcmp(first, "title") || !strcmp(first, "about")) {
+            if ((rv = load_text(set, first, second, rest, err))
+                != APR_SUCCESS) {
+                *err = apr_psprintf(set->pool, "%s: %s", origin, *err);
+                return rv;
+            }
+        }
         else {
             wr_subject_t subj;
             if (second == NULL || *rest == '\0'
@@ -882,6 +917,16 @@ int wr_sigset_family_count(const wr_sigset_t *set)
 const char *wr_sigset_family_name(const wr_sigset_t *set, int idx)
 {
     return idx >= 0 && idx < set->nfamilies ? set->families[idx].name : NULL;
+}
+
+const char *wr_sigset_family_title(const wr_sigset_t *set, int idx)
+{
+    return idx >= 0 && idx < set->nfamilies ? set->families[idx].title : NULL;
+}
+
+const char *wr_sigset_family_about(const wr_sigset_t *set, int idx)
+{
+    return idx >= 0 && idx < set->nfamilies ? set->families[idx].about : NULL;
 }
 
 const char *wr_sigset_family_desc(const wr_sigset_t *set, int idx)

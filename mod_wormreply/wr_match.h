@@ -31,7 +31,11 @@
  *   family NAME on|off [KEY=VALUE ...] [description]
  *                                        declare; on/off = active by
  *                                        default; attributes: wr_family.h
+ *   title NAME TEXT                      what notices call the family
+ *   about NAME TEXT                      for the abuse desk: what it is,
+ *                                        how to clean up; lines are joined
  *   NAME SUBJECT PATTERN                 PATTERN is the rest of the line
+ * ("family", "title" and "about" are therefore no family names.)
  * A family used before it is declared is declared "on", with every
  * attribute at its default. Re-declaring a family updates its default,
  * its description (when one is given) and the attributes it names.
@@ -122,6 +126,10 @@ int wr_sigset_family_count(const wr_sigset_t *set);
 int wr_sigset_family_index(const wr_sigset_t *set, const char *name);
 const char *wr_sigset_family_name(const wr_sigset_t *set, int idx);
 const char *wr_sigset_family_desc(const wr_sigset_t *set, int idx);
+/* What the notices say of a family: its "title" and "about" lines, NULL
+ * when it has none. */
+const char *wr_sigset_family_title(const wr_sigset_t *set, int idx);
+const char *wr_sigset_family_about(const wr_sigset_t *set, int idx);
 int wr_sigset_pattern_count(const wr_sigset_t *set);
 
 /* wr_sigset_family_set_attr - set attribute KEY=VALUE of family `idx`
