@@ -598,29 +598,31 @@ static const char *set_contact_zone(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-/* set_format - WormReplyFormat plain, arf or xarf */
+/* set_format - WormReplyFormat: a name in the notice format table */
 static const char *set_format(cmd_parms *cmd, void *dc, const char *arg)
 {
     wr_notify_conf_t *nc = notify_conf(cmd);
+    const wr_notice_format_t *fmt = wr_notice_format_find(arg);
     const char *err = global_only(cmd);
 
     (void)dc;
     if (err) {
         return err;
     }
-    if (!strcasecmp(arg, "plain")) {
-        nc->notifier.format = WR_NOTICE_PLAIN;
-    }
-    else if (!strcasecmp(arg, "arf")) {
-        nc->notifier.format = WR_NOTICE_ARF;
-    }
-    else if (!strcasecmp(arg, "xarf")) {
-        nc->notifier.format = WR_NOTICE_XARF;
-    }
-    else {
+    if (fmt == NULL) {
         return apr_psprintf(cmd->pool, "WormReplyFormat: unknown format '%s' "
-                            "(expected plain, arf or xarf)", arg);
+                            "(expected %s)", arg,
+                            wr_notice_format_names(cmd->temp_pool));
     }
+    if (fmt->config_warning != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     WRLOGNO(00550) "WormReplyFormat %s (%s:%d): %s",
+                     fmt->name, cmd->directive->filename,
+                     cmd->directive->line_num, fmt->config_warning);
+    }
+    /* the name, in the pool: nothing that outlives this pass points into
+     * the module's image */
+    nc->notifier.format = apr_pstrdup(cmd->pool, fmt->name);
     return NULL;
 }
 
@@ -961,8 +963,8 @@ const command_rec wr_cmds[] = {
     AP_INIT_TAKE1("WormReplyBcc", set_address, NULL, RSRC_CONF,
                   "ADDRESS - the administrator's copy of every notice"),
     AP_INIT_TAKE1("WormReplyFormat", set_format, NULL, RSRC_CONF,
-                  "plain|arf|xarf - plain text digest, RFC 5965 or X-ARF "
-                  "abuse report per host (default plain)"),
+                  "plain|xarf4|xarf|arf - plain text digest, or a XARF v4 "
+                  "or X-ARF 0.2 report per host (default plain)"),
     AP_INIT_TAKE1("WormReplyHostWindow", set_window, POLICY_OFF(host_window),
                   RSRC_CONF, "DURATION - one notice per source host per "
                   "window (default 24h)"),

@@ -87,7 +87,7 @@ void wr_notify_defaults(wr_notify_conf_t *nc, apr_pool_t *p)
     nc->notifier.retry_base = apr_time_from_sec(5 * 60);
     nc->notifier.retry_max = apr_time_from_sec(4 * 3600);
     nc->notifier.poll_interval = apr_time_from_msec(500);
-    nc->notifier.format = WR_NOTICE_PLAIN;
+    nc->notifier.format = "plain";
     wr_delivery_conf_default(&nc->delivery);
 }
 
@@ -444,6 +444,7 @@ static apr_status_t notifier_conf(wr_global_t *g, server_rec *s,
         }
         n->farm = &nc->farm;
     }
+    n->families = g->sigset;
     n->counters = g->counters;
     n->spool_size = nc->spool_size;
     n->host_lookup = host_lookup;

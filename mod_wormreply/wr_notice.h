@@ -1,12 +1,15 @@
 /* wr_notice.h - compose an abuse notice as an RFC 5322 message
  *
- * One message per recipient domain: a digest naming every offending host
- * of the domain (plain format), or, in ARF format, one RFC 5965 report per
- * host (RFC 5965 allows one feedback report per message; the notifier
- * composes one per host of the digest, in the same turn). X-ARF (version
- * 0.2, "X-XARF: PLAIN") is one host per message too: a multipart/mixed of
- * the text, a YAML report (report.yaml) and the evidence (the request
- * lines, as an attachment).
+ * The format (WormReplyFormat) is a row of the format table
+ * (wr_notice_format.c): "plain" is one message per recipient domain, a
+ * digest naming every offending host of the domain; "xarf4" is one XARF
+ * v4 report per host (wr_notice_xarf4.c: multipart/mixed of the text and
+ * the report as application/json, valid against the xarf-spec schemas);
+ * "xarf" one X-ARF 0.2 report per host (wr_notice_xarf.c: "X-XARF:
+ * PLAIN", multipart/mixed of the text, a YAML report.yaml and the request
+ * lines as evidence.txt); "arf" writes what xarf4 writes, ARF being
+ * feedback about email (README). The notifier composes the reports of a
+ * digest's hosts in the same turn.
  *
  * The message:
  *   Date                   RFC 5322 date of `now`, "+0000"
@@ -21,7 +24,7 @@
  *   Auto-Submitted         auto-generated (RFC 3834)
  *   MIME-Version           1.0
  *   Content-Type           text/plain; charset=utf-8 (plain), or
- *                          multipart/report; report-type=feedback-report
+ *                          multipart/mixed (the reports)
  *   Content-Transfer-Encoding  7bit, or 8bit when the body has non-ASCII
  *                          (msg->eightbit is then set: ask for 8BITMIME)
  * Lines end in CRLF, no line is longer than 998 octets, whatever the
@@ -67,6 +70,8 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
+#include "wr_match.h"
+
 /* Longest request line shown, in bytes before escaping. */
 #define WR_NOTICE_LINE_MAX 1000
 
@@ -76,11 +81,28 @@
 /* Largest template accepted. */
 #define WR_NOTICE_TEMPLATE_MAX 65536
 
-typedef enum {
-    WR_NOTICE_PLAIN = 0,
-    WR_NOTICE_ARF,
-    WR_NOTICE_XARF
-} wr_notice_format_e;
+/* A notice format: a value of WormReplyFormat and how to write it. The
+ * table of formats (wr_notice_format.c) is the one place that lists them;
+ * each format's writer lives in a file of its own (wr_notice_arf.c ...),
+ * so a new format touches the table and its own file. */
+struct wr_nbuf_t;
+struct wr_notice_parts_t;
+typedef struct {
+    const char *name;           /* the value of WormReplyFormat */
+    int hosts_per_message;      /* 0: a digest of every host; else at most */
+    const char *config_warning; /* what configtest says of it, or NULL */
+    /* the rest of the message after the common header fields */
+    apr_status_t (*parts)(struct wr_nbuf_t *out,
+                          const struct wr_notice_parts_t *pt,
+                          const char **why);
+} wr_notice_format_t;
+
+/* wr_notice_format_find - the format named `name` (any case), NULL if
+ * there is none */
+const wr_notice_format_t *wr_notice_format_find(const char *name);
+
+/* wr_notice_format_names - "plain, arf, xarf or xarf4", for messages */
+const char *wr_notice_format_names(apr_pool_t *p);
 
 /* One offending host. */
 typedef struct {
@@ -110,9 +132,10 @@ typedef struct {
     const apr_array_header_t *bcc;  /* const char *, may be NULL */
     const char *domain;         /* recipient domain (required) */
     const char *server_name;    /* our host name (required, LDH) */
-    wr_notice_format_e format;
+    const char *format;         /* a format's name; NULL: "plain" */
     const wr_notice_host_t *hosts;
-    int nhosts;                 /* >= 1; exactly 1 for ARF and X-ARF */
+    int nhosts;                 /* >= 1; at most the format's
+                                 * hosts_per_message (1 for ARF, X-ARF) */
     apr_time_t now;
 } wr_notice_input_t;
 
@@ -126,6 +149,12 @@ typedef struct {
     apr_array_header_t *rcpt;   /* envelope recipients: To, then Bcc */
     int eightbit;
 } wr_notice_t;
+
+/* wr_notice_host_family - fill h's family_title, family_info,
+ * family_kind and family_confidence from the family's declaration in
+ * `set` (conf/signatures.conf: its title, about, kind and confidence);
+ * a family `set` does not know is left as it is */
+void wr_notice_host_family(wr_notice_host_t *h, const wr_sigset_t *set);
 
 /* wr_notice_compose - build the message, allocated in `p`.
  * @return APR_SUCCESS, or APR_EINVAL with *err (may be NULL) saying what

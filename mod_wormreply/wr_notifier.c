@@ -949,6 +949,7 @@ static apr_array_header_t *hosts_of(notifier_t *n,
             nh->source_port = ev->source_port;
             nh->local_address = ev->local_address;
             nh->local_port = ev->local_port;
+            wr_notice_host_family(nh, n->conf->families);
             nh->first_seen = ev->first_seen;
             nh->last_seen = ev->last_seen;
             nh->lines = ev->lines;
@@ -1099,7 +1100,10 @@ static apr_status_t send_hosts(notifier_t *n, domain_t *d,
 {
     apr_array_header_t *to = recipients(n, d);
     const wr_notice_host_t *h = (const wr_notice_host_t *)hosts->elts;
-    int k, per = n->conf->format == WR_NOTICE_PLAIN ? hosts->nelts : 1;
+    const wr_notice_format_t *fmt = wr_notice_format_find(n->conf->format);
+    int k, per = fmt == NULL || fmt->hosts_per_message == 0
+                 || fmt->hosts_per_message > hosts->nelts
+                 ? hosts->nelts : fmt->hosts_per_message;
 
     *path = NULL;
     if (to->nelts == 0) {
@@ -1110,14 +1114,15 @@ static apr_status_t send_hosts(notifier_t *n, domain_t *d,
         return APR_ENOENT;
     }
     for (k = 0; k < hosts->nelts; k += per) {
-        apr_status_t rv = write_notice(n, d, to, h + k, per, now, path);
+        int cnt = hosts->nelts - k < per ? hosts->nelts - k : per;
+        apr_status_t rv = write_notice(n, d, to, h + k, cnt, now, path);
         if (rv != APR_SUCCESS) {
             COUNT(n, notice_errors);
             return rv;
         }
         if (!d->test) {
             int j;
-            for (j = k; j < k + per; j++) {
+            for (j = k; j < k + cnt; j++) {
                 wr_history_record(n->hist, WR_HISTORY_HOST, h[j].address, now);
             }
         }

@@ -84,7 +84,11 @@ typedef struct {
     const char *bcc;                   /* NULL: none */
     apr_array_header_t *test_vhosts;   /* vhosts in WormReplyNotify Test */
     const char *template_text;         /* NULL: the built-in template */
-    wr_notice_format_e format;
+    const wr_sigset_t *families;       /* what notices say of a family
+                                        * (title, about, kind ...); NULL:
+                                        * its name only */
+    const char *format;                /* WormReplyFormat: a name in the
+                                        * notice format table */
     const char *server_name;
     apr_interval_time_t host_window;
     apr_interval_time_t digest_delay;

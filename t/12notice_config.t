@@ -50,7 +50,7 @@ my @bad = (
     ['WormReplyOwnDomain -bad-.example', qr/WormReplyOwnDomain: '-bad-.example' is not a domain name/],
     ['WormReplyNeverMail "x y"', qr/WormReplyNeverMail: 'x y' is neither a mail address nor a domain/],
     ['WormReplyMailboxes abuse@example.org', qr/WormReplyMailboxes: 'abuse\@example.org' is not a mailbox name/],
-    ['WormReplyFormat xml', qr/WormReplyFormat: unknown format 'xml'/],
+    ['WormReplyFormat xml', qr/WormReplyFormat: unknown format 'xml' \(expected plain, arf, xarf or xarf4\)/],
     ["WormReplyTemplate $d/bad.tmpl", qr/WormReplyTemplate: .*no_such_thing/],
     ["WormReplyTemplate $d/missing.tmpl", qr/WormReplyTemplate: .*missing\.tmpl/],
     ['WormReplySmarthost [::1]:25', qr/WormReplySmarthost: .*IPv6 literals are not supported/],
@@ -123,6 +123,15 @@ my ($rc, $out) = $h->configtest;
 is $rc, 0, 'every notice directive with a good value: configtest passes'
     or diag $out;
 like $out, qr/Syntax OK/, 'Syntax OK';
+like $out, qr/WR00550: WormReplyFormat arf \(\Q$d\E\/httpd\.conf:\d+\): ARF is for feedback about email; xarf4 is the format for this report/,
+    'WormReplyFormat arf: configtest warns, naming the file and line';
+
+for my $fmt (qw(plain xarf xarf4 XARF4)) {
+    $h->write_conf("WormReply On\nWormReplyFormat $fmt\n");
+    my ($frc, $fout) = $h->configtest;
+    is $frc, 0, "WormReplyFormat $fmt: configtest passes" or diag $fout;
+    unlike $fout, qr/WR00550/, "WormReplyFormat $fmt: no warning";
+}
 
 # the shipped example, every commented directive switched on, is good
 {

@@ -1,10 +1,12 @@
-# WormReplyFormat arf and xarf: one report per host, in the right shape.
+# WormReplyFormat arf, xarf and xarf4: one report per host, in the right
+# shape; X-ARF 0.2 by its rules, XARF v4 by the official schemas.
 use strict;
 use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use WrPrivateHttpd;
+use WrXarf qw(xarf_spec_dir xarf_check);
 
 my $DNSPORT = $ENV{WR_DNS_PORT} || 15353;
 system("dig +short +time=1 +tries=2 \@127.0.0.1 -p $DNSPORT ns.test A "
@@ -12,7 +14,7 @@ system("dig +short +time=1 +tries=2 \@127.0.0.1 -p $DNSPORT ns.test A "
     or BAIL_OUT("the test DNS server does not answer: sh t/rig/dns.sh start");
 
 my $port = 18113;
-for my $fmt (qw(arf xarf)) {
+for my $fmt (qw(arf xarf xarf4)) {
     my $hport = $port;
     my $h = WrPrivateHttpd->new(port => $port++);
     my $d = $h->dir;
@@ -40,14 +42,14 @@ EOF2
         like $t, qr/^To: postmaster\@wormreply\.test, abuse\@wormreply\.test\r$/m,
             "$fmt: to the domain's mailboxes";
         unlike $t, qr/(?<!\r)\n/, "$fmt: CRLF only";
-        if ($fmt eq 'arf') {
-            like $t, qr{^Content-Type: multipart/report; report-type=feedback-report;}m,
-                'arf: multipart/report';
-            like $t, qr{^Content-Type: message/feedback-report\r$}m,
-                'arf: a feedback-report part';
-            like $t, qr/^Feedback-Type: abuse\r$/m, 'arf: Feedback-Type: abuse';
-            like $t, qr/^Source-IP: (192\.0\.2\.10|2001:db8::10)\r$/m,
-                'arf: Source-IP';
+        if ($fmt ne 'xarf') {
+            # arf writes XARF v4 too: ARF is for feedback about email
+            like $t, qr{^Content-Type: multipart/mixed;}m,
+                "$fmt: multipart/mixed";
+            like $t, qr{^Content-Type: application/json; name="xarf\.json"\r$}m,
+                "$fmt: the report as application/json";
+            unlike $t, qr{text/rfc822-headers|X-HTTP-Request-Line},
+                "$fmt: no pseudo email header part";
         }
         else {
             like $t, qr/^X-XARF: PLAIN\r$/m, 'xarf: X-XARF header';
@@ -63,12 +65,27 @@ EOF2
             like $t, qr/^GET \/scripts\//m, 'xarf: the request line as evidence';
         }
     }
+    if ($fmt ne 'xarf') {
+        my $spec = xarf_spec_dir();
+        SKIP: {
+            skip 'the official XARF v4 schemas are not here (t/lib/WrXarf.pm)', 3
+                unless $spec;
+            my @files = map { $h->outbox . "/$_->[0]" } @m;
+            my ($rc, $out) = xarf_check('xarf4', $spec, @files);
+            is $rc, 0, "$fmt: every report valid against the XARF v4 schemas"
+                or diag $out;
+            like $out, qr/source 2001:db8::10\b/, "$fmt: the IPv6 report too";
+            like $out, qr{connection/infected_host, source 192\.0\.2\.10},
+                "$fmt: the Nimda host is an infected host";
+            note $out;
+        }
+    }
     if ($fmt eq 'xarf') {
         # The 0.2 rules, checked by a YAML parser (python3-yaml): every
         # mandatory field, and the IPv6 Source read back as a string.
         my @files = map { $h->outbox . "/$_->[0]" } @m;
-        my $out = `/usr/bin/python3 $FindBin::Bin/lib/xarf_check.py xarf02 @files 2>&1`;
-        is $?, 0, 'xarf: every report passes the X-ARF 0.2 rules'
+        my ($rc, $out) = xarf_check('xarf02', @files);
+        is $rc, 0, 'xarf: every report passes the X-ARF 0.2 rules'
             or diag $out;
         like $out, qr/Source '2001:db8::10' \(str\)/,
             'xarf: the IPv6 Source reads back as a string';

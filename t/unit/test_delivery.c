@@ -166,7 +166,7 @@ static wr_notice_t *compose(const char *from, const char *to1,
     in.bcc = bcc ? arr(bcc, NULL) : NULL;
     in.domain = "example.test";
     in.server_name = "www.wormreply.test";
-    in.format = WR_NOTICE_PLAIN;
+    in.format = "plain";
     in.hosts = &h;
     in.nhosts = 1;
     in.now = now;

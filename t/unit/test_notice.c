@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <apr_base64.h>
 #include <apr_file_info.h>
 #include <apr_file_io.h>
 #include <apr_general.h>
@@ -21,6 +22,10 @@
 #define T0 (apr_time_from_sec(1714564800))   /* Wed 2024-05-01 12:00 UTC */
 
 static apr_pool_t *pool;
+
+/* the built-in signatures: what the notices say of each family comes from
+ * conf/signatures.conf */
+static wr_sigset_t *builtin;
 
 static const char *nimda_lines[] = {
     "GET /scripts/root.exe?/c+dir HTTP/1.0",
@@ -43,6 +48,7 @@ static wr_notice_host_t host(const char *addr, const char *name)
     h.count = 17;
     h.nlines = 3;
     h.lines = nimda_lines;
+    wr_notice_host_family(&h, builtin);
     return h;
 }
 
@@ -320,6 +326,50 @@ static void test_plain(void)
           (unsigned long)max_body_line(b));
 }
 
+/* test_family_texts - titles and texts come from conf/signatures.conf,
+ * and a family it does not know is named as it is */
+static void test_family_texts(void)
+{
+    wr_notice_host_t h = host("192.0.2.10", NULL);
+    wr_sigset_t *mine = NULL;
+    const char *err = NULL;
+    static const char conf[] =
+        "family worms on kind=worm confidence=certain Ours\n"
+        "title worms The Worm\n"
+        "about worms It is\n"
+        "about worms a worm.\n"
+        "worms raw ^/worm\\.exe\n";
+
+    check_str(h.family_title, "Nimda worm", "nimda's title from the file");
+    check(h.family_info && strstr(h.family_info, "CA-2001-26")
+          && strstr(h.family_info, "online."),
+          "nimda's text for the abuse desk, its lines joined");
+    check_str(h.family_kind, "worm", "nimda is a worm");
+    check_str(h.family_confidence, "certain", "nimda is certain");
+    h.family = "iis";
+    wr_notice_host_family(&h, builtin);
+    check_str(h.family_kind, "scanner", "iis is a scanner");
+    check_str(h.family_title, "IIS exploit", "iis's title");
+
+    wr_sigset_create(&mine, pool);
+    check_int(wr_sigset_load_buffer(mine, conf, sizeof(conf) - 1, "mine",
+                                    &err), APR_SUCCESS, "an own family with "
+              "a title and text: %s", err ? err : "");
+    memset(&h, 0, sizeof(h));
+    h.family = "worms";
+    wr_notice_host_family(&h, mine);
+    check_str(h.family_title, "The Worm", "own title");
+    check_str(h.family_info, "It is a worm.", "own text, lines joined");
+    memset(&h, 0, sizeof(h));
+    h.family = "other";
+    wr_notice_host_family(&h, mine);
+    check(h.family_title == NULL && h.family_info == NULL
+          && h.family_kind == NULL, "an unknown family: nothing set");
+    check_int(wr_sigset_load_buffer(mine, "title nosuch X\n", 15, "mine",
+                                    &err), APR_EINVAL,
+              "a title for an undeclared family refused: %s", err);
+}
+
 static void test_digest(void)
 {
     wr_notice_host_t h[3];
@@ -332,6 +382,7 @@ static void test_digest(void)
     h[1] = host("192.0.2.11", "host11.wormreply.test");
     h[2] = host("2001:db8::12", "host12.wormreply.test");
     h[2].family = "codered";
+    wr_notice_host_family(&h[2], builtin);
     h[1].first_seen = T0 - apr_time_from_sec(60);
     h[2].last_seen = T0 + apr_time_from_sec(3000);
     in = input(h, 3);
@@ -460,7 +511,7 @@ static void test_hostile(void)
     }
 
     /* ARF with the same input. */
-    in.format = WR_NOTICE_ARF;
+    in.format = "arf";
     msg = NULL;
     check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
               "hostile ARF");
@@ -476,93 +527,190 @@ static void test_hostile(void)
     }
 }
 
-static void test_arf(void)
+/* dump - with WR_NOTICE_DUMP set, write the message there as NAME.eml,
+ * for t/22xarf4_schema.t to validate against the official schemas */
+static void dump(const wr_notice_t *msg, const char *name)
 {
-    wr_notice_host_t h = host("192.0.2.10", "host10.wormreply.test");
-    wr_notice_host_t two[2];
-    wr_notice_input_t in = input(&h, 1);
-    wr_notice_t *msg = NULL;
-    const char *why = "", *ct, *bnd, *m;
-    char *boundary = NULL;
+    const char *dir = getenv("WR_NOTICE_DUMP");
+    apr_file_t *f;
+    apr_size_t n;
 
-    in.format = WR_NOTICE_ARF;
-    check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
-              "compose ARF");
-    if (msg == NULL) {
+    if (dir == NULL || msg == NULL) {
         return;
     }
-    m = msg->data;
-    check(well_formed(m, msg->len, &why), "ARF well-formed: %s", why);
-    ct = header(m, "Content-Type", NULL);
-    check(ct && strncmp(ct, "multipart/report; report-type=feedback-report;",
-                        46) == 0, "multipart/report; "
-          "report-type=feedback-report: %s", ct ? ct : "(none)");
-    bnd = ct ? strstr(ct, "boundary=\"") : NULL;
-    if (bnd) {
-        boundary = apr_pstrdup(pool, bnd + 10);
-        *strchr(boundary, '"') = '\0';
+    if (apr_file_open(&f, apr_pstrcat(pool, dir, "/", name, ".eml", NULL),
+                      APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
+                      APR_FPROT_OS_DEFAULT, pool) == APR_SUCCESS) {
+        apr_file_write_full(f, msg->data, msg->len, &n);
+        apr_file_close(f);
     }
-    check(boundary && strlen(boundary) > 20, "boundary: %s",
-          boundary ? boundary : "(none)");
-    if (boundary) {
-        const char *delim = apr_pstrcat(pool, "\r\n--", boundary, "\r\n",
-                                        NULL);
-        const char *close = apr_pstrcat(pool, "\r\n--", boundary, "--\r\n",
-                                        NULL);
-        const char *s = m, *p2, *p3;
-        int parts = 0, ends = 0;
-        while ((s = strstr(s, delim)) != NULL) {
-            parts++;
-            s++;
+}
+
+/* json_of - the XARF v4 report of a message, decoded, or NULL */
+static const char *json_of(const char *m)
+{
+    const char *s = strstr(m, "Content-Type: application/json; "
+                              "name=\"xarf.json\"\r\n");
+    const char *e;
+    char *b64, *out;
+    apr_size_t o = 0;
+
+    if (s == NULL || (s = strstr(s, "\r\n\r\n")) == NULL
+        || (e = strstr(s + 4, "\r\n\r\n--")) == NULL) {
+        return NULL;
+    }
+    s += 4;
+    b64 = apr_palloc(pool, (apr_size_t)(e - s) + 1);
+    for (; s < e; s++) {
+        if (*s != '\r' && *s != '\n') {
+            b64[o++] = *s;
         }
-        for (s = m; (s = strstr(s, close)) != NULL; s++) {
-            ends++;
+    }
+    b64[o] = '\0';
+    out = apr_palloc(pool, (apr_size_t)apr_base64_decode_len(b64) + 1);
+    out[apr_base64_decode(out, b64)] = '\0';
+    return out;
+}
+
+/* test_xarf4 - XARF v4: one host a message, multipart/mixed with the text
+ * and the report as application/json; the type follows the family's kind
+ * and confidence; "arf" writes the same (and configtest warns) */
+static void test_xarf4(void)
+{
+    static const struct {
+        const char *name, *kind, *confidence, *type, *count;
+    } fams[] = {
+        { "nimda", "worm", "certain", "infected_host", "total_requests" },
+        { "codered", "worm", "certain", "infected_host", "total_requests" },
+        { "iis", "scanner", "likely", "vulnerability_scan",
+          "total_requests" },
+        { "recon", "scanner", "recon", "reconnaissance", "total_probes" },
+        { "mine", NULL, NULL, "vulnerability_scan", "total_requests" },
+    };
+    wr_notice_host_t h = host("192.0.2.10", "host10.wormreply.test");
+    wr_notice_host_t two[2];
+    wr_notice_input_t in;
+    wr_notice_t *msg = NULL;
+    const char *why = "", *m, *json, *ct;
+    apr_size_t f;
+
+    for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+        h = host(f % 2 ? "2001:db8::10" : "192.0.2.10",
+                 "host10.wormreply.test");
+        h.family = fams[f].name;
+        h.family_title = f == 0 ? "Nimda worm" : NULL;
+        h.family_info = NULL;
+        h.family_kind = fams[f].kind;
+        h.family_confidence = fams[f].confidence;
+        h.source_port = 40123;
+        h.local_address = f % 2 ? "2001:db8::80" : "198.51.100.80";
+        h.local_port = 8080;
+        in = input(&h, 1);
+        in.format = "xarf4";
+        msg = NULL;
+        check_int(wr_notice_compose(&in, &msg, &why, pool), APR_SUCCESS,
+                  "xarf4 %s: compose", fams[f].name);
+        if (msg == NULL) {
+            continue;
         }
-        check_int(parts, 3, "three parts");
-        check_int(ends, 1, "one closing delimiter");
-        check(strstr(m, close) + strlen(close) == m + msg->len,
-              "the closing delimiter ends the message");
-        p2 = strstr(m, "Content-Type: message/feedback-report\r\n\r\n");
-        check(p2 != NULL, "second part is message/feedback-report");
-        if (p2) {
-            check(strstr(p2, "\r\nFeedback-Type: abuse\r\n") != NULL,
-                  "Feedback-Type: abuse");
-            check(strstr(p2, "\r\nVersion: 1\r\n") != NULL, "Version: 1");
-            check(strstr(p2, "\r\nUser-Agent: mod_wormreply") != NULL,
-                  "User-Agent");
-            check(strstr(p2, "\r\nSource-IP: 192.0.2.10\r\n") != NULL,
-                  "Source-IP");
-            check(strstr(p2, "\r\nArrival-Date: Wed, 01 May 2024 12:00:00 "
-                         "+0000\r\n") != NULL, "Arrival-Date");
-            check(strstr(p2, "\r\nReported-Domain: host10.wormreply.test"
-                         "\r\n") != NULL, "Reported-Domain");
+        dump(msg, apr_psprintf(pool, "xarf4-%s", fams[f].name));
+        m = msg->data;
+        check(well_formed(m, msg->len, &why), "xarf4 %s: well-formed: %s",
+              fams[f].name, why);
+        ct = header(m, "Content-Type", NULL);
+        check(ct && strncmp(ct, "multipart/mixed;", 16) == 0,
+              "xarf4 %s: multipart/mixed", fams[f].name);
+        json = json_of(m);
+        check(json != NULL, "xarf4 %s: an application/json part",
+              fams[f].name);
+        if (json == NULL) {
+            continue;
         }
-        p3 = strstr(m, "Content-Type: text/rfc822-headers\r\n\r\n");
-        check(p3 != NULL && p2 != NULL && p3 > p2,
-              "third part is text/rfc822-headers");
-        if (p3) {
-            check(strstr(p3, "X-HTTP-Request-Line: GET /scripts/root.exe?/c+"
-                         "dir HTTP/1.0\r\n") != NULL,
-                  "third part carries the request lines");
-            check(strstr(p3, "Host: www.wormreply.test\r\n") != NULL,
-                  "and the Host");
-        }
-        check(strstr(m, "Content-Type: text/plain; charset=utf-8\r\n") != NULL,
-              "first part is text/plain");
+        check(strstr(json, apr_psprintf(pool, "\"type\": \"%s\"",
+                                        fams[f].type)) != NULL,
+              "xarf4 %s: type %s", fams[f].name, fams[f].type);
+        check(strstr(json, apr_psprintf(pool, "\"%s\": 17",
+                                        fams[f].count)) != NULL,
+              "xarf4 %s: %s from the spool", fams[f].name, fams[f].count);
+        check(strstr(json, "\"source_port\": 40123") != NULL
+              && strstr(json, "\"destination_port\": 8080") != NULL,
+              "xarf4 %s: ports of the connection", fams[f].name);
+        check(strstr(json, "\"hash\": \"sha256:") != NULL,
+              "xarf4 %s: evidence with a sha256", fams[f].name);
+    }
+    /* the hash is that of the payload: sha256("GET /scripts/root.exe?/c+dir
+     * HTTP/1.0") */
+    h = host("192.0.2.10", NULL);
+    h.family_kind = "worm";
+    h.family_confidence = "certain";
+    h.family_title = "Nimda worm";
+    in = input(&h, 1);
+    in.format = "arf";
+    msg = NULL;
+    check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
+              "arf: compose");
+    json = msg ? json_of(msg->data) : NULL;
+    check(json != NULL && strstr(json, "\"bot_name\": \"Nimda worm\"")
+          && strstr(json, "\"bot_type\": \"malicious\""),
+          "arf writes the XARF v4 report: infected_host, malicious, Nimda");
+    check(json && strstr(json, "\"confidence\": 0.95"),
+          "confidence from the family's");
+    check(json && strstr(json, "\"payload\": \"R0VUIC9zY3JpcHRzL3Jvb3QuZXhlP"
+                         "y9jK2RpciBIVFRQLzEuMA==\""),
+          "the request line is the payload, base64");
+    check(msg && strstr(msg->data, "text/rfc822-headers") == NULL
+          && strstr(msg->data, "X-HTTP-Request-Line") == NULL,
+          "no pseudo email header part");
+    dump(msg, "xarf4-arf");
+
+    /* hostile, long request lines */
+    {
+        const char *lines[3];
+        char *huge = apr_palloc(pool, 4001);
+        memset(huge, 0x01, 4000);
+        huge[4000] = '\0';
+        lines[0] = huge;
+        lines[1] = "GET /\"},{\"x\":\"\\\xc0\xaf\xe2\x80\xae HTTP/1.0";
+        lines[2] = "GET /caf\xc3\xa9 HTTP/1.0";
+        h = host("2001:db8::66", "evil\"host");
+        h.lines = lines;
+        h.nlines = 3;
+        h.family = "nimda\"x";
+        h.family_title = "Nimda \"worm\"";
+        h.family_kind = "worm";
+        h.family_confidence = "certain";
+        in = input(&h, 1);
+        in.format = "xarf4";
+        in.from_name = "Web \"team\" \xc3\xa9";
+        msg = NULL;
+        check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
+                  "xarf4 with hostile lines");
+        check(msg && well_formed(msg->data, msg->len, &why),
+              "hostile xarf4 well-formed: %s", why);
+        dump(msg, "xarf4-hostile");
     }
 
-    two[0] = h;
+    two[0] = host("192.0.2.10", NULL);
     two[1] = host("192.0.2.11", NULL);
     in = input(two, 2);
-    in.format = WR_NOTICE_ARF;
+    in.format = "xarf4";
     check_int(wr_notice_compose(&in, &msg, &why, pool), APR_EINVAL,
-              "ARF with two hosts refused: %s", why);
+              "xarf4 with two hosts refused: %s", why);
+    check(wr_notice_format_find("XARF4") != NULL
+          && wr_notice_format_find("arf")->config_warning != NULL
+          && wr_notice_format_find("xarf4")->config_warning == NULL
+          && wr_notice_format_find("json") == NULL,
+          "the format table: names in any case, arf warns");
+    check_str(wr_notice_format_names(pool), "plain, arf, xarf or xarf4",
+              "format names for messages");
 }
 
 /* yaml_line - the report's line for `key` ("Key: value"), NULL if none */
 static const char *yaml_line(const char *m, const char *key)
 {
-    const char *s = strstr(m, apr_pstrcat(pool, "\r\n", key, ": ", NULL));
+    const char *r = strstr(m, "name=\"report.yaml\"");
+    const char *s = r ? strstr(r, apr_pstrcat(pool, "\r\n", key, ": ",
+                                              NULL)) : NULL;
     const char *e;
 
     if (s == NULL) {
@@ -587,8 +735,9 @@ static void test_xarf(void)
     h.local_port = 8080;
     h.source_port = 40123;
     h.family_title = "Nimda worm";
+    h.family_kind = "scanner";
     in = input(&h, 1);
-    in.format = WR_NOTICE_XARF;
+    in.format = "xarf";
     check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
               "compose X-ARF");
     if (msg == NULL) {
@@ -610,12 +759,12 @@ static void test_xarf(void)
     check_str(yaml_line(m, "Date"), "Date: '2024-05-01T12:00:00Z'",
               "Date, RFC 3339, quoted");
     check(yaml_line(m, "Malware") == NULL,
-          "no Malware for a family not known to be a worm");
+          "no Malware for a family that is not a worm");
 
     h.family_kind = "worm";
     h.local_port = 0;
     in = input(&h, 1);
-    in.format = WR_NOTICE_XARF;
+    in.format = "xarf";
     msg = NULL;
     check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
               "compose X-ARF for a worm");
@@ -627,7 +776,7 @@ static void test_xarf(void)
     }
     h.family_title = "O'Brien's worm";
     in = input(&h, 1);
-    in.format = WR_NOTICE_XARF;
+    in.format = "xarf";
     msg = NULL;
     check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
               "compose X-ARF with a quote in a value");
@@ -804,8 +953,8 @@ static apr_size_t header_lines_max(const char *m)
  * Subject folds within 78 octets */
 static void test_limits(void)
 {
-    static const wr_notice_format_e formats[] = {
-        WR_NOTICE_PLAIN, WR_NOTICE_ARF, WR_NOTICE_XARF
+    static const char *const formats[] = {
+        "plain", "arf", "xarf", "xarf4"
     };
     wr_notice_host_t h = host("192.0.2.10", "host10.wormreply.test");
     wr_notice_input_t in;
@@ -921,10 +1070,16 @@ int main(void)
     apr_initialize();
     apr_pool_create(&pool, NULL);
     alarm(120);
+    if (wr_sigset_create(&builtin, pool) != APR_SUCCESS
+        || wr_sigset_load_builtin(builtin, NULL) != APR_SUCCESS) {
+        printf("Bail out! the built-in signatures do not load\n");
+        return 1;
+    }
     test_plain();
+    test_family_texts();
     test_digest();
     test_hostile();
-    test_arf();
+    test_xarf4();
     test_xarf();
     test_unique();
     test_bad_input();

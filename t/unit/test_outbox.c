@@ -150,7 +150,7 @@ static wr_notice_t *compose(const char *to, const char *bcc)
     in.bcc = bcc ? ba : NULL;
     in.domain = "example.test";
     in.server_name = "www.wormreply.test";
-    in.format = WR_NOTICE_PLAIN;
+    in.format = "plain";
     in.hosts = &h;
     in.nhosts = 1;
     in.now = now;
