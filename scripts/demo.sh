@@ -81,7 +81,7 @@ RemoteIPInternalProxy 127.0.0.1
 WormReplySpool $DEMO_DIR/spool
 WormReplyOutbox $DEMO_DIR/outbox
 WormReplyResolver 127.0.0.1:$DNS_PORT
-WormReplyNotifyAllow 192.0.2.0/24 2001:db8::/32
+WormReplyNotifyAllow 192.0.2.0/24 198.51.100.0/24 2001:db8::/32
 WormReplyDigestDelay 2s
 WormReplyFrom webmaster@demo.localhost
 <VirtualHost 127.0.0.1:$PORT>
@@ -152,11 +152,11 @@ done <<'EOF'
 /scripts/..%252f../winnt/system32/cmd.exe?/c+dir
 EOF
 
-say "Code Red II, from 2001:db8::10 and from 192.0.2.30"
+say "Code Red II, from 2001:db8::10 and from 198.51.100.20"
 CODERED="/default.ida?$(printf '%224s' '' | tr ' ' X)%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u9090%u8190%u00c3%u0003%u8b00%u531b%u53ff%u0078%u0000%u00=a"
 echo "/default.ida?XXXX...(224 X)...%u9090%u6858..."
 SRC=2001:db8::10 raw "GET $CODERED HTTP/1.0"
-SRC=192.0.2.30 raw "GET $CODERED HTTP/1.0"
+SRC=198.51.100.20 raw "GET $CODERED HTTP/1.0"
 
 say "Nimda's tftp follow-up (httpd itself rejects this request line)"
 SRC=

@@ -138,7 +138,7 @@ like $w, qr/UTC/, 'UTC times';
 unlike $w, qr/(?<!\r)\n/, 'CRLF line ends only';
 ok !(grep { length > 998 } split /\r\n/, $w), 'no line over 998 octets';
 
-my ($uk) = message_for($a, 'wormreply-test.co.uk');
+my ($uk) = message_for($a, 'wr--test.co.uk');
 ok $uk, 'registrable domain under a multi-label public suffix (co.uk)';
 my ($nomx) = message_for($a, 'nomx.test');
 ok $nomx, 'no MX: the A record accepts mail (RFC 5321)';

@@ -103,7 +103,7 @@ sub hosts_in {
 {
     my $h = server(port => 18102, extra => "WormReplyMaxPerHour 1\n");
     $h->probe('192.0.2.10', $NIMDA);    # wormreply.test
-    $h->probe('192.0.2.30', $NIMDA);    # wormreply-test.co.uk
+    $h->probe('192.0.2.30', $NIMDA);    # wr--test.co.uk
     ok $h->wait_for(sub { scalar($h->messages) >= 1 }, 20), 'one notice';
     ok $h->wait_for(sub { (counters($h)->{cap_deferred} // 0) >= 1 }, 10),
         'the second digest held back by the cap';

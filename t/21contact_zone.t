@@ -39,7 +39,7 @@ like $to{'abuse-desk@isp-contacts.test'} // '', qr/192\.0\.2\.10/,
     'the published contact of 192.0.2.10 gets its notice';
 like $to{'abuse6-desk@isp-contacts.test'} // '', qr/2001:db8::10/,
     'an IPv6 contact, found inside a longer TXT text';
-like $to{'postmaster@wormreply-test.co.uk, abuse@wormreply-test.co.uk'} // '',
+like $to{'postmaster@wr--test.co.uk, abuse@wr--test.co.uk'} // '',
     qr/192\.0\.2\.30/, 'no contact published: confirmed reverse DNS decides';
 ok !(grep { /192\.0\.2\.11/ } values %to),
     'a TXT record without an address falls back, and 192.0.2.11 does not confirm';

@@ -105,8 +105,8 @@ sub mkoutbox {
                       last_error => '550 5.1.1 <nobody@example.net>: no such user',
                       failure => '550 5.1.1 <nobody@example.net>: no such user' });
     # failed: expired after WormReplyMaxQueueTime
-    notice('expired', 'failed', to => 'abuse@example.info',
-           rcpt => ['abuse@example.info'],
+    notice('expired', 'failed', to => 'abuse@example.net',
+           rcpt => ['abuse@example.net'],
            state => { queued => $now - 6 * 86400, attempts => 30,
                       last_try => $now - 3600,
                       last_error => 'cannot connect',

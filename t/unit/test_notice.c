@@ -844,7 +844,7 @@ static void test_bad_input(void)
                   "To #%d refused: %s", (int)i, err ? err : "(no reason)");
     }
     check(wr_notice_address_ok("postmaster@wormreply.test")
-          && wr_notice_address_ok("abuse+wr@sub-1.example.co.uk")
+          && wr_notice_address_ok("abuse+wr@sub-1.wr--test.co.uk")
           && wr_notice_address_ok("o'brien@x.test"),
           "plain addresses accepted");
 

@@ -111,8 +111,8 @@ static rcase_t cases[] = {
       "PTR that is an IP address" },
     { "192.0.2.29", WR_RESOLVE_TEMPFAIL, "host29.slowmx.test",
       "slowmx.test", NULL, 0, "MX lookup times out" },
-    { "192.0.2.30", WR_RESOLVE_OK, "host30.dsl.wormreply-test.co.uk",
-      "wormreply-test.co.uk", "mx.wormreply-test.co.uk", 1,
+    { "192.0.2.30", WR_RESOLVE_OK, "host30.dsl.wr--test.co.uk",
+      "wr--test.co.uk", "mx.wr--test.co.uk", 1,
       "registrable domain under co.uk" },
     { "192.0.2.31", WR_RESOLVE_OK, "host31.wormreply.test",
       "wormreply.test", "mx.wormreply.test", 1, "CNAME in the reverse zone" },
@@ -440,7 +440,7 @@ static void test_registrable(apr_pool_t *pool)
     } t[] = {
         { "host10.wormreply.test", "wormreply.test" },
         { "Host36.WormReply.TEST.", "wormreply.test" },
-        { "host30.dsl.wormreply-test.co.uk", "wormreply-test.co.uk" },
+        { "host30.dsl.wr--test.co.uk", "wr--test.co.uk" },
         { "WWW.Example.CO.UK", "example.co.uk" },
         { "a.b.example.com", "example.com" },
         { "x.city.kawasaki.jp", "city.kawasaki.jp" },   /* "!" rule */
