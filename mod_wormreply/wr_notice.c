@@ -1008,7 +1008,10 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
     nbuf_printf(&out, "Date: %s\r\n", date);
     from_name = display_name(in->from_name, p);
     if (from_name != NULL) {
-        nbuf_printf(&out, "From: \"%s\" <%s>\r\n", from_name, in->from);
+        /* folded like the Subject: FWS may stand inside a quoted-string
+         * (RFC 5322 3.2.4) */
+        add_header_words(&out, "From", apr_psprintf(p, "\"%s\" <%s>",
+                                                     from_name, in->from));
     }
     else {
         nbuf_printf(&out, "From: %s\r\n", in->from);

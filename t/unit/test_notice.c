@@ -1001,6 +1001,27 @@ static void test_limits(void)
               "format %d: no line over 998 octets: %s", f, why);
     }
 
+    /* Every header line of every format within 78 octets, a long display
+     * name too, where folding is possible. */
+    worst = 0;
+    h = host("192.0.2.10", "host10.wormreply.test");
+    for (f = 0; f < (int)(sizeof(formats) / sizeof(formats[0])); f++) {
+        in = input(&h, 1);
+        in.format = formats[f];
+        in.from_name = "The web team of the example organisation at "
+                       "www.example.org and friends";
+        msg = NULL;
+        if (wr_notice_compose(&in, &msg, NULL, pool) == APR_SUCCESS
+            && header_lines_max(msg->data) > worst) {
+            worst = header_lines_max(msg->data);
+        }
+        check(msg && strstr(msg->data, "From: \"The web team") != NULL,
+              "format %d: the display name is kept", f);
+    }
+    check(worst > 0 && worst <= 78, "header lines of every format <= 78 "
+          "octets (longest %lu)", (unsigned long)worst);
+    worst = 0;
+
     /* Subjects of every word length fold within 78 octets. */
     for (w = 1; w <= 40; w++) {
         subj = apr_palloc(pool, 300);
