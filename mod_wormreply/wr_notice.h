@@ -101,6 +101,10 @@ typedef struct {
  * there is none */
 const wr_notice_format_t *wr_notice_format_find(const char *name);
 
+/* wr_notice_format_at - the i-th format of the table (0: "plain"), NULL
+ * past the last one: for tests and fuzzers that try every format */
+const wr_notice_format_t *wr_notice_format_at(int i);
+
 /* wr_notice_format_names - "plain, arf, xarf or xarf4", for messages */
 const char *wr_notice_format_names(apr_pool_t *p);
 

@@ -35,6 +35,11 @@ const wr_notice_format_t *wr_notice_format_find(const char *name)
     return NULL;
 }
 
+const wr_notice_format_t *wr_notice_format_at(int i)
+{
+    return i >= 0 && (apr_size_t)i < NFORMATS ? &formats[i] : NULL;
+}
+
 const char *wr_notice_format_names(apr_pool_t *p)
 {
     const char *s = formats[0].name;

@@ -1,13 +1,16 @@
 /* fuzz_notice.c - libFuzzer target over the notice composer
- * (wr_notice_compose in all three formats, wr_notice_template_check,
+ * (wr_notice_compose in the first four formats of the table,
+ * wr_notice_template_check,
  * wr_notice_sanitize, wr_notice_address_ok) with hostile fields and
  * templates
  *
  * The input: a header of bytes, then NUL-separated fields (fuzz-lib.h).
- *   byte 0   format (% 3: plain, ARF, X-ARF); 0x04 built-in template;
+ *   byte 0   format (& 3: the table's row, wr_notice_format_at: plain,
+ *            arf, xarf, xarf4); 0x04 built-in template;
  *            0x08 the fuzzed From/To/Bcc/server name instead of fixed
  *            valid ones; 0x10 a Bcc; 0x20 a display name
- *   byte 1   hosts (plain: 1 + b % 4; ARF and X-ARF: 1)
+ *   byte 1   hosts (a digest: 1 + b % 4; else the format's hosts per
+ *            message)
  *   8 bytes  now
  *   fields   template, from, from name, To (comma separated), Bcc,
  *            domain, server name; then per host: address, name, family,
@@ -268,7 +271,10 @@ static void check_message(const wr_notice_t *msg,
     }
 
     /* a multipart's boundary lines */
-    if (in->format != WR_NOTICE_PLAIN && ctype != NULL) {
+    while (ctype != NULL && (*ctype == ' ' || *ctype == '\t')) {
+        ctype++;
+    }
+    if (ctype != NULL && !strncasecmp(ctype, "multipart/", 10)) {
         const char *ct = apr_pstrmemdup(fuzz_ipool, ctype, field_len(ctype));
         const char *b = strstr(ct, "boundary=\""), *q;
         char *delim, *close;
@@ -334,6 +340,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *lines[MAX_HOSTS][MAX_LINES];
     const char *from, *from_name, *to, *bcc, *server, *err = NULL, *terr;
     wr_notice_t *msg = NULL;
+    const wr_notice_format_t *fmt;
     unsigned flags, nh;
     apr_status_t rv, tv;
     int i, j, addresses_ok;
@@ -343,8 +350,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nh = fuzz_byte(&in);
     memset(&ni, 0, sizeof(ni));
     memset(hosts, 0, sizeof(hosts));
-    ni.format = (wr_notice_format_e)(flags % 3);
-    ni.nhosts = ni.format == WR_NOTICE_PLAIN ? 1 + (int)(nh % MAX_HOSTS) : 1;
+    fmt = wr_notice_format_at((int)(flags & 0x03));
+    if (fmt == NULL) {
+        fmt = wr_notice_format_at(0);
+    }
+    ni.format = fmt->name;
+    ni.nhosts = fmt->hosts_per_message == 0
+                || fmt->hosts_per_message > MAX_HOSTS
+                ? 1 + (int)(nh % MAX_HOSTS) : fmt->hosts_per_message;
     ni.now = (apr_time_t)(fuzz_u64(&in, 8) % (TIME_MAX + 1));
     ni.tmpl = fuzz_field(&in);
     if (flags & 0x04) {

@@ -528,7 +528,7 @@ static void test_hostile(void)
 }
 
 /* dump - with WR_NOTICE_DUMP set, write the message there as NAME.eml,
- * for t/22xarf4_schema.t to validate against the official schemas */
+ * for t/22xarf_reports.t to check with validators that are not ours */
 static void dump(const wr_notice_t *msg, const char *name)
 {
     const char *dir = getenv("WR_NOTICE_DUMP");
@@ -743,6 +743,7 @@ static void test_xarf(void)
     if (msg == NULL) {
         return;
     }
+    dump(msg, "xarf02-ipv6");
     m = msg->data;
     check(well_formed(m, msg->len, &why), "X-ARF well-formed: %s", why);
     check_str(header(m, "X-XARF", NULL), "PLAIN", "X-XARF: PLAIN");
@@ -768,6 +769,7 @@ static void test_xarf(void)
     msg = NULL;
     check_int(wr_notice_compose(&in, &msg, NULL, pool), APR_SUCCESS,
               "compose X-ARF for a worm");
+    dump(msg, "xarf02-worm");
     if (msg != NULL) {
         check_str(yaml_line(msg->data, "Malware"), "Malware: 'Nimda worm'",
                   "Malware names the worm");
@@ -782,6 +784,7 @@ static void test_xarf(void)
               "compose X-ARF with a quote in a value");
     check_str(msg ? yaml_line(msg->data, "Malware") : NULL,
               "Malware: 'O''Brien''s worm'", "a quote is doubled");
+    dump(msg, "xarf02-quote");
 }
 
 static void test_unique(void)
@@ -941,10 +944,28 @@ static void test_templates(void)
               "body is the template, CRLF");
 }
 
-/* header_lines_max - the longest line of the header section */
+/* header_lines_max - the longest line of the message's header section
+ * and of every MIME part's header section (after each delimiter line of
+ * the boundary the top Content-Type names) */
 static apr_size_t header_lines_max(const char *m)
 {
-    return max_body_line(header_block(m));
+    apr_size_t best = max_body_line(header_block(m)), n;
+    const char *ct = header(m, "Content-Type", NULL), *b, *s;
+    const char *delim;
+
+    if (ct == NULL || (b = strstr(ct, "boundary=\"")) == NULL) {
+        return best;
+    }
+    b += 10;
+    delim = apr_pstrcat(pool, "\r\n--",
+                        apr_pstrmemdup(pool, b, strcspn(b, "\"")), "\r\n",
+                        NULL);
+    for (s = strstr(m, delim); s != NULL; s = strstr(s, delim)) {
+        s += strlen(delim);
+        n = max_body_line(header_block(s));
+        best = n > best ? n : best;
+    }
+    return best;
 }
 
 /* test_limits - the composer keeps RFC 5322's limits for any input: a
@@ -953,9 +974,7 @@ static apr_size_t header_lines_max(const char *m)
  * Subject folds within 78 octets */
 static void test_limits(void)
 {
-    static const char *const formats[] = {
-        "plain", "arf", "xarf", "xarf4"
-    };
+    const wr_notice_format_t *fmt;
     wr_notice_host_t h = host("192.0.2.10", "host10.wormreply.test");
     wr_notice_input_t in;
     wr_notice_t *msg = NULL;
@@ -988,26 +1007,31 @@ static void test_limits(void)
     h.nlines = 2;
     h.name = hi;
     h.vhost = hi;
-    for (f = 0; f < (int)(sizeof(formats) / sizeof(formats[0])); f++) {
+    for (f = 0; (fmt = wr_notice_format_at(f)) != NULL; f++) {
         in = input(&h, 1);
-        in.format = formats[f];
+        in.format = fmt->name;
         msg = NULL;
         check_int(wr_notice_compose(&in, &msg, &err, pool), APR_SUCCESS,
-                  "format %d: compose all-escaped fields", f);
+                  "%s: compose all-escaped fields", fmt->name);
         if (msg == NULL) {
             continue;
         }
         check(well_formed(msg->data, msg->len, &why),
-              "format %d: no line over 998 octets: %s", f, why);
+              "%s: no line over 998 octets: %s", fmt->name, why);
     }
 
-    /* Every header line of every format within 78 octets, a long display
-     * name too, where folding is possible. */
+    /* Every header line of every format (the MIME parts' too) within 78
+     * octets, a long display name and IPv6 addresses too, where folding is
+     * possible. */
     worst = 0;
-    h = host("192.0.2.10", "host10.wormreply.test");
-    for (f = 0; f < (int)(sizeof(formats) / sizeof(formats[0])); f++) {
+    h = host("2001:db8:ffff:ffff:ffff:ffff:ffff:fff0",
+             "a-rather-long-host-name-of-the-prober.dsl.wormreply.test");
+    h.local_address = "2001:db8:ffff:ffff:ffff:ffff:ffff:80";
+    h.local_port = 65535;
+    h.source_port = 65535;
+    for (f = 0; (fmt = wr_notice_format_at(f)) != NULL; f++) {
         in = input(&h, 1);
-        in.format = formats[f];
+        in.format = fmt->name;
         in.from_name = "The web team of the example organisation at "
                        "www.example.org and friends";
         msg = NULL;
@@ -1016,7 +1040,7 @@ static void test_limits(void)
             worst = header_lines_max(msg->data);
         }
         check(msg && strstr(msg->data, "From: \"The web team") != NULL,
-              "format %d: the display name is kept", f);
+              "%s: the display name is kept", fmt->name);
     }
     check(worst > 0 && worst <= 78, "header lines of every format <= 78 "
           "octets (longest %lu)", (unsigned long)worst);
