@@ -1,8 +1,8 @@
 # WrXarf.pm - the XARF checkers of t/lib/xarf_check.py, for .t files
 #
-# The official XARF v4 schemas (the xarf-spec project, MIT) are looked for
-# in $WR_XARF_SPEC, t/data/xarf-spec and the shared data beside the clone
-# (../shared/data/xarf-spec), each holding schemas/v4/xarf-v4-master.json.
+# The official XARF v4 schemas (the xarf-spec project, MIT) are vendored in
+# t/data/xarf-spec (its SOURCE names the commit); $WR_XARF_SPEC may name
+# another copy of the project (schemas/v4/xarf-v4-master.json) to try.
 package WrXarf;
 use strict;
 use warnings;
@@ -13,14 +13,13 @@ our @EXPORT_OK = qw(xarf_spec_dir xarf_check);
 
 my $top = abs_path(dirname(__FILE__) . '/../..');
 
-# xarf_spec_dir - the directory of the v4 schemas, or undef
+# xarf_spec_dir - the directory of the v4 schemas; dies without them, so
+# no schema check is ever skipped
 sub xarf_spec_dir {
-    for my $d ($ENV{WR_XARF_SPEC}, "$top/t/data/xarf-spec",
-               "$top/../shared/data/xarf-spec") {
-        next unless defined $d && length $d;
-        return "$d/schemas/v4" if -f "$d/schemas/v4/xarf-v4-master.json";
-    }
-    return undef;
+    my $d = $ENV{WR_XARF_SPEC} || "$top/t/data/xarf-spec";
+    die "no XARF v4 schemas: $d/schemas/v4/xarf-v4-master.json\n"
+        unless -f "$d/schemas/v4/xarf-v4-master.json";
+    return "$d/schemas/v4";
 }
 
 # xarf_check - run the checker: (exit status, output)
