@@ -128,6 +128,8 @@ WormReplyDomainWindow 1s
 WormReplyMaxPerHour 0
 WormReplyNotifierNice 0
 WormReplyFrom wormreply\@wr-farm.test
+# the rig's farm hosts share one /64: one source per address
+WormReplySourcePrefix 32 128
 EOF
         $h->start or die "httpd did not start:\n" . $h->error_log;
         push @h, $h;
