@@ -2,8 +2,8 @@
 # load-repeat.sh - run the load test (or any test files) N times and count
 # the runs that failed, with the failing assertions of each
 #
-#   /work/kit/nsrun sh bench/load-repeat.sh 20                  t/20load.t x20
-#   /work/kit/nsrun sh bench/load-repeat.sh 5 t/22graceful_load.t
+#   sh bench/load-repeat.sh 20                  t/20load.t x20
+#   sh bench/load-repeat.sh 5 t/22graceful_load.t
 #
 # A first sighting lost under contention shows up here as a run in which
 # "one event per ... source" failed. Each run starts the rig and httpd
