@@ -11,7 +11,7 @@ use WormreplyTest qw(:all);
 my @nimda = nimda_scan();
 my @precision = ('/scripts/jquery.min.js', '/blog/winnt-tips',
                  '/search?q=cmd.exe', '/admin.dll.html',
-                 '/MSOffice/cltreq.asp', '/_vti_bin/owssrv.dll');
+                 '/MSOffice/cltreq.asp', '/_vti_bin/owssvr.dll');
 
 plan tests => 2 + 3 * @nimda + 2 * 4 + 3 * @precision + 4 + 3,
     need_module 'wormreply';

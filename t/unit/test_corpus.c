@@ -5,6 +5,10 @@
  * and Nimda row must be found as such, at least 97% of the other IIS-era
  * probes as "iis", and no legitimate request may be flagged. What the
  * builtin set makes of later scanners ("modern-*") is only reported.
+ * t/data/labelled-lookalikes.tsv (issue 13) holds the requests of real
+ * Office, IE and FrontPage clients, labelled legit, and real worm-era
+ * probes through the query string, labelled iis-other: every one of its
+ * rows must come out exactly.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,7 +253,7 @@ int main(int argc, const char *const *argv)
     apr_pool_t *pool;
     const char *err = NULL, *top = getenv("WORMREPLY_TOP");
     char path[4096];
-    stats_t st, bin;
+    stats_t st, bin, look;
     double iis_pct;
 
     apr_app_initialize(&argc, &argv, NULL);
@@ -270,6 +274,16 @@ int main(int argc, const char *const *argv)
     memset(&bin, 0, sizeof(bin));
     snprintf(path, sizeof(path), "%s/t/data/labelled-binary.tsv", top);
     run_file(path, &bin);
+
+    memset(&look, 0, sizeof(look));
+    snprintf(path, sizeof(path), "%s/t/data/labelled-lookalikes.tsv", top);
+    run_file(path, &look);
+    check_int(look.malformed, 0, "lookalikes: every row well-formed");
+    check(look.legit >= 9 && look.iis >= 8, "lookalikes: %lu clients, %lu "
+          "query-string probes", look.legit, look.iis);
+    check_int(look.legit_flagged, 0, "lookalikes: no client request flagged");
+    check_int(look.iis_hit, look.iis, "lookalikes: every query-string probe "
+              "is iis (%lu/%lu)", look.iis_hit, look.iis);
 
     /* the binary file: one 8 KB row of raw high bytes, read as bytes */
     check_int(bin.rows, 1, "labelled-binary.tsv: one row");

@@ -142,9 +142,40 @@ static void test_precision(void)
 {
     static const char *const legit[] = {
         "/scripts/jquery.min.js", "/blog/winnt-tips", "/search?q=cmd.exe",
-        "/admin.dll.html", "/MSOffice/cltreq.asp", "/_vti_bin/owssrv.dll",
+        "/admin.dll.html", "/MSOffice/cltreq.asp",
+        "/_vti_bin/owssvr.dll",
         "/scripts/python/wrap.py", "/files/lumberjack/lumberjack-0.3.0.exe",
-        "/"
+        "/",
+        /* issue 13: Office, IE and FrontPage clients' own requests */
+        "/_vti_bin/owssvr.dll?UL=1&ACT=4&BUILD=6551&STRMVER=4&CAPREQ=0",
+        "/MSOffice/cltreq.asp?UL=1&ACT=4&BUILD=6551&STRMVER=4&CAPREQ=0",
+        "/foo/_vti_bin/owssvr.dll?UL=1&ACT=4&BUILD=6415&STRMVER=4&CAPREQ=0",
+        "/_vti_inf.html", "/_vti_bin/shtml.dll/_vti_rpc",
+        "/_vti_bin/shtml.exe/_vti_rpc", "/_vti_bin/_vti_aut/author.dll",
+        "/_vti_bin/_vti_aut/author.exe", "/_vti_bin/_vti_adm/admin.dll",
+        "/_vti_bin/_vti_adm/admin.exe", "/_vti_bin/owssvr.exe",
+        "/sub/web/_vti_bin/_vti_aut/author.dll",
+        /* queries that only mention the words */
+        "/wiki/?title=System32", "/wiki/index.php?title=Windows/System32",
+        "/search?q=../winnt+tips", "/?ref=../docs/windows/setup",
+        "/search?q=root.exe+cmd.exe"
+    };
+    /* the same endpoints carrying what a probe carries, and worm-era
+     * probes through the query string */
+    static const char *const probes[] = {
+        "/_vti_bin/shtml.exe/..%255c..%255cwinnt/system32/cmd.exe",
+        "/_vti_bin/shtml.exe?/c+dir", "/_vti_bin/owssvr.dll?/c+dir",
+        "/_vti_bin/..%255c../_vti_bin/shtml.dll",
+        "/_vti_bin/shtml.dll/..%5c..%5cboot.ini",
+        "/_vti_bin/_vti_aut/author.exe/../../x",
+        "/_vti_bin/_vti_aut%2fauthor.exe", "/_vti_bin/owssvr.dll%c0%af",
+        "/_vti_bin/x.dll", "/_vti_bin/_vti_aut/fp30reg.dll",
+        "/?..?..?../winnt/system32/cmd.exe?/c+dir",
+        "/internal.sws?../../winnt/win.ini",
+        "/cgi-bin/search.cgi?..\\..\\..\\winnt\\win.ini",
+        "/x.cgi?a=1&file=../../../../windows/win.ini%00",
+        "/x.cgi?..%5c..%5cwinnt%5cwin.ini",
+        "/index.php?download=/winnt/win.ini"
     };
     size_t i;
 
@@ -155,6 +186,21 @@ static void test_precision(void)
         check_str(classify(legit[i]), "-", "not a probe (bare): %s",
                   legit[i]);
     }
+    check_str(classify("OPTIONS /_vti_bin/owssvr.dll HTTP/1.1"), "-",
+              "Office's OPTIONS is not a probe");
+    check_str(classify("POST /_vti_bin/_vti_aut/author.dll HTTP/1.1"), "-",
+              "FrontPage's POST is not a probe");
+    for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+        char line[256];
+        snprintf(line, sizeof(line), "GET %s HTTP/1.1", probes[i]);
+        check_str(classify(line), "iis", "a probe: %s", probes[i]);
+    }
+    /* FrontPage's admin.dll is not Nimda's Admin.dll; Nimda's still is */
+    check_str(classify("GET /_vti_bin/_vti_adm/admin.dll HTTP/1.0"), "-",
+              "FrontPage admin.dll");
+    check_str(classify("GET /c/admin.dll HTTP/1.0"), "nimda", "/c/Admin.dll");
+    check_str(classify("GET /scripts/..%255c../admin.dll HTTP/1.0"), "nimda",
+              "Admin.dll by traversal");
 }
 
 /* test_iis - other IIS-era probes go to the broad family */
