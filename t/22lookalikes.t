@@ -29,18 +29,25 @@ for my $row (split /\n/, slurp($data)) {
     }
     push @rows, [$label, $req, $source];
 }
+my $from_file = @rows;
 # from the issue's text
 push @rows, ['legit', 'OPTIONS /_vti_bin/owssvr.dll HTTP/1.1', 'issue 13'],
             ['legit', 'GET /search?q=cmd.exe HTTP/1.1', 'issue 13'],
             ['legit', 'GET /wiki/?title=System32 HTTP/1.1', 'issue 13'],
             ['iis-other', 'GET /?..?..?../winnt/system32/cmd.exe?/c+dir '
              . 'HTTP/1.0', 'issue 13'];
+# the clients POST to FrontPage's programs; a scanner GETs them
+# (t/data/labelled.tsv has one, from a 2005 honeynet log)
+push @rows, ['iis-other', 'GET /_vti_bin/_vti_aut/author.exe HTTP/1.0',
+             'a scanner'],
+            ['iis-other', 'GET /_vti_bin/_vti_adm/admin.dll HTTP/1.0',
+             'a scanner'];
 
-plan tests => 3 + 3 * @rows, need_module 'wormreply';
+plan tests => 5 + 3 * @rows, need_module 'wormreply', need_module 'status';
 
-ok scalar(grep { $_->[2] ne 'issue 13' } @rows) >= 17,
-   'the lookalike file has its rows';
+ok $from_file >= 17, "the lookalike file has its rows ($from_file)";
 my $port = vhost_port('wr_on');
+my $before = status_auto();
 
 for my $r (@rows) {
     my($label, $line) = @$r;
@@ -69,6 +76,14 @@ for my $r (@rows) {
     like $mine[0] // '', $probe ? qr/ wp=iis p=$port$/ : qr/ wp=- p=$port$/,
         "$line: " . ($probe ? 'tagged iis' : 'not tagged');
 }
+
+# every request is logged, so counted, before this snapshot: the clients'
+# requests count as requests and as nothing else
+my $d = counter_delta($before, status_auto());
+my $nprobes = grep { $_->[0] ne 'legit' } @rows;
+is $d->{WormReplyProbes}, $nprobes,
+   "probes counted: the $nprobes probes, none of the clients' requests";
+is $d->{'WormReplyProbes-iis'}, $nprobes, "all $nprobes of them iis";
 
 # --- the same rows through `wormreply match`, one line each
 my $in = join '', map { "$_->[1]\n" } @rows;

@@ -151,14 +151,16 @@ static void test_precision(void)
         "/MSOffice/cltreq.asp?UL=1&ACT=4&BUILD=6551&STRMVER=4&CAPREQ=0",
         "/foo/_vti_bin/owssvr.dll?UL=1&ACT=4&BUILD=6415&STRMVER=4&CAPREQ=0",
         "/_vti_inf.html", "/_vti_bin/shtml.dll/_vti_rpc",
-        "/_vti_bin/shtml.exe/_vti_rpc", "/_vti_bin/_vti_aut/author.dll",
-        "/_vti_bin/_vti_aut/author.exe", "/_vti_bin/_vti_adm/admin.dll",
-        "/_vti_bin/_vti_adm/admin.exe", "/_vti_bin/owssvr.exe",
-        "/sub/web/_vti_bin/_vti_aut/author.dll",
+        "/_vti_bin/shtml.exe/_vti_rpc", "/_vti_bin/owssvr.exe",
         /* queries that only mention the words */
         "/wiki/?title=System32", "/wiki/index.php?title=Windows/System32",
         "/search?q=../winnt+tips", "/?ref=../docs/windows/setup",
         "/search?q=root.exe+cmd.exe"
+    };
+    static const char *const fp_rpc[] = {
+        "/_vti_bin/_vti_aut/author.dll", "/_vti_bin/_vti_aut/author.exe",
+        "/_vti_bin/_vti_adm/admin.dll", "/_vti_bin/_vti_adm/admin.exe",
+        "/sub/web/_vti_bin/_vti_aut/author.dll"
     };
     /* the same endpoints carrying what a probe carries, and worm-era
      * probes through the query string */
@@ -188,16 +190,27 @@ static void test_precision(void)
     }
     check_str(classify("OPTIONS /_vti_bin/owssvr.dll HTTP/1.1"), "-",
               "Office's OPTIONS is not a probe");
-    check_str(classify("POST /_vti_bin/_vti_aut/author.dll HTTP/1.1"), "-",
-              "FrontPage's POST is not a probe");
+    /* FrontPage's programs, called by POST as its clients do; a GET or
+     * HEAD of them is a scanner's */
+    for (i = 0; i < sizeof(fp_rpc) / sizeof(fp_rpc[0]); i++) {
+        char line[256];
+        snprintf(line, sizeof(line), "POST %s HTTP/1.1", fp_rpc[i]);
+        check_str(classify(line), "-", "FrontPage's POST: %s", fp_rpc[i]);
+        check_str(classify(fp_rpc[i]), "-", "not a probe (bare): %s",
+                  fp_rpc[i]);
+        snprintf(line, sizeof(line), "GET %s HTTP/1.0", fp_rpc[i]);
+        check_str(classify(line), "iis", "a GET: %s", fp_rpc[i]);
+        snprintf(line, sizeof(line), "HEAD %s HTTP/1.0", fp_rpc[i]);
+        check_str(classify(line), "iis", "a HEAD: %s", fp_rpc[i]);
+    }
     for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
         char line[256];
         snprintf(line, sizeof(line), "GET %s HTTP/1.1", probes[i]);
         check_str(classify(line), "iis", "a probe: %s", probes[i]);
     }
     /* FrontPage's admin.dll is not Nimda's Admin.dll; Nimda's still is */
-    check_str(classify("GET /_vti_bin/_vti_adm/admin.dll HTTP/1.0"), "-",
-              "FrontPage admin.dll");
+    check_str(classify("GET /_vti_bin/_vti_adm/admin.dll HTTP/1.0"), "iis",
+              "FrontPage admin.dll: a scanner's GET, not Nimda");
     check_str(classify("GET /c/admin.dll HTTP/1.0"), "nimda", "/c/Admin.dll");
     check_str(classify("GET /scripts/..%255c../admin.dll HTTP/1.0"), "nimda",
               "Admin.dll by traversal");
