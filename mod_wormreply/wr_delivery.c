@@ -19,6 +19,7 @@
 #include "wr_log.h"
 #include "wr_proctitle.h"
 #include "wr_ratelimit.h"
+#include "wr_transport.h"
 
 /* A temporary file older than this belongs to a writer that died. */
 #define TMP_AGE apr_time_from_sec(120)
@@ -45,8 +46,10 @@ struct wr_delivery_t {
     wr_file_dir_t *dest;
     const char *supp_path;
     const char *dest_key;       /* file name of the destination's state */
-    const char *where;          /* "host:port" for messages */
+    const char *where;          /* "host:port", the program: for messages */
     wr_delivery_conf_t conf;
+    const wr_transport_t *transport;    /* NULL: enqueue only */
+    const void *tconf;          /* its configuration */
     apr_pool_t *pool;
     int recovered;              /* crash recovery done for this handle */
     apr_time_t last_sweep;
@@ -70,7 +73,7 @@ typedef struct {
     const char *id;
     state_t st;
     int has_state;
-    wr_smtp_msg_t *m;
+    wr_transport_msg_t *m;
     int moved;                  /* renamed into sent/ */
 } item_t;
 
@@ -545,8 +548,12 @@ apr_status_t wr_delivery_open(wr_delivery_t **pd, const char *dir,
     if (d->conf.retry_max < d->conf.retry_interval) {
         d->conf.retry_max = d->conf.retry_interval;
     }
-    if (conf->smtp.host
-        && wr_smtp_conf_check(&conf->smtp, &e, p) != APR_SUCCESS) {
+    /* the transport: the one given, else SMTP when there is a smarthost */
+    d->transport = conf->transport ? conf->transport
+                   : conf->smtp.host ? &wr_transport_smtp : NULL;
+    d->tconf = conf->transport_conf ? conf->transport_conf : &d->conf.smtp;
+    if (d->transport
+        && d->transport->check(d->tconf, &e, p) != APR_SUCCESS) {
         if (err) {
             *err = e;
         }
@@ -556,23 +563,21 @@ apr_status_t wr_delivery_open(wr_delivery_t **pd, const char *dir,
     d->sent_dir = apr_pstrcat(p, dir, "/sent", NULL);
     d->failed_dir = apr_pstrcat(p, dir, "/failed", NULL);
     d->supp_path = apr_pstrcat(p, dir, "/suppressed", NULL);
-    /* run as root (httpd's parent), the subdirectories made are given to
-     * the owner of DIR */
-    if (conf->smtp.host) {
+    if (d->transport) {
         char *key, *c;
 
-        d->where = apr_psprintf(p, "%s:%u", conf->smtp.host,
-                                (unsigned)(conf->smtp.port
-                                           ? conf->smtp.port
-                                           : WR_SMTP_DEFAULT_PORT));
+        /* the destination's state file: "host_port" for SMTP, as before */
+        d->where = d->transport->where(d->tconf, p);
         key = apr_pstrdup(p, d->where);
         for (c = key; *c; c++) {
-            if (*c == ':') {
+            if (!apr_isalnum(*c) && *c != '.' && *c != '-') {
                 *c = '_';
             }
         }
         d->dest_key = key;
     }
+    /* run as root (httpd's parent), the subdirectories made are given to
+     * the owner of DIR */
     if ((rv = wr_file_dir_open(&d->q, dir, WR_FILE_MKDIR, p)) != APR_SUCCESS
         || (rv = wr_file_dir_sub(&d->sent, d->q, "sent", WR_FILE_MKDIR, p))
            != APR_SUCCESS
@@ -675,13 +680,13 @@ static void move_to_failed(run_t *r, const char *id, state_t *st,
 }
 
 /* suppress_refused - every recipient of `m` refused for good on the list */
-static void suppress_refused(run_t *r, const wr_smtp_msg_t *m)
+static void suppress_refused(run_t *r, const wr_transport_msg_t *m)
 {
     int k;
 
     for (k = 0; k < m->rcpt->nelts; k++) {
-        const wr_smtp_rcpt_t *rc = &m->rcpts[k];
-        if (!wr_smtp_rcpt_refused(rc)) {
+        const wr_transport_rcpt_t *rc = &m->rcpts[k];
+        if (!wr_transport_rcpt_refused(rc)) {
             continue;
         }
         if (wr_delivery_suppress(r->d, rc->address,
@@ -706,7 +711,7 @@ static void requeue_deferred(item_t *it)
     wr_delivery_t *d = r->d;
     apr_pool_t *p = r->p;
     apr_array_header_t *rest = apr_array_make(p, 2, sizeof(const char *));
-    const wr_smtp_msg_t *m = it->m;
+    const wr_transport_msg_t *m = it->m;
     const char *nid = NULL;
     apr_status_t rv;
     state_t st;
@@ -714,7 +719,7 @@ static void requeue_deferred(item_t *it)
 
     for (k = 0; k < m->rcpt->nelts; k++) {
         if (m->rcpts[k].code / 100 != 2
-            && !wr_smtp_rcpt_refused(&m->rcpts[k])) {
+            && !wr_transport_rcpt_refused(&m->rcpts[k])) {
             APR_ARRAY_PUSH(rest, const char *) = m->rcpts[k].address;
         }
     }
@@ -755,7 +760,7 @@ static void requeue_deferred(item_t *it)
 }
 
 /* on_started - MAIL FROM accepted: name the open transaction */
-static void on_started(wr_smtp_msg_t *m, void *baton)
+static void on_started(wr_transport_msg_t *m, void *baton)
 {
     item_t *it = m->baton;
     run_t *r = baton;
@@ -778,7 +783,7 @@ static void on_started(wr_smtp_msg_t *m, void *baton)
 }
 
 /* on_accepted - the server said 2xx: record "sent" before anything else */
-static void on_accepted(wr_smtp_msg_t *m, void *baton)
+static void on_accepted(wr_transport_msg_t *m, void *baton)
 {
     item_t *it = m->baton;
     run_t *r = baton;
@@ -830,8 +835,8 @@ static void inflight_check(run_t *r, const char *name)
                == APR_SUCCESS) {
             r->stats->recovered++;
             wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00307)
-                          "delivery: %s was in an open SMTP transaction "
-                          "when delivery stopped; it is sent again and may "
+                          "delivery: %s was being handed on (an open "
+                          "transaction) when delivery stopped; it is sent again and may "
                           "arrive twice", id);
         }
         wr_file_remove(d->q, name);
@@ -931,13 +936,13 @@ static int sweep_due(wr_delivery_t *d, apr_time_t now, apr_pool_t *p)
     return 1;
 }
 
-/* prepare - an item's text and envelope into its wr_smtp_msg_t; on a
+/* prepare - an item's text and envelope into its wr_transport_msg_t; on a
  * message that cannot be sent, *why says why */
 static apr_status_t prepare(run_t *r, item_t *it, const char **why)
 {
     wr_delivery_t *d = r->d;
     apr_pool_t *p = r->p;
-    wr_smtp_msg_t *m = apr_pcalloc(p, sizeof(*m));
+    wr_transport_msg_t *m = apr_pcalloc(p, sizeof(*m));
     apr_array_header_t *rcpt;
     char *data;
     apr_size_t len;
@@ -981,13 +986,13 @@ static apr_status_t prepare(run_t *r, item_t *it, const char **why)
 static void finish(run_t *r, item_t *it, int dest_failed)
 {
     wr_delivery_t *d = r->d;
-    wr_smtp_msg_t *m = it->m;
+    wr_transport_msg_t *m = it->m;
     apr_pool_t *p = r->p;
     apr_status_t rv;
 
     suppress_refused(r, m);
     switch (m->outcome) {
-    case WR_SMTP_SENT:
+    case WR_TRANSPORT_SENT:
         if (!it->moved) {
             /* the rename in the hook failed: try once more, and drop the
              * text rather than send it again */
@@ -1013,7 +1018,7 @@ static void finish(run_t *r, item_t *it, int dest_failed)
                       d->where, m->queue_id ? m->queue_id : "unknown",
                       m->reason);
         break;
-    case WR_SMTP_FAIL:
+    case WR_TRANSPORT_FAIL:
         it->st.attempts++;
         it->st.last_try = r->now;
         it->st.last_error = m->reason;
@@ -1023,7 +1028,7 @@ static void finish(run_t *r, item_t *it, int dest_failed)
                       "delivery: %s failed, moved to failed/: %s", it->id,
                       m->reason);
         break;
-    case WR_SMTP_DEFER:
+    case WR_TRANSPORT_DEFER:
         it->st.attempts++;
         it->st.last_try = r->now;
         it->st.last_error = m->reason;
@@ -1034,7 +1039,7 @@ static void finish(run_t *r, item_t *it, int dest_failed)
                                                       sizeof(const char *));
             int k;
             for (k = 0; k < m->rcpt->nelts; k++) {
-                if (!wr_smtp_rcpt_refused(&m->rcpts[k])) {
+                if (!wr_transport_rcpt_refused(&m->rcpts[k])) {
                     APR_ARRAY_PUSH(rest, const char *) = m->rcpts[k].address;
                 }
             }
@@ -1133,14 +1138,14 @@ static apr_array_header_t *collect(run_t *r, const apr_array_header_t *ids)
     return due;
 }
 
-/* session - one SMTP session for `n` prepared items, each booked after
+/* session - one transport session for `n` prepared items, each booked after
  * it; `rep` gets the outcome (also when run in the caller's process) */
 static void session(run_t *r, item_t **items, int n, session_report_t *rep)
 {
     wr_delivery_t *d = r->d;
-    wr_smtp_msg_t *msgs = apr_pcalloc(r->p, sizeof(*msgs) * (apr_size_t)n);
-    wr_smtp_hooks_t hooks;
-    wr_smtp_session_t info;
+    wr_transport_msg_t *msgs = apr_pcalloc(r->p, sizeof(*msgs) * (apr_size_t)n);
+    wr_transport_hooks_t hooks;
+    wr_transport_batch_t info;
     int k, dest_failed;
 
     for (k = 0; k < n; k++) {
@@ -1150,7 +1155,7 @@ static void session(run_t *r, item_t **items, int n, session_report_t *rep)
     hooks.started = on_started;
     hooks.accepted = on_accepted;
     hooks.baton = r;
-    wr_smtp_send(&d->conf.smtp, msgs, n, &hooks, &info, r->p);
+    d->transport->send(d->tconf, msgs, n, &hooks, &info, r->p);
     if (r->any_moved) {
         /* the renames of this session, durable against a power loss */
         wr_file_dir_sync(d->sent);
@@ -1162,10 +1167,10 @@ static void session(run_t *r, item_t **items, int n, session_report_t *rep)
         finish(r, items[k], dest_failed);
     }
     wr_file_remove(d->q, r->inflight);
-    if (info.tls_note) {
+    if (info.note) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00313)
-                      "delivery: opportunistic TLS with %s: %s", d->where,
-                      info.tls_note);
+                      "delivery: %s with %s: %s", d->transport->name,
+                      d->where, info.note);
     }
     memset(rep, 0, sizeof(*rep));
     rep->n_sent = info.n_sent;
@@ -1194,7 +1199,7 @@ static void session_child(run_t *r, item_t **items, int n, int no,
     }
     if ((*pid = fork()) < 0) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, APR_FROM_OS_ERROR(errno),
-                      WRLOGNO(00315) "delivery: cannot start SMTP session "
+                      WRLOGNO(00315) "delivery: cannot start session "
                       "%d in a process of its own; its messages wait for "
                       "the next pass", no);
         close(pfd[0]);
@@ -1209,7 +1214,9 @@ static void session_child(run_t *r, item_t **items, int n, int no,
         apr_size_t left = sizeof(rep);
 
         close(pfd[0]);
-        wr_proctitle_set("wormreply smtp session");
+        wr_proctitle_set(apr_pstrcat(r->p, "wormreply ",
+                                      r->d->transport->name, " session",
+                                      NULL));
         r->stats = st;
         r->any_moved = 0;
         r->inflight = apr_psprintf(r->p, ".inflight.%d", no);
@@ -1264,7 +1271,7 @@ static void session_wait(run_t *r, int no, pid_t pid, int fd,
     if (got != sizeof(*rep) || !rep->done) {
         memset(rep, 0, sizeof(*rep));
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, 0, WRLOGNO(00316)
-                      "delivery: SMTP session %d (pid %ld) ended abnormally "
+                      "delivery: session %d (pid %ld) ended abnormally "
                       "(%s %d); its unsent messages stay queued", no,
                       (long)pid, WIFSIGNALED(status) ? "signal" : "status",
                       WIFSIGNALED(status) ? WTERMSIG(status)
@@ -1304,7 +1311,7 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
         stats = &dummy;
     }
     memset(stats, 0, sizeof(*stats));
-    if (d->conf.smtp.host == NULL) {
+    if (d->transport == NULL) {
         return APR_EINVAL;
     }
     apr_pool_create(&p, pool);
@@ -1369,6 +1376,9 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
     nsess = (n + SESSION_MIN_MESSAGES - 1) / SESSION_MIN_MESSAGES;
     if (nsess > d->conf.sessions) {
         nsess = d->conf.sessions;
+    }
+    if (d->transport->sessions > 0 && nsess > d->transport->sessions) {
+        nsess = d->transport->sessions;
     }
     per = (n + nsess - 1) / nsess;
     nsess = (n + per - 1) / per;

@@ -1,6 +1,10 @@
-/* wr_delivery.h - the queue manager: finished notices from the outbox to a
- * smarthost through wr_smtp, with retries, bounces, suppression and a
- * durable record of what was sent
+/* wr_delivery.h - the queue manager: finished notices from the outbox
+ * through a transport (wr_transport.h: SMTP to a smarthost through
+ * wr_smtp, or the local MTA's sendmail through wr_sendmail), with
+ * retries, bounces, suppression and a durable record of what was sent.
+ * Below, "session" is one send() of the transport (one SMTP session, or
+ * one sendmail run per message), and "the smarthost" is the transport's
+ * destination, whichever it is.
  *
  * Layout of the outbox DIR (the notifier writes *.eml and *.env; the rest
  * belongs to this file). An id is what wr_delivery_store names a
@@ -92,6 +96,7 @@
 #include "wr_notice.h"
 #include "wr_file.h"
 #include "wr_smtp.h"
+#include "wr_transport.h"
 
 #define WR_DELIVERY_VERSION WR_FILE_RECORD_VERSION
 
@@ -110,6 +115,12 @@
 typedef struct wr_delivery_t wr_delivery_t;
 
 typedef struct {
+    /* How messages leave (wr_transport.h): NULL is SMTP to smtp.host when
+     * that is set, else nothing (a handle that only enqueues). */
+    const wr_transport_t *transport;
+    const void *transport_conf;           /* its configuration (living as
+                                           * long as the handle); NULL:
+                                           * &smtp below */
     wr_smtp_conf_t smtp;                  /* the smarthost and how */
     apr_interval_time_t retry_interval;   /* WormReplyRetryInterval */
     apr_interval_time_t retry_max;        /* longest gap between tries */
@@ -151,7 +162,7 @@ typedef struct {
     apr_time_t last_error_at;
 } wr_delivery_queue_stat_t;
 
-/* wr_delivery_conf_default - the defaults above, no smarthost */
+/* wr_delivery_conf_default - the defaults above, no transport */
 void wr_delivery_conf_default(wr_delivery_conf_t *conf);
 
 /* wr_delivery_open - a handle on the outbox `dir` (created with sent/,
@@ -191,7 +202,7 @@ apr_status_t wr_delivery_store(wr_delivery_t *d, const wr_notice_t *msg,
 /* wr_delivery_run - one pass at `now` (see above). `stats` may be NULL.
  * Allocates only in a subpool of `p` that it destroys.
  * @return APR_SUCCESS (whatever the SMTP outcomes); APR_EAGAIN if another
- *         runner holds the lock; APR_EINVAL without a smarthost; an I/O
+ *         runner holds the lock; APR_EINVAL without a transport; an I/O
  *         error reading the outbox */
 apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
                              wr_delivery_stats_t *stats, apr_pool_t *p);

@@ -94,19 +94,6 @@ static void timer_set(apr_interval_time_t t, struct itimerval *old)
     setitimer(ITIMER_REAL, &it, old);
 }
 
-const char *wr_smtp_outcome_name(wr_smtp_outcome_e o)
-{
-    switch (o) {
-    case WR_SMTP_SENT:
-        return "sent";
-    case WR_SMTP_DEFER:
-        return "deferred";
-    case WR_SMTP_FAIL:
-        return "failed";
-    }
-    return "unknown";
-}
-
 /* clean - server text made one printable ASCII line: line ends become
  * spaces, other controls and non-ASCII are escaped, cut to TEXT_MAX */
 static const char *clean(const char *s, apr_pool_t *p)
@@ -1295,3 +1282,45 @@ apr_status_t wr_smtp_send(const wr_smtp_conf_t *conf, wr_smtp_msg_t *msgs,
     }
     return APR_SUCCESS;
 }
+
+/* ---- the transport (wr_transport.h) --------------------------------- */
+
+/* transport_check - wr_smtp_conf_check, for the table */
+static apr_status_t transport_check(const void *conf, const char **err,
+                                    apr_pool_t *p)
+{
+    return wr_smtp_conf_check(conf, err, p);
+}
+
+/* transport_where - "host:port" */
+static const char *transport_where(const void *conf, apr_pool_t *p)
+{
+    const wr_smtp_conf_t *c = conf;
+
+    return apr_psprintf(p, "%s:%u", c->host ? c->host : "-",
+                        (unsigned)(c->port ? c->port : WR_SMTP_DEFAULT_PORT));
+}
+
+/* transport_send - one session for the batch */
+static apr_status_t transport_send(const void *conf, wr_transport_msg_t *msgs,
+                                   int n, const wr_transport_hooks_t *hooks,
+                                   wr_transport_batch_t *batch, apr_pool_t *p)
+{
+    wr_smtp_session_t info;
+    apr_status_t rv = wr_smtp_send(conf, msgs, n, hooks, &info, p);
+
+    memset(batch, 0, sizeof(*batch));
+    batch->error = info.error;
+    batch->note = info.tls_note
+                  ? apr_pstrcat(p, "opportunistic TLS: ", info.tls_note, NULL)
+                  : NULL;
+    batch->n_sent = info.n_sent;
+    batch->n_deferred = info.n_deferred;
+    batch->n_failed = info.n_failed;
+    return rv;
+}
+
+const wr_transport_t wr_transport_smtp = {
+    "smtp", transport_check, transport_where, transport_send,
+    0
+};

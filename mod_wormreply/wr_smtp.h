@@ -85,6 +85,8 @@
 #include <apr_time.h>
 #include <apr_network_io.h>
 
+#include "wr_transport.h"
+
 #define WR_SMTP_DEFAULT_PORT 25
 #define WR_SMTP_DEFAULT_CONNECT_TIMEOUT apr_time_from_sec(30)
 #define WR_SMTP_DEFAULT_COMMAND_TIMEOUT apr_time_from_sec(120)
@@ -117,46 +119,15 @@ typedef struct {
                                             * libesmtp's floor is 1 s */
 } wr_smtp_conf_t;
 
-typedef enum {
-    WR_SMTP_SENT = 1,
-    WR_SMTP_DEFER,
-    WR_SMTP_FAIL
-} wr_smtp_outcome_e;
-
-typedef struct {
-    const char *address;
-    int code;                    /* reply to RCPT TO; 0: never asked */
-    const char *text;            /* the reply, sanitised; NULL if none */
-    int policy;                  /* a 5xx with enhanced status 5.7.x: the
-                                  * smarthost will not relay this for us
-                                  * (authorization, policy), which is no
-                                  * fault of the address: deferred */
-} wr_smtp_rcpt_t;
-
-/* wr_smtp_rcpt_refused - the recipient itself was refused for good (a 5xx
- * that is not a policy refusal): to be suppressed, not tried again */
-#define wr_smtp_rcpt_refused(r) ((r)->code / 100 == 5 && !(r)->policy)
-
-typedef struct {
-    /* given by the caller */
-    const char *sender;          /* envelope sender, "" for <> */
-    const apr_array_header_t *rcpt;  /* const char *, at least one */
-    const char *data;            /* the RFC 5322 message, CRLF */
-    apr_size_t len;
-    int eightbit;                /* ask for BODY=8BITMIME */
-    void *baton;                 /* the caller's, untouched */
-    /* set by wr_smtp_send */
-    wr_smtp_outcome_e outcome;
-    int code;                    /* the reply that decided; 0: none */
-    const char *reason;
-    const char *queue_id;        /* SENT: the server's id, or NULL */
-    wr_smtp_rcpt_t *rcpts;       /* rcpt->nelts entries, in order */
-    int n_refused;               /* recipients refused for good (a 5xx,
-                                  * not a policy one) */
-    int n_deferred;              /* recipients with a 4xx or a policy 5xx,
-                                  * or not asked,
-                                  * in a message that was not FAIL */
-} wr_smtp_msg_t;
+/* The message, its recipients and the hooks are the transports' own
+ * (wr_transport.h); these names stay for the SMTP code and its tests. */
+typedef wr_transport_outcome_e wr_smtp_outcome_e;
+#define WR_SMTP_SENT WR_TRANSPORT_SENT
+#define WR_SMTP_DEFER WR_TRANSPORT_DEFER
+#define WR_SMTP_FAIL WR_TRANSPORT_FAIL
+typedef wr_transport_rcpt_t wr_smtp_rcpt_t;
+#define wr_smtp_rcpt_refused(r) wr_transport_rcpt_refused(r)
+typedef wr_transport_msg_t wr_smtp_msg_t;
 
 typedef struct {
     int connected;               /* a server answered */
@@ -172,13 +143,8 @@ typedef struct {
     apr_interval_time_t elapsed;
 } wr_smtp_session_t;
 
-typedef void wr_smtp_hook_fn(wr_smtp_msg_t *msg, void *baton);
-
-typedef struct {
-    wr_smtp_hook_fn *started;    /* MAIL FROM accepted; may be NULL */
-    wr_smtp_hook_fn *accepted;   /* data accepted (2xx); may be NULL */
-    void *baton;
-} wr_smtp_hooks_t;
+typedef wr_transport_hook_fn wr_smtp_hook_fn;
+typedef wr_transport_hooks_t wr_smtp_hooks_t;
 
 /* wr_smtp_conf_check - validate a configuration before use (for the
  * directives): a host that is a host name or IPv4 literal, a user with a
@@ -254,6 +220,6 @@ apr_status_t wr_smtp_send(const wr_smtp_conf_t *conf, wr_smtp_msg_t *msgs,
                           wr_smtp_session_t *info, apr_pool_t *p);
 
 /* wr_smtp_outcome_name - "sent", "deferred", "failed" */
-const char *wr_smtp_outcome_name(wr_smtp_outcome_e o);
+#define wr_smtp_outcome_name(o) wr_transport_outcome_name(o)
 
 #endif
