@@ -59,6 +59,7 @@ typedef struct {
     wr_notifier_conf_t notifier;  /* what the notifier process is given */
     int notifier_mailboxes_set;   /* WormReplyMailboxes replaced the default */
     wr_delivery_conf_t delivery;  /* WormReplySmarthost and friends */
+    const char *transport_origin; /* "file:line" of WormReplyTransport */
     int smtp_tls_set;             /* WormReplySMTPTLS given */
     const char *smtp_tls_origin;  /* "file:line" of WormReplySMTPTLS */
     const char *smtp_auth_origin; /* "file:line" of WormReplySMTPAuth */

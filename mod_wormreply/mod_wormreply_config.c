@@ -14,6 +14,7 @@
 #include "wr_log.h"
 #include "wr_notice.h"
 #include "wr_resolve.h"
+#include "wr_sendmail.h"
 #include "wr_smtp.h"
 
 APLOG_USE_MODULE(wormreply);
@@ -626,6 +627,42 @@ static const char *set_format(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* set_transport - WormReplyTransport smtp|sendmail [PATH] */
+static const char *set_transport(cmd_parms *cmd, void *dc, const char *kind,
+                                 const char *path)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    nc->transport_origin = origin_of(cmd);
+    if (!strcasecmp(kind, "smtp")) {
+        if (path) {
+            return "WormReplyTransport smtp takes no PATH (the server is "
+                   "WormReplySmarthost)";
+        }
+        nc->delivery.transport = &wr_transport_smtp;
+        nc->delivery.transport_conf = NULL;
+        return NULL;
+    }
+    if (!strcasecmp(kind, "sendmail")) {
+        wr_sendmail_conf_t *sc = apr_pcalloc(cmd->pool, sizeof(*sc));
+        sc->path = path ? path : WR_SENDMAIL_DEFAULT_PATH;
+        if (wr_sendmail_conf_check(sc, &err, cmd->temp_pool)
+            != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "WormReplyTransport: %s", err);
+        }
+        nc->delivery.transport = &wr_transport_sendmail;
+        nc->delivery.transport_conf = sc;
+        return NULL;
+    }
+    return apr_psprintf(cmd->pool, "WormReplyTransport: unknown transport "
+                        "'%s' (expected smtp or sendmail)", kind);
+}
+
 /* set_smarthost - WormReplySmarthost host[:port] */
 static const char *set_smarthost(cmd_parms *cmd, void *dc, const char *arg)
 {
@@ -975,6 +1012,10 @@ const command_rec wr_cmds[] = {
     AP_INIT_TAKE1("WormReplyDomainWindow", set_window,
                   POLICY_OFF(domain_window), RSRC_CONF, "DURATION - at most "
                   "one digest per domain per window (default 1h)"),
+    AP_INIT_TAKE12("WormReplyTransport", set_transport, NULL, RSRC_CONF,
+                   "smtp|sendmail [PATH] - how notices leave: SMTP to "
+                   "WormReplySmarthost (the default), or the local MTA's "
+                   "sendmail program (default " WR_SENDMAIL_DEFAULT_PATH ")"),
     AP_INIT_TAKE1("WormReplySmarthost", set_smarthost, NULL, RSRC_CONF,
                   "HOST[:PORT] - deliver notices through this SMTP server "
                   "(default: none, notices stay in the outbox)"),
@@ -1065,6 +1106,25 @@ static const char *resolve_families(apr_pool_t *p, wr_srv_conf_t *sc)
     return NULL;
 }
 
+/* check_transport - WormReplyTransport smtp needs a smarthost; sendmail
+ * makes WormReplySmarthost pointless, which is said rather than ignored */
+static const char *check_transport(apr_pool_t *p, const wr_notify_conf_t *nc)
+{
+    if (nc->delivery.transport == &wr_transport_smtp
+        && nc->delivery.smtp.host == NULL) {
+        return apr_psprintf(p, "WormReplyTransport smtp at %s needs "
+                            "WormReplySmarthost", nc->transport_origin);
+    }
+    if (nc->delivery.transport == &wr_transport_sendmail
+        && nc->delivery.smtp.host != NULL) {
+        return apr_psprintf(p, "WormReplyTransport sendmail at %s hands "
+                            "notices to the local MTA: remove "
+                            "WormReplySmarthost (or use WormReplyTransport "
+                            "smtp)", nc->transport_origin);
+    }
+    return NULL;
+}
+
 /* check_smtp_auth - AUTH only with TLS required: with opportunistic TLS
  * the secret would go to a server whose certificate was never verified,
  * and with none at all in clear (a stripping attacker sees it) */
@@ -1094,6 +1154,10 @@ int wr_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if ((g = global_get(pconf, &err)) == NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00002)
                      "built-in signatures: %s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if ((err = check_transport(ptemp, &g->notify)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00652) "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if ((err = check_smtp_auth(ptemp, &g->notify)) != NULL) {

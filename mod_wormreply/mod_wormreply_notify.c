@@ -559,7 +559,9 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                          nc->outbox_dir, derr ? ": " : "", derr ? derr : "");
             nc->notifier.delivery = NULL;
         }
-        nc->notifier.smarthost = nc->delivery.smtp.host != NULL
+        /* a transport: SMTP to the smarthost, or sendmail */
+        nc->notifier.smarthost = (nc->delivery.smtp.host != NULL
+                                  || nc->delivery.transport != NULL)
                                  && nc->notifier.delivery != NULL;
     }
     if ((rv = notifier_conf(g, s, pconf)) != APR_SUCCESS) {

@@ -19,7 +19,7 @@ use Time::HiRes qw(time sleep);
 use WormreplyTest qw(parse_response codered_request nimda_request is_tiny
                      is_httpd_404);
 
-plan tests => 124, need_module 'wormreply', need_module 'status';
+plan tests => 140, need_module 'wormreply', need_module 'status';
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $moddir = '/usr/lib/apache2/modules';
@@ -153,6 +153,28 @@ SKIP: {
         "WormReplySmarthost localhost:25\nWormReplySMTPAuth wormtest $secret\n"
         . "WormReplySMTPTLS off\n", 'WormReplySMTPAuth',
         qr/WormReplySMTPAuth at \S+ needs WormReplySMTPTLS required, not off/);
+}
+# WormReplyTransport: the transport and its program checked at once, the
+# combination with WormReplySmarthost once the configuration is read
+bad('unknown transport', "WormReplyTransport pigeon\n", 'WormReplyTransport',
+    qr/WormReplyTransport: unknown transport 'pigeon' \(expected smtp or sendmail\)/);
+bad('sendmail program missing',
+    "WormReplyTransport sendmail $dir/no-such-sendmail\n", 'WormReplyTransport',
+    qr/WormReplyTransport: sendmail: \Q$dir\E\/no-such-sendmail: No such file/);
+bad('sendmail program relative', "WormReplyTransport sendmail sendmail\n",
+    'WormReplyTransport', qr/sendmail: 'sendmail' is not an absolute path/);
+bad('smtp transport without a smarthost', "WormReplyTransport smtp\n",
+    'WormReplyTransport',
+    qr/WormReplyTransport smtp at \S+ needs WormReplySmarthost/);
+{
+    my $sm = spew("$dir/sendmail", "#!/bin/sh\nexit 0\n");
+    chmod 0755, $sm;
+    bad('sendmail transport with a smarthost',
+        "WormReplySmarthost localhost:25\nWormReplyTransport sendmail $sm\n",
+        'WormReplyTransport',
+        qr/WormReplyTransport sendmail at \S+ hands notices to the local MTA: remove WormReplySmarthost/);
+    my($rc, $out) = configtest("WormReplyTransport sendmail $sm\n");
+    is $rc, 0, 'WormReplyTransport sendmail PATH: accepted' or diag $out;
 }
 bad('unknown family', "WormReplyFamilies nimda bogus\n", 'WormReplyFamilies',
     qr/WormReplyFamilies: unknown family 'bogus'/);
