@@ -60,11 +60,16 @@ sub write_secret {
     return "$dir/secret";
 }
 
-# delivery_conf - notices on, delivered to the rig's smarthost as wormtest
+# delivery_conf - notices on, delivered to the rig's smarthost as wormtest;
+# with transport => "sendmail PATH", handed to that program instead
 sub delivery_conf {
     my (%a) = @_;
     my ($d, $run) = ($a{dir}, rig_dir());
-    my $secret = write_secret($d);
+    my @how = $a{transport}
+        ? ("WormReplyTransport $a{transport}")
+        : ("WormReplySmarthost $a{smarthost}",
+           "WormReplySMTPCACertificate $run/cert.pem",
+           'WormReplySMTPAuth wormtest ' . write_secret($d));
     return join '', map { "$_\n" }
         'WormReply On',
         'WormReplyNotify On',
@@ -76,9 +81,7 @@ sub delivery_conf {
         'WormReplyNotifyAllow 192.0.2.0/24 2001:db8::/32',
         'WormReplyDigestDelay 1s',
         "WormReplyFrom $a{from}",
-        "WormReplySmarthost $a{smarthost}",
-        "WormReplySMTPCACertificate $run/cert.pem",
-        "WormReplySMTPAuth wormtest $secret",
+        @how,
         "WormReplyRetryInterval $a{retry}";
 }
 
