@@ -41,6 +41,7 @@
 #include <util_mutex.h>
 
 #include "mod_wormreply.h"
+#include "wr_hash.h"
 #include "wr_log.h"
 #include "wr_proctitle.h"
 #include "wr_resolve.h"
@@ -298,16 +299,12 @@ static void own_domains(wr_notifier_conf_t *n, server_rec *s, apr_pool_t *p)
 static unsigned int host_key(const char *ip, unsigned char *key,
                              apr_size_t size)
 {
-    apr_size_t n = strlen(ip), i;
-    unsigned int h = 2166136261u;
+    apr_size_t n = strlen(ip);
 
     if (n + 3 > size) {
         n = size - 3;
     }
-    for (i = 0; i < n; i++) {
-        h = (h ^ (unsigned char)ip[i]) * 16777619u;
-    }
-    key[0] = (unsigned char)(h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24));
+    key[0] = wr_hash_fold8(wr_hash_fnv1a32(ip, n));
     key[1] = 'h';
     key[2] = ':';
     memcpy(key + 3, ip, n);

@@ -14,29 +14,18 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "wr_hash.h"
 #include "wr_report.h"
 
 #define HLL_BITS 14
 #define HLL_REGS (1u << HLL_BITS)
 #define NONE 0u
 
-/* hash64 - FNV-1a with a final avalanche (splitmix64's), so the top bits
+/* hash64 - the report's key hash: FNV-1a mixed, so the top bits
  * HyperLogLog uses are as good as the low ones */
 static unsigned long long hash64(const char *s, size_t n)
 {
-    unsigned long long h = 1469598103934665603ULL;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-    return h;
+    return wr_hash_mix64(wr_hash_fnv1a64(s, n));
 }
 
 /* ---- distinct counter: exact set, then HyperLogLog ------------------ */
