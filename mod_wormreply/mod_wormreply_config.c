@@ -10,12 +10,12 @@
 #include <http_log.h>
 
 #include "mod_wormreply.h"
-#include "wr_duration.h"
 #include "wr_log.h"
 #include "wr_notice.h"
 #include "wr_resolve.h"
 #include "wr_sendmail.h"
 #include "wr_smtp.h"
+#include "wr_time.h"
 
 APLOG_USE_MODULE(wormreply);
 

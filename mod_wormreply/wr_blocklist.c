@@ -14,6 +14,7 @@
 #include <apr_tables.h>
 
 #include "wr_blocklist.h"
+#include "wr_time.h"
 
 typedef struct {
     unsigned char addr[16];
@@ -267,27 +268,6 @@ static int txt_ok(const char *s)
     return n > 0 && n <= 200;
 }
 
-void wr_blocklist_time(char buf[32], apr_time_t t)
-{
-    apr_time_exp_t x;
-
-    apr_time_exp_gmt(&x, t);
-    apr_snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-                 x.tm_year + 1900, x.tm_mon + 1, x.tm_mday, x.tm_hour,
-                 x.tm_min, x.tm_sec);
-}
-
-/* rbl_time - yyyy:mm:dd:hh:mi:ss, the form of rbldnsd's $TIMESTAMP */
-static void rbl_time(char buf[32], apr_time_t t)
-{
-    apr_time_exp_t x;
-
-    apr_time_exp_gmt(&x, t);
-    apr_snprintf(buf, 32, "%04d:%02d:%02d:%02d:%02d:%02d",
-                 x.tm_year + 1900, x.tm_mon + 1, x.tm_mday, x.tm_hour,
-                 x.tm_min, x.tm_sec);
-}
-
 /* secs_up - whole seconds, rounded up, at least 1 */
 static long long secs_up(apr_interval_time_t d)
 {
@@ -343,14 +323,15 @@ apr_status_t wr_blocklist_write(wr_blocklist_t *bl, wr_blocklist_format_t f,
         latest = bl->now + bl->window;
     }
     qsort(v, n, sizeof(*v), cmp_hosts);
-    wr_blocklist_time(start, bl->now - bl->window);
-    wr_blocklist_time(nowbuf, bl->now);
+    wr_time_format(start, sizeof(start), WR_TIME_RFC3339,
+                   bl->now - bl->window);
+    wr_time_format(nowbuf, sizeof(nowbuf), WR_TIME_RFC3339, bl->now);
     bl->st.v6_left_out = 0;
 
     switch (f) {
     case WR_BLOCKLIST_RBLDNSD:
-        rbl_time(ts, bl->now);
-        rbl_time(te, latest);
+        wr_time_format(ts, sizeof(ts), WR_TIME_RBLDNSD, bl->now);
+        wr_time_format(te, sizeof(te), WR_TIME_RBLDNSD, latest);
         fprintf(out, "# wormreply: %lu hosts that probed from %s to %s\n"
                 "$TIMESTAMP %s %s\n$TTL %lld\n:127.0.0.2:%s\n",
                 n4, start, nowbuf, ts, te, wsecs < 300 ? wsecs : 300,
@@ -386,7 +367,7 @@ apr_status_t wr_blocklist_write(wr_blocklist_t *bl, wr_blocklist_format_t f,
         const char *set = v[i]->v4 ? names->set : set6;
 
         addr_text(v[i], a, sizeof(a));
-        wr_blocklist_time(exp, expiry);
+        wr_time_format(exp, sizeof(exp), WR_TIME_RFC3339, expiry);
         switch (f) {
         case WR_BLOCKLIST_PLAIN:
             fprintf(out, "%s\t%s\n", a, exp);
@@ -413,83 +394,4 @@ apr_status_t wr_blocklist_write(wr_blocklist_t *bl, wr_blocklist_format_t f,
     }
     apr_pool_destroy(p);
     return rv;
-}
-
-/* digits - a fixed number of digits at s, -1 if any is not one */
-static int digits(const char *s, int n)
-{
-    int v = 0, i;
-
-    for (i = 0; i < n; i++) {
-        if (!apr_isdigit(s[i])) {
-            return -1;
-        }
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-apr_status_t wr_blocklist_parse_time(const char *s, apr_time_t *t)
-{
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-                                  30, 31};
-    apr_time_exp_t x;
-    apr_time_t r;
-    const char *z;
-    long usec = 0, scale = 100000;
-    int off = 0;
-
-    if (strlen(s) < 20 || s[4] != '-' || s[7] != '-'
-        || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') {
-        return APR_EINVAL;
-    }
-    memset(&x, 0, sizeof(x));
-    x.tm_year = digits(s, 4) - 1900;
-    x.tm_mon = digits(s + 5, 2) - 1;
-    x.tm_mday = digits(s + 8, 2);
-    x.tm_hour = digits(s + 11, 2);
-    x.tm_min = digits(s + 14, 2);
-    x.tm_sec = digits(s + 17, 2);
-    if (x.tm_year < 70 || x.tm_year > 8000 || x.tm_mon < 0 || x.tm_mon > 11
-        || x.tm_mday < 1 || x.tm_mday > mdays[x.tm_mon] || x.tm_hour < 0
-        || x.tm_hour > 23 || x.tm_min < 0 || x.tm_min > 59 || x.tm_sec < 0
-        || x.tm_sec > 60) {
-        return APR_EINVAL;
-    }
-    if (x.tm_mon == 1 && x.tm_mday == 29
-        && !((x.tm_year % 4 == 0 && x.tm_year % 100 != 0)
-             || (x.tm_year + 1900) % 400 == 0)) {
-        return APR_EINVAL;
-    }
-    z = s + 19;
-    if (*z == '.') {
-        if (!apr_isdigit(z[1])) {
-            return APR_EINVAL;
-        }
-        for (z++; apr_isdigit(*z); z++) {
-            usec += (*z - '0') * scale;
-            scale /= 10;
-        }
-    }
-    if ((z[0] == 'Z' || z[0] == 'z') && z[1] == '\0') {
-        off = 0;
-    }
-    else if ((z[0] == '+' || z[0] == '-') && strlen(z) == 6 && z[3] == ':'
-             && digits(z + 1, 2) >= 0 && digits(z + 1, 2) < 24
-             && digits(z + 4, 2) >= 0 && digits(z + 4, 2) < 60) {
-        off = (digits(z + 1, 2) * 60 + digits(z + 4, 2)) * 60;
-        off = z[0] == '-' ? -off : off;
-    }
-    else {
-        return APR_EINVAL;
-    }
-    /* An offset may carry 1970-01-01 to before the epoch, which neither
-     * the year check above nor wr_blocklist_time's readers accept
-     * (found by t/fuzz/fuzz_blocklist). */
-    if (apr_time_exp_gmt_get(&r, &x) != APR_SUCCESS
-        || r + usec - apr_time_from_sec(off) < 0) {
-        return APR_EINVAL;
-    }
-    *t = r + usec - apr_time_from_sec(off);
-    return APR_SUCCESS;
 }

@@ -120,12 +120,4 @@ apr_status_t wr_blocklist_write(wr_blocklist_t *bl, wr_blocklist_format_t f,
                                 const wr_blocklist_names_t *names,
                                 FILE *out);
 
-/* wr_blocklist_parse_time - "2004-05-01T12:00:00Z", with an optional
- * fraction (".5") and "Z" or a "+hh:mm"/"-hh:mm" offset, to apr_time_t.
- * @return APR_EINVAL for anything else, and for a time before 1970 */
-apr_status_t wr_blocklist_parse_time(const char *s, apr_time_t *t);
-
-/* wr_blocklist_time - "2004-05-01T12:00:00Z" (seconds, UTC) into buf */
-void wr_blocklist_time(char buf[32], apr_time_t t);
-
 #endif

@@ -5,6 +5,7 @@
 
 #include "wr_logfmt.h"
 #include "wr_logparse.h"
+#include "wr_time.h"
 
 #define MAX_ITEMS 96
 #define MAX_ALTS 3
@@ -273,20 +274,6 @@ const char *wr_logline_status_name(wr_logline_status_t st)
     return (unsigned)st < WR_LOGLINE_NSTATUS ? names[st] : "unknown";
 }
 
-/* days_from_civil - days since 1970-01-01 of a proleptic Gregorian date
- * (H. Hinnant's algorithm; exact for every year) */
-static long long days_from_civil(long long y, int m, int d)
-{
-    long long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* digits - value of n decimal digits, -1 if any is not a digit */
 static int digits(const char *s, int n)
 {
@@ -303,11 +290,7 @@ static int digits(const char *s, int n)
 
 int wr_logfmt_parse_time(const char *s, size_t len, long long *t)
 {
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-                                  30, 31};
-    int day, mon, year, hh, mm, ss, tzh, tzm, leap;
-    const char *mp;
+    int tzh, tzm;
 
     /* [21/Apr/2004:10:56:07 -0400] */
     if (len != 28 || s[0] != '[' || s[3] != '/' || s[7] != '/'
@@ -315,31 +298,15 @@ int wr_logfmt_parse_time(const char *s, size_t len, long long *t)
         || (s[22] != '+' && s[22] != '-') || s[27] != ']') {
         return -1;
     }
-    day = digits(s + 1, 2);
-    year = digits(s + 8, 4);
-    hh = digits(s + 13, 2);
-    mm = digits(s + 16, 2);
-    ss = digits(s + 19, 2);
     tzh = digits(s + 23, 2);
     tzm = digits(s + 25, 2);
-    mon = -1;
-    for (mp = months; *mp; mp += 3) {
-        if (!memcmp(mp, s + 4, 3)) {
-            mon = (int)(mp - months) / 3;
-            break;
-        }
-    }
-    if (day < 1 || mon < 0 || year < 1970 || hh < 0 || hh > 23 || mm < 0
-        || mm > 59 || ss < 0 || ss > 60 || tzh < 0 || tzh > 23 || tzm < 0
-        || tzm > 59 || day > mdays[mon]) {
+    if (tzh < 0 || tzh > 23 || tzm < 0 || tzm > 59
+        || wr_time_from_civil(digits(s + 8, 4), wr_time_month(s + 4),
+                              digits(s + 1, 2), digits(s + 13, 2),
+                              digits(s + 16, 2), digits(s + 19, 2), t)
+           != 0) {
         return -1;
     }
-    leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (mon == 1 && day == 29 && !leap) {
-        return -1;
-    }
-    *t = days_from_civil(year, mon + 1, day) * 86400LL
-         + hh * 3600LL + mm * 60LL + ss;
     /* local = UTC + offset, so UTC = local - offset */
     *t -= (s[22] == '-' ? -1 : 1) * (tzh * 3600LL + tzm * 60LL);
     return 0;

@@ -12,6 +12,7 @@
 #include <apr_strings.h>
 
 #include "wr_notice_int.h"
+#include "wr_time.h"
 
 /* Body lines are folded beyond this many octets (RFC 5322 2.1.1 SHOULD). */
 #define FOLD_AT 78
@@ -223,47 +224,6 @@ static int hostname_ok(const char *s)
         prev = *s;
     }
     return total > 0 && total <= 253 && label > 0 && prev != '-';
-}
-
-/* ---- times ----------------------------------------------------------- */
-
-static const char *const wdays[] = {
-    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-};
-static const char *const months[] = {
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-};
-
-const char *wr_notice_date_5322(apr_time_t t, apr_pool_t *p)
-{
-    apr_time_exp_t x;
-
-    apr_time_exp_gmt(&x, t);
-    return apr_psprintf(p, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-                        wdays[x.tm_wday], x.tm_mday, months[x.tm_mon],
-                        x.tm_year + 1900, x.tm_hour, x.tm_min, x.tm_sec);
-}
-
-const char *wr_notice_date_3339(apr_time_t t, apr_pool_t *p)
-{
-    apr_time_exp_t x;
-
-    apr_time_exp_gmt(&x, t);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-                        x.tm_year + 1900, x.tm_mon + 1, x.tm_mday,
-                        x.tm_hour, x.tm_min, x.tm_sec);
-}
-
-/* date_human - "2024-05-01 12:00:00 UTC" */
-static const char *date_human(apr_time_t t, apr_pool_t *p)
-{
-    apr_time_exp_t x;
-
-    apr_time_exp_gmt(&x, t);
-    return apr_psprintf(p, "%04d-%02d-%02d %02d:%02d:%02d UTC",
-                        x.tm_year + 1900, x.tm_mon + 1, x.tm_mday,
-                        x.tm_hour, x.tm_min, x.tm_sec);
 }
 
 /* ---- families ------------------------------------------------------ */
@@ -506,8 +466,8 @@ static void make_values(const wr_notice_input_t *in, const char *report_id,
                    ? wr_notice_sanitize(h->name, WR_NOTICE_NAME_MAX, 0, p)
                    : "(none confirmed)");
         nbuf_printf(&table, "Family:     %s (%s)\n", title, id);
-        nbuf_printf(&table, "First seen: %s\n", date_human(h->first_seen, p));
-        nbuf_printf(&table, "Last seen:  %s\n", date_human(h->last_seen, p));
+        nbuf_printf(&table, "First seen: %s\n", wr_time_pformat(WR_TIME_HUMAN, h->first_seen, p));
+        nbuf_printf(&table, "Last seen:  %s\n", wr_time_pformat(WR_TIME_HUMAN, h->last_seen, p));
         nbuf_printf(&table, "Probes:     %" APR_UINT64_T_FMT "\n", h->count);
         nbuf_printf(&table, "Sent to:    %s",
                    h->vhost && h->vhost[0]
@@ -536,8 +496,8 @@ static void make_values(const wr_notice_input_t *in, const char *report_id,
         : apr_psprintf(p, "%d hosts in %s", in->nhosts, val->v[0]);
     val->v[6] = apr_itoa(p, in->nhosts);
     val->v[7] = apr_psprintf(p, "%" APR_UINT64_T_FMT, count);
-    val->v[8] = date_human(first, p);
-    val->v[9] = date_human(last, p);
+    val->v[8] = wr_time_pformat(WR_TIME_HUMAN, first, p);
+    val->v[9] = wr_time_pformat(WR_TIME_HUMAN, last, p);
     val->v[10] = table.s;
     val->v[11] = req.s;
     val->v[12] = report_id;
@@ -932,7 +892,7 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
     const char *tmpl, *body_tmpl, *why = NULL, *rnd, *date;
     const char *from_name;
     apr_size_t subj_len = 0;
-    apr_time_exp_t x;
+    char tbuf[WR_TIME_SIZE];
     apr_status_t rv;
     int i;
 
@@ -956,13 +916,11 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
         why = "no random bytes";
         goto leave;
     }
-    apr_time_exp_gmt(&x, in->now);
-    msg->report_id = apr_psprintf(p, "wr-%04d%02d%02dT%02d%02d%02dZ-%s",
-                                  x.tm_year + 1900, x.tm_mon + 1, x.tm_mday,
-                                  x.tm_hour, x.tm_min, x.tm_sec, rnd);
+    wr_time_format(tbuf, sizeof(tbuf), WR_TIME_COMPACT, in->now);
+    msg->report_id = apr_pstrcat(p, "wr-", tbuf, "-", rnd, NULL);
     msg->message_id = apr_psprintf(p, "<%s@%s>", msg->report_id,
                                    in->server_name);
-    date = wr_notice_date_5322(in->now, p);
+    date = wr_time_pformat(WR_TIME_RFC5322, in->now, p);
     make_values(in, msg->report_id, date, &val, p);
 
     /* An optional "Subject:" first line, then an empty line. */

@@ -16,6 +16,7 @@
 #include <apr_strings.h>
 
 #include "wr_notice.h"
+#include "wr_time.h"
 
 /* Header values and machine-readable lines are bounded to this many
  * octets after escaping: far below RFC 5322's 998. */
@@ -91,12 +92,6 @@ typedef struct wr_notice_parts_t {
  * octets whatever the input: escaping makes a byte four octets. */
 const char *wr_notice_field(const char *s, apr_size_t max_in,
                             apr_size_t max_out, int ascii, apr_pool_t *p);
-
-/* wr_notice_date_5322 - "Wed, 01 May 2024 12:00:00 +0000" */
-const char *wr_notice_date_5322(apr_time_t t, apr_pool_t *p);
-
-/* wr_notice_date_3339 - "2024-05-01T12:00:00Z" */
-const char *wr_notice_date_3339(apr_time_t t, apr_pool_t *p);
 
 /* wr_notice_random_hex - n random bytes (at most 32) as 2n hex digits */
 apr_status_t wr_notice_random_hex(apr_size_t n, const char **hex,

@@ -70,7 +70,8 @@ apr_status_t wr_notice_xarf_parts(wr_nbuf_t *out, const wr_notice_parts_t *pt,
                "Source: %s\r\n"
                "Source-Type: 'ip-address'\r\n",
                boundary, yaml_quoted(in->from, 300, p), pt->report_id,
-               in->server_name, wr_notice_date_3339(h->first_seen, p),
+               in->server_name,
+               wr_time_pformat(WR_TIME_RFC3339, h->first_seen, p),
                yaml_quoted(h->address, 64, p));
     if (h->local_address != NULL && h->local_address[0] != '\0') {
         nbuf_printf(out, "Destination: %s\r\n"

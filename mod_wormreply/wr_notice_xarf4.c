@@ -206,7 +206,7 @@ static apr_status_t report_json(const wr_notice_parts_t *pt,
                 "  \"sender\": {\"org\": %s, \"contact\": %s, "
                 "\"domain\": %s},\n"
                 "  \"source_identifier\": %s,\n",
-                id, wr_notice_date_3339(h->first_seen, p),
+                id, wr_time_pformat(WR_TIME_RFC3339, h->first_seen, p),
                 org, contact, json_str(at + 1, 253, p),
                 org, contact, json_str(at + 1, 253, p),
                 json_str(h->address, 64, p));
@@ -257,8 +257,8 @@ static apr_status_t report_json(const wr_notice_parts_t *pt,
                 "  \"last_seen\": \"%s\",\n"
                 "  \"%s\": %" APR_UINT64_T_FMT ",\n"
                 "  \"evidence\": [",
-                wr_notice_date_3339(h->first_seen, p),
-                wr_notice_date_3339(h->last_seen, p),
+                wr_time_pformat(WR_TIME_RFC3339, h->first_seen, p),
+                wr_time_pformat(WR_TIME_RFC3339, h->last_seen, p),
                 m->count == COUNT_PROBES ? "total_probes" : "total_requests",
                 h->count > 0 ? h->count : 1);
     for (j = 0; j < h->nlines; j++) {

@@ -9,13 +9,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <apr_strings.h>
 #include <apr_tables.h>
 
 #include "wr_hash.h"
 #include "wr_report.h"
+#include "wr_time.h"
 
 #define HLL_BITS 14
 #define HLL_REGS (1u << HLL_BITS)
@@ -859,18 +859,10 @@ static int fam_active(const wr_report_t *rep, int f)
     return (rep->mask & ((wr_family_mask_t)1 << f)) != 0;
 }
 
-/* iso_time - "2004-04-21T14:56:07Z" */
+/* iso_time - "2004-04-21T14:56:07Z" of a time in seconds */
 static const char *iso_time(long long t, char *buf, size_t size)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (gmtime_r(&tt, &tm) == NULL) {
-        snprintf(buf, size, "%lld", t);
-        return buf;
-    }
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return wr_time_format(buf, size, WR_TIME_RFC3339, apr_time_from_sec(t));
 }
 
 /* utf8_len - length of the valid UTF-8 sequence at s (code point in
@@ -1389,18 +1381,14 @@ static const char *num(unsigned long long n, char *buf, size_t size)
     return buf;
 }
 
-/* short_time - "2004-04-21 14:56" */
+/* short_time - "2004-04-21 14:56" of a time in seconds; "-" for 0 */
 static const char *short_time(long long t, char *buf, size_t size)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (t == 0 || gmtime_r(&tt, &tm) == NULL) {
+    if (t == 0) {
         apr_cpystrn(buf, "-", size);
         return buf;
     }
-    strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
-    return buf;
+    return wr_time_format(buf, size, WR_TIME_MINUTE, apr_time_from_sec(t));
 }
 
 /* cmp_busy - bucket positions by probes, most first, then by time */

@@ -14,6 +14,7 @@
 
 #include "wr_file.h"
 #include "wr_spool.h"
+#include "wr_time.h"
 
 /* How long a cached size count stays trusted before wr_spool_put reads
  * the directories again: the notifier drains the spool meanwhile, and
@@ -210,62 +211,6 @@ static void put_line(char *b, apr_size_t *len, const char *key,
     b[(*len)++] = '\n';
 }
 
-/* time_rfc3339 - "2024-05-01T12:00:00.000000Z" into buf (32 bytes) */
-static void time_rfc3339(char *buf, apr_time_t t)
-{
-    apr_time_exp_t x;
-
-    apr_time_exp_gmt(&x, t);
-    apr_snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                 x.tm_year + 1900, x.tm_mon + 1, x.tm_mday, x.tm_hour,
-                 x.tm_min, x.tm_sec, x.tm_usec);
-}
-
-/* parse_num - a fixed number of digits at s */
-static int parse_num(const char *s, int ndigits)
-{
-    int v = 0, i;
-
-    for (i = 0; i < ndigits; i++) {
-        if (!apr_isdigit(s[i])) {
-            return -1;
-        }
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-/* parse_rfc3339 - exactly the form time_rfc3339 writes */
-static apr_status_t parse_rfc3339(const char *s, apr_time_t *t)
-{
-    apr_time_exp_t x;
-    apr_time_t r;
-
-    if (strlen(s) != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T'
-        || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z') {
-        return APR_EINVAL;
-    }
-    memset(&x, 0, sizeof(x));
-    x.tm_year = parse_num(s, 4) - 1900;
-    x.tm_mon = parse_num(s + 5, 2) - 1;
-    x.tm_mday = parse_num(s + 8, 2);
-    x.tm_hour = parse_num(s + 11, 2);
-    x.tm_min = parse_num(s + 14, 2);
-    x.tm_sec = parse_num(s + 17, 2);
-    x.tm_usec = parse_num(s + 20, 6);
-    if (x.tm_year < 70 || x.tm_mon < 0 || x.tm_mon > 11 || x.tm_mday < 1
-        || x.tm_mday > 31 || x.tm_hour < 0 || x.tm_hour > 23
-        || x.tm_min < 0 || x.tm_min > 59 || x.tm_sec < 0 || x.tm_sec > 60
-        || x.tm_usec < 0) {
-        return APR_EINVAL;
-    }
-    if (apr_time_exp_gmt_get(&r, &x) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    *t = r;
-    return APR_SUCCESS;
-}
-
 /* address_ok - characters of a textual IPv4/IPv6 address */
 static int address_ok(const char *s)
 {
@@ -280,7 +225,7 @@ static int address_ok(const char *s)
 apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
                            apr_size_t *plen, apr_pool_t *p)
 {
-    char *b, tbuf[32], nbuf[32];
+    char *b, tbuf[WR_TIME_SIZE], nbuf[32];
     apr_size_t len = 0;
     int i;
 
@@ -311,9 +256,11 @@ apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
         apr_snprintf(nbuf, sizeof(nbuf), "%u", (unsigned)ev->local_port);
         put_line(b, &len, "local-port", nbuf);
     }
-    time_rfc3339(tbuf, ev->first_seen);
+    wr_time_format(tbuf, sizeof(tbuf), WR_TIME_RFC3339_USEC,
+                   ev->first_seen);
     put_line(b, &len, "first-seen", tbuf);
-    time_rfc3339(tbuf, ev->last_seen);
+    wr_time_format(tbuf, sizeof(tbuf), WR_TIME_RFC3339_USEC,
+                   ev->last_seen);
     put_line(b, &len, "last-seen", tbuf);
     apr_snprintf(nbuf, sizeof(nbuf), "%" APR_UINT64_T_FMT, ev->count);
     put_line(b, &len, "count", nbuf);
@@ -322,7 +269,8 @@ apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
         put_line(b, &len, "attempts", nbuf);
     }
     if (ev->next_try > 0) {
-        time_rfc3339(tbuf, ev->next_try);
+        wr_time_format(tbuf, sizeof(tbuf), WR_TIME_RFC3339_USEC,
+                       ev->next_try);
         put_line(b, &len, "next-try", tbuf);
     }
     for (i = 0; i < ev->nlines; i++) {
@@ -477,7 +425,8 @@ apr_status_t wr_event_parse(const char *buf, apr_size_t len,
         case K_FIRST:
         case K_LAST:
         case K_NEXT:
-            if (parse_rfc3339(val, k == K_FIRST ? &ev->first_seen
+            if (wr_time_parse(val, WR_TIME_RFC3339_USEC,
+                              k == K_FIRST ? &ev->first_seen
                               : k == K_LAST ? &ev->last_seen
                               : &ev->next_try) != APR_SUCCESS) {
                 why = apr_psprintf(p, "line %d: bad time '%.40s'", lineno,

@@ -103,6 +103,16 @@ my ($rc3, $out3) = run_sh(join(' ', shq($cli), 'blocklist', '--since', '10d',
                                '--now', $now_s, '-', '<', shq($gz)));
 is($rc3 . $out3, "0$out", 'gzip on stdin: same list');
 
+# one duration grammar: weeks as `report --bucket` takes them
+my $want_w = expected($now, 14 * 86400);
+my ($rcw, $outw, $errw) = bl('--since', '2w', '--now', $now_s, $gz);
+is($rcw, 0, '--since 2w is accepted') or diag($errw);
+is_deeply(parse_plain($outw), $want_w,
+          '--since 2w: exactly the hosts of 14 days, each expiring 14 d '
+          . 'after its last probe');
+my ($rcd) = bl('--since', '1w2d3h', '--now', $now_s, $gz);
+is($rcd, 0, '--since 1w2d3h is accepted');
+
 # a shorter window ending elsewhere
 my $now2 = timegm(0, 0, 12, 1, 6, 2005);
 my $want2 = expected($now2, 90 * 86400);
@@ -201,6 +211,7 @@ ok(!-e "$tmp/nospool", '... and no spool is created there');
 # ---- usage errors -------------------------------------------------------------
 is((bl($gz))[0], 2, 'no --since: exit 2');
 is((bl('--since', '1x', $gz))[0], 2, 'a bad duration: exit 2');
+is((bl('--since', '1.5h', $gz))[0], 2, 'a fraction of an hour: exit 2');
 is((bl('--since', '1h', '--format', 'csv', $gz))[0], 2, 'a bad format: exit 2');
 is((bl('--since', '1h', '--now', 'yesterday', $gz))[0], 2, 'a bad --now: exit 2');
 is((bl('--since', '1h', '--exempt', '10.0.0.0/40', $gz))[0], 2,

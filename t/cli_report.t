@@ -158,6 +158,22 @@ $sum += $_->{probes} for @{ $j->{series}{buckets} };
 is($sum, $j->{probes}, 'the series adds up to the probes');
 is($j->{series}{bucket_seconds}, 3600, 'hourly series');
 
+# ---- --bucket takes the one duration grammar (wr_time.h) -----------------
+for my $c (['1w', 604800], ['1d12h', 129600], ['90min', 5400],
+           ['7200', 7200]) {
+    my ($brc, $bout) = report('--format', 'json', '-q', '--bucket', $c->[0],
+                              $gz);
+    my $bj = $brc == 0 ? decode($bout, "--bucket $c->[0]") : {};
+    is($bj->{series}{requested_bucket_seconds}, $c->[1],
+       "--bucket $c->[0] is $c->[1] s");
+}
+for my $bad (qw(0 1500ms 367d 53w 1.5h 1h1h)) {
+    my ($brc, undef, $berr) = report('-q', '--bucket', $bad, $gz);
+    is($brc, 2, "--bucket $bad is refused (exit 2)");
+    like($berr, qr/--bucket '\Q$bad\E' is not a duration/,
+         "--bucket $bad: saying so");
+}
+
 # ---- .gz, plain, stdin give the same report -------------------------------
 my ($rc2, $out2) = report('--format', 'json', '-q', $plain);
 my ($rc3, $out3) = report('--format', 'json', '-q', { stdin => $plain });

@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "cli_args.h"
+#include "wr_time.h"
 
 /* takes_arg - whether the word `a` is an option of `opts` that takes the
  * next word as its argument ("--name=value" and "-cvalue" do not) */
@@ -74,13 +75,5 @@ const char *wr_cli_bad_option(const apr_getopt_t *os)
 
 const char *wr_cli_rfc3339(apr_time_t t, apr_pool_t *p)
 {
-    apr_time_exp_t x;
-
-    if (t == 0) {
-        return "-";
-    }
-    apr_time_exp_gmt(&x, t);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900,
-                        x.tm_mon + 1, x.tm_mday, x.tm_hour, x.tm_min,
-                        x.tm_sec);
+    return t == 0 ? "-" : wr_time_pformat(WR_TIME_RFC3339, t, p);
 }

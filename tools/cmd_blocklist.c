@@ -24,10 +24,10 @@
 #include "cli_priv.h"
 #include "cmd_blocklist.h"
 #include "wr_blocklist.h"
-#include "wr_duration.h"
 #include "wr_logfmt.h"
 #include "wr_file.h"
 #include "wr_spool.h"
+#include "wr_time.h"
 
 #define DEFAULT_SPOOL "/var/lib/apache2/wormreply/spool"
 
@@ -59,8 +59,8 @@ static void usage(FILE *f)
         "spool is read only when --spool is given.\n"
         "\n"
         "options:\n"
-        "      --since DURATION  the window (required): 30m, 1h, 1d, 1h30m,\n"
-        "                        3600 (a number alone is seconds)\n"
+        "      --since DURATION  the window (required): 30m, 1h, 1d, 1w,\n"
+        "                        1h30m, 3600 (a number alone is seconds)\n"
         "      --format FMT      plain (default): ADDRESS<TAB>EXPIRES (UTC)\n"
         "                        rbldnsd: an ip4set dataset (IPv4 only;\n"
         "                          $TIMESTAMP makes rbldnsd stop using it\n"
@@ -310,7 +310,7 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
             APR_ARRAY_PUSH(exempt, const char *) = arg;
             break;
         case OPT_NOW:
-            if (wr_blocklist_parse_time(arg, &now) != APR_SUCCESS) {
+            if (wr_time_parse(arg, WR_TIME_RFC3339, &now) != APR_SUCCESS) {
                 fprintf(stderr, "wormreply blocklist: --now '%s' is not an "
                         "RFC 3339 time (2004-05-01T12:00:00Z)\n", arg);
                 return 2;
@@ -367,7 +367,7 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
     }
     if (wr_duration_parse(since, &window) != APR_SUCCESS || window <= 0) {
         fprintf(stderr, "wormreply blocklist: --since '%s' is not a "
-                "positive duration (30m, 1h, 1d, 3600)\n", since);
+                "positive duration (30m, 1h, 1d, 1w, 3600)\n", since);
         return 2;
     }
     if (wr_logfmt_compile(&fmt, logfmt, pool, &err) != APR_SUCCESS) {

@@ -22,6 +22,7 @@
 #include "wr_logfmt.h"
 #include "wr_report.h"
 #include "wr_resolve.h"
+#include "wr_time.h"
 
 enum {
     OPT_FORMAT = 256,
@@ -153,39 +154,17 @@ static int resolve_sources(wr_report_t *rep, unsigned top,
     return 0;
 }
 
-/* parse_duration - "90", "90s", "15m", "1h", "2d", "1w" to seconds */
+/* parse_duration - a series bucket: a duration (wr_time.h: "90",
+ * "15m", "1h", "2d", "1w") of whole seconds, 1 s to 366 d, in seconds */
 static int parse_duration(const char *s, long *secs)
 {
-    char *end;
-    long n;
+    apr_interval_time_t d;
 
-    errno = 0;
-    n = strtol(s, &end, 10);
-    if (errno || end == s || n <= 0) {
+    if (wr_duration_parse(s, &d) != APR_SUCCESS || d < apr_time_from_sec(1)
+        || d > apr_time_from_sec(366L * 86400) || d % APR_USEC_PER_SEC) {
         return -1;
     }
-    if (*end == '\0' || !strcmp(end, "s")) {
-        ;
-    }
-    else if (!strcmp(end, "m") || !strcmp(end, "min")) {
-        n = n > 527040 ? -1 : n * 60;
-    }
-    else if (!strcmp(end, "h")) {
-        n = n > 8784 ? -1 : n * 3600;
-    }
-    else if (!strcmp(end, "d")) {
-        n = n > 366 ? -1 : n * 86400;
-    }
-    else if (!strcmp(end, "w")) {
-        n = n > 53 ? -1 : n * 604800;
-    }
-    else {
-        return -1;
-    }
-    if (n <= 0 || n > 366L * 86400) {
-        return -1;
-    }
-    *secs = n;
+    *secs = (long)apr_time_sec(d);
     return 0;
 }
 

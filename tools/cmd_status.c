@@ -22,6 +22,7 @@
 #include "cli_statusurl.h"
 #include "cmd_status.h"
 #include "wr_statusjson.h"
+#include "wr_time.h"
 
 #define DEFAULT_PATH "/wormreply-status"
 /* headers on top of the largest document the reader takes */
@@ -488,19 +489,17 @@ static int watch(fetch_t *f, apr_interval_time_t every, long count)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* seconds_arg - a positive number of seconds, fractions allowed, at most
- * a day. @return 0, or -1 */
+/* seconds_arg - a duration (wr_time.h: "5", "0.5", "2s", "1m") from
+ * 0.01 s to a day. @return 0, or -1 */
 static int seconds_arg(const char *s, apr_interval_time_t *out)
 {
-    char *end;
-    double v;
+    apr_interval_time_t d;
 
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= 0.01) || v > 86400) {
+    if (wr_duration_parse(s, &d) != APR_SUCCESS
+        || d < apr_time_from_msec(10) || d > apr_time_from_sec(86400)) {
         return -1;
     }
-    *out = (apr_interval_time_t)(v * APR_USEC_PER_SEC);
+    *out = d;
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /* fuzz_blocklist.c - libFuzzer target over the blocklist's parsers and
- * writer: wr_blocklist_parse_time, wr_duration_parse (the window),
+ * writer: wr_time_parse (RFC 3339), wr_duration_parse (the window),
  * wr_blocklist_exempt, wr_blocklist_add, wr_blocklist_format_parse and
  * wr_blocklist_write, as `wormreply blocklist` strings them together
  *
@@ -10,9 +10,9 @@
  *   4+ one of: "x<cidr>" an exempt network, "a<address>" a sighting at
  *      now, "a<address>@<time>" a sighting at that time, "s<set>",
  *      "f<nft family>", "t<nft table>", "T<txt>" a name, anything else a
- *      time for wr_blocklist_parse_time alone
+ *      time for wr_time_parse alone
  * Besides what ASan and UBSan catch, the target stops when:
- * - an accepted time does not survive wr_blocklist_time and back (to the
+ * - an accepted time does not survive wr_time_format and back (to the
  *   second), or a plain "YYYY-MM-DDTHH:MM:SSZ" (not a leap second) is not
  *   written back as itself;
  * - wr_blocklist_add calls an address bad that inet_pton reads, or the
@@ -29,7 +29,7 @@
 
 #include "fuzz-lib.h"
 #include "wr_blocklist.h"
-#include "wr_duration.h"
+#include "wr_time.h"
 
 #define MAX_OPS 64
 
@@ -57,18 +57,18 @@ static int pton(const char *s, size_t len, unsigned char out[16], int *v4)
     return -1;
 }
 
-/* check_time - an accepted time round-trips through wr_blocklist_time */
+/* check_time - an accepted time round-trips through wr_time_format */
 static void check_time(const char *s, size_t size)
 {
     apr_time_t t, back;
     char buf[32];
     int plain;
 
-    if (wr_blocklist_parse_time(s, &t) != APR_SUCCESS) {
+    if (wr_time_parse(s, WR_TIME_RFC3339, &t) != APR_SUCCESS) {
         return;
     }
-    wr_blocklist_time(buf, t);
-    if (wr_blocklist_parse_time(buf, &back) != APR_SUCCESS
+    wr_time_format(buf, sizeof(buf), WR_TIME_RFC3339, t);
+    if (wr_time_parse(buf, WR_TIME_RFC3339, &back) != APR_SUCCESS
         || back != t - (t % APR_USEC_PER_SEC
                         + (t % APR_USEC_PER_SEC < 0 ? APR_USEC_PER_SEC
                                                      : 0))) {
@@ -202,8 +202,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fuzz_in(&in, data, size);
     s = fuzz_field(&in);
-    if (s == NULL || wr_blocklist_parse_time(s, &now) != APR_SUCCESS) {
-        wr_blocklist_parse_time("2024-05-01T12:00:00Z", &now);
+    if (s == NULL || wr_time_parse(s, WR_TIME_RFC3339, &now) != APR_SUCCESS) {
+        wr_time_parse("2024-05-01T12:00:00Z", WR_TIME_RFC3339, &now);
     }
     if (s != NULL) {
         check_time(s, size);
@@ -237,7 +237,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             wr_bl_result_t res;
 
             if (at != NULL
-                && wr_blocklist_parse_time(at + 1, &seen) != APR_SUCCESS) {
+                && wr_time_parse(at + 1, WR_TIME_RFC3339, &seen)
+                   != APR_SUCCESS) {
                 seen = now;
             }
             wr_blocklist_stats(bl, &st);

@@ -7,7 +7,7 @@
  * - a refused string leaves *out untouched; an accepted one is made of
  *   digits and units only, never negative;
  * - an accepted value, formatted, parses back to itself when the format
- *   has no "us" (wr_duration.h), and the format is canonical: it is its
+ *   has no "us" (wr_time.h), and the format is canonical: it is its
  *   own format after the round trip;
  * - the first 8 bytes, read as any signed 64-bit value, format without
  *   overflow (INT64_MIN included) into the documented shape.
@@ -17,7 +17,7 @@
 #include <apr_lib.h>
 
 #include "fuzz-lib.h"
-#include "wr_duration.h"
+#include "wr_time.h"
 
 #define SENTINEL ((apr_interval_time_t)-424242)
 
@@ -77,9 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         size);
         }
         for (c = s; *c; c++) {
-            if (!apr_isdigit(*c) && !strchr("dhms", *c)) {
-                fuzz_broken("accepted a character that is neither a digit "
-                            "nor a unit", size);
+            if (!apr_isdigit(*c) && !strchr("wdhmsin.", *c)) {
+                fuzz_broken("accepted a character that is neither a digit, "
+                            "a unit nor a seconds' fraction point", size);
             }
         }
         check_format(d, size);

@@ -27,44 +27,6 @@ static const char *render(wr_blocklist_t *bl, wr_blocklist_format_t f,
     return s;
 }
 
-static void test_time(void)
-{
-    apr_time_t t = 0;
-    char buf[32];
-
-    check_int(wr_blocklist_parse_time("2004-05-01T12:00:00Z", &t), APR_SUCCESS,
-              "RFC 3339 UTC parses");
-    check_int(apr_time_sec(t), 1083412800, "... to the right second");
-    wr_blocklist_time(buf, t);
-    check_str(buf, "2004-05-01T12:00:00Z", "and formats back");
-    check_int(wr_blocklist_parse_time("2004-05-01T14:00:00.250+02:00", &t),
-              APR_SUCCESS, "offset and fraction parse");
-    check_int(t, apr_time_from_sec(1083412800) + 250000,
-              "... the offset is taken off, the fraction kept");
-    check_int(wr_blocklist_parse_time("2004-05-01t07:00:00-05:00", &t),
-              APR_SUCCESS, "lower-case t and a negative offset");
-    check_int(apr_time_sec(t), 1083412800, "... same instant");
-    check_int(wr_blocklist_parse_time("2004-02-29T00:00:00Z", &t),
-              APR_SUCCESS, "29 February of a leap year");
-    check_int(wr_blocklist_parse_time("2003-02-29T00:00:00Z", &t),
-              APR_EINVAL, "29 February of another year is refused");
-    check_int(wr_blocklist_parse_time("2004-05-01 12:00:00Z", &t), APR_EINVAL,
-              "a space for T is refused");
-    check_int(wr_blocklist_parse_time("2004-05-01T12:00:00", &t), APR_EINVAL,
-              "no zone is refused");
-    check_int(wr_blocklist_parse_time("2004-13-01T12:00:00Z", &t), APR_EINVAL,
-              "month 13 is refused");
-    check_int(wr_blocklist_parse_time("2004-05-01T12:00:00Zjunk", &t),
-              APR_EINVAL, "trailing junk is refused");
-    check_int(wr_blocklist_parse_time("2004-05-01T12:00:00.Z", &t),
-              APR_EINVAL, "an empty fraction is refused");
-    /* found by t/fuzz/fuzz_blocklist: accepted, then written as 1969 */
-    check_int(wr_blocklist_parse_time("1970-01-01T00:00:00+23:59", &t),
-              APR_EINVAL, "a time before the epoch is refused");
-    check_int(wr_blocklist_parse_time("1970-01-01T00:00:00-00:01", &t),
-              APR_SUCCESS, "the epoch with an offset west is fine");
-}
-
 static void test_window(apr_pool_t *p)
 {
     wr_blocklist_t *bl;
@@ -271,7 +233,6 @@ int main(void)
 
     apr_initialize();
     apr_pool_create(&p, NULL);
-    test_time();
     test_window(p);
     test_exempt(p);
     test_formats(p);

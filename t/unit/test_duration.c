@@ -1,9 +1,10 @@
-/* test_duration.c - wr_duration_parse / wr_duration_format */
+/* test_duration.c - wr_duration_parse / wr_duration_format: the one
+ * duration grammar of directives and CLI options (wr_time.h) */
 #include <apr_general.h>
 #include <apr_pools.h>
 
 #include "test-lib.h"
-#include "wr_duration.h"
+#include "wr_time.h"
 
 #define SEC(n) ((apr_interval_time_t)(n) * APR_USEC_PER_SEC)
 
@@ -62,6 +63,20 @@ int main(void)
     good("1s250ms", 1250000);
     good("90m", SEC(5400));
     good("0005m", SEC(300));
+    /* weeks and "min", as `report --bucket` took them before the grammars
+     * were one */
+    good("1w", SEC(604800));
+    good("2w3d", SEC(17 * 86400));
+    good("1min", SEC(60));
+    good("1h30min", SEC(5400));
+    good("1min30s", SEC(90));
+    /* a fraction of a second, as `status --watch` took one */
+    good("0.5", 500000);
+    good("0.01", 10000);
+    good("2.25s", 2250000);
+    good("1m0.5s", SEC(60) + 500000);
+    good("0.000001", 1);
+    good("1.000000", SEC(1));
     /* The largest whole number of days that fits in int64 microseconds. */
     good("106751991d", SEC(APR_INT64_C(106751991) * 86400));
 
@@ -90,6 +105,25 @@ int main(void)
     bad("9223372036854775807s");
     bad("99999999999999999999999999s");
     bad("106751991d23h59m59s1000ms");
+    bad("1d1w");
+    bad("1w1w");
+    bad("1m1min");
+    bad("1mi");
+    bad("1mins");
+    bad("1W");
+    bad("1.5h");
+    bad("1.5m");
+    bad("0.5ms");
+    bad("1.5s250ms");
+    bad("1.5.5");
+    bad("0.1234567");
+    bad("1.");
+    bad(".5");
+    bad("1.s");
+    bad("0.5 ");
+    bad("1,5");
+    good("15250284w", SEC(APR_INT64_C(15250284) * 604800));
+    bad("15250285w");
 
     check_str(wr_duration_format(0, p), "0s", "format 0");
     check_str(wr_duration_format(SEC(300), p), "5m", "format 5m");
