@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "wr_normalize.h"
+#include "wr_text.h"
 
 /* hexval - value of a hex digit, or -1 */
 static int hexval(unsigned char c)
@@ -16,24 +17,6 @@ static int hexval(unsigned char c)
         return c - 'A' + 10;
     }
     return -1;
-}
-
-/* put_utf8 - encode code point `cp` at `o`, return the length (1..3) */
-static size_t put_utf8(unsigned long cp, unsigned char *o)
-{
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | (cp >> 6));
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    o[0] = (unsigned char)(0xE0 | (cp >> 12));
-    o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 3;
 }
 
 /* percent_round - one pass of %XX and %uXXXX decoding over s[0..n), in
@@ -77,7 +60,7 @@ static size_t percent_round(unsigned char *s, size_t n, int *changed,
                                                | hexval(s[i + 4]) << 4
                                                | hexval(s[i + 5]));
             /* 6 input bytes become at most 3: the write never passes i */
-            size_t k = put_utf8(cp, s + o);
+            size_t k = wr_text_utf8_encode((apr_uint32_t)cp, s + o);
             *high |= (s[o] >= 0xC0);
             o += k;
             i += 6;

@@ -51,101 +51,10 @@ static const char default_template[] =
 
 /* ---- sanitising ---------------------------------------------------- */
 
-/* utf8_len - length of the valid, displayable UTF-8 sequence at s (n
- * bytes available), 0 if invalid or a control we escape: overlongs,
- * surrogates, > U+10FFFF, C1 controls, bidirectional controls */
-static apr_size_t utf8_len(const unsigned char *s, apr_size_t n)
-{
-    apr_uint32_t cp;
-    apr_size_t len, i;
-
-    if (s[0] < 0xc2 || s[0] > 0xf4) {
-        return 0;
-    }
-    len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-    if (n < len) {
-        return 0;
-    }
-    cp = s[0] & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
-        || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)
-        || (cp >= 0x80 && cp <= 0x9f)
-        || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)
-        || cp == 0x200e || cp == 0x200f || cp == 0x061c
-        || cp == 0x2028 || cp == 0x2029) {
-        return 0;
-    }
-    return len;
-}
-
-const char *wr_notice_field(const char *str, apr_size_t max,
-                            apr_size_t max_out, int ascii, apr_pool_t *p)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)(str ? str : "");
-    apr_size_t n = strlen((const char *)s), i = 0, o = 0, u;
-    int cut = 0;
-    char *out;
-
-    if (max > 0 && n > max) {
-        n = max;
-        cut = 1;
-    }
-    if (max_out > 0 && max_out < 4) {
-        max_out = 4;
-    }
-    out = apr_palloc(p, n * 4 + 4);
-    while (i < n) {
-        apr_size_t need;
-        int last;
-        if (s[i] >= 0x20 && s[i] < 0x7f) {
-            u = 1;
-            need = 1;
-        }
-        else if (!ascii && (u = utf8_len(s + i, n - i)) > 0) {
-            need = u;
-        }
-        else {
-            u = 0;
-            need = 4;
-        }
-        /* Room for this piece and, unless it ends the text, a "..." */
-        last = i + (u > 0 ? u : 1) >= n && !cut;
-        if (max_out > 0 && o + need + (last ? 0 : 3) > max_out) {
-            cut = 1;
-            break;
-        }
-        if (u > 0) {
-            memcpy(out + o, s + i, u);
-            o += u;
-            i += u;
-        }
-        else {
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[s[i] >> 4];
-            out[o++] = hex[s[i] & 15];
-            i++;
-        }
-    }
-    if (cut) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-    return out;
-}
-
 const char *wr_notice_sanitize(const char *str, apr_size_t max, int ascii,
                                apr_pool_t *p)
 {
-    return wr_notice_field(str, max, 0, ascii, p);
+    return wr_text_sanitize(str, max, 0, ascii, p);
 }
 
 /* atext - RFC 5322 atext, the characters of a dot-atom */
@@ -182,48 +91,7 @@ int wr_notice_address_ok(const char *addr)
         return 0;
     }
     /* The domain: LDH labels separated by single dots. */
-    prev_dot = 1;
-    for (s = at + 1; *s; s++) {
-        if (*s == '.') {
-            if (prev_dot || s[-1] == '-') {
-                return 0;
-            }
-            prev_dot = 1;
-        }
-        else if (apr_isalnum(*s) || (*s == '-' && !prev_dot)) {
-            prev_dot = 0;
-        }
-        else {
-            return 0;
-        }
-    }
-    return !prev_dot && s[-1] != '-';
-}
-
-/* hostname_ok - an LDH host name, for the Message-ID's right side */
-static int hostname_ok(const char *s)
-{
-    apr_size_t label = 0, total = 0;
-    char prev = '.';
-
-    for (; *s; s++, total++) {
-        if (*s == '.') {
-            if (label == 0 || prev == '-') {
-                return 0;
-            }
-            label = 0;
-        }
-        else if (apr_isalnum(*s) || (*s == '-' && label > 0)) {
-            if (++label > 63) {
-                return 0;
-            }
-        }
-        else {
-            return 0;
-        }
-        prev = *s;
-    }
-    return total > 0 && total <= 253 && label > 0 && prev != '-';
+    return wr_text_host_ok(at + 1, 0);
 }
 
 /* ---- families ------------------------------------------------------ */
@@ -309,7 +177,7 @@ apr_status_t wr_notice_template_check(const char *tmpl, const char **err,
              * line for some readers and not for others */
             i++;
         }
-        else if ((u = utf8_len(s + i, n - i)) > 0) {
+        else if ((u = wr_text_utf8_shown(s + i, n - i)) > 0) {
             i += u;
         }
         else if (s[i] == '\r') {
@@ -383,7 +251,7 @@ typedef struct {
 } wr_values_t;
 
 /* add_unique - append `s` to the comma list in `b` unless present */
-static void add_unique(apr_array_header_t *seen, wr_nbuf_t *b, const char *s)
+static void add_unique(apr_array_header_t *seen, wr_buf_t *b, const char *s)
 {
     int i;
 
@@ -394,9 +262,9 @@ static void add_unique(apr_array_header_t *seen, wr_nbuf_t *b, const char *s)
     }
     APR_ARRAY_PUSH(seen, const char *) = s;
     if (b->len > 0) {
-        nbuf_str(b, ", ");
+        wr_buf_str(b, ", ");
     }
-    nbuf_str(b, s);
+    wr_buf_str(b, s);
 }
 
 /* host_label - "192.0.2.10 (host10.example.com)", sanitised */
@@ -416,18 +284,18 @@ static const char *host_label(const wr_notice_host_t *h, apr_pool_t *p)
 static void make_values(const wr_notice_input_t *in, const char *report_id,
                         const char *date, wr_values_t *val, apr_pool_t *p)
 {
-    wr_nbuf_t fam, famid, info, table, req;
+    wr_buf_t fam, famid, info, table, req;
     apr_array_header_t *seen_t = apr_array_make(p, 4, sizeof(char *));
     apr_array_header_t *seen_i = apr_array_make(p, 4, sizeof(char *));
     apr_time_t first = 0, last = 0;
     apr_uint64_t count = 0;
     int i, j;
 
-    nbuf_init(&fam, p);
-    nbuf_init(&famid, p);
-    nbuf_init(&info, p);
-    nbuf_init(&table, p);
-    nbuf_init(&req, p);
+    wr_buf_init(&fam, p);
+    wr_buf_init(&famid, p);
+    wr_buf_init(&info, p);
+    wr_buf_init(&table, p);
+    wr_buf_init(&req, p);
     for (i = 0; i < in->nhosts; i++) {
         const wr_notice_host_t *h = &in->hosts[i];
         const char *id = wr_notice_sanitize(h->family, 64, 0, p);
@@ -443,9 +311,9 @@ static void make_values(const wr_notice_input_t *in, const char *report_id,
                 ? wr_notice_sanitize(h->family_info, 2000, 0, p) : NULL;
             if (text != NULL) {
                 if (info.len > 0) {
-                    nbuf_str(&info, "\n\n");
+                    wr_buf_str(&info, "\n\n");
                 }
-                nbuf_printf(&info, "About %s: %s", title, text);
+                wr_buf_printf(&info, "About %s: %s", title, text);
             }
         }
         if (first == 0 || h->first_seen < first) {
@@ -457,32 +325,34 @@ static void make_values(const wr_notice_input_t *in, const char *report_id,
         count += h->count;
 
         if (table.len > 0) {
-            nbuf_str(&table, "\n\n");
+            wr_buf_str(&table, "\n\n");
         }
-        nbuf_printf(&table, "Source:     %s\n",
-                   wr_notice_sanitize(h->address, 64, 0, p));
-        nbuf_printf(&table, "Host name:  %s\n",
-                   h->name && h->name[0]
-                   ? wr_notice_sanitize(h->name, WR_NOTICE_NAME_MAX, 0, p)
-                   : "(none confirmed)");
-        nbuf_printf(&table, "Family:     %s (%s)\n", title, id);
-        nbuf_printf(&table, "First seen: %s\n", wr_time_pformat(WR_TIME_HUMAN, h->first_seen, p));
-        nbuf_printf(&table, "Last seen:  %s\n", wr_time_pformat(WR_TIME_HUMAN, h->last_seen, p));
-        nbuf_printf(&table, "Probes:     %" APR_UINT64_T_FMT "\n", h->count);
-        nbuf_printf(&table, "Sent to:    %s",
-                   h->vhost && h->vhost[0]
-                   ? wr_notice_sanitize(h->vhost, WR_NOTICE_NAME_MAX, 0, p)
-                   : wr_notice_sanitize(in->server_name, 0, 0, p));
+        wr_buf_printf(&table, "Source:     %s\n",
+                      wr_notice_sanitize(h->address, 64, 0, p));
+        wr_buf_printf(&table, "Host name:  %s\n",
+                      h->name && h->name[0]
+                      ? wr_notice_sanitize(h->name, WR_NOTICE_NAME_MAX, 0, p)
+                      : "(none confirmed)");
+        wr_buf_printf(&table, "Family:     %s (%s)\n", title, id);
+        wr_buf_printf(&table, "First seen: %s\n",
+                      wr_time_pformat(WR_TIME_HUMAN, h->first_seen, p));
+        wr_buf_printf(&table, "Last seen:  %s\n",
+                      wr_time_pformat(WR_TIME_HUMAN, h->last_seen, p));
+        wr_buf_printf(&table, "Probes:     %" APR_UINT64_T_FMT "\n", h->count);
+        wr_buf_printf(&table, "Sent to:    %s",
+                      h->vhost && h->vhost[0]
+                      ? wr_notice_sanitize(h->vhost, WR_NOTICE_NAME_MAX, 0, p)
+                      : wr_notice_sanitize(in->server_name, 0, 0, p));
 
         if (req.len > 0) {
-            nbuf_str(&req, "\n\n");
+            wr_buf_str(&req, "\n\n");
         }
-        nbuf_printf(&req, "From %s (%d of %" APR_UINT64_T_FMT " kept):",
-                   label, h->nlines, h->count);
+        wr_buf_printf(&req, "From %s (%d of %" APR_UINT64_T_FMT " kept):",
+                      label, h->nlines, h->count);
         for (j = 0; j < h->nlines; j++) {
-            nbuf_printf(&req, "\n    %s",
-                       wr_notice_sanitize(h->lines[j], WR_NOTICE_LINE_MAX,
-                                          0, p));
+            wr_buf_printf(&req, "\n    %s",
+                          wr_notice_sanitize(h->lines[j], WR_NOTICE_LINE_MAX,
+                                            0, p));
         }
     }
     memset(val, 0, sizeof(*val));
@@ -506,7 +376,7 @@ static void make_values(const wr_notice_input_t *in, const char *report_id,
 }
 
 /* expand - the template text [s, s+n) with placeholders replaced */
-static void expand(wr_nbuf_t *out, const char *s, apr_size_t n,
+static void expand(wr_buf_t *out, const char *s, apr_size_t n,
                    const wr_values_t *val)
 {
     apr_size_t i = 0, start = 0;
@@ -518,8 +388,8 @@ static void expand(wr_nbuf_t *out, const char *s, apr_size_t n,
                                             (apr_size_t)(end - s) - i - 2)
                         : -1;
             if (k >= 0) {
-                nbuf_add(out, s + start, i - start);
-                nbuf_str(out, val->v[k] ? val->v[k] : "");
+                wr_buf_add(out, s + start, i - start);
+                wr_buf_str(out, val->v[k] ? val->v[k] : "");
                 i = (apr_size_t)(end - s) + 1;
                 start = i;
                 continue;
@@ -527,7 +397,7 @@ static void expand(wr_nbuf_t *out, const char *s, apr_size_t n,
         }
         i++;
     }
-    nbuf_add(out, s + start, n - start);
+    wr_buf_add(out, s + start, n - start);
 }
 
 /* ---- body layout ----------------------------------------------------- */
@@ -537,7 +407,7 @@ static void expand(wr_nbuf_t *out, const char *s, apr_size_t n,
  * column 0) wraps like a paragraph; the continuation of an indented line
  * (a request line) is indented two spaces more, so that it cannot be
  * taken for the next line. */
-static void fold_line(wr_nbuf_t *out, const char *s, apr_size_t n)
+static void fold_line(wr_buf_t *out, const char *s, apr_size_t n)
 {
     apr_size_t indent = 0, prefix = 0;
 
@@ -549,11 +419,11 @@ static void fold_line(wr_nbuf_t *out, const char *s, apr_size_t n)
         int at_space = 0;
 
         for (i = 0; i < prefix; i++) {
-            nbuf_add(out, " ", 1);
+            wr_buf_add(out, " ", 1);
         }
         if (n <= room) {
-            nbuf_add(out, s, n);
-            nbuf_str(out, "\r\n");
+            wr_buf_add(out, s, n);
+            wr_buf_str(out, "\r\n");
             return;
         }
         /* Break at the last space in the second half of the line, else
@@ -572,8 +442,8 @@ static void fold_line(wr_nbuf_t *out, const char *s, apr_size_t n)
                 take--;
             }
         }
-        nbuf_add(out, s, take);
-        nbuf_str(out, "\r\n");
+        wr_buf_add(out, s, take);
+        wr_buf_str(out, "\r\n");
         s += take + at_space;
         n -= take + at_space;
         prefix = indent > 0 ? indent + 2 : 0;
@@ -584,7 +454,7 @@ static void fold_line(wr_nbuf_t *out, const char *s, apr_size_t n)
 }
 
 /* add_body - the expanded text as CRLF lines, folded; sets *eightbit */
-static void add_body(wr_nbuf_t *out, const char *text, int *eightbit)
+static void add_body(wr_buf_t *out, const char *text, int *eightbit)
 {
     const char *s = text;
 
@@ -614,14 +484,14 @@ static void add_body(wr_nbuf_t *out, const char *text, int *eightbit)
 /* add_header_words - "Name: " then `value` folded at spaces to FOLD_AT
  * where it can be (a word longer than that stays whole: values are cut
  * to WR_NOTICE_FIELD_MAX, so a line stays under 998) */
-static void add_header_words(wr_nbuf_t *out, const char *name,
+static void add_header_words(wr_buf_t *out, const char *name,
                              const char *value)
 {
     apr_size_t col, n;
     const char *s = value;
 
-    nbuf_str(out, name);
-    nbuf_str(out, ": ");
+    wr_buf_str(out, name);
+    wr_buf_str(out, ": ");
     col = strlen(name) + 2;
     n = strlen(s);
     if (n > WR_NOTICE_FIELD_MAX) {
@@ -633,14 +503,14 @@ static void add_header_words(wr_nbuf_t *out, const char *name,
 
         /* the word, and the space before it unless it opens the value */
         if (col + (s != value) + w > FOLD_AT && col > strlen(name) + 2) {
-            nbuf_str(out, "\r\n ");
+            wr_buf_str(out, "\r\n ");
             col = 1;
         }
         else if (s != value) {
-            nbuf_add(out, " ", 1);
+            wr_buf_add(out, " ", 1);
             col++;
         }
-        nbuf_add(out, s, w);
+        wr_buf_add(out, s, w);
         col += w;
         if (sp == NULL) {
             break;
@@ -648,13 +518,13 @@ static void add_header_words(wr_nbuf_t *out, const char *name,
         n -= w + 1;
         s = sp + 1;
     }
-    nbuf_str(out, "\r\n");
+    wr_buf_str(out, "\r\n");
 }
 
 /* add_header_2047 - "Name: " then `value` (UTF-8) as RFC 2047 B-encoded
  * words of at most 75 characters, one per line, never splitting a
  * character */
-static void add_header_2047(wr_nbuf_t *out, const char *name,
+static void add_header_2047(wr_buf_t *out, const char *name,
                             const char *value, apr_pool_t *p)
 {
     const char *s = value;
@@ -667,8 +537,8 @@ static void add_header_2047(wr_nbuf_t *out, const char *name,
             n--;
         }
     }
-    nbuf_str(out, name);
-    nbuf_str(out, ": ");
+    wr_buf_str(out, name);
+    wr_buf_str(out, ": ");
     while (n > 0) {
         /* 45 octets -> 60 base64 characters + 12 of "=?UTF-8?B??=": 72,
          * after " " on a continuation line; the first word shares its
@@ -689,14 +559,14 @@ static void add_header_2047(wr_nbuf_t *out, const char *name,
         enc = apr_palloc(p, (apr_size_t)apr_base64_encode_len((int)take));
         apr_base64_encode(enc, s, (int)take);
         if (!first) {
-            nbuf_str(out, "\r\n ");
+            wr_buf_str(out, "\r\n ");
         }
-        nbuf_printf(out, "=?UTF-8?B?%s?=", enc);
+        wr_buf_printf(out, "=?UTF-8?B?%s?=", enc);
         first = 0;
         s += take;
         n -= take;
     }
-    nbuf_str(out, "\r\n");
+    wr_buf_str(out, "\r\n");
 }
 
 /* is_ascii - no byte >= 0x80 */
@@ -773,7 +643,7 @@ static const char *check_input(const wr_notice_input_t *in,
                                 wr_notice_sanitize(a, 100, 1, p));
         }
     }
-    if (in->server_name == NULL || !hostname_ok(in->server_name)) {
+    if (in->server_name == NULL || !wr_text_host_ok(in->server_name, 0)) {
         return apr_psprintf(p, "server name '%s' is not a host name",
                             wr_notice_sanitize(in->server_name, 100, 1, p));
     }
@@ -829,18 +699,18 @@ static const char *display_name(const char *s, apr_pool_t *p)
     return o ? out : NULL;
 }
 
-apr_status_t wr_notice_text_part(wr_nbuf_t *out, const wr_notice_parts_t *pt,
+apr_status_t wr_notice_text_part(wr_buf_t *out, const wr_notice_parts_t *pt,
                                  const char **why)
 {
     (void)why;
-    nbuf_printf(out, "Content-Type: text/plain; charset=utf-8\r\n"
-                "Content-Transfer-Encoding: %s\r\n"
-                "\r\n", pt->eightbit ? "8bit" : "7bit");
-    nbuf_add(out, pt->text, pt->text_len);
+    wr_buf_printf(out, "Content-Type: text/plain; charset=utf-8\r\n"
+                  "Content-Transfer-Encoding: %s\r\n"
+                  "\r\n", pt->eightbit ? "8bit" : "7bit");
+    wr_buf_add(out, pt->text, pt->text_len);
     return APR_SUCCESS;
 }
 
-apr_status_t wr_notice_multipart_open(wr_nbuf_t *out,
+apr_status_t wr_notice_multipart_open(wr_buf_t *out,
                                       const wr_notice_parts_t *pt,
                                       const char *extra, const char *ctype,
                                       const char *params, const char *what,
@@ -857,28 +727,28 @@ apr_status_t wr_notice_multipart_open(wr_nbuf_t *out,
     *boundary = apr_pstrcat(pt->p, "=_wormreply_", rnd, NULL);
     /* A multipart's encoding is that of its widest part (RFC 2045 6.4). */
     if (pt->eightbit) {
-        nbuf_str(out, "Content-Transfer-Encoding: 8bit\r\n");
+        wr_buf_str(out, "Content-Transfer-Encoding: 8bit\r\n");
     }
-    nbuf_printf(out, "%sContent-Type: %s;%s%s%s\r\n"
-                " boundary=\"%s\"\r\n"
-                "\r\n"
-                "This is an abuse report in the %s.\r\n"
-                "\r\n"
-                "--%s\r\n"
-                "Content-Type: text/plain; charset=utf-8\r\n"
-                "Content-Transfer-Encoding: %s\r\n"
-                "\r\n", extra ? extra : "", ctype, params ? " " : "",
-                params ? params : "", params ? ";" : "", *boundary, what,
-                *boundary,
-                pt->eightbit ? "8bit" : "7bit");
-    nbuf_add(out, pt->text, pt->text_len);
-    nbuf_str(out, "\r\n");
+    wr_buf_printf(out, "%sContent-Type: %s;%s%s%s\r\n"
+                  " boundary=\"%s\"\r\n"
+                  "\r\n"
+                  "This is an abuse report in the %s.\r\n"
+                  "\r\n"
+                  "--%s\r\n"
+                  "Content-Type: text/plain; charset=utf-8\r\n"
+                  "Content-Transfer-Encoding: %s\r\n"
+                  "\r\n", extra ? extra : "", ctype, params ? " " : "",
+                  params ? params : "", params ? ";" : "", *boundary, what,
+                  *boundary,
+                  pt->eightbit ? "8bit" : "7bit");
+    wr_buf_add(out, pt->text, pt->text_len);
+    wr_buf_str(out, "\r\n");
     return APR_SUCCESS;
 }
 
-void wr_notice_multipart_close(wr_nbuf_t *out, const char *boundary)
+void wr_notice_multipart_close(wr_buf_t *out, const char *boundary)
 {
-    nbuf_printf(out, "\r\n--%s--\r\n", boundary);
+    wr_buf_printf(out, "\r\n--%s--\r\n", boundary);
 }
 
 apr_status_t wr_notice_compose(const wr_notice_input_t *in,
@@ -888,7 +758,7 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
     const wr_notice_format_t *fmt;
     wr_notice_t *msg;
     wr_values_t val;
-    wr_nbuf_t out, body, subj;
+    wr_buf_t out, body, subj;
     const char *tmpl, *body_tmpl, *why = NULL, *rnd, *date;
     const char *from_name;
     apr_size_t subj_len = 0;
@@ -933,7 +803,7 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
             body_tmpl = eol + (eol[1] == '\n' ? 2 : 3);
         }
     }
-    nbuf_init(&subj, p);
+    wr_buf_init(&subj, p);
     if (subj_len > 0) {
         const char *st = tmpl + 8;
         apr_size_t sn = subj_len - 8;
@@ -959,11 +829,11 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
     }
     msg->subject = subj.s;
 
-    nbuf_init(&body, p);
+    wr_buf_init(&body, p);
     expand(&body, body_tmpl, strlen(body_tmpl), &val);
 
-    nbuf_init(&out, p);
-    nbuf_printf(&out, "Date: %s\r\n", date);
+    wr_buf_init(&out, p);
+    wr_buf_printf(&out, "Date: %s\r\n", date);
     from_name = display_name(in->from_name, p);
     if (from_name != NULL) {
         /* folded like the Subject: FWS may stand inside a quoted-string
@@ -972,14 +842,14 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
                                                      from_name, in->from));
     }
     else {
-        nbuf_printf(&out, "From: %s\r\n", in->from);
+        wr_buf_printf(&out, "From: %s\r\n", in->from);
     }
     {
-        wr_nbuf_t to;
-        nbuf_init(&to, p);
+        wr_buf_t to;
+        wr_buf_init(&to, p);
         for (i = 0; i < in->to->nelts; i++) {
-            nbuf_printf(&to, "%s%s", i ? ", " : "",
-                       APR_ARRAY_IDX(in->to, i, const char *));
+            wr_buf_printf(&to, "%s%s", i ? ", " : "",
+                          APR_ARRAY_IDX(in->to, i, const char *));
         }
         add_header_words(&out, "To", to.s);
     }
@@ -989,16 +859,16 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
     else {
         add_header_2047(&out, "Subject", msg->subject, p);
     }
-    nbuf_printf(&out, "Message-ID: %s\r\n", msg->message_id);
-    nbuf_printf(&out, "X-Wormreply-Report-ID: %s\r\n", msg->report_id);
-    nbuf_str(&out, "Auto-Submitted: auto-generated\r\n");
-    nbuf_str(&out, "MIME-Version: 1.0\r\n");
+    wr_buf_printf(&out, "Message-ID: %s\r\n", msg->message_id);
+    wr_buf_printf(&out, "X-Wormreply-Report-ID: %s\r\n", msg->report_id);
+    wr_buf_str(&out, "Auto-Submitted: auto-generated\r\n");
+    wr_buf_str(&out, "MIME-Version: 1.0\r\n");
 
     {
-        wr_nbuf_t text;
+        wr_buf_t text;
         wr_notice_parts_t pt;
 
-        nbuf_init(&text, p);
+        wr_buf_init(&text, p);
         add_body(&text, body.s, &msg->eightbit);
         pt.in = in;
         pt.report_id = msg->report_id;

@@ -85,14 +85,14 @@
  * table of formats (wr_notice_format.c) is the one place that lists them;
  * each format's writer lives in a file of its own (wr_notice_arf.c ...),
  * so a new format touches the table and its own file. */
-struct wr_nbuf_t;
+struct wr_buf_t;
 struct wr_notice_parts_t;
 typedef struct {
     const char *name;           /* the value of WormReplyFormat */
     int hosts_per_message;      /* 0: a digest of every host; else at most */
     const char *config_warning; /* what configtest says of it, or NULL */
     /* the rest of the message after the common header fields */
-    apr_status_t (*parts)(struct wr_nbuf_t *out,
+    apr_status_t (*parts)(struct wr_buf_t *out,
                           const struct wr_notice_parts_t *pt,
                           const char **why);
 } wr_notice_format_t;

@@ -16,65 +16,12 @@
 #include <apr_strings.h>
 
 #include "wr_notice.h"
+#include "wr_text.h"
 #include "wr_time.h"
 
 /* Header values and machine-readable lines are bounded to this many
  * octets after escaping: far below RFC 5322's 998. */
 #define WR_NOTICE_FIELD_MAX 900
-
-/* A growing buffer in a pool. */
-typedef struct wr_nbuf_t {
-    char *s;
-    apr_size_t len, cap;
-    apr_pool_t *p;
-} wr_nbuf_t;
-
-/* nbuf_init - an empty buffer in pool p */
-static inline void nbuf_init(wr_nbuf_t *b, apr_pool_t *p)
-{
-    b->p = p;
-    b->cap = 1024;
-    b->len = 0;
-    b->s = apr_palloc(p, b->cap);
-    b->s[0] = '\0';
-}
-
-/* nbuf_add - append n bytes, keeping the buffer NUL-terminated */
-static inline void nbuf_add(wr_nbuf_t *b, const char *s, apr_size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        char *ns;
-        while (b->len + n + 1 > b->cap) {
-            b->cap *= 2;
-        }
-        ns = apr_palloc(b->p, b->cap);
-        memcpy(ns, b->s, b->len);
-        b->s = ns;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-/* nbuf_str - append a C string */
-static inline void nbuf_str(wr_nbuf_t *b, const char *s)
-{
-    nbuf_add(b, s, strlen(s));
-}
-
-/* nbuf_printf - append formatted text */
-static inline void nbuf_printf(wr_nbuf_t *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static inline void nbuf_printf(wr_nbuf_t *b, const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    s = apr_pvsprintf(b->p, fmt, ap);
-    va_end(ap);
-    nbuf_str(b, s);
-}
 
 /* What a parts writer works from. */
 typedef struct wr_notice_parts_t {
@@ -86,20 +33,13 @@ typedef struct wr_notice_parts_t {
     apr_pool_t *p;
 } wr_notice_parts_t;
 
-/* wr_notice_field - wr_notice_sanitize bounded in output as well: at most
- * `max_out` octets including the "..." of a cut (0 = no bound), never
- * splitting an escape or a UTF-8 sequence. What keeps a line within 998
- * octets whatever the input: escaping makes a byte four octets. */
-const char *wr_notice_field(const char *s, apr_size_t max_in,
-                            apr_size_t max_out, int ascii, apr_pool_t *p);
-
 /* wr_notice_random_hex - n random bytes (at most 32) as 2n hex digits */
 apr_status_t wr_notice_random_hex(apr_size_t n, const char **hex,
                                   apr_pool_t *p);
 
 /* wr_notice_text_part - the text alone: "Content-Type: text/plain" and
  * its transfer encoding, the empty line, the text (plain's writer) */
-apr_status_t wr_notice_text_part(wr_nbuf_t *out, const wr_notice_parts_t *pt,
+apr_status_t wr_notice_text_part(wr_buf_t *out, const wr_notice_parts_t *pt,
                                  const char **why);
 
 /* wr_notice_multipart_open - start a multipart message: its
@@ -109,7 +49,7 @@ apr_status_t wr_notice_text_part(wr_nbuf_t *out, const wr_notice_parts_t *pt,
  * naming `what`, and the text as the first part. The writer then adds
  * its parts, each "--boundary\r\n..." and ends with
  * wr_notice_multipart_close. */
-apr_status_t wr_notice_multipart_open(wr_nbuf_t *out,
+apr_status_t wr_notice_multipart_open(wr_buf_t *out,
                                       const wr_notice_parts_t *pt,
                                       const char *extra, const char *ctype,
                                       const char *params, const char *what,
@@ -117,11 +57,11 @@ apr_status_t wr_notice_multipart_open(wr_nbuf_t *out,
                                       const char **why);
 
 /* wr_notice_multipart_close - the closing delimiter */
-void wr_notice_multipart_close(wr_nbuf_t *out, const char *boundary);
+void wr_notice_multipart_close(wr_buf_t *out, const char *boundary);
 
 /* A format's parts writer (declared beside the table, wr_notice_format.c,
  * and defined in the format's own file). */
-typedef apr_status_t wr_notice_parts_fn(wr_nbuf_t *out,
+typedef apr_status_t wr_notice_parts_fn(wr_buf_t *out,
                                         const wr_notice_parts_t *pt,
                                         const char **why);
 

@@ -9,7 +9,7 @@
 static const char *yaml_quoted(const char *s, apr_size_t max_out,
                                apr_pool_t *p)
 {
-    const char *v = wr_notice_field(s, 0, max_out, 1, p);
+    const char *v = wr_text_sanitize(s, 0, max_out, 1, p);
     apr_size_t n = 0;
     char *out, *o;
 
@@ -39,7 +39,7 @@ static const char *yaml_quoted(const char *s, apr_size_t max_out,
  * Every string is a quoted scalar; the port is the one that was probed
  * (left out when not known); "Malware" is written only for a family of
  * kind "worm". */
-apr_status_t wr_notice_xarf_parts(wr_nbuf_t *out, const wr_notice_parts_t *pt,
+apr_status_t wr_notice_xarf_parts(wr_buf_t *out, const wr_notice_parts_t *pt,
                                   const char **why)
 {
     const wr_notice_input_t *in = pt->in;
@@ -55,53 +55,53 @@ apr_status_t wr_notice_xarf_parts(wr_nbuf_t *out, const wr_notice_parts_t *pt,
         != APR_SUCCESS) {
         return rv;
     }
-    nbuf_printf(out, "--%s\r\n"
-               "Content-Type: text/plain; charset=utf-8; name=\"report.yaml\""
-               "\r\n"
-               "Content-Transfer-Encoding: 7bit\r\n"
-               "\r\n"
-               "---\r\n"
-               "Reported-From: %s\r\n"
-               "Category: 'abuse'\r\n"
-               "Report-Type: 'malware-attack'\r\n"
-               "Report-ID: '%s@%s'\r\n"
-               "User-Agent: 'mod_wormreply'\r\n"
-               "Date: '%s'\r\n"
-               "Source: %s\r\n"
-               "Source-Type: 'ip-address'\r\n",
-               boundary, yaml_quoted(in->from, 300, p), pt->report_id,
-               in->server_name,
-               wr_time_pformat(WR_TIME_RFC3339, h->first_seen, p),
-               yaml_quoted(h->address, 64, p));
+    wr_buf_printf(out, "--%s\r\n"
+                  "Content-Type: text/plain; charset=utf-8;"
+                  " name=\"report.yaml\"\r\n"
+                  "Content-Transfer-Encoding: 7bit\r\n"
+                  "\r\n"
+                  "---\r\n"
+                  "Reported-From: %s\r\n"
+                  "Category: 'abuse'\r\n"
+                  "Report-Type: 'malware-attack'\r\n"
+                  "Report-ID: '%s@%s'\r\n"
+                  "User-Agent: 'mod_wormreply'\r\n"
+                  "Date: '%s'\r\n"
+                  "Source: %s\r\n"
+                  "Source-Type: 'ip-address'\r\n",
+                  boundary, yaml_quoted(in->from, 300, p), pt->report_id,
+                  in->server_name,
+                  wr_time_pformat(WR_TIME_RFC3339, h->first_seen, p),
+                  yaml_quoted(h->address, 64, p));
     if (h->local_address != NULL && h->local_address[0] != '\0') {
-        nbuf_printf(out, "Destination: %s\r\n"
-                   "Destination-Type: 'ip-address'\r\n",
-                   yaml_quoted(h->local_address, 64, p));
+        wr_buf_printf(out, "Destination: %s\r\n"
+                      "Destination-Type: 'ip-address'\r\n",
+                      yaml_quoted(h->local_address, 64, p));
     }
-    nbuf_str(out, "Service: 'http'\r\n");
+    wr_buf_str(out, "Service: 'http'\r\n");
     if (h->local_port > 0) {
-        nbuf_printf(out, "Port: %u\r\n", (unsigned)h->local_port);
+        wr_buf_printf(out, "Port: %u\r\n", (unsigned)h->local_port);
     }
     if (h->family_kind != NULL && !strcmp(h->family_kind, "worm")) {
-        nbuf_printf(out, "Malware: %s\r\n",
-                   yaml_quoted(h->family_title ? h->family_title : h->family,
-                               200, p));
+        wr_buf_printf(out, "Malware: %s\r\n",
+                      yaml_quoted(h->family_title ? h->family_title
+                                  : h->family, 200, p));
     }
-    nbuf_printf(out, "Occurrences: %" APR_UINT64_T_FMT "\r\n"
-               "Attachment: 'text/plain'\r\n"
-               "Schema-URL: '" XARF_SCHEMA_URL "'\r\n"
-               "\r\n", h->count);
-    nbuf_printf(out, "--%s\r\n"
-               "Content-Type: text/plain; charset=utf-8; name=\"evidence.txt\""
-               "\r\n"
-               "Content-Disposition: attachment; filename=\"evidence.txt\""
-               "\r\n"
-               "Content-Transfer-Encoding: 7bit\r\n"
-               "\r\n", boundary);
+    wr_buf_printf(out, "Occurrences: %" APR_UINT64_T_FMT "\r\n"
+                  "Attachment: 'text/plain'\r\n"
+                  "Schema-URL: '" XARF_SCHEMA_URL "'\r\n"
+                  "\r\n", h->count);
+    wr_buf_printf(out, "--%s\r\n"
+                  "Content-Type: text/plain; charset=utf-8;"
+                  " name=\"evidence.txt\"\r\n"
+                  "Content-Disposition: attachment; filename=\"evidence.txt\""
+                  "\r\n"
+                  "Content-Transfer-Encoding: 7bit\r\n"
+                  "\r\n", boundary);
     for (j = 0; j < h->nlines; j++) {
-        nbuf_printf(out, "%s\r\n",
-                   wr_notice_field(h->lines[j], WR_NOTICE_LINE_MAX,
-                            WR_NOTICE_FIELD_MAX, 1, p));
+        wr_buf_printf(out, "%s\r\n",
+                      wr_text_sanitize(h->lines[j], WR_NOTICE_LINE_MAX,
+                              WR_NOTICE_FIELD_MAX, 1, p));
     }
     wr_notice_multipart_close(out, boundary);
     return APR_SUCCESS;

@@ -59,18 +59,18 @@ static const struct {
  * string, with its quotes */
 static const char *json_str(const char *s, apr_size_t max_out, apr_pool_t *p)
 {
-    const char *v = wr_notice_field(s, 0, max_out, 1, p);
-    wr_nbuf_t b;
+    const char *v = wr_text_sanitize(s, 0, max_out, 1, p);
+    wr_buf_t b;
 
-    nbuf_init(&b, p);
-    nbuf_add(&b, "\"", 1);
+    wr_buf_init(&b, p);
+    wr_buf_add(&b, "\"", 1);
     for (; *v; v++) {
         if (*v == '"' || *v == '\\') {
-            nbuf_add(&b, "\\", 1);
+            wr_buf_add(&b, "\\", 1);
         }
-        nbuf_add(&b, v, 1);
+        wr_buf_add(&b, v, 1);
     }
-    nbuf_add(&b, "\"", 1);
+    wr_buf_add(&b, "\"", 1);
     return b.s;
 }
 
@@ -184,7 +184,7 @@ static apr_status_t report_json(const wr_notice_parts_t *pt,
     const char *id, *title, *org, *contact, *at;
     apr_pool_t *p = pt->p;
     apr_status_t rv;
-    wr_nbuf_t b;
+    wr_buf_t b;
     int j;
 
     if ((rv = uuid4(&id, p)) != APR_SUCCESS) {
@@ -196,71 +196,72 @@ static apr_status_t report_json(const wr_notice_parts_t *pt,
     at = strrchr(in->from, '@');
     org = json_str(in->from_name && in->from_name[0] ? in->from_name
                    : in->server_name, 200, p);
-    nbuf_init(&b, p);
-    nbuf_printf(&b, "{\n"
-                "  \"xarf_version\": \"" XARF4_VERSION "\",\n"
-                "  \"report_id\": \"%s\",\n"
-                "  \"timestamp\": \"%s\",\n"
-                "  \"reporter\": {\"org\": %s, \"contact\": %s, "
-                "\"domain\": %s},\n"
-                "  \"sender\": {\"org\": %s, \"contact\": %s, "
-                "\"domain\": %s},\n"
-                "  \"source_identifier\": %s,\n",
-                id, wr_time_pformat(WR_TIME_RFC3339, h->first_seen, p),
-                org, contact, json_str(at + 1, 253, p),
-                org, contact, json_str(at + 1, 253, p),
-                json_str(h->address, 64, p));
+    wr_buf_init(&b, p);
+    wr_buf_printf(&b, "{\n"
+                  "  \"xarf_version\": \"" XARF4_VERSION "\",\n"
+                  "  \"report_id\": \"%s\",\n"
+                  "  \"timestamp\": \"%s\",\n"
+                  "  \"reporter\": {\"org\": %s, \"contact\": %s, "
+                  "\"domain\": %s},\n"
+                  "  \"sender\": {\"org\": %s, \"contact\": %s, "
+                  "\"domain\": %s},\n"
+                  "  \"source_identifier\": %s,\n",
+                  id, wr_time_pformat(WR_TIME_RFC3339, h->first_seen, p),
+                  org, contact, json_str(at + 1, 253, p),
+                  org, contact, json_str(at + 1, 253, p),
+                  json_str(h->address, 64, p));
     if (h->source_port > 0) {
-        nbuf_printf(&b, "  \"source_port\": %u,\n", (unsigned)h->source_port);
+        wr_buf_printf(&b, "  \"source_port\": %u,\n",
+                      (unsigned)h->source_port);
     }
-    nbuf_printf(&b, "  \"category\": \"connection\",\n"
-                "  \"type\": \"%s\",\n"
-                "  \"protocol\": \"tcp\",\n"
-                "  \"evidence_source\": \"ids_detection\",\n"
-                "  \"confidence\": %s,\n"
-                "  \"description\": %s,\n",
-                m->type, confidence_of(h),
-                json_str(apr_psprintf(p, "%s probes received by the web "
-                                      "server %s", title, in->server_name),
-                         1000, p));
+    wr_buf_printf(&b, "  \"category\": \"connection\",\n"
+                  "  \"type\": \"%s\",\n"
+                  "  \"protocol\": \"tcp\",\n"
+                  "  \"evidence_source\": \"ids_detection\",\n"
+                  "  \"confidence\": %s,\n"
+                  "  \"description\": %s,\n",
+                  m->type, confidence_of(h),
+                  json_str(apr_psprintf(p, "%s probes received by the web "
+                                        "server %s", title, in->server_name),
+                           1000, p));
     if (tag_ok(h->family)) {
-        nbuf_printf(&b, "  \"tags\": [\"family:%s\"],\n", h->family);
+        wr_buf_printf(&b, "  \"tags\": [\"family:%s\"],\n", h->family);
     }
     if (h->local_address != NULL && h->local_address[0] != '\0') {
-        nbuf_printf(&b, "  \"destination_ip\": %s,\n",
-                    json_str(h->local_address, 64, p));
+        wr_buf_printf(&b, "  \"destination_ip\": %s,\n",
+                      json_str(h->local_address, 64, p));
     }
     if (h->local_port > 0) {
-        nbuf_printf(&b, "  \"destination_port\": %u,\n",
-                    (unsigned)h->local_port);
+        wr_buf_printf(&b, "  \"destination_port\": %u,\n",
+                      (unsigned)h->local_port);
         if (!strcmp(m->type, "vulnerability_scan")) {
-            nbuf_printf(&b, "  \"targeted_ports\": [%u],\n",
-                        (unsigned)h->local_port);
+            wr_buf_printf(&b, "  \"targeted_ports\": [%u],\n",
+                          (unsigned)h->local_port);
         }
     }
     if (!strcmp(m->type, "infected_host")) {
-        nbuf_printf(&b, "  \"bot_name\": %s,\n", json_str(title, 200, p));
+        wr_buf_printf(&b, "  \"bot_name\": %s,\n", json_str(title, 200, p));
     }
     if (m->fields != NULL) {
-        nbuf_printf(&b, "  %s,\n", m->fields);
+        wr_buf_printf(&b, "  %s,\n", m->fields);
     }
     if (!strcmp(m->type, "reconnaissance")) {
-        nbuf_str(&b, "  \"probed_resources\": [");
+        wr_buf_str(&b, "  \"probed_resources\": [");
         for (j = 0; j < h->nlines; j++) {
-            nbuf_printf(&b, "%s%s", j ? ", " : "",
-                        json_str(request_target(h->lines[j], p),
-                                 WR_NOTICE_FIELD_MAX, p));
+            wr_buf_printf(&b, "%s%s", j ? ", " : "",
+                          json_str(request_target(h->lines[j], p),
+                                   WR_NOTICE_FIELD_MAX, p));
         }
-        nbuf_str(&b, "],\n");
+        wr_buf_str(&b, "],\n");
     }
-    nbuf_printf(&b, "  \"first_seen\": \"%s\",\n"
-                "  \"last_seen\": \"%s\",\n"
-                "  \"%s\": %" APR_UINT64_T_FMT ",\n"
-                "  \"evidence\": [",
-                wr_time_pformat(WR_TIME_RFC3339, h->first_seen, p),
-                wr_time_pformat(WR_TIME_RFC3339, h->last_seen, p),
-                m->count == COUNT_PROBES ? "total_probes" : "total_requests",
-                h->count > 0 ? h->count : 1);
+    wr_buf_printf(&b, "  \"first_seen\": \"%s\",\n"
+                  "  \"last_seen\": \"%s\",\n"
+                  "  \"%s\": %" APR_UINT64_T_FMT ",\n"
+                  "  \"evidence\": [",
+                  wr_time_pformat(WR_TIME_RFC3339, h->first_seen, p),
+                  wr_time_pformat(WR_TIME_RFC3339, h->last_seen, p),
+                  m->count == COUNT_PROBES ? "total_probes" : "total_requests",
+                  h->count > 0 ? h->count : 1);
     for (j = 0; j < h->nlines; j++) {
         /* the request line as kept: control bytes and non-UTF-8 as \xNN */
         const char *line = wr_notice_sanitize(h->lines[j], WR_NOTICE_LINE_MAX,
@@ -274,19 +275,19 @@ static apr_status_t report_json(const wr_notice_parts_t *pt,
             return APR_EGENERAL;
         }
         apr_base64_encode(b64, line, (int)n);
-        nbuf_printf(&b, "%s\n    {\"content_type\": \"text/plain\", "
-                    "\"description\": \"HTTP request line as received "
-                    "(bytes that are not printable UTF-8 as \\\\xNN)\", "
-                    "\"payload\": \"%s\", \"hash\": \"%s\", "
-                    "\"size\": %lu}", j ? "," : "", b64, hash,
-                    (unsigned long)n);
+        wr_buf_printf(&b, "%s\n    {\"content_type\": \"text/plain\", "
+                      "\"description\": \"HTTP request line as received "
+                      "(bytes that are not printable UTF-8 as \\\\xNN)\", "
+                      "\"payload\": \"%s\", \"hash\": \"%s\", "
+                      "\"size\": %lu}", j ? "," : "", b64, hash,
+                      (unsigned long)n);
     }
-    nbuf_str(&b, h->nlines ? "\n  ]\n}\n" : "]\n}\n");
+    wr_buf_str(&b, h->nlines ? "\n  ]\n}\n" : "]\n}\n");
     *json = b.s;
     return APR_SUCCESS;
 }
 
-apr_status_t wr_notice_xarf4_parts(wr_nbuf_t *out,
+apr_status_t wr_notice_xarf4_parts(wr_buf_t *out,
                                    const wr_notice_parts_t *pt,
                                    const char **why)
 {
@@ -301,18 +302,18 @@ apr_status_t wr_notice_xarf4_parts(wr_nbuf_t *out,
                                           &boundary, why)) != APR_SUCCESS) {
         return rv;
     }
-    nbuf_printf(out, "--%s\r\n"
-                "Content-Type: application/json; name=\"xarf.json\"\r\n"
-                "Content-Disposition: attachment; filename=\"xarf.json\"\r\n"
-                "Content-Transfer-Encoding: base64\r\n"
-                "\r\n", boundary);
+    wr_buf_printf(out, "--%s\r\n"
+                  "Content-Type: application/json; name=\"xarf.json\"\r\n"
+                  "Content-Disposition: attachment; filename=\"xarf.json\"\r\n"
+                  "Content-Transfer-Encoding: base64\r\n"
+                  "\r\n", boundary);
     n = strlen(json);
     b64 = apr_palloc(pt->p, (apr_size_t)apr_base64_encode_len((int)n));
     n = (apr_size_t)apr_base64_encode(b64, json, (int)n) - 1;
     /* lines of 76 characters (RFC 2045 6.8) */
     for (i = 0; i < n; i += 76) {
-        nbuf_add(out, b64 + i, n - i < 76 ? n - i : 76);
-        nbuf_str(out, "\r\n");
+        wr_buf_add(out, b64 + i, n - i < 76 ? n - i : 76);
+        wr_buf_str(out, "\r\n");
     }
     wr_notice_multipart_close(out, boundary);
     return APR_SUCCESS;

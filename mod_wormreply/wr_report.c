@@ -15,6 +15,7 @@
 
 #include "wr_hash.h"
 #include "wr_report.h"
+#include "wr_text.h"
 #include "wr_time.h"
 
 #define HLL_BITS 14
@@ -865,46 +866,6 @@ static const char *iso_time(long long t, char *buf, size_t size)
     return wr_time_format(buf, size, WR_TIME_RFC3339, apr_time_from_sec(t));
 }
 
-/* utf8_len - length of the valid UTF-8 sequence at s (code point in
- * *cp), 0 if the bytes there are not one: overlongs, surrogates and
- * values past U+10FFFF are refused */
-static size_t utf8_len(const unsigned char *s, size_t n, unsigned *cp)
-{
-    size_t len, k;
-    unsigned v;
-
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2;
-        v = s[0] & 0x1fu;
-    }
-    else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        v = s[0] & 0x0fu;
-    }
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        v = s[0] & 0x07u;
-    }
-    else {
-        return 0;
-    }
-    if (len > n) {
-        return 0;
-    }
-    for (k = 1; k < len; k++) {
-        if ((s[k] & 0xc0) != 0x80) {
-            return 0;
-        }
-        v = (v << 6) | (s[k] & 0x3fu);
-    }
-    if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff))
-        || (v >= 0xd800 && v <= 0xdfff)) {
-        return 0;
-    }
-    *cp = v;
-    return len;
-}
-
 /* put_json_str - a JSON string: valid UTF-8 passes, controls and
  * U+2028/9 are \u-escaped, each byte of invalid UTF-8 becomes U+FFFD;
  * '<', '>' and '&' too, so the JSON can sit inside HTML */
@@ -912,7 +873,7 @@ static void put_json_str(FILE *out, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, len;
-    unsigned cp;
+    apr_uint32_t cp;
 
     putc('"', out);
     while (i < n) {
@@ -932,7 +893,7 @@ static void put_json_str(FILE *out, const char *s, size_t n)
             }
             i++;
         }
-        else if ((len = utf8_len(u + i, n - i, &cp)) == 0) {
+        else if ((len = wr_text_utf8_decode(u + i, n - i, &cp)) == 0) {
             fputs("\\ufffd", out);
             i++;
         }

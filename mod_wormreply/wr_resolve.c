@@ -16,6 +16,7 @@
 #include <apr_strings.h>
 
 #include "wr_resolve.h"
+#include "wr_text.h"
 
 typedef struct wr_lookup_t wr_lookup_t;
 
@@ -90,49 +91,11 @@ int wr_resolve_name_is_arpa(const char *name)
            && (len == 4 || name[len - 5] == '.');
 }
 
-/* wr_resolve_name_is_ldh - the LDH host-name rule of RFC 952/1123 */
+/* wr_resolve_name_is_ldh - the LDH host-name rule of RFC 952/1123, for a
+ * DNS name (wr_text.h) */
 int wr_resolve_name_is_ldh(const char *name)
 {
-    size_t len, i, label = 0, labels = 0, top_start = 0;
-    int top_digits = 1;
-
-    if (name == NULL) {
-        return 0;
-    }
-    len = strlen(name);
-    if (len > 0 && name[len - 1] == '.') {
-        len--;
-    }
-    if (len == 0 || len > 253) {
-        return 0;
-    }
-    for (i = 0; i <= len; i++) {
-        char c = i < len ? name[i] : '.';
-        if (c == '.') {
-            if (label == 0 || label > 63 || name[i - 1] == '-') {
-                return 0;
-            }
-            labels++;
-            label = 0;
-            continue;
-        }
-        if (label == 0) {
-            if (c == '-') {
-                return 0;
-            }
-            top_start = i;
-        }
-        if (!(apr_isalnum(c) && (unsigned char)c < 0x80) && c != '-') {
-            return 0;
-        }
-        label++;
-    }
-    for (i = top_start; i < len; i++) {
-        if (!apr_isdigit(name[i])) {
-            top_digits = 0;
-        }
-    }
-    return labels >= 2 && !top_digits;
+    return wr_text_host_ok(name, WR_TEXT_HOST_DOT | WR_TEXT_HOST_DOMAIN);
 }
 
 /* wr_resolve_registrable - libpsl's registrable-domain walk, ICANN only */

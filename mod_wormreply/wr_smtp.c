@@ -22,6 +22,7 @@
 
 #include "wr_notice.h"
 #include "wr_smtp.h"
+#include "wr_text.h"
 
 /* Longest server text kept in a reason, in bytes before escaping. */
 #define TEXT_MAX 300
@@ -849,33 +850,6 @@ apr_status_t wr_smtp_secret_read(const wr_smtp_secret_t *s,
     return secret_fd_read(s->fd, s->path, secret, err, p);
 }
 
-/* host_ok - a host name (LDH labels) or an IPv4 literal */
-static int host_ok(const char *h)
-{
-    const char *s;
-    int label = 0;
-
-    if (h == NULL || *h == '\0' || strlen(h) > 253) {
-        return 0;
-    }
-    for (s = h; *s; s++) {
-        if (*s == '.') {
-            if (label == 0 || s[-1] == '-') {
-                return 0;
-            }
-            label = 0;
-        }
-        else if (apr_isalnum(*s) || (*s == '-' && label > 0)) {
-            if (++label > 63) {
-                return 0;
-            }
-        }
-        else {
-            return 0;
-        }
-    }
-    return label > 0 && s[-1] != '-';
-}
 
 apr_status_t wr_smtp_parse_hostport(const char *s, const char **host,
                                     apr_port_t *port, const char **err,
@@ -897,7 +871,7 @@ apr_status_t wr_smtp_parse_hostport(const char *s, const char **host,
     *host = colon ? apr_pstrmemdup(p, s, (apr_size_t)(colon - s))
                   : apr_pstrdup(p, s);
     *port = 0;
-    if (!host_ok(*host)) {
+    if (!wr_text_host_ok(*host, 0)) {
         *err = apr_psprintf(p, "%s: not a host name or IPv4 address", s);
         return APR_EINVAL;
     }
@@ -941,7 +915,7 @@ apr_status_t wr_smtp_conf_check(const wr_smtp_conf_t *c, const char **err,
     const char *s;
 
     *err = NULL;
-    if (!host_ok(c->host)) {
+    if (!wr_text_host_ok(c->host, 0)) {
         *err = apr_psprintf(p, "smarthost '%s' is not a host name or IPv4 "
                             "address", c->host ? c->host : "");
         return APR_EINVAL;
@@ -972,7 +946,7 @@ apr_status_t wr_smtp_conf_check(const wr_smtp_conf_t *c, const char **err,
             return APR_EINVAL;
         }
     }
-    if (c->helo && !host_ok(c->helo)) {
+    if (c->helo && !wr_text_host_ok(c->helo, 0)) {
         *err = apr_psprintf(p, "HELO name '%s' is not a host name", c->helo);
         return APR_EINVAL;
     }
