@@ -519,6 +519,11 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      "sent", nc->spool_dir);
         nc->spool = NULL;
     }
+    else {
+        /* no fsync in a request: the notifier commits the spool in
+         * groups (wr_spool.h, wr_notifier.h) */
+        wr_spool_set_sync(nc->spool, 0);
+    }
     /* wr_spool_open made the subdirectories through the root's
      * descriptor and gave them to its owner (wr_file.h): nothing here
      * follows a link httpd's User may have planted in the spool */
@@ -673,6 +678,10 @@ static void spool_event(request_rec *r, wr_notify_conf_t *nc,
         rv = wr_spool_put(nc->spool, &ev, NULL, r->pool);
         if (rv != APR_SUCCESS && nc->spool_size != NULL && len > 0) {
             wr_spoolsize_release(nc->spool_size, len);
+        }
+        else if (rv == APR_SUCCESS && nc->spool_size != NULL) {
+            /* written without fsync: the notifier's group commit */
+            wr_spoolsize_put(nc->spool_size);
         }
     }
     if (rv == APR_SUCCESS) {

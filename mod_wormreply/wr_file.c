@@ -235,6 +235,16 @@ apr_status_t wr_file_dir_sync(wr_file_dir_t *d)
     return fsync(d->fd) == 0 ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
 }
 
+apr_status_t wr_file_fs_sync(wr_file_dir_t *d)
+{
+#ifdef __linux__
+    return syncfs(d->fd) == 0 ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
+#else
+    (void)d;
+    return APR_ENOTIMPL;
+#endif
+}
+
 /* read_names - every name of the directory; with `ext` non-NULL only the
  * ids of <id><ext>, with the extension cut */
 static apr_status_t read_names(wr_file_dir_t *d, const char *ext,

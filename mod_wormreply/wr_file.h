@@ -75,7 +75,11 @@
 #define WR_FILE_EXCL  2     /* write, put: never replace an existing name
                              * (link(2) instead of rename(2)) */
 #define WR_FILE_SYNC  4     /* put: fsync the file before the rename and
-                             * the directory after it */
+                             * the directory after it; without it a put
+                             * is the "no sync" write of the request path
+                             * (O_EXCL file, rename, no fsync at all),
+                             * made durable later by wr_file_fs_sync or
+                             * wr_file_sync + wr_file_dir_sync */
 #define WR_FILE_CREATE 8    /* open: create a missing file (mode 0600) */
 #define WR_FILE_APPEND 16   /* open: append */
 #define WR_FILE_TRUNC  32   /* open: truncate */
@@ -116,6 +120,14 @@ void wr_file_dir_owner(const wr_file_dir_t *d, uid_t *uid, gid_t *gid);
 /* wr_file_dir_sync - fsync the directory, so that the names made or
  * removed in it are durable */
 apr_status_t wr_file_dir_sync(wr_file_dir_t *d);
+
+/* wr_file_fs_sync - make durable everything written to the file system
+ * the directory is on, in one call (syncfs(2)): the group commit of many
+ * entries put without WR_FILE_SYNC. It flushes the rest of that file
+ * system too, so its time depends on what else is being written there.
+ * @return APR_ENOTIMPL where there is no syncfs (use wr_file_sync on each
+ *         entry, then wr_file_dir_sync); the error */
+apr_status_t wr_file_fs_sync(wr_file_dir_t *d);
 
 /* wr_file_dir_list - the ids of the entries <id><ext> (ext "" for bare
  * ids), sorted. Entries are not checked here: the calls that use them

@@ -39,6 +39,13 @@
 /* The next-try times of events gone from new/ are forgotten at least
  * this often (see not_before_prune). */
 #define PRUNE_EVERY apr_time_from_sec(60)
+/* The group commit of what requests put without fsync (wr_spool.h): at
+ * most this long after the last one while records keep coming, and before
+ * anything is claimed. With the 0.5 s poll interval, a record is durable
+ * within about a second of its put while the notifier gets the CPU. */
+#define COMMIT_EVERY apr_time_from_msec(500)
+/* A failing group commit is said at most this often. */
+#define COMMIT_WARN_EVERY apr_time_from_sec(60)
 /* Freed memory the notifier's allocator keeps for reuse, at most. */
 #define NOTIFIER_MAX_FREE (1024 * 1024)
 /* While composing, a deliverer is looked for after every this many
@@ -124,6 +131,9 @@ typedef struct notifier_s {
     apr_time_t last_expire;
     apr_time_t last_prune;     /* of not_before */
     apr_time_t last_count;        /* the spool's size, counted */
+    apr_uint64_t committed;    /* requests' puts made durable (counter) */
+    apr_time_t last_commit;    /* the last group commit */
+    apr_time_t commit_warned;  /* the last failure said */
     const volatile sig_atomic_t *stop;
     wr_farm_t *farm;           /* NULL: no farm */
     int farm_up;               /* the farm state is in use */
@@ -826,18 +836,79 @@ static void not_before_prune(notifier_t *n, const apr_array_header_t *ids,
     table_compact(nb, time_copy);
 }
 
-/* claim - take the due events from new/ and start their lookups */
+/* puts_dirty - whether requests put records since the last commit (the
+ * counter in shared memory; without one, always) */
+static int puts_dirty(notifier_t *n)
+{
+    return n->conf->spool_size == NULL
+           || wr_spoolsize_puts(n->conf->spool_size) != n->committed;
+}
+
+/* commit - the group commit (wr_spool_commit): httpd's children put their
+ * records without any fsync, so that no request waits on the disk, and
+ * the notifier makes them durable here, many in one call. The counter is
+ * read before the sync: every put it counts was renamed before, so the
+ * sync covers it. @return the failure (said at most once a minute) */
+static apr_status_t commit(notifier_t *n, apr_time_t now)
+{
+    apr_uint64_t puts = n->conf->spool_size
+                        ? wr_spoolsize_puts(n->conf->spool_size) : 0;
+    apr_status_t rv = wr_spool_commit(n->spool, n->scratch);
+
+    if (rv != APR_SUCCESS) {
+        if (now - n->commit_warned >= COMMIT_WARN_EVERY) {
+            n->commit_warned = now;
+            wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00452)
+                          "cannot make the spool %s durable (sync): no "
+                          "event is claimed until it can (one message a "
+                          "minute)", n->conf->spool_dir);
+        }
+        return rv;
+    }
+    n->committed = puts;
+    n->last_commit = now;
+    return APR_SUCCESS;
+}
+
+/* commit_due - a group commit if records were put since the last one and
+ * COMMIT_EVERY has passed (between the turn's claims) */
+static void commit_due(notifier_t *n, apr_time_t now)
+{
+    if (n->conf->spool_size != NULL && puts_dirty(n)
+        && now - n->last_commit >= COMMIT_EVERY) {
+        commit(n, now);
+    }
+}
+
+/* claim - take the due events from new/ and start their lookups. The
+ * group commit comes between the listing and the first take: every record
+ * listed was renamed into new/ before, so the commit covers it, and no
+ * record is claimed, reported or removed before it is durable. */
 static void claim(notifier_t *n, apr_time_t now)
 {
     apr_array_header_t *ids;
-    int k, room = MAX_CLAIMED - (int)apr_hash_count(n->claimed);
+    int k, due = 0, room = MAX_CLAIMED - (int)apr_hash_count(n->claimed);
 
-    if (room <= 0
-        || wr_spool_list(n->spool, WR_SPOOL_NEW, &ids, n->scratch)
-           != APR_SUCCESS) {
+    if (room <= 0) {
+        commit_due(n, now);
+        return;
+    }
+    if (wr_spool_list(n->spool, WR_SPOOL_NEW, &ids, n->scratch)
+        != APR_SUCCESS) {
         return;
     }
     not_before_prune(n, ids, now);
+    for (k = 0; k < ids->nelts && !due; k++) {
+        const apr_time_t *nb = apr_hash_get(n->not_before.hash,
+                                            APR_ARRAY_IDX(ids, k,
+                                                          const char *),
+                                            APR_HASH_KEY_STRING);
+        due = nb == NULL || *nb <= now;
+    }
+    if ((due || (n->conf->spool_size != NULL && puts_dirty(n)))
+        && commit(n, now) != APR_SUCCESS) {
+        return;
+    }
     for (k = 0; k < ids->nelts && room > 0; k++) {
         const char *id = APR_ARRAY_IDX(ids, k, const char *);
         const apr_time_t *nb = apr_hash_get(n->not_before.hash, id,
@@ -1347,6 +1418,9 @@ static void digests(notifier_t *n, apr_time_t now)
             continue;
         }
         send_digest(n, d, now);
+        /* composing many digests takes a while: the requests' records
+         * keep their power-loss window meanwhile */
+        commit_due(n, apr_time_now());
     }
     if (n->farm) {
         farm_maintain(n, now);
@@ -1597,6 +1671,7 @@ apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
             apr_sleep(conf->poll_interval);
         }
         now = apr_time_now();
+        commit_due(&n, now);
         digests(&n, now);
         deliver_kick(&n, now);
         if (conf->spool_size && now - n.last_count >= COUNT_EVERY) {
@@ -1609,6 +1684,10 @@ apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
                                                     : n.pol.domain_window,
                               NULL);
         }
+    }
+    /* what requests put since the last commit, before a restart */
+    if (n.conf->spool_size != NULL && puts_dirty(&n)) {
+        commit(&n, apr_time_now());
     }
     if (!deliver_reap(&n)) {
         /* it ends after its current pass; the outbox lock keeps the next

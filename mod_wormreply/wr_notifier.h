@@ -3,6 +3,22 @@
  * The notifier is one process (spawned and supervised by the httpd
  * parent, see mod_wormreply_notify.c) running wr_notifier_run(). Each turn
  * it:
+ *   0. makes the records httpd's children put since its last commit
+ *      durable (they write without fsync, so that no request waits on the
+ *      disk): one group commit, wr_spool_commit, after listing new/ and
+ *      before claiming anything listed, and again between claims whenever
+ *      records were put and 0.5 s have passed (also while composing, and
+ *      once more when it stops). So nothing is claimed, reported or
+ *      removed before it is durable, and the power-loss window (what a
+ *      power loss or a kernel crash can take: records put since the last
+ *      commit) is about a second while the notifier gets the CPU: its
+ *      turn is one poll interval (0.5 s) of DNS waiting plus composing;
+ *      a commit itself takes as long as the file system needs to write
+ *      what is dirty on it (syncfs), and a notifier starved of the CPU by
+ *      work of higher priority (it runs at WormReplyNotifierNice) commits
+ *      late as it does all its work late. A crash of any process loses
+ *      nothing: the rename into new/ is all that needs. A commit that
+ *      fails is logged (WR00452) and nothing is claimed until one works;
  *   1. claims the events in the spool's new/ whose next-try has come
  *      (wr_spool_take) and submits their source addresses to the
  *      resolver, a bounded number at a time;

@@ -32,6 +32,7 @@ struct wr_spool_t {
     wr_file_dir_t *d[4];           /* their handles (wr_file.h) */
     apr_size_t max_entries;
     apr_off_t max_bytes;
+    int put_flags;                 /* wr_file_put's: WR_FILE_SYNC or 0 */
     /* The size cache, shared by the threads of a child: atomics only. */
     volatile apr_uint64_t counted_at;  /* apr_time_t, 0 = never */
     volatile apr_uint64_t n_entries;
@@ -121,6 +122,7 @@ apr_status_t wr_spool_open(wr_spool_t **pspool, const char *dir,
 
     spool->max_entries = max_entries;
     spool->max_bytes = max_bytes;
+    spool->put_flags = WR_FILE_SYNC;
     if ((rv = open_dirs(spool, dir, WR_FILE_MKDIR, NULL, p)) == APR_SUCCESS) {
         *pspool = spool;
     }
@@ -133,10 +135,52 @@ apr_status_t wr_spool_attach(wr_spool_t **pspool, const char *dir,
     wr_spool_t *spool = apr_pcalloc(p, sizeof(*spool));
     apr_status_t rv;
 
+    spool->put_flags = WR_FILE_SYNC;
     if ((rv = open_dirs(spool, dir, 0, what, p)) == APR_SUCCESS) {
         *pspool = spool;
     }
     return rv;
+}
+
+void wr_spool_set_sync(wr_spool_t *spool, int sync)
+{
+    spool->put_flags = sync ? WR_FILE_SYNC : 0;
+}
+
+/* commit_dir - the fallback group commit of one directory: each record,
+ * then the directory (what is gone or refused is not ours to sync) */
+static apr_status_t commit_dir(wr_spool_t *spool, wr_spool_dir_e which,
+                               apr_pool_t *p)
+{
+    apr_array_header_t *ids;
+    apr_status_t rv;
+    int k;
+
+    if ((rv = wr_spool_list(spool, which, &ids, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (k = 0; k < ids->nelts; k++) {
+        rv = wr_file_sync(spool->d[which], APR_ARRAY_IDX(ids, k,
+                                                         const char *));
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)
+            && !WR_FILE_IS_REFUSED(rv)) {
+            return rv;
+        }
+    }
+    return wr_file_dir_sync(spool->d[which]);
+}
+
+apr_status_t wr_spool_commit(wr_spool_t *spool, apr_pool_t *p)
+{
+    apr_status_t rv = wr_file_fs_sync(spool->root);
+
+    if (rv != APR_ENOTIMPL) {
+        return rv;
+    }
+    if ((rv = commit_dir(spool, WR_SPOOL_NEW, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    return commit_dir(spool, WR_SPOOL_CUR, p);
 }
 
 const char *wr_spool_dir(const wr_spool_t *spool, wr_spool_dir_e which)
@@ -650,7 +694,8 @@ apr_status_t wr_spool_put(wr_spool_t *spool, const wr_event_t *ev,
      * path is walked here. The record is complete before its name
      * appears; a failed directory fsync is reported, but the record
      * stays: taking it back could lose an event that is in fact on
-     * disk. */
+     * disk. Without sync (the request path) neither fsync happens: the
+     * notifier's wr_spool_commit makes the record durable. */
     rv = APR_EEXIST;
     for (tries = 0; tries < WR_SPOOL_NAME_TRIES
          && APR_STATUS_IS_EEXIST(rv); tries++) {
@@ -658,7 +703,7 @@ apr_status_t wr_spool_put(wr_spool_t *spool, const wr_event_t *ev,
             goto leave;
         }
         rv = wr_file_put(spool->d[WR_SPOOL_TMP], spool->d[WR_SPOOL_NEW], id,
-                         text, len, WR_FILE_SYNC, p);
+                         text, len, spool->put_flags, p);
     }
     if (rv == APR_SUCCESS) {
         apr_atomic_add64(&spool->n_entries, 1);

@@ -14,9 +14,19 @@
  * name a path outside the spool).
  *
  * Invariants:
- * - A file appears in new/ only complete and fsynced: it is written in
- *   tmp/ (O_CREAT|O_EXCL), fsynced, closed and renamed, then the new/
+ * - A file appears in new/ only complete: it is written in tmp/
+ *   (O_CREAT|O_EXCL), fsynced, closed and renamed, then the new/
  *   directory is fsynced. Any failure unlinks the temporary file.
+ * - Durability (issue 12 part 3): httpd's children put with
+ *   wr_spool_set_sync(spool, 0), so that no request waits on the disk:
+ *   both fsyncs are left out. A record renamed into new/ then survives
+ *   any crash of a process, but not yet a power loss (or a kernel
+ *   crash), which may lose it or leave it cut short (a record that does
+ *   not parse goes to failed/ when taken). The notifier makes such
+ *   records durable in groups with wr_spool_commit, and always after
+ *   listing new/ and before it claims anything listed (a rename, a notice
+ *   or a removal only ever follows a commit of the record); its turns
+ *   bound the power-loss window (see wr_notifier.h).
  * - Claiming is a rename new/ -> cur/, atomic on one file system: of any
  *   number of processes taking the same id, exactly one gets it, the
  *   others get APR_ENOENT.
@@ -151,7 +161,22 @@ const char *wr_spool_dir(const wr_spool_t *spool, wr_spool_dir_e which);
 /* wr_spool_owner - the owner and group of the spool's root */
 void wr_spool_owner(const wr_spool_t *spool, uid_t *uid, gid_t *gid);
 
-/* wr_spool_put - write `ev` durably into new/. *id (may be NULL)
+/* wr_spool_set_sync - whether wr_spool_put fsyncs each record and new/
+ * (1, the default) or leaves that to wr_spool_commit (0: the request
+ * path, which must never wait on the disk). Set before the handle is
+ * shared. */
+void wr_spool_set_sync(wr_spool_t *spool, int sync);
+
+/* wr_spool_commit - the group commit: make durable every record put
+ * without sync before this call, and every name made in the spool: one
+ * syncfs(2) of the spool's file system where there is one (a single call
+ * however many records; it flushes the rest of that file system too),
+ * else an fsync of each record of new/ and cur/ and of both directories.
+ * @return the error of the sync (or of the fallback's listing) */
+apr_status_t wr_spool_commit(wr_spool_t *spool, apr_pool_t *p);
+
+/* wr_spool_put - write `ev` into new/ (durably unless
+ * wr_spool_set_sync(spool, 0): see the invariants). *id (may be NULL)
  * receives the new record's id, allocated in `p`. Safe to call from
  * several threads with one handle (each with its own pool).
  * @return APR_SUCCESS; APR_EINVAL for an event without family, with an

@@ -45,6 +45,16 @@ void wr_spoolsize_release(wr_spoolsize_t *sz, apr_size_t len)
                                  - (apr_uint64_t)(len + WR_SPOOLSIZE_MARGIN));
 }
 
+void wr_spoolsize_put(wr_spoolsize_t *sz)
+{
+    apr_atomic_inc64(&sz->puts);
+}
+
+apr_uint64_t wr_spoolsize_puts(wr_spoolsize_t *sz)
+{
+    return apr_atomic_read64(&sz->puts);
+}
+
 void wr_spoolsize_set(wr_spoolsize_t *sz, apr_uint64_t entries,
                       apr_uint64_t bytes, apr_time_t now)
 {

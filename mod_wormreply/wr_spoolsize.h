@@ -48,6 +48,9 @@ typedef struct {
     volatile apr_uint64_t counted_at;  /* the notifier's last count */
     volatile apr_uint64_t warned_at;   /* the last held-back warning */
     volatile apr_uint64_t held_at;     /* the last event held back */
+    volatile apr_uint64_t puts;        /* records put without sync, ever:
+                                        * the notifier commits when it
+                                        * moves (wr_spoolsize_put) */
     volatile apr_uint32_t held_reason; /* wr_held_e */
     volatile apr_uint32_t held_seq;    /* odd while the text is written */
     char held_prefix[WR_PREFIX_TEXT_MAX];
@@ -64,6 +67,13 @@ int wr_spoolsize_reserve(wr_spoolsize_t *sz, apr_size_t len,
 
 /* wr_spoolsize_release - give back a reservation */
 void wr_spoolsize_release(wr_spoolsize_t *sz, apr_size_t len);
+
+/* wr_spoolsize_put - a record was put without sync (after its rename) */
+void wr_spoolsize_put(wr_spoolsize_t *sz);
+
+/* wr_spoolsize_puts - records put without sync so far: the notifier's
+ * group commit is due when this moved since its last commit */
+apr_uint64_t wr_spoolsize_puts(wr_spoolsize_t *sz);
 
 /* wr_spoolsize_set - the notifier's count at `now`: `entries` records of
  * `bytes` bytes in all (the margin is added here) */

@@ -139,6 +139,8 @@ static void test_write_read(void)
               "sync: a record written without");
     check(APR_STATUS_IS_ENOENT(wr_file_sync(sub, "m9")),
           "sync: a missing one is ENOENT");
+    check_int(wr_file_fs_sync(sub), APR_SUCCESS,
+              "fs sync: the group commit of the file system");
     check_int(wr_file_put(d, sub, "m1", "again", 5, WR_FILE_EXCL, pool),
               APR_EEXIST, "put: exclusive refuses an existing name");
     check(access(at("wr/m1"), F_OK) != 0, "put: and leaves nothing in tmp");

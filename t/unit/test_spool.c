@@ -244,6 +244,50 @@ static void test_order_and_stat(void)
     check(st.bytes > 3 * 100, "stat: bytes counted (%ld)", (long)st.bytes);
 }
 
+/* test_nosync - the request path's puts (no fsync: nothing of the disk
+ * waited for) and the notifier's group commit */
+static void test_nosync(void)
+{
+    wr_spool_t *sp, *nf;
+    wr_event_t ev, *got = NULL;
+    const char *id = NULL, *dir = apr_pstrcat(pool, topdir, "/nosync", NULL);
+    apr_array_header_t *ids;
+    int i;
+
+    if (!check_int(wr_spool_open(&sp, dir, 0, 0, pool), APR_SUCCESS,
+                   "nosync: open")) {
+        return;
+    }
+    wr_spool_set_sync(sp, 0);
+    sample(&ev, "192.0.2.12");
+    for (i = 0; i < 20; i++) {
+        if (wr_spool_put(sp, &ev, &id, pool) != APR_SUCCESS) {
+            break;
+        }
+    }
+    check_int(i, 20, "nosync: 20 records put without fsync");
+    check_int(count_files(apr_pstrcat(pool, dir, "/tmp", NULL)), 0,
+              "nosync: nothing left in tmp/");
+    wr_spool_list(sp, WR_SPOOL_NEW, &ids, pool);
+    check_int(ids->nelts, 20, "nosync: all 20 in new/");
+    /* the notifier's own handle: sync by default */
+    check_int(wr_spool_open(&nf, dir, 0, 0, pool), APR_SUCCESS,
+              "nosync: the notifier's handle");
+    check_int(wr_spool_commit(nf, pool), APR_SUCCESS,
+              "nosync: one group commit");
+    check_int(wr_spool_take(nf, id, &got, pool), APR_SUCCESS,
+              "nosync: a record put without fsync is taken");
+    check_str(got ? got->address : NULL, "192.0.2.12",
+              "nosync: and reads back");
+    check_int(wr_spool_release(nf, id, NULL, pool), APR_SUCCESS,
+              "nosync: released");
+    wr_spool_set_sync(sp, 1);
+    check_int(wr_spool_put(sp, &ev, NULL, pool), APR_SUCCESS,
+              "nosync: sync again on request");
+    wr_spool_list(sp, WR_SPOOL_NEW, &ids, pool);
+    check_int(ids->nelts, 21, "nosync: 21 in new/");
+}
+
 /* bad_record - wr_event_parse refuses `text` with an explanation */
 static void bad_record(const char *text, apr_size_t len, const char *what)
 {
@@ -921,6 +965,7 @@ int main(void)
     test_round_trip();
     test_id_time();
     test_order_and_stat();
+    test_nosync();
     test_malformed();
     test_hostile();
     test_concurrent();
