@@ -660,9 +660,9 @@ report() {
         echo "   K/C = ${R[ir.KC]} ($(pct "${R[ir.K]}" "${R[ir.C]}") %);" \
              "D-M (a new source's spool event, user space) = $(fmt_int "$(awk -v a="${R[ir.D]}" -v b="${R[ir.M]}" 'BEGIN { print a - b }')")," \
              "K-M = $(fmt_int "$(awk -v a="${R[ir.K]}" -v b="${R[ir.M]}" 'BEGIN { print a - b }')")"
-        echo "   (user-space instructions only: a spool event's open, write, fsync of the file,"
-        echo "    rename and fsync of new/ are system calls; their kernel time, the disk flush"
-        echo "    above all, is not counted here - the throughput below includes it)"
+        echo "   (user-space instructions only: a spool event's open, write and rename are"
+        echo "    system calls (no fsync in the request: the notifier commits in groups); their"
+        echo "    kernel time is not counted here - the throughput below includes it)"
         if [ -s "$RUNDIR/out/ir-D-minus-M.txt" ]; then
             echo "   where D-M goes (about, Ir/request by function, cg_annotate of rep 1):"
             sed 's/^/     /' "$RUNDIR/out/ir-D-minus-M.txt"
@@ -755,7 +755,7 @@ report() {
         echo "Ir/request, Code Red probe, a new source per request ($N): core 404 C" \
              "$(fmt_int "${R[ir.C]}") -> notices on D $(fmt_int "${R[ir.D]}"): D/C ${R[ir.DC]}" \
              "(target < 1: $(verdict "${R[ir.D.met]}"); user space only, the spool file's" \
-             "fsync is kernel time); notices off M $(fmt_int "${R[ir.M]}"); known sources K" \
+             "write is kernel time); notices off M $(fmt_int "${R[ir.M]}"); known sources K" \
              "$(fmt_int "${R[ir.K]}") (K/C ${R[ir.KC]})"
     fi
     if want wrk; then
