@@ -37,9 +37,9 @@
  * per distinct counter (clients, each active family), 2.7 MB for the
  * series of three families; memory is touched only as it is used.
  *
- * Output: text (default), JSON, CSV, HTML. JSON top-level keys requests,
- * bytes, probes, probe_bytes, bad_lines, families, sources and series are
- * a public interface. Every byte from the log is escaped for the output
+ * Output: text (default), JSON, CSV, HTML. JSON top-level keys schema
+ * (WR_REPORT_JSON_SCHEMA), requests, bytes, probes, probe_bytes,
+ * bad_lines, families, sources and series are a public interface. Every byte from the log is escaped for the output
  * it goes to (JSON \u escapes, invalid UTF-8 as U+FFFD; text, CSV and
  * HTML as Apache's \xNN), so a report of hostile input is safe to view.
  */
@@ -54,6 +54,10 @@
 #include "wr_match.h"
 
 #define WR_REPORT_KEY_MAX 256
+
+/* The JSON output's "schema" key: raised when a key changes meaning or
+ * goes away (new keys do not raise it). */
+#define WR_REPORT_JSON_SCHEMA 1
 
 typedef enum {
     WR_REPORT_TEXT = 0,

@@ -276,8 +276,8 @@ static void write_json(wr_report_view_t *v)
     int f, k;
     const char *sep = "";
 
-    fputs("{\n  \"generator\": \"wormreply report\",\n  \"log_format\": ",
-          out);
+    fprintf(out, "{\n  \"schema\": %d,\n  \"generator\": \"wormreply report\","
+            "\n  \"log_format\": ", WR_REPORT_JSON_SCHEMA);
     put_json_cstr(out, rep->opts.log_format);
     fputs(",\n  \"inputs\": [", out);
     for (i = 0; i < (unsigned)rep->inputs->nelts; i++) {

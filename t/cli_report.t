@@ -56,6 +56,7 @@ sub canon {
 my ($rc, $out, $err) = report('--format', 'json', '-q', '--verbose', $gz);
 is($rc, 0, 'report of the .gz exits 0');
 my $j = decode($out, '.gz');
+is($j->{schema}, 1, 'the JSON carries its schema version, 1');
 for my $k (qw(requests bytes probes probe_bytes bad_lines families sources
               series)) {
     ok(exists $j->{$k}, "top-level key '$k'");

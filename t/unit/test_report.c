@@ -453,6 +453,8 @@ static void test_writers(void)
     check(strstr(out, "\"requests\": 4,") && strstr(out, "\"probes\": 2,")
           && strstr(out, "\"bad_lines\": 0,") && strstr(out, "\"series\": {"),
           "the public top-level keys");
+    check(strncmp(out, "{\n  \"schema\": 1,\n", 15) == 0,
+          "the JSON starts with its schema version, 1");
 
     out = render(rep, WR_REPORT_CSV, &len);
     for (i = 0; i < len; i++) {
