@@ -665,9 +665,11 @@ static void spool_event(request_rec *r, wr_notify_conf_t *nc,
     if (nc->spool == NULL) {
         rv = APR_ENOENT;
     }
+    else if ((rv = wr_event_dump(&ev, &text, &len, r->pool))
+             != APR_SUCCESS) {
+        /* an address the spool refuses: dropped below */
+    }
     else if (nc->spool_size != NULL
-             && (rv = wr_event_dump(&ev, &text, &len, r->pool))
-                == APR_SUCCESS
              && !wr_spoolsize_reserve(nc->spool_size, len, nc->spool_max,
                                       nc->spool_max_bytes, &why)) {
         BUMP(slot, shared, spool_dropped, 1);
@@ -675,8 +677,9 @@ static void spool_event(request_rec *r, wr_notify_conf_t *nc,
         return;
     }
     else {
-        rv = wr_spool_put(nc->spool, &ev, NULL, r->pool);
-        if (rv != APR_SUCCESS && nc->spool_size != NULL && len > 0) {
+        /* the text reserved for is the text written: dumped once */
+        rv = wr_spool_put_text(nc->spool, text, len, NULL, r->pool);
+        if (rv != APR_SUCCESS && nc->spool_size != NULL) {
             wr_spoolsize_release(nc->spool_size, len);
         }
         else if (rv == APR_SUCCESS && nc->spool_size != NULL) {

@@ -193,6 +193,34 @@ void wr_spool_owner(const wr_spool_t *spool, uid_t *uid, gid_t *gid)
     wr_file_dir_owner(spool->root, uid, gid);
 }
 
+/* printable_prefix - how many of the `n` bytes at `s` are printable
+ * ASCII (0x20-0x7e) before the first that is not. Eight bytes at a time
+ * while none is in sight (the word tests of "Bit Twiddling Hacks": has a
+ * byte less than, more than), never reading past `n`. */
+static apr_size_t printable_prefix(const unsigned char *s, apr_size_t n)
+{
+#define WR_ONES (~(apr_uint64_t)0 / 255)
+    apr_size_t o = 0;
+
+    while (o + 8 <= n) {
+        apr_uint64_t w;
+
+        memcpy(&w, s + o, 8);
+        /* a byte < 0x20, or a byte > 0x7e (0x7f, or the high bit set):
+         * then byte by byte */
+        if ((((w - WR_ONES * 0x20) & ~w)
+             | ((w + WR_ONES * (127 - 0x7e)) | w)) & (WR_ONES * 0x80)) {
+            break;
+        }
+        o += 8;
+    }
+    while (o < n && s[o] >= 0x20 && s[o] < 0x7f) {
+        o++;
+    }
+    return o;
+#undef WR_ONES
+}
+
 /* put_value - append `val` to `b` escaped and cut as wr_spool.h says.
  * A value that fits is written whole, so that writing a loaded record
  * again changes nothing. */
@@ -205,11 +233,11 @@ static void put_value(char *b, apr_size_t *len, const char *val)
     if (val == NULL) {
         return;
     }
-    /* The usual value is printable ASCII and short: copied as it is. */
+    /* The usual value is printable ASCII and short: copied as it is, the
+     * check eight bytes at a time (a first sighting's request line is
+     * hundreds of bytes, in the request path) */
     n = strnlen(val, WR_SPOOL_VALUE_MAX + 1);
-    for (o = 0; o < n && s[o] >= 0x20 && s[o] < 0x7f; o++) {
-    }
-    if (o == n && n <= WR_SPOOL_VALUE_MAX) {
+    if (n <= WR_SPOOL_VALUE_MAX && printable_prefix(s, n) == n) {
         memcpy(b + *len, s, n);
         *len += n;
         return;
@@ -240,6 +268,48 @@ static void put_value(char *b, apr_size_t *len, const char *val)
         o += need;
     }
     *len += o;
+}
+
+/* Two decimal digits of 0-99, for the writers below. */
+static const char digits2[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* put2 - `v` (0-99) as two digits at `b` */
+static APR_INLINE void put2(char *b, unsigned v)
+{
+    b[0] = digits2[2 * v];
+    b[1] = digits2[2 * v + 1];
+}
+
+/* put_dec - `v` in decimal, zero-padded to at least `width` digits (at
+ * most 20), at `b` (room for 20); @return the digits written. By hand,
+ * two digits a step: apr_snprintf costs about a thousand instructions a
+ * call, in the request path. */
+static apr_size_t put_dec(char *b, apr_uint64_t v, int width)
+{
+    char t[20], *e = t + sizeof(t), *q = e;
+    apr_size_t n;
+
+    while (v >= 100) {
+        q -= 2;
+        put2(q, (unsigned)(v % 100));
+        v /= 100;
+    }
+    if (v >= 10) {
+        q -= 2;
+        put2(q, (unsigned)v);
+    }
+    else {
+        *--q = (char)('0' + v);
+    }
+    while (e - q < width && q > t) {
+        *--q = '0';
+    }
+    n = (apr_size_t)(e - q);
+    memcpy(b, q, n);
+    return n;
 }
 
 /* put_line - "key: value\n" into the record buffer */
@@ -287,7 +357,7 @@ apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
     put_line(b, &len, "family", ev->family);
     put_line(b, &len, "vhost", ev->vhost);
     if (ev->source_port > 0) {
-        apr_snprintf(nbuf, sizeof(nbuf), "%u", (unsigned)ev->source_port);
+        nbuf[put_dec(nbuf, ev->source_port, 1)] = '\0';
         put_line(b, &len, "source-port", nbuf);
     }
     if (ev->local_address != NULL && ev->local_address[0] != '\0') {
@@ -297,19 +367,22 @@ apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
         put_line(b, &len, "local-address", ev->local_address);
     }
     if (ev->local_port > 0) {
-        apr_snprintf(nbuf, sizeof(nbuf), "%u", (unsigned)ev->local_port);
+        nbuf[put_dec(nbuf, ev->local_port, 1)] = '\0';
         put_line(b, &len, "local-port", nbuf);
     }
     wr_time_format(tbuf, sizeof(tbuf), WR_TIME_RFC3339_USEC,
                    ev->first_seen);
     put_line(b, &len, "first-seen", tbuf);
-    wr_time_format(tbuf, sizeof(tbuf), WR_TIME_RFC3339_USEC,
-                   ev->last_seen);
+    /* a fresh event's two times are the same */
+    if (ev->last_seen != ev->first_seen) {
+        wr_time_format(tbuf, sizeof(tbuf), WR_TIME_RFC3339_USEC,
+                       ev->last_seen);
+    }
     put_line(b, &len, "last-seen", tbuf);
-    apr_snprintf(nbuf, sizeof(nbuf), "%" APR_UINT64_T_FMT, ev->count);
+    nbuf[put_dec(nbuf, ev->count, 1)] = '\0';
     put_line(b, &len, "count", nbuf);
     if (ev->attempts > 0) {
-        apr_snprintf(nbuf, sizeof(nbuf), "%u", (unsigned)ev->attempts);
+        nbuf[put_dec(nbuf, ev->attempts, 1)] = '\0';
         put_line(b, &len, "attempts", nbuf);
     }
     if (ev->next_try > 0) {
@@ -556,20 +629,36 @@ leave:
 /* make_id - a fresh unique record id */
 static apr_status_t make_id(const char **id, apr_pool_t *p)
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char rnd[8];
+    char *b, *o;
+    int i;
     apr_time_t now = apr_time_now();
     apr_status_t rv;
 
     if ((rv = apr_generate_random_bytes(rnd, sizeof(rnd))) != APR_SUCCESS) {
         return rv;
     }
-    *id = apr_psprintf(p, "%011" APR_INT64_T_FMT ".%06d.P%ld.Q%u.R"
-                       "%02x%02x%02x%02x%02x%02x%02x%02x",
-                       (apr_int64_t)apr_time_sec(now),
-                       (int)apr_time_usec(now), (long)getpid(),
-                       (unsigned)apr_atomic_inc32(&name_counter),
-                       rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
-                       rnd[6], rnd[7]);
+    /* "%011sec.%06usec.P<pid>.Q<counter>.R<16 hex>", by hand (see
+     * put_dec) */
+    b = o = apr_palloc(p, 11 + 20 + 1 + 6 + 2 + 20 + 2 + 20 + 2 + 16 + 1);
+    o += put_dec(o, (apr_uint64_t)(now < 0 ? 0 : apr_time_sec(now)), 11);
+    *o++ = '.';
+    o += put_dec(o, (apr_uint64_t)apr_time_usec(now), 6);
+    *o++ = '.';
+    *o++ = 'P';
+    o += put_dec(o, (apr_uint64_t)getpid(), 1);
+    *o++ = '.';
+    *o++ = 'Q';
+    o += put_dec(o, apr_atomic_inc32(&name_counter), 1);
+    *o++ = '.';
+    *o++ = 'R';
+    for (i = 0; i < (int)sizeof(rnd); i++) {
+        *o++ = hex[rnd[i] >> 4];
+        *o++ = hex[rnd[i] & 15];
+    }
+    *o = '\0';
+    *id = b;
     return APR_SUCCESS;
 }
 
@@ -678,14 +767,24 @@ static int over_limit(wr_spool_t *spool, apr_size_t len, apr_pool_t *p)
 apr_status_t wr_spool_put(wr_spool_t *spool, const wr_event_t *ev,
                           const char **pid, apr_pool_t *p)
 {
-    const char *text, *id = NULL;
+    const char *text;
     apr_size_t len;
+    apr_status_t rv;
+
+    if ((rv = wr_event_dump(ev, &text, &len, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    return wr_spool_put_text(spool, text, len, pid, p);
+}
+
+apr_status_t wr_spool_put_text(wr_spool_t *spool, const char *text,
+                               apr_size_t len, const char **pid,
+                               apr_pool_t *p)
+{
+    const char *id = NULL;
     apr_status_t rv;
     int tries;
 
-    if ((rv = wr_event_dump(ev, &text, &len, p)) != APR_SUCCESS) {
-        goto leave;
-    }
     if (over_limit(spool, len, p)) {
         rv = APR_ENOSPC;
         goto leave;

@@ -187,6 +187,14 @@ apr_status_t wr_spool_commit(wr_spool_t *spool, apr_pool_t *p);
 apr_status_t wr_spool_put(wr_spool_t *spool, const wr_event_t *ev,
                           const char **id, apr_pool_t *p);
 
+/* wr_spool_put_text - wr_spool_put of a record already made by
+ * wr_event_dump (`len` bytes at `text`): the request path dumps once, to
+ * reserve its room in the shared size, and writes that text.
+ * @return as wr_spool_put but for APR_EINVAL */
+apr_status_t wr_spool_put_text(wr_spool_t *spool, const char *text,
+                               apr_size_t len, const char **id,
+                               apr_pool_t *p);
+
 /* wr_spool_list - ids in one directory, oldest first, as an array of
  * const char * allocated in `p`. Names starting with '.' and names that
  * are not valid ids are skipped; the entries are not checked (the calls

@@ -12,6 +12,7 @@
 #include <apr_file_io.h>
 #include <apr_general.h>
 #include <apr_hash.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "test-lib.h"
@@ -286,6 +287,71 @@ static void test_nosync(void)
               "nosync: sync again on request");
     wr_spool_list(sp, WR_SPOOL_NEW, &ids, pool);
     check_int(ids->nelts, 21, "nosync: 21 in new/");
+}
+
+/* test_dump_exact - the record's text to the byte (numbers and times
+ * are written by hand, not by apr_snprintf), the id's form, and
+ * wr_spool_put_text writing the text it is given */
+static void test_dump_exact(void)
+{
+    wr_spool_t *sp;
+    wr_event_t ev, *got = NULL;
+    const char *text, *id = NULL, *s;
+    apr_size_t len;
+    int k;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.address = "2001:db8::7";
+    ev.family = "codered";
+    ev.vhost = "www";
+    ev.source_port = 65535;
+    ev.local_address = "127.0.0.1";
+    ev.local_port = 8;
+    /* 2024-02-29 23:59:59.000007 and 2000-03-01 00:00:00.999999 */
+    ev.first_seen = apr_time_from_sec(APR_INT64_C(1709251199)) + 7;
+    ev.last_seen = apr_time_from_sec(APR_INT64_C(951868800)) + 999999;
+    ev.count = APR_UINT64_MAX;
+    ev.attempts = 4294967295u;
+    ev.next_try = apr_time_from_sec(APR_INT64_C(253402300799));
+    ev.nlines = 1;
+    ev.lines[0] = "GET /default.ida?NNNNNNNNNNNNNNNN%u9090=a HTTP/1.0";
+    check_int(wr_event_dump(&ev, &text, &len, pool), APR_SUCCESS, "dump");
+    check_str(text, "version: 1\naddress: 2001:db8::7\nfamily: codered\n"
+              "vhost: www\nsource-port: 65535\nlocal-address: 127.0.0.1\n"
+              "local-port: 8\nfirst-seen: 2024-02-29T23:59:59.000007Z\n"
+              "last-seen: 2000-03-01T00:00:00.999999Z\n"
+              "count: 18446744073709551615\nattempts: 4294967295\n"
+              "next-try: 9999-12-31T23:59:59.000000Z\n"
+              "request: GET /default.ida?NNNNNNNNNNNNNNNN%u9090=a HTTP/1.0\n",
+              "dump: every field to the byte");
+    ev.last_seen = ev.first_seen;
+    ev.count = 1;
+    ev.attempts = 0;
+    ev.next_try = 0;
+    check_int(wr_event_dump(&ev, &text, &len, pool), APR_SUCCESS,
+              "dump: a fresh event");
+    check(strstr(text, "first-seen: 2024-02-29T23:59:59.000007Z\nlast-seen: "
+                       "2024-02-29T23:59:59.000007Z\ncount: 1\nrequest: ")
+          != NULL, "dump: its two times the same, count 1");
+    if (!check_int(wr_spool_open(&sp, apr_pstrcat(pool, topdir, "/exact",
+                                                  NULL), 0, 0, pool),
+                   APR_SUCCESS, "exact: open")) {
+        return;
+    }
+    check_int(wr_spool_put_text(sp, text, len, &id, pool), APR_SUCCESS,
+              "put_text");
+    /* <11 digits>.<6 digits>.P<pid>.Q<n>.R<16 hex> */
+    s = id ? id : "";
+    for (k = 0; k < 11 && apr_isdigit(s[k]); k++) {
+    }
+    check(k == 11 && s[11] == '.' && apr_isdigit(s[12]) && s[18] == '.'
+          && s[19] == 'P' && strstr(s, ".Q") && strstr(s, ".R")
+          && strlen(strstr(s, ".R")) == 18 && wr_id_time(s) > 0,
+          "put_text: an id of the documented form (%s)", s);
+    check_int(id ? wr_spool_take(sp, id, &got, pool) : -1, APR_SUCCESS,
+              "put_text: taken");
+    check_int(got ? got->first_seen : 0, ev.first_seen,
+              "put_text: the text as given");
 }
 
 /* bad_record - wr_event_parse refuses `text` with an explanation */
@@ -966,6 +1032,7 @@ int main(void)
     test_id_time();
     test_order_and_stat();
     test_nosync();
+    test_dump_exact();
     test_malformed();
     test_hostile();
     test_concurrent();
