@@ -13,7 +13,7 @@ struct wr_history_t {
     apr_pool_t *pool;
 };
 
-static const char *const prefixes[] = { "host:", "domain:" };
+static const char *const prefixes[] = { "host:", "domain:", "seen:" };
 
 apr_status_t wr_history_open(wr_history_t **ph, const char *path,
                              apr_pool_t *p)
@@ -34,6 +34,32 @@ apr_status_t wr_history_open(wr_history_t **ph, const char *path,
         *ph = h;
     }
     return rv;
+}
+
+apr_status_t wr_history_open_existing(wr_history_t **ph, const char *path,
+                                      apr_pool_t *p)
+{
+    wr_history_t *h;
+    apr_dbm_t *dbm;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    const char *pag = apr_pstrcat(p, path, ".pag", NULL);
+
+    /* SDBM's read-only open would still make a missing pair of files */
+    if ((rv = apr_stat(&fi, pag, APR_FINFO_TYPE, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_dbm_open_ex(&dbm, "SDBM", path, APR_DBM_READONLY,
+                         APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_dbm_close(dbm);
+    h = apr_pcalloc(p, sizeof(*h));
+    h->pool = p;
+    h->path = apr_pstrdup(p, path);
+    *ph = h;
+    return APR_SUCCESS;
 }
 
 void wr_history_close(wr_history_t *h)
@@ -77,7 +103,8 @@ static int make_key(wr_history_kind_e kind, const char *name, char *buf,
     apr_size_t plen, nlen;
 
     if (name == NULL || (kind != WR_HISTORY_HOST
-                         && kind != WR_HISTORY_DOMAIN)) {
+                         && kind != WR_HISTORY_DOMAIN
+                         && kind != WR_HISTORY_SEEN)) {
         return 0;
     }
     plen = strlen(prefixes[kind]);
@@ -166,7 +193,56 @@ apr_status_t wr_history_record(wr_history_t *h, wr_history_kind_e kind,
     if ((rv = hopen(h, APR_DBM_READWRITE, &dbm, &tmp)) != APR_SUCCESS) {
         return rv;
     }
+    if (kind == WR_HISTORY_SEEN) {
+        /* events may be finished out of order (a retried lookup): the
+         * last probe stays the last */
+        apr_datum_t old;
+        apr_time_t t;
+        memset(&old, 0, sizeof(old));
+        if (apr_dbm_fetch(dbm, key, &old) == APR_SUCCESS
+            && parse_time(&old, &t) && t >= when) {
+            hclose(dbm, tmp);
+            return APR_SUCCESS;
+        }
+    }
     rv = apr_dbm_store(dbm, key, val);
+    hclose(dbm, tmp);
+    return rv;
+}
+
+apr_status_t wr_history_each(wr_history_t *h, wr_history_kind_e kind,
+                             wr_history_fn *fn, void *baton)
+{
+    apr_pool_t *tmp;
+    apr_dbm_t *dbm;
+    apr_datum_t key, val;
+    apr_status_t rv;
+    apr_size_t plen;
+
+    if (kind != WR_HISTORY_HOST && kind != WR_HISTORY_DOMAIN
+        && kind != WR_HISTORY_SEEN) {
+        return APR_EINVAL;
+    }
+    plen = strlen(prefixes[kind]);
+    if ((rv = hopen(h, APR_DBM_READONLY, &dbm, &tmp)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_dbm_firstkey(dbm, &key);
+    while (rv == APR_SUCCESS && key.dptr != NULL) {
+        apr_time_t t;
+
+        if (key.dsize > plen && !memcmp(key.dptr, prefixes[kind], plen)) {
+            memset(&val, 0, sizeof(val));
+            if (apr_dbm_fetch(dbm, key, &val) == APR_SUCCESS
+                && parse_time(&val, &t)) {
+                fn(baton, key.dptr + plen, key.dsize - plen, t);
+            }
+            if (val.dptr != NULL) {
+                apr_dbm_freedatum(dbm, val);
+            }
+        }
+        rv = apr_dbm_nextkey(dbm, &key);
+    }
     hclose(dbm, tmp);
     return rv;
 }
@@ -191,9 +267,15 @@ apr_status_t wr_history_expire(wr_history_t *h, apr_time_t now,
     while (rv == APR_SUCCESS && key.dptr != NULL) {
         apr_time_t t;
 
+        apr_interval_time_t keep = max_age;
+
+        if (key.dsize > 5 && !memcmp(key.dptr, prefixes[WR_HISTORY_SEEN], 5)
+            && keep < WR_HISTORY_SEEN_KEEP) {
+            keep = WR_HISTORY_SEEN_KEEP;
+        }
         memset(&val, 0, sizeof(val));
         if (apr_dbm_fetch(dbm, key, &val) == APR_SUCCESS) {
-            if (!parse_time(&val, &t) || now - t > max_age) {
+            if (!parse_time(&val, &t) || now - t > keep) {
                 apr_datum_t *k = apr_array_push(old);
                 k->dptr = apr_pmemdup(tmp, key.dptr, key.dsize);
                 k->dsize = key.dsize;

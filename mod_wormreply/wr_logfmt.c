@@ -8,7 +8,7 @@
 #include "wr_time.h"
 
 #define MAX_ITEMS 96
-#define MAX_ALTS 3
+#define MAX_ALTS 4
 
 typedef enum {
     F_LIT = 0,      /* literal text */
@@ -46,6 +46,9 @@ static const char FMT_COMBINED[] =
     "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"";
 static const char FMT_VHOST_COMBINED[] =
     "%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"";
+/* the probes-only log the README and conf/wormreply.conf recommend */
+static const char FMT_WORM[] =
+    "%h %l %u %t \"%r\" %>s %O \"%{WORM_PROBE}e\"";
 
 /* What a walk over one line found; the spans are those of the path that
  * succeeded, because each level writes its span before descending. */
@@ -220,10 +223,11 @@ apr_status_t wr_logfmt_compile(wr_logfmt_t **pfmt, const char *spec,
     *err = NULL;
     if (!strcmp(spec, "auto")) {
         f->spec = "auto";
-        f->nalts = 3;
+        f->nalts = 4;
         if ((rv = compile_one(&f->alts[0], FMT_COMBINED, p, err))
             || (rv = compile_one(&f->alts[1], FMT_COMMON, p, err))
-            || (rv = compile_one(&f->alts[2], FMT_VHOST_COMBINED, p, err))) {
+            || (rv = compile_one(&f->alts[2], FMT_VHOST_COMBINED, p, err))
+            || (rv = compile_one(&f->alts[3], FMT_WORM, p, err))) {
             return rv;
         }
         *pfmt = f;
@@ -238,6 +242,9 @@ apr_status_t wr_logfmt_compile(wr_logfmt_t **pfmt, const char *spec,
     else if (!strcmp(spec, "vhost_combined")) {
         one = FMT_VHOST_COMBINED;
     }
+    else if (!strcmp(spec, "worm")) {
+        one = FMT_WORM;
+    }
     else {
         one = spec;
         n = strlen(spec);
@@ -248,8 +255,8 @@ apr_status_t wr_logfmt_compile(wr_logfmt_t **pfmt, const char *spec,
     }
     if (strchr(one, '%') == NULL) {
         *err = apr_psprintf(p, "'%s' is neither a format name (common, "
-                            "combined, vhost_combined, auto) nor a "
-                            "LogFormat string", spec);
+                            "combined, vhost_combined, worm, auto) nor "
+                            "a LogFormat string", spec);
         return APR_EINVAL;
     }
     f->nalts = 1;

@@ -1,7 +1,7 @@
 /* wr_logfmt.h - access-log lines read through an httpd LogFormat
  *
  * A format is compiled once from a name ("common", "combined",
- * "vhost_combined", "auto") or from any httpd LogFormat string such as
+ * "vhost_combined", "worm", "auto") or from any httpd LogFormat string such as
  * '%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"'. The parser
  * then takes one line at a time and returns the fields the report needs:
  *   client   %h or %a (the first of them in the format)
@@ -23,8 +23,10 @@
  * line are capped (WR_LOGFMT_MAX_TRIES), so a hostile line costs at most
  * that many scans of itself.
  *
- * "auto" tries combined, common and vhost_combined, starting with the one
- * that read the previous line.
+ * "worm" is the probes-only log of the README and conf/wormreply.conf:
+ *   %h %l %u %t "%r" %>s %O "%{WORM_PROBE}e"
+ * "auto" tries combined, common, vhost_combined and worm, starting with
+ * the one that read the previous line.
  *
  * Contract: the parser never reads past `len`, never allocates and never
  * writes past `reqsize`; a line it cannot read is classified (malformed,

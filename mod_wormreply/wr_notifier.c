@@ -229,12 +229,17 @@ static void not_before_set(notifier_t *n, const char *id, apr_time_t t)
     *v = t;
 }
 
-/* item_done - the event's outcome is durable: drop it from the spool */
+/* item_done - the event's outcome is durable: drop it from the spool,
+ * keeping its source in the history of hosts seen (wormreply blocklist
+ * lists every prober of a window, whatever became of its event) */
 static void item_done(item_t *it)
 {
     notifier_t *n = it->n;
-    apr_status_t rv = wr_spool_done(n->spool, it->id, n->scratch);
+    apr_status_t rv;
 
+    wr_history_record(n->hist, WR_HISTORY_SEEN, it->ev->address,
+                      it->ev->last_seen);
+    rv = wr_spool_done(n->spool, it->id, n->scratch);
     if (rv != APR_SUCCESS) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00040)
                       "spool: cannot remove event %s", it->id);

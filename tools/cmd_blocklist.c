@@ -2,9 +2,10 @@
  * last DURATION, from the spool and/or access logs, as a list whose
  * entries expire one window after each host's last probe
  *
- * The spool gives one event per host and window (address, last-seen);
- * an access log gives every probe line, matched exactly as the module
- * matches a request. The list itself is built and written by the core
+ * The spool gives one event per host and window (address, last-seen) not
+ * yet finished by the notifier, and the notifier's history (spool/history)
+ * every host whose event it finished, notified or not; an access log gives
+ * every probe line, matched exactly as the module matches a request. The list itself is built and written by the core
  * (wr_blocklist), so the formats are unit-tested there.
  */
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include "cli_priv.h"
 #include "cmd_blocklist.h"
 #include "wr_blocklist.h"
+#include "wr_history.h"
 #include "wr_logfmt.h"
 #include "wr_file.h"
 #include "wr_spool.h"
@@ -52,11 +54,15 @@ static void usage(FILE *f)
         "Lists the hosts that sent worm probes in the last DURATION, for a\n"
         "DNSBL or a firewall set, each with an expiry one DURATION after\n"
         "its last probe, so entries fall out by themselves. Sources: the\n"
-        "spool's events (new/, cur/ and failed/: address and last-seen),\n"
-        "and access logs given as FILEs (plain or .gz, '-' for standard\n"
-        "input), whose request lines are matched as the module matches a\n"
-        "request. With no FILE the default spool is read; with FILEs the\n"
-        "spool is read only when --spool is given.\n"
+        "spool (WormReplyNotify On): its events (new/, cur/, failed/) and\n"
+        "the notifier's history of every host whose event it finished,\n"
+        "notified or not (kept 7 days); and access logs given as FILEs\n"
+        "(plain or .gz, '-' for standard input; any format 'report'\n"
+        "reads, the README's probes-only log included), whose request\n"
+        "lines are matched as the module matches a request. With\n"
+        "WormReplyNotify Off there is no spool: give the access log. With\n"
+        "no FILE the default spool is read; with FILEs the spool is read\n"
+        "only when --spool is given.\n"
         "\n"
         "options:\n"
         "      --since DURATION  the window (required): 30m, 1h, 1d, 1w,\n"
@@ -90,6 +96,12 @@ static void usage(FILE *f)
         DEFAULT_SPOOL, WR_BLOCKLIST_MAX_HOSTS);
 }
 
+/* hist_t - what read_history's callback needs */
+typedef struct {
+    wr_blocklist_t *bl;
+    unsigned long hosts;
+} hist_t;
+
 /* read_spool - every event of the spool into the list. An event that
  * moves on between listing and reading (new/ -> cur/ -> gone) is looked
  * for in the later directories; one that is gone was handled already.
@@ -116,6 +128,11 @@ static int read_spool(wr_blocklist_t *bl, const char *dir,
         fprintf(stderr, "wormreply blocklist: cannot read the spool '%s': "
                 "%s\n", what ? what : dir,
                 wr_file_strerror(rv, ebuf, sizeof(ebuf)));
+        if (APR_STATUS_IS_ENOENT(rv)) {
+            fprintf(stderr, "wormreply blocklist: without WormReplyNotify "
+                    "there is no spool; give the access log with the "
+                    "probes (FILE)\n");
+        }
         return -1;
     }
     apr_pool_create(&p, pool);
@@ -155,6 +172,46 @@ static int read_spool(wr_blocklist_t *bl, const char *dir,
         }
     }
     apr_pool_destroy(p);
+    return 0;
+}
+
+/* seen - one host of the history into the list */
+static void seen(void *baton, const char *name, apr_size_t len,
+                 apr_time_t when)
+{
+    hist_t *h = baton;
+
+    h->hosts++;
+    wr_blocklist_add(h->bl, name, len, when);
+}
+
+/* read_history - the hosts the notifier finished with (spool/history).
+ * A spool without a history yet (no event finished) gives none.
+ * @return 0, or -1 when it cannot be read (reported) */
+static int read_history(wr_blocklist_t *bl, const char *dir,
+                        unsigned long *hosts, apr_pool_t *pool)
+{
+    const char *path = apr_pstrcat(pool, dir, "/history", NULL);
+    wr_history_t *hist;
+    hist_t h;
+    apr_status_t rv;
+    char ebuf[128];
+
+    rv = wr_history_open_existing(&hist, path, pool);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        return 0;
+    }
+    h.bl = bl;
+    h.hosts = 0;
+    if (rv == APR_SUCCESS) {
+        rv = wr_history_each(hist, WR_HISTORY_SEEN, seen, &h);
+    }
+    *hosts += h.hosts;
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "wormreply blocklist: cannot read the history "
+                "'%s': %s\n", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
+        return -1;
+    }
     return 0;
 }
 
@@ -280,6 +337,7 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
     apr_interval_time_t window;
     apr_time_t now = apr_time_now();
     unsigned long max_hosts = 0, events = 0, unreadable = 0, probes = 0;
+    unsigned long history = 0;
     unsigned long bad = 0;
     apr_status_t rv;
     int opt, quiet = 0, i, nfiles, status = 0;
@@ -412,7 +470,8 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
             }
             return 1;
         }
-        if (read_spool(bl, spool, &events, &unreadable, pool) != 0) {
+        if (read_spool(bl, spool, &events, &unreadable, pool) != 0
+            || read_history(bl, spool, &history, pool) != 0) {
             status = 1;
         }
     }
@@ -439,9 +498,10 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
     if (!quiet) {
         wr_blocklist_stats(bl, &st);
         fprintf(stderr, "wormreply blocklist: %lu hosts (%lu IPv6) from "
-                "%lu spool events and %lu log probes; sightings: %llu in "
-                "the window, %llu outside, %llu exempt, %llu bad address, "
-                "%llu dropped", st.hosts, st.hosts_v6, events, probes,
+                "%lu spool events, %lu history hosts and %lu log probes; "
+                "sightings: %llu in the window, %llu outside, %llu exempt, "
+                "%llu bad address, %llu dropped", st.hosts, st.hosts_v6,
+                events, history, probes,
                 st.sightings[WR_BL_LISTED], st.sightings[WR_BL_OUTSIDE],
                 st.sightings[WR_BL_EXEMPT], st.sightings[WR_BL_BAD_ADDRESS],
                 st.sightings[WR_BL_DROPPED]);

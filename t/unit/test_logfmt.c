@@ -135,6 +135,15 @@ static void test_formats(void)
                     "-0400] \"GET / HTTP/1.0\" 200 12 \"-\" \"UA\"", &r),
               WR_LOGLINE_OK, "auto: vhost_combined");
     check_str(field(r.vhost, r.vhost_len), "h.example", "auto: vhost");
+    /* the probes-only log of the README (LogFormat ... worm) */
+    check_int(parse(f, "192.0.2.7 - - [21/Apr/2004:10:56:07 -0400] \"GET "
+                    "/scripts/root.exe?/c+dir HTTP/1.0\" 404 215 \"nimda\"",
+                    &r), WR_LOGLINE_OK, "auto: the README's worm log");
+    check_str(field(r.client, r.client_len), "192.0.2.7", "worm: client");
+    check_str(r.request, "GET /scripts/root.exe?/c+dir HTTP/1.0",
+              "worm: request");
+    check_int(r.status, 404, "worm: status");
+    check(fmt("worm") != NULL, "worm compiles by name");
     check_int(parse(f, "1.2.3.4 - - [31/Feb/2004:10:56:07 -0400] \"GET / "
                     "HTTP/1.0\" 200 12", &r), WR_LOGLINE_BAD_TIME,
               "auto: a bad date is a bad date, whichever format reads it");

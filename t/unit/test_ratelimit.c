@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <apr_dbm.h>
+#include <apr_file_info.h>
 #include <apr_general.h>
 #include <apr_strings.h>
 
@@ -446,6 +447,91 @@ static void test_history(void)
     }
 }
 
+/* seen_t - what wr_history_each gave */
+typedef struct {
+    int n;
+    apr_time_t t10, t11;
+    int other;
+} seen_t;
+
+static void seen_cb(void *baton, const char *name, apr_size_t len,
+                    apr_time_t when)
+{
+    seen_t *s = baton;
+
+    s->n++;
+    if (len == 10 && !memcmp(name, "192.0.2.10", 10)) {
+        s->t10 = when;
+    }
+    else if (len == 10 && !memcmp(name, "192.0.2.11", 10)) {
+        s->t11 = when;
+    }
+    else {
+        s->other++;
+    }
+}
+
+/* test_history_seen - the hosts the notifier finished with, for
+ * "wormreply blocklist": the last probe stays the last, each walks one
+ * kind only, they outlive the notice windows, and a reader opens only an
+ * existing history */
+static void test_history_seen(void)
+{
+    wr_history_t *h, *r;
+    char dir[] = "/tmp/wr-test-seen.XXXXXX";
+    const char *path;
+    seen_t s;
+    int removed = -1;
+    apr_finfo_t fi;
+
+    if (mkdtemp(dir) == NULL) {
+        check(0, "mkdtemp");
+        return;
+    }
+    path = apr_pstrcat(pool, dir, "/history", NULL);
+    check_int(wr_history_open_existing(&r, path, pool), APR_ENOENT,
+              "open_existing: no history yet is APR_ENOENT");
+    check(apr_stat(&fi, apr_pstrcat(pool, path, ".pag", NULL),
+                   APR_FINFO_TYPE, pool) != APR_SUCCESS,
+          "... and makes none");
+    check_int(wr_history_open(&h, path, pool), APR_SUCCESS, "open");
+    wr_history_record(h, WR_HISTORY_SEEN, "192.0.2.10", T0 + MIN(10));
+    check_int(wr_history_record(h, WR_HISTORY_SEEN, "192.0.2.10", T0),
+              APR_SUCCESS, "an earlier probe of a host seen later");
+    wr_history_record(h, WR_HISTORY_SEEN, "192.0.2.11", T0);
+    wr_history_record(h, WR_HISTORY_SEEN, "192.0.2.11", T0 + MIN(20));
+    wr_history_record(h, WR_HISTORY_HOST, "192.0.2.12", T0);
+    wr_history_record(h, WR_HISTORY_DOMAIN, "example.com", T0);
+    check_int(wr_history_open_existing(&r, path, pool), APR_SUCCESS,
+              "open_existing: the notifier's history");
+    memset(&s, 0, sizeof(s));
+    check_int(wr_history_each(r, WR_HISTORY_SEEN, seen_cb, &s), APR_SUCCESS,
+              "each seen");
+    check_int(s.n, 2, "two hosts seen (host: and domain: records apart)");
+    check_int(s.other, 0, "no other name");
+    check_int(s.t10, T0 + MIN(10), "the last probe stays the last");
+    check_int(s.t11, T0 + MIN(20), "a later probe replaces an earlier");
+    /* a week's blocklist, whatever the notice windows */
+    check_int(wr_history_expire(h, T0 + SEC(86400 * 6), SEC(3600),
+                                &removed), APR_SUCCESS, "expire at 6 days");
+    check_int(removed, 2, "the host: and domain: records go");
+    memset(&s, 0, sizeof(s));
+    wr_history_each(r, WR_HISTORY_SEEN, seen_cb, &s);
+    check_int(s.n, 2, "the seen records stay for WR_HISTORY_SEEN_KEEP");
+    wr_history_expire(h, T0 + MIN(10) + WR_HISTORY_SEEN_KEEP + 1, SEC(3600),
+                      &removed);
+    memset(&s, 0, sizeof(s));
+    wr_history_each(r, WR_HISTORY_SEEN, seen_cb, &s);
+    check_int(s.n, 1, "... and then go (the older first)");
+    check_int(s.t11, T0 + MIN(20), "... the younger stays");
+    if (getenv("WR_TEST_KEEP") == NULL) {
+        char *cmd = apr_pstrcat(pool, "rm -rf '", dir, "'", NULL);
+        if (system(cmd) != 0) {
+            printf("# could not remove %s\n", dir);
+        }
+    }
+}
+
 int main(void)
 {
     apr_initialize();
@@ -458,6 +544,7 @@ int main(void)
     test_global();
     test_backoff();
     test_history();
+    test_history_seen();
     apr_pool_destroy(pool);
     apr_terminate();
     return done_testing();
