@@ -136,6 +136,11 @@ void wr_notify_child_init(apr_pool_t *p, server_rec *s);
  * provider, the spool and outbox directories. Returns an error naming the
  * directive and its file:line, or NULL. */
 const char *wr_notify_check_config(apr_pool_t *p, server_rec *s);
+/* wr_notify_server_name - the name notices are signed with (text,
+ * Message-ID, the default From, HELO): the main server's ServerName if it
+ * is fully qualified, else the first such name of a virtual host with
+ * notices on, else the machine's FQDN; NULL if none is (WR00601). */
+const char *wr_notify_server_name(apr_pool_t *p, server_rec *s);
 void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
                      const char *family, wr_counter_slot_t *slot, int shared);
 

@@ -20,10 +20,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <netdb.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <apr_lib.h>
 #include <apr_signal.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
@@ -204,6 +206,75 @@ static const char *dir_check(const char *dir, apr_pool_t *p)
     return NULL;
 }
 
+/* fqdn - whether `name` is a fully qualified host name: dotted, not an
+ * address literal, not localhost */
+static int fqdn(const char *name)
+{
+    const char *c;
+    int alpha = 0;
+
+    if (name == NULL || strchr(name, '.') == NULL || strchr(name, ':')
+        || name[0] == '.' || !strncasecmp(name, "localhost", 9)) {
+        return 0;
+    }
+    for (c = name; *c; c++) {
+        if (apr_isalpha(*c)) {
+            alpha = 1;
+        }
+        else if (!apr_isdigit(*c) && *c != '-' && *c != '.') {
+            return 0;
+        }
+    }
+    return alpha;
+}
+
+/* machine_fqdn - this machine's fully qualified name (gethostname, then
+ * its canonical name), or NULL */
+static const char *machine_fqdn(apr_pool_t *p)
+{
+    char host[256];
+    struct addrinfo hints, *ai = NULL;
+    const char *name = NULL;
+
+    if (gethostname(host, sizeof(host) - 1) != 0) {
+        return NULL;
+    }
+    host[sizeof(host) - 1] = '\0';
+    if (fqdn(host)) {
+        return apr_pstrdup(p, host);
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_CANONNAME;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &ai) == 0 && ai != NULL
+        && fqdn(ai->ai_canonname)) {
+        name = apr_pstrdup(p, ai->ai_canonname);
+    }
+    if (ai != NULL) {
+        freeaddrinfo(ai);
+    }
+    return name;
+}
+
+const char *wr_notify_server_name(apr_pool_t *p, server_rec *s)
+{
+    server_rec *vs;
+
+    /* without a global ServerName (Debian's default) httpd makes do with
+     * an address, such as 127.0.0.1: no name to sign a notice with */
+    if (fqdn(s->server_hostname)) {
+        return s->server_hostname;
+    }
+    for (vs = s->next; vs; vs = vs->next) {
+        const wr_srv_conf_t *vc = WR_SRV_CONF(vs);
+        if (vc->enabled == 1 && vc->notify > WR_NOTIFY_OFF
+            && fqdn(vs->server_hostname)) {
+            return vs->server_hostname;
+        }
+    }
+    return machine_fqdn(p);
+}
+
 const char *wr_notify_check_config(apr_pool_t *p, server_rec *s)
 {
     wr_notify_conf_t *nc = &WR_SRV_CONF(s)->global->notify;
@@ -242,6 +313,16 @@ const char *wr_notify_check_config(apr_pool_t *p, server_rec *s)
     }
     if (origin == NULL) {
         return NULL;
+    }
+    if (wr_notify_server_name(p, s) == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, WRLOGNO(00601)
+                     "WormReplyNotify at %s: no fully qualified name for "
+                     "this server (ServerName is '%s', and neither a virtual "
+                     "host with notices nor the machine has one): notices "
+                     "will say they come from '%s' and their Message-IDs "
+                     "end in it; set ServerName", origin,
+                     s->server_hostname ? s->server_hostname : "",
+                     s->server_hostname ? s->server_hostname : "localhost");
     }
     /* no socache provider is needed: without WormReplyCache the
      * per-source windows are the module's own table (wr_seen.h), and
@@ -419,7 +500,7 @@ static apr_status_t notifier_conf(wr_global_t *g, server_rec *s,
     n->digest_delay = nc->policy.digest_delay;
     n->domain_window = nc->policy.domain_window;
     n->max_per_hour = (int)nc->policy.max_per_hour;
-    n->server_name = s->server_hostname ? s->server_hostname : "localhost";
+    /* n->server_name: set in wr_notify_post_config */
     if (n->from == NULL) {
         n->from = apr_pstrcat(pconf, "wormreply@", n->server_name, NULL);
     }
@@ -533,6 +614,12 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     /* WormReplyRetryInterval paces DNS retries as well as SMTP ones */
     nc->notifier.retry_base = nc->delivery.retry_interval;
+    nc->notifier.server_name = wr_notify_server_name(pconf, s);
+    if (nc->notifier.server_name == NULL) {
+        /* said at configtest and start (WR00601) */
+        nc->notifier.server_name = s->server_hostname ? s->server_hostname
+                                                      : "localhost";
+    }
     /* delivery: STARTTLS is required by default when AUTH is used */
     if (nc->delivery.smtp.host != NULL) {
         const char *derr = NULL;
@@ -542,7 +629,7 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                     : WR_SMTP_TLS_OPPORTUNISTIC;
         }
         if (nc->delivery.smtp.helo == NULL) {
-            nc->delivery.smtp.helo = s->server_hostname;
+            nc->delivery.smtp.helo = nc->notifier.server_name;
         }
         if (wr_smtp_conf_check(&nc->delivery.smtp, &derr, ptemp)
             != APR_SUCCESS) {
@@ -860,8 +947,9 @@ static int notifier_main(apr_pool_t *p, server_rec *s)
     wr_log_set(notifier_log, WR_LOG_TRACE1, s);
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, WRLOGNO(00018)
                  "notifier started (pid %" APR_PID_T_FMT "), spool %s, "
-                 "outbox %s", getpid(), g->notify.notifier.spool_dir,
-                 g->notify.notifier.outbox_dir);
+                 "outbox %s, notices from %s", getpid(),
+                 g->notify.notifier.spool_dir, g->notify.notifier.outbox_dir,
+                 g->notify.notifier.server_name);
     rv = wr_notifier_run(&g->notify.notifier, &notifier_stop, p);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00019)

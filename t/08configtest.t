@@ -19,7 +19,7 @@ use Time::HiRes qw(time sleep);
 use WormreplyTest qw(parse_response codered_request nimda_request is_tiny
                      is_httpd_404);
 
-plan tests => 140, need_module 'wormreply', need_module 'status';
+plan tests => 144, need_module 'wormreply', need_module 'status';
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $moddir = '/usr/lib/apache2/modules';
@@ -254,6 +254,34 @@ bad('notices in the main server that no server uses',
         . 'WormReply On: configtest passes' or diag $out;
     ok !-e "$dir/sp9" && !-e "$dir/ob9",
         'configtest creates neither the spool nor the outbox';
+}
+{
+    # the name notices are signed with: "ServerName localhost" (or none,
+    # Debian's default) is no name; a notifying vhost's name is, and so is
+    # the machine's fully qualified name, which this machine may have
+    require Sys::Hostname;
+    my $host = Sys::Hostname::hostname();
+    my $canon = (gethostbyname($host))[0] // '';
+    my ($mfq) = grep { /\./ && /[a-z]/i && !/^localhost/i && !/:/ }
+                     $host, $canon;
+    my($rc, $out) = configtest("${shmcb}WormReply On\nWormReplyNotify On\n"
+        . "WormReplySpool $dir/sp10\nWormReplyOutbox $dir/ob10\n");
+    is $rc, 0, 'notices with ServerName localhost: configtest passes (a '
+        . 'warning)' or diag $out;
+    if ($mfq) {
+        unlike $out, qr/WR00601/, "... the machine's name ($mfq) will do";
+    }
+    else {
+        like $out, qr/WR00601: WormReplyNotify at \S+: no fully qualified name for this server \(ServerName is 'localhost'.*set ServerName/,
+            '... warns that notices will have no fully qualified name';
+    }
+    ($rc, $out) = configtest("${shmcb}WormReplySpool $dir/sp11\n"
+        . "WormReplyOutbox $dir/ob11\n<VirtualHost *:1>\n"
+        . "ServerName www.example.org\nWormReply On\nWormReplyNotify On\n"
+        . "</VirtualHost>\n");
+    is $rc, 0, 'notices in a vhost with a fully qualified name: configtest '
+        . 'passes' or diag $out;
+    unlike $out, qr/WR00601/, '... and says nothing of the name';
 }
 
 # --- a good config with every directive

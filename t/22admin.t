@@ -87,4 +87,28 @@ like $log, qr/\[wormreply:notice\] .*WR00047: /, 'the decision at notice';
 unlike $log, qr/WR00004: /, 'the per-probe info line is not (the access '
     . 'log has the probes)';
 ok $h->stop, 'httpd stops';
+
+# The name on a notice (issue 14.5): with a main server named only by an
+# address, as httpd names it without a global ServerName, notices are signed
+# with the name of the virtual host that has them.
+my $v = WrPrivateHttpd->new(port => 18139, servername => '127.0.0.1');
+my $vd = $v->dir;
+$v->write_conf(<<"EOF");
+WormReplySpool $vd/spool
+WormReplyOutbox $vd/outbox
+<VirtualHost 127.0.0.1:18139>
+    ServerName www.vhost-name.test
+    WormReply On
+    WormReplyNotify On
+</VirtualHost>
+EOF
+ok $v->start, 'httpd starts, ServerName 127.0.0.1, notices in a vhost'
+    or diag $v->error_log;
+ok $v->wait_for(sub { $v->error_log =~ /WR00018: notifier started/ }, 10),
+    'the notifier starts';
+like $v->error_log,
+    qr/WR00018: notifier started .*, notices from www\.vhost-name\.test$/m,
+    'notices are signed with the virtual host\'s name, not 127.0.0.1';
+unlike $v->error_log, qr/WR00601/, '... and no warning about the name';
+ok $v->stop, 'httpd stops';
 done_testing;

@@ -38,6 +38,9 @@ sub new {
         # LoadModule lines to use instead of the usual few (the module
         # itself is loaded after them)
         load => $a{load},
+        # the main server's ServerName line ('' for none)
+        servername => exists $a{servername} ? $a{servername}
+                                             : 'www.wr-notices.test',
     }, $class;
     make_path("$dir/logs", "$dir/run", "$dir/htdocs");
     open my $fh, '>', "$dir/htdocs/index.html" or die $!;
@@ -60,10 +63,12 @@ sub write_conf {
     my $load = $self->{load}
                // join '', map { "LoadModule ${_}_module $MODDIR/mod_$_.so\n" }
                                @mods;
+    my $sn = $self->{servername} ne '' ? "ServerName $self->{servername}"
+                                        : '';
     open my $fh, '>', $self->conf_file or die $!;
     print $fh <<"EOF";
 ServerRoot "$d"
-ServerName www.wr-notices.test
+$sn
 Listen 127.0.0.1:$p
 PidFile "$d/run/httpd.pid"
 DefaultRuntimeDir "$d/run"
