@@ -195,7 +195,6 @@ static int read_history(wr_blocklist_t *bl, const char *dir,
     wr_history_t *hist;
     hist_t h;
     apr_status_t rv;
-    char ebuf[128];
 
     rv = wr_history_open_existing(&hist, path, pool);
     if (APR_STATUS_IS_ENOENT(rv)) {
@@ -208,6 +207,7 @@ static int read_history(wr_blocklist_t *bl, const char *dir,
     }
     *hosts += h.hosts;
     if (rv != APR_SUCCESS) {
+        char ebuf[128];
         fprintf(stderr, "wormreply blocklist: cannot read the history "
                 "'%s': %s\n", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
         return -1;
