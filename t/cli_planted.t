@@ -309,7 +309,7 @@ spew($log, '10.9.9.9 - - [01/May/2024:12:30:00 +0000] '
      . '"GET /scripts/root.exe?/c+dir HTTP/1.0" 404 280 "-" "-"' . "\n");
 chmod 0600, $log;
 ($rc, $o, $e) = run_sh(join ' ', blocklist(), shq($log));
-like($e, qr/ 1 spool events and 1 log probes;.* 1 unreadable spool records/,
+like($e, qr/ 1 spool events, 0 history hosts and 1 log probes;.* 1 unreadable spool records/,
      'blocklist as root: its root-only log is read, the spool as its '
      . 'owner (a root-only record cannot be read)');
 like($o, qr/^10\.9\.9\.9\t/m, 'blocklist as root: the log\'s probe listed');
