@@ -73,7 +73,22 @@ typedef struct {
     const char *contact;       /* address from the contact zone, or NULL */
     int test;                  /* its vhost is in WormReplyNotify Test */
     int farm;                  /* in the farm's set for its domain */
+    int held;                  /* hold_e last noted in the spool */
+    apr_time_t held_due;       /* and its due time */
 } item_t;
+
+/* hold_e - why a domain's events wait in cur/ for their digest, noted in
+ * each event's record (wr_spool_note) for "wormreply queue" */
+typedef enum {
+    HOLD_NONE = 0,
+    HOLD_DELAY,                /* WormReplyDigestDelay gathering */
+    HOLD_WINDOW,               /* WormReplyDomainWindow since the last */
+    HOLD_CAP,                  /* WormReplyMaxPerHour */
+    HOLD_WRITE,                /* the notice could not be written */
+    HOLD_FARM_WINDOW,          /* the farm's domain window */
+    HOLD_FARM_HELD,            /* another server of the farm sends it */
+    HOLD_FARM_CAP              /* the farm's WormReplyMaxPerHour */
+} hold_e;
 
 /* src_t - a host's event and confirmed name, from this server's spool or
  * from the farm's set */
@@ -95,6 +110,8 @@ struct domain_s {
     int test;
     wr_rate_domain_t rate;
     apr_array_header_t *items;  /* item_t * */
+    hold_e hold;               /* why its items wait, this turn */
+    apr_time_t hold_due;       /* until when */
     apr_time_t cap_logged;
     apr_time_t farm_due;       /* no farm claim is tried before this */
 };
@@ -262,6 +279,10 @@ static void item_retry(item_t *it, apr_time_t now, const char *why)
                       (int)upd.attempts)
            - wr_backoff(0, n->conf->retry_base, n->conf->retry_max,
                         (int)upd.attempts - 1));
+    /* for "wormreply queue": why it waits in new/, and until when */
+    upd.decision = "backoff";
+    upd.reason = apr_pstrcat(n->scratch, "DNS: ", why, NULL);
+    upd.due = upd.next_try;
     rv = wr_spool_release(n->spool, it->id, &upd, n->scratch);
     if (rv != APR_SUCCESS) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00041)
@@ -276,6 +297,83 @@ static void item_retry(item_t *it, apr_time_t now, const char *why)
     COUNT(n, dns_retries);
     apr_hash_set(n->claimed, it->id, APR_HASH_KEY_STRING, NULL);
     apr_pool_destroy(it->pool);
+}
+
+/* hold_reason - a hold in words, for the event's record */
+static const char *hold_reason(notifier_t *n, const domain_t *d)
+{
+    const char *what;
+
+    switch (d->hold) {
+    case HOLD_DELAY:
+        what = "gathering the digest for %s (WormReplyDigestDelay)";
+        break;
+    case HOLD_WINDOW:
+        what = "the domain window of %s: a digest went out "
+               "(WormReplyDomainWindow)";
+        break;
+    case HOLD_CAP:
+        what = "WormReplyMaxPerHour reached; the digest for %s waits";
+        break;
+    case HOLD_WRITE:
+        what = "the notice for %s could not be written to the outbox "
+               "(error log); tried again";
+        break;
+    case HOLD_FARM_WINDOW:
+        what = "the farm's domain window of %s: a digest went out from "
+               "the farm";
+        break;
+    case HOLD_FARM_HELD:
+        what = "another server of the farm is sending the digest for %s";
+        break;
+    case HOLD_FARM_CAP:
+        what = "the farm's WormReplyMaxPerHour reached; the digest for %s "
+               "waits";
+        break;
+    default:
+        return NULL;
+    }
+    return apr_psprintf(n->scratch, what, d->domain);
+}
+
+/* domain_note - say in each waiting event's record why it waits and
+ * until when (wr_spool_note), when that changed since it was last said:
+ * a record never shows "active" without its reason */
+static void domain_note(notifier_t *n, domain_t *d)
+{
+    const char *reason = NULL;
+    int k;
+
+    for (k = 0; d->hold != HOLD_NONE && k < d->items->nelts; k++) {
+        item_t *it = APR_ARRAY_IDX(d->items, k, item_t *);
+        wr_event_t upd;
+        apr_status_t rv;
+
+        if (it->held == (int)d->hold && it->held_due == d->hold_due) {
+            continue;
+        }
+        if (reason == NULL) {
+            reason = hold_reason(n, d);
+        }
+        upd = *it->ev;
+        upd.decision = "held";
+        upd.reason = reason;
+        upd.due = d->hold_due;
+        rv = wr_spool_note(n->spool, it->id, &upd, n->scratch);
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
+            char ebuf[128];
+
+            wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING,
+                          WR_FILE_IS_REFUSED(rv) ? 0 : rv, WRLOGNO(00602)
+                          "spool: cannot note why event %s waits%s%s",
+                          it->id, WR_FILE_IS_REFUSED(rv) ? ": " : "",
+                          WR_FILE_IS_REFUSED(rv)
+                          ? wr_file_strerror(rv, ebuf, sizeof(ebuf)) : "");
+        }
+        /* said (or not sayable): not tried again every turn */
+        it->held = (int)d->hold;
+        it->held_due = d->hold_due;
+    }
 }
 
 /* in_list - whether `s` is in an array of lower-case strings */
@@ -1357,15 +1455,24 @@ static void farm_digest(notifier_t *n, domain_t *d, apr_time_t now,
     switch (res) {
     case WR_FARM_CLAIMED:
         farm_send(n, d, claimed, now);
+        /* those added after the claim wait for the farm's next window */
+        d->hold = HOLD_FARM_WINDOW;
+        d->hold_due = now + n->pol.domain_window;
         break;
     case WR_FARM_WAIT:
         d->farm_due = due;
+        d->hold = HOLD_FARM_WINDOW;
+        d->hold_due = due;
         break;
     case WR_FARM_HELD:
         d->farm_due = now + FARM_HELD_RETRY;
+        d->hold = HOLD_FARM_HELD;
+        d->hold_due = 0;
         break;
     case WR_FARM_CAP:
         d->farm_due = due;
+        d->hold = HOLD_FARM_CAP;
+        d->hold_due = due;
         if (now - d->cap_logged > apr_time_from_sec(600)) {
             d->cap_logged = now;
             wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00068)
@@ -1402,16 +1509,31 @@ static void digests(notifier_t *n, apr_time_t now)
     for (hi = apr_hash_first(n->scratch, n->domains.hash); hi;
          hi = apr_hash_next(hi)) {
         domain_t *d = apr_hash_this_val(hi);
+        apr_time_t due = 0;
+        wr_digest_e st;
+
         if (d->items->nelts > 0 && n->farm_up && !d->test) {
             farm_digest(n, d, now, settle);
+            domain_note(n, d);
             continue;
         }
-        if (d->items->nelts == 0
-            || wr_rate_domain_due(&d->rate, now, &n->pol, NULL)
-               != WR_DIGEST_DUE) {
+        if (d->items->nelts == 0) {
             continue;
         }
-        if (!wr_rate_global_allow(&n->global, now, &n->pol, NULL)) {
+        st = wr_rate_domain_due(&d->rate, now, &n->pol, &due);
+        if (st != WR_DIGEST_DUE) {
+            /* the later of the two bounds is the one that holds it */
+            d->hold = d->rate.last_sent != 0
+                      && d->rate.last_sent + n->pol.domain_window >= due
+                      ? HOLD_WINDOW : HOLD_DELAY;
+            d->hold_due = due;
+            domain_note(n, d);
+            continue;
+        }
+        if (!wr_rate_global_allow(&n->global, now, &n->pol, &due)) {
+            d->hold = HOLD_CAP;
+            d->hold_due = due;
+            domain_note(n, d);
             if (now - d->cap_logged > apr_time_from_sec(600)) {
                 d->cap_logged = now;
                 wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00051)
@@ -1423,6 +1545,12 @@ static void digests(notifier_t *n, apr_time_t now)
             continue;
         }
         send_digest(n, d, now);
+        if (d->items->nelts > 0) {
+            /* kept: not written, tried again next turn */
+            d->hold = HOLD_WRITE;
+            d->hold_due = now;
+            domain_note(n, d);
+        }
         /* composing many digests takes a while: the requests' records
          * keep their power-loss window meanwhile */
         commit_due(n, apr_time_now());

@@ -336,6 +336,20 @@ static int address_ok(const char *s)
     return 1;
 }
 
+/* decision_ok - one word of [a-z-], as the notifier writes */
+static int decision_ok(const char *s)
+{
+    if (*s == '\0' || strlen(s) > 32) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!apr_islower(*s) && *s != '-') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
                            apr_size_t *plen, apr_pool_t *p)
 {
@@ -351,7 +365,7 @@ apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
     }
     /* Every line is at most key + ": " + value + LF: size the buffer for
      * the worst case rather than grow it. */
-    b = apr_palloc(p, (15 + WR_EVENT_MAX_LINES) * (16 + WR_SPOOL_VALUE_MAX));
+    b = apr_palloc(p, (18 + WR_EVENT_MAX_LINES) * (16 + WR_SPOOL_VALUE_MAX));
     put_line(b, &len, "version", "1");
     put_line(b, &len, "address", ev->address);
     put_line(b, &len, "family", ev->family);
@@ -395,6 +409,19 @@ apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
     }
     if (ev->failure != NULL) {
         put_line(b, &len, "failure", ev->failure);
+    }
+    if (ev->decision != NULL) {
+        if (!decision_ok(ev->decision)) {
+            return APR_EINVAL;
+        }
+        put_line(b, &len, "decision", ev->decision);
+    }
+    if (ev->reason != NULL) {
+        put_line(b, &len, "reason", ev->reason);
+    }
+    if (ev->due > 0) {
+        wr_time_format(tbuf, sizeof(tbuf), WR_TIME_RFC3339_USEC, ev->due);
+        put_line(b, &len, "due", tbuf);
     }
     b[len] = '\0';
     *text = b;
@@ -443,12 +470,12 @@ static int value_ok(const char *s, apr_size_t len)
 
 enum { K_VERSION, K_ADDRESS, K_FAMILY, K_VHOST, K_FIRST, K_LAST, K_COUNT,
        K_ATTEMPTS, K_NEXT, K_REQUEST, K_FAILURE, K_SPORT, K_LADDR, K_LPORT,
-       K_MAX };
+       K_DECISION, K_REASON, K_DUE, K_MAX };
 
 static const char *const keys[K_MAX] = {
     "version", "address", "family", "vhost", "first-seen", "last-seen",
     "count", "attempts", "next-try", "request", "failure", "source-port",
-    "local-address", "local-port"
+    "local-address", "local-port", "decision", "reason", "due"
 };
 
 apr_status_t wr_event_parse(const char *buf, apr_size_t len,
@@ -542,10 +569,12 @@ apr_status_t wr_event_parse(const char *buf, apr_size_t len,
         case K_FIRST:
         case K_LAST:
         case K_NEXT:
+        case K_DUE:
             if (wr_time_parse(val, WR_TIME_RFC3339_USEC,
                               k == K_FIRST ? &ev->first_seen
                               : k == K_LAST ? &ev->last_seen
-                              : &ev->next_try) != APR_SUCCESS) {
+                              : k == K_NEXT ? &ev->next_try
+                              : &ev->due) != APR_SUCCESS) {
                 why = apr_psprintf(p, "line %d: bad time '%.40s'", lineno,
                                    val);
                 goto leave;
@@ -597,6 +626,16 @@ apr_status_t wr_event_parse(const char *buf, apr_size_t len,
             break;
         case K_FAILURE:
             ev->failure = val;
+            break;
+        case K_DECISION:
+            if (!decision_ok(val)) {
+                why = apr_psprintf(p, "line %d: bad decision", lineno);
+                goto leave;
+            }
+            ev->decision = val;
+            break;
+        case K_REASON:
+            ev->reason = val;
             break;
         default:
             break;
@@ -955,6 +994,9 @@ apr_status_t wr_spool_fail(wr_spool_t *spool, const char *id,
     rv = wr_spool_load(spool, WR_SPOOL_CUR, id, &ev, p);
     if (rv == APR_SUCCESS) {
         ev->failure = reason ? reason : "";
+        ev->decision = NULL;
+        ev->reason = NULL;
+        ev->due = 0;
         if ((rv = replace_in(spool, WR_SPOOL_CUR, id, ev, p))
             != APR_SUCCESS) {
             return rv;
@@ -989,6 +1031,24 @@ apr_status_t wr_spool_release(wr_spool_t *spool, const char *id,
     return move(spool, id, WR_SPOOL_CUR, WR_SPOOL_NEW);
 }
 
+apr_status_t wr_spool_note(wr_spool_t *spool, const char *id,
+                           const wr_event_t *ev, apr_pool_t *p)
+{
+    wr_file_info_t fi;
+    apr_status_t rv;
+
+    if (!id_valid(id)) {
+        return APR_EINVAL;
+    }
+    /* replace_in would create cur/<id> from nothing: a record the CLI
+     * dropped or the notifier finished stays gone */
+    rv = wr_file_stat(spool->d[WR_SPOOL_CUR], id, &fi);
+    if (rv != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
+    }
+    return replace_in(spool, WR_SPOOL_CUR, id, ev, p);
+}
+
 apr_status_t wr_spool_retry(wr_spool_t *spool, const char *id, apr_pool_t *p)
 {
     wr_event_t *ev;
@@ -1004,6 +1064,9 @@ apr_status_t wr_spool_retry(wr_spool_t *spool, const char *id, apr_pool_t *p)
     ev->attempts = 0;
     ev->next_try = 0;
     ev->failure = NULL;
+    ev->decision = NULL;
+    ev->reason = NULL;
+    ev->due = 0;
     /* failed/ is the notifier's to write, never to read: rewriting the
      * record there and moving it on are each atomic, so a crash leaves it
      * in failed/ (old or new text) or in new/, never in both */

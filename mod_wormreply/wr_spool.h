@@ -51,6 +51,15 @@
  *   next-try     RFC 3339 time before which it should not be tried again
  *   request      one request line; up to WR_EVENT_MAX_LINES times
  *   failure      why it was moved to failed/ (failed/ only)
+ *   decision     the notifier's last decision about the record, one word
+ *                of [a-z-]: "held" (in cur/, waiting for its digest) or
+ *                "backoff" (given back to new/ until next-try)
+ *   reason       that decision in words ("the domain window of
+ *                example.net", "DNS: timeout")
+ *   due          RFC 3339 time at which the notifier acts on it next
+ * (decision, reason and due are written by the notifier only, as the
+ * spool's owner, so that "wormreply queue" can say why a record waits and
+ * until when; they mean nothing to the notifier itself.)
  * Unknown keys, repeated keys, missing required keys, lines without ": ",
  * a missing final LF, NUL bytes and records over WR_SPOOL_RECORD_MAX bytes
  * are refused with APR_EINVAL (a spool written by a newer version must not
@@ -131,6 +140,9 @@ typedef struct {
     int nlines;               /* 0 .. WR_EVENT_MAX_LINES */
     const char *lines[WR_EVENT_MAX_LINES];
     const char *failure;      /* set only for records in failed/ */
+    const char *decision;     /* "held", "backoff"; NULL = none */
+    const char *reason;       /* the decision in words; NULL = none */
+    apr_time_t due;           /* when it is acted on next; 0 = not said */
 } wr_event_t;
 
 /* wr_spool_open - open the spool at `dir`, creating it and its four
@@ -246,8 +258,18 @@ apr_status_t wr_spool_fail(wr_spool_t *spool, const char *id,
 apr_status_t wr_spool_release(wr_spool_t *spool, const char *id,
                               const wr_event_t *updated, apr_pool_t *p);
 
+/* wr_spool_note - the notifier's decision about a claimed record:
+ * cur/<id> replaced by `ev` (typically the event as taken, with decision,
+ * reason and due set), atomically (written and fsynced in tmp/, renamed
+ * over cur/<id>), so that a reader sees the old text or the new one.
+ * @return APR_ENOENT if `id` is not in cur/ (nothing is created), a
+ *         refusal, APR_EINVAL for an event wr_spool_put would refuse, the
+ *         I/O error */
+apr_status_t wr_spool_note(wr_spool_t *spool, const char *id,
+                           const wr_event_t *ev, apr_pool_t *p);
+
 /* wr_spool_retry - put failed record `id` back into new/ with attempts,
- * next-try and failure cleared: rewritten in failed/ (tmp/ -> failed/ by
+ * next-try, failure and the notifier's decision cleared: rewritten in failed/ (tmp/ -> failed/ by
  * rename), then renamed into new/, each step atomic, so a crash leaves it
  * in failed/ (old or new text) or in new/, never in both. Safe while the
  * notifier runs: it never reads failed/.

@@ -102,8 +102,10 @@ like($out, qr/^-- 3 failed$/m, 'failed: summary');
 # ---- show ----------------------------------------------------------------------------
 ($rc, $out) = wq('show', $f1);
 is($rc, 0, 'show exits 0');
-is($out, "id: $f1\nstate: failed\n" . slurp("$spool/failed/$f1"),
-   'show: id, state and the record as it is on disk');
+is($out, "id: $f1\nstate: failed\nwhy: failed: 550 5.1.1 "
+   . "abuse\@example.net: no such user\ndue: never (wormreply queue retry "
+   . "ID)\n" . slurp("$spool/failed/$f1"),
+   'show: id, state, why and due, and the record as it is on disk');
 ($rc, $out, $err) = wq('show', $bad);
 is($rc, 1, 'show of an unreadable record exits 1');
 is($out, "id: $bad\nstate: failed\nversion: 7\naddress: \\x01\n",
@@ -235,8 +237,11 @@ my $end = time + 2;
 while (time < $end) {
     my ($lrc, $lout, $lerr) = wq('list');
     $lists++;
-    $bad_lists++ if $lrc != 0 || $lerr ne '' || $lout =~ /unreadable/
-                    || $lout !~ /^-- \d+ records: /m;
+    if ($lrc != 0 || $lerr ne '' || $lout =~ /unreadable/
+        || $lout !~ /^-- \d+ records: /m) {
+        diag "list (exit $lrc): $lerr$lout" unless $bad_lists;
+        $bad_lists++;
+    }
     $listed += () = $lout =~ /^\d{11}\./mg;
     my ($drc, $dout, $derr) = wq('drop', 'ALL');
     $drops++;

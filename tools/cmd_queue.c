@@ -63,9 +63,12 @@ static void usage(FILE *f)
         "\n"
         "commands:\n"
         "  list          every record: queued (new/), active (cur/, being\n"
-        "                worked on by the notifier) and failed (failed/)\n"
+        "                worked on by the notifier) and failed (failed/),\n"
+        "                each with why it waits and when it is due (held:\n"
+        "                the domain window until T, waiting for DNS, retry\n"
+        "                after backoff at T, ...)\n"
         "  failed        the failed records with the reason they failed\n"
-        "  show ID       one record in full\n"
+        "  show ID       one record in full, with why and due\n"
         "  retry ID|ALL  put failed records back in the queue, with the\n"
         "                attempts, the next-try time and the failure cleared\n"
         "  drop ID|ALL   delete queued or failed records (ALL: every\n"
@@ -173,10 +176,60 @@ static apr_status_t find(queue_t *q, const char *id, wr_spool_dir_e *which,
     return rv;
 }
 
+/* why_of - a record's state in words and when the notifier acts on it
+ * next, from its directory and the decision the notifier noted in it
+ * (wr_spool.h: decision, reason, due) */
+static void why_of(wr_spool_dir_e d, const wr_event_t *ev, apr_time_t now,
+                   const char **why, const char **due, apr_pool_t *p)
+{
+    switch (d) {
+    case WR_SPOOL_FAILED:
+        *why = apr_pstrcat(p, "failed: ", ev->failure && *ev->failure
+                           ? ev->failure : "(no reason recorded)", NULL);
+        *due = "never (wormreply queue retry ID)";
+        return;
+    case WR_SPOOL_NEW:
+        if (ev->next_try > now) {
+            /* the reason of the notifier's last backoff */
+            const char *bo = ev->decision && !strcmp(ev->decision, "backoff")
+                             ? ev->reason : NULL;
+            *why = bo ? apr_pstrcat(p, "retry after backoff (", bo, ")",
+                                    NULL)
+                      : "retry after backoff";
+            *due = wr_cli_rfc3339(ev->next_try, p);
+        }
+        else {
+            *why = ev->next_try > 0
+                   ? "waiting for the notifier (its backoff is over)"
+                   : "waiting for the notifier to take it";
+            *due = "now";
+        }
+        return;
+    case WR_SPOOL_CUR:
+        if (ev->decision && !strcmp(ev->decision, "held")) {
+            *why = apr_pstrcat(p, "held: ", ev->reason ? ev->reason
+                               : "(no reason recorded)", NULL);
+            *due = ev->due > 0 ? wr_cli_rfc3339(ev->due, p) : "not known";
+        }
+        else {
+            *why = "waiting for DNS: the source's name, domain and mail "
+                   "servers are looked up";
+            *due = "now";
+        }
+        return;
+    default:
+        *why = "being written";
+        *due = "now";
+        return;
+    }
+}
+
 /* list_dir - one table section; @return records, or -1 on an error */
 static int list_dir(queue_t *q, wr_spool_dir_e d, int reasons)
 {
     apr_array_header_t *ids;
+    apr_time_t now = apr_time_now();
+    const char *why, *due;
     apr_pool_t *p;
     apr_status_t rv;
     int i, n = 0;
@@ -214,6 +267,8 @@ static int list_dir(queue_t *q, wr_spool_dir_e d, int reasons)
         if (reasons && ev->failure != NULL) {
             printf("%8s(%s)\n", "", ev->failure);
         }
+        why_of(d, ev, now, &why, &due, p);
+        printf("%8s%s; due %s\n", "", why, due);
     }
     apr_pool_destroy(p);
     return n;
@@ -280,10 +335,19 @@ static int cmd_show(queue_t *q, const char *id)
         fprintf(stderr, "wormreply queue: %s: no such record\n", id);
         return WR_QUEUE_NOT_DONE;
     }
-    if (rv == APR_SUCCESS
-        && wr_event_dump(ev, &text, NULL, q->pool) == APR_SUCCESS) {
-        printf("id: %s\nstate: %s\n%s", id, state_names[d], text);
-        return WR_QUEUE_OK;
+    if (rv == APR_SUCCESS) {
+        const char *why, *due;
+
+        why_of(d, ev, apr_time_now(), &why, &due, q->pool);
+        /* the notifier's notes are said once, in words */
+        ev->decision = NULL;
+        ev->reason = NULL;
+        ev->due = 0;
+        if (wr_event_dump(ev, &text, NULL, q->pool) == APR_SUCCESS) {
+            printf("id: %s\nstate: %s\nwhy: %s\ndue: %s\n%s", id,
+                   state_names[d], why, due, text);
+            return WR_QUEUE_OK;
+        }
     }
     if (WR_FILE_IS_REFUSED(rv) || rv == APR_FROM_OS_ERROR(EFBIG)) {
         refused(q, d, id, rv);

@@ -864,6 +864,62 @@ static void test_fail_release(void)
               "tmp/ empty after release");
 }
 
+/* test_note - the notifier's decision about a claimed record, noted in
+ * it for "wormreply queue": kept through a round trip, only in cur/,
+ * never recreating a record, cleared by fail and retry */
+static void test_note(void)
+{
+    wr_spool_t *sp;
+    wr_event_t ev, *e = NULL, upd;
+    const char *id, *text;
+
+    wr_spool_open(&sp, apr_pstrcat(pool, topdir, "/note", NULL), 0, 0, pool);
+    sample(&ev, "192.0.2.51");
+    wr_spool_put(sp, &ev, &id, pool);
+    upd = ev;
+    upd.decision = "held";
+    upd.reason = "the domain window of example.net\r\nX: 1";
+    upd.due = T0 + apr_time_from_sec(3600);
+    check_int(wr_spool_note(sp, id, &upd, pool), APR_ENOENT,
+              "note of a record not in cur/: APR_ENOENT");
+    check_int(count_files(wr_spool_dir(sp, WR_SPOOL_CUR)), 0,
+              "... nothing made in cur/");
+    wr_spool_take(sp, id, &e, pool);
+    check(e && e->decision == NULL && e->reason == NULL && e->due == 0,
+          "a fresh record has no decision");
+    check_int(wr_spool_note(sp, id, &upd, pool), APR_SUCCESS, "note");
+    e = NULL;
+    check_int(wr_spool_load(sp, WR_SPOOL_CUR, id, &e, pool), APR_SUCCESS,
+              "the noted record loads");
+    check_str(e ? e->decision : NULL, "held", "decision kept");
+    check_str(e ? e->reason : NULL,
+              "the domain window of example.net\\x0d\\x0aX: 1",
+              "reason kept, sanitised");
+    check_int(e ? e->due : 0, upd.due, "due kept");
+    check_str(e ? e->address : NULL, "192.0.2.51", "the event unchanged");
+    check_int(count_files(wr_spool_dir(sp, WR_SPOOL_TMP)), 0,
+              "tmp/ empty after a note");
+    upd.decision = "Held";
+    check_int(wr_spool_note(sp, id, &upd, pool), APR_EINVAL,
+              "a decision that is not [a-z-]: APR_EINVAL");
+    BAD(OKHEAD "count: 1\ndecision: held now\n", "a decision of two words");
+    check_int(wr_spool_fail(sp, id, "given up", pool), APR_SUCCESS, "fail");
+    e = NULL;
+    wr_spool_load(sp, WR_SPOOL_FAILED, id, &e, pool);
+    check(e && e->decision == NULL && e->reason == NULL && e->due == 0,
+          "fail clears the decision");
+    check_int(wr_spool_retry(sp, id, pool), APR_SUCCESS, "retry");
+    e = NULL;
+    wr_spool_load(sp, WR_SPOOL_NEW, id, &e, pool);
+    check(e && e->decision == NULL && e->failure == NULL,
+          "retry: no decision, no failure");
+    upd.decision = "backoff";
+    check_int(wr_event_dump(&upd, &text, NULL, pool), APR_SUCCESS, "dump");
+    check(strstr(text, "\ndecision: backoff\nreason: the domain window")
+          != NULL && strstr(text, "\ndue: ") != NULL,
+          "dump: decision, reason, due");
+}
+
 static void test_recover(void)
 {
     wr_spool_t *sp;
@@ -1039,6 +1095,7 @@ int main(void)
     test_full();
     test_unwritable();
     test_fail_release();
+    test_note();
     test_recover();
     test_id_edges();
     test_planted();
