@@ -100,7 +100,7 @@ CLI_SRC     := tools/wormreply.c $(sort $(wildcard tools/cmd_*.c tools/cli_*.c))
 CLI_HDR     := $(wildcard tools/*.h)
 cli: $(CLI)
 $(CLI): $(CLI_SRC) $(CLI_HDR) $(CORE_HDR) $(LIBWR)
-	$(CC) $(CORE_CFLAGS) -Itools $(CLI_SRC) -o $@ $(LIBWR) $(DEP_LIBS) $(CLI_LIBS) $(APR_LIBS)
+	$(CC) $(CORE_CFLAGS) -Itools $(CLI_SRC) -o $@ $(LDFLAGS) $(LIBWR) $(DEP_LIBS) $(CLI_LIBS) $(APR_LIBS)
 
 unit: $(UNIT_BIN) $(UNIT_SAN)
 $(B)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_HDR) $(LIBWR) | $(B)/unit
@@ -148,7 +148,7 @@ lint:
 MODDIR  := $(shell $(APXS) -q LIBEXECDIR)
 CONFDIR := $(shell $(APXS) -q SYSCONFDIR)
 MANDIR  := $(PREFIX)/share/man
-install: all
+install: module cli doc
 	install -d $(DESTDIR)$(MODDIR) $(DESTDIR)$(PREFIX)/bin \
 	    $(DESTDIR)$(CONFDIR)/mods-available \
 	    $(DESTDIR)$(CONFDIR)/conf-available $(DESTDIR)$(PREFIX)/share/wormreply \
