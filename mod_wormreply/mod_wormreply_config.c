@@ -1,4 +1,5 @@
 /* mod_wormreply_config.c - directives, defaults and config merge */
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include <http_log.h>
 
 #include "mod_wormreply.h"
+#include "wr_file.h"
 #include "wr_log.h"
 #include "wr_notice.h"
 #include "wr_resolve.h"
@@ -362,6 +364,8 @@ static const char *set_template(cmd_parms *cmd, void *dc, const char *arg)
 {
     wr_notify_conf_t *nc = notify_conf(cmd);
     const char *err = global_only(cmd), *path, *text;
+    char *buf = NULL;
+    apr_size_t len = 0;
     apr_status_t rv;
 
     (void)dc;
@@ -374,11 +378,17 @@ static const char *set_template(cmd_parms *cmd, void *dc, const char *arg)
                             arg);
     }
     err = NULL;
-    rv = wr_notice_template_load(path, &text, &err, cmd->pool);
+    rv = wr_file_slurp(path, WR_NOTICE_TEMPLATE_MAX, &buf, &len, cmd->pool);
+    if (rv == APR_FROM_OS_ERROR(EFBIG)) {
+        err = "template too large";
+    }
+    else if (rv == APR_SUCCESS) {
+        rv = wr_notice_template_parse(buf, len, &text, &err, cmd->pool);
+    }
     if (rv != APR_SUCCESS) {
-        char buf[128];
+        char ebuf[128];
         return apr_psprintf(cmd->pool, "WormReplyTemplate: %s: %s", path,
-                            err ? err : apr_strerror(rv, buf, sizeof(buf)));
+                            err ? err : apr_strerror(rv, ebuf, sizeof(ebuf)));
     }
     nc->notifier.template_text = text;
     return NULL;

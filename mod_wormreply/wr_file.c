@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <apr_file_info.h>
+#include <apr_file_io.h>
 #include <apr_lib.h>
 #include <apr_portable.h>
 #include <apr_strings.h>
@@ -395,6 +396,42 @@ static apr_status_t write_full(int fd, const char *buf, apr_size_t n)
         o += (apr_size_t)w;
     }
     return APR_SUCCESS;
+}
+
+apr_status_t wr_file_slurp(const char *path, apr_size_t max, char **buf,
+                           apr_size_t *len, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t got = 0;
+    apr_status_t rv;
+    char *b;
+
+    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if (fi.size < 0 || (apr_uint64_t)fi.size > max) {
+        rv = APR_FROM_OS_ERROR(EFBIG);
+        goto leave;
+    }
+    b = apr_palloc(p, (apr_size_t)fi.size + 1);
+    if (fi.size > 0
+        && (rv = apr_file_read_full(f, b, (apr_size_t)fi.size, &got))
+           != APR_SUCCESS) {
+        goto leave;
+    }
+    b[got] = '\0';
+    *buf = b;
+    if (len != NULL) {
+        *len = got;
+    }
+leave:
+    apr_file_close(f);
+    return rv;
 }
 
 apr_status_t wr_file_read(wr_file_dir_t *d, const char *name, apr_size_t max,

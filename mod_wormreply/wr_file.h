@@ -154,6 +154,14 @@ apr_status_t wr_file_read(wr_file_dir_t *d, const char *name, apr_size_t max,
                           char **buf, apr_size_t *len, int *truncated,
                           apr_pool_t *p);
 
+/* wr_file_slurp - the whole file at `path`, NUL-terminated, for a
+ * configuration file (a template, a signature file: root's, read at
+ * start-up, not in a directory httpd's User can write); *len (may be
+ * NULL) gets the length. @return the open or read error; EFBIG for a
+ * file over `max` bytes (nothing read) */
+apr_status_t wr_file_slurp(const char *path, apr_size_t max, char **buf,
+                           apr_size_t *len, apr_pool_t *p);
+
 /* wr_file_write - entry `name` holding `len` bytes of `data`, durably:
  * a temporary file .<name>.<pid>.tmp in the same directory (O_EXCL;
  * swept by its owner when a crash leaves one), fsync, rename (with

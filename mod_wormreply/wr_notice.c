@@ -5,8 +5,6 @@
 #include <unistd.h>
 
 #include <apr_base64.h>
-#include <apr_file_info.h>
-#include <apr_file_io.h>
 #include <apr_general.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -200,47 +198,27 @@ leave:
     return APR_SUCCESS;
 }
 
-apr_status_t wr_notice_template_load(const char *path, const char **tmpl,
-                                     const char **err, apr_pool_t *p)
+apr_status_t wr_notice_template_parse(const char *buf, apr_size_t len,
+                                      const char **tmpl, const char **err,
+                                      apr_pool_t *p)
 {
-    apr_file_t *f;
-    apr_finfo_t fi;
     apr_status_t rv;
-    apr_size_t got = 0;
-    char *buf;
 
-    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if ((rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f)) != APR_SUCCESS) {
-        goto leave;
-    }
-    if (fi.size > WR_NOTICE_TEMPLATE_MAX) {
+    if (len > WR_NOTICE_TEMPLATE_MAX) {
         if (err != NULL) {
             *err = "template too large";
         }
-        rv = APR_EINVAL;
-        goto leave;
+        return APR_EINVAL;
     }
-    buf = apr_palloc(p, (apr_size_t)fi.size + 1);
-    if (fi.size > 0 && (rv = apr_file_read_full(f, buf, (apr_size_t)fi.size,
-                                                &got)) != APR_SUCCESS) {
-        goto leave;
-    }
-    buf[got] = '\0';
-    if (strlen(buf) != got) {
+    if (strlen(buf) != len) {
         if (err != NULL) {
             *err = "NUL byte in template";
         }
-        rv = APR_EINVAL;
-        goto leave;
+        return APR_EINVAL;
     }
     if ((rv = wr_notice_template_check(buf, err, p)) == APR_SUCCESS) {
         *tmpl = buf;
     }
-leave:
-    apr_file_close(f);
     return rv;
 }
 

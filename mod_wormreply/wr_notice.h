@@ -179,11 +179,14 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
 apr_status_t wr_notice_template_check(const char *tmpl, const char **err,
                                       apr_pool_t *p);
 
-/* wr_notice_template_load - read and check a template file (for the
- * WormReplyTemplate directive). @return the I/O error, or APR_EINVAL with
- * *err for a file that is too large or fails the check */
-apr_status_t wr_notice_template_load(const char *path, const char **tmpl,
-                                     const char **err, apr_pool_t *p);
+/* wr_notice_template_parse - check the `len` bytes at buf (NUL-terminated
+ * there: what wr_file_slurp reads for the WormReplyTemplate directive)
+ * as a template; *tmpl = buf when it passes. No I/O: the composer never
+ * touches the disk. @return APR_EINVAL with *err for a template that is
+ * too large, holds a NUL byte or fails wr_notice_template_check */
+apr_status_t wr_notice_template_parse(const char *buf, apr_size_t len,
+                                      const char **tmpl, const char **err,
+                                      apr_pool_t *p);
 
 /* wr_notice_default_template - the built-in template; conf/notice.tmpl
  * holds the same text for administrators to copy and change */

@@ -17,6 +17,7 @@
 #include <apr_strings.h>
 
 #include "test-lib.h"
+#include "wr_file.h"
 #include "wr_notice.h"
 
 #define T0 (apr_time_from_sec(1714564800))   /* Wed 2024-05-01 12:00 UTC */
@@ -34,6 +35,19 @@ static const char *nimda_lines[] = {
 };
 
 /* host - one ordinary offender */
+/* template_load - what WormReplyTemplate does: read the file, parse it */
+static apr_status_t template_load(const char *path, const char **tmpl,
+                                  const char **err, apr_pool_t *p)
+{
+    char *buf;
+    apr_size_t len;
+    apr_status_t rv;
+
+    rv = wr_file_slurp(path, WR_NOTICE_TEMPLATE_MAX, &buf, &len, p);
+    return rv != APR_SUCCESS ? rv
+           : wr_notice_template_parse(buf, len, tmpl, err, p);
+}
+
 static wr_notice_host_t host(const char *addr, const char *name)
 {
     wr_notice_host_t h;
@@ -885,9 +899,8 @@ static void test_templates(void)
     check_int(wr_notice_template_check(wr_notice_default_template(), &err,
                                        pool), APR_SUCCESS,
               "the built-in template checks");
-    check_int(wr_notice_template_load("conf/notice.tmpl", &loaded, &err,
-                                      pool), APR_SUCCESS,
-              "conf/notice.tmpl loads");
+    check_int(template_load("conf/notice.tmpl", &loaded, &err, pool),
+              APR_SUCCESS, "conf/notice.tmpl loads");
     check_str(loaded, wr_notice_default_template(),
               "conf/notice.tmpl is the built-in template");
 
@@ -900,9 +913,19 @@ static void test_templates(void)
     check_int(wr_notice_template_check("$ and $x and {domain} and $ {x}",
                                        &err, pool), APR_SUCCESS,
               "lone dollars and braces are text");
-    check_int(wr_notice_template_load("t/unit/no-such.tmpl", &loaded, &err,
-                                      pool), APR_ENOENT,
-              "missing template: APR_ENOENT");
+    check_int(template_load("t/unit/no-such.tmpl", &loaded, &err, pool),
+              APR_ENOENT, "missing template: APR_ENOENT");
+    {
+        char big[WR_NOTICE_TEMPLATE_MAX + 2];
+
+        memset(big, 'a', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        check_int(wr_notice_template_parse(big, sizeof(big) - 1, &loaded,
+                                           &err, pool), APR_EINVAL,
+                  "a template over the limit: %s", err);
+        check_int(wr_notice_template_parse("a\0b", 3, &loaded, &err, pool),
+                  APR_EINVAL, "a NUL byte in a template: %s", err);
+    }
 
     /* A non-ASCII subject from the administrator: RFC 2047. */
     in.tmpl = "Subject: Wurm-Meldung f\xc3\xbcr ${source} \xe2\x80\x94 "
