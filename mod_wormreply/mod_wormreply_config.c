@@ -540,7 +540,8 @@ static const char *add_word(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-/* set_address - WormReplyFrom, WormReplyBcc: one mail address */
+/* set_address - WormReplyFrom, WormReplyBcc, WormReplyBounceAddress: one
+ * mail address */
 static const char *set_address(cmd_parms *cmd, void *dc, const char *arg)
 {
     wr_notify_conf_t *nc = notify_conf(cmd);
@@ -557,6 +558,16 @@ static const char *set_address(cmd_parms *cmd, void *dc, const char *arg)
     }
     if (!strcasecmp(cmd->cmd->name, "WormReplyFrom")) {
         nc->notifier.from = apr_pstrdup(cmd->pool, arg);
+    }
+    else if (!strcasecmp(cmd->cmd->name, "WormReplyBounceAddress")) {
+        /* '+' opens the token of each recipient's own address */
+        if (memchr(arg, '+', (apr_size_t)(at - arg)) != NULL) {
+            return apr_psprintf(cmd->pool, "WormReplyBounceAddress: '%s' "
+                                "has a '+' in its local part, which is "
+                                "where each notice's token goes "
+                                "(local+TOKEN@domain)", arg);
+        }
+        nc->delivery.bounce_address = apr_pstrdup(cmd->pool, arg);
     }
     else {
         nc->notifier.bcc = apr_pstrdup(cmd->pool, arg);
@@ -1009,6 +1020,10 @@ const command_rec wr_cmds[] = {
                   "main ServerName)"),
     AP_INIT_TAKE1("WormReplyBcc", set_address, NULL, RSRC_CONF,
                   "ADDRESS - the administrator's copy of every notice"),
+    AP_INIT_TAKE1("WormReplyBounceAddress", set_address, NULL, RSRC_CONF,
+                  "LOCAL@DOMAIN - envelope sender of the notices: each "
+                  "recipient gets LOCAL+TOKEN@DOMAIN, read back by "
+                  "'wormreply bounce' (default: none, WormReplyFrom)"),
     AP_INIT_TAKE1("WormReplyFormat", set_format, NULL, RSRC_CONF,
                   "plain|xarf4|xarf|arf - plain text digest, or a XARF v4 "
                   "or X-ARF 0.2 report per host (default plain)"),
@@ -1173,6 +1188,14 @@ int wr_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if ((err = check_smtp_auth(ptemp, &g->notify)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00650) "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (g->notify.delivery.smtp.host != NULL
+        && g->notify.delivery.bounce_address == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, WRLOGNO(00701)
+                     "WormReplySmarthost without WormReplyBounceAddress: "
+                     "the bounces of notices go to WormReplyFrom and "
+                     "nothing reads them, so a dead mailbox that the "
+                     "smarthost accepted is written to again");
     }
     for (vs = s; vs; vs = vs->next) {
         wr_srv_conf_t *sc = WR_SRV_CONF(vs);

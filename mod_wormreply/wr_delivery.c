@@ -20,6 +20,7 @@
 #include "wr_proctitle.h"
 #include "wr_ratelimit.h"
 #include "wr_transport.h"
+#include "wr_verp.h"
 
 /* A temporary file older than this belongs to a writer that died. */
 #define TMP_AGE apr_time_from_sec(120)
@@ -53,6 +54,8 @@ struct wr_delivery_t {
     apr_pool_t *pool;
     int recovered;              /* crash recovery done for this handle */
     apr_time_t last_sweep;
+    int have_key;               /* verp_key loaded */
+    wr_verp_key_t verp_key;     /* for conf.bounce_address */
 };
 
 /* state_t - a message's .state, or the destination's */
@@ -593,24 +596,124 @@ apr_status_t wr_delivery_open(wr_delivery_t **pd, const char *dir,
 
 /* ---- enqueue --------------------------------------------------------- */
 
+/* queue_one - DIR/<id>.env (`sender`, `rcpt`), then DIR/<id>.eml with the
+ * text of `msg` */
+static apr_status_t queue_one(wr_delivery_t *d, const wr_notice_t *msg,
+                              const char *id, const char *sender,
+                              const apr_array_header_t *rcpt, apr_pool_t *p)
+{
+    wr_notice_t copy = *msg;
+    const char *env = env_dump(sender, rcpt, msg->eightbit, p);
+    apr_status_t rv;
+
+    copy.report_id = id;
+    /* the envelope first: a visible .eml always has its .env */
+    if ((rv = wr_file_write(d->q, name_of(id, ".env", p), env, strlen(env),
+                            WR_FILE_EXCL, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = wr_delivery_store(d, &copy, p);
+    if (rv != APR_SUCCESS) {
+        wr_file_remove(d->q, name_of(id, ".env", p));
+    }
+    return rv;
+}
+
+/* queue_verp - one message per To recipient with its VERP sender, one for
+ * the Bcc recipients with the plain bounce address; an id queued already
+ * (a retry after a partial failure) is passed over */
+static apr_status_t queue_verp(wr_delivery_t *d, const wr_notice_t *msg,
+                               const apr_array_header_t *rcpt,
+                               const apr_array_header_t *bcc, apr_time_t now,
+                               const char **first, apr_pool_t *p)
+{
+    apr_array_header_t *one = apr_array_make(p, 1, sizeof(const char *));
+    apr_status_t rv;
+    int k, existed = 0, total = rcpt->nelts + (bcc->nelts > 0);
+
+    if (!d->have_key) {
+        if ((rv = wr_verp_key_load(d->q, 1, &d->verp_key, p))
+            != APR_SUCCESS) {
+            wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00700)
+                          "delivery: cannot load or make the bounce key "
+                          "%s/" WR_VERP_KEY_FILE, d->dir);
+            return rv;
+        }
+        d->have_key = 1;
+    }
+    for (k = 0; k < rcpt->nelts; k++) {
+        const char *a = APR_ARRAY_IDX(rcpt, k, const char *), *sender;
+        const char *id = apr_psprintf(p, "%s-v%d", msg->report_id, k + 1);
+
+        if (!wr_file_id_ok(id, strlen(id))) {
+            return APR_EINVAL;
+        }
+        if ((rv = wr_verp_sender(&d->verp_key, d->conf.bounce_address,
+                                 msg->report_id, a, now, &sender, p))
+            != APR_SUCCESS) {
+            return rv;
+        }
+        one->nelts = 0;
+        APR_ARRAY_PUSH(one, const char *) = a;
+        rv = queue_one(d, msg, id, sender, one, p);
+        if (APR_STATUS_IS_EEXIST(rv)) {
+            existed++;
+        }
+        else if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (first && *first == NULL) {
+            *first = id;
+        }
+    }
+    if (bcc->nelts > 0) {
+        /* the operator's copy: bounces of it are the operator's own */
+        rv = queue_one(d, msg, msg->report_id, d->conf.bounce_address, bcc,
+                       p);
+        if (APR_STATUS_IS_EEXIST(rv)) {
+            existed++;
+        }
+        else if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (first && *first == NULL) {
+            *first = msg->report_id;
+        }
+    }
+    return existed == total ? APR_EEXIST : APR_SUCCESS;
+}
+
 apr_status_t wr_delivery_enqueue(wr_delivery_t *d, const wr_notice_t *msg,
                                  apr_time_t now, int *dropped,
                                  apr_pool_t *p)
 {
-    apr_array_header_t *rcpt;
-    const char *env;
-    apr_status_t rv;
-    int k, drop = 0;
+    return wr_delivery_enqueue_first(d, msg, now, dropped, NULL, p);
+}
+
+apr_status_t wr_delivery_enqueue_first(wr_delivery_t *d,
+                                       const wr_notice_t *msg,
+                                       apr_time_t now, int *dropped,
+                                       const char **first, apr_pool_t *p)
+{
+    apr_array_header_t *rcpt, *bcc;
+    int k, drop = 0, nto;
 
     if (dropped) {
         *dropped = 0;
+    }
+    if (first) {
+        *first = NULL;
     }
     if (msg->report_id == NULL
         || !wr_file_id_ok(msg->report_id, strlen(msg->report_id))
         || msg->from == NULL || msg->rcpt == NULL || msg->rcpt->nelts == 0) {
         return APR_EINVAL;
     }
+    /* a message not made by wr_notice_compose: all of them are To */
+    nto = msg->nto > 0 && msg->nto <= msg->rcpt->nelts ? msg->nto
+                                                       : msg->rcpt->nelts;
     rcpt = apr_array_make(p, msg->rcpt->nelts, sizeof(const char *));
+    bcc = apr_array_make(p, 1, sizeof(const char *));
     for (k = 0; k < msg->rcpt->nelts; k++) {
         const char *a = APR_ARRAY_IDX(msg->rcpt, k, const char *);
         if (!wr_notice_address_ok(a)) {
@@ -620,25 +723,22 @@ apr_status_t wr_delivery_enqueue(wr_delivery_t *d, const wr_notice_t *msg,
             drop++;
             continue;
         }
-        APR_ARRAY_PUSH(rcpt, const char *) = a;
+        APR_ARRAY_PUSH(k < nto || !d->conf.bounce_address ? rcpt : bcc,
+                       const char *) = a;
     }
     if (dropped) {
         *dropped = drop;
     }
-    if (rcpt->nelts == 0) {
+    if (rcpt->nelts + bcc->nelts == 0) {
         return APR_ENOENT;
     }
-    env = env_dump(msg->from, rcpt, msg->eightbit, p);
-    /* the envelope first: a visible .eml always has its .env */
-    if ((rv = wr_file_write(d->q, name_of(msg->report_id, ".env", p), env,
-                            strlen(env), WR_FILE_EXCL, p)) != APR_SUCCESS) {
-        return rv;
+    if (d->conf.bounce_address) {
+        return queue_verp(d, msg, rcpt, bcc, now, first, p);
     }
-    rv = wr_delivery_store(d, msg, p);
-    if (rv != APR_SUCCESS) {
-        wr_file_remove(d->q, name_of(msg->report_id, ".env", p));
+    if (first) {
+        *first = msg->report_id;
     }
-    return rv;
+    return queue_one(d, msg, msg->report_id, msg->from, rcpt, p);
 }
 
 apr_status_t wr_delivery_store(wr_delivery_t *d, const wr_notice_t *msg,

@@ -131,6 +131,8 @@ typedef struct {
     int batch_max;                        /* messages per session */
     int sessions;                         /* sessions at once, at most
                                            * (WormReplySMTPSessions) */
+    const char *bounce_address;           /* WormReplyBounceAddress: VERP
+                                           * senders (wr_verp.h), or NULL */
 } wr_delivery_conf_t;
 
 typedef struct {
@@ -183,9 +185,15 @@ apr_status_t wr_delivery_open(wr_delivery_t **d, const char *dir,
  * DIR/<report_id>.eml (wr_delivery_store), each durable, so a visible
  * .eml always has its envelope. Recipients on the suppression list at
  * `now` are left out of the envelope; *dropped (may be NULL) counts them.
+ * With conf.bounce_address, each To recipient is queued on its own, as
+ * DIR/<report_id>-v<k>.env/.eml (k from 1), with the VERP sender of
+ * wr_verp_sender (one SMTP transaction each), and the Bcc recipients
+ * together as DIR/<report_id>.env/.eml with the plain bounce address as
+ * sender; the key (DIR/bounce.key) is made at the first call.
  * @return APR_EEXIST if the id is queued already; APR_EINVAL for a message
  *         without report id, sender or recipients; APR_ENOENT (nothing
- *         written) when every recipient is suppressed; the I/O error */
+ *         written) when every recipient is suppressed; the I/O error (the
+ *         key's too: then nothing is written) */
 apr_status_t wr_delivery_enqueue(wr_delivery_t *d, const wr_notice_t *msg,
                                  apr_time_t now, int *dropped,
                                  apr_pool_t *p);
@@ -198,6 +206,13 @@ apr_status_t wr_delivery_enqueue(wr_delivery_t *d, const wr_notice_t *msg,
  *         message without a valid report id; the I/O error */
 apr_status_t wr_delivery_store(wr_delivery_t *d, const wr_notice_t *msg,
                                apr_pool_t *p);
+
+/* wr_delivery_enqueue_first - wr_delivery_enqueue, and the id of the
+ * first message queued in *first (may be NULL) */
+apr_status_t wr_delivery_enqueue_first(wr_delivery_t *d,
+                                       const wr_notice_t *msg,
+                                       apr_time_t now, int *dropped,
+                                       const char **first, apr_pool_t *p);
 
 /* wr_delivery_run - one pass at `now` (see above). `stats` may be NULL.
  * Allocates only in a subpool of `p` that it destroys.

@@ -34,8 +34,9 @@ const char *wr_file_strerror(apr_status_t rv, char *buf, apr_size_t n)
     case WR_FILE_ELINKS:
         return "refused: a file with other hard links";
     case WR_FILE_EOWNER:
-        return "refused: a directory not owned by the owner of the spool "
-               "or outbox";
+        return "refused: not owned by the owner of the spool or outbox";
+    case WR_FILE_EMODE:
+        return "refused: a private file with group or other permissions";
     case APR_FROM_OS_ERROR(EFBIG):
         return "refused: too large";
     default:
@@ -434,9 +435,12 @@ leave:
     return rv;
 }
 
-apr_status_t wr_file_read(wr_file_dir_t *d, const char *name, apr_size_t max,
-                          char **buf, apr_size_t *len, int *truncated,
-                          apr_pool_t *p)
+/* read_entry - wr_file_read, with `private` the owner and mode checks of
+ * wr_file_read_private */
+static apr_status_t read_entry(wr_file_dir_t *d, const char *name,
+                               apr_size_t max, int private, char **buf,
+                               apr_size_t *len, int *truncated,
+                               apr_pool_t *p)
 {
     struct stat st;
     apr_size_t n, got = 0;
@@ -445,6 +449,10 @@ apr_status_t wr_file_read(wr_file_dir_t *d, const char *name, apr_size_t max,
 
     if ((rv = open_entry(d, name, O_RDONLY, &fd, &st)) != APR_SUCCESS) {
         return rv;
+    }
+    if (private && (st.st_uid != d->uid || (st.st_mode & 077) != 0)) {
+        close(fd);
+        return st.st_uid != d->uid ? WR_FILE_EOWNER : WR_FILE_EMODE;
     }
     n = st.st_size < 0 ? 0 : (apr_size_t)st.st_size;
     if (truncated) {
@@ -468,6 +476,20 @@ apr_status_t wr_file_read(wr_file_dir_t *d, const char *name, apr_size_t max,
         *len = got;
     }
     return APR_SUCCESS;
+}
+
+apr_status_t wr_file_read(wr_file_dir_t *d, const char *name, apr_size_t max,
+                          char **buf, apr_size_t *len, int *truncated,
+                          apr_pool_t *p)
+{
+    return read_entry(d, name, max, 0, buf, len, truncated, p);
+}
+
+apr_status_t wr_file_read_private(wr_file_dir_t *d, const char *name,
+                                  apr_size_t max, char **buf,
+                                  apr_size_t *len, apr_pool_t *p)
+{
+    return read_entry(d, name, max, 1, buf, len, NULL, p);
 }
 
 /* create_tmp - `name` made in `dir` (O_EXCL) holding `data`, fsynced on

@@ -66,8 +66,11 @@
 #define WR_FILE_EOWNER   (APR_OS_START_USERERR + 4105) /* a directory not
                                                         * owned by the
                                                         * root's owner */
+#define WR_FILE_EMODE    (APR_OS_START_USERERR + 4106) /* a private file
+                                                        * that others may
+                                                        * read or write */
 #define WR_FILE_IS_REFUSED(rv) ((rv) >= WR_FILE_ESYMLINK \
-                                && (rv) <= WR_FILE_EOWNER)
+                                && (rv) <= WR_FILE_EMODE)
 
 /* Flags. */
 #define WR_FILE_MKDIR 1     /* wr_file_dir_*: make a missing directory,
@@ -161,6 +164,15 @@ apr_status_t wr_file_read(wr_file_dir_t *d, const char *name, apr_size_t max,
  * file over `max` bytes (nothing read) */
 apr_status_t wr_file_slurp(const char *path, apr_size_t max, char **buf,
                            apr_size_t *len, apr_pool_t *p);
+
+/* wr_file_read_private - wr_file_read of a secret (a key): also refused
+ * unless the file is owned by the root's owner (WR_FILE_EOWNER) and has
+ * no group or other permission bits (WR_FILE_EMODE), both checked on the
+ * open descriptor. A longer file than `max` is EFBIG.
+ * @return APR_ENOENT, a refusal, EFBIG, the I/O error */
+apr_status_t wr_file_read_private(wr_file_dir_t *d, const char *name,
+                                  apr_size_t max, char **buf,
+                                  apr_size_t *len, apr_pool_t *p);
 
 /* wr_file_write - entry `name` holding `len` bytes of `data`, durably:
  * a temporary file .<name>.<pid>.tmp in the same directory (O_EXCL;

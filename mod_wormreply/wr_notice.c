@@ -867,6 +867,7 @@ apr_status_t wr_notice_compose(const wr_notice_input_t *in,
     msg->from = in->from;
     msg->rcpt = apr_array_make(p, in->to->nelts + 2, sizeof(const char *));
     apr_array_cat(msg->rcpt, in->to);
+    msg->nto = in->to->nelts;
     if (in->bcc != NULL) {
         apr_array_cat(msg->rcpt, in->bcc);
     }

@@ -151,6 +151,7 @@ typedef struct {
     const char *subject;        /* unfolded, as written (before RFC 2047) */
     const char *from;           /* envelope sender */
     apr_array_header_t *rcpt;   /* envelope recipients: To, then Bcc */
+    int nto;                    /* how many of rcpt are To (the rest Bcc) */
     int eightbit;
 } wr_notice_t;
 

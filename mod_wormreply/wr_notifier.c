@@ -1234,9 +1234,11 @@ static apr_status_t write_notice(notifier_t *n, const domain_t *d,
     }
     if (c->smarthost && c->delivery) {
         int dropped = 0;
-        rv = wr_delivery_enqueue(c->delivery, msg, now, &dropped, n->scratch);
-        *path = apr_pstrcat(n->scratch, c->outbox_dir, "/", msg->report_id,
-                            ".eml", NULL);
+        const char *first = NULL;
+        rv = wr_delivery_enqueue_first(c->delivery, msg, now, &dropped,
+                                       &first, n->scratch);
+        *path = apr_pstrcat(n->scratch, c->outbox_dir, "/",
+                            first ? first : msg->report_id, ".eml", NULL);
         if (rv == APR_SUCCESS && ++n->queued % KICK_EVERY == 0) {
             deliver_kick(n, now);
         }

@@ -19,7 +19,7 @@ use Time::HiRes qw(time sleep);
 use WormreplyTest qw(parse_response codered_request nimda_request is_tiny
                      is_httpd_404);
 
-plan tests => 144, need_module 'wormreply', need_module 'status';
+plan tests => 154, need_module 'wormreply', need_module 'status';
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $moddir = '/usr/lib/apache2/modules';
@@ -175,6 +175,25 @@ bad('smtp transport without a smarthost', "WormReplyTransport smtp\n",
         qr/WormReplyTransport sendmail at \S+ hands notices to the local MTA: remove WormReplySmarthost/);
     my($rc, $out) = configtest("WormReplyTransport sendmail $sm\n");
     is $rc, 0, 'WormReplyTransport sendmail PATH: accepted' or diag $out;
+}
+bad('bounce address not an address', "WormReplyBounceAddress bounces\n",
+    'WormReplyBounceAddress',
+    qr/WormReplyBounceAddress: 'bounces' is not a mail address \(local\@domain\)/);
+bad('bounce address with a +', "WormReplyBounceAddress b+x\@example.org\n",
+    'WormReplyBounceAddress',
+    qr/WormReplyBounceAddress: 'b\+x\@example\.org' has a '\+' in its local part/);
+# a smarthost without a bounce address: allowed, with a warning
+{
+    my($rc, $out) = configtest("WormReplySmarthost localhost:25\n");
+    is $rc, 0, 'smarthost without bounce address: configtest passes'
+        or diag $out;
+    like $out, qr/WR00701: WormReplySmarthost without WormReplyBounceAddress: the bounces of notices go to WormReplyFrom and nothing reads them/,
+        'smarthost without bounce address: warned';
+    ($rc, $out) = configtest("WormReplySmarthost localhost:25\n"
+                             . "WormReplyBounceAddress bounces\@example.org\n");
+    is $rc, 0, 'smarthost with bounce address: configtest passes'
+        or diag $out;
+    unlike $out, qr/WR\d{5}|warn/i, 'smarthost with bounce address: no warning';
 }
 bad('unknown family', "WormReplyFamilies nimda bogus\n", 'WormReplyFamilies',
     qr/WormReplyFamilies: unknown family 'bogus'/);

@@ -27,6 +27,7 @@
 #include "wr_delivery.h"
 #include "wr_notice.h"
 #include "wr_ratelimit.h"
+#include "wr_verp.h"
 
 /* the rig's ports (t/rig/smtp.sh); a benchmark running its own rig sets
  * WR_TEST_SMTP_PORT and WR_TEST_SMTP_EXTRA_PORT */
@@ -359,6 +360,102 @@ static void test_send(void)
     wr_delivery_queue_stat(d, &qs, pool);
     check_int(qs.queued, 0, "send: status says 0 queued");
     check_int(qs.sent, 3, "send: status says 3 kept in sent/");
+}
+
+/* return_paths - Envelope-to -> Return-path of every copy of Message-ID
+ * <msgid> in the rig's Maildir (new/) */
+static apr_hash_t *return_paths(const char *msgid, apr_pool_t *p)
+{
+    const char *dir = apr_pstrcat(p, run, "/Maildir/new", NULL);
+    const char *hdr = apr_pstrcat(p, "\nMessage-ID: <", msgid, ">\n", NULL);
+    apr_hash_t *h = apr_hash_make(p);
+    DIR *dh = opendir(dir);
+    struct dirent *e;
+
+    while (dh && (e = readdir(dh)) != NULL) {
+        char *t, *rp, *to;
+
+        if (e->d_name[0] == '.'
+            || (t = tl_slurp(apr_pstrcat(p, dir, "/", e->d_name, NULL), NULL,
+                             p)) == NULL
+            || !strstr(t, hdr)
+            || (rp = strstr(t, "Return-path: <")) == NULL
+            || (to = strstr(t, "Envelope-to: ")) == NULL) {
+            continue;
+        }
+        rp += 14;
+        to += 13;
+        apr_hash_set(h, apr_pstrmemdup(p, to, strcspn(to, "\n")),
+                     APR_HASH_KEY_STRING,
+                     apr_pstrmemdup(p, rp, strcspn(rp, ">")));
+    }
+    if (dh) {
+        closedir(dh);
+    }
+    return h;
+}
+
+/* test_verp - WormReplyBounceAddress: one SMTP transaction per recipient,
+ * each with its own envelope sender (what the recipient's server bounces
+ * to), the operator's Bcc copy with the plain bounce address */
+static void test_verp(void)
+{
+    const char *dir, *from = apr_pstrcat(pool, tag, "@wormreply.test", NULL);
+    const char *bounce = apr_pstrcat(pool, tag, "-b@wormreply.test", NULL);
+    const char *to[] = { "postmaster@example.test", "abuse@example.test" };
+    wr_delivery_t *d = open_outbox("verp", port_tls, &dir);
+    wr_delivery_stats_t st;
+    wr_verp_key_t k;
+    wr_verp_token_t tok;
+    wr_notice_t *m;
+    apr_hash_t *rp;
+    int i;
+
+    if (!check(d != NULL, "verp: outbox opened")) {
+        return;
+    }
+    /* the same outbox, now with a bounce address */
+    {
+        wr_delivery_conf_t c;
+        wr_delivery_conf_default(&c);
+        c.smtp.host = "localhost";
+        c.smtp.port = (apr_port_t)port_tls;
+        c.smtp.ca_file = apr_pstrcat(pool, run, "/cert.pem", NULL);
+        c.smtp.user = "wormtest";
+        c.smtp.secret = "s3cret";
+        c.smtp.connect_timeout = apr_time_from_sec(5);
+        c.smtp.command_timeout = apr_time_from_sec(20);
+        c.bounce_address = bounce;
+        check_int(wr_delivery_open(&d, dir, &c, NULL, pool), APR_SUCCESS,
+                  "verp: opened with WormReplyBounceAddress");
+    }
+    m = compose(from, to[0], to[1], "admin@wormreply.test", pool);
+    check_int(wr_delivery_enqueue(d, m, apr_time_now(), NULL, pool),
+              APR_SUCCESS, "verp: queued");
+    check_int(count_files(dir, ".eml"), 3, "verp: one message per "
+              "recipient and one for the Bcc");
+    check_int(wr_delivery_run(d, apr_time_now(), &st, pool), APR_SUCCESS,
+              "verp: pass ran");
+    check_int(st.sent, 3, "verp: 3 transactions sent");
+    check_int(st.sessions, 1, "verp: in one session");
+    check_int(tl_maildir_copies(run, msgid(m), 3, NULL, pool), 3,
+              "verp: 3 copies arrived");
+    rp = return_paths(msgid(m), pool);
+    {
+        wr_file_dir_t *h = NULL;
+        wr_file_dir_open(&h, dir, 0, pool);
+        check(h && wr_verp_key_load(h, 0, &k, pool) == APR_SUCCESS,
+              "verp: the outbox's key read");
+    }
+    for (i = 0; i < 2; i++) {
+        const char *s = apr_hash_get(rp, to[i], APR_HASH_KEY_STRING);
+        check(s && wr_verp_check(&k, s, apr_time_now(), &tok, pool)
+              == APR_SUCCESS && !strcmp(tok.rcpt, to[i]),
+              "verp: %s saw a Return-path whose token names it (%s)", to[i],
+              s ? s : "none");
+    }
+    check_str(apr_hash_get(rp, "admin@wormreply.test", APR_HASH_KEY_STRING),
+              bounce, "verp: the operator's copy has the plain address");
 }
 
 /* test_relay_denied - a 5.7.x refusal of a recipient by the smarthost
@@ -853,6 +950,7 @@ int main(void)
     test_retry();
     test_refused();
     test_relay_denied();
+    test_verp();
     test_sweep();
     test_down_up();
     test_crash("crash", 1, KILL_RUNNER);
