@@ -24,9 +24,10 @@ APR_LIBS    := $(shell apr-1-config --link-ld --libs) $(shell apu-1-config --lin
 DEP_PKGS    := libpcre2-8 libcares libpsl zlib libesmtp-1.0 openssl hiredis
 DEP_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS))
 DEP_LIBS    := $(shell $(PKG_CONFIG) --libs $(DEP_PKGS))
-# jansson reads JSON in the CLI (and its tests), libm serves the report's
-# estimates; httpd links neither
-CLI_PKGS    := jansson
+# jansson reads JSON in the CLI (and its tests), GMime 3 the bounces of
+# notices (wormreply bounce), libm serves the report's estimates; httpd
+# links none of them
+CLI_PKGS    := jansson gmime-3.0
 CLI_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(CLI_PKGS))
 CLI_LIBS    := $(shell $(PKG_CONFIG) --libs $(CLI_PKGS)) -lm
 

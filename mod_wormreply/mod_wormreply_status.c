@@ -119,6 +119,11 @@ int wr_status_hook(request_rec *r, int flags)
                    sum.smtp_sent, sum.smtp_deferred, sum.smtp_failed,
                    sum.smtp_suppressed, sum.smtp_retries, sum.outbox_queued,
                    sum.outbox_oldest);
+        ap_rprintf(r, "WormReplyBouncesReceived: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyBouncesHard: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyBouncesIgnored: %" APR_UINT64_T_FMT "\n",
+                   sum.bounces_received, sum.bounces_hard,
+                   sum.bounces_ignored);
         if (smtp_error) {
             ap_rprintf(r, "WormReplySMTPLastError: %s\n",
                        ap_escape_logitem(r->pool, smtp_error));
@@ -187,6 +192,11 @@ int wr_status_hook(request_rec *r, int flags)
                sum.smtp_failed, sum.smtp_suppressed, sum.outbox_queued,
                sum.outbox_oldest, smtp_error ? "; last error: " : "",
                smtp_error ? ap_escape_html(r->pool, smtp_error) : "");
+    ap_rprintf(r, "<tr><th align=\"left\">bounces</th><td>%"
+               APR_UINT64_T_FMT " received, %" APR_UINT64_T_FMT " hard (a "
+               "recipient suppressed), %" APR_UINT64_T_FMT " ignored (no "
+               "valid token)</td></tr>\n", sum.bounces_received,
+               sum.bounces_hard, sum.bounces_ignored);
     if (farm) {
         ap_rprintf(r, "<tr><th align=\"left\">farm</th><td>%s; %"
                    APR_UINT64_T_FMT " digests under a farm claim, %"

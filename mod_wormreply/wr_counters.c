@@ -8,7 +8,7 @@
 #include "wr_counters.h"
 
 #define WR_COUNTERS_MAGIC 0x57524331u   /* "WRC1" */
-#define WR_COUNTERS_VERSION 3u
+#define WR_COUNTERS_VERSION 4u
 
 typedef struct {
     apr_uint32_t magic;
@@ -234,6 +234,12 @@ static const struct {
      "Recipients suppressed after a permanent refusal.", 0},
     {"smtp_retries", offsetof(wr_counter_slot_t, smtp_retries),
      "Notices queued again for a later try.", 0},
+    {"bounces_received", offsetof(wr_counter_slot_t, bounces_received),
+     "Messages to the bounce address read by wormreply bounce.", 0},
+    {"bounces_hard", offsetof(wr_counter_slot_t, bounces_hard),
+     "Hard bounces: a recipient suppressed (reason bounced).", 0},
+    {"bounces_ignored", offsetof(wr_counter_slot_t, bounces_ignored),
+     "Bounces ignored: no valid token (unknown, forged, altered, old).", 0},
     {"farm_connected", offsetof(wr_counter_slot_t, farm_connected),
      "1 while the farm's shared state (WormReplyFarm) is in use.", 1},
     {"farm_errors", offsetof(wr_counter_slot_t, farm_errors),

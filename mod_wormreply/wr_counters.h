@@ -65,6 +65,11 @@ typedef struct {
     apr_uint64_t smtp_failed;    /* notices given up on (5xx, too old) */
     apr_uint64_t smtp_suppressed;    /* recipients suppressed after a 5xx */
     apr_uint64_t smtp_retries;   /* notices queued again for a retry */
+    /* bounces read by wormreply bounce (the outbox's bounces.stat, copied
+     * into the notifier's slot) */
+    apr_uint64_t bounces_received;   /* messages to the bounce address */
+    apr_uint64_t bounces_hard;   /* hard bounces: a recipient suppressed */
+    apr_uint64_t bounces_ignored;    /* no valid token: unknown, forged */
     /* the farm's shared state (WormReplyFarm), notifier side */
     apr_uint64_t farm_connected; /* gauge: 1 while the farm state is used */
     apr_uint64_t farm_errors;    /* Redis errors; each means a fallback */

@@ -404,25 +404,150 @@ static apr_datum_t supp_key(const char *address, apr_pool_t *p)
 apr_status_t wr_delivery_suppress(wr_delivery_t *d, const char *address,
                                   apr_time_t until, int code)
 {
+    wr_suppression_t s;
+
+    memset(&s, 0, sizeof(s));
+    s.address = address;
+    s.until = until;
+    s.code = code;
+    s.reason = "refused";
+    return wr_delivery_suppress_why(d, &s);
+}
+
+/* supp_text - `s` fit for a suppression value: one line without tabs, at
+ * most WR_SUPPRESSION_TEXT_MAX bytes */
+static const char *supp_text(const char *s, apr_pool_t *p)
+{
+    char *t = apr_pstrndup(p, s ? s : "", WR_SUPPRESSION_TEXT_MAX), *c;
+
+    for (c = t; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = ' ';
+        }
+    }
+    return t;
+}
+
+apr_status_t wr_delivery_suppress_why(wr_delivery_t *d,
+                                      const wr_suppression_t *s)
+{
     apr_pool_t *p;
     apr_dbm_t *dbm;
     apr_status_t rv;
 
-    if (address == NULL || *address == '\0' || strlen(address) > 254) {
+    if (s->address == NULL || *s->address == '\0'
+        || strlen(s->address) > 254 || s->reason == NULL
+        || *s->reason == '\0' || strlen(s->reason) > 32
+        || strpbrk(s->reason, " \t\r\n")) {
         return APR_EINVAL;
     }
     apr_pool_create(&p, d->pool);
     rv = apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_RWCREATE,
                          APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
     if (rv == APR_SUCCESS) {
-        apr_datum_t k = supp_key(address, p), v;
+        apr_datum_t k = supp_key(s->address, p), v;
 
-        v.dptr = apr_psprintf(p, "%" APR_TIME_T_FMT " %d", until, code);
+        v.dptr = apr_psprintf(p, "%" APR_TIME_T_FMT " %d %s\t%s\t%s",
+                              s->until, s->code, s->reason,
+                              supp_text(s->status, p),
+                              supp_text(s->diagnostic, p));
         v.dsize = strlen(v.dptr);
         rv = apr_dbm_store(dbm, k, v);
         apr_dbm_close(dbm);
     }
     apr_pool_destroy(p);
+    return rv;
+}
+
+/* supp_parse - an entry from its DBM key and value */
+static wr_suppression_t *supp_parse(apr_datum_t k, apr_datum_t v,
+                                    apr_pool_t *p)
+{
+    wr_suppression_t *s = apr_pcalloc(p, sizeof(*s));
+    char *val = apr_pstrmemdup(p, v.dptr, v.dsize), *c, *tab;
+
+    s->address = apr_pstrmemdup(p, k.dptr, k.dsize);
+    s->until = (apr_time_t)apr_atoi64(val);
+    s->reason = "refused";
+    s->status = "";
+    s->diagnostic = "";
+    if ((c = strchr(val, ' ')) != NULL) {
+        s->code = atoi(c + 1);
+        if ((c = strchr(c + 1, ' ')) != NULL) {
+            s->reason = ++c;
+            if ((tab = strchr(c, '\t')) != NULL) {
+                *tab = '\0';
+                s->status = ++tab;
+                if ((tab = strchr(tab, '\t')) != NULL) {
+                    *tab = '\0';
+                    s->diagnostic = tab + 1;
+                }
+            }
+        }
+    }
+    return s;
+}
+
+/* supp_cmp - by address */
+static int supp_cmp(const void *a, const void *b)
+{
+    return strcmp((*(wr_suppression_t *const *)a)->address,
+                  (*(wr_suppression_t *const *)b)->address);
+}
+
+apr_status_t wr_delivery_suppressions(wr_delivery_t *d, apr_time_t now,
+                                      apr_array_header_t **list,
+                                      apr_pool_t *p)
+{
+    apr_dbm_t *dbm;
+    apr_datum_t k, v;
+    apr_status_t rv;
+
+    *list = apr_array_make(p, 8, sizeof(wr_suppression_t *));
+    rv = apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_READONLY,
+                         APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
+    }
+    if (apr_dbm_firstkey(dbm, &k) == APR_SUCCESS) {
+        int n = 0;
+        while (k.dptr != NULL && n++ < 1000000) {
+            memset(&v, 0, sizeof(v));
+            if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr) {
+                wr_suppression_t *s = supp_parse(k, v, p);
+                if (s->until > now) {
+                    APR_ARRAY_PUSH(*list, wr_suppression_t *) = s;
+                }
+            }
+            if (apr_dbm_nextkey(dbm, &k) != APR_SUCCESS) {
+                break;
+            }
+        }
+    }
+    apr_dbm_close(dbm);
+    qsort((*list)->elts, (apr_size_t)(*list)->nelts,
+          sizeof(wr_suppression_t *), supp_cmp);
+    return APR_SUCCESS;
+}
+
+apr_status_t wr_delivery_unsuppress(wr_delivery_t *d, const char *address,
+                                    apr_pool_t *p)
+{
+    apr_dbm_t *dbm;
+    apr_datum_t k;
+    apr_status_t rv;
+
+    if (address == NULL || *address == '\0' || strlen(address) > 254) {
+        return APR_ENOENT;
+    }
+    rv = apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_READWRITE,
+                         APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
+    }
+    k = supp_key(address, p);
+    rv = apr_dbm_exists(dbm, k) ? apr_dbm_delete(dbm, k) : APR_ENOENT;
+    apr_dbm_close(dbm);
     return rv;
 }
 
@@ -592,6 +717,11 @@ apr_status_t wr_delivery_open(wr_delivery_t **pd, const char *dir,
     }
     *pd = d;
     return APR_SUCCESS;
+}
+
+wr_file_dir_t *wr_delivery_dir(wr_delivery_t *d)
+{
+    return d->q;
 }
 
 /* ---- enqueue --------------------------------------------------------- */
@@ -786,12 +916,18 @@ static void suppress_refused(run_t *r, const wr_transport_msg_t *m)
 
     for (k = 0; k < m->rcpt->nelts; k++) {
         const wr_transport_rcpt_t *rc = &m->rcpts[k];
+        wr_suppression_t sp;
+
         if (!wr_transport_rcpt_refused(rc)) {
             continue;
         }
-        if (wr_delivery_suppress(r->d, rc->address,
-                                 r->now + r->d->conf.suppress_time, rc->code)
-            == APR_SUCCESS) {
+        memset(&sp, 0, sizeof(sp));
+        sp.address = rc->address;
+        sp.until = r->now + r->d->conf.suppress_time;
+        sp.code = rc->code;
+        sp.reason = "refused";
+        sp.status = rc->text;
+        if (wr_delivery_suppress_why(r->d, &sp) == APR_SUCCESS) {
             r->stats->suppressed++;
             wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00304)
                           "delivery: <%s> refused (%s): not written to for "

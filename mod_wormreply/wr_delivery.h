@@ -93,8 +93,8 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
-#include "wr_notice.h"
 #include "wr_file.h"
+#include "wr_notice.h"
 #include "wr_smtp.h"
 #include "wr_transport.h"
 
@@ -180,6 +180,10 @@ apr_status_t wr_delivery_open(wr_delivery_t **d, const char *dir,
                               const wr_delivery_conf_t *conf,
                               const char **err, apr_pool_t *p);
 
+/* wr_delivery_dir - the outbox's own directory handle (wr_file.h), for
+ * the other files kept in it (bounce.key, bounces.stat) */
+wr_file_dir_t *wr_delivery_dir(wr_delivery_t *d);
+
 /* wr_delivery_enqueue - queue `msg` with its whole envelope (msg->from,
  * msg->rcpt including Bcc, msg->eightbit): DIR/<report_id>.env first, then
  * DIR/<report_id>.eml (wr_delivery_store), each durable, so a visible
@@ -239,9 +243,44 @@ apr_status_t wr_delivery_suppressed_each(wr_delivery_t *d, apr_time_t now,
                                          apr_pool_t *p);
 
 /* wr_delivery_suppress - put `address` on the list until `until` (also
- * used by the runner itself) */
+ * used by the runner itself), reason "refused" */
 apr_status_t wr_delivery_suppress(wr_delivery_t *d, const char *address,
                                   apr_time_t until, int code);
+
+/* One entry of the suppression list. Its DBM value is
+ * "<until> <code> <reason>\t<status>\t<diagnostic>"; entries written
+ * before the reason existed ("<until> <code>") read as "refused". */
+typedef struct {
+    const char *address;        /* lower case */
+    apr_time_t until;
+    int code;                   /* the SMTP reply code; 0 for a bounce */
+    const char *reason;         /* "refused": a 5xx at RCPT; "bounced": a
+                                 * DSN after the smarthost accepted it */
+    const char *status;         /* the reply text or the DSN's Status;
+                                 * "" if none */
+    const char *diagnostic;     /* the DSN's Diagnostic-Code; "" if none */
+} wr_suppression_t;
+
+/* Longest status and diagnostic kept (an SDBM pair holds ~1000 bytes). */
+#define WR_SUPPRESSION_TEXT_MAX 300
+
+/* wr_delivery_suppress_why - put s->address on the list until s->until
+ * with its reason (texts cut to one line of WR_SUPPRESSION_TEXT_MAX)
+ * @return APR_EINVAL for an empty or over-long address or reason */
+apr_status_t wr_delivery_suppress_why(wr_delivery_t *d,
+                                      const wr_suppression_t *s);
+
+/* wr_delivery_suppressions - every entry suppressed at `now`, by address,
+ * as wr_suppression_t * in `p`. @return APR_SUCCESS also when there is no
+ * list; the DBM's error */
+apr_status_t wr_delivery_suppressions(wr_delivery_t *d, apr_time_t now,
+                                      apr_array_header_t **list,
+                                      apr_pool_t *p);
+
+/* wr_delivery_unsuppress - take `address` (any case) off the list.
+ * @return APR_ENOENT if it is not on it; the DBM's error */
+apr_status_t wr_delivery_unsuppress(wr_delivery_t *d, const char *address,
+                                    apr_pool_t *p);
 
 /* wr_delivery_queue_stat - counts for status pages (reads the directories
  * and the destination's state) */

@@ -13,6 +13,7 @@
 #include <apr_network_io.h>
 #include <apr_strings.h>
 
+#include "wr_bouncestat.h"
 #include "wr_file.h"
 #include "wr_history.h"
 #include "wr_log.h"
@@ -159,6 +160,7 @@ typedef struct notifier_s {
     apr_uint64_t farm_gen;     /* the farm's generation last settled */
     apr_time_t farm_synced;    /* last push of the suppression list */
     apr_time_t farm_stat;      /* last read of the windows gauge */
+    apr_time_t bounces_read;   /* last read of the outbox's bounces.stat */
     apr_pool_t *backlog_pool;  /* cleared once the backlog is told */
     apr_array_header_t *backlog;    /* backlog_t */
     pid_t deliverer;           /* the delivery process, or 0 */
@@ -1156,15 +1158,18 @@ static apr_array_header_t *hosts_of(notifier_t *n,
     return hosts;
 }
 
-/* recipients - RFC 2142 mailboxes of the domain, less the never-mail list;
- * in Test mode only the administrator */
-static apr_array_header_t *recipients(notifier_t *n, const domain_t *d)
+/* recipients - RFC 2142 mailboxes of the domain, less the never-mail list
+ * and the suppressed ones (*suppressed counts those); in Test mode only
+ * the administrator */
+static apr_array_header_t *recipients(notifier_t *n, const domain_t *d,
+                                      int *suppressed)
 {
     const wr_notifier_conf_t *c = n->conf;
     apr_array_header_t *to = apr_array_make(n->scratch, 2,
                                             sizeof(const char *));
     int k;
 
+    *suppressed = 0;
     if (d->test) {
         if (c->bcc) {
             APR_ARRAY_PUSH(to, const char *) = c->bcc;
@@ -1179,6 +1184,9 @@ static apr_array_header_t *recipients(notifier_t *n, const domain_t *d)
             && !farm_suppressed(n, d->contact)) {
             APR_ARRAY_PUSH(to, const char *) = d->contact;
         }
+        else {
+            (*suppressed)++;
+        }
         return to;
     }
     for (k = 0; k < c->mailboxes->nelts; k++) {
@@ -1186,12 +1194,16 @@ static apr_array_header_t *recipients(notifier_t *n, const domain_t *d)
                                     APR_ARRAY_IDX(c->mailboxes, k,
                                                   const char *),
                                     "@", d->domain, NULL);
-        if (!in_list(n->never_mail, a)
-            && !(c->delivery
-                 && wr_delivery_suppressed(c->delivery, a, apr_time_now()))
-            && !farm_suppressed(n, a)) {
-            APR_ARRAY_PUSH(to, const char *) = a;
+        if (in_list(n->never_mail, a)) {
+            continue;
         }
+        if ((c->delivery
+             && wr_delivery_suppressed(c->delivery, a, apr_time_now()))
+            || farm_suppressed(n, a)) {
+            (*suppressed)++;
+            continue;
+        }
+        APR_ARRAY_PUSH(to, const char *) = a;
     }
     return to;
 }
@@ -1267,14 +1279,18 @@ static apr_status_t write_notice(notifier_t *n, const domain_t *d,
 /* send_hosts - compose the notices for `hosts` of the domain (one digest,
  * or one message per host for ARF and X-ARF), queue them and record them
  * in the history. `nevents` is for the log.
- * @return APR_SUCCESS; APR_ENOENT when there is nobody to mail (dropped);
+ * @return APR_SUCCESS; APR_ENOENT when there is nobody to mail (dropped;
+ *         *why, if `why` is not NULL, says so when every mailbox is
+ *         suppressed);
  *         another error when a notice could not be written: the hosts
  *         already written are in the history, the rest is tried again */
 static apr_status_t send_hosts(notifier_t *n, domain_t *d,
                                const apr_array_header_t *hosts, int nevents,
-                               apr_time_t now, const char **path)
+                               apr_time_t now, const char **path,
+                               const char **why)
 {
-    apr_array_header_t *to = recipients(n, d);
+    int suppressed = 0;
+    apr_array_header_t *to = recipients(n, d, &suppressed);
     const wr_notice_host_t *h = (const wr_notice_host_t *)hosts->elts;
     const wr_notice_format_t *fmt = wr_notice_format_find(n->conf->format);
     int k, per = fmt == NULL || fmt->hosts_per_message == 0
@@ -1282,6 +1298,26 @@ static apr_status_t send_hosts(notifier_t *n, domain_t *d,
                  ? hosts->nelts : fmt->hosts_per_message;
 
     *path = NULL;
+    if (why) {
+        *why = NULL;
+    }
+    if (to->nelts == 0 && suppressed > 0) {
+        /* a contact zone answer would have been used instead of these:
+         * there is nobody else to write to */
+        const char *w = apr_psprintf(n->scratch, "not notified: every "
+                                     "mailbox of %s is suppressed (bounced "
+                                     "or refused; wormreply outbox "
+                                     "suppressed)", d->contact ? d->contact
+                                                               : d->domain);
+        wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00713)
+                      "digest for %s (%d host%s) %s", d->domain,
+                      hosts->nelts, hosts->nelts == 1 ? "" : "s", w);
+        COUNT(n, not_notified);
+        if (why) {
+            *why = w;
+        }
+        return APR_ENOENT;
+    }
     if (to->nelts == 0) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00048)
                       "digest for %s has no recipient (WormReplyNotify Test "
@@ -1327,7 +1363,7 @@ static void send_digest(notifier_t *n, domain_t *d, apr_time_t now)
     apr_array_header_t *srcs = apr_array_make(n->scratch, d->items->nelts,
                                               sizeof(src_t));
     apr_array_header_t *hosts;
-    const char *path;
+    const char *path, *why = NULL;
     apr_status_t rv;
     int k;
 
@@ -1338,7 +1374,7 @@ static void send_digest(notifier_t *n, domain_t *d, apr_time_t now)
         src->name = it->name;
     }
     hosts = hosts_of(n, srcs);
-    rv = send_hosts(n, d, hosts, d->items->nelts, now, &path);
+    rv = send_hosts(n, d, hosts, d->items->nelts, now, &path, &why);
     if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
         /* kept: the events stay claimed and the digest is tried again
          * (for ARF, hosts already reported are in the history) */
@@ -1352,7 +1388,18 @@ static void send_digest(notifier_t *n, domain_t *d, apr_time_t now)
     }
     wr_rate_domain_sent(&d->rate, now);
     for (k = 0; k < d->items->nelts; k++) {
-        item_done(APR_ARRAY_IDX(d->items, k, item_t *));
+        item_t *it = APR_ARRAY_IDX(d->items, k, item_t *);
+        if (why) {
+            /* kept in failed/ with the reason: wormreply queue failed
+             * shows it, and retry sends it once a mailbox is back */
+            if (wr_spool_fail(n->spool, it->id, why, n->scratch)
+                == APR_SUCCESS) {
+                apr_hash_set(n->claimed, it->id, APR_HASH_KEY_STRING, NULL);
+                apr_pool_destroy(it->pool);
+                continue;
+            }
+        }
+        item_done(it);
     }
     apr_array_clear(d->items);
 }
@@ -1377,7 +1424,8 @@ static void farm_send(notifier_t *n, domain_t *d,
         }
     }
     hosts = hosts_of(n, srcs);
-    rv = hosts->nelts ? send_hosts(n, d, hosts, srcs->nelts, now, &path)
+    rv = hosts->nelts ? send_hosts(n, d, hosts, srcs->nelts, now, &path,
+                                   NULL)
                       : APR_ENOENT;
     if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
         /* composing failed: another turn (or server) tries again */
@@ -1491,6 +1539,27 @@ static void farm_digest(notifier_t *n, domain_t *d, apr_time_t now,
     }
 }
 
+/* bounces - the counts of wormreply bounce (the outbox's bounces.stat)
+ * into the notifier's slot, every few seconds */
+static void bounces(notifier_t *n, apr_time_t now)
+{
+    wr_bouncestat_t st;
+
+    if (n->slot == NULL || n->conf->delivery == NULL
+        || (now - n->bounces_read < apr_time_from_sec(5)
+            && now >= n->bounces_read)) {
+        return;
+    }
+    n->bounces_read = now;
+    if (wr_bouncestat_read(wr_delivery_dir(n->conf->delivery), &st,
+                           n->scratch)
+        == APR_SUCCESS) {
+        n->slot->bounces_received = st.received;
+        n->slot->bounces_hard = st.hard;
+        n->slot->bounces_ignored = st.ignored;
+    }
+}
+
 /* digests - send every digest that is due and that the cap allows */
 static void digests(notifier_t *n, apr_time_t now)
 {
@@ -1561,6 +1630,7 @@ static void digests(notifier_t *n, apr_time_t now)
         farm_maintain(n, now);
     }
     domains_forget(n, now);
+    bounces(n, now);
 }
 
 /* account - a delivery pass in the log and the counters */

@@ -8,7 +8,7 @@ apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends \
     build-essential pkg-config make gzip ca-certificates \
     apache2 apache2-dev libapr1-dev libaprutil1-dev \
     libpcre2-dev libc-ares-dev libpsl-dev libesmtp-dev libssl-dev zlib1g-dev libhiredis-dev \
-    libjansson-dev \
+    libjansson-dev libgmime-3.0-dev \
     libapache2-mod-perl2 libwww-perl perl \
     clang libclang-rt-14-dev \
     unbound dnsutils exim4-daemon-light swaks openssl curl \

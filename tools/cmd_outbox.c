@@ -9,7 +9,10 @@
  * transaction.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include <apr_getopt.h>
 #include <apr_strings.h>
@@ -34,7 +37,8 @@
 
 enum {
     OPT_OUTBOX = 256,
-    OPT_WAIT
+    OPT_WAIT,
+    OPT_FORMAT
 };
 
 typedef struct {
@@ -42,13 +46,15 @@ typedef struct {
     wr_outbox_t *ob;
     const char *dir;
     int wait;                   /* seconds */
+    int json;                   /* --format json */
 } outbox_t;
 
 /* usage - the verb's help */
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: wormreply outbox [--outbox DIR] [--wait SECONDS] COMMAND\n"
+        "usage: wormreply outbox [--outbox DIR] [--wait SECONDS]\n"
+        "                      [--format text|json] COMMAND\n"
         "\n"
         "The outbox: finished abuse notices waiting for the smarthost\n"
         "(WormReplySmarthost) and those given up on (failed/), like\n"
@@ -75,10 +81,18 @@ static void usage(FILE *f)
         "  drop ID|ALL   delete queued or failed notices with their\n"
         "                envelope and state (ALL: every queued and failed\n"
         "                one); sent/ is left alone\n"
+        "  suppressed    every address that is not written to: refused\n"
+        "                with a 5xx at RCPT (\"refused\") or bounced later\n"
+        "                (\"bounced\", wormreply bounce), with the status,\n"
+        "                the diagnostic and until when\n"
+        "  unsuppress ADDRESS\n"
+        "                take an address off that list: the next notice\n"
+        "                for its domain is written to it again\n"
         "\n"
         "options:\n"
         "      --outbox DIR      the outbox (default %s;\n"
         "                        WormReplyOutbox in the httpd configuration)\n"
+        "      --format text|json  suppressed: a table (default) or JSON\n"
         "      --wait SECONDS    retry, drop: how long to wait for a delivery\n"
         "                        pass to end (0 to 60, default %d)\n"
         "  -h, --help            this help\n"
@@ -329,6 +343,104 @@ static int cmd_show(outbox_t *o, const char *id)
     return WR_OUTBOX_EXIT_OK;
 }
 
+/* delivery - the queue manager's handle on the outbox, for its
+ * suppression list */
+static wr_delivery_t *delivery(outbox_t *o)
+{
+    wr_delivery_conf_t conf;
+    wr_delivery_t *d = NULL;
+
+    wr_delivery_conf_default(&conf);
+    return wr_delivery_open(&d, o->dir, &conf, NULL, o->pool) == APR_SUCCESS
+           ? d : NULL;
+}
+
+/* cmd_suppressed - the suppression list, a table or JSON */
+static int cmd_suppressed(outbox_t *o)
+{
+    wr_delivery_t *d = delivery(o);
+    apr_array_header_t *list;
+    apr_status_t rv;
+    int k;
+
+    if (d == NULL) {
+        return outbox_err(o, NULL, NULL, APR_EACCES);
+    }
+    if ((rv = wr_delivery_suppressions(d, apr_time_now(), &list, o->pool))
+        != APR_SUCCESS) {
+        return outbox_err(o, apr_pstrcat(o->pool, o->dir, "/suppressed",
+                                         NULL), NULL, rv);
+    }
+    if (o->json) {
+        json_t *arr = json_array();
+        char *text;
+
+        for (k = 0; k < list->nelts; k++) {
+            const wr_suppression_t *s = APR_ARRAY_IDX(list, k,
+                                                      wr_suppression_t *);
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:i, s:s, s:s, "
+                                                 "s:s, s:I}",
+                "address", s->address, "reason", s->reason, "code", s->code,
+                "status", s->status, "diagnostic", s->diagnostic,
+                "until", wr_cli_rfc3339(s->until, o->pool),
+                "until_unix", (json_int_t)apr_time_sec(s->until)));
+        }
+        text = json_dumps(arr, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+        json_decref(arr);
+        if (text == NULL) {
+            return WR_OUTBOX_EXIT_NOT_DONE;
+        }
+        printf("%s\n", text);
+        free(text);
+        return WR_OUTBOX_EXIT_OK;
+    }
+    printf("%-40s %-8s %-20s %s\n", "ADDRESS", "REASON", "UNTIL",
+           "STATUS / DIAGNOSTIC");
+    for (k = 0; k < list->nelts; k++) {
+        const wr_suppression_t *s = APR_ARRAY_IDX(list, k,
+                                                  wr_suppression_t *);
+        printf("%-40s %-8s %-20s ", s->address, s->reason,
+               wr_cli_rfc3339(s->until, o->pool));
+        if (s->code) {
+            printf("%d ", s->code);
+        }
+        put_escaped(s->status, strlen(s->status));
+        if (!*s->status) {
+            putchar('\n');
+        }
+        if (*s->diagnostic) {
+            printf("%8s", "");
+            put_escaped(s->diagnostic, strlen(s->diagnostic));
+        }
+    }
+    printf("-- %d suppressed\n", list->nelts);
+    return WR_OUTBOX_EXIT_OK;
+}
+
+/* cmd_unsuppress - one address off the list */
+static int cmd_unsuppress(outbox_t *o, const char *address)
+{
+    wr_delivery_t *d = delivery(o);
+    apr_status_t rv;
+
+    if (d == NULL) {
+        return outbox_err(o, NULL, NULL, APR_EACCES);
+    }
+    rv = wr_delivery_unsuppress(d, address, o->pool);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        fprintf(stderr, "wormreply outbox: %s is not suppressed\n", address);
+        return WR_OUTBOX_EXIT_NOT_DONE;
+    }
+    if (rv != APR_SUCCESS) {
+        char buf[128];
+        fprintf(stderr, "wormreply outbox: cannot unsuppress %s: %s\n",
+                address, apr_strerror(rv, buf, sizeof(buf)));
+        return WR_OUTBOX_EXIT_NOT_DONE;
+    }
+    printf("%s: no longer suppressed\n", address);
+    return WR_OUTBOX_EXIT_OK;
+}
+
 /* not_found - ENOENT for retry and drop: sent already, or unknown */
 static void not_found(outbox_t *o, const char *id, apr_pool_t *p)
 {
@@ -491,6 +603,7 @@ int wr_cli_outbox(apr_pool_t *pool, const wr_sigset_t *set,
     static const apr_getopt_option_t opts[] = {
         {"outbox", OPT_OUTBOX, 1, "outbox directory"},
         {"wait", OPT_WAIT, 1, "seconds to wait for the lock"},
+        {"format", OPT_FORMAT, 1, "text or json"},
         {"help", 'h', 0, "help"},
         {NULL, 0, 0, NULL}
     };
@@ -525,6 +638,14 @@ int wr_cli_outbox(apr_pool_t *pool, const wr_sigset_t *set,
             o.wait = (int)w;
             break;
         }
+        case OPT_FORMAT:
+            if (strcmp(arg, "json") && strcmp(arg, "text")) {
+                fprintf(stderr, "wormreply outbox: --format takes text or "
+                        "json, not '%s'\n", arg);
+                return WR_OUTBOX_EXIT_USAGE;
+            }
+            o.json = !strcmp(arg, "json");
+            break;
         case 'h':
             usage(stdout);
             return WR_OUTBOX_EXIT_OK;
@@ -543,7 +664,8 @@ int wr_cli_outbox(apr_pool_t *pool, const wr_sigset_t *set,
         return WR_OUTBOX_EXIT_USAGE;
     }
     cmd = argv[os->ind];
-    if (!strcmp(cmd, "list") || !strcmp(cmd, "failed")) {
+    if (!strcmp(cmd, "list") || !strcmp(cmd, "failed")
+        || !strcmp(cmd, "suppressed")) {
         if (nargs != 1) {
             usage(stderr);
             return WR_OUTBOX_EXIT_USAGE;
@@ -557,6 +679,13 @@ int wr_cli_outbox(apr_pool_t *pool, const wr_sigset_t *set,
             return WR_OUTBOX_EXIT_USAGE;
         }
         id = argv[os->ind + 1];
+    }
+    else if (!strcmp(cmd, "unsuppress")) {
+        if (nargs != 2) {
+            fprintf(stderr, "wormreply outbox: unsuppress takes one "
+                    "ADDRESS\n");
+            return WR_OUTBOX_EXIT_USAGE;
+        }
     }
     else {
         fprintf(stderr, "wormreply outbox: unknown command '%s'\n", cmd);
@@ -580,6 +709,12 @@ int wr_cli_outbox(apr_pool_t *pool, const wr_sigset_t *set,
     }
     if (!strcmp(cmd, "list")) {
         rc = cmd_list(&o, 0);
+    }
+    else if (!strcmp(cmd, "suppressed")) {
+        rc = cmd_suppressed(&o);
+    }
+    else if (!strcmp(cmd, "unsuppress")) {
+        rc = cmd_unsuppress(&o, argv[os->ind + 1]);
     }
     else if (!strcmp(cmd, "failed")) {
         rc = cmd_list(&o, 1);

@@ -15,6 +15,7 @@
 #include <apr_tables.h>
 
 #include "cmd_blocklist.h"
+#include "cmd_bounce.h"
 #include "cmd_families.h"
 #include "cmd_match.h"
 #include "cmd_outbox.h"
@@ -50,9 +51,12 @@ static const wr_cli_verb_t verbs[] = {
     {"queue", "COMMAND", "the notifier's spool: list, failed, show, retry, "
      "drop (like postqueue/postsuper)", wr_cli_queue},
     {"outbox", "COMMAND", "the notices for the smarthost: list, failed, "
-     "show, retry, drop (like postqueue/postsuper)", wr_cli_outbox},
+     "show, retry, drop (like postqueue/postsuper); the suppression list",
+     wr_cli_outbox},
     {"status", "[URL]", "the module's counters from its status handler; "
      "--watch for a live view", wr_cli_status},
+    {"bounce", "", "read a bounce of a notice (an MTA's pipe, or --maildir "
+     "DIR) and suppress the mailbox that bounced", wr_cli_bounce},
     {NULL, NULL, NULL, NULL}
 };
 
