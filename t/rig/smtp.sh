@@ -32,6 +32,12 @@
 #   RUN/defer-LOCALPART      the same for one envelope sender's local part
 #   RUN/slow-LOCALPART       while it exists, MAIL FROM of that sender is
 #                            answered 3 s late
+# With WR_SMTP_BOUNCE_CMD (and WR_SMTP_BOUNCE_USER, default nobody) the
+# daemons run with -DBOUNCES: mail is queued until "exim -C RUN/exim.conf
+# -DBOUNCES -qff" (run as root) delivers it; RUN/dead-ADDRESS makes a
+# recipient fail after RCPT (exim's own DSN), RUN/late-ADDRESS defer with a
+# delay warning; wrbounce+TOKEN@ goes to that command through a pipe,
+# wrbouncemd+TOKEN@ into RUN/BounceMaildir (exim.conf.in).
 # Recipients whose local part starts with "refuse" get 550 5.1.1, with
 # "tempfail" 451 4.2.1 (exim.conf.in). exim drops to Debian-exim with a -C
 # config (RIG.md), so spool, log, Maildir and key belong to Debian-exim.
@@ -198,6 +204,8 @@ do_start() {
     mkdir -p "$run/spool" "$run/log" "$run/Maildir/new" "$run/Maildir/cur" \
         "$run/Maildir/tmp" || die "cannot create the directories in $run"
     sed -e "s|@RIGDIR@|$(dirname "$run")|g" -e "s|@PORT@|$port|g" \
+        -e "s|@BOUNCE_CMD@|${WR_SMTP_BOUNCE_CMD:-/bin/false}|g" \
+        -e "s|@BOUNCE_USER@|${WR_SMTP_BOUNCE_USER:-nobody}|g" \
         "$src/exim.conf.in" > "$conf" || die "cannot write $conf"
     make_certs
     chown -R "$exim_user:$exim_user" "$run/spool" "$run/log" "$run/Maildir" \
@@ -205,8 +213,18 @@ do_start() {
     exim -C "$conf" -bV >/dev/null 2>"$run/check.err" \
         || { cat "$run/check.err" >&2; die "exim rejected $conf"; }
     rm -f "$run/check.err"
-    start_one main "$port"
-    start_one notls "$notls_port" -DNOTLS
+    if [ -n "${WR_SMTP_BOUNCE_CMD:-}" ]; then
+        mkdir -p "$run/BounceMaildir/new" "$run/BounceMaildir/cur" \
+            "$run/BounceMaildir/tmp" \
+            && chown -R "${WR_SMTP_BOUNCE_USER:-nobody}" \
+                "$run/BounceMaildir" \
+            || die "cannot make $run/BounceMaildir"
+        start_one main "$port" -DBOUNCES
+        start_one notls "$notls_port" -DNOTLS -DBOUNCES
+    else
+        start_one main "$port"
+        start_one notls "$notls_port" -DNOTLS
+    fi
 }
 
 case ${1:-} in
