@@ -387,6 +387,27 @@ static apr_interval_time_t gap(const wr_delivery_conf_t *c, int k)
 
 /* ---- suppression list ------------------------------------------------ */
 
+/* supp_open - the suppression list (SDBM: DIR/suppressed.pag and .dir).
+ * apr_dbm opens by path, so its two files are first checked through
+ * wr_file: a symbolic link, a hard link or a FIFO planted in their place
+ * is refused rather than followed. */
+static apr_status_t supp_open(wr_delivery_t *d, apr_int32_t mode,
+                              apr_dbm_t **dbm, apr_pool_t *p)
+{
+    static const char *const files[] = { "suppressed.pag", "suppressed.dir" };
+    wr_file_info_t fi;
+    int k;
+
+    for (k = 0; k < 2; k++) {
+        apr_status_t rv = wr_file_stat(d->q, files[k], &fi);
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
+            return rv;
+        }
+    }
+    return apr_dbm_open_ex(dbm, "SDBM", d->supp_path, mode,
+                           APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
+}
+
 /* supp_key - the address in lower case as a DBM key */
 static apr_datum_t supp_key(const char *address, apr_pool_t *p)
 {
@@ -442,8 +463,7 @@ apr_status_t wr_delivery_suppress_why(wr_delivery_t *d,
         return APR_EINVAL;
     }
     apr_pool_create(&p, d->pool);
-    rv = apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_RWCREATE,
-                         APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
+    rv = supp_open(d, APR_DBM_RWCREATE, &dbm, p);
     if (rv == APR_SUCCESS) {
         apr_datum_t k = supp_key(s->address, p), v;
 
@@ -504,8 +524,7 @@ apr_status_t wr_delivery_suppressions(wr_delivery_t *d, apr_time_t now,
     apr_status_t rv;
 
     *list = apr_array_make(p, 8, sizeof(wr_suppression_t *));
-    rv = apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_READONLY,
-                         APR_FPROT_OS_DEFAULT, p);
+    rv = supp_open(d, APR_DBM_READONLY, &dbm, p);
     if (rv != APR_SUCCESS) {
         return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
     }
@@ -540,8 +559,7 @@ apr_status_t wr_delivery_unsuppress(wr_delivery_t *d, const char *address,
     if (address == NULL || *address == '\0' || strlen(address) > 254) {
         return APR_ENOENT;
     }
-    rv = apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_READWRITE,
-                         APR_FPROT_OS_DEFAULT, p);
+    rv = supp_open(d, APR_DBM_READWRITE, &dbm, p);
     if (rv != APR_SUCCESS) {
         return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
     }
@@ -562,8 +580,7 @@ int wr_delivery_suppressed(wr_delivery_t *d, const char *address,
         return 0;
     }
     apr_pool_create(&p, d->pool);
-    if (apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_READONLY,
-                        APR_FPROT_OS_DEFAULT, p) == APR_SUCCESS) {
+    if (supp_open(d, APR_DBM_READONLY, &dbm, p) == APR_SUCCESS) {
         apr_datum_t k = supp_key(address, p), v;
 
         memset(&v, 0, sizeof(v));
@@ -585,8 +602,7 @@ apr_status_t wr_delivery_suppressed_each(wr_delivery_t *d, apr_time_t now,
     apr_datum_t k, v;
     apr_status_t rv;
 
-    rv = apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_READONLY,
-                         APR_FPROT_OS_DEFAULT, p);
+    rv = supp_open(d, APR_DBM_READONLY, &dbm, p);
     if (rv != APR_SUCCESS) {
         /* no list yet: nobody was ever suppressed */
         return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
@@ -619,8 +635,7 @@ static void supp_sweep(wr_delivery_t *d, apr_time_t now, apr_pool_t *p)
     apr_datum_t k, v;
     int i;
 
-    if (apr_dbm_open_ex(&dbm, "SDBM", d->supp_path, APR_DBM_READWRITE,
-                        APR_FPROT_OS_DEFAULT, p) != APR_SUCCESS) {
+    if (supp_open(d, APR_DBM_READWRITE, &dbm, p) != APR_SUCCESS) {
         return;
     }
     /* collect first: deleting while walking SDBM can skip keys */

@@ -1,5 +1,4 @@
 /* wr_verp.c - VERP envelope senders with keyed tokens (see wr_verp.h) */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,7 +222,7 @@ static apr_status_t key_read(wr_file_dir_t *dir, wr_verp_key_t *key,
     if ((rv = wr_file_read_private(dir, WR_VERP_KEY_FILE,
                                    2 * WR_VERP_KEY_LEN + 1, &hex, &n, p))
         != APR_SUCCESS) {
-        return rv == APR_FROM_OS_ERROR(EFBIG) ? APR_EINVAL : rv;
+        return rv;
     }
     if (n < 2 * WR_VERP_KEY_LEN
         || (n > 2 * WR_VERP_KEY_LEN && hex[2 * WR_VERP_KEY_LEN] != '\n')) {

@@ -51,8 +51,8 @@ typedef struct {
  * @return APR_ENOENT if missing and not `create`; a wr_file refusal
  *         (WR_FILE_IS_REFUSED) for a key file that is not a regular
  *         single-link file of the outbox's owner with mode 0600 or less;
- *         APR_EINVAL for one that does not hold 64 hex digits; an I/O
- *         error */
+ *         EFBIG for one longer than 65 bytes, APR_EINVAL for one that
+ *         does not hold 64 hex digits (and a newline); an I/O error */
 apr_status_t wr_verp_key_load(wr_file_dir_t *dir, int create,
                               wr_verp_key_t *key, apr_pool_t *p);
 

@@ -220,11 +220,12 @@ static int handle(bounce_t *b, const char *data, apr_size_t len,
         rv = find_token(b, &msg, now, &tok, &addr, &why);
     }
     if (rv != APR_SUCCESS) {
-        rv = wr_bouncestat_add(wr_delivery_dir(b->d), 0, 1, now, &log_it, NULL, p);
+        rv = wr_bouncestat_add(wr_delivery_dir(b->d), 0, 1, now, &log_it,
+                               NULL, p);
         if (rv != APR_SUCCESS) {
             say(b, 1, WRLOGNO(00709) "cannot count in %s/"
                 WR_BOUNCESTAT_FILE ": %s", b->dir,
-                apr_strerror(rv, buf, sizeof(buf)));
+                wr_file_strerror(rv, buf, sizeof(buf)));
         }
         if (log_it) {
             say(b, 0, WRLOGNO(00702) "%s%signored: %s%s%s (logged once a "
@@ -244,7 +245,7 @@ static int handle(bounce_t *b, const char *data, apr_size_t len,
         s.diagnostic = msg.diagnostic ? msg.diagnostic : msg.why;
         if ((rv = wr_delivery_suppress_why(b->d, &s)) != APR_SUCCESS) {
             say(b, 1, WRLOGNO(00710) "cannot suppress <%s> in %s: %s",
-                tok.rcpt, b->dir, apr_strerror(rv, buf, sizeof(buf)));
+                tok.rcpt, b->dir, wr_file_strerror(rv, buf, sizeof(buf)));
             rc = WR_BOUNCE_EXIT_TEMPFAIL;
             goto leave;
         }
@@ -258,10 +259,10 @@ static int handle(bounce_t *b, const char *data, apr_size_t len,
         say(b, 0, WRLOGNO(00704) "<%s> (notice %s): nothing done, %s",
             tok.rcpt, tok.notice, msg.why);
     }
-    if ((rv = wr_bouncestat_add(wr_delivery_dir(b->d), msg.hard, 0, now, NULL, NULL, p))
-        != APR_SUCCESS) {
+    if ((rv = wr_bouncestat_add(wr_delivery_dir(b->d), msg.hard, 0, now,
+                                NULL, NULL, p)) != APR_SUCCESS) {
         say(b, 1, WRLOGNO(00709) "cannot count in %s/" WR_BOUNCESTAT_FILE
-            ": %s", b->dir, apr_strerror(rv, buf, sizeof(buf)));
+            ": %s", b->dir, wr_file_strerror(rv, buf, sizeof(buf)));
     }
 leave:
     apr_pool_destroy(p);
@@ -421,7 +422,7 @@ int wr_cli_bounce(apr_pool_t *pool, const wr_sigset_t *set,
         char buf[128];
         say(&b, 1, WRLOGNO(00706) "cannot become the owner of the outbox "
             "%s: %s", b.dir, rv == APR_EGENERAL ? "root could be regained"
-            : apr_strerror(rv, buf, sizeof(buf)));
+            : wr_file_strerror(rv, buf, sizeof(buf)));
         return WR_BOUNCE_EXIT_TEMPFAIL;
     }
     if ((rc = prepare(&b)) != 0) {

@@ -344,27 +344,27 @@ static int cmd_show(outbox_t *o, const char *id)
 }
 
 /* delivery - the queue manager's handle on the outbox, for its
- * suppression list */
-static wr_delivery_t *delivery(outbox_t *o)
+ * suppression list; NULL with *rv the error */
+static wr_delivery_t *delivery(outbox_t *o, apr_status_t *rv)
 {
     wr_delivery_conf_t conf;
     wr_delivery_t *d = NULL;
 
     wr_delivery_conf_default(&conf);
-    return wr_delivery_open(&d, o->dir, &conf, NULL, o->pool) == APR_SUCCESS
-           ? d : NULL;
+    *rv = wr_delivery_open(&d, o->dir, &conf, NULL, o->pool);
+    return *rv == APR_SUCCESS ? d : NULL;
 }
 
 /* cmd_suppressed - the suppression list, a table or JSON */
 static int cmd_suppressed(outbox_t *o)
 {
-    wr_delivery_t *d = delivery(o);
     apr_array_header_t *list;
     apr_status_t rv;
+    wr_delivery_t *d = delivery(o, &rv);
     int k;
 
     if (d == NULL) {
-        return outbox_err(o, NULL, NULL, APR_EACCES);
+        return outbox_err(o, NULL, NULL, rv);
     }
     if ((rv = wr_delivery_suppressions(d, apr_time_now(), &list, o->pool))
         != APR_SUCCESS) {
@@ -420,11 +420,11 @@ static int cmd_suppressed(outbox_t *o)
 /* cmd_unsuppress - one address off the list */
 static int cmd_unsuppress(outbox_t *o, const char *address)
 {
-    wr_delivery_t *d = delivery(o);
     apr_status_t rv;
+    wr_delivery_t *d = delivery(o, &rv);
 
     if (d == NULL) {
-        return outbox_err(o, NULL, NULL, APR_EACCES);
+        return outbox_err(o, NULL, NULL, rv);
     }
     rv = wr_delivery_unsuppress(d, address, o->pool);
     if (APR_STATUS_IS_ENOENT(rv)) {
@@ -434,7 +434,7 @@ static int cmd_unsuppress(outbox_t *o, const char *address)
     if (rv != APR_SUCCESS) {
         char buf[128];
         fprintf(stderr, "wormreply outbox: cannot unsuppress %s: %s\n",
-                address, apr_strerror(rv, buf, sizeof(buf)));
+                address, wr_file_strerror(rv, buf, sizeof(buf)));
         return WR_OUTBOX_EXIT_NOT_DONE;
     }
     printf("%s: no longer suppressed\n", address);
