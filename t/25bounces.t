@@ -55,7 +55,12 @@ local $ENV{WR_SMTP_BOUNCE_CMD} = "$CLI bounce --outbox $out1";
 local $ENV{WR_SMTP_BOUNCE_USER} = $USER;
 is system("sh $top/t/rig/smtp.sh start >$rig/start.log 2>&1"), 0,
     'the bouncing exim started' or diag `cat $rig/start.log`;
-END { system("sh $top/t/rig/smtp.sh stop >/dev/null 2>&1") if $rig }
+# stop this exim only: END runs after the local %ENV above is undone, so
+# the rig's own exim would be stopped without these
+END {
+    system("WR_RIG_DIR='$rig' WR_SMTP_PORT=$SMTP WR_SMTP_NOTLS_PORT=$NOTLS "
+           . "sh $top/t/rig/smtp.sh stop >/dev/null 2>&1") if $rig;
+}
 
 sub touch { open my $fh, '>', $_[0] or die "$_[0]: $!"; close $fh }
 

@@ -9,7 +9,9 @@
 # for byte unchanged, nothing new may appear beside them, no secret of
 # theirs may be copied into the spool or the outbox, and the verb must
 # say what it refused. (The status verb reads the module's status URL,
-# never the spool: nothing to plant for it.)
+# never the spool: nothing to plant for it.) "wormreply bounce" against
+# every file it uses in the outbox (bounce.key, bounces.stat, its lock,
+# the suppression list) and in the Maildir it reads.
 use strict;
 use warnings;
 
@@ -135,6 +137,12 @@ sub plant_dir {
     symlink("$out/$who", "$base/$sub") or die $!;
     lchown($uid, $gid, "$base/$sub");
 }
+sub plant_user_link {
+    my ($path) = @_;
+    unlink $path;
+    symlink("$out/user/secret", $path) or die $!;
+    lchown($uid, $gid, $path);
+}
 sub plant_entry {
     my ($path, $kind) = @_;
     unlink $path;
@@ -177,12 +185,14 @@ sub attempt {
     like($o . $e, qr/\Q$expect\E/, "$name: says '$expect'") if $expect;
     unlike($o, qr/10\.66\.66\.6|\Q$secret\E/,
            "$name: prints nothing of the canaries");
+    return $rc;
 }
 
 my @qverbs = (['list'], ['failed'], ['show', $sid], ['retry', $sid],
               ['retry', 'ALL'], ['drop', $sid], ['drop', 'ALL']);
 my @overbs = (['list'], ['failed'], ['show', $oid], ['retry', $oid],
-              ['retry', 'ALL'], ['drop', $oid], ['drop', 'ALL']);
+              ['retry', 'ALL'], ['drop', $oid], ['drop', 'ALL'],
+              ['suppressed'], ['unsuppress', 'abuse@example.net']);
 sub queue { join ' ', map { shq($_) } $cli, 'queue', '--spool', $spool, @_ }
 sub outbox { join ' ', map { shq($_) } $cli, 'outbox', '--outbox', $ob,
              '--wait', '0', @_ }
@@ -225,6 +235,7 @@ for my $place (qw(failed new)) {
 }
 
 # ---- the outbox's directories --------------------------------------------
+# (outbox suppressed and unsuppress too: the suppression list's verbs)
 for my $sub (qw(failed sent dest)) {
     for my $who (qw(root user)) {
         for my $v (@overbs) {
@@ -253,10 +264,23 @@ my %oplant = (
     # the lock retry and drop take: opened for writing, made the User's
     'hard-linked .lock' => sub { plant_entry("$ob/.lock", 'hardlink') },
     'symlinked .lock' => sub { plant_entry("$ob/.lock", 'symlink') },
+    # the suppression list (SDBM) is opened by path: its two files are
+    # checked first; the User's own file is what a followed link would hit
+    'suppressed.pag linked to the User\'s file' => sub {
+        plant_user_link("$ob/suppressed.pag") },
+    'hard-linked suppressed.dir' => sub {
+        plant_entry("$ob/suppressed.dir", 'hardlink') },
+    'FIFO suppressed.pag' => sub {
+        plant_entry("$ob/suppressed.pag", 'fifo') },
 );
 my %osays = ('symlinked .env in failed/' => 'refused: a symbolic link',
              'hard-linked .lock' => 'refused: a file with other hard links',
-             'symlinked .lock' => 'refused: a symbolic link');
+             'symlinked .lock' => 'refused: a symbolic link',
+             'suppressed.pag linked to the User\'s file'
+                 => 'refused: a symbolic link',
+             'hard-linked suppressed.dir'
+                 => 'refused: a file with other hard links',
+             'FIFO suppressed.pag' => 'refused: not a regular file');
 for my $layout (sort keys %oplant) {
     for my $v (@overbs) {
         canaries();
@@ -277,11 +301,148 @@ for my $layout (sort keys %oplant) {
         if ($layout =~ /\.lock/ && $v->[0] =~ /^(list|failed|show)$/) {
             $sees = 0;          # reading takes no lock
         }
+        # the suppression list's verbs look at nothing else, and only
+        # they look at it
+        my $supp_verb = $v->[0] =~ /suppress/ ? 1 : 0;
+        my $supp_layout = $layout =~ /suppressed\./ ? 1 : 0;
+        $sees = 0 if $supp_verb != $supp_layout;
         if ($layout =~ /\.env/ && $v->[0] =~ /^(list|failed|show)$/) {
             $expect = 'its .env cannot be read: refused: a symbolic link';
         }
         attempt("outbox: $layout: @$v", outbox(@$v), $sees ? $expect : undef);
     }
+}
+
+# ---- wormreply bounce: the outbox's key, counts, lock and suppression
+# list, and the Maildir it reads with --maildir ------------------------------
+# A hard bounce to a valid token, so that each run really reads the key,
+# counts, takes the lock and writes the list: the token is made here the
+# way wr_verp.h describes it, under a key planted in the outbox.
+my $key = '00112233445566778899aabbccddeeff' x 2;
+my $rcpt = 'abuse@example.net';
+my $b32 = 'abcdefghijklmnopqrstuvwxyz234567';
+sub b32_bits {
+    my ($bytes, $digits) = @_;
+    my $bits = unpack('B*', $bytes);
+    return join '', map { substr($b32, oct('0b' . substr($bits, 5 * $_, 5)),
+                                 1) } 0 .. $digits - 1;
+}
+sub b32_num {
+    my ($n, $digits) = @_;
+    my $s = '';
+    for (1 .. $digits) { $s = substr($b32, $n & 31, 1) . $s; $n >>= 5 }
+    return $s;
+}
+my $day = b32_num(int(time / 86400), 4);
+my $tag = b32_bits(Digest::SHA::sha256($oid), 6);
+my $mac = b32_bits(Digest::SHA::hmac_sha256("wr-verp-1\0$day\0$tag\0$rcpt",
+                                            pack('H*', $key)), 16);
+(my $rcpt_tok = $rcpt) =~ s/\@/=/;
+my $verp = "wrb+$mac$day$tag.$rcpt_tok\@wormreply.test";
+my $dsn = "$tmp/bounce.eml";
+spew($dsn, slurp("$top/t/data/bounces/exim-failed.eml"));
+my $md = "$tmp/maildir";
+make_path($md);
+sub mkbounce {
+    mkoutbox();
+    spew("$ob/bounce.key", "$key\n");
+    chmod 0600, "$ob/bounce.key";
+    own($ob);
+}
+sub mkmaildir {
+    remove_tree($md);
+    make_path(map({ "$md/$_" } qw(new cur tmp)), { mode => 0700 });
+    spew("$md/new/1.eml", slurp($dsn));
+    own($md);
+}
+sub bounce {
+    join ' ', map({ shq($_) } $cli, 'bounce', '--outbox', $ob,
+                  '--recipient', $verp, @_), @_ ? () : ('<', shq($dsn));
+}
+# battempt - attempt() and the exit status a refusal must give the MTA
+sub battempt {
+    my ($name, $cmd, $expect, $rc_want) = @_;
+    my $rc = attempt($name, $cmd, $expect);
+    is($rc, $rc_want, "$name: exit $rc_want");
+}
+
+# the token is right: a clean outbox suppresses the recipient
+canaries();
+mkbounce();
+my ($brc, $bo, $be) = run_sh(bounce());
+is($brc, 0, 'bounce: a hard bounce to a valid token: exit 0') or diag $be;
+like($be, qr/WR00703: <\Q$rcpt\E> bounced/, 'bounce: the recipient suppressed');
+mkbounce();
+mkmaildir();
+($brc, $bo, $be) = run_sh(bounce('--maildir', $md));
+ok($brc == 0 && -e "$md/cur/1.eml:2,S" && !-e "$md/new/1.eml",
+   'bounce --maildir: handled, moved to cur/ marked seen') or diag $be;
+
+for my $sub (qw(failed sent dest)) {
+    for my $who (qw(root user)) {
+        canaries();
+        mkbounce();
+        plant_dir($ob, $sub, $who);
+        battempt("bounce: outbox $sub/ -> $who canary", bounce(),
+                 'refused: a symbolic link', 75);
+    }
+}
+my %bfile = ('bounce.key' => 75, 'bounces.stat' => 0, '.bounce-lock' => 0,
+             'suppressed.pag' => 75, 'suppressed.dir' => 75);
+for my $name (sort keys %bfile) {
+    for my $kind (qw(symlink user-symlink hardlink fifo sparse)) {
+        # SDBM over a sparse file is slow, not a danger to anything else
+        next if $kind eq 'sparse' && $name =~ /^suppressed/;
+        canaries();
+        mkbounce();
+        if ($kind eq 'user-symlink') {
+            plant_user_link("$ob/$name");
+        }
+        else {
+            plant_entry("$ob/$name", $kind);
+            # a key of the right mode, so that its size is what is refused
+            chmod 0600, "$ob/$name" if $kind eq 'sparse';
+        }
+        my $says = $says{$kind eq 'user-symlink' ? 'symlink' : $kind};
+        my $rc = $bfile{$name};
+        if ($kind eq 'sparse' && $name eq '.bounce-lock') {
+            ($says, $rc) = (undef, 0);  # a big lock file locks like any
+        }
+        battempt("bounce: $kind $name", bounce(), $says, $rc);
+        ok(-e "$ob/$name" || -l "$ob/$name",
+           "bounce: $kind $name: left where it is");
+    }
+}
+for my $sub (qw(new cur)) {
+    for my $who (qw(root user)) {
+        canaries();
+        mkbounce();
+        mkmaildir();
+        plant_dir($md, $sub, $who);
+        battempt("bounce --maildir: $sub/ -> $who canary",
+                 bounce('--maildir', $md), 'refused: a symbolic link', 75);
+    }
+}
+for my $kind (qw(symlink user-symlink hardlink fifo sparse)) {
+    canaries();
+    mkbounce();
+    mkmaildir();
+    if ($kind eq 'user-symlink') {
+        plant_user_link("$md/new/1.eml");
+    }
+    else {
+        plant_entry("$md/new/1.eml", $kind);
+    }
+    if ($kind eq 'sparse') {
+        # a big message is read cut, handled and moved like any other
+        battempt("bounce --maildir: sparse message", bounce('--maildir', $md),
+                 '1 of 1 message in', 0);
+        next;
+    }
+    battempt("bounce --maildir: $kind message", bounce('--maildir', $md),
+             $says{$kind eq 'user-symlink' ? 'symlink' : $kind}, 75);
+    ok(-e "$md/new/1.eml" || -l "$md/new/1.eml",
+       "bounce --maildir: $kind message left in new/");
 }
 
 # ---- root becomes the owner before touching anything ----------------------
