@@ -9,7 +9,10 @@
 # reason "bounced" (outbox suppressed, JSON too), the counters, the next
 # window's notice not sent to it and still delivered to the live mailbox;
 # a delayed DSN (4.x.x), an RFC 3834 auto-reply and bounces with a forged
-# or altered token suppress nothing; unsuppress.
+# or altered token suppress nothing; a plain-text bounce is a hard one, and
+# a domain whose every mailbox is suppressed is not notified (counted, its
+# event kept in the spool's failed/ with the reason); exit 75 and 64;
+# unsuppress.
 #
 # This test runs an exim of its own (t/rig/smtp.sh with WR_RIG_DIR,
 # ports 12535/12536, -DBOUNCES: queue_only, so deliveries happen in
@@ -265,6 +268,43 @@ $s = suppressed($out1);
 ok !$s->{'postmaster@wormreply.test'} && !$s->{'hostmaster@wormreply.test'},
     'nothing suppressed by an auto-reply or a forged token';
 is scalar(keys %$s), 1, 'only the dead address is suppressed';
+
+# ---- 3b. every mailbox of the domain suppressed: not notified -------------
+# postmaster@ bounces too, a plain-text bounce as older MTAs send it (not a
+# DSN, not an auto-reply), handed over the way the MTA's pipe would; the
+# next host of the domain is then not notified, counted, and its event
+# kept in the spool's failed/ with the reason
+my $plain = "From: MAILER-DAEMON\@mx.example.test\nTo: $tp\n"
+          . "Subject: failure notice\n\nHi. This is the qmail-send program.\n"
+          . "<postmaster\@wormreply.test>:\n"
+          . "Sorry, no mailbox here by that name. (#5.1.1)\n";
+open my $pipe, '|-', "$CLI bounce --outbox $out1 --recipient '$tp' "
+                     . ">$rig/plain.out 2>&1" or die $!;
+print $pipe $plain;
+close $pipe;
+is $? >> 8, 0, 'a plain-text bounce: exit 0' or diag `cat $rig/plain.out`;
+$s = suppressed($out1);
+is $s->{'postmaster@wormreply.test'}{reason}, 'bounced',
+    'a plain-text bounce is a hard bounce';
+my $nn = counters($h1)->{not_notified} // 0;
+$sent = counters($h1)->{smtp_sent};
+sleep 2.5;    # the domain window
+$h1->probe('192.0.2.36', $NIMDA);    # Host36.WormReply.TEST, same domain
+ok $h1->wait_for(sub { (counters($h1)->{not_notified} // 0) > $nn }, 40),
+    'every mailbox suppressed: counted in not_notified'
+    or diag $h1->error_log;
+like $h1->error_log, qr/WR00713: digest for wormreply\.test \(1 host\) not notified: every mailbox of wormreply\.test is suppressed/,
+    'the notifier says why (WR00713)';
+is counters($h1)->{smtp_sent}, $sent, 'nothing sent';
+my $failed = `$CLI queue --spool ${\ $h1->spool} failed 2>&1`;
+like $failed, qr/192\.0\.2\.36 .*\n(?:\s+attempts.*\n)?\s+\(not notified: every mailbox of wormreply\.test is suppressed/,
+    'wormreply queue failed shows the event with the reason' or diag $failed;
+# sysexits: what cannot be recorded now is for the MTA to keep (75)
+system("$CLI bounce --outbox $rig/no-such-outbox --recipient '$tp' "
+       . "</dev/null >/dev/null 2>&1");
+is $? >> 8, 75, 'bounce into an outbox that is not there: exit 75 (EX_TEMPFAIL)';
+system("$CLI bounce --no-such-option </dev/null >/dev/null 2>&1");
+is $? >> 8, 64, 'bounce with a bad option: exit 64 (EX_USAGE)';
 $h1->stop;
 
 # ---- 4. a second server's bounces into a Maildir ------------------------

@@ -261,7 +261,7 @@ static int handle(bounce_t *b, const char *data, apr_size_t len,
     }
     if ((rv = wr_bouncestat_add(wr_delivery_dir(b->d), msg.hard, 0, now,
                                 NULL, NULL, p)) != APR_SUCCESS) {
-        say(b, 1, WRLOGNO(00709) "cannot count in %s/" WR_BOUNCESTAT_FILE
+        say(b, 1, WRLOGNO(00714) "cannot count in %s/" WR_BOUNCESTAT_FILE
             ": %s", b->dir, wr_file_strerror(rv, buf, sizeof(buf)));
     }
 leave:
@@ -331,7 +331,7 @@ static int do_maildir(bounce_t *b, const char *maildir)
         /* a longer message is cut: its headers and report come first */
         rv = wr_file_read(newd, name, WR_BOUNCE_MAX, &data, &len, &cut, p);
         if (rv != APR_SUCCESS) {
-            say(b, 1, WRLOGNO(00711) "cannot read %s/new/%s: %s", maildir,
+            say(b, 1, WRLOGNO(00715) "cannot read %s/new/%s: %s", maildir,
                 name, wr_file_strerror(rv, buf, sizeof(buf)));
             rc = WR_BOUNCE_EXIT_TEMPFAIL;
             apr_pool_destroy(p);
