@@ -5,7 +5,9 @@
 # the exactly-once records (one notice, one delivery, in sent/, nothing
 # handed on twice in later passes) and the exit status mapped to
 # done/retry/failed: 0 sent, 75 (EX_TEMPFAIL) kept and retried until it
-# passes, 67 (EX_NOUSER) moved to failed/.
+# passes, 67 (EX_NOUSER) moved to failed/. With WormReplyBounceAddress,
+# each recipient's message is handed on with its own VERP sender (-f),
+# whose token wormreply bounce then takes.
 use strict;
 use warnings FATAL => 'all';
 use FindBin;
@@ -107,7 +109,8 @@ sub server {
     }
     $h->write_conf(delivery_conf(dir => $h->dir, dns => $DNSPORT,
                                  from => $a{from}, retry => '2s',
-                                 transport => "sendmail $m/sendmail"));
+                                 transport => "sendmail $m/sendmail")
+                   . ($a{extra} // ''));
     ok $h->start, "$a{from}: httpd started" or diag $h->error_log;
     ok $h->wait_for(sub { $h->notifier_pid }, 10), 'notifier started';
     return ($h, $m);
@@ -176,6 +179,39 @@ sub server {
     is scalar(delivered($m)), 0, 'never handed on again';
     is files($h->outbox . '/*.eml'), 0, 'nothing queued';
     is counters($h)->{smtp_failed}, 1, 'counter: smtp_failed 1';
+    $h->stop;
+}
+
+# ---- WormReplyBounceAddress: one message per recipient, each its own -f --
+{
+    my $from = 'wr-sendmail4@wr-notices.test';
+    my ($h, $m) = server(port => 18111, from => $from,
+                         extra => "WormReplyBounceAddress "
+                                  . "wrbounce\@wr-bounces.test\n");
+    $h->probe('192.0.2.10', $NIMDA);
+    ok $h->wait_for(sub { delivered($m) >= 2 }, 30),
+        'VERP: delivered to both mailboxes' or diag $h->error_log;
+    sleep 3;    # another pass of the queue (retry 2s)
+    my @d = delivered($m);
+    is scalar(@d), 2, 'VERP: two messages, one per recipient';
+    is counters($h)->{smtp_sent}, 2, 'VERP: two messages handed on';
+    for my $rcpt ('abuse@wormreply.test', 'postmaster@wormreply.test') {
+        (my $enc = $rcpt) =~ s/\@/=/;
+        my ($rp) = map { $_->[0] } grep { $_->[1] eq $rcpt } @d;
+        like $rp // '', qr/^wrbounce\+[a-z2-7]{26}\.\Q$enc\E\@wr-bounces\.test$/,
+            "VERP: $rcpt: sendmail -f gave it a return path of its own";
+        # and its token is the outbox's: a bounce to it suppresses $rcpt
+        open my $pipe, '|-', "$FindBin::Bin/../tools/wormreply bounce "
+            . "--outbox " . $h->outbox . " --recipient '$rp' >"
+            . $h->dir . "/bounce.out 2>&1" or die $!;
+        print $pipe "From: MAILER-DAEMON\@mx.example.test\n"
+            . "Subject: failure notice\n\nSorry, no mailbox here.\n";
+        close $pipe;
+        is $? >> 8, 0, "VERP: $rcpt: wormreply bounce took its bounce";
+        open my $fh, '<', $h->dir . '/bounce.out' or die $!;
+        like do { local $/; <$fh> }, qr/WR00703: <\Q$rcpt\E> bounced/,
+            "VERP: $rcpt: suppressed by the bounce to its token";
+    }
     $h->stop;
 }
 
