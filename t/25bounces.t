@@ -187,6 +187,11 @@ ok !$s->{'postmaster@wormreply.test'}, 'the live mailbox is not';
 my $table = `$CLI outbox --outbox $out1 suppressed`;
 like $table, qr/^abuse\@wormreply\.test\s+bounced\s+\S+\s+5\.0\.0/m,
     'outbox suppressed lists it' or diag $table;
+# the path as an administrator sees it (prove -v shows it)
+note "exim's log, the notice and its DSN:\n",
+     join "\n", grep { /<= wrbounce|\*\* |=> \||T=bounce_pipe/ }
+                 split /\n/, mainlog();
+note "\$ wormreply outbox suppressed\n$table";
 ok $h1->wait_for(sub { (counters($h1)->{bounces_hard} // 0) >= 1 }, 15),
     'counter: bounces_hard' or diag $h1->status;
 my $c = counters($h1);
@@ -207,6 +212,8 @@ ok $h1->wait_for(sub { (counters($h1)->{smtp_sent} // 0) >= $sent + 2 }, 40),
 sleep 1;
 is counters($h1)->{smtp_sent}, $sent + 2,
     'postmaster and the operator only: not the suppressed address';
+note "exim's log, every notice so far:\n",
+     join "\n", grep { /<= wrbounce/ } split /\n/, mainlog();
 my @to_abuse = mainlog() =~ /<= wrbounce\+\w+\.abuse=wormreply\.test\@/gi;
 is scalar(@to_abuse), 1, 'abuse@ was written to once, before it bounced';
 run_queue(1);
