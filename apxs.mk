@@ -1,7 +1,8 @@
 # apxs.mk - build mod_wormreply, the wormreply CLI and the unit tests
 #
-#   make -f apxs.mk              module + CLI + unit tests
-#   make -f apxs.mk test         everything, then the whole suite under prove
+#   make -f apxs.mk              module + CLI + unit tests, on every core
+#   make -f apxs.mk test         everything (also the ASan/UBSan unit tests),
+#                                then the whole suite under prove
 #   make -f apxs.mk install      module, CLI, conf snippets (a2enmod wormreply),
 #                                man pages
 #   make -f apxs.mk uninstall    remove what install put in place
@@ -60,8 +61,14 @@ UNIT_SRC    := $(sort $(wildcard t/unit/test_*.c))
 UNIT_BIN    := $(patsubst t/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 UNIT_SAN    := $(patsubst t/unit/%.c,$(B)/unit-san/%,$(UNIT_SRC))
 
-.PHONY: all module cli unit doc test install uninstall clean fuzz lint
+.PHONY: all module cli unit unit-san doc test install uninstall clean fuzz lint
 all: module cli unit doc
+
+# A plain "make -f apxs.mk" (the README's first command) uses every core;
+# an explicit -j wins.
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS   += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 
 # the directives' manual page, made from the README's directive list
 MAN8        := $(B)/mod_wormreply.8
@@ -103,7 +110,10 @@ cli: $(CLI)
 $(CLI): $(CLI_SRC) $(CLI_HDR) $(CORE_HDR) $(LIBWR)
 	$(CC) $(CORE_CFLAGS) -Itools $(CLI_SRC) -o $@ $(LDFLAGS) $(LIBWR) $(DEP_LIBS) $(CLI_LIBS) $(APR_LIBS)
 
-unit: $(UNIT_BIN) $(UNIT_SAN)
+# The ASan/UBSan twins of the unit tests double the build; the suite
+# (make test) builds and runs them, a plain build does not.
+unit: $(UNIT_BIN)
+unit-san: $(UNIT_SAN)
 $(B)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_HDR) $(LIBWR) | $(B)/unit
 	$(CC) $(CORE_CFLAGS) -It/unit $< -o $@ $(LIBWR) $(DEP_LIBS) $(CLI_LIBS) $(APR_LIBS)
 $(B)/unit-san/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_HDR) $(LIBWR_SAN) | $(B)/unit-san
@@ -133,7 +143,7 @@ $(B)/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz-lib.h $(CORE_HDR) $(LIBWR_FUZZ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -It/fuzz $< -o $@ \
 	    $(LIBWR_FUZZ) $(DEP_LIBS) $(CLI_LIBS) $(APR_LIBS)
 
-test: all fuzz
+test: all unit-san fuzz
 	FUZZ_RUNS=$(FUZZ_RUNS) sh t/run-tests.sh
 
 # cppcheck over the project's C; varFuncNullUB is APR's documented NULL

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run-tests.sh - the whole suite under prove, after "make -f apxs.mk all fuzz"
+# run-tests.sh - the whole suite under prove, after "make -f apxs.mk all unit-san fuzz"
 #
 # Starts the helper servers (t/rig/*.sh start: DNS, SMTP ... each on its own
 # loopback port with its own config and pid file) and the Apache::Test httpd,
