@@ -2,20 +2,7 @@
 #include <string.h>
 
 #include "wr_logparse.h"
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
+#include "wr_text.h"
 
 size_t wr_log_unescape(const char *in, size_t len, char *out, size_t outsize,
                        size_t *consumed)
@@ -26,10 +13,12 @@ size_t wr_log_unescape(const char *in, size_t len, char *out, size_t outsize,
         unsigned char c = (unsigned char)in[i];
         if (c == '\\' && i + 1 < len) {
             unsigned char e = (unsigned char)in[i + 1];
-            if (e == 'x' && i + 3 < len && hexval((unsigned char)in[i + 2]) >= 0
-                && hexval((unsigned char)in[i + 3]) >= 0) {
-                c = (unsigned char)(hexval((unsigned char)in[i + 2]) * 16
-                                    + hexval((unsigned char)in[i + 3]));
+            int hi = i + 3 < len ? wr_text_hexval((unsigned char)in[i + 2])
+                                 : -1;
+            int lo = i + 3 < len ? wr_text_hexval((unsigned char)in[i + 3])
+                                 : -1;
+            if (e == 'x' && hi >= 0 && lo >= 0) {
+                c = (unsigned char)(hi * 16 + lo);
                 i += 4;
             }
             else if (e == '"' || e == '\\') {

@@ -4,21 +4,6 @@
 #include "wr_normalize.h"
 #include "wr_text.h"
 
-/* hexval - value of a hex digit, or -1 */
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* percent_round - one pass of %XX and %uXXXX decoding over s[0..n), in
  * place. Returns the new length; *changed is set when anything was
  * decoded, *high when a byte >= 0xC0 (a UTF-8 lead) came out of a
@@ -43,9 +28,10 @@ static size_t percent_round(unsigned char *s, size_t n, int *changed,
         if (pct == NULL) {
             break;
         }
-        if (i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            unsigned char c = (unsigned char)(hexval(s[i + 1]) * 16
-                                              + hexval(s[i + 2]));
+        if (i + 2 < n && wr_text_hexval(s[i + 1]) >= 0
+            && wr_text_hexval(s[i + 2]) >= 0) {
+            unsigned char c = (unsigned char)(wr_text_hexval(s[i + 1]) * 16
+                                              + wr_text_hexval(s[i + 2]));
             s[o++] = c;
             *high |= (c >= 0xC0);
             i += 3;
@@ -53,12 +39,14 @@ static size_t percent_round(unsigned char *s, size_t n, int *changed,
         }
         else if (i + 5 < n
                  && (s[i + 1] == 'u' || s[i + 1] == 'U')
-                 && hexval(s[i + 2]) >= 0 && hexval(s[i + 3]) >= 0
-                 && hexval(s[i + 4]) >= 0 && hexval(s[i + 5]) >= 0) {
-            unsigned long cp = (unsigned long)(hexval(s[i + 2]) << 12
-                                               | hexval(s[i + 3]) << 8
-                                               | hexval(s[i + 4]) << 4
-                                               | hexval(s[i + 5]));
+                 && wr_text_hexval(s[i + 2]) >= 0
+                 && wr_text_hexval(s[i + 3]) >= 0
+                 && wr_text_hexval(s[i + 4]) >= 0
+                 && wr_text_hexval(s[i + 5]) >= 0) {
+            unsigned long cp = (unsigned long)(wr_text_hexval(s[i + 2]) << 12
+                                               | wr_text_hexval(s[i + 3]) << 8
+                                               | wr_text_hexval(s[i + 4]) << 4
+                                               | wr_text_hexval(s[i + 5]));
             /* 6 input bytes become at most 3: the write never passes i */
             size_t k = wr_text_utf8_encode((apr_uint32_t)cp, s + o);
             *high |= (s[o] >= 0xC0);

@@ -14,6 +14,7 @@
 
 #include "wr_file.h"
 #include "wr_spool.h"
+#include "wr_text.h"
 #include "wr_time.h"
 
 /* How long a cached size count stays trusted before wr_spool_put reads
@@ -270,19 +271,6 @@ static void put_value(char *b, apr_size_t *len, const char *val)
     *len += o;
 }
 
-/* Two decimal digits of 0-99, for the writers below. */
-static const char digits2[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233"
-    "34353637383940414243444546474849505152535455565758596061626364656667"
-    "6869707172737475767778798081828384858687888990919293949596979899";
-
-/* put2 - `v` (0-99) as two digits at `b` */
-static APR_INLINE void put2(char *b, unsigned v)
-{
-    b[0] = digits2[2 * v];
-    b[1] = digits2[2 * v + 1];
-}
-
 /* put_dec - `v` in decimal, zero-padded to at least `width` digits (at
  * most 20), at `b` (room for 20); @return the digits written. By hand,
  * two digits a step: apr_snprintf costs about a thousand instructions a
@@ -294,12 +282,12 @@ static apr_size_t put_dec(char *b, apr_uint64_t v, int width)
 
     while (v >= 100) {
         q -= 2;
-        put2(q, (unsigned)(v % 100));
+        wr_text_put2(q, (unsigned)(v % 100));
         v /= 100;
     }
     if (v >= 10) {
         q -= 2;
-        put2(q, (unsigned)v);
+        wr_text_put2(q, (unsigned)v);
     }
     else {
         *--q = (char)('0' + v);

@@ -44,6 +44,36 @@ apr_size_t wr_text_utf8_shown(const unsigned char *s, apr_size_t n);
 const char *wr_text_sanitize(const char *str, apr_size_t max_in,
                              apr_size_t max_out, int ascii, apr_pool_t *p);
 
+/* ---- digits --------------------------------------------------------- */
+
+/* wr_text_hexval - the value of hex digit c, or -1. Inline: the request
+ * path's decoders call it for every byte of an escape. */
+static APR_INLINE int wr_text_hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* wr_text_digits2 - "00" to "99" in a row, 200 bytes */
+extern const char wr_text_digits2[];
+
+/* wr_text_put2 - `v` (0-99) as two digits at `b`: the request path writes
+ * its numbers by hand, as apr_snprintf costs about a thousand
+ * instructions a call */
+static APR_INLINE void wr_text_put2(char *b, unsigned v)
+{
+    b[0] = wr_text_digits2[2 * v];
+    b[1] = wr_text_digits2[2 * v + 1];
+}
+
 /* ---- host names ------------------------------------------------------- */
 
 /* Flags of wr_text_host_ok. */

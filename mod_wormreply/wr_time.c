@@ -5,6 +5,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "wr_text.h"
 #include "wr_time.h"
 
 /* The latest time the readers take: 9999-12-31T23:59:59.999999Z. */
@@ -18,19 +19,6 @@ static const char *const months[] = {
     "Jan", "Feb", "Mar", "Apr", "May", "Jun",
     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 };
-
-/* Two decimal digits of 0-99. */
-static const char digits2[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233"
-    "34353637383940414243444546474849505152535455565758596061626364656667"
-    "6869707172737475767778798081828384858687888990919293949596979899";
-
-/* put2 - `v` (0-99) as two digits at `b` */
-static APR_INLINE void put2(char *b, unsigned v)
-{
-    b[0] = digits2[2 * v];
-    b[1] = digits2[2 * v + 1];
-}
 
 /* rfc3339_usec - WR_TIME_RFC3339_USEC of a time in years 1970-9999 into
  * buf (28 bytes), by hand: a first sighting writes it in the request
@@ -50,22 +38,22 @@ static void rfc3339_usec(char *buf, apr_time_t t)
     unsigned m = mp < 10 ? mp + 3 : mp - 9;
     unsigned y = (unsigned)(days / 146097) * 400 + yoe + (m <= 2);
 
-    put2(buf, y / 100);
-    put2(buf + 2, y % 100);
+    wr_text_put2(buf, y / 100);
+    wr_text_put2(buf + 2, y % 100);
     buf[4] = '-';
-    put2(buf + 5, m);
+    wr_text_put2(buf + 5, m);
     buf[7] = '-';
-    put2(buf + 8, d);
+    wr_text_put2(buf + 8, d);
     buf[10] = 'T';
-    put2(buf + 11, rem / 3600);
+    wr_text_put2(buf + 11, rem / 3600);
     buf[13] = ':';
-    put2(buf + 14, rem / 60 % 60);
+    wr_text_put2(buf + 14, rem / 60 % 60);
     buf[16] = ':';
-    put2(buf + 17, rem % 60);
+    wr_text_put2(buf + 17, rem % 60);
     buf[19] = '.';
-    put2(buf + 20, usec / 10000);
-    put2(buf + 22, usec / 100 % 100);
-    put2(buf + 24, usec % 100);
+    wr_text_put2(buf + 20, usec / 10000);
+    wr_text_put2(buf + 22, usec / 100 % 100);
+    wr_text_put2(buf + 24, usec % 100);
     buf[26] = 'Z';
     buf[27] = '\0';
 }
