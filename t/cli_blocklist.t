@@ -103,6 +103,25 @@ my ($rc3, $out3) = run_sh(join(' ', shq($cli), 'blocklist', '--since', '10d',
                                '--now', $now_s, '-', '<', shq($gz)));
 is($rc3 . $out3, "0$out", 'gzip on stdin: same list');
 
+# the log reader the other verbs use: a line longer than the longest a
+# log line may be counts once as unreadable, the lines after it are read
+{
+    my $long = "$tmp/long.log";
+    open my $lf, '>', $long or die "$long: $!";
+    print $lf 'x' x 70000, "\n";
+    open my $pf, '<', $plain or die "$plain: $!";
+    print $lf $_ while <$pf>;
+    close $pf;
+    close $lf or die "$long: $!";
+    my (undef, undef, $errp) = bl('--since', '10d', '--now', $now_s, $plain);
+    my ($rcl, $outl, $errl) = bl('--since', '10d', '--now', $now_s, $long);
+    is($rcl . $outl, "0$out", 'a 70,000-byte line first: same list');
+    my ($np) = $errp =~ /; (\d+) unreadable log lines/;
+    my ($nl) = $errl =~ /; (\d+) unreadable log lines/;
+    is($nl, ($np // 0) + 1, '... and it is one more unreadable line')
+        or diag("$errp\n$errl");
+}
+
 # one duration grammar: weeks as `report --bucket` takes them
 my $want_w = expected($now, 14 * 86400);
 my ($rcw, $outw, $errw) = bl('--since', '2w', '--now', $now_s, $gz);

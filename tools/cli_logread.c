@@ -32,23 +32,42 @@ static gzFile open_input(const char *name, long long *total)
     return gz;
 }
 
+gzFile wr_cli_logopen(const char *verb, const char *name, long long *total)
+{
+    gzFile gz;
+
+    errno = 0;
+    if ((gz = open_input(name, total)) == NULL) {
+        fprintf(stderr, "wormreply %s: cannot open '%s': %s\n", verb, name,
+                errno ? strerror(errno) : "out of memory");
+    }
+    return gz;
+}
+
 int wr_cli_logread(const char *verb, const char *name, char *buf,
                    size_t max, wr_cli_line_fn *line,
                    wr_cli_progress_fn *progress,
                    void *baton)
 {
-    gzFile gz;
-    size_t have = 0;
-    unsigned long long lineno = 0;
     long long total;
-    int skipping = 0, rc = 0;
+    gzFile gz = wr_cli_logopen(verb, name, &total);
 
-    errno = 0;
-    if ((gz = open_input(name, &total)) == NULL) {
-        fprintf(stderr, "wormreply %s: cannot open '%s': %s\n", verb, name,
-                errno ? strerror(errno) : "out of memory");
+    if (gz == NULL) {
         return -1;
     }
+    return wr_cli_logread_open(verb, name, gz, total, buf, max, line,
+                               progress, baton);
+}
+
+int wr_cli_logread_open(const char *verb, const char *name, gzFile gz,
+                        long long total, char *buf, size_t max,
+                        wr_cli_line_fn *line, wr_cli_progress_fn *progress,
+                        void *baton)
+{
+    size_t have = 0;
+    unsigned long long lineno = 0;
+    int skipping = 0, rc = 0;
+
     gzbuffer(gz, WR_CLI_LOGREAD_CHUNK);
     for (;;) {
         char *nl;

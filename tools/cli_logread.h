@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include <zlib.h>
+
 /* what is read at once; the caller's buffer holds this plus the longest
  * line it takes whole */
 #define WR_CLI_LOGREAD_CHUNK (256 * 1024)
@@ -23,6 +25,19 @@ typedef void wr_cli_line_fn(void *baton, const char *name,
  * (compressed bytes for gzip) and its size (-1 when unknown: a pipe) */
 typedef void wr_cli_progress_fn(void *baton, const char *name,
                                 long long done, long long total);
+
+/* wr_cli_logopen - open `name` ("-": a copy of standard input) for
+ * wr_cli_logread_open, so that a verb can open its inputs before it
+ * gives up privileges (cli_priv.h); *total gets a regular file's size,
+ * else -1. @return NULL after an error (reported as "wormreply VERB: ...") */
+gzFile wr_cli_logopen(const char *verb, const char *name, long long *total);
+
+/* wr_cli_logread_open - as wr_cli_logread, over `gz` from wr_cli_logopen
+ * (closed when done) */
+int wr_cli_logread_open(const char *verb, const char *name, gzFile gz,
+                        long long total, char *buf, size_t max,
+                        wr_cli_line_fn *line, wr_cli_progress_fn *progress,
+                        void *baton);
 
 /* wr_cli_logread - every line of `name` ("-": standard input) to `line`;
  * `progress` may be NULL. `buf` holds WR_CLI_LOGREAD_CHUNK + max bytes.

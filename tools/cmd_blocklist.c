@@ -22,6 +22,7 @@
 #include <apr_tables.h>
 
 #include "cli_args.h"
+#include "cli_logread.h"
 #include "cli_priv.h"
 #include "cmd_blocklist.h"
 #include "wr_blocklist.h"
@@ -215,79 +216,45 @@ static int read_history(wr_blocklist_t *bl, const char *dir,
     return 0;
 }
 
-/* open_log - an access log ("-": standard input) opened for read_log;
- * NULL after an error (reported) */
-static gzFile open_log(const char *name)
+/* log_run_t - what reading the access logs needs and counts */
+typedef struct {
+    wr_blocklist_t *bl;
+    wr_logfmt_t *fmt;
+    const wr_sigset_t *set;
+    wr_family_mask_t mask;
+    char *req;
+    unsigned long probes, bad;
+} log_run_t;
+
+/* on_log_line - one access-log line (cli_logread): a probe line adds its
+ * client; a line of WR_LOGFMT_LINE_MAX bytes or more, or one without a
+ * time or client, is unreadable */
+static void on_log_line(void *baton, const char *name,
+                        unsigned long long lineno, const char *line,
+                        size_t len, int too_long)
 {
-    gzFile gz;
+    log_run_t *r = baton;
+    wr_logrec_t rec;
+    wr_match_t m;
 
-    if (!strcmp(name, "-")) {
-        int fd = dup(STDIN_FILENO);
-        gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
-        if (gz == NULL && fd >= 0) {
-            close(fd);
-        }
+    (void)name;
+    (void)lineno;
+    if (len > 0 && line[len - 1] == '\r') {
+        len--;
     }
-    else {
-        gz = gzopen(name, "rb");
+    if (too_long
+        || wr_logfmt_parse(r->fmt, line, len, r->req, WR_LOGFMT_LINE_MAX + 1,
+                           &rec) != WR_LOGLINE_OK
+        || !rec.has_time || rec.client == NULL) {
+        r->bad++;
+        return;
     }
-    if (gz == NULL) {
-        fprintf(stderr, "wormreply blocklist: cannot open '%s': %s\n", name,
-                errno ? strerror(errno) : "out of memory");
+    if (rec.has_request
+        && wr_match_line(r->set, r->mask, rec.request, rec.request_len, &m)) {
+        r->probes++;
+        wr_blocklist_add(r->bl, rec.client, rec.client_len,
+                         apr_time_from_sec(rec.time));
     }
-    return gz;
-}
-
-/* read_log - the probe lines of one access log (open_log) into the list;
- * closes it. @return 0, or -1 after a read error (reported) */
-static int read_log(wr_blocklist_t *bl, wr_logfmt_t *fmt,
-                    const wr_sigset_t *set, wr_family_mask_t mask,
-                    gzFile gz, const char *name, char *buf, char *req,
-                    unsigned long *probes, unsigned long *bad)
-{
-    int skipping = 0, rc = 0, err;
-
-    gzbuffer(gz, 256 * 1024);
-    while (gzgets(gz, buf, WR_LOGFMT_LINE_MAX + 2) != NULL) {
-        size_t len = strlen(buf);
-        wr_logrec_t rec;
-        wr_match_t m;
-        int ended = len > 0 && buf[len - 1] == '\n';
-
-        if (skipping) {
-            /* the rest of a line that was too long */
-            skipping = !ended;
-            continue;
-        }
-        if (!ended && len >= WR_LOGFMT_LINE_MAX) {
-            (*bad)++;
-            skipping = 1;
-            continue;
-        }
-        len -= (size_t)ended;
-        if (len > 0 && buf[len - 1] == '\r') {
-            len--;
-        }
-        if (wr_logfmt_parse(fmt, buf, len, req, WR_LOGFMT_LINE_MAX + 1, &rec)
-            != WR_LOGLINE_OK || !rec.has_time || rec.client == NULL) {
-            (*bad)++;
-            continue;
-        }
-        if (rec.has_request
-            && wr_match_line(set, mask, rec.request, rec.request_len, &m)) {
-            (*probes)++;
-            wr_blocklist_add(bl, rec.client, rec.client_len,
-                             apr_time_from_sec(rec.time));
-        }
-    }
-    if (!gzeof(gz)) {
-        const char *msg = gzerror(gz, &err);
-        fprintf(stderr, "wormreply blocklist: error reading '%s': %s\n",
-                name, err == Z_ERRNO ? strerror(errno) : msg);
-        rc = -1;
-    }
-    gzclose(gz);
-    return rc;
 }
 
 /* add_exempt - one --exempt argument, possibly a comma-separated list */
@@ -336,13 +303,14 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
     wr_logfmt_t *fmt;
     apr_interval_time_t window;
     apr_time_t now = apr_time_now();
-    unsigned long max_hosts = 0, events = 0, unreadable = 0, probes = 0;
+    unsigned long max_hosts = 0, events = 0, unreadable = 0;
     unsigned long history = 0;
-    unsigned long bad = 0;
+    log_run_t lr = {0};
     apr_status_t rv;
     int opt, quiet = 0, i, nfiles, status = 0;
-    char *end, *buf, *req;
+    char *end, *buf;
     gzFile *logs;
+    long long *totals;
 
     wr_blocklist_names_init(&names);
     wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
@@ -414,7 +382,7 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
     }
     if (rv != APR_EOF) {
         fprintf(stderr, "wormreply blocklist: bad option '%s'\n",
-                os->ind - 1 < argc && os->ind > 0 ? argv[os->ind - 1] : "?");
+                wr_cli_bad_option(os));
         usage(stderr);
         return 2;
     }
@@ -450,8 +418,10 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
     /* the logs are often root's: opened first; then, run as root, the
      * spool is read as its owner (cli_priv.h) */
     logs = apr_pcalloc(pool, sizeof(gzFile) * (apr_size_t)(nfiles + 1));
+    totals = apr_pcalloc(pool, sizeof(long long) * (apr_size_t)(nfiles + 1));
     for (i = 0; i < nfiles; i++) {
-        if ((logs[i] = open_log(argv[os->ind + i])) == NULL) {
+        logs[i] = wr_cli_logopen("blocklist", argv[os->ind + i], &totals[i]);
+        if (logs[i] == NULL) {
             status = 1;
         }
     }
@@ -475,12 +445,17 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
             status = 1;
         }
     }
-    buf = apr_palloc(pool, WR_LOGFMT_LINE_MAX + 2);
-    req = apr_palloc(pool, WR_LOGFMT_LINE_MAX + 1);
+    lr.bl = bl;
+    lr.fmt = fmt;
+    lr.set = set;
+    lr.mask = mask;
+    lr.req = apr_palloc(pool, WR_LOGFMT_LINE_MAX + 1);
+    buf = apr_palloc(pool, WR_CLI_LOGREAD_CHUNK + WR_LOGFMT_LINE_MAX);
     for (i = 0; i < nfiles; i++) {
         if (logs[i] != NULL
-            && read_log(bl, fmt, set, mask, logs[i], argv[os->ind + i], buf,
-                        req, &probes, &bad) != 0) {
+            && wr_cli_logread_open("blocklist", argv[os->ind + i], logs[i],
+                                   totals[i], buf, WR_LOGFMT_LINE_MAX - 1,
+                                   on_log_line, NULL, &lr) != 0) {
             status = 1;
         }
     }
@@ -501,15 +476,15 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
                 "%lu spool events, %lu history hosts and %lu log probes; "
                 "sightings: %llu in the window, %llu outside, %llu exempt, "
                 "%llu bad address, %llu dropped", st.hosts, st.hosts_v6,
-                events, history, probes,
+                events, history, lr.probes,
                 st.sightings[WR_BL_LISTED], st.sightings[WR_BL_OUTSIDE],
                 st.sightings[WR_BL_EXEMPT], st.sightings[WR_BL_BAD_ADDRESS],
                 st.sightings[WR_BL_DROPPED]);
         if (unreadable) {
             fprintf(stderr, "; %lu unreadable spool records", unreadable);
         }
-        if (bad) {
-            fprintf(stderr, "; %lu unreadable log lines", bad);
+        if (lr.bad) {
+            fprintf(stderr, "; %lu unreadable log lines", lr.bad);
         }
         if (st.v6_left_out) {
             fprintf(stderr, "; %lu IPv6 hosts left out of the ip4set",

@@ -339,7 +339,7 @@ int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
     }
     if (rv != APR_EOF) {
         fprintf(stderr, "wormreply report: bad option '%s'\n",
-                os->ind - 1 < argc && os->ind > 0 ? argv[os->ind - 1] : "?");
+                wr_cli_bad_option(os));
         usage(stderr);
         return 2;
     }
