@@ -860,6 +860,31 @@ static const char *set_delivery_time(cmd_parms *cmd, void *dc,
     return NULL;
 }
 
+/* set_outbox_retention - WormReplyOutboxRetention DURATION|off: how
+ * long notices kept for pickup (no smarthost) stay in the outbox */
+static const char *set_outbox_retention(cmd_parms *cmd, void *dc,
+                                        const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    apr_interval_time_t d;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(arg, "off")) {
+        nc->notifier.outbox_retention = 0;
+        return NULL;
+    }
+    if (wr_duration_parse(arg, &d) != APR_SUCCESS || d <= 0) {
+        return apr_psprintf(cmd->pool, "WormReplyOutboxRetention: '%s' is "
+                            "not a duration (such as 12h, 30d) or off", arg);
+    }
+    nc->notifier.outbox_retention = d;
+    return NULL;
+}
+
 /* set_smtp_sessions - WormReplySMTPSessions N */
 static const char *set_smtp_sessions(cmd_parms *cmd, void *dc,
                                      const char *arg)
@@ -1059,6 +1084,9 @@ const command_rec wr_cmds[] = {
     AP_INIT_TAKE1("WormReplyMaxQueueTime", set_delivery_time, NULL,
                   RSRC_CONF, "DURATION - give up on a notice after this "
                   "(default 5d)"),
+    AP_INIT_TAKE1("WormReplyOutboxRetention", set_outbox_retention, NULL,
+                  RSRC_CONF, "DURATION|off - without a smarthost, how long "
+                  "notices are kept in the outbox for pickup (default 30d)"),
     AP_INIT_TAKE1("WormReplyNotifierNice", set_notifier_nice, NULL,
                   RSRC_CONF, "N - how much lower than httpd's the "
                   "notifier's CPU priority is (0 to 19, default 10)"),

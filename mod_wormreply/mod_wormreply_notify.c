@@ -45,6 +45,7 @@
 #include "mod_wormreply.h"
 #include "wr_hash.h"
 #include "wr_log.h"
+#include "wr_outbox.h"
 #include "wr_proctitle.h"
 #include "wr_resolve.h"
 
@@ -91,6 +92,7 @@ void wr_notify_defaults(wr_notify_conf_t *nc, apr_pool_t *p)
     nc->notifier.retry_max = apr_time_from_sec(4 * 3600);
     nc->notifier.poll_interval = apr_time_from_msec(500);
     nc->notifier.format = "plain";
+    nc->notifier.outbox_retention = WR_OUTBOX_DEFAULT_RETENTION;
     wr_delivery_conf_default(&nc->delivery);
 }
 

@@ -115,10 +115,11 @@ int wr_status_hook(request_rec *r, int flags)
                    "WormReplySMTPSuppressed: %" APR_UINT64_T_FMT "\n"
                    "WormReplySMTPRetries: %" APR_UINT64_T_FMT "\n"
                    "WormReplyOutboxQueue: %" APR_UINT64_T_FMT "\n"
-                   "WormReplyOutboxOldestSeconds: %" APR_UINT64_T_FMT "\n",
+                   "WormReplyOutboxOldestSeconds: %" APR_UINT64_T_FMT "\n"
+                   "WormReplyOutboxKept: %" APR_UINT64_T_FMT "\n",
                    sum.smtp_sent, sum.smtp_deferred, sum.smtp_failed,
                    sum.smtp_suppressed, sum.smtp_retries, sum.outbox_queued,
-                   sum.outbox_oldest);
+                   sum.outbox_oldest, sum.outbox_kept);
         ap_rprintf(r, "WormReplyBouncesReceived: %" APR_UINT64_T_FMT "\n"
                    "WormReplyBouncesHard: %" APR_UINT64_T_FMT "\n"
                    "WormReplyBouncesIgnored: %" APR_UINT64_T_FMT "\n",
@@ -187,10 +188,12 @@ int wr_status_hook(request_rec *r, int flags)
     ap_rprintf(r, "<tr><th align=\"left\">delivery</th><td>%" APR_UINT64_T_FMT
                " sent, %" APR_UINT64_T_FMT " deferred, %" APR_UINT64_T_FMT
                " failed, %" APR_UINT64_T_FMT " recipients suppressed; %"
-               APR_UINT64_T_FMT " waiting, oldest %" APR_UINT64_T_FMT " s%s%s"
+               APR_UINT64_T_FMT " waiting, oldest %" APR_UINT64_T_FMT " s; %"
+               APR_UINT64_T_FMT " kept for pickup%s%s"
                "</td></tr>\n", sum.smtp_sent, sum.smtp_deferred,
                sum.smtp_failed, sum.smtp_suppressed, sum.outbox_queued,
-               sum.outbox_oldest, smtp_error ? "; last error: " : "",
+               sum.outbox_oldest, sum.outbox_kept,
+               smtp_error ? "; last error: " : "",
                smtp_error ? ap_escape_html(r->pool, smtp_error) : "");
     ap_rprintf(r, "<tr><th align=\"left\">bounces</th><td>%"
                APR_UINT64_T_FMT " received, %" APR_UINT64_T_FMT " hard (a "

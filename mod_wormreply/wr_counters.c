@@ -8,7 +8,7 @@
 #include "wr_counters.h"
 
 #define WR_COUNTERS_MAGIC 0x57524331u   /* "WRC1" */
-#define WR_COUNTERS_VERSION 4u
+#define WR_COUNTERS_VERSION 5u
 
 typedef struct {
     apr_uint32_t magic;
@@ -260,6 +260,8 @@ static const struct {
      "Notices waiting for the smarthost.", 1},
     {"outbox_oldest_seconds", offsetof(wr_counter_slot_t, outbox_oldest),
      "Age of the oldest notice waiting for the smarthost.", 1},
+    {"outbox_kept", offsetof(wr_counter_slot_t, outbox_kept),
+     "Notices kept in the outbox for pickup (no smarthost).", 1},
     {NULL, 0, NULL, 0}
 };
 

@@ -83,6 +83,10 @@ typedef struct {
     apr_uint64_t queue_oldest;   /* age of the oldest, in seconds */
     apr_uint64_t outbox_queued;  /* notices waiting for the smarthost */
     apr_uint64_t outbox_oldest;  /* age of the oldest, in seconds */
+    /* gauge the notifier keeps in its slot: without a smarthost, the
+     * notices kept in the outbox for pickup (counted at each pruning by
+     * WormReplyOutboxRetention, and one more per notice written) */
+    apr_uint64_t outbox_kept;
 } wr_counter_slot_t;
 
 typedef struct wr_counters_t wr_counters_t;

@@ -18,6 +18,7 @@
 #include "wr_history.h"
 #include "wr_log.h"
 #include "wr_notice.h"
+#include "wr_outbox.h"
 #include "wr_notifier.h"
 #include "wr_proctitle.h"
 #include "wr_ratelimit.h"
@@ -40,6 +41,9 @@
 /* The next-try times of events gone from new/ are forgotten at least
  * this often (see not_before_prune). */
 #define PRUNE_EVERY apr_time_from_sec(60)
+/* Without a smarthost, the notices kept for pickup are counted (the
+ * outbox_kept gauge) and pruned by WormReplyOutboxRetention this often. */
+#define PICKUP_EVERY apr_time_from_sec(10)
 /* The group commit of what requests put without fsync (wr_spool.h): at
  * most this long after the last one while records keep coming, and before
  * anything is claimed. With the 0.5 s poll interval, a record is durable
@@ -137,6 +141,9 @@ typedef struct notifier_s {
     apr_pool_t *scratch;       /* cleared every turn */
     wr_spool_t *spool;
     wr_history_t *hist;
+    wr_outbox_t *outbox;       /* for the pickup mark and pruning; NULL if
+                                * it could not be opened */
+    apr_time_t last_pickup;
     wr_resolver_t *res;
     wr_rate_policy_t pol;
     wr_rate_global_t global;
@@ -1267,6 +1274,10 @@ static apr_status_t write_notice(notifier_t *n, const domain_t *d,
                          : APR_ENOENT;
         *path = apr_pstrcat(n->scratch, c->outbox_dir, "/", msg->report_id,
                             ".eml", NULL);
+        if (rv == APR_SUCCESS && n->slot) {
+            /* kept for pickup: counted at once, recounted by pickup() */
+            n->slot->outbox_kept++;
+        }
     }
     if (rv != APR_SUCCESS) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00049)
@@ -1754,6 +1765,57 @@ static void deliver_kick(notifier_t *n, apr_time_t now)
 
 static void spool_count(notifier_t *n, apr_time_t now);
 
+/* span - a retention in the directives' words: 30d, 12h, 90m, 45s */
+static const char *span(apr_interval_time_t t, apr_pool_t *p)
+{
+    apr_int64_t s = (apr_int64_t)apr_time_sec(t);
+
+    return s % 86400 == 0 ? apr_psprintf(p, "%" APR_INT64_T_FMT "d", s / 86400)
+           : s % 3600 == 0 ? apr_psprintf(p, "%" APR_INT64_T_FMT "h", s / 3600)
+           : s % 60 == 0 ? apr_psprintf(p, "%" APR_INT64_T_FMT "m", s / 60)
+           : apr_psprintf(p, "%" APR_INT64_T_FMT "s", s);
+}
+
+/* pickup - without a smarthost, the outbox is the end of the line: mark
+ * it so (wormreply outbox list says "kept for pickup"), count what it
+ * keeps for the gauge, and prune what is older than
+ * WormReplyOutboxRetention; with one, take the mark away */
+static void pickup(notifier_t *n, apr_time_t now)
+{
+    const wr_notifier_conf_t *c = n->conf;
+    wr_outbox_pickup_t st;
+    apr_status_t rv;
+
+    n->last_pickup = now;
+    if (n->outbox == NULL) {
+        return;
+    }
+    rv = wr_outbox_pickup(n->outbox, !c->smarthost, c->outbox_retention, now,
+                          &st, n->scratch);
+    if (rv != APR_SUCCESS) {
+        char ebuf[128];
+
+        wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING,
+                      WR_FILE_IS_REFUSED(rv) ? 0 : rv, WRLOGNO(00604)
+                      "outbox: cannot keep notices for pickup in %s%s%s",
+                      c->outbox_dir, WR_FILE_IS_REFUSED(rv) ? ": " : "",
+                      WR_FILE_IS_REFUSED(rv)
+                      ? wr_file_strerror(rv, ebuf, sizeof(ebuf)) : "");
+        return;
+    }
+    if (n->slot) {
+        n->slot->outbox_kept = c->smarthost ? 0 : (apr_uint64_t)st.kept;
+    }
+    if (st.pruned > 0 || st.errors > 0) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00603)
+                      "outbox: %d notice%s kept for pickup longer than %s "
+                      "removed (WormReplyOutboxRetention)%s", st.pruned,
+                      st.pruned == 1 ? "" : "s",
+                      span(c->outbox_retention, n->scratch),
+                      st.errors ? "; some could not be removed" : "");
+    }
+}
+
 /* notifier_open - spool, history and resolver */
 static apr_status_t notifier_open(notifier_t *n, const wr_notifier_conf_t *c,
                                   apr_pool_t *p)
@@ -1809,6 +1871,16 @@ static apr_status_t notifier_open(notifier_t *n, const wr_notifier_conf_t *c,
         wr_farm_open(&n->farm, c->farm,
                      apr_psprintf(p, "%s:%ld", host, (long)getpid()), p);
     }
+    if (c->outbox_dir
+        && (rv = wr_outbox_open(&n->outbox, c->outbox_dir, NULL, p))
+           != APR_SUCCESS) {
+        /* the notices are still written; only the mark and pruning go */
+        wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, rv, WRLOGNO(00605)
+                      "outbox: cannot open %s to keep notices for pickup",
+                      c->outbox_dir);
+        n->outbox = NULL;
+    }
+    pickup(n, apr_time_now());
     wr_spool_recover(n->spool, apr_time_now(), TMP_AGE, &tmp_removed,
                      &cur_returned, n->scratch);
     if (c->spool_size) {
@@ -1879,6 +1951,9 @@ apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
         commit_due(&n, now);
         digests(&n, now);
         deliver_kick(&n, now);
+        if (!conf->smarthost && now - n.last_pickup >= PICKUP_EVERY) {
+            pickup(&n, now);
+        }
         if (conf->spool_size && now - n.last_count >= COUNT_EVERY) {
             spool_count(&n, now);
         }

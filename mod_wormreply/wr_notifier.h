@@ -123,6 +123,10 @@ typedef struct {
      * outbox is the end of the line. */
     wr_delivery_t *delivery;
     int smarthost;
+    /* Without one: how long the notices are kept in the outbox for
+     * pickup (WormReplyOutboxRetention; 0: for ever). The notifier prunes
+     * older ones and marks the outbox (wr_outbox_pickup). */
+    apr_interval_time_t outbox_retention;
     /* With WormReplyFarm: the Redis the farm's notifiers share (see
      * wr_farm.h); NULL: this server's own state only. */
     const wr_farm_conf_t *farm;

@@ -304,6 +304,21 @@ static apr_array_header_t *load_dests(wr_outbox_t *ob, apr_pool_t *p)
     return out;
 }
 
+/* PICKUP - the notifier's mark of an outbox without a smarthost */
+#define PICKUP ".pickup"
+
+/* pickup_load - the mark, into the counts */
+static void pickup_load(wr_outbox_t *ob, wr_outbox_counts_t *counts,
+                        apr_pool_t *p)
+{
+    apr_table_t *t;
+
+    if (wr_file_record_load(ob->dir, PICKUP, NULL, &t, p) == APR_SUCCESS) {
+        counts->pickup = 1;
+        counts->retention = wr_file_record_time(t, "retention");
+    }
+}
+
 apr_status_t wr_outbox_list(wr_outbox_t *ob, int which,
                             apr_array_header_t **items,
                             wr_outbox_counts_t *counts, apr_pool_t *p)
@@ -351,6 +366,7 @@ apr_status_t wr_outbox_list(wr_outbox_t *ob, int which,
         }
     }
     counts->dests = load_dests(ob, p);
+    pickup_load(ob, counts, p);
     return APR_SUCCESS;
 }
 
@@ -709,5 +725,72 @@ apr_status_t wr_outbox_drop(wr_outbox_t *ob, const char *id, int *where,
     if (own) {
         wr_outbox_unlock(ob);
     }
+    return rv;
+}
+
+/* ---- without a smarthost: kept for pickup --------------------------- */
+
+apr_status_t wr_outbox_pickup(wr_outbox_t *ob, int on,
+                              apr_interval_time_t retention, apr_time_t now,
+                              wr_outbox_pickup_t *st, apr_pool_t *pool)
+{
+    wr_outbox_pickup_t dummy;
+    apr_array_header_t *ids;
+    const char *text;
+    char *old;
+    apr_pool_t *p;
+    apr_status_t rv;
+    int own = 0, k;
+
+    if (st == NULL) {
+        st = &dummy;
+    }
+    memset(st, 0, sizeof(*st));
+    if (!on) {
+        return remove_file(ob->dir, PICKUP);
+    }
+    apr_pool_create(&p, pool);
+    text = apr_psprintf(p, "version: 1\nretention: %" APR_TIME_T_FMT "\n",
+                        retention > 0 ? retention : 0);
+    if (wr_file_read(ob->dir, PICKUP, 256, &old, NULL, NULL, p)
+        != APR_SUCCESS || strcmp(old, text) != 0) {
+        if ((rv = write_record(ob->dir, PICKUP, text, p)) != APR_SUCCESS) {
+            goto leave;
+        }
+    }
+    if ((rv = wr_file_dir_list(ob->dir, ".eml", &ids, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    /* a CLI retry or drop holds the lock: prune at the next call */
+    if (retention > 0 && lock_for_call(ob, &own) != APR_SUCCESS) {
+        retention = 0;
+    }
+    for (k = 0; k < ids->nelts; k++) {
+        const char *id = APR_ARRAY_IDX(ids, k, const char *);
+        wr_file_info_t fi;
+        int had;
+
+        if (wr_file_stat(ob->dir, name_of(id, ".eml", p), &fi)
+            != APR_SUCCESS) {
+            continue;           /* picked up meanwhile, or not a notice */
+        }
+        if (retention > 0 && now - fi.mtime > retention) {
+            if (drop_in(ob->dir, id, &had, p) == APR_SUCCESS) {
+                st->pruned += had;
+                continue;
+            }
+            st->errors++;
+        }
+        st->kept++;
+        if (st->oldest == 0 || fi.mtime < st->oldest) {
+            st->oldest = fi.mtime;
+        }
+    }
+    rv = APR_SUCCESS;
+leave:
+    if (own) {
+        wr_outbox_unlock(ob);
+    }
+    apr_pool_destroy(p);
     return rv;
 }

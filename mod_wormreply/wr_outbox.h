@@ -11,6 +11,11 @@
  *   DIR/dest/<key>.state                  the smarthost's backoff
  *   DIR/.lock                             flock()ed by the queue manager
  *                                         for a whole pass
+ *   DIR/.pickup                           the notifier's mark: no
+ *                                         smarthost, the notices in DIR
+ *                                         are kept for pickup
+ *                                         ("version: 1", "retention: N"
+ *                                         in microseconds, 0 for ever)
  * A notice exists where its .eml is; the .env and .state beside it are its
  * sidecars. Ids are [A-Za-z0-9._+-], 1 to 200 bytes, not starting with
  * '.': every function given another id returns APR_EINVAL without
@@ -133,7 +138,22 @@ typedef struct {
     int failed;                 /* in failed/ */
     int sent;                   /* kept in sent/ */
     apr_array_header_t *dests;  /* wr_outbox_dest_t *, by key */
+    int pickup;                 /* DIR/.pickup: no smarthost, the notices
+                                 * in DIR are kept for pickup */
+    apr_interval_time_t retention;  /* and pruned this long after they
+                                 * were written; 0: kept for ever */
 } wr_outbox_counts_t;
+
+/* Default of WormReplyOutboxRetention. */
+#define WR_OUTBOX_DEFAULT_RETENTION apr_time_from_sec(30 * 86400)
+
+/* What wr_outbox_pickup found and did. */
+typedef struct {
+    int kept;                   /* notices in DIR, after pruning */
+    apr_time_t oldest;          /* the oldest one's time; 0 if none */
+    int pruned;                 /* notices removed */
+    int errors;                 /* notices that could not be removed */
+} wr_outbox_pickup_t;
 
 /* What wr_outbox_retry did. */
 typedef enum {
@@ -222,5 +242,18 @@ apr_status_t wr_outbox_resume(wr_outbox_t *ob, apr_time_t now, int *cleared,
  *         error removing a file */
 apr_status_t wr_outbox_drop(wr_outbox_t *ob, const char *id, int *where,
                             apr_pool_t *p);
+
+/* wr_outbox_pickup - the notifier's side of an outbox without a
+ * smarthost, called at its start and now and then. With `on`: DIR/.pickup
+ * says so (written only when it changes), and every notice of DIR older
+ * than `retention` (by its .eml's modification time; 0: none) is removed
+ * with its sidecars, under the queue manager's lock (taken without
+ * waiting: when someone holds it, nothing is pruned this time); `st` (may
+ * be NULL) gets the counts. Without `on` (a smarthost): DIR/.pickup is
+ * removed and nothing else is done.
+ * @return the error writing the mark or reading DIR */
+apr_status_t wr_outbox_pickup(wr_outbox_t *ob, int on,
+                              apr_interval_time_t retention, apr_time_t now,
+                              wr_outbox_pickup_t *st, apr_pool_t *p);
 
 #endif

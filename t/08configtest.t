@@ -19,7 +19,7 @@ use Time::HiRes qw(time sleep);
 use WormreplyTest qw(parse_response codered_request nimda_request is_tiny
                      is_httpd_404);
 
-plan tests => 154, need_module 'wormreply', need_module 'status';
+plan tests => 164, need_module 'wormreply', need_module 'status';
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $moddir = '/usr/lib/apache2/modules';
@@ -209,6 +209,23 @@ bad('unknown subject', "WormReplySignature acme \"^/x\" sideways\n",
     qr/WormReplySignature: unknown subject 'sideways' \(expected norm, raw or line\)/);
 bad('WormReply not a flag', "WormReply maybe\n", 'WormReply maybe',
     qr/WormReply must be On or Off/);
+
+# --- WormReplyOutboxRetention: a duration or off, server-wide
+bad('outbox retention not a duration', "WormReplyOutboxRetention 5x\n",
+    'WormReplyOutboxRetention',
+    qr/WormReplyOutboxRetention: '5x' is not a duration \(such as 12h, 30d\) or off/);
+bad('outbox retention of zero', "WormReplyOutboxRetention 0\n",
+    'WormReplyOutboxRetention',
+    qr/WormReplyOutboxRetention: '0' is not a duration \(such as 12h, 30d\) or off/);
+bad('outbox retention in a vhost',
+    "<VirtualHost *:1>\nWormReplyOutboxRetention 7d\n</VirtualHost>\n",
+    'WormReplyOutboxRetention',
+    qr/WormReplyOutboxRetention cannot occur within <VirtualHost> section/);
+{
+    my($rc, $out) = configtest("WormReplyOutboxRetention 12h\n"
+                               . "WormReplyOutboxRetention off\n");
+    is $rc, 0, 'outbox retention 12h, off: configtest passes' or diag $out;
+}
 
 # --- what start or graceful would refuse about notices, refused by
 # configtest already (httpd -t runs no post_config)

@@ -63,7 +63,9 @@ static void usage(FILE *f)
         "notice in an SMTP transaction is never touched.\n"
         "\n"
         "commands:\n"
-        "  list          every notice: id, state (queued, failed), queued\n"
+        "  list          every notice: id, state (queued, failed; kept for\n"
+        "                pickup when there is no smarthost, with when\n"
+        "                WormReplyOutboxRetention prunes it), queued\n"
         "                time, size, attempts, next try, recipients, last\n"
         "                error or failure; whether the smarthost backs off;\n"
         "                how many are queued, failed and kept in sent/\n"
@@ -178,18 +180,42 @@ static int lock(outbox_t *o)
                       NULL, rv);
 }
 
-/* print_item - one notice as list rows */
-static void print_item(const wr_outbox_item_t *it, apr_time_t now,
+/* kept_until - when a notice kept for pickup is pruned, in words */
+static const char *kept_until(const wr_outbox_item_t *it,
+                              const wr_outbox_counts_t *c, apr_pool_t *p)
+{
+    if (c->retention <= 0) {
+        return "kept for pickup (no smarthost), never pruned";
+    }
+    return apr_pstrcat(p, "kept for pickup (no smarthost), pruned after ",
+                       wr_cli_rfc3339(it->queued + c->retention, p),
+                       " (WormReplyOutboxRetention)", NULL);
+}
+
+/* print_item - one notice as list rows; without a smarthost (c->pickup)
+ * the notices of DIR are kept for pickup, never tried */
+static void print_item(const wr_outbox_item_t *it,
+                       const wr_outbox_counts_t *c, apr_time_t now,
                        apr_pool_t *p)
 {
-    const char *next = "-";
+    const char *next = "-", *state = "queued";
+    int kept = it->where == WR_OUTBOX_QUEUED && c->pickup;
 
-    if (it->where == WR_OUTBOX_QUEUED) {
+    if (kept) {
+        state = "kept";
+        next = "pickup";
+    }
+    else if (it->where == WR_OUTBOX_QUEUED) {
         next = it->next_try > now ? wr_cli_rfc3339(it->next_try, p) : "now";
     }
-    printf("%-40s %-6s %-20s %8" APR_OFF_T_FMT " %5u %s\n", it->id,
-           it->where == WR_OUTBOX_FAILED ? "failed" : "queued",
+    else {
+        state = "failed";
+    }
+    printf("%-40s %-6s %-20s %8" APR_OFF_T_FMT " %5u %s\n", it->id, state,
            wr_cli_rfc3339(it->queued, p), it->size, (unsigned)it->attempts, next);
+    if (kept) {
+        printf("%8s%s\n", "", kept_until(it, c, p));
+    }
     if (it->rcpt->nelts > 0) {
         int k;
 
@@ -230,7 +256,8 @@ static int cmd_list(outbox_t *o, int failed_only)
     printf("%-40s %-6s %-20s %8s %5s %s\n", "ID", "STATE", "QUEUED", "SIZE",
            "TRIES", "NEXT TRY");
     for (k = 0; k < items->nelts; k++) {
-        print_item(APR_ARRAY_IDX(items, k, wr_outbox_item_t *), now, o->pool);
+        print_item(APR_ARRAY_IDX(items, k, wr_outbox_item_t *), &counts, now,
+                   o->pool);
     }
     if (failed_only) {
         printf("-- %d failed\n", counts.failed);
@@ -247,6 +274,12 @@ static int cmd_list(outbox_t *o, int failed_only)
                    d->last_error ? "; last error: " : "",
                    d->last_error ? d->last_error : "");
         }
+    }
+    if (counts.pickup) {
+        /* no smarthost (the notifier's mark): nothing here is ever sent */
+        printf("-- 0 queued, %d kept for pickup, %d failed, %d sent kept\n",
+               counts.queued, counts.failed, counts.sent);
+        return WR_OUTBOX_EXIT_OK;
     }
     printf("-- %d queued, %d failed, %d sent kept\n", counts.queued,
            counts.failed, counts.sent);
@@ -272,11 +305,15 @@ static int cmd_show(outbox_t *o, const char *id)
         "?", "queued", "failed", "?", "sent"
     };
     wr_outbox_item_t *it;
+    wr_outbox_counts_t counts;
+    apr_array_header_t *items;
     char *data;
     apr_size_t len;
     int truncated;
     char buf[128];
     apr_status_t rv = wr_outbox_get(o->ob, id, &it, o->pool);
+
+    memset(&counts, 0, sizeof(counts));
 
     if (APR_STATUS_IS_ENOENT(rv)) {
         fprintf(stderr, "wormreply outbox: %s: no such notice\n", id);
@@ -287,9 +324,18 @@ static int cmd_show(outbox_t *o, const char *id)
                 wr_file_strerror(rv, buf, sizeof(buf)));
         return WR_OUTBOX_EXIT_NOT_DONE;
     }
-    printf("id: %s\nstate: %s\nfile: %s\n", it->id, where_names[it->where],
-           it->eml_path);
-    if (it->where != WR_OUTBOX_SENT) {
+    if (it->where == WR_OUTBOX_QUEUED
+        && wr_outbox_list(o->ob, 0, &items, &counts, o->pool) == APR_SUCCESS
+        && counts.pickup) {
+        printf("id: %s\nstate: kept\nfile: %s\nwritten: %s\n%s\n", it->id,
+               it->eml_path, wr_cli_rfc3339(it->queued, o->pool),
+               kept_until(it, &counts, o->pool));
+    }
+    else {
+        printf("id: %s\nstate: %s\nfile: %s\n", it->id,
+               where_names[it->where], it->eml_path);
+    }
+    if (it->where != WR_OUTBOX_SENT && !counts.pickup) {
         printf("queued: %s\nattempts: %u\nlast try: %s\n",
                wr_cli_rfc3339(it->queued, o->pool), (unsigned)it->attempts,
                wr_cli_rfc3339(it->last_try, o->pool));
