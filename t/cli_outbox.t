@@ -15,6 +15,7 @@ use File::Temp qw(tempdir);
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use Test::More;
+use JSON::PP ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use WrCli qw(run_sh shq slurp spew);
@@ -155,6 +156,73 @@ is($rc, 0, 'failed exits 0');
 is("@ids", "$id{bounced} $id{expired}", 'failed: only failed/');
 like($out, qr/^\s+\(550 5\.1\.1/m, 'failed: reasons');
 like($out, qr/^-- 2 failed$/m, 'failed: summary');
+
+# ---- list, failed --format json: the same notices, one document --------------
+{
+    require JSON::PP;
+    ($rc, $out, $err) = wo('--format', 'json', 'list');
+    is($rc, 0, 'list --format json exits 0') or diag $err;
+    my $doc = eval { JSON::PP::decode_json($out) };
+    ok($doc, 'list --format json is JSON') or diag "$@$out";
+    $doc ||= {};
+    like($out, qr/\A\{\s*"schema"\s*:\s*1,/, 'its first key is "schema": 1');
+    is($doc->{generator}, 'wormreply outbox list', 'generator');
+    is($doc->{outbox}, $ob, 'the outbox it read');
+    ok(!$doc->{pickup}, 'not kept for pickup (no mark)');
+    is_deeply($doc->{totals}, {queued => 3, kept => 0, failed => 2,
+                               sent => 1}, 'totals as the text summary');
+    my @n = @{$doc->{notices} || []};
+    is(join(' ', map { $_->{id} } @n),
+       join(' ', @id{qw(fresh waiting headers bounced expired)}),
+       'notices in the order of the table');
+    my %n = map { $_->{id} => $_ } @n;
+    my $f = $n{$id{fresh}} || {};
+    is_deeply([@$f{qw(state attempts next_try due recipients
+                      recipients_from_headers)}],
+              ['queued', 0, undef, 'now',
+               ['abuse@example.net', 'admin@wormreply.test'], JSON::PP::false()],
+              'a fresh notice: queued, due now, its envelope');
+    my $w = $n{$id{waiting}} || {};
+    is_deeply([@$w{qw(queued queued_unix attempts next_try_unix due
+                      last_error)}],
+              [iso($now - 3600), $now - 3600, 2, $now + 600, iso($now + 600),
+               '451 4.3.0 try again later'],
+              'a notice backing off: queued, attempts, next try, last error');
+    ok($n{$id{headers}}{recipients_from_headers},
+       'recipients from the headers said so');
+    my $b = $n{$id{bounced}} || {};
+    is_deeply([@$b{qw(state due failure)}],
+              ['failed', undef, '550 5.1.1 <nobody@example.net>: no such user'],
+              'a failed notice: its failure, not due');
+    my ($h) = @{$doc->{smarthosts} || []};
+    is_deeply([@{$h || {}}{qw(key backs_off failures next_try last_error)}],
+              ['smtp.example.net_25', JSON::PP::true(), 3, iso($now + 1200),
+               'cannot connect to smtp.example.net:25'],
+              'the smarthost backing off');
+    ($rc, $out) = wo('--format', 'json', 'failed');
+    $doc = eval { JSON::PP::decode_json($out) } || {};
+    is($doc->{generator}, 'wormreply outbox failed', 'failed --format json');
+    is(join(' ', map { $_->{id} } @{$doc->{notices} || []}),
+       "$id{bounced} $id{expired}", '... only failed/');
+
+    # without a smarthost (the notifier's mark): kept for pickup, as the
+    # text says
+    spew("$ob/.pickup", "version: 1\nretention: " . us(86400) . "\n");
+    ($rc, $out) = wo('--format', 'json', 'list');
+    $doc = eval { JSON::PP::decode_json($out) } || {};
+    ok($doc->{pickup}, 'the pickup mark: pickup true');
+    is($doc->{retention_seconds}, 86400, '... with the retention');
+    is_deeply($doc->{totals}, {queued => 0, kept => 3, failed => 2,
+                               sent => 1}, '... queued notices count as kept');
+    %n = map { $_->{id} => $_ } @{$doc->{notices} || []};
+    is_deeply([@{$n{$id{waiting}} || {}}{qw(state due pruned_after)}],
+              ['kept', 'pickup', iso($now - 3600 + 86400)],
+              '... a kept notice: due pickup, pruned after its retention');
+    ($rc, $out) = wo('list');
+    like($out, qr/^-- 0 queued, 3 kept for pickup, 2 failed, 1 sent kept$/m,
+         '... as the text summary says');
+    unlink "$ob/.pickup";
+}
 
 # ---- show ----------------------------------------------------------------------------
 ($rc, $out) = wo('show', $id{bounced});

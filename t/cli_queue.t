@@ -99,6 +99,51 @@ is("@ids", "$bad $f1 $f2", 'failed: only failed/');
 like($out, qr/^\s+\(no MX, no A\)$/m, 'failed: reasons');
 like($out, qr/^-- 3 failed$/m, 'failed: summary');
 
+# ---- list, failed --format json: the same records, one document ---------------
+{
+    require JSON::PP;
+    ($rc, $out, $err) = wq('--format', 'json', 'list');
+    is($rc, 0, 'list --format json exits 0') or diag $err;
+    my $doc = eval { JSON::PP::decode_json($out) };
+    ok($doc, 'list --format json is JSON') or diag "$@$out";
+    $doc ||= {};
+    like($out, qr/\A\{\s*"schema"\s*:\s*1,/, 'its first key is "schema": 1');
+    is($doc->{generator}, 'wormreply queue list', 'generator');
+    is($doc->{spool}, $spool, 'the spool it read');
+    is_deeply($doc->{totals}, {records => 7, queued => 3, active => 1,
+                               failed => 3}, 'totals as the text summary');
+    my %r = map { $_->{id} => $_ } @{$doc->{records} || []};
+    is(join(' ', map { $_->{id} } @{$doc->{records} || []}),
+       "$n1 $n2 $n3 $c1 $bad $f1 $f2", 'records in the order of the table');
+    is_deeply([@{$r{$n1}}{qw(state count address family vhost last_seen
+                             last_seen_unix attempts next_try)}],
+              ['queued', 16, '192.0.2.1', 'nimda', 'www.example',
+               '2024-05-01T12:00:00Z', $t0, 0, undef],
+              'a queued record: state, count, address, family, vhost, '
+              . 'last seen, no next try');
+    is_deeply([@{$r{$n2}}{qw(attempts next_try next_try_unix due due_unix)}],
+              [2, '2024-05-01T13:00:00Z', $t0 + 3600, 'now', undef],
+              'a deferred record whose backoff is over: due now');
+    like($r{$n2}{reason}, qr/^waiting for the notifier/, '... and why');
+    like($r{$c1}{reason}, qr/^waiting for DNS/, 'the active record: why');
+    is_deeply([@{$r{$f1}}{qw(state failure due due_unix)}],
+              ['failed', '550 5.1.1 abuse@example.net: no such user',
+               'never (wormreply queue retry ID)', undef],
+              'a failed record: its failure, due never');
+    is($r{$bad}{state}, 'failed', 'the unreadable record is listed');
+    like($r{$bad}{unreadable} // '', qr/malformed or unknown version/,
+         '... as unreadable, with why');
+    ($rc, $out) = wq('--format', 'json', 'failed');
+    $doc = eval { JSON::PP::decode_json($out) } || {};
+    is($doc->{generator}, 'wormreply queue failed', 'failed --format json');
+    is(join(' ', map { $_->{id} } @{$doc->{records} || []}), "$bad $f1 $f2",
+       '... only failed/');
+    is($doc->{totals}{failed}, 3, '... its total');
+    ($rc, undef, $err) = wq('--format', 'xml', 'list');
+    is($rc, 2, '--format xml: exit 2');
+    like($err, qr/--format takes text or json, not 'xml'/, '... says why');
+}
+
 # ---- show ----------------------------------------------------------------------------
 ($rc, $out) = wq('show', $f1);
 is($rc, 0, 'show exits 0');

@@ -9,7 +9,6 @@
  * transaction.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -19,6 +18,7 @@
 #include <apr_tables.h>
 
 #include "cli_args.h"
+#include "cli_json.h"
 #include "cli_priv.h"
 #include "cmd_outbox.h"
 #include "wr_delivery.h"
@@ -94,7 +94,9 @@ static void usage(FILE *f)
         "options:\n"
         "      --outbox DIR      the outbox (default %s;\n"
         "                        WormReplyOutbox in the httpd configuration)\n"
-        "      --format text|json  suppressed: a table (default) or JSON\n"
+        "      --format text|json  list, failed, suppressed: a table\n"
+        "                        (default) or JSON (list, failed:\n"
+        "                        \"schema\": %d)\n"
         "      --wait SECONDS    retry, drop: how long to wait for a delivery\n"
         "                        pass to end (0 to 60, default %d)\n"
         "  -h, --help            this help\n"
@@ -105,7 +107,7 @@ static void usage(FILE *f)
         "root or as httpd's User); 4 the queue manager kept the outbox\n"
         "locked for the whole wait (a delivery pass in progress): nothing\n"
         "was changed, try again.\n",
-        DEFAULT_OUTBOX, DEFAULT_WAIT);
+        DEFAULT_OUTBOX, WR_OUTBOX_JSON_SCHEMA, DEFAULT_WAIT);
 }
 
 /* put_escaped - text for a terminal: CR before LF dropped, a missing
@@ -238,7 +240,100 @@ static void print_item(const wr_outbox_item_t *it,
     }
 }
 
-/* cmd_list - postqueue -p: every notice, or the failed ones */
+/* item_json - one notice as list's JSON: what its rows say, with times
+ * as RFC 3339 and seconds */
+static json_t *item_json(const wr_outbox_item_t *it,
+                         const wr_outbox_counts_t *c, apr_time_t now,
+                         apr_pool_t *p)
+{
+    json_t *o = json_object(), *rcpt = json_array();
+    int kept = it->where == WR_OUTBOX_QUEUED && c->pickup;
+    int k;
+
+    json_object_set_new(o, "id", json_string(it->id));
+    json_object_set_new(o, "state", json_string(
+        kept ? "kept" : it->where == WR_OUTBOX_QUEUED ? "queued" : "failed"));
+    wr_cli_json_time(o, "queued", it->queued, p);
+    json_object_set_new(o, "size", json_integer((json_int_t)it->size));
+    json_object_set_new(o, "attempts", json_integer(it->attempts));
+    wr_cli_json_time(o, "last_try", it->last_try, p);
+    wr_cli_json_time(o, "next_try", it->next_try, p);
+    /* the NEXT TRY column: now, a time, pickup (never tried), null */
+    if (kept) {
+        json_object_set_new(o, "due", json_string("pickup"));
+    }
+    else if (it->where == WR_OUTBOX_QUEUED) {
+        json_object_set_new(o, "due", json_string(it->next_try > now
+            ? wr_cli_rfc3339(it->next_try, p) : "now"));
+    }
+    else {
+        json_object_set_new(o, "due", json_null());
+    }
+    wr_cli_json_time(o, "pruned_after", kept && c->retention > 0
+                     ? it->queued + c->retention : 0, p);
+    for (k = 0; k < it->rcpt->nelts; k++) {
+        json_t *v = json_string(APR_ARRAY_IDX(it->rcpt, k, const char *));
+        if (v) {
+            json_array_append_new(rcpt, v);
+        }
+    }
+    json_object_set_new(o, "recipients", rcpt);
+    json_object_set_new(o, "recipients_from_headers",
+                        json_boolean(it->rcpt->nelts > 0 && !it->has_env));
+    wr_cli_json_str(o, "last_error", it->last_error, p);
+    wr_cli_json_str(o, "failure", it->where == WR_OUTBOX_FAILED
+                    ? (it->failure ? it->failure : "no reason recorded")
+                    : NULL, p);
+    wr_cli_json_str(o, "problem", it->problem, p);
+    return o;
+}
+
+/* list_json - list and failed as one JSON document: {"schema",
+ * "generator", "outbox", "pickup", "retention_seconds", "notices",
+ * "smarthosts", "totals"} */
+static int list_json(outbox_t *o, int failed_only,
+                     const apr_array_header_t *items,
+                     const wr_outbox_counts_t *c, apr_time_t now)
+{
+    json_t *notices = json_array(), *hosts = json_array(), *doc;
+    int k;
+
+    for (k = 0; k < items->nelts; k++) {
+        json_array_append_new(notices, item_json(
+            APR_ARRAY_IDX(items, k, wr_outbox_item_t *), c, now, o->pool));
+    }
+    for (k = 0; k < c->dests->nelts; k++) {
+        const wr_outbox_dest_t *d = APR_ARRAY_IDX(c->dests, k,
+                                                  wr_outbox_dest_t *);
+        json_t *h = json_object();
+
+        json_object_set_new(h, "key", json_string(d->key));
+        json_object_set_new(h, "backs_off", json_boolean(d->next_try > now));
+        json_object_set_new(h, "failures", json_integer(d->failures));
+        wr_cli_json_time(h, "last_try", d->last_try, o->pool);
+        wr_cli_json_time(h, "next_try", d->next_try, o->pool);
+        wr_cli_json_str(h, "last_error", d->last_error, o->pool);
+        json_array_append_new(hosts, h);
+    }
+    doc = json_pack("{s:i, s:s, s:s, s:b, s:o, s:o, s:o, "
+                    "s:{s:i, s:i, s:i, s:i}}",
+        "schema", WR_OUTBOX_JSON_SCHEMA,
+        "generator", failed_only ? "wormreply outbox failed"
+                                 : "wormreply outbox list",
+        "outbox", o->dir, "pickup", c->pickup,
+        "retention_seconds", c->pickup && c->retention > 0
+            ? json_integer((json_int_t)apr_time_sec(c->retention))
+            : json_null(),
+        "notices", notices, "smarthosts", hosts,
+        "totals", "queued", c->pickup ? 0 : c->queued,
+        "kept", c->pickup ? c->queued : 0, "failed", c->failed,
+        "sent", c->sent);
+    return doc && wr_cli_json_print(doc) == 0 ? WR_OUTBOX_EXIT_OK
+                                              : WR_OUTBOX_EXIT_NOT_DONE;
+}
+
+/* cmd_list - postqueue -p: every notice, or the failed ones; a table or
+ * (--format json) list_json */
 static int cmd_list(outbox_t *o, int failed_only)
 {
     apr_array_header_t *items;
@@ -252,6 +347,9 @@ static int cmd_list(outbox_t *o, int failed_only)
                         &counts, o->pool);
     if (rv != APR_SUCCESS) {
         return outbox_err(o, NULL, NULL, rv);
+    }
+    if (o->json) {
+        return list_json(o, failed_only, items, &counts, now);
     }
     printf("%-40s %-6s %-20s %8s %5s %s\n", "ID", "STATE", "QUEUED", "SIZE",
            "TRIES", "NEXT TRY");
@@ -419,7 +517,6 @@ static int cmd_suppressed(outbox_t *o)
     }
     if (o->json) {
         json_t *arr = json_array();
-        char *text;
 
         for (k = 0; k < list->nelts; k++) {
             const wr_suppression_t *s = APR_ARRAY_IDX(list, k,
@@ -431,13 +528,9 @@ static int cmd_suppressed(outbox_t *o)
                 "until", wr_cli_rfc3339(s->until, o->pool),
                 "until_unix", (json_int_t)apr_time_sec(s->until)));
         }
-        text = json_dumps(arr, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-        json_decref(arr);
-        if (text == NULL) {
+        if (wr_cli_json_print(arr) != 0) {
             return WR_OUTBOX_EXIT_NOT_DONE;
         }
-        printf("%s\n", text);
-        free(text);
         return WR_OUTBOX_EXIT_OK;
     }
     printf("%-40s %-8s %-20s %s\n", "ADDRESS", "REASON", "UNTIL",
@@ -685,12 +778,9 @@ int wr_cli_outbox(apr_pool_t *pool, const wr_sigset_t *set,
             break;
         }
         case OPT_FORMAT:
-            if (strcmp(arg, "json") && strcmp(arg, "text")) {
-                fprintf(stderr, "wormreply outbox: --format takes text or "
-                        "json, not '%s'\n", arg);
+            if (wr_cli_format_json("wormreply outbox", arg, &o.json) != 0) {
                 return WR_OUTBOX_EXIT_USAGE;
             }
-            o.json = !strcmp(arg, "json");
             break;
         case 'h':
             usage(stdout);

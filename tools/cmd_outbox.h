@@ -18,6 +18,10 @@
 #define WR_OUTBOX_EXIT_LOCKED     4   /* the queue manager held the outbox's
                                        * lock for the whole wait */
 
+/* The "schema" key of list's and failed's --format json: raised when a key
+ * changes meaning or goes away (new keys do not raise it). */
+#define WR_OUTBOX_JSON_SCHEMA 1
+
 /* wr_cli_outbox - run the verb; argv[0] is "outbox". set and mask are
  * unused (every verb has this signature).
  * @return one of WR_OUTBOX_EXIT_* */

@@ -24,12 +24,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include <apr_getopt.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
 #include "cli_args.h"
+#include "cli_json.h"
 #include "cli_priv.h"
 #include "cmd_queue.h"
 #include "wr_file.h"
@@ -38,13 +41,15 @@
 #define DEFAULT_SPOOL "/var/lib/apache2/wormreply/spool"
 
 enum {
-    OPT_SPOOL = 256
+    OPT_SPOOL = 256,
+    OPT_FORMAT
 };
 
 typedef struct {
     apr_pool_t *pool;
     wr_spool_t *spool;
     const char *dir;
+    json_t *records;            /* --format json: list's records, else NULL */
 } queue_t;
 
 static const char *const state_names[4] = {
@@ -55,7 +60,7 @@ static const char *const state_names[4] = {
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: wormreply queue [--spool DIR] COMMAND\n"
+        "usage: wormreply queue [--spool DIR] [--format text|json] COMMAND\n"
         "\n"
         "The notifier's spool of probe events (one record per prober and\n"
         "window), like postqueue -p and postsuper. Safe while the notifier\n"
@@ -78,13 +83,15 @@ static void usage(FILE *f)
         "options:\n"
         "      --spool DIR   the spool (default %s;\n"
         "                    WormReplySpool in the httpd configuration)\n"
+        "      --format text|json  list, failed: a table (default) or JSON\n"
+        "                    (\"schema\": %d)\n"
         "  -h, --help        this help\n"
         "\n"
         "Exit status: 0 done; 1 an ID is unknown, active, not failed\n"
         "(retry) or unreadable, the others are still done; 2 usage;\n"
         "3 the spool is missing or cannot be read (run as root or as\n"
         "httpd's User).\n",
-        DEFAULT_SPOOL);
+        DEFAULT_SPOOL, WR_QUEUE_JSON_SCHEMA);
 }
 
 /* id_ok - the characters of a record id (wr_spool.h), so that an
@@ -180,8 +187,10 @@ static apr_status_t find(queue_t *q, const char *id, wr_spool_dir_e *which,
  * next, from its directory and the decision the notifier noted in it
  * (wr_spool.h: decision, reason, due) */
 static void why_of(wr_spool_dir_e d, const wr_event_t *ev, apr_time_t now,
-                   const char **why, const char **due, apr_pool_t *p)
+                   const char **why, const char **due, apr_time_t *due_at,
+                   apr_pool_t *p)
 {
+    *due_at = 0;                /* not a time: now, never, not known */
     switch (d) {
     case WR_SPOOL_FAILED:
         *why = apr_pstrcat(p, "failed: ", ev->failure && *ev->failure
@@ -197,6 +206,7 @@ static void why_of(wr_spool_dir_e d, const wr_event_t *ev, apr_time_t now,
                                     NULL)
                       : "retry after backoff";
             *due = wr_cli_rfc3339(ev->next_try, p);
+            *due_at = ev->next_try;
         }
         else {
             *why = ev->next_try > 0
@@ -210,6 +220,7 @@ static void why_of(wr_spool_dir_e d, const wr_event_t *ev, apr_time_t now,
             *why = apr_pstrcat(p, "held: ", ev->reason ? ev->reason
                                : "(no reason recorded)", NULL);
             *due = ev->due > 0 ? wr_cli_rfc3339(ev->due, p) : "not known";
+            *due_at = ev->due > 0 ? ev->due : 0;
         }
         else {
             *why = "waiting for DNS: the source's name, domain and mail "
@@ -224,12 +235,45 @@ static void why_of(wr_spool_dir_e d, const wr_event_t *ev, apr_time_t now,
     }
 }
 
-/* list_dir - one table section; @return records, or -1 on an error */
+/* record_json - one record as list's JSON: its id, state, what the text
+ * row and lines say, with times as RFC 3339 and seconds */
+static json_t *record_json(wr_spool_dir_e d, const char *id,
+                           const wr_event_t *ev, apr_time_t now,
+                           apr_pool_t *p)
+{
+    json_t *o = json_object();
+    const char *why, *due;
+    apr_time_t due_at;
+
+    why_of(d, ev, now, &why, &due, &due_at, p);
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "state", json_string(state_names[d]));
+    wr_cli_json_str(o, "address", ev->address, p);
+    wr_cli_json_str(o, "family", ev->family, p);
+    wr_cli_json_str(o, "vhost", ev->vhost && *ev->vhost ? ev->vhost : NULL,
+                    p);
+    json_object_set_new(o, "count", json_integer((json_int_t)ev->count));
+    wr_cli_json_time(o, "first_seen", ev->first_seen, p);
+    wr_cli_json_time(o, "last_seen", ev->last_seen, p);
+    json_object_set_new(o, "attempts", json_integer(ev->attempts));
+    wr_cli_json_time(o, "next_try", ev->next_try, p);
+    wr_cli_json_str(o, "reason", why, p);
+    json_object_set_new(o, "due", json_string(due));
+    json_object_set_new(o, "due_unix", due_at > 0
+                        ? json_integer((json_int_t)apr_time_sec(due_at))
+                        : json_null());
+    wr_cli_json_str(o, "failure", ev->failure, p);
+    return o;
+}
+
+/* list_dir - one table section, or its records appended to q->records
+ * (--format json); @return records, or -1 on an error */
 static int list_dir(queue_t *q, wr_spool_dir_e d, int reasons)
 {
     apr_array_header_t *ids;
     apr_time_t now = apr_time_now();
     const char *why, *due;
+    apr_time_t due_at;
     apr_pool_t *p;
     apr_status_t rv;
     int i, n = 0;
@@ -252,9 +296,23 @@ static int list_dir(queue_t *q, wr_spool_dir_e d, int reasons)
         n++;
         if (rv != APR_SUCCESS) {
             char buf[128];
+            const char *why_not = rv == APR_EINVAL
+                ? "malformed or unknown version"
+                : wr_file_strerror(rv, buf, sizeof(buf));
+
+            if (q->records) {
+                json_array_append_new(q->records, json_pack(
+                    "{s:s, s:s, s:s}", "id", id, "state", state_names[d],
+                    "unreadable", why_not));
+                continue;
+            }
             printf("%-52s %-6s (unreadable: %s)\n", id, state_names[d],
-                   rv == APR_EINVAL ? "malformed or unknown version"
-                   : wr_file_strerror(rv, buf, sizeof(buf)));
+                   why_not);
+            continue;
+        }
+        if (q->records) {
+            json_array_append_new(q->records,
+                                  record_json(d, id, ev, now, p));
             continue;
         }
         printf("%-52s %-6s %6" APR_UINT64_T_FMT " %s %s %s\n", id,
@@ -267,26 +325,51 @@ static int list_dir(queue_t *q, wr_spool_dir_e d, int reasons)
         if (reasons && ev->failure != NULL) {
             printf("%8s(%s)\n", "", ev->failure);
         }
-        why_of(d, ev, now, &why, &due, p);
+        why_of(d, ev, now, &why, &due, &due_at, p);
         printf("%8s%s; due %s\n", "", why, due);
     }
     apr_pool_destroy(p);
     return n;
 }
 
-/* cmd_list - postqueue -p: every record, or the failed ones */
-static int cmd_list(queue_t *q, int failed_only)
+/* cmd_list - postqueue -p: every record, or the failed ones; a table, or
+ * with --format json one document:
+ * {"schema", "generator", "spool", "records": [...], "totals": {...}} */
+static int cmd_list(queue_t *q, int failed_only, int json)
 {
     int n[4] = {0, 0, 0, 0}, d;
 
-    printf("%-52s %-6s %6s %-20s %s\n", "ID", "STATE", "COUNT", "LAST SEEN",
-           "ADDRESS FAMILY");
+    if (json) {
+        q->records = json_array();
+    }
+    else {
+        printf("%-52s %-6s %6s %-20s %s\n", "ID", "STATE", "COUNT",
+               "LAST SEEN", "ADDRESS FAMILY");
+    }
     for (d = failed_only ? WR_SPOOL_FAILED : WR_SPOOL_NEW;
          d <= WR_SPOOL_FAILED; d++) {
         n[d] = list_dir(q, (wr_spool_dir_e)d, 1);
         if (n[d] < 0) {
+            json_decref(q->records);
+            q->records = NULL;
             return WR_QUEUE_NO_SPOOL;
         }
+    }
+    if (json) {
+        json_t *doc = json_pack("{s:i, s:s, s:s, s:o, s:{s:i, s:i, s:i, "
+                                "s:i}}",
+            "schema", WR_QUEUE_JSON_SCHEMA,
+            "generator", failed_only ? "wormreply queue failed"
+                                     : "wormreply queue list",
+            "spool", q->dir, "records", q->records,
+            "totals", "records", n[WR_SPOOL_NEW] + n[WR_SPOOL_CUR]
+                                 + n[WR_SPOOL_FAILED],
+            "queued", n[WR_SPOOL_NEW], "active", n[WR_SPOOL_CUR],
+            "failed", n[WR_SPOOL_FAILED]);
+
+        q->records = NULL;
+        return doc && wr_cli_json_print(doc) == 0 ? WR_QUEUE_OK
+                                                  : WR_QUEUE_NOT_DONE;
     }
     if (failed_only) {
         printf("-- %d failed\n", n[WR_SPOOL_FAILED]);
@@ -337,8 +420,9 @@ static int cmd_show(queue_t *q, const char *id)
     }
     if (rv == APR_SUCCESS) {
         const char *why, *due;
+        apr_time_t due_at;
 
-        why_of(d, ev, apr_time_now(), &why, &due, q->pool);
+        why_of(d, ev, apr_time_now(), &why, &due, &due_at, q->pool);
         /* the notifier's notes are said once, in words */
         ev->decision = NULL;
         ev->reason = NULL;
@@ -499,6 +583,7 @@ int wr_cli_queue(apr_pool_t *pool, const wr_sigset_t *set,
 {
     static const apr_getopt_option_t opts[] = {
         {"spool", OPT_SPOOL, 1, "spool directory"},
+        {"format", OPT_FORMAT, 1, "text or json"},
         {"help", 'h', 0, "help"},
         {NULL, 0, 0, NULL}
     };
@@ -510,7 +595,7 @@ int wr_cli_queue(apr_pool_t *pool, const wr_sigset_t *set,
     const char *arg, *cmd, *id = NULL;
     queue_t q;
     apr_status_t rv;
-    int opt, rc, nargs;
+    int opt, rc, nargs, json = 0;
 
     (void)set;
     (void)mask;
@@ -522,6 +607,11 @@ int wr_cli_queue(apr_pool_t *pool, const wr_sigset_t *set,
         switch (opt) {
         case OPT_SPOOL:
             q.dir = arg;
+            break;
+        case OPT_FORMAT:
+            if (wr_cli_format_json("wormreply queue", arg, &json) != 0) {
+                return WR_QUEUE_USAGE;
+            }
             break;
         case 'h':
             usage(stdout);
@@ -577,10 +667,10 @@ int wr_cli_queue(apr_pool_t *pool, const wr_sigset_t *set,
         return rc;
     }
     if (!strcmp(cmd, "list")) {
-        rc = cmd_list(&q, 0);
+        rc = cmd_list(&q, 0, json);
     }
     else if (!strcmp(cmd, "failed")) {
-        rc = cmd_list(&q, 1);
+        rc = cmd_list(&q, 1, json);
     }
     else if (!strcmp(cmd, "show")) {
         rc = cmd_show(&q, id);

@@ -13,6 +13,10 @@
 #define WR_QUEUE_USAGE      2   /* bad command line */
 #define WR_QUEUE_NO_SPOOL   3   /* the spool is missing or unreadable */
 
+/* The "schema" key of list's and failed's --format json: raised when a key
+ * changes meaning or goes away (new keys do not raise it). */
+#define WR_QUEUE_JSON_SCHEMA 1
+
 /* wr_cli_queue - run the verb; argv[0] is "queue". set and mask are
  * unused (every verb has this signature).
  * @return one of WR_QUEUE_* */
