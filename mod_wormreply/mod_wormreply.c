@@ -2,7 +2,8 @@
  *
  * Thin glue: the matching, counting and parsing live in the core
  * (wr_*.c); this file decides where in httpd's request cycle each piece
- * runs. Directives and merge: mod_wormreply_config.c; mod_status:
+ * runs. Directives and merge: mod_wormreply_config.c; checks of the
+ * whole configuration (configtest): mod_wormreply_check.c; mod_status:
  * mod_wormreply_status.c.
  */
 #include <string.h>

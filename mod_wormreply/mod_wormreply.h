@@ -120,9 +120,15 @@ void wr_register_request_hooks(wr_global_t *g);
 extern const command_rec wr_cmds[];
 void *wr_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *wr_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+wr_action_t wr_conf_action(const wr_srv_conf_t *sc);
+/* wr_global_get - the process-wide record of this configuration cycle
+ * (userdata of pconf), created with the built-in signatures on first use;
+ * NULL with *err set if those cannot be loaded */
+wr_global_t *wr_global_get(apr_pool_t *pconf, const char **err);
+
+/* mod_wormreply_check.c */
 int wr_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s);
-wr_action_t wr_conf_action(const wr_srv_conf_t *sc);
 
 /* mod_wormreply_notify.c */
 void wr_notify_defaults(wr_notify_conf_t *nc, apr_pool_t *p);
