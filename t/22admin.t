@@ -3,6 +3,7 @@
 # warn":
 # - ps names the notifier ("apache2: wormreply notifier" and httpd's own
 #   arguments), and only it: the workers keep httpd's command line;
+# - ps names the deliverer and its SMTP sessions as well;
 # - the start-up line carries the version of mod_wormreply/wr_version.h,
 #   the notifier's decision about a host it does not notify is in the
 #   error log, and the per-probe info lines are not.
@@ -87,6 +88,77 @@ like $log, qr/\[wormreply:notice\] .*WR00047: /, 'the decision at notice';
 unlike $log, qr/WR00004: /, 'the per-probe info line is not (the access '
     . 'log has the probes)';
 ok $h->stop, 'httpd stops';
+
+# The deliverer and its SMTP sessions are named too (issue 14.2): notices
+# wait in the outbox for a smarthost that accepts the connections and then
+# says nothing, so the notifier's deliverer and its sessions stay in ps
+# while the test looks (the session's wait is bounded by the SMTP command
+# timeout; the test's by 20 s).
+{
+    require IO::Socket::INET;
+    my $mx = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                   Listen => 4, ReuseAddr => 1)
+        or die "listen: $!";
+    my $mxport = $mx->sockport;
+    my $m = WrPrivateHttpd->new(port => 18137);
+    my $md = $m->dir;
+    $m->write_conf(<<"EOF");
+LogLevel warn
+$loglevel
+WormReply On
+WormReplyNotify On
+WormReplySpool $md/spool
+WormReplyOutbox $md/outbox
+WormReplySmarthost 127.0.0.1:$mxport
+WormReplySMTPTLS off
+WormReplySMTPSessions 2
+WormReplyBounceAddress bounces\@wormreply.test
+EOF
+    ok $m->start, 'httpd starts with a smarthost' or diag $m->error_log;
+    ok $m->wait_for(sub { -d "$md/outbox/failed" }, 10),
+        'the notifier makes its outbox';
+    # 20 finished notices as the notifier writes them (wr_delivery.h),
+    # owned by httpd's User as the outbox is: two sessions of 10, the
+    # first in the deliverer itself, the second in a process of its own
+    my ($uid, $gid) = (stat "$md/outbox")[4, 5];
+    for my $k (1 .. 20) {
+        my $id = sprintf 'wr-20240501T120000Z-%016x', 0xabc000 + $k;
+        my $eml = "$md/outbox/.$id.tmp";
+        open my $f, '>', $eml or die $!;
+        print $f "From: wormreply\@wormreply.test\r\n"
+            . "To: abuse\@example.net\r\nSubject: test\r\n"
+            . "Message-ID: <$id\@wormreply.test>\r\n\r\ntext\r\n";
+        close $f;
+        chown $uid, $gid, $eml;
+        rename $eml, "$md/outbox/$id.eml" or die $!;
+    }
+    $mx->blocking(0);
+    my @conn;
+    $m->wait_for(sub { my $c = $mx->accept; push @conn, $c if $c;
+                       @conn >= 2 }, 20);
+    is scalar(@conn), 2, 'two sessions connect to the smarthost';
+    my $npid = $m->notifier_pid // 0;
+    my ($deliverer, $session);
+    $m->wait_for(sub {
+        for my $c (WrPrivateHttpd::children_of($npid)) {
+            (my $cmd = slurp("/proc/$c/cmdline")) =~ s/\0+\z//;
+            $cmd =~ s/\0/ /g;
+            next unless $cmd =~ /^apache2: wormreply deliverer\b/;
+            $deliverer = $cmd;
+            for my $g (WrPrivateHttpd::children_of($c)) {
+                (my $gc = slurp("/proc/$g/cmdline")) =~ s/\0+\z//;
+                $session = $gc =~ s/\0/ /gr;
+            }
+        }
+        defined $deliverer && defined $session;
+    }, 10);
+    like $deliverer // '', qr{^apache2: wormreply deliverer -d \Q$md\E },
+        'ps names the notifier\'s deliverer "apache2: wormreply deliverer"';
+    like $session // '', qr{^apache2: wormreply smtp session -d \Q$md\E },
+        '... and its second session "apache2: wormreply smtp session"';
+    close $_ for @conn;
+    ok $m->stop, 'httpd stops';
+}
 
 # The name on a notice (issue 14.5): with a main server named only by an
 # address, as httpd names it without a global ServerName, notices are signed
