@@ -278,8 +278,10 @@ if ($worker == 0) {
     exit 0;
 }
 my ($lists, $listed, $bad_lists, $drops, $bad_drops) = (0, 0, 0, 0, 0);
-my $end = time + 2;
-while (time < $end) {
+# at least 2 s and 3 rounds of list and drop, at most 30 s: a busy machine
+# makes the rounds slower, not fewer
+my ($end, $limit) = (time + 2, time + 30);
+while ((time < $end || $lists < 3) && time < $limit) {
     my ($lrc, $lout, $lerr) = wq('list');
     $lists++;
     if ($lrc != 0 || $lerr ne '' || $lout =~ /unreadable/
