@@ -90,6 +90,25 @@ static void map_families(wr_counters_t *c, const wr_sigset_t *set, int *map)
     }
 }
 
+/* set_look - how the quick handler looks at a request of this server,
+ * decided once per configuration: not at all (WormReply Off), by the
+ * prefilter's pair table inline (quick_pairs), or by a call to the
+ * matcher's prefilter for every request (a vhost with signatures of its
+ * own, or a family that the table alone cannot rule out) */
+static void set_look(wr_srv_conf_t *vc)
+{
+    vc->look = 0;
+    vc->quick_pairs = NULL;
+    vc->counters = vc->global->counters;
+    if (vc->enabled != 1 || vc->counters == NULL) {
+        return;
+    }
+    vc->look = 1;
+    if (vc->local == NULL) {
+        vc->quick_pairs = wr_sigset_pairs(vc->global->sigset, vc->mask);
+    }
+}
+
 static int wr_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp, server_rec *s)
 {
@@ -122,6 +141,7 @@ static int wr_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         if (vc->local) {
             map_families(g->counters, vc->local, vc->local_counter_family);
         }
+        set_look(vc);
     }
     for (f = 0; f < wr_sigset_family_count(g->sigset); f++) {
         const char *u = wr_sigset_unfiltered(g->sigset, f);
@@ -338,42 +358,6 @@ static __attribute__((noinline)) void classify(request_rec *r,
     tag(r, sc, m.name, ci, 0);
 }
 
-/* Runs right after mod_remoteip, before translation, rewrite, auth or
- * any filesystem access, so that a probe costs nothing more and the
- * client address is the real one behind a proxy. This is all that an
- * ordinary request pays: a counter, a pointer in request_config and the
- * matcher's prefilter; no allocation, no table, no copy. */
-static int wr_post_read_request(request_rec *r)
-{
-    const wr_srv_conf_t *sc = WR_SRV_CONF(r->server);
-    wr_counters_t *counters = sc->global->counters;
-    const char *method = r->method;
-    size_t target_len, method_len = 0;
-
-    if (sc->enabled != 1 || r->main != NULL || r->prev != NULL
-        || counters == NULL || r->unparsed_uri == NULL) {
-        return DECLINED;
-    }
-    count_request(counters, r->connection);
-    ap_set_module_config(r->request_config, &wormreply_module,
-                         (void *)&checked);
-    target_len = strlen(r->unparsed_uri);
-    /* only a method of 4 bytes or more can hold a window ("SEARCH"); a
-     * GET's is never scanned (a HEAD has M_GET too, hence header_only) */
-    if ((r->method_number != M_GET || r->header_only) && method
-        && method[0] && method[1] && method[2] && method[3]) {
-        method_len = strlen(method);
-    }
-    if (wr_match_suspect(sc->global->sigset, sc->mask, r->unparsed_uri,
-                         target_len, method, method_len)
-        || (sc->local && wr_match_suspect(sc->local, sc->local_mask,
-                                          r->unparsed_uri, target_len,
-                                          method, method_len))) {
-        classify(r, sc, target_len, method_len);
-    }
-    return DECLINED;
-}
-
 /* answer - the tiny fixed answer, or none at all (kept out of line, so
  * that the quick handler's test stays cheap for every other request) */
 static __attribute__((noinline)) int answer(request_rec *r,
@@ -458,31 +442,88 @@ static __attribute__((noinline)) void rejected(request_rec *r,
     }
 }
 
-/* Answers a tagged probe before httpd maps it to a file or runs any
- * access check: a tiny fixed body, or no answer at all. */
-static int wr_quick_handler(request_rec *r, int lookup_uri)
+/* examine - a request the prefilter could not rule out: the full match,
+ * and the answer if it is a probe (out of line: most requests never come) */
+static __attribute__((noinline)) int examine(request_rec *r,
+                                             const wr_srv_conf_t *sc,
+                                             size_t target_len)
 {
-    const wr_note_t *note = ap_get_module_config(r->request_config,
-                                                 &wormreply_module);
+    const char *method = r->method;
+    size_t method_len = 0;
+    const wr_note_t *note;
 
-    if (note == &checked) {
+    /* only a method of 4 bytes or more can hold a window ("SEARCH"); a
+     * GET's is never scanned (a HEAD has M_GET too, hence header_only) */
+    if ((r->method_number != M_GET || r->header_only) && method
+        && method[0] && method[1] && method[2] && method[3]) {
+        method_len = strlen(method);
+    }
+    if (!wr_match_suspect(sc->global->sigset, sc->mask, r->unparsed_uri,
+                             target_len, method, method_len)
+        && !(sc->local && wr_match_suspect(sc->local, sc->local_mask,
+                                           r->unparsed_uri, target_len,
+                                           method, method_len))) {
         return DECLINED;
     }
-    if (note == NULL) {
-        /* An ErrorDocument with a local URL: httpd answers a line it
-         * rejected by an internal redirect, which runs this hook but
-         * never sends an error response (see wr_insert_error_filter). */
-        if (r->prev != NULL && r->main == NULL && !lookup_uri
-            && r->prev->prev == NULL && ap_get_module_config(
-                   r->prev->request_config, &wormreply_module) == NULL) {
-            rejected(r->prev, r);
-        }
-        return DECLINED;
-    }
-    if (lookup_uri || note->family == NULL || note->action == WR_ACT_PASS) {
+    classify(r, sc, target_len, method_len);
+    note = ap_get_module_config(r->request_config, &wormreply_module);
+    if (note->family == NULL || note->action == WR_ACT_PASS) {
         return DECLINED;
     }
     return answer(r, note);
+}
+
+/* revisit - the quick handler for a subrequest or an internal redirect
+ * (out of line: an ordinary request is neither) */
+static __attribute__((noinline)) int revisit(request_rec *r, int lookup_uri)
+{
+    /* An ErrorDocument with a local URL: httpd answers a line it rejected
+     * by an internal redirect, which runs this hook but never sends an
+     * error response (see wr_insert_error_filter). */
+    if (r->prev != NULL && r->main == NULL && !lookup_uri
+        && r->prev->prev == NULL
+        && ap_get_module_config(r->request_config, &wormreply_module) == NULL
+        && ap_get_module_config(r->prev->request_config, &wormreply_module)
+           == NULL) {
+        rejected(r->prev, r);
+    }
+    return DECLINED;
+}
+
+/* The match and the answer, in one hook. Quick handlers run once every
+ * post_read_request hook has (mod_remoteip's too, so the client address
+ * is the real one behind a proxy) and before translate_name,
+ * map_to_storage, mod_rewrite and the access checkers: a probe is
+ * answered without touching the disk or asking for a password. One hook
+ * rather than a post_read_request hook that matches and a quick handler
+ * that answers, since every hook registered is paid by every request.
+ * This is all that an ordinary request pays: a counter, a pointer in
+ * request_config and the inline prefilter; no allocation, no table, no
+ * copy, no call but strlen. */
+static int wr_quick_handler(request_rec *r, int lookup_uri)
+{
+    const wr_srv_conf_t *sc;
+    size_t target_len;
+
+    if (r->main != NULL || r->prev != NULL) {
+        return revisit(r, lookup_uri);
+    }
+    sc = WR_SRV_CONF(r->server);
+    if (!sc->look || r->unparsed_uri == NULL) {
+        return DECLINED;
+    }
+    count_request(sc->counters, r->connection);
+    ap_set_module_config(r->request_config, &wormreply_module,
+                         (void *)&checked);
+    target_len = strlen(r->unparsed_uri);
+    /* a vhost with signatures of its own, a method other than GET, a
+     * family the table cannot rule out: examine, which looks again */
+    if (sc->quick_pairs != NULL && r->method_number == M_GET
+        && !r->header_only
+        && wr_pairs_clear(sc->quick_pairs, r->unparsed_uri, target_len)) {
+        return DECLINED;
+    }
+    return examine(r, sc, target_len);
 }
 
 /* Runs for error responses only, before any of them is sent and so
@@ -533,8 +574,6 @@ static int wr_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 void wr_register_request_hooks(wr_global_t *g)
 {
-    static const char *const after_remoteip[] = {"mod_remoteip.c", NULL};
-
     /* Called by the first "WormReply On" of a configuration cycle: with
      * the module off everywhere, no request pays for a hook of ours.
      * httpd sorts the hooks again once the directives have run. */
@@ -542,12 +581,10 @@ void wr_register_request_hooks(wr_global_t *g)
         return;
     }
     g->request_hooks = 1;
-    /* The match: the earliest point with a parsed request line, but after
-     * mod_remoteip (APR_HOOK_FIRST) has set the real client address. */
-    ap_hook_post_read_request(wr_post_read_request, after_remoteip, NULL,
-                              APR_HOOK_FIRST);
-    /* The answer: quick handlers run before translate_name, map_to_storage
-     * and the access checkers, so no disk and no auth is touched. */
+    /* The match and the answer: quick handlers run after every
+     * post_read_request hook (mod_remoteip's: the real client address) and
+     * before translate_name, map_to_storage and the access checkers, so no
+     * disk and no auth is touched. */
     ap_hook_quick_handler(wr_quick_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* Rejected request lines: httpd answers them with an error response
      * (whose filters are inserted before anything is sent or logged), so

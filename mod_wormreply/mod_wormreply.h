@@ -102,6 +102,11 @@ typedef struct {
     const char *notify_origin;    /* "file:line" of WormReplyNotify */
     int notify_here;              /* WormReplyNotify written in this server
                                    * (not inherited) */
+    /* Set in post_config for the quick handler (mod_wormreply.c) */
+    int look;                     /* look at requests at all */
+    wr_counters_t *counters;      /* global->counters */
+    const unsigned char *quick_pairs;   /* wr_sigset_pairs, or NULL: call
+                                         * the matcher's prefilter */
 } wr_srv_conf_t;
 
 /* BUMP - add to a counter of this worker's slot, or atomically to the

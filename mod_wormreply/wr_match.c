@@ -1,61 +1,14 @@
-/* wr_match.c - signature sets, literal prefilter and matching */
+/* wr_match.c - signature sets, literal prefilter and matching (the
+ * signature-file reader is wr_sigfile.c) */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
-#include <apr_file_io.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
-#include "wr_family.h"
-#include "wr_match.h"
+#include "wr_match_int.h"
 #include "wr_normalize.h"
-
-#define FILTER_BITS 16
-#define FILTER_WORDS ((1u << FILTER_BITS) / 64)
-
-typedef struct {
-    int family;
-    wr_subject_t subj;
-    pcre2_code *code;
-    const char *pattern;
-    const char *origin;
-    int filtered;               /* has a window: runs only when it is seen */
-    unsigned window;            /* window_hash of its chosen 4-byte window */
-} wr_sig_t;
-
-typedef struct {
-    char name[WR_FAMILY_NAME_MAX + 1];
-    const char *desc;
-    const char *title;          /* "title NAME TEXT", NULL: none */
-    const char *about;          /* "about NAME TEXT" lines, joined */
-    int default_on;
-    wr_confidence_t confidence; /* the "confidence" attribute, parsed */
-    const char *attrs[WR_FAMILY_KEYS_MAX];  /* by key number; NULL: unset */
-    int filtered;               /* every pattern has a literal window */
-    apr_array_header_t *sigs;   /* of wr_sig_t */
-} wr_family_t;
-
-struct wr_sigset_t {
-    apr_pool_t *pool;
-    int nfamilies;
-    wr_family_t families[WR_MAX_FAMILIES];
-    wr_family_mask_t unfiltered;   /* families the prefilter cannot rule out */
-    wr_family_mask_t all;          /* every declared family */
-    int npatterns;
-    uint64_t filter[FILTER_WORDS];
-    /* Indexed by two adjacent bytes as they come (b0 | b1 << 8): PAIR_WINDOW
-     * if they are, in any case, two adjacent bytes of some pattern's window;
-     * PAIR_ENCODED if either is a byte the normaliser decodes. */
-    unsigned char pair[65536];
-};
-
-#define PAIR_WINDOW 1
-#define PAIR_ENCODED 2
-#define PAIR(a, b) ((unsigned)(a) | (unsigned)(b) << 8)
 
 /* window_hash - bit index of a 4-byte, lower-cased window */
 static unsigned window_hash(uint32_t w)
@@ -134,30 +87,6 @@ static void confirm(const wr_sigset_t *set, const unsigned char *p, size_t n,
     }
 }
 
-/* load8 - eight subject bytes as a little-endian word: byte k of the
- * subject is bits 8k..8k+7, so that (w >> 16 * j) & 0xffff is the table
- * index PAIR(p[2j], p[2j + 1]) of the j-th aligned pair */
-static inline uint64_t load8(const unsigned char *p)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t w;
-    memcpy(&w, p, sizeof(w));
-    return w;
-#else
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16
-           | (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32
-           | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48
-           | (uint64_t)p[7] << 56;
-#endif
-}
-
-/* pairs4 - the table's flags of the four aligned pairs of word w, or'ed */
-static inline unsigned pairs4(const unsigned char *pair, uint64_t w)
-{
-    return pair[w & 0xffff] | pair[(w >> 16) & 0xffff]
-           | pair[(w >> 32) & 0xffff] | pair[w >> 48];
-}
-
 /* scan - record the filter's windows found in s[0..n); return whether s
  * holds anything the normaliser would decode ('%', '\\', bytes >= 0x80).
  * It looks at aligned byte pairs only, eight bytes (four pairs) a step:
@@ -172,7 +101,7 @@ scan(const wr_sigset_t *set, const char *s, size_t n, hits_t *hits)
     size_t i = 0, j;
 
     for (; i + 8 <= n; i += 8) {
-        unsigned v = pairs4(set->pair, load8(p + i));
+        unsigned v = wr_pairs4(set->pair, wr_load8(p + i));
         enc |= v;
         if (v & PAIR_WINDOW) {
             for (j = i; j < i + 8; j += 2) {
@@ -220,7 +149,7 @@ static int window_in(const wr_sigset_t *set, const unsigned char *p,
 static inline __attribute__((always_inline)) int
 suspect8(const wr_sigset_t *set, const unsigned char *p, size_t n, size_t i)
 {
-    unsigned v = pairs4(set->pair, load8(p + i));
+    unsigned v = wr_pairs4(set->pair, wr_load8(p + i));
 
     if (v & PAIR_ENCODED) {
         return 1;
@@ -703,212 +632,6 @@ apr_status_t wr_sigset_add(wr_sigset_t *set, const char *family,
     return APR_SUCCESS;
 }
 
-apr_status_t wr_subject_parse(const char *s, wr_subject_t *subj)
-{
-    if (!strcmp(s, "norm")) {
-        *subj = WR_SUBJ_NORM;
-    }
-    else if (!strcmp(s, "raw")) {
-        *subj = WR_SUBJ_RAW;
-    }
-    else if (!strcmp(s, "line")) {
-        *subj = WR_SUBJ_LINE;
-    }
-    else {
-        return APR_EINVAL;
-    }
-    return APR_SUCCESS;
-}
-
-/* next_token - split off the next blank-separated word of [*s, end) */
-static const char *next_token(apr_pool_t *p, const char **s, const char *end)
-{
-    const char *b = *s, *e;
-
-    while (b < end && (*b == ' ' || *b == '\t')) {
-        b++;
-    }
-    e = b;
-    while (e < end && *e != ' ' && *e != '\t') {
-        e++;
-    }
-    *s = e;
-    return e > b ? apr_pstrmemdup(p, b, (apr_size_t)(e - b)) : NULL;
-}
-
-/* load_family - the rest of a "family NAME on|off [KEY=VALUE ...]
- * [description]" line: every attribute is checked before the family is
- * declared, so a refused line changes nothing */
-/* load_text - a "title NAME TEXT" or "about NAME TEXT" line: the text
- * the notices give for a family declared before; "about" lines add up */
-static apr_status_t load_text(wr_sigset_t *set, const char *what,
-                              const char *fname, const char *text,
-                              const char **err)
-{
-    int f = fname ? wr_sigset_family_index(set, fname) : -1;
-    wr_family_t *fam;
-
-    if (f < 0 || *text == '\0') {
-        *err = apr_psprintf(set->pool, "expected '%s NAME TEXT' for a "
-                            "family declared before", what);
-        return APR_EINVAL;
-    }
-    fam = &set->families[f];
-    if (!strcmp(what, "title")) {
-        fam->title = apr_pstrdup(set->pool, text);
-    }
-    else {
-        fam->about = fam->about ? apr_pstrcat(set->pool, fam->about, " ",
-                                              text, NULL)
-                                : apr_pstrdup(set->pool, text);
-    }
-    return APR_SUCCESS;
-}
-
-static apr_status_t load_family(wr_sigset_t *set, const char *fname,
-                                const char *rest, const char **err)
-{
-    const char *r = rest, *end = rest + strlen(rest), *onoff;
-    const char *keys[WR_FAMILY_KEYS_MAX], *values[WR_FAMILY_KEYS_MAX];
-    int nattrs = 0, k, f;
-    apr_status_t rv;
-
-    onoff = next_token(set->pool, &r, end);
-    if (fname == NULL || onoff == NULL
-        || (strcmp(onoff, "on") && strcmp(onoff, "off"))) {
-        *err = "expected 'family NAME on|off [KEY=VALUE ...] [description]'";
-        return APR_EINVAL;
-    }
-    for (;;) {
-        const char *key, *value, *at = r, *word;
-        if ((word = next_token(set->pool, &r, end)) == NULL
-            || !wr_family_attr_split(word, &key, &value, set->pool)) {
-            r = at;
-            break;
-        }
-        if ((rv = wr_family_attr_check(key, value, &k, err, set->pool))
-            != APR_SUCCESS) {
-            return rv;
-        }
-        if (nattrs == WR_FAMILY_KEYS_MAX) {
-            *err = "too many family attributes";
-            return APR_EINVAL;
-        }
-        keys[nattrs] = key;
-        values[nattrs++] = value;
-    }
-    while (*r == ' ' || *r == '\t') {
-        r++;
-    }
-    if ((rv = wr_sigset_declare_family(set, fname, !strcmp(onoff, "on"), r,
-                                       err)) != APR_SUCCESS) {
-        return rv;
-    }
-    f = wr_sigset_family_index(set, fname);
-    for (k = 0; k < nattrs; k++) {
-        if ((rv = wr_sigset_family_set_attr(set, f, keys[k], values[k], err))
-            != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t wr_sigset_load_buffer(wr_sigset_t *set, const char *text,
-                                   size_t len, const char *name,
-                                   const char **err)
-{
-    const char *s = text, *end = text + len;
-    int lineno = 0;
-    apr_status_t rv;
-
-    while (s < end) {
-        const char *eol = memchr(s, '\n', (size_t)(end - s));
-        const char *le = eol ? eol : end, *cur = s;
-        const char *first, *second, *rest;
-        const char *origin;
-
-        lineno++;
-        s = eol ? eol + 1 : end;
-        while (le > cur && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t')) {
-            le--;
-        }
-        first = next_token(set->pool, &cur, le);
-        if (first == NULL || first[0] == '#') {
-            continue;
-        }
-        origin = apr_psprintf(set->pool, "%s:%d", name, lineno);
-        second = next_token(set->pool, &cur, le);
-        while (cur < le && (*cur == ' ' || *cur == '\t')) {
-            cur++;
-        }
-        rest = apr_pstrmemdup(set->pool, cur, (apr_size_t)(le - cur));
-        if (!strcmp(first, "family")) {
-            if ((rv = load_family(set, second, rest, err)) != APR_SUCCESS) {
-                *err = apr_psprintf(set->pool, "%s: %s", origin, *err);
-                return rv;
-            }
-        }
-        else if (!strcmp(first, "title") || !strcmp(first, "about")) {
-            if ((rv = load_text(set, first, second, rest, err))
-                != APR_SUCCESS) {
-                *err = apr_psprintf(set->pool, "%s: %s", origin, *err);
-                return rv;
-            }
-        }
-        else {
-            wr_subject_t subj;
-            if (second == NULL || *rest == '\0'
-                || wr_subject_parse(second, &subj) != APR_SUCCESS) {
-                *err = apr_psprintf(set->pool, "%s: expected 'FAMILY norm|raw|"
-                                    "line PATTERN'", origin);
-                return APR_EINVAL;
-            }
-            if ((rv = wr_sigset_add(set, first, subj, rest, origin, err))
-                != APR_SUCCESS) {
-                if (strncmp(*err, origin, strlen(origin))) {
-                    *err = apr_psprintf(set->pool, "%s: %s", origin, *err);
-                }
-                return rv;
-            }
-        }
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t wr_sigset_load_file(wr_sigset_t *set, const char *path,
-                                 const char **err)
-{
-    apr_file_t *fd;
-    apr_finfo_t fi;
-    apr_pool_t *tmp;
-    apr_size_t n;
-    char *buf;
-    apr_status_t rv;
-
-    apr_pool_create(&tmp, set->pool);
-    apr_pool_tag(tmp, "wr_sigset_load_file");
-    if ((rv = apr_file_open(&fd, path, APR_FOPEN_READ, 0, tmp)) != APR_SUCCESS
-        || (rv = apr_file_info_get(&fi, APR_FINFO_SIZE, fd)) != APR_SUCCESS) {
-        char ebuf[128];
-        *err = apr_psprintf(set->pool, "cannot read signature file '%s': %s",
-                            path, apr_strerror(rv, ebuf, sizeof(ebuf)));
-        goto leave;
-    }
-    n = (apr_size_t)fi.size;
-    buf = apr_palloc(tmp, n + 1);
-    if (n > 0 && (rv = apr_file_read_full(fd, buf, n, &n)) != APR_SUCCESS) {
-        char ebuf[128];
-        *err = apr_psprintf(set->pool, "cannot read signature file '%s': %s",
-                            path, apr_strerror(rv, ebuf, sizeof(ebuf)));
-        goto leave;
-    }
-    rv = wr_sigset_load_buffer(set, buf, n, path, err);
-leave:
-    apr_pool_destroy(tmp);
-    return rv;
-}
-
 int wr_sigset_family_count(const wr_sigset_t *set)
 {
     return set->nfamilies;
@@ -1165,36 +888,6 @@ match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
     return found;
 }
 
-/* any_marked - 0 when s[0..n) holds neither a byte pair of a window nor
- * an encoded byte; else the flags of some pairs (it stops at the first
- * step that has any). No call, so that the loop needs few registers; the
- * last step overlaps the one before (at an even offset, so that the pairs
- * stay aligned) instead of going on pair by pair. */
-static inline __attribute__((always_inline)) unsigned
-any_marked(const unsigned char *pair, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    unsigned v = 0;
-    size_t i;
-
-    if (n >= 8) {
-        for (i = 0; i + 16 <= n; i += 8) {
-            if ((v = pairs4(pair, load8(p + i))) != 0) {
-                return v;
-            }
-        }
-        /* the last 8 to 16 bytes: two loads that may overlap */
-        v |= pairs4(pair, load8(p + i))
-             | pairs4(pair, load8(p + ((n - 8) & ~(size_t)1)));
-    }
-    else {
-        for (i = 0; i + 1 < n; i += 2) {
-            v |= pair[PAIR(p[i], p[i + 1])];
-        }
-    }
-    return v | ((n & 1) ? encoded_tab[p[n - 1]] : 0);
-}
-
 /* suspect_slow - a marked pair was seen: whether it really starts one of
  * the filter's windows (or an encoding) */
 static __attribute__((noinline)) int
@@ -1215,13 +908,20 @@ int wr_match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
         return 0;
     }
     if ((mask & set->unfiltered)
-        || any_marked(set->pair, target, target_len)
+        || !wr_pairs_clear(set->pair, target, target_len)
         || (method != NULL && method_len >= 4
-            && any_marked(set->pair, method, method_len))) {
+            && !wr_pairs_clear(set->pair, method, method_len))) {
         return (mask & set->unfiltered)
                || suspect_slow(set, target, target_len, method, method_len);
     }
     return 0;
+}
+
+const unsigned char *wr_sigset_pairs(const wr_sigset_t *set,
+                                     wr_family_mask_t mask)
+{
+    mask &= set->all;
+    return mask == 0 || (mask & set->unfiltered) ? NULL : set->pair;
 }
 
 int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,

@@ -45,6 +45,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <apr_pools.h>
 
@@ -172,6 +173,74 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
 int wr_match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
                      const char *target, size_t target_len,
                      const char *method, size_t method_len);
+
+/* wr_load8 - eight bytes as a little-endian word: byte k is bits
+ * 8k..8k+7, so that (w >> 16 * j) & 0xffff indexes the pair table with
+ * the j-th aligned pair (p[2j] | p[2j + 1] << 8) */
+static inline uint64_t wr_load8(const unsigned char *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    memcpy(&w, p, sizeof(w));
+    return w;
+#else
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16
+           | (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32
+           | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48
+           | (uint64_t)p[7] << 56;
+#endif
+}
+
+/* wr_pairs4 - the pair table's flags of the four aligned pairs of w, or'ed */
+static inline unsigned wr_pairs4(const unsigned char *pairs, uint64_t w)
+{
+    return pairs[w & 0xffff] | pairs[(w >> 16) & 0xffff]
+           | pairs[(w >> 32) & 0xffff] | pairs[w >> 48];
+}
+
+/* wr_sigset_pairs - the prefilter's byte-pair table for `mask`, for a
+ * caller that turns ordinary requests away inline (wr_pairs_clear) with
+ * the table it looked up at configuration time; NULL when the table alone
+ * cannot rule a request out (an active family has a pattern without a
+ * 4-byte literal, or no family is active): then call wr_match_suspect.
+ * The table lives as long as the set. */
+const unsigned char *wr_sigset_pairs(const wr_sigset_t *set,
+                                     wr_family_mask_t mask);
+
+/* wr_pairs_clear - 1 when s[0..n) cannot match: none of its aligned byte
+ * pairs is marked in `pairs` (a pair that may belong to a signature's
+ * literal window, or holds a byte the normaliser decodes; a last odd byte
+ * is looked up as the pair (byte, NUL), marked when the byte decodes).
+ * 0 means "suspect": wr_match_suspect decides. Eight bytes a step, no
+ * call: this is all an ordinary request pays. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int wr_pairs_clear(const unsigned char *pairs, const char *s,
+                                 size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned v = 0;
+    size_t i;
+
+    if (n >= 8) {
+        for (i = 0; i + 16 <= n; i += 8) {
+            if ((v = wr_pairs4(pairs, wr_load8(p + i))) != 0) {
+                return 0;
+            }
+        }
+        /* the last 8 to 16 bytes: two loads that may overlap (at an even
+         * offset, so that the pairs stay aligned) */
+        v = wr_pairs4(pairs, wr_load8(p + i))
+            | wr_pairs4(pairs, wr_load8(p + ((n - 8) & ~(size_t)1)));
+    }
+    else {
+        for (i = 0; i + 1 < n; i += 2) {
+            v |= pairs[(unsigned)p[i] | (unsigned)p[i + 1] << 8];
+        }
+    }
+    return (v | ((n & 1) ? pairs[p[n - 1]] : 0)) == 0;
+}
 
 /* wr_match_line - split a request line ("METHOD TARGET [PROTOCOL]", or a
  * bare target) as httpd would see it and match it. Also used for lines
