@@ -10,8 +10,10 @@
 #           A static 1 KiB, no module      B static 1 KiB, WormReply On
 #           C Code Red probe, core 404     D Code Red probe, module's answer
 #           and the same with mpm_event:   E, F (static), G, H (Code Red)
+#           and one Nimda scan request (a double-encoded one), prefork:
+#           I core 404                     J the module's answer
 #           Targets: B <= A + 0.5 %, F <= E + 0.5 %, D <= 0.75 C,
-#           H <= 0.75 G
+#           H <= 0.75 G, J <= 0.75 I
 # 2. wrk    throughput (httpd + php-fpm pinned to CPU 0, wrk to CPU 1,
 #           ROUNDS interleaved rounds of every case, medians)
 # 3. match  tools/wormreply match -q over the real 88,253-line access log,
@@ -29,7 +31,8 @@
 #
 # Environment (defaults in brackets):
 #   ONLY="ir wrk match"  sections or case names to run [all]; case names:
-#                        A B C D, static_plain static_mod cr_core cr_mod
+#                        A B C D E F G H I J, static_plain static_mod
+#                        cr_core cr_mod
 #                        nimda_core nimda_mod cr_hist nimda_hist
 #   N=5000 REPS=3        requests per valgrind run, runs per figure
 #   DURATION=5 WARMUP=1 ROUNDS=3 THREADS=1 CONNECTIONS=50
@@ -101,7 +104,7 @@ bounded CONNECTIONS 1 1000
 bounded FPM_CHILDREN 1 64
 bounded MATCH_RUNS 1 25
 
-IR_CASES="A B C D E F G H"
+IR_CASES="A B C D E F G H I J"
 WRK_CASES="static_plain static_mod cr_core cr_mod nimda_core nimda_mod
            cr_hist nimda_hist"
 for w in $ONLY; do
@@ -244,6 +247,10 @@ chmod -R a+rX "$RUNDIR/htdocs" "$RUNDIR/htdocs-historic"
 CODERED=$(codered_path)
 echo /static.html >"$RUNDIR/wrk/static.txt"
 echo "$CODERED" >"$RUNDIR/wrk/codered.txt"
+# the Nimda scan's request for the ir cases: a double-encoded one, which
+# the matcher has to decode
+NIMDA_IR=$(sed -n 5p "$TOP/bench/lib/nimda-scan.txt")
+case "$NIMDA_IR" in *%255c*) ;; *) die "bench/lib/nimda-scan.txt: line 5 is not the %255c request";; esac
 cp "$TOP/bench/lib/nimda-scan.txt" "$RUNDIR/wrk/nimda.txt"
 
 HTTPD_VERSION=$("$HTTPD" -v | sed -n 's/^Server version: //p')
@@ -344,8 +351,8 @@ ir_diff() {
 # ir_conf CASE - the configuration of an ir case
 ir_conf() {
     case $1 in
-    A|C) echo ir-plain;;
-    B|D) echo ir-module;;
+    A|C|I) echo ir-plain;;
+    B|D|J) echo ir-module;;
     E|G) echo ir-plain-ev;;
     F|H) echo ir-module-ev;;
     esac
@@ -367,6 +374,7 @@ if [ "$DO_IR" = 1 ]; then
             conf=$(ir_conf "$c")
             case $c in
             A|B|E|F) path=/static.html; kind=static;;
+            I|J)     path=$NIMDA_IR;    kind=probe;;
             *)       path=$CODERED;     kind=probe;;
             esac
             IR_RAW[$c.$rep]=$(ir_run "$conf" "$N" "$path" "$c-$rep")
@@ -397,7 +405,9 @@ if [ "$DO_IR" = 1 ]; then
         >"$RUNDIR/out/ir-F-minus-E.txt" 2>/dev/null || true
     ir_diff C-1 zero-ir-plain-1 D-1 zero-ir-module-1 \
         >"$RUNDIR/out/ir-D-minus-C.txt" 2>/dev/null || true
-    for pair in C:D G:H; do
+    ir_diff I-1 zero-ir-plain-1 J-1 zero-ir-module-1 \
+        >"$RUNDIR/out/ir-J-minus-I.txt" 2>/dev/null || true
+    for pair in C:D G:H I:J; do
         c=${pair%:*}; d=${pair#*:}
         if [ -n "${R[ir.$c.doclen]:-}" ] && [ -n "${R[ir.$d.doclen]:-}" ] \
            && [ "${R[ir.$c.doclen]}" = "${R[ir.$d.doclen]}" ]; then
@@ -695,6 +705,8 @@ report() {
             F) what="F event static 1 KiB, WormReply On";;
             G) what="G event Code Red probe, core 404";;
             H) what="H event Code Red probe, module's answer";;
+            I) what="I prefork Nimda scan request, core 404";;
+            J) what="J prefork Nimda scan request, module's answer";;
             esac
             printf '   %-46s %12s  %s (body %s B)\n' "$what" \
                 "$(fmt_int "${R[ir.$c]}")" "${R[ir.$c.range]}" "${R[ir.$c.doclen]}"
@@ -713,7 +725,7 @@ report() {
                 sed 's/^/     /' "$RUNDIR/out/ir-$b-minus-$a.txt"
             fi
         done
-        for pair in C:D G:H; do
+        for pair in C:D G:H I:J; do
             a=${pair%:*}; b=${pair#*:}
             [ -n "${R[ir.$a]:-}" ] && [ -n "${R[ir.$b]:-}" ] || continue
             R[ir.$b$a]=$(ratio "${R[ir.$b]}" "${R[ir.$a]}")
@@ -809,10 +821,10 @@ report() {
              "$b $(fmt_int "${R[ir.$b]}") with WormReply On: ${R[ir.$b$a]} % (target <= +0.5 %:" \
              "$(verdict "$(awk -v p="${R[ir.$b$a]}" 'BEGIN { print (p <= 0.5) }')"))"
     done
-    for pair in C:D G:H; do
+    for pair in C:D G:H I:J; do
         a=${pair%:*}; b=${pair#*:}
         [ -n "${R[ir.$b$a]:-}" ] || continue
-        echo "Ir/request ($(case $a in C) echo prefork;; *) echo event;; esac)): Code Red core 404 $a $(fmt_int "${R[ir.$a]}") ->" \
+        echo "Ir/request ($(case $a in G) echo event;; *) echo prefork;; esac)): $(case $a in I) echo Nimda scan;; *) echo Code Red;; esac) core 404 $a $(fmt_int "${R[ir.$a]}") ->" \
              "module $b $(fmt_int "${R[ir.$b]}"): $b/$a ${R[ir.$b$a]} (target <= 0.75:" \
              "$(verdict "$(awk -v r="${R[ir.$b$a]}" 'BEGIN { print (r <= 0.75) }')"))"
     done
