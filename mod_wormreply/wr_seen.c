@@ -141,6 +141,17 @@ apr_size_t wr_seen_capacity(const wr_seen_t *seen)
     return (apr_size_t)seen->nsets * WR_SEEN_WAYS;
 }
 
+/* A head: PENDING, a 31-bit tag (never 0), the window start in seconds.
+ * 0 is an empty way. */
+#define HEAD_PENDING (APR_UINT64_C(1) << 63)
+#define HEAD_TAG(h) ((apr_uint32_t)((h) >> 32) & 0x7fffffffu)
+#define HEAD_START(h) ((apr_uint32_t)(h))
+
+/* A pending head this many seconds older than the prober's clock belongs
+ * to a process that stopped between claiming a way and deciding (killed,
+ * or descheduled that long): anyone may take it over. */
+#define WR_SEEN_STALE 2
+
 /* locate - the set and the tag (never 0, so that a head is never 0) */
 static set_t *locate(wr_seen_t *seen, const void *key, apr_size_t klen,
                      apr_uint32_t *tag)
@@ -151,7 +162,7 @@ static set_t *locate(wr_seen_t *seen, const void *key, apr_size_t klen,
         klen = WR_SEEN_KEY_MAX;
     }
     h = siphash(seen->hdr->k0, seen->hdr->k1, key, klen);
-    *tag = (apr_uint32_t)(h >> 32) ? (apr_uint32_t)(h >> 32) : 1;
+    *tag = (apr_uint32_t)(h >> 33) ? (apr_uint32_t)(h >> 33) : 1;
     return &seen->sets[(apr_uint32_t)h % seen->nsets];
 }
 
@@ -165,7 +176,27 @@ static int expired(apr_uint32_t start, apr_uint32_t now, apr_uint32_t win)
     return elapsed >= (apr_int64_t)win || elapsed < -(apr_int64_t)win;
 }
 
-/* open_window - the entry's window was just won by this process */
+/* stale - whether a pending head was left by a process stopped for long */
+static int stale(apr_uint64_t hd, apr_uint32_t now)
+{
+    return (apr_int64_t)now - (apr_int64_t)HEAD_START(hd) >= WR_SEEN_STALE;
+}
+
+/* rank - which way a new key takes: an empty one, else the oldest
+ * decided window; a way another process is deciding on only if every
+ * way is one */
+static apr_uint64_t rank(apr_uint64_t hd)
+{
+    if (hd == 0) {
+        return 0;
+    }
+    if (hd & HEAD_PENDING) {
+        return APR_UINT64_C(1) << 40;
+    }
+    return 1 + (apr_uint64_t)HEAD_START(hd);
+}
+
+/* open_window - the entry's window was just claimed by this process */
 static void open_window(entry_t *e, apr_time_t now, apr_uint32_t ah)
 {
     apr_atomic_set32(&e->addr[0], ah);
@@ -206,6 +237,45 @@ static wr_seen_e count(entry_t *e, apr_time_t now, apr_uint32_t ah,
     return WR_SEEN_COUNTED;
 }
 
+/* settle - this process holds way `w` pending for `tag` (head `mine`):
+ * look at every other way once more. A decided live window of the tag, or
+ * a pending one at a lower way, is the tag's window: give way `w` up and
+ * return that way. A pending one at a higher way (or a stale one) is
+ * taken away from its owner, whose decision then fails. @return -1 when
+ * no other way holds the tag: way `w` may be decided. */
+static int settle(set_t *set, int w, apr_uint64_t mine, apr_uint32_t tag,
+                  apr_uint32_t now_s, apr_uint32_t win_s)
+{
+    int i, look;
+
+    for (i = 0; i < WR_SEEN_WAYS; i++) {
+        if (i == w) {
+            continue;
+        }
+        for (look = 0; look < WR_SEEN_TRIES; look++) {
+            apr_uint64_t hd = apr_atomic_read64(&set->head[i]);
+
+            if (hd == 0 || HEAD_TAG(hd) != tag) {
+                break;
+            }
+            if (!(hd & HEAD_PENDING)) {
+                if (expired(HEAD_START(hd), now_s, win_s)) {
+                    break;
+                }
+            }
+            else if (i > w || stale(hd, now_s)) {
+                if (apr_atomic_cas64(&set->head[i], 0, hd) == hd) {
+                    break;
+                }
+                continue;   /* decided or taken meanwhile: look again */
+            }
+            apr_atomic_cas64(&set->head[w], 0, mine);
+            return i;
+        }
+    }
+    return -1;
+}
+
 wr_seen_e wr_seen_probe(wr_seen_t *seen, const void *key, apr_size_t klen,
                         const char *address, apr_time_t now,
                         apr_interval_time_t window, unsigned int quota)
@@ -230,40 +300,59 @@ wr_seen_e wr_seen_probe(wr_seen_t *seen, const void *key, apr_size_t klen,
         quota = WR_SEEN_MAX_ADDRESSES;
     }
     quota = quota ? quota : 1;
-    mine = ((apr_uint64_t)tag << 32) | now_s;
+    mine = HEAD_PENDING | ((apr_uint64_t)tag << 32) | now_s;
 
     for (turn = 0; turn < WR_SEEN_TRIES; turn++) {
-        apr_uint64_t found = 0, victim_head = 0;
-        int way = -1, victim = 0;
+        apr_uint64_t victim_head = 0, renew_head = 0;
+        int live = -1, pending = -1, renew = -1, victim = -1, w;
 
         for (i = 0; i < WR_SEEN_WAYS; i++) {
             apr_uint64_t hd = apr_atomic_read64(&set->head[i]);
-            if ((apr_uint32_t)(hd >> 32) == tag) {
-                way = i;
-                found = hd;
-                break;
+
+            if (hd != 0 && HEAD_TAG(hd) == tag) {
+                if (!(hd & HEAD_PENDING)
+                    && !expired(HEAD_START(hd), now_s, win_s)) {
+                    live = i;
+                    break;
+                }
+                if ((hd & HEAD_PENDING) && !stale(hd, now_s)) {
+                    pending = pending < 0 ? i : pending;
+                }
+                else if (renew < 0) {
+                    /* an expired window, or one left pending */
+                    renew = i;
+                    renew_head = hd;
+                }
+                continue;
             }
-            /* the victim: an empty entry, else the oldest window */
-            if (i == 0 || (victim_head != 0
-                           && (hd == 0 || (apr_uint32_t)hd
-                                          < (apr_uint32_t)victim_head))) {
+            if (victim < 0 || rank(hd) < rank(victim_head)) {
                 victim = i;
                 victim_head = hd;
             }
         }
-        if (way >= 0) {
-            if (!expired((apr_uint32_t)found, now_s, win_s)) {
-                return count(&set->entry[way], now, ah, quota);
-            }
-            if (apr_atomic_cas64(&set->head[way], mine, found) == found) {
-                open_window(&set->entry[way], now, ah);
-                return WR_SEEN_FIRST;
-            }
+        if (live >= 0) {
+            return count(&set->entry[live], now, ah, quota);
+        }
+        if (pending >= 0) {
+            /* another process is opening this window: it answers first */
+            return count(&set->entry[pending], now, ah, quota);
+        }
+        if (renew >= 0) {
+            victim = renew;
+            victim_head = renew_head;
+        }
+        if (victim < 0
+            || apr_atomic_cas64(&set->head[victim], mine, victim_head)
+               != victim_head) {
             continue;
         }
-        if (apr_atomic_cas64(&set->head[victim], mine, victim_head)
-            == victim_head) {
-            open_window(&set->entry[victim], now, ah);
+        open_window(&set->entry[victim], now, ah);
+        if ((w = settle(set, victim, mine, tag, now_s, win_s)) >= 0) {
+            return count(&set->entry[w], now, ah, quota);
+        }
+        /* decide: fails only if another process took the way meanwhile */
+        if (apr_atomic_cas64(&set->head[victim], mine & ~HEAD_PENDING, mine)
+            == mine) {
             return WR_SEEN_FIRST;
         }
     }
@@ -276,21 +365,29 @@ int wr_seen_lookup(wr_seen_t *seen, const void *key, apr_size_t klen,
 {
     apr_uint32_t tag;
     set_t *set = locate(seen, key, klen, &tag);
-    int i;
+    apr_uint64_t hd = 0;
+    int i, way = -1;
 
+    /* a decided window first; else one being opened */
     for (i = 0; i < WR_SEEN_WAYS; i++) {
-        apr_uint64_t hd = apr_atomic_read64(&set->head[i]);
-        if (hd != 0 && (apr_uint32_t)(hd >> 32) == tag) {
-            const entry_t *e = &set->entry[i];
-            rec->window_start = apr_time_from_sec((apr_uint32_t)hd);
-            rec->last_seen = (apr_time_t)apr_atomic_read64(
-                                 (volatile apr_uint64_t *)&e->last_seen);
-            rec->count = apr_atomic_read32(
-                             (volatile apr_uint32_t *)&e->count);
-            rec->events = apr_atomic_read32(
-                              (volatile apr_uint32_t *)&e->events);
-            return 1;
+        apr_uint64_t h = apr_atomic_read64(&set->head[i]);
+        if (h != 0 && HEAD_TAG(h) == tag
+            && (way < 0 || ((hd & HEAD_PENDING) && !(h & HEAD_PENDING)))) {
+            way = i;
+            hd = h;
         }
     }
-    return 0;
+    if (way < 0) {
+        return 0;
+    }
+    {
+        const entry_t *e = &set->entry[way];
+        rec->window_start = apr_time_from_sec(HEAD_START(hd));
+        rec->last_seen = (apr_time_t)apr_atomic_read64(
+                             (volatile apr_uint64_t *)&e->last_seen);
+        rec->count = apr_atomic_read32((volatile apr_uint32_t *)&e->count);
+        rec->events = apr_atomic_read32(
+                          (volatile apr_uint32_t *)&e->events);
+    }
+    return 1;
 }

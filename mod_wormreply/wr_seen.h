@@ -15,14 +15,41 @@
  * formatted (an attacker cannot aim many keys at one set); the hash picks
  * the set and gives a non-zero 32-bit tag.
  *
- * Each entry's head word packs (tag << 32 | window start in whole
- * seconds). Opening a window -- taking an empty entry, evicting the set's
- * oldest one, or renewing an expired window -- is one CAS on the head: of
- * any number of processes racing for it exactly one wins. The rest of the
- * entry (probes, last seen, the window's events and the hashes of the
- * addresses they named) is updated after the head with atomic adds and
- * CAS; a reader may see it a moment stale, which can cost a count or an
- * extra event, never a first sighting.
+ * Each entry's head word packs (pending bit, 31-bit tag, window start in
+ * whole seconds). Opening a window -- taking an empty entry, evicting the
+ * set's oldest decided one, or renewing an expired window -- is two
+ * steps, because the choice of a way is made on a view of the set that
+ * can be out of date when the CAS lands: two processes probing one new
+ * key while a third puts another key into the set (or one descheduled
+ * for long between looking and claiming, with a stale clock) could claim
+ * two different ways and both answer "first". So:
+ *  1. claim: one CAS puts the key's head, marked pending, on the chosen
+ *     way (of processes racing for one way exactly one wins);
+ *  2. settle: look at every other way once more. A decided live window
+ *     of the key, or a pending claim of it at a lower way, wins: give our
+ *     way up (CAS it to empty) and count the probe there. A pending claim
+ *     of it at a higher way (or one stale: WR_SEEN_STALE seconds old,
+ *     its owner stopped) is taken away (CAS to empty);
+ *  3. decide: one CAS clears the pending bit of our own head; it fails
+ *     only if someone took the way meanwhile, and then we start over.
+ * Why this gives one "first": of two claims of a key, the later one
+ * settles after the earlier one was claimed, so it sees it (unless it
+ * was evicted meanwhile). If the earlier is decided, or pending at a
+ * lower way, the later yields; if it is pending at a higher way, the
+ * later takes it away, and the earlier's decide CAS then fails. Every
+ * order of these CASes on the two head words ends with one decided
+ * claim. Why no "first" is lost: a probe answers "not first" only after
+ * seeing a decided window of the key (whose process answered "first")
+ * or a pending claim of it, whose process is running and will decide,
+ * or yield to another claim it saw, or start over if its claim was
+ * taken -- the answer "first" moves on, it is never dropped. A process
+ * that stops for good while pending (killed) leaves a stale claim,
+ * which the next probe of that key takes over after WR_SEEN_STALE
+ * seconds; a probe that sees a pending claim counts into that window.
+ * The rest of the entry (probes, last seen, the window's events and the
+ * hashes of the addresses they named) is updated after the head with
+ * atomic adds and CAS; a reader may see it a moment stale, which can
+ * cost a count or an extra event, never a first sighting.
  *
  * Guarantees:
  * - wr_seen_probe never waits and never fails: it ends in a bounded
@@ -32,9 +59,12 @@
  *   (others keep changing the set) it answers WR_SEEN_FIRST after
  *   WR_SEEN_TRIES turns: a possible duplicate event, which the notifier's
  *   history keeps from becoming a second notice, rather than a lost one;
- * - one WR_SEEN_FIRST per key and window, except after the key's entry
- *   was evicted (a full set gives up its oldest window first), or when two
- *   keys of one set share a tag (2^-32 per pair, with a secret hash key);
+ * - one WR_SEEN_FIRST per key and window, whatever the interleaving of
+ *   the processes and however long one of them stops between steps,
+ *   except after the key's entry was evicted (a full set gives up its
+ *   oldest decided window first), when processes' clocks disagree about
+ *   whether the window is over, or when two keys of one set share a tag
+ *   (2^-31 per pair, with a secret hash key);
  * - within an open window, WR_SEEN_ADDRESS for each new address until the
  *   window has had `quota` events in all (so a prefix costs at most
  *   `quota` events per window, plus one per race lost at a window's very

@@ -1,5 +1,6 @@
 /* test_seen.c - the lock-free per-source table: windows, quotas,
  * eviction, and no first sighting lost with several processes racing */
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -230,6 +231,118 @@ static void test_race(void)
     check_int(dups, 0, "no source had two");
 }
 
+/* test_contest - the race of one set: in each round CONTENDERS processes
+ * probe the same new key while NOISE processes put other keys into the
+ * same (only) set, with clocks older than the contested key's. The set
+ * is full, so every insertion evicts; a process preempted between reading
+ * the set and claiming a way acts on a stale view, and with entries of
+ * older clocks arriving the contenders could claim two different ways and
+ * both answer "first". The contested key is the newest entry of the set,
+ * so it is never the one evicted in its round (with 8 ways, at most
+ * CONTENDERS copies of it and the noise keys older): each round must have
+ * exactly one "first" for it. Rounds are bounded; a round whose processes
+ * do not all arrive within a bounded number of yields fails the test. */
+#define CONTENDERS 3
+#define NOISE 3
+#define ROUNDS 4000
+#define NOISE_KEYS 3
+static int barrier(volatile apr_uint32_t *arrived, apr_uint32_t want)
+{
+    long spin;
+
+    apr_atomic_inc32(arrived);
+    for (spin = 0; spin < 20000000L; spin++) {
+        if (apr_atomic_read32(arrived) >= want) {
+            return 1;
+        }
+        sched_yield();
+    }
+    return 0;
+}
+
+static void test_contest(void)
+{
+    apr_size_t size = 64 + WR_SEEN_WAYS * wr_seen_bytes_per_entry();
+    apr_size_t words = 2 + ROUNDS;
+    apr_shm_t *shm;
+    volatile apr_uint32_t *firsts, *arrived, *failed;
+    wr_seen_t *seen;
+    pid_t pids[CONTENDERS + NOISE];
+    int k, r, lost = 0, dups = 0, ok = 1, nproc = CONTENDERS + NOISE;
+    apr_time_t win = apr_time_from_sec(1 << 30);
+
+    if (apr_shm_create(&shm, 4096 + sizeof(apr_uint32_t) * words, NULL,
+                       pool) != APR_SUCCESS) {
+        check(0, "anonymous shared memory");
+        return;
+    }
+    firsts = (volatile apr_uint32_t *)((char *)apr_shm_baseaddr_get(shm)
+                                       + 4096);
+    arrived = firsts + ROUNDS;
+    failed = arrived + 1;
+    memset((void *)firsts, 0, sizeof(apr_uint32_t) * words);
+    wr_seen_format(apr_shm_baseaddr_get(shm), size);
+    wr_seen_attach(&seen, apr_shm_baseaddr_get(shm), size, pool);
+    check_int(wr_seen_capacity(seen), WR_SEEN_WAYS, "contest: one set");
+    for (k = 0; k < nproc; k++) {
+        pids[k] = fork();
+        if (pids[k] == 0) {
+            unsigned int rnd = 2166136261u ^ (unsigned int)k;
+            for (r = 0; r < ROUNDS; r++) {
+                apr_time_t t = T0 + SEC(60 * (apr_time_t)r);
+                char key[32];
+                int i;
+                if (k < CONTENDERS) {
+                    /* one contender's clock 3 s ahead: to it the others'
+                     * claims look left behind, and it takes them over */
+                    apr_snprintf(key, sizeof(key), "contested-%d", r);
+                    if (wr_seen_probe(seen, key, strlen(key), key,
+                                      t + SEC(k == 0 ? 3 : 0), win, 1)
+                        == WR_SEEN_FIRST) {
+                        apr_atomic_inc32(&firsts[r]);
+                    }
+                }
+                else {
+                    for (i = 0; i < NOISE_KEYS; i++) {
+                        rnd = rnd * 1103515245u + 12345u;
+                        apr_snprintf(key, sizeof(key), "noise-%d-%d-%d", r,
+                                     k, i);
+                        /* older than the contested key, at times older
+                         * than entries of earlier rounds */
+                        wr_seen_probe(seen, key, strlen(key), key,
+                                      t - SEC(1 + (rnd >> 8) % 150), win, 1);
+                    }
+                }
+                if (!barrier(arrived, (apr_uint32_t)(nproc * (r + 1)))) {
+                    apr_atomic_set32(failed, 1);
+                    _exit(1);
+                }
+            }
+            _exit(0);
+        }
+        if (pids[k] < 0) {
+            ok = 0;
+        }
+    }
+    for (k = 0; k < nproc; k++) {
+        int st = 0;
+        if (pids[k] > 0 && (waitpid(pids[k], &st, 0) != pids[k]
+                            || !WIFEXITED(st) || WEXITSTATUS(st) != 0)) {
+            ok = 0;
+        }
+    }
+    check(ok && !*failed, "contest: %d processes ran %d rounds", nproc,
+          ROUNDS);
+    for (r = 0; r < ROUNDS; r++) {
+        lost += firsts[r] == 0;
+        dups += firsts[r] > 1 ? (int)firsts[r] - 1 : 0;
+    }
+    check_int(lost, 0, "contest: %d rounds of %d processes on one new key "
+              "and %d on others: no first sighting lost", ROUNDS,
+              CONTENDERS, NOISE);
+    check_int(dups, 0, "contest: no round had two");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -240,5 +353,6 @@ int main(void)
     test_quota();
     test_eviction();
     test_race();
+    test_contest();
     return done_testing();
 }
