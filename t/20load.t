@@ -14,6 +14,7 @@ use File::Temp ();
 use IO::Socket::INET ();
 use Time::HiRes qw(sleep time);
 use WrPrivateHttpd;
+use WrHogs;
 
 my $top = $ENV{WORMREPLY_TOP} || "$FindBin::Bin/..";
 my $RUN = ($ENV{WR_RIG_DIR} || "$top/t/rig/run") . '/smtp';
@@ -29,29 +30,6 @@ my $N = 10000;
 # pass 2's fresh sources (the request writes their records without any
 # fsync since issue 12 part 3: the notifier commits the spool in groups)
 my $N2 = 10000;
-my $CPUS = (grep { /^processor\s*:/ } do {
-    open my $ci, '<', '/proc/cpuinfo' or die $!; <$ci> }) || 1;
-
-# hogs - one busy loop per CPU at httpd's own priority, each ended by
-# timeout(1) after 600 s at the latest and by stop_hogs() (or END) sooner
-my @hogs;
-sub start_hogs {
-    for (1 .. $CPUS) {
-        my $pid = fork;
-        die "fork: $!" unless defined $pid;
-        if ($pid == 0) {
-            exec 'timeout', '600', 'perl', '-e', '1 while 1';
-            exit 127;
-        }
-        push @hogs, $pid;
-    }
-}
-sub stop_hogs {
-    kill 'TERM', @hogs if @hogs;
-    waitpid $_, 0 for @hogs;
-    @hogs = ();
-}
-END { stop_hogs() }
 my $GOOD = 512;    # 2001:db8:b::1 .. ::200 confirm as host-N.bulk.test
 my $from = "wr-load-$$\@wr-notices.test";
 
@@ -123,7 +101,7 @@ close $lua;
 
 # pass 1: each source once, in order, over one keep-alive connection: the
 # spool must hold exactly one event per source
-start_hogs();
+WrHogs::start();
 my ($s, $sent, $end) = (undef, 0, time + 300);
 for my $i (1 .. $N) {
     last if time > $end;
@@ -155,10 +133,13 @@ is $sent, $N, "pass 1: $N sources, each answered";
 sleep 1;
 my %c = $h->status =~ /"(\w+)": (\d+)/g;
 is $c{spooled}, $N, "one spool event per distinct source ($N)";
+# the figures bench/load-repeat.sh collects (prove -v)
+note "load pass 1: spooled " . ($c{spooled} // 0) . " of $N sources, "
+    . "cache_busy " . ($c{cache_busy} // 0);
 
 # pass 2: $N2 new sources from 100 concurrent connections, twice each
 my $out = qx{timeout 300 $wrk -t2 -c100 -d240s --timeout 5s -s $lua http://127.0.0.1:18150/ 2>&1};
-stop_hogs();
+WrHogs::stop();
 my %w = $out =~ /(\w+)=(\d+)/g;
 ok(($w{requests} // 0) >= 2 * $N2, "pass 2: wrk sent $w{requests} probes")
     or diag $out;
@@ -172,6 +153,12 @@ is $c{spooled}, $N + $N2, "one event per new source, none twice ($N2 more)";
 is $c{spooled} + $c{host_counted}, $c{probes},
     'every other probe counted, none skipped';
 is $c{cache_busy}, 0, 'no probe went uncounted for a busy lock';
+{
+    no warnings 'uninitialized';
+    note "load pass 2: spooled $c{spooled} of " . ($N + $N2)
+        . " sources, cache_busy $c{cache_busy}, probes $c{probes}, "
+        . "counted $c{host_counted}, dropped $c{spool_dropped}";
+}
 is $c{spool_dropped}, 0, 'nothing dropped: the spool stayed under its bound';
 
 # the notifier works through the 20,000 events; the good hosts' digests go

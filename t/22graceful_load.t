@@ -5,7 +5,8 @@
 # every source spooled exactly once across the four generations (the
 # per-source table and the counters outlive a graceful restart), and every
 # notice sent exactly once although each generation's notifier takes over
-# from the last.
+# from the last. As many nice-0 CPU hogs as CPUs run throughout the load
+# and the restarts.
 use strict;
 use warnings FATAL => 'all';
 use FindBin;
@@ -15,6 +16,7 @@ use File::Temp ();
 use IO::Socket::INET ();
 use Time::HiRes qw(sleep time);
 use WrPrivateHttpd;
+use WrHogs;
 
 my $top = $ENV{WORMREPLY_TOP} || "$FindBin::Bin/..";
 my $RUN = ($ENV{WR_RIG_DIR} || "$top/t/rig/run") . '/smtp';
@@ -83,7 +85,9 @@ end
 LUA
 close $lua;
 
-# wrk for 20 s in the background; three graceful restarts meanwhile
+# wrk for 20 s in the background; three graceful restarts meanwhile;
+# every CPU busy
+WrHogs::start();
 my $out = File::Temp->new;
 my $wpid = fork;
 die "fork: $!" unless defined $wpid;
@@ -123,7 +127,14 @@ for my $ip (@src) {
     $sent++ if $r =~ m{^HTTP/1\.1 404 };
 }
 is $sent, $N, "every one of the $N sources probed once more";
+WrHogs::stop();
 my %c = $h->status =~ /"(\w+)": (\d+)/g;
+{
+    no warnings 'uninitialized';
+    note "graceful load: wrk requests $w{requests}, errors "
+        . ($w{connect} + $w{read} + $w{write} + $w{timeout})
+        . ", spooled $c{spooled} of $N sources, probes $c{probes}";
+}
 is $c{spooled}, $N, "every source spooled exactly once ($N)";
 is $c{spooled} + $c{host_counted} + $c{prefix_held}, $c{probes},
     'every other probe counted';
