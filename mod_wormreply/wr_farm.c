@@ -156,10 +156,19 @@ static const char lua_reported[] =
     "redis.call('INCR', KEYS[4])\n"
     "return 1\n";
 
-/* STATE: KEYS h:, n:ADDRESS; ARGV field */
+/* STATE: KEYS h:, n:ADDRESS, d:; ARGV field. A host reported within the
+ * host window leaves the set: its entry was added after the claim of the
+ * digest that named it (the commit removed only what was claimed), and
+ * would otherwise wait for a digest that no server sends. */
 static const char lua_state[] =
-    "return {redis.call('HEXISTS', KEYS[1], ARGV[1]),"
-    " redis.call('EXISTS', KEYS[2])}\n";
+    "if redis.call('EXISTS', KEYS[2]) == 1 then\n"
+    "  redis.call('HDEL', KEYS[1], ARGV[1])\n"
+    "  if redis.call('HLEN', KEYS[1]) == 0 then\n"
+    "    redis.call('HDEL', KEYS[3], 'first_pending')\n"
+    "  end\n"
+    "  return {0, 1}\n"
+    "end\n"
+    "return {redis.call('HEXISTS', KEYS[1], ARGV[1]), 0}\n";
 
 /* RELEASE: KEYS c:, cap, r:; ARGV server. Nothing was sent: the place
  * the claim took under the cap is given back. */
@@ -748,7 +757,7 @@ apr_status_t wr_farm_host_state(wr_farm_t *f, const char *domain,
                                 int *reported)
 {
     apr_pool_t *p;
-    const char *keys[2], *args[1];
+    const char *keys[3], *args[1];
     redisReply *r;
     apr_status_t rv;
 
@@ -756,8 +765,9 @@ apr_status_t wr_farm_host_state(wr_farm_t *f, const char *domain,
     apr_pool_create(&p, f->pool);
     keys[0] = key(f, "h:", domain, p);
     keys[1] = key(f, "n:", address, p);
+    keys[2] = key(f, "d:", domain, p);
     args[0] = apr_pstrcat(p, f->server, "|", address, NULL);
-    rv = eval(f, S_STATE, 2, keys, 1, args, &r, p);
+    rv = eval(f, S_STATE, 3, keys, 1, args, &r, p);
     if (rv == APR_SUCCESS) {
         if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
             *pending = r->element[0]->integer > 0;

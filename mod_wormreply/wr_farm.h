@@ -175,10 +175,11 @@ apr_status_t wr_farm_release(wr_farm_t *f, const char *domain);
  * a digest: when it has not changed, nothing pending was reported */
 apr_status_t wr_farm_generation(wr_farm_t *f, apr_uint64_t *gen);
 
-/* wr_farm_host_state - where this server's host stands: *pending = 1 while
- * it waits in the domain's set; else *reported = 1 if a digest reported it
- * (within the host window); neither: lost (Redis lost its data), add it
- * again */
+/* wr_farm_host_state - where this server's host stands: *reported = 1 if
+ * a digest reported it (within the host window), and then its entry is no
+ * longer in the domain's set (an entry added after that digest's claim is
+ * taken out here); else *pending = 1 while it waits in the set; neither:
+ * lost (Redis lost its data), add it again. Never both. */
 apr_status_t wr_farm_host_state(wr_farm_t *f, const char *domain,
                                 const char *address, int *pending,
                                 int *reported);

@@ -764,8 +764,10 @@ static void farm_maintain(notifier_t *n, apr_time_t now)
 }
 
 /* farm_settle - this server's hosts of the domain that a farm digest
- * reported are done here too (and in the local history); hosts the farm
- * no longer knows (Redis lost them) are added again */
+ * reported are done here too (and in the local history), and out of the
+ * farm's set even when added after that digest's claim
+ * (wr_farm_host_state); hosts the farm no longer knows (Redis lost them)
+ * are added again */
 static void farm_settle(notifier_t *n, domain_t *d, apr_time_t now)
 {
     const char *key = farm_key(n, d);

@@ -18,6 +18,8 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
+#include <hiredis.h>
+
 #include "test-lib.h"
 #include "wr_farm.h"
 
@@ -74,6 +76,31 @@ static void redis_stop(void)
     for (k = 0; k < 200 && listening(); k++) {
         usleep(50000);
     }
+}
+
+/* key_exists - 1 if Redis has the key, 0 if not, -1 on an error (a
+ * connection of the test's own, to look past wr_farm's interface) */
+static int key_exists(const char *k)
+{
+    redisContext *rc = redisConnect("127.0.0.1", port);
+    redisReply *r;
+    int yes = -1;
+
+    if (rc == NULL || rc->err) {
+        if (rc) {
+            redisFree(rc);
+        }
+        return -1;
+    }
+    r = redisCommand(rc, "EXISTS %s", k);
+    if (r && r->type == REDIS_REPLY_INTEGER) {
+        yes = r->integer > 0;
+    }
+    if (r) {
+        freeReplyObject(r);
+    }
+    redisFree(rc);
+    return yes;
 }
 
 static void test_parse(apr_pool_t *p)
@@ -198,6 +225,33 @@ static void test_farm(apr_pool_t *p)
     check_int(wr_farm_claim(b, "ex.test", t0 + SEC(303), &pol, &res, &hosts,
                             &due, &holder, p), APR_SUCCESS, "claim after");
     check_int(res, WR_FARM_NONE, "nothing pending after the commit");
+
+    /* a host added between another server's claim and its commit: the
+     * commit names the host (from a's entry) but leaves b's entry, which no
+     * digest would ever send; b's state says reported and takes it out */
+    wr_farm_host_add(a, "late.test", "192.0.2.9", "rec-a", t0, 0);
+    check_int(wr_farm_claim(a, "late.test", t0 + SEC(300), &pol, &res,
+                            &hosts, &due, &holder, p), APR_SUCCESS,
+              "late: a claims");
+    check_int(res, WR_FARM_CLAIMED, "late: claimed");
+    check_int(hosts->nelts, 1, "late: only a's entry is claimed");
+    wr_farm_host_add(b, "late.test", "192.0.2.9", "rec-b", t0 + SEC(300), 0);
+    check_int(wr_farm_commit(a, "late.test", t0 + SEC(300), &pol, hosts,
+                             "r-late@test", &lost), APR_SUCCESS,
+              "late: a commits");
+    check_int(wr_farm_host_state(b, "late.test", "192.0.2.9", &pend, &rep),
+              APR_SUCCESS, "late: b's state");
+    check(!pend && rep, "late: b's host was reported (pending %d, reported "
+          "%d)", pend, rep);
+    check_int(wr_farm_host_state(b, "late.test", "192.0.2.9", &pend, &rep),
+              APR_SUCCESS, "late: b's state again");
+    check(!pend && rep, "late: the entry is out of the set");
+    check_int(key_exists(apr_pstrcat(p, c.prefix, "h:late.test", NULL)), 0,
+              "late: the domain's set is gone");
+    check_int(wr_farm_claim(b, "late.test", t0 + SEC(3900), &pol, &res,
+                            &hosts, &due, &holder, p), APR_SUCCESS,
+              "late: claim after the window");
+    check_int(res, WR_FARM_NONE, "late: nothing is left waiting");
 
     /* the domain window holds farm-wide; a reported host is not named
      * again */
