@@ -8,7 +8,7 @@
 #include "wr_counters.h"
 
 #define WR_COUNTERS_MAGIC 0x57524331u   /* "WRC1" */
-#define WR_COUNTERS_VERSION 5u
+#define WR_COUNTERS_VERSION 6u
 
 typedef struct {
     apr_uint32_t magic;
@@ -21,6 +21,8 @@ typedef struct {
      * while it changes, never past the buffer (always NUL-terminated) */
     apr_time_t farm_error_at;
     char farm_error[200];
+    apr_time_t smtp_error_at;
+    char smtp_error[200];
 } wr_counters_hdr_t;
 
 struct wr_counters_t {
@@ -120,33 +122,59 @@ wr_counter_slot_t *wr_counters_notifier(wr_counters_t *c)
     return slot_at(c, c->nslots + 1);
 }
 
-void wr_counters_set_farm_error(wr_counters_t *c, const char *err,
-                                apr_time_t at)
+/* note_set - a status text in the header: printable bytes only, since it
+ * goes into status pages as it is */
+static void note_set(char *d, apr_size_t size, apr_time_t *d_at,
+                     const char *err, apr_time_t at)
 {
-    char *d = c->hdr->farm_error;
-    apr_size_t k, n = sizeof(c->hdr->farm_error) - 1;
+    apr_size_t k, n = size - 1;
 
-    /* printable bytes only: the text goes into status pages as it is */
     for (k = 0; err && err[k] && k < n; k++) {
         d[k] = (err[k] >= 0x20 && err[k] < 0x7f) ? err[k] : '?';
     }
     d[k] = '\0';
     d[n] = '\0';
-    c->hdr->farm_error_at = err ? at : 0;
+    *d_at = err ? at : 0;
+}
+
+/* note_get - such a text copied into buf, or NULL if none */
+static const char *note_get(const char *src, apr_time_t src_at, char *buf,
+                            apr_size_t len, apr_time_t *at)
+{
+    if (at) {
+        *at = src_at;
+    }
+    if (src_at == 0 || src[0] == '\0' || len == 0) {
+        return NULL;
+    }
+    apr_cpystrn(buf, src, len);
+    return buf;
+}
+
+void wr_counters_set_farm_error(wr_counters_t *c, const char *err,
+                                apr_time_t at)
+{
+    note_set(c->hdr->farm_error, sizeof(c->hdr->farm_error),
+             &c->hdr->farm_error_at, err, at);
 }
 
 const char *wr_counters_farm_error(const wr_counters_t *c, char *buf,
                                    apr_size_t len, apr_time_t *at)
 {
-    if (at) {
-        *at = c->hdr->farm_error_at;
-    }
-    if (c->hdr->farm_error_at == 0 || c->hdr->farm_error[0] == '\0'
-        || len == 0) {
-        return NULL;
-    }
-    apr_cpystrn(buf, c->hdr->farm_error, len);
-    return buf;
+    return note_get(c->hdr->farm_error, c->hdr->farm_error_at, buf, len, at);
+}
+
+void wr_counters_set_smtp_error(wr_counters_t *c, const char *err,
+                                apr_time_t at)
+{
+    note_set(c->hdr->smtp_error, sizeof(c->hdr->smtp_error),
+             &c->hdr->smtp_error_at, err, at);
+}
+
+const char *wr_counters_smtp_error(const wr_counters_t *c, char *buf,
+                                   apr_size_t len, apr_time_t *at)
+{
+    return note_get(c->hdr->smtp_error, c->hdr->smtp_error_at, buf, len, at);
 }
 
 void wr_counters_add_atomic(apr_uint64_t *field, apr_uint64_t n)
@@ -191,98 +219,254 @@ apr_status_t wr_action_parse(const char *s, wr_action_t *a)
     return APR_EINVAL;
 }
 
-/* The notice pipeline's counters, by their public names. */
-static const struct {
-    const char *name;
-    apr_size_t off;
-    const char *help;
-    int gauge;
-} notice_fields[] = {
-    {"spooled", offsetof(wr_counter_slot_t, spooled),
-     "Events written to the spool.", 0},
-    {"spool_dropped", offsetof(wr_counter_slot_t, spool_dropped),
-     "Events lost to a full or unwritable spool.", 0},
-    {"host_counted", offsetof(wr_counter_slot_t, host_counted),
-     "Probes counted in a source's open window.", 0},
-    {"cache_busy", offsetof(wr_counter_slot_t, cache_busy),
-     "Probes whose WormReplyCache lock failed (spooled anyway).", 0},
-    {"prefix_held", offsetof(wr_counter_slot_t, prefix_held),
-     "New addresses not spooled: their prefix had its events.", 0},
-    {"notices", offsetof(wr_counter_slot_t, notices),
-     "Notices composed into the outbox.", 0},
-    {"notice_events", offsetof(wr_counter_slot_t, notice_events),
-     "Events carried by those notices.", 0},
-    {"unresolvable", offsetof(wr_counter_slot_t, unresolvable),
-     "Sources without a confirmed name or a domain accepting mail.", 0},
-    {"not_notified", offsetof(wr_counter_slot_t, not_notified),
-     "Sources never notified: special, exempt, own or never-mail.", 0},
-    {"host_suppressed", offsetof(wr_counter_slot_t, host_suppressed),
-     "Sources notified within their host window already.", 0},
-    {"cap_deferred", offsetof(wr_counter_slot_t, cap_deferred),
-     "Digests held back by WormReplyMaxPerHour.", 0},
-    {"dns_retries", offsetof(wr_counter_slot_t, dns_retries),
-     "Events given back after a temporary DNS failure.", 0},
-    {"notice_errors", offsetof(wr_counter_slot_t, notice_errors),
-     "Notices that could not be composed or written.", 0},
-    {"smtp_sent", offsetof(wr_counter_slot_t, smtp_sent),
-     "Notices the smarthost accepted.", 0},
-    {"smtp_deferred", offsetof(wr_counter_slot_t, smtp_deferred),
-     "Deliveries deferred (4xx, no connection, TLS or AUTH failure).", 0},
-    {"smtp_failed", offsetof(wr_counter_slot_t, smtp_failed),
-     "Notices given up on (5xx, or queued too long).", 0},
-    {"smtp_suppressed", offsetof(wr_counter_slot_t, smtp_suppressed),
-     "Recipients suppressed after a permanent refusal.", 0},
-    {"smtp_retries", offsetof(wr_counter_slot_t, smtp_retries),
-     "Notices queued again for a later try.", 0},
-    {"bounces_received", offsetof(wr_counter_slot_t, bounces_received),
-     "Messages to the bounce address read by wormreply bounce.", 0},
-    {"bounces_hard", offsetof(wr_counter_slot_t, bounces_hard),
-     "Hard bounces: a recipient suppressed (reason bounced).", 0},
-    {"bounces_ignored", offsetof(wr_counter_slot_t, bounces_ignored),
-     "Bounces ignored: no valid token (unknown, forged, altered, old).", 0},
-    {"farm_connected", offsetof(wr_counter_slot_t, farm_connected),
-     "1 while the farm's shared state (WormReplyFarm) is in use.", 1},
-    {"farm_errors", offsetof(wr_counter_slot_t, farm_errors),
-     "Errors talking to the farm's Redis (each a fallback).", 0},
-    {"farm_digests", offsetof(wr_counter_slot_t, farm_digests),
-     "Digests sent under a farm-wide claim.", 0},
-    {"farm_local", offsetof(wr_counter_slot_t, farm_local),
-     "Digests sent from local state while the farm was unreachable.", 0},
-    {"farm_windows", offsetof(wr_counter_slot_t, farm_windows),
-     "Domains in their domain window, farm-wide.", 1},
-    {"farm_roundtrips", offsetof(wr_counter_slot_t, farm_roundtrips),
-     "Commands sent to the farm's Redis.", 0},
-    {"queued", offsetof(wr_counter_slot_t, queued),
-     "Events waiting in the spool.", 1},
-    {"queue_oldest_seconds", offsetof(wr_counter_slot_t, queue_oldest),
-     "Age of the oldest event in the spool.", 1},
-    {"outbox_queued", offsetof(wr_counter_slot_t, outbox_queued),
-     "Notices waiting for the smarthost.", 1},
-    {"outbox_oldest_seconds", offsetof(wr_counter_slot_t, outbox_oldest),
-     "Age of the oldest notice waiting for the smarthost.", 1},
-    {"outbox_kept", offsetof(wr_counter_slot_t, outbox_kept),
-     "Notices kept in the outbox for pickup (no smarthost).", 1},
-    {NULL, 0, NULL, 0}
+/* The counter field table: every scalar counter, named here and nowhere
+ * else. To add one (bounces_* say): a field in wr_counter_slot_t
+ * (wr_counters.h) and one row below; JSON, Prometheus, ?auto, the HTML
+ * page, `wormreply status` and build/unit/test_counters pick it up. Names
+ * are public: the JSON key is also the Prometheus name (wormreply_NAME,
+ * "_total" unless a gauge), STATUS the ?auto name (WormReplySTATUS). */
+#define F(field) offsetof(wr_counter_slot_t, field)
+
+const wr_counter_field_t wr_counter_fields[] = {
+    {"requests", "Requests", NULL, "requests seen",
+     "Requests seen where WormReply is On.", F(requests), WR_CF_HEAD},
+    {"probes", "Probes", NULL, "probes",
+     "Worm probes recognised.", F(probes),
+     WR_CF_HEAD | WR_CF_NOPROM | WR_CF_GROUPS},
+    {"exempt", "Exempt", NULL, "probes from exempt clients",
+     "Probes from exempt clients.", F(exempt), WR_CF_HEAD},
+    {"rejected", "Rejected", NULL, "probes in lines httpd rejected",
+     "Probes in requests httpd rejected.", F(rejected), WR_CF_HEAD},
+    {"probe_seconds", "ProbeTimeUsec", NULL, "seconds answering probes",
+     "Time spent answering probes.", F(probe_usec), WR_CF_HEAD | WR_CF_USEC},
+    {"spooled", "Spooled", "notices", "events spooled",
+     "Events written to the spool.", F(spooled), 0},
+    {"spool_dropped", "SpoolDropped", "notices",
+     "events dropped: spool full or unwritable",
+     "Events lost to a full or unwritable spool.", F(spool_dropped), 0},
+    {"host_counted", "HostCounted", "notices",
+     "probes counted in an open source window",
+     "Probes counted in a source's open window.", F(host_counted), 0},
+    {"cache_busy", "CacheBusy", "notices",
+     "probes whose cache lock failed (spooled anyway)",
+     "Probes whose WormReplyCache lock failed (spooled anyway).",
+     F(cache_busy), 0},
+    {"prefix_held", "PrefixHeld", "notices",
+     "new addresses held back: their prefix had its events",
+     "New addresses not spooled: their prefix had its events.",
+     F(prefix_held), 0},
+    {"notices", "Notices", "notices", "notices composed",
+     "Notices composed into the outbox.", F(notices), 0},
+    {"notice_events", "NoticeEvents", "notices", "events in those notices",
+     "Events carried by those notices.", F(notice_events), 0},
+    {"unresolvable", "Unresolvable", "notices",
+     "sources without a confirmed name or mail domain",
+     "Sources without a confirmed name or a domain accepting mail.",
+     F(unresolvable), 0},
+    {"not_notified", "NotNotified", "notices",
+     "sources never notified: special, exempt, own, never-mail",
+     "Sources never notified: special, exempt, own or never-mail.",
+     F(not_notified), 0},
+    {"host_suppressed", "HostSuppressed", "notices",
+     "sources notified within their host window already",
+     "Sources notified within their host window already.",
+     F(host_suppressed), 0},
+    {"cap_deferred", "CapDeferred", "notices",
+     "digests held back by the hourly cap",
+     "Digests held back by WormReplyMaxPerHour.", F(cap_deferred), 0},
+    {"dns_retries", "DnsRetries", "notices",
+     "events given back after a DNS failure",
+     "Events given back after a temporary DNS failure.", F(dns_retries), 0},
+    {"notice_errors", "NoticeErrors", "notices",
+     "notices that could not be written",
+     "Notices that could not be composed or written.", F(notice_errors), 0},
+    {"smtp_sent", "SMTPSent", "delivery", "notices sent",
+     "Notices the smarthost accepted.", F(smtp_sent), 0},
+    {"smtp_deferred", "SMTPDeferred", "delivery", "deliveries deferred",
+     "Deliveries deferred (4xx, no connection, TLS or AUTH failure).",
+     F(smtp_deferred), 0},
+    {"smtp_failed", "SMTPFailed", "delivery", "notices given up on",
+     "Notices given up on (5xx, or queued too long).", F(smtp_failed), 0},
+    {"smtp_suppressed", "SMTPSuppressed", "delivery",
+     "recipients suppressed after a 5xx",
+     "Recipients suppressed after a permanent refusal.",
+     F(smtp_suppressed), 0},
+    {"smtp_retries", "SMTPRetries", "delivery", "notices queued again",
+     "Notices queued again for a later try.", F(smtp_retries), 0},
+    {"bounces_received", "BouncesReceived", "bounces",
+     "messages to the bounce address",
+     "Messages to the bounce address read by wormreply bounce.",
+     F(bounces_received), 0},
+    {"bounces_hard", "BouncesHard", "bounces",
+     "hard bounces: a recipient suppressed",
+     "Hard bounces: a recipient suppressed (reason bounced).",
+     F(bounces_hard), 0},
+    {"bounces_ignored", "BouncesIgnored", "bounces",
+     "bounces ignored: no valid token",
+     "Bounces ignored: no valid token (unknown, forged, altered, old).",
+     F(bounces_ignored), 0},
+    {"farm_connected", "FarmConnected", "farm",
+     "1 while the farm's state is in use",
+     "1 while the farm's shared state (WormReplyFarm) is in use.",
+     F(farm_connected), WR_CF_GAUGE | WR_CF_FARM},
+    {"farm_errors", "FarmErrors", "farm", "errors, each a fallback",
+     "Errors talking to the farm's Redis (each a fallback).",
+     F(farm_errors), WR_CF_FARM},
+    {"farm_digests", "FarmDigests", "farm", "digests under a farm claim",
+     "Digests sent under a farm-wide claim.", F(farm_digests), WR_CF_FARM},
+    {"farm_local", "FarmLocalDigests", "farm",
+     "digests from local state, farm unreachable",
+     "Digests sent from local state while the farm was unreachable.",
+     F(farm_local), WR_CF_FARM},
+    {"farm_windows", "FarmWindows", "farm", "domains in their window",
+     "Domains in their domain window, farm-wide.", F(farm_windows),
+     WR_CF_GAUGE | WR_CF_FARM},
+    {"farm_roundtrips", "FarmRoundtrips", "farm", "commands sent to Redis",
+     "Commands sent to the farm's Redis.", F(farm_roundtrips), WR_CF_FARM},
+    {"queued", "Queue", "notices", "events waiting in the spool",
+     "Events waiting in the spool.", F(queued), WR_CF_GAUGE},
+    {"queue_oldest_seconds", "QueueOldestSeconds", "notices",
+     "seconds the oldest has waited",
+     "Age of the oldest event in the spool.", F(queue_oldest_at),
+     WR_CF_AGE},
+    {"outbox_queued", "OutboxQueue", "delivery",
+     "notices waiting for the smarthost",
+     "Notices waiting for the smarthost.", F(outbox_queued), WR_CF_GAUGE},
+    {"outbox_oldest_seconds", "OutboxOldestSeconds", "delivery",
+     "seconds the oldest has waited",
+     "Age of the oldest notice waiting for the smarthost.",
+     F(outbox_oldest_at), WR_CF_AGE},
+    {"outbox_kept", "OutboxKept", "delivery",
+     "notices kept for pickup (no smarthost)",
+     "Notices kept in the outbox for pickup (no smarthost).",
+     F(outbox_kept), WR_CF_GAUGE},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0}
 };
+
+#undef F
+
+const wr_counter_note_t wr_counter_notes[] = {
+    {"farm_last_error", "FarmLastError", "farm", "last error",
+     wr_counters_farm_error, WR_CF_FARM},
+    {"smtp_last_error", "SMTPLastError", "delivery", "last error",
+     wr_counters_smtp_error, 0},
+    {NULL, NULL, NULL, NULL, NULL, 0}
+};
+
+const wr_counter_field_t *wr_counter_field_find(const char *name)
+{
+    const wr_counter_field_t *f;
+
+    for (f = wr_counter_fields; f->name; f++) {
+        if (!strcmp(f->name, name)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+apr_uint64_t *wr_counter_ptr(const wr_counter_field_t *f,
+                             wr_counter_slot_t *slot)
+{
+    return (apr_uint64_t *)((char *)slot + f->off);
+}
+
+apr_uint64_t wr_counter_value(const wr_counter_field_t *f,
+                              const wr_counter_slot_t *sum, apr_time_t now)
+{
+    apr_uint64_t v = *(const apr_uint64_t *)((const char *)sum + f->off);
+    apr_uint64_t t = (apr_uint64_t)apr_time_sec(now);
+
+    if (f->flags & WR_CF_AGE) {
+        return v != 0 && v < t ? t - v : 0;
+    }
+    return v;
+}
+
+/* field_text - the value of f as JSON and Prometheus show it */
+static const char *field_text(const wr_counter_field_t *f,
+                              const wr_counter_slot_t *sum, apr_time_t now,
+                              apr_pool_t *p)
+{
+    apr_uint64_t v = wr_counter_value(f, sum, now);
+
+    if (f->flags & WR_CF_USEC) {
+        return apr_psprintf(p, "%.6f", (double)v / 1e6);
+    }
+    return apr_psprintf(p, "%" APR_UINT64_T_FMT, v);
+}
+
+/* json_escape - a note (printable ASCII, note_set) as JSON string text */
+static const char *json_escape(const char *e, apr_pool_t *p)
+{
+    char *q = apr_palloc(p, 2 * strlen(e) + 1), *o = q;
+
+    for (; *e; e++) {
+        if (*e == '"' || *e == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *e;
+    }
+    *o = '\0';
+    return q;
+}
+
+/* prom_fields - the table's Prometheus lines */
+static const char *prom_fields(const char *out, int head,
+                               const wr_counter_slot_t *sum, apr_time_t now,
+                               apr_pool_t *p)
+{
+    const wr_counter_field_t *f;
+
+    for (f = wr_counter_fields; f->name; f++) {
+        int gauge = (f->flags & (WR_CF_GAUGE | WR_CF_AGE)) != 0;
+        const char *sfx = gauge ? "" : "_total";
+
+        if (!(f->flags & WR_CF_HEAD) != !head || (f->flags & WR_CF_NOPROM)) {
+            continue;
+        }
+        out = apr_psprintf(p, "%s# HELP wormreply_%s%s %s\n"
+                           "# TYPE wormreply_%s%s %s\n"
+                           "wormreply_%s%s %s\n", out, f->name, sfx, f->help,
+                           f->name, sfx, gauge ? "gauge" : "counter",
+                           f->name, sfx, field_text(f, sum, now, p));
+    }
+    return out;
+}
+
+/* json_fields - the table's JSON members, each after ", " */
+static const char *json_fields(const char *out, int head,
+                               const wr_counter_slot_t *sum, apr_time_t now,
+                               apr_pool_t *p)
+{
+    const wr_counter_field_t *f;
+
+    for (f = wr_counter_fields; f->name; f++) {
+        if (!(f->flags & WR_CF_HEAD) == !head) {
+            out = apr_psprintf(p, "%s, \"%s\": %s", out, f->name,
+                               field_text(f, sum, now, p));
+        }
+    }
+    return out;
+}
 
 /* Family names are [a-z0-9_-] or "(other)": safe inside JSON strings and
  * Prometheus label values as they are. */
 const char *wr_counters_format(const wr_counters_t *c,
                                const wr_counter_slot_t *sum,
-                               wr_counters_format_t fmt, apr_pool_t *p)
+                               wr_counters_format_t fmt, apr_time_t now,
+                               apr_pool_t *p)
 {
     char since[APR_RFC822_DATE_LEN];
     const char *out;
+    const wr_counter_note_t *nt;
     int i, a;
 
     if (fmt == WR_FORMAT_PROMETHEUS) {
-        out = apr_psprintf(p,
-            "# HELP wormreply_requests_total Requests seen where WormReply is On.\n"
-            "# TYPE wormreply_requests_total counter\n"
-            "wormreply_requests_total %" APR_UINT64_T_FMT "\n"
+        out = prom_fields("", 1, sum, now, p);
+        out = apr_psprintf(p, "%s"
             "# HELP wormreply_probes_total Worm probes recognised, by family.\n"
-            "# TYPE wormreply_probes_total counter\n",
-            sum->requests);
+            "# TYPE wormreply_probes_total counter\n", out);
         for (i = 0; wr_counters_family_name(c, i); i++) {
             out = apr_psprintf(p, "%swormreply_probes_total{family=\"%s\"} %"
                                APR_UINT64_T_FMT "\n", out,
@@ -297,42 +481,16 @@ const char *wr_counters_format(const wr_counters_t *c,
                                wr_action_name((wr_action_t)a), sum->action[a]);
         }
         out = apr_psprintf(p, "%s"
-            "# HELP wormreply_exempt_total Probes from exempt clients.\n"
-            "# TYPE wormreply_exempt_total counter\n"
-            "wormreply_exempt_total %" APR_UINT64_T_FMT "\n"
-            "# HELP wormreply_rejected_total Probes in requests httpd rejected.\n"
-            "# TYPE wormreply_rejected_total counter\n"
-            "wormreply_rejected_total %" APR_UINT64_T_FMT "\n"
-            "# HELP wormreply_probe_seconds_total Time spent answering probes.\n"
-            "# TYPE wormreply_probe_seconds_total counter\n"
-            "wormreply_probe_seconds_total %.6f\n"
             "# HELP wormreply_since_seconds When the counters started (Unix time).\n"
             "# TYPE wormreply_since_seconds gauge\n"
             "wormreply_since_seconds %" APR_INT64_T_FMT "\n",
-            out, sum->exempt, sum->rejected, (double)sum->probe_usec / 1e6,
-            (apr_int64_t)apr_time_sec(wr_counters_since(c)));
-        for (i = 0; notice_fields[i].name; i++) {
-            const char *sfx = notice_fields[i].gauge ? "" : "_total";
-            out = apr_psprintf(p, "%s# HELP wormreply_%s%s %s\n"
-                               "# TYPE wormreply_%s%s %s\n"
-                               "wormreply_%s%s %" APR_UINT64_T_FMT "\n",
-                               out, notice_fields[i].name, sfx,
-                               notice_fields[i].help, notice_fields[i].name,
-                               sfx, notice_fields[i].gauge ? "gauge"
-                                                           : "counter",
-                               notice_fields[i].name, sfx,
-                               *(const apr_uint64_t *)((const char *)sum
-                                                   + notice_fields[i].off));
-        }
-        return out;
+            out, (apr_int64_t)apr_time_sec(wr_counters_since(c)));
+        return prom_fields(out, 0, sum, now, p);
     }
     apr_rfc822_date(since, wr_counters_since(c));
-    out = apr_psprintf(p, "{\"since\": \"%s\", \"requests\": %" APR_UINT64_T_FMT
-                       ", \"probes\": %" APR_UINT64_T_FMT ", \"exempt\": %"
-                       APR_UINT64_T_FMT ", \"rejected\": %" APR_UINT64_T_FMT
-                       ", \"probe_seconds\": %.6f, \"families\": {",
-                       since, sum->requests, sum->probes, sum->exempt,
-                       sum->rejected, (double)sum->probe_usec / 1e6);
+    out = apr_psprintf(p, "{\"since\": \"%s\"", since);
+    out = apr_pstrcat(p, json_fields(out, 1, sum, now, p), ", \"families\": {",
+                      NULL);
     for (i = 0; wr_counters_family_name(c, i); i++) {
         out = apr_psprintf(p, "%s%s\"%s\": %" APR_UINT64_T_FMT, out,
                            i ? ", " : "", wr_counters_family_name(c, i),
@@ -344,28 +502,62 @@ const char *wr_counters_format(const wr_counters_t *c,
                            a ? ", " : "", wr_action_name((wr_action_t)a),
                            sum->action[a]);
     }
-    out = apr_pstrcat(p, out, "}", NULL);
-    for (i = 0; notice_fields[i].name; i++) {
-        out = apr_psprintf(p, "%s, \"%s\": %" APR_UINT64_T_FMT, out,
-                           notice_fields[i].name,
-                           *(const apr_uint64_t *)((const char *)sum
-                                                   + notice_fields[i].off));
-    }
-    {
-        char ebuf[sizeof(((wr_counters_hdr_t *)0)->farm_error)];
-        const char *e = wr_counters_farm_error(c, ebuf, sizeof(ebuf), NULL);
+    out = json_fields(apr_pstrcat(p, out, "}", NULL), 0, sum, now, p);
+    for (nt = wr_counter_notes; nt->name; nt++) {
+        char buf[256];
+        const char *e = nt->get(c, buf, sizeof(buf), NULL);
         if (e) {
-            /* printable ASCII only (wr_counters_set_farm_error) */
-            char *q = apr_palloc(p, 2 * strlen(e) + 1), *o = q;
-            for (; *e; e++) {
-                if (*e == '"' || *e == '\\') {
-                    *o++ = '\\';
-                }
-                *o++ = *e;
-            }
-            *o = '\0';
-            out = apr_psprintf(p, "%s, \"farm_last_error\": \"%s\"", out, q);
+            out = apr_psprintf(p, "%s, \"%s\": \"%s\"", out, nt->name,
+                               json_escape(e, p));
         }
     }
     return apr_pstrcat(p, out, "}\n", NULL);
+}
+
+/* auto_fields - the table's ?auto lines */
+static const char *auto_fields(const char *out, int head, int farm,
+                               const wr_counter_slot_t *sum, apr_time_t now,
+                               apr_pool_t *p)
+{
+    const wr_counter_field_t *f;
+
+    for (f = wr_counter_fields; f->name; f++) {
+        if (!(f->flags & WR_CF_HEAD) == !head
+            && (farm || !(f->flags & WR_CF_FARM))) {
+            out = apr_psprintf(p, "%sWormReply%s: %" APR_UINT64_T_FMT "\n",
+                               out, f->status, wr_counter_value(f, sum, now));
+        }
+    }
+    return out;
+}
+
+const char *wr_counters_auto(const wr_counters_t *c,
+                             const wr_counter_slot_t *sum, int farm,
+                             apr_time_t now, apr_pool_t *p)
+{
+    const char *out = auto_fields("", 1, farm, sum, now, p);
+    const wr_counter_note_t *nt;
+    int i, a;
+
+    for (i = 0; wr_counters_family_name(c, i); i++) {
+        out = apr_psprintf(p, "%sWormReplyProbes-%s: %" APR_UINT64_T_FMT "\n",
+                           out, wr_counters_family_name(c, i),
+                           sum->family[i]);
+    }
+    for (a = 0; a < WR_ACT_COUNT; a++) {
+        out = apr_psprintf(p, "%sWormReplyAction-%s: %" APR_UINT64_T_FMT "\n",
+                           out, wr_action_name((wr_action_t)a),
+                           sum->action[a]);
+    }
+    out = auto_fields(out, 0, farm, sum, now, p);
+    for (nt = wr_counter_notes; nt->name; nt++) {
+        char buf[256];
+        const char *e = (farm || !(nt->flags & WR_CF_FARM))
+                        ? nt->get(c, buf, sizeof(buf), NULL) : NULL;
+        if (e) {
+            /* printable ASCII already (note_set) */
+            out = apr_psprintf(p, "%sWormReply%s: %s\n", out, nt->status, e);
+        }
+    }
+    return out;
 }

@@ -18,6 +18,7 @@
 
 #include <apr.h>
 #include <apr_errno.h>
+#include <apr_time.h>
 
 #include "wr_match.h"
 
@@ -78,16 +79,57 @@ typedef struct {
                                   * state while the farm was unreachable */
     apr_uint64_t farm_windows;   /* gauge: domains in their window, farm */
     apr_uint64_t farm_roundtrips;    /* commands sent to Redis */
-    /* gauges filled in by the reader from the spool, zero in the slots */
+    /* gauges of the spool and the outbox, written by the notifier into its
+     * slot as it goes (zero in the others): no reader scans a directory */
     apr_uint64_t queued;         /* events waiting in the spool */
-    apr_uint64_t queue_oldest;   /* age of the oldest, in seconds */
+    apr_uint64_t queue_oldest_at;    /* their oldest's time (s), 0: none */
     apr_uint64_t outbox_queued;  /* notices waiting for the smarthost */
-    apr_uint64_t outbox_oldest;  /* age of the oldest, in seconds */
-    /* gauge the notifier keeps in its slot: without a smarthost, the
-     * notices kept in the outbox for pickup (counted at each pruning by
-     * WormReplyOutboxRetention, and one more per notice written) */
+    apr_uint64_t outbox_oldest_at;   /* their oldest's time (s), 0: none */
+    /* without a smarthost, the notices kept in the outbox for pickup
+     * (counted at each pruning by WormReplyOutboxRetention, and one more
+     * per notice written) */
     apr_uint64_t outbox_kept;
 } wr_counter_slot_t;
+
+/* The counter field table: every scalar counter of wr_counter_slot_t,
+ * named once. The JSON handler, the Prometheus output, mod_status (?auto
+ * and the HTML page) and `wormreply status` all read it; a new counter is
+ * a field in the slot and a row here. (The per-family and per-action
+ * groups are arrays, written by each output around the table.)
+ * Flags: */
+#define WR_CF_HEAD   0x01   /* before those groups, not in a section */
+#define WR_CF_GAUGE  0x02   /* a level: a Prometheus gauge, no "_total" */
+#define WR_CF_USEC   0x04   /* microseconds, shown as seconds but in ?auto */
+#define WR_CF_AGE    0x08   /* a time in seconds, shown as its age (gauge) */
+#define WR_CF_FARM   0x10   /* in ?auto and HTML only with WormReplyFarm */
+#define WR_CF_NOPROM 0x20   /* no Prometheus line (a labelled metric has it) */
+#define WR_CF_GROUPS 0x40   /* the HTML page shows the groups under it */
+
+typedef struct {
+    const char *name;       /* JSON key; Prometheus wormreply_NAME[_total] */
+    const char *status;     /* mod_status ?auto: "WormReply" STATUS */
+    const char *section;    /* the heading it is shown under; NULL: HEAD */
+    const char *label;      /* a few words: the HTML page, the CLI's table */
+    const char *help;       /* the Prometheus HELP text */
+    apr_size_t off;         /* of its apr_uint64_t in wr_counter_slot_t */
+    unsigned flags;         /* WR_CF_* */
+} wr_counter_field_t;
+
+/* wr_counter_fields - the table, ended by a row whose name is NULL */
+extern const wr_counter_field_t wr_counter_fields[];
+
+/* wr_counter_field_find - the row named `name` (JSON key), or NULL */
+const wr_counter_field_t *wr_counter_field_find(const char *name);
+
+/* wr_counter_value - field f of snapshot `sum` as shown: a WR_CF_AGE time
+ * becomes its age at `now` in seconds (0 when there is none); others as
+ * they are (WR_CF_USEC in microseconds) */
+apr_uint64_t wr_counter_value(const wr_counter_field_t *f,
+                              const wr_counter_slot_t *sum, apr_time_t now);
+
+/* wr_counter_ptr - field f of a slot, to add to or to set */
+apr_uint64_t *wr_counter_ptr(const wr_counter_field_t *f,
+                             wr_counter_slot_t *slot);
 
 typedef struct wr_counters_t wr_counters_t;
 
@@ -132,6 +174,14 @@ void wr_counters_set_farm_error(wr_counters_t *c, const char *err,
 const char *wr_counters_farm_error(const wr_counters_t *c, char *buf,
                                    apr_size_t len, apr_time_t *at);
 
+/* wr_counters_set_smtp_error, wr_counters_smtp_error - the same for the
+ * last delivery problem of the smarthost's destination, which the
+ * notifier publishes with the outbox gauges */
+void wr_counters_set_smtp_error(wr_counters_t *c, const char *err,
+                                apr_time_t at);
+const char *wr_counters_smtp_error(const wr_counters_t *c, char *buf,
+                                   apr_size_t len, apr_time_t *at);
+
 /* wr_counters_snapshot - the sum of every slot */
 void wr_counters_snapshot(const wr_counters_t *c, wr_counter_slot_t *sum);
 
@@ -147,12 +197,38 @@ typedef enum {
     WR_FORMAT_PROMETHEUS
 } wr_counters_format_t;
 
-/* wr_counters_format - a snapshot as JSON (keys: since, requests, probes,
- * exempt, rejected, probe_seconds, families{name: n}, actions{name: n},
- * and the notice counters: spooled, notices, unresolvable, ...) or
- * in the Prometheus text exposition format (wormreply_* metrics), in `p` */
+/* The status texts beside the counters (the last farm and SMTP errors),
+ * shown when there is one: JSON string NAME, ?auto "WormReply" STATUS,
+ * under SECTION on the HTML page. */
+typedef struct {
+    const char *name;
+    const char *status;
+    const char *section;
+    const char *label;
+    const char *(*get)(const wr_counters_t *c, char *buf, apr_size_t len,
+                       apr_time_t *at);
+    unsigned flags;         /* WR_CF_FARM */
+} wr_counter_note_t;
+
+/* wr_counter_notes - ended by a row whose name is NULL */
+extern const wr_counter_note_t wr_counter_notes[];
+
+/* wr_counters_format - a snapshot as JSON (keys: since, the WR_CF_HEAD
+ * fields of the table (requests, probes, exempt, rejected,
+ * probe_seconds), families{name: n}, actions{name: n}, the
+ * table's other fields (spooled, notices, ... queued,
+ * queue_oldest_seconds ...), farm_last_error and smtp_last_error when
+ * there is one) or in the Prometheus text exposition format (wormreply_*
+ * metrics), in `p`. Ages are taken at `now`. */
 const char *wr_counters_format(const wr_counters_t *c,
                                const wr_counter_slot_t *sum,
-                               wr_counters_format_t fmt, apr_pool_t *p);
+                               wr_counters_format_t fmt, apr_time_t now,
+                               apr_pool_t *p);
+
+/* wr_counters_auto - the "WormReply<Name>: value" lines of mod_status's
+ * ?auto page; the farm's fields only when `farm` is set */
+const char *wr_counters_auto(const wr_counters_t *c,
+                             const wr_counter_slot_t *sum, int farm,
+                             apr_time_t now, apr_pool_t *p);
 
 #endif

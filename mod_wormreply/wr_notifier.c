@@ -30,8 +30,9 @@
 #define TMP_AGE apr_time_from_sec(120)
 /* How often old history records are dropped. */
 #define EXPIRE_EVERY apr_time_from_sec(3600)
-/* How often the spool's size is counted for the requests' bounds: what
- * requests add in between is added by them (wr_spoolsize.h). */
+/* How often the spool's size is counted for the requests' bounds (what
+ * requests add in between is added by them, wr_spoolsize.h) and the spool
+ * and outbox gauges are published for the status pages. */
 #define COUNT_EVERY apr_time_from_sec(1)
 /* A deliverer is started at least this often, for the notices that come
  * due by their own clock (retries), not only when new ones are queued. */
@@ -1885,9 +1886,7 @@ static apr_status_t notifier_open(notifier_t *n, const wr_notifier_conf_t *c,
     pickup(n, apr_time_now());
     wr_spool_recover(n->spool, apr_time_now(), TMP_AGE, &tmp_removed,
                      &cur_returned, n->scratch);
-    if (c->spool_size) {
-        spool_count(n, apr_time_now());
-    }
+    spool_count(n, apr_time_now());
     if (tmp_removed || cur_returned) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00055)
                       "spool recovered: %d unfinished writes removed, %d "
@@ -1896,17 +1895,39 @@ static apr_status_t notifier_open(notifier_t *n, const wr_notifier_conf_t *c,
     return APR_SUCCESS;
 }
 
-/* spool_count - the spool's size for the requests' bounds: the notifier
- * is the one that removes records, and may read directories */
+/* spool_count - the spool's size and oldest event, for the requests'
+ * bounds (WormReplySpoolMaxBytes) and, with the outbox's and the
+ * smarthost's last problem, for the status pages: the notifier is the one
+ * that removes records, and may read directories; status pages read the
+ * gauges in its counter slot instead of scanning them on every scrape.
+ * Once per COUNT_EVERY. */
 static void spool_count(notifier_t *n, apr_time_t now)
 {
     wr_spool_stat_t st;
+    wr_delivery_queue_stat_t dq;
 
     n->last_count = now;
     if (wr_spool_stat(n->spool, &st, n->scratch) == APR_SUCCESS) {
-        wr_spoolsize_set(n->conf->spool_size,
-                         (apr_uint64_t)(st.n_new + st.n_cur + st.n_failed),
-                         (apr_uint64_t)(st.bytes + st.bytes_failed), now);
+        if (n->conf->spool_size) {
+            wr_spoolsize_set(n->conf->spool_size,
+                             (apr_uint64_t)(st.n_new + st.n_cur + st.n_failed),
+                             (apr_uint64_t)(st.bytes + st.bytes_failed), now);
+        }
+        if (n->slot) {
+            n->slot->queued = (apr_uint64_t)(st.n_new + st.n_cur);
+            n->slot->queue_oldest_at = st.oldest
+                ? (apr_uint64_t)apr_time_sec(st.oldest) : 0;
+        }
+    }
+    if (n->slot && n->conf->smarthost && n->conf->delivery
+        && wr_delivery_queue_stat(n->conf->delivery, &dq, n->scratch)
+           == APR_SUCCESS) {
+        n->slot->outbox_queued = (apr_uint64_t)dq.queued;
+        n->slot->outbox_oldest_at = dq.oldest
+            ? (apr_uint64_t)apr_time_sec(dq.oldest) : 0;
+        wr_counters_set_smtp_error(n->conf->counters, dq.last_error,
+                                   dq.last_error_at ? dq.last_error_at
+                                                    : now);
     }
 }
 
@@ -1956,7 +1977,7 @@ apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
         if (!conf->smarthost && now - n.last_pickup >= PICKUP_EVERY) {
             pickup(&n, now);
         }
-        if (conf->spool_size && now - n.last_count >= COUNT_EVERY) {
+        if (now - n.last_count >= COUNT_EVERY) {
             spool_count(&n, now);
         }
         if (now - n.last_expire > EXPIRE_EVERY) {

@@ -21,6 +21,7 @@
 #include "cli_args.h"
 #include "cli_statusurl.h"
 #include "cmd_status.h"
+#include "wr_counters.h"
 #include "wr_statusjson.h"
 #include "wr_time.h"
 
@@ -258,56 +259,63 @@ static apr_uint64_t gnum(const wr_statusjson_t *d, const char *group,
     return n == NULL ? 0 : n->exact ? n->u : (apr_uint64_t)n->value;
 }
 
-/* print_num - one table row */
-static void print_num(const char *indent, const wr_statusjson_num_t *n)
+/* print_num - one table row, with what it means when known */
+static void print_num(const char *indent, const wr_statusjson_num_t *n,
+                      const char *label)
 {
+    int w = 20 - (int)strlen(indent);
+
     if (n->exact) {
-        printf("%s%-18s %14" APR_UINT64_T_FMT "\n", indent, n->name, n->u);
+        printf("%s%-*s %14" APR_UINT64_T_FMT, indent, w, n->name, n->u);
     }
     else {
-        printf("%s%-18s %14.6f\n", indent, n->name, n->value);
+        printf("%s%-*s %14.6f", indent, w, n->name, n->value);
     }
+    if (label) {
+        printf("   %s", label);
+    }
+    putchar('\n');
 }
 
-/* show_table - the counters once, the known ones with what they mean */
+/* show_table - the counters once, each known one (the module's counter
+ * field table, wr_counters.h) with what it means; members this CLI does
+ * not know are shown as they come */
 static void show_table(const fetch_t *f, const wr_statusjson_t *d)
 {
-    static const char *const known[] = {
-        "requests", "probes", "exempt", "rejected", "probe_seconds", NULL
-    };
     apr_uint64_t req = unum(d, "requests"), pr = unum(d, "probes");
     double ps = num(d, "probe_seconds");
     const char *since = wr_statusjson_string(d, "since");
+    const wr_counter_note_t *nt;
     int i, k;
 
     printf("wormreply status of %s\n", f->url);
     printf("%-20s %s\n", "since", since ? since : "-");
-    printf("%-20s %14" APR_UINT64_T_FMT "\n", "requests", req);
-    printf("%-20s %14" APR_UINT64_T_FMT "   %.2f %% of requests\n", "probes",
-           pr, req ? 100.0 * (double)pr / (double)req : 0.0);
-    printf("%-20s %14" APR_UINT64_T_FMT "   probes from exempt clients\n",
-           "exempt", unum(d, "exempt"));
-    printf("%-20s %14" APR_UINT64_T_FMT "   probes in lines httpd "
-           "rejected\n", "rejected", unum(d, "rejected"));
-    printf("%-20s %14.6f   seconds answering probes", "probe_seconds", ps);
-    if (pr > 0) {
-        printf(", %.1f us per probe", ps * 1e6 / (double)pr);
-    }
-    putchar('\n');
-    /* what this CLI does not know by name: shown as it comes */
     for (i = 0; i < d->numbers->nelts; i++) {
         const wr_statusjson_num_t *n = &APR_ARRAY_IDX(d->numbers, i,
                                                       wr_statusjson_num_t);
-        for (k = 0; known[k] && strcmp(known[k], n->name); k++) {
-            ;
+        const wr_counter_field_t *cf = wr_counter_field_find(n->name);
+
+        if (!strcmp(n->name, "probes")) {
+            printf("%-20s %14" APR_UINT64_T_FMT "   %.2f %% of requests\n",
+                   "probes", pr,
+                   req ? 100.0 * (double)pr / (double)req : 0.0);
         }
-        if (known[k] == NULL) {
-            print_num("", n);
+        else if (!strcmp(n->name, "probe_seconds")) {
+            printf("%-20s %14.6f   %s", "probe_seconds", ps,
+                   cf ? cf->label : "");
+            if (pr > 0) {
+                printf(", %.1f us per probe", ps * 1e6 / (double)pr);
+            }
+            putchar('\n');
+        }
+        else {
+            print_num("", n, cf ? cf->label : NULL);
         }
     }
-    if (wr_statusjson_string(d, "farm_last_error")) {
-        printf("%-20s %s\n", "farm_last_error",
-               wr_statusjson_string(d, "farm_last_error"));
+    for (nt = wr_counter_notes; nt->name; nt++) {
+        if (wr_statusjson_string(d, nt->name)) {
+            printf("%-20s %s\n", nt->name, wr_statusjson_string(d, nt->name));
+        }
     }
     for (i = 0; i < d->groups->nelts; i++) {
         const wr_statusjson_group_t *g = &APR_ARRAY_IDX(d->groups, i,
@@ -315,7 +323,7 @@ static void show_table(const fetch_t *f, const wr_statusjson_t *d)
         printf("%s\n", g->name);
         for (k = 0; k < g->members->nelts; k++) {
             print_num("  ", &APR_ARRAY_IDX(g->members, k,
-                                           wr_statusjson_num_t));
+                                           wr_statusjson_num_t), NULL);
         }
     }
 }

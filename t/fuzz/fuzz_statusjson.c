@@ -10,9 +10,10 @@
  *    with 17 digits) it parses to the same document.
  * 2. As counters: the bytes name up to 34 families ([a-z0-9_-], as
  *    signature sets allow, so the "(other)" slot is reached) and give
- *    every counter a value; wr_counters_format's JSON must parse, and
- *    every counter, family and action read back must be the value
- *    written (exactly; counters are below 2^63, which jansson's
+ *    every counter of the field table (wr_counter_fields) a value;
+ *    wr_counters_format's JSON must parse, and every counter, family and
+ *    action read back must be the value shown (ages at the time given;
+ *    exactly; counters are below 2^63, which jansson's
  *    json_int_t holds: probe_seconds within rounding).
  * The reader is jansson (strict RFC 8259) for one shape: see
  * wr_statusjson.h.
@@ -27,23 +28,6 @@
 #include "wr_counters.h"
 #include "wr_statusjson.h"
 
-static const struct {
-    const char *name;
-    size_t off;
-} fields[] = {
-    {"requests", offsetof(wr_counter_slot_t, requests)},
-    {"probes", offsetof(wr_counter_slot_t, probes)},
-    {"exempt", offsetof(wr_counter_slot_t, exempt)},
-    {"rejected", offsetof(wr_counter_slot_t, rejected)},
-    {"spooled", offsetof(wr_counter_slot_t, spooled)},
-    {"spool_dropped", offsetof(wr_counter_slot_t, spool_dropped)},
-    {"notices", offsetof(wr_counter_slot_t, notices)},
-    {"unresolvable", offsetof(wr_counter_slot_t, unresolvable)},
-    {"smtp_sent", offsetof(wr_counter_slot_t, smtp_sent)},
-    {"smtp_failed", offsetof(wr_counter_slot_t, smtp_failed)},
-    {"queued", offsetof(wr_counter_slot_t, queued)},
-    {"outbox_queued", offsetof(wr_counter_slot_t, outbox_queued)},
-};
 
 /* json_str - s as a JSON string */
 static const char *json_str(const char *s)
@@ -241,6 +225,8 @@ static void check_counters(const uint8_t *data, size_t size)
     void *base = apr_pcalloc(fuzz_ipool, sz);
     int nfam, i, idx;
     double want;
+    const wr_counter_field_t *f;
+    apr_time_t now = apr_time_from_sec(1700000000);
 
     if (wr_counters_attach(&c, base, sz, 1, fuzz_ipool) != APR_SUCCESS) {
         fuzz_broken("wr_counters_attach failed", size);
@@ -259,25 +245,25 @@ static void check_counters(const uint8_t *data, size_t size)
         idx = wr_counters_family(c, name);
         sum.family[idx] = counter(&in);
     }
-    for (i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++) {
-        *(apr_uint64_t *)((char *)&sum + fields[i].off) = counter(&in);
+    for (f = wr_counter_fields; f->name; f++) {
+        *wr_counter_ptr(f, &sum) = counter(&in);
     }
     for (i = 0; i < WR_ACT_COUNT; i++) {
         sum.action[i] = counter(&in);
     }
-    sum.probe_usec = counter(&in);
 
-    json = wr_counters_format(c, &sum, WR_FORMAT_JSON, fuzz_ipool);
+    json = wr_counters_format(c, &sum, WR_FORMAT_JSON, now, fuzz_ipool);
     if (wr_statusjson_parse(json, strlen(json), &d, &err, fuzz_ipool)
         != APR_SUCCESS) {
         fuzz_broken(apr_psprintf(fuzz_ipool, "the counters JSON does not "
                                  "parse: %s", err ? err : "?"), size);
     }
     check_doc(d, size);
-    for (i = 0; i < (int)(sizeof(fields) / sizeof(fields[0])); i++) {
-        read_exact(wr_statusjson_number(d, fields[i].name),
-                   *(apr_uint64_t *)((char *)&sum + fields[i].off),
-                   fields[i].name, size);
+    for (f = wr_counter_fields; f->name; f++) {
+        if (!(f->flags & WR_CF_USEC)) {
+            read_exact(wr_statusjson_number(d, f->name),
+                       wr_counter_value(f, &sum, now), f->name, size);
+        }
     }
     fam = wr_statusjson_group(d, "families");
     act = wr_statusjson_group(d, "actions");

@@ -50,7 +50,7 @@ static void test_roundtrip(apr_pool_t *p)
     /* beyond 2^53 a double loses units, the exact value must not */
     s0->requests += (apr_uint64_t)1 << 53;
     wr_counters_snapshot(c, &sum);
-    json = wr_counters_format(c, &sum, WR_FORMAT_JSON, p);
+    json = wr_counters_format(c, &sum, WR_FORMAT_JSON, apr_time_now(), p);
     check_int(parse(json, &d, &err, p), APR_SUCCESS,
               "the handler's JSON parses");
     if (d == NULL) {
