@@ -72,17 +72,15 @@ static void html_section(request_rec *r, const wr_counters_t *c,
             ap_rprintf(r, "<tr><th align=\"left\" colspan=\"2\">%s</th>"
                        "</tr>\n", section);
         }
-        if (f->flags & WR_CF_USEC) {
-            ap_rprintf(r, "<tr><td>%s%s</td><td>%.6f</td></tr>\n",
-                       section ? "&nbsp;&nbsp;" : "", f->label,
-                       (double)wr_counter_value(f, sum, now) / 1e6);
-        }
-        else {
-            ap_rprintf(r, "<tr><%s>%s%s</%s><td>%" APR_UINT64_T_FMT
-                       "</td></tr>\n", section ? "td" : "th align=\"left\"",
-                       section ? "&nbsp;&nbsp;" : "", f->label,
-                       section ? "td" : "th", wr_counter_value(f, sum, now));
-        }
+        ap_rprintf(r, "<tr><%s>%s%s</%s><td>%s</td></tr>\n",
+                   section ? "td" : "th align=\"left\"",
+                   section ? "&nbsp;&nbsp;" : "", f->label,
+                   section ? "td" : "th",
+                   (f->flags & WR_CF_USEC)
+                   ? apr_psprintf(r->pool, "%.6f",
+                                  (double)wr_counter_value(f, sum, now) / 1e6)
+                   : apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,
+                                  wr_counter_value(f, sum, now)));
         if (f->flags & WR_CF_GROUPS) {
             html_groups(r, c, sum);
         }

@@ -306,7 +306,7 @@ const wr_counter_field_t wr_counter_fields[] = {
      "Bounces ignored: no valid token (unknown, forged, altered, old).",
      F(bounces_ignored), 0},
     {"farm_connected", "FarmConnected", "farm",
-     "1 while the farm's state is in use",
+     "connected: 1 while the farm's state is in use",
      "1 while the farm's shared state (WormReplyFarm) is in use.",
      F(farm_connected), WR_CF_GAUGE | WR_CF_FARM},
     {"farm_errors", "FarmErrors", "farm", "errors, each a fallback",
@@ -488,7 +488,8 @@ const char *wr_counters_format(const wr_counters_t *c,
         return prom_fields(out, 0, sum, now, p);
     }
     apr_rfc822_date(since, wr_counters_since(c));
-    out = apr_psprintf(p, "{\"since\": \"%s\"", since);
+    out = apr_psprintf(p, "{\"schema\": %d, \"since\": \"%s\"",
+                       WR_COUNTERS_SCHEMA, since);
     out = apr_pstrcat(p, json_fields(out, 1, sum, now, p), ", \"families\": {",
                       NULL);
     for (i = 0; wr_counters_family_name(c, i); i++) {

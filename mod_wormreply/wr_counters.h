@@ -213,9 +213,14 @@ typedef struct {
 /* wr_counter_notes - ended by a row whose name is NULL */
 extern const wr_counter_note_t wr_counter_notes[];
 
-/* wr_counters_format - a snapshot as JSON (keys: since, the WR_CF_HEAD
- * fields of the table (requests, probes, exempt, rejected,
- * probe_seconds), families{name: n}, actions{name: n}, the
+/* The version of the status JSON (its first key, "schema"): it goes up
+ * only when a key changes meaning or goes away, never for a new key. */
+#define WR_COUNTERS_SCHEMA 1
+
+/* wr_counters_format - a snapshot as JSON (keys: schema
+ * (WR_COUNTERS_SCHEMA), since, the WR_CF_HEAD fields of the table
+ * (requests, probes, exempt, rejected, probe_seconds), families{name:
+ * n}, actions{name: n}, the
  * table's other fields (spooled, notices, ... queued,
  * queue_oldest_seconds ...), farm_last_error and smtp_last_error when
  * there is one) or in the Prometheus text exposition format (wormreply_*

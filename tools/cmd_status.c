@@ -26,6 +26,8 @@
 #include "wr_time.h"
 
 #define DEFAULT_PATH "/wormreply-status"
+/* the table's first column: the longest counter name and a space */
+#define NAME_WIDTH 21
 /* headers on top of the largest document the reader takes */
 #define ANSWER_MAX (WR_STATUSJSON_MAX + 64 * 1024)
 
@@ -263,7 +265,7 @@ static apr_uint64_t gnum(const wr_statusjson_t *d, const char *group,
 static void print_num(const char *indent, const wr_statusjson_num_t *n,
                       const char *label)
 {
-    int w = 20 - (int)strlen(indent);
+    int w = NAME_WIDTH - (int)strlen(indent);
 
     if (n->exact) {
         printf("%s%-*s %14" APR_UINT64_T_FMT, indent, w, n->name, n->u);
@@ -289,19 +291,28 @@ static void show_table(const fetch_t *f, const wr_statusjson_t *d)
     int i, k;
 
     printf("wormreply status of %s\n", f->url);
-    printf("%-20s %s\n", "since", since ? since : "-");
+    if (unum(d, "schema") > WR_COUNTERS_SCHEMA) {
+        /* a newer module: its keys may mean something else */
+        fprintf(stderr, "wormreply status: the server's counters are of "
+                "schema %" APR_UINT64_T_FMT ", this wormreply knows %d: "
+                "see --json\n", unum(d, "schema"), WR_COUNTERS_SCHEMA);
+    }
+    printf("%-*s %s\n", NAME_WIDTH, "since", since ? since : "-");
     for (i = 0; i < d->numbers->nelts; i++) {
         const wr_statusjson_num_t *n = &APR_ARRAY_IDX(d->numbers, i,
                                                       wr_statusjson_num_t);
         const wr_counter_field_t *cf = wr_counter_field_find(n->name);
 
+        if (!strcmp(n->name, "schema")) {
+            continue;           /* the document's version, not a counter */
+        }
         if (!strcmp(n->name, "probes")) {
-            printf("%-20s %14" APR_UINT64_T_FMT "   %.2f %% of requests\n",
-                   "probes", pr,
+            printf("%-*s %14" APR_UINT64_T_FMT "   %.2f %% of requests\n",
+                   NAME_WIDTH, "probes", pr,
                    req ? 100.0 * (double)pr / (double)req : 0.0);
         }
         else if (!strcmp(n->name, "probe_seconds")) {
-            printf("%-20s %14.6f   %s", "probe_seconds", ps,
+            printf("%-*s %14.6f   %s", NAME_WIDTH, "probe_seconds", ps,
                    cf ? cf->label : "");
             if (pr > 0) {
                 printf(", %.1f us per probe", ps * 1e6 / (double)pr);
@@ -314,7 +325,8 @@ static void show_table(const fetch_t *f, const wr_statusjson_t *d)
     }
     for (nt = wr_counter_notes; nt->name; nt++) {
         if (wr_statusjson_string(d, nt->name)) {
-            printf("%-20s %s\n", nt->name, wr_statusjson_string(d, nt->name));
+            printf("%-*s %s\n", NAME_WIDTH, nt->name,
+                   wr_statusjson_string(d, nt->name));
         }
     }
     for (i = 0; i < d->groups->nelts; i++) {

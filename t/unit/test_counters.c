@@ -100,6 +100,9 @@ static void test_outputs(apr_pool_t *p)
     prom = wr_counters_format(c, &sum, WR_FORMAT_PROMETHEUS, now, p);
     aut = wr_counters_auto(c, &sum, 0, now, p);
     aut_farm = wr_counters_auto(c, &sum, 1, now, p);
+    check(WR_COUNTERS_SCHEMA == 1
+          && strstr(json, "{\"schema\": 1, \"since\": ") == json,
+          "the JSON's first key is its schema version, 1");
     for (f = wr_counter_fields; f->name; f++) {
         apr_uint64_t want = wr_counter_value(f, &sum, now);
         const char *val = (f->flags & WR_CF_USEC)
@@ -156,7 +159,7 @@ static void test_outputs(apr_pool_t *p)
           && strstr(json, "\"probe_seconds\": ")
              < strstr(json, "\"families\": {")
           && strstr(json, "\"actions\": {") < strstr(json, "\"spooled\": ")
-          && strstr(json, "{\"since\": ") == json,
+          && strstr(json, "{\"schema\": 1, \"since\": ") == json,
           "the groups between the head and the other rows");
     /* a time in the future (clock stepped back) is no age */
     *wr_counter_ptr(wr_counter_field_find("queue_oldest_seconds"), &sum)
