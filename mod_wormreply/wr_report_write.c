@@ -417,11 +417,33 @@ static void csv_time(FILE *out, long long t)
     }
 }
 
+/* csv_top - the rows of a top-K list (sources or targets) under
+ * `section`: key, families, probes, probe bytes, error bound, first and
+ * last seen */
+static void csv_top(FILE *out, const wr_report_t *rep, const char *section,
+                    const wr_report_top_t *rows, unsigned n)
+{
+    char fb[WR_MAX_FAMILIES * (WR_FAMILY_NAME_MAX + 1) + 1];
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        const wr_report_top_t *r = &rows[i];
+        fprintf(out, "%s,", section);
+        put_csv(out, r->key);
+        fprintf(out, ",%s,,,%llu,%llu,,%llu,",
+                wr_report_families_str(rep, r->families, fb, sizeof(fb)),
+                r->count, r->bytes, r->error);
+        csv_time(out, r->first);
+        putc(',', out);
+        csv_time(out, r->last);
+        putc('\n', out);
+    }
+}
+
 static void write_csv(wr_report_view_t *v)
 {
     wr_report_t *rep = v->rep;
     FILE *out = v->out;
-    char fb[WR_MAX_FAMILIES * (WR_FAMILY_NAME_MAX + 1) + 1];
     unsigned i;
     int f;
 
@@ -444,30 +466,8 @@ static void write_csv(wr_report_view_t *v)
                 wr_sigset_family_name(rep->set, f), fa.requests, fa.bytes,
                 fa.sources);
     }
-    for (i = 0; i < v->nsrc; i++) {
-        const wr_report_top_t *r = &v->src[i];
-        fputs("source,", out);
-        put_csv(out, r->key);
-        fprintf(out, ",%s,,,%llu,%llu,,%llu,",
-                wr_report_families_str(rep, r->families, fb, sizeof(fb)),
-                r->count, r->bytes, r->error);
-        csv_time(out, r->first);
-        putc(',', out);
-        csv_time(out, r->last);
-        putc('\n', out);
-    }
-    for (i = 0; i < v->ntgt; i++) {
-        const wr_report_top_t *r = &v->tgt[i];
-        fputs("target,", out);
-        put_csv(out, r->key);
-        fprintf(out, ",%s,,,%llu,%llu,,%llu,",
-                wr_report_families_str(rep, r->families, fb, sizeof(fb)),
-                r->count, r->bytes, r->error);
-        csv_time(out, r->first);
-        putc(',', out);
-        csv_time(out, r->last);
-        putc('\n', out);
-    }
+    csv_top(out, rep, "source", v->src, v->nsrc);
+    csv_top(out, rep, "target", v->tgt, v->ntgt);
     if (rep->any_vhost) {
         unsigned *vo, nv = wr_report_vhost_order(rep, &vo, v->p);
         for (i = 0; i < nv; i++) {
