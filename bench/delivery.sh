@@ -446,11 +446,19 @@ drained() {
         && [ $(( ${R[$2.smtp_sent]} + ${R[$2.smtp_failed]} )) -ge "${R[$2.notices]}" ]
 }
 
-# wait_drained PORT TAG SECONDS - until drained, polled every 0.25 s
+# wait_drained PORT TAG SECONDS - until drained, polled every 0.25 s. The
+# spool and outbox gauges are published by the notifier about once a
+# second (not read at each request): drained must hold for 1.25 s, so that
+# a gauge from before the last probes cannot end the wait.
 wait_drained() {
-    local n=$(( $3 * 4 ))
+    local n=$(( $3 * 4 )) held=0
     for _ in $(seq 1 "$n"); do
-        drained "$1" "$2" && return 0
+        if drained "$1" "$2"; then
+            held=$(( held + 1 ))
+            [ "$held" -ge 5 ] && return 0
+        else
+            held=0
+        fi
         sleep 0.25
     done
     return 1
