@@ -80,13 +80,21 @@ static apr_status_t counters_shm(server_rec *s, apr_size_t size,
     return rv;
 }
 
-/* map_families - counter index of every family of `set` */
-static void map_families(wr_counters_t *c, const wr_sigset_t *set, int *map)
+/* map_families - counter index of every family of `set`, with what the
+ * outputs split the probes by (confidence, notifies by itself) */
+static void map_families(wr_counters_t *c, const wr_sigset_t *set, int *map,
+                         apr_hash_t *notifying)
 {
     int f;
 
     for (f = 0; f < wr_sigset_family_count(set); f++) {
-        map[f] = wr_counters_family(c, wr_sigset_family_name(set, f));
+        const char *name = wr_sigset_family_name(set, f);
+        map[f] = wr_counters_family(c, name);
+        wr_counters_family_meta(c, map[f],
+                                wr_sigset_family_confidence(set, f),
+                                notifying == NULL
+                                || apr_hash_get(notifying, name,
+                                                APR_HASH_KEY_STRING) != NULL);
     }
 }
 
@@ -135,11 +143,13 @@ static int wr_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     wr_counters_attach(&g->counters, apr_shm_baseaddr_get(shm), size, nslots,
                        pconf);
-    map_families(g->counters, g->sigset, g->counter_family);
+    map_families(g->counters, g->sigset, g->counter_family,
+                 g->notify.notifying);
     for (vs = s; vs; vs = vs->next) {
         wr_srv_conf_t *vc = WR_SRV_CONF(vs);
         if (vc->local) {
-            map_families(g->counters, vc->local, vc->local_counter_family);
+            map_families(g->counters, vc->local, vc->local_counter_family,
+                         g->notify.notifying);
         }
         set_look(vc);
     }

@@ -11,6 +11,7 @@
 #define MOD_WORMREPLY_H
 
 #include <apr_global_mutex.h>
+#include <apr_hash.h>
 
 #include <httpd.h>
 #include <http_config.h>
@@ -67,6 +68,10 @@ typedef struct {
     wr_farm_conf_t farm;          /* WormReplyFarm */
     int farm_set;                 /* WormReplyFarm given */
     apr_interval_time_t farm_lease;   /* WormReplyFarmLease; 0: default */
+    apr_array_header_t *notify_items;  /* WormReplyNotifyFamilies, of
+                                        * wr_family_item_t; NULL: unset */
+    apr_hash_t *notifying;        /* names of the families that notify by
+                                   * themselves, resolved in check_config */
     apr_time_t last_spool_warning;
 } wr_notify_conf_t;
 
@@ -78,7 +83,7 @@ typedef struct {
     int request_hooks;            /* this cycle registered them (WormReply On) */
 } wr_global_t;
 
-/* One WormReplyFamilies item, kept with where it was written so that a
+/* One WormReplyFamilies (or WormReplyNotifyFamilies) item, kept with where it was written so that a
  * name that is still unknown can be reported with its file and line once
  * the whole configuration is read. */
 typedef struct {

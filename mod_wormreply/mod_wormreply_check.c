@@ -6,6 +6,7 @@
  * themselves are read and checked in mod_wormreply_config.c. */
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include <httpd.h>
@@ -108,6 +109,98 @@ static const char *check_smtp_auth(apr_pool_t *p, const wr_notify_conf_t *nc)
                         ? "off" : "opportunistic", nc->smtp_tls_origin);
 }
 
+/* notify_item_applies - whether WormReplyNotifyFamilies item `n` (without
+ * its +/-) names family `name` of confidence `conf` */
+static int notify_item_applies(const char *n, const char *name,
+                               wr_confidence_t conf)
+{
+    wr_confidence_t c;
+
+    if (!strcmp(n, "all")) {
+        return 1;
+    }
+    if (wr_confidence_parse(n, &c) == APR_SUCCESS) {
+        return c == conf;
+    }
+    return !strcmp(n, name);
+}
+
+/* notify_family - whether a family notifies by itself: the certain ones,
+ * unless WormReplyNotifyFamilies says otherwise */
+static int notify_family(const apr_array_header_t *items, const char *name,
+                         wr_confidence_t conf)
+{
+    int on = conf == WR_CONFIDENCE_CERTAIN, k;
+
+    for (k = 0; items && k < items->nelts; k++) {
+        const wr_family_item_t *it =
+            &APR_ARRAY_IDX(items, k, wr_family_item_t);
+        const char *n = it->name;
+        char op = (*n == '+' || *n == '-') ? *n++ : '=';
+
+        if (it->reset) {
+            on = 0;
+        }
+        if (notify_item_applies(n, name, conf)) {
+            on = op != '-';
+        }
+    }
+    return on;
+}
+
+/* notify_set - add the families of `set` that notify to `h` */
+static void notify_set(apr_hash_t *h, const apr_array_header_t *items,
+                       const wr_sigset_t *set, apr_pool_t *p)
+{
+    int f;
+
+    for (f = 0; set && f < wr_sigset_family_count(set); f++) {
+        const char *name = wr_sigset_family_name(set, f);
+        if (notify_family(items, name, wr_sigset_family_confidence(set, f))) {
+            apr_hash_set(h, apr_pstrdup(p, name), APR_HASH_KEY_STRING, "1");
+        }
+    }
+}
+
+/* resolve_notify - the names of the families that notify by themselves,
+ * over the server-wide set and every vhost's own; an item that names no
+ * family and no keyword is an error */
+static const char *resolve_notify(apr_pool_t *pconf, apr_pool_t *ptemp,
+                                  server_rec *s)
+{
+    wr_notify_conf_t *nc = &WR_SRV_CONF(s)->global->notify;
+    const apr_array_header_t *items = nc->notify_items;
+    apr_hash_t *h = apr_hash_make(pconf);
+    server_rec *vs;
+    int k;
+
+    for (k = 0; items && k < items->nelts; k++) {
+        const wr_family_item_t *it =
+            &APR_ARRAY_IDX(items, k, wr_family_item_t);
+        const char *n = it->name + (*it->name == '+' || *it->name == '-');
+        wr_confidence_t c;
+        int known = !strcmp(n, "all")
+                    || wr_confidence_parse(n, &c) == APR_SUCCESS
+                    || wr_sigset_family_index(WR_SRV_CONF(s)->global->sigset,
+                                              n) >= 0;
+        for (vs = s; !known && vs; vs = vs->next) {
+            const wr_sigset_t *l = WR_SRV_CONF(vs)->local;
+            known = l && wr_sigset_family_index(l, n) >= 0;
+        }
+        if (!known) {
+            return apr_psprintf(ptemp, "WormReplyNotifyFamilies: unknown "
+                                "family '%s' at %s (a family name, certain, "
+                                "likely, recon or all)", n, it->origin);
+        }
+    }
+    notify_set(h, items, WR_SRV_CONF(s)->global->sigset, pconf);
+    for (vs = s; vs; vs = vs->next) {
+        notify_set(h, items, WR_SRV_CONF(vs)->local, pconf);
+    }
+    nc->notifying = h;
+    return NULL;
+}
+
 int wr_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
@@ -148,6 +241,10 @@ int wr_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     if ((err = wr_notify_check_config(ptemp, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00600) "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if ((err = resolve_notify(pconf, ptemp, s)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, WRLOGNO(00520) "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;

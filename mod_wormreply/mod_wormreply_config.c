@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_network_io.h>
 #include <apr_strings.h>
 
@@ -447,6 +448,47 @@ static const char *set_window(cmd_parms *cmd, void *dc, const char *arg)
                             "30s, 5m, 24h or 1h30m)", cmd->cmd->name, arg);
     }
     *(apr_interval_time_t *)((char *)&nc->policy + (apr_size_t)cmd->info) = d;
+    return NULL;
+}
+
+/* add_notify_family - WormReplyNotifyFamilies ITEM...: names, the
+ * confidence levels certain|likely|recon, all, and +X/-X; checked against
+ * the families once the whole configuration is read */
+static const char *add_notify_family(cmd_parms *cmd, void *dc,
+                                     const char *arg)
+{
+    wr_notify_conf_t *nc = notify_conf(cmd);
+    const char *err = global_only(cmd);
+    const char *bare = (*arg == '+' || *arg == '-') ? arg + 1 : arg;
+    wr_family_item_t *it;
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if (*bare == '\0') {
+        return "WormReplyNotifyFamilies: empty family name";
+    }
+    if (nc->notify_items == NULL) {
+        nc->notify_items = apr_array_make(cmd->pool, 4, sizeof(*it));
+    }
+    it = apr_array_push(nc->notify_items);
+    it->name = apr_pstrdup(cmd->pool, arg);
+    it->origin = origin_of(cmd);
+    it->reset = 0;
+    /* the first absolute item of a directive line replaces the list */
+    if (*arg != '+' && *arg != '-') {
+        int k;
+        it->reset = 1;
+        for (k = 0; k < nc->notify_items->nelts - 1; k++) {
+            const wr_family_item_t *o =
+                &APR_ARRAY_IDX(nc->notify_items, k, wr_family_item_t);
+            if (!strcmp(o->origin, it->origin) && o->name[0] != '+'
+                && o->name[0] != '-') {
+                it->reset = 0;
+            }
+        }
+    }
     return NULL;
 }
 
@@ -1023,6 +1065,10 @@ const command_rec wr_cmds[] = {
     AP_INIT_TAKE1("WormReplyContactZone", set_contact_zone, NULL, RSRC_CONF,
                   "ZONE - ask this DNS abuse-contact database (TXT at the "
                   "reversed address) before reverse DNS"),
+    AP_INIT_ITERATE("WormReplyNotifyFamilies", add_notify_family, NULL,
+                    RSRC_CONF, "NAME|certain|likely|recon|all|+X|-X ... - "
+                    "the families whose probes make a notice by themselves "
+                    "(default: certain)"),
     AP_INIT_ITERATE("WormReplyNotifyExempt", add_prefix, NOTIFIER_OFF(exempt),
                     RSRC_CONF, "CIDR ... - sources never notified about"),
     AP_INIT_ITERATE("WormReplyNotifyAllow", add_prefix, NOTIFIER_OFF(allow),

@@ -418,6 +418,7 @@ static int host_lookup(void *baton, const char *ip, wr_rate_host_t *rec)
         rec->first_seen = sr.window_start;
         rec->last_seen = sr.last_seen;
         rec->count = sr.count;
+        rec->flags = sr.notifying ? WR_RATE_HOST_NOTIFYING : 0;
         return 1;
     }
     if (nc->cache == NULL || nc->cache_mutex != NULL) {
@@ -527,6 +528,7 @@ static apr_status_t notifier_conf(wr_global_t *g, server_rec *s,
     n->families = g->sigset;
     n->counters = g->counters;
     n->spool_size = nc->spool_size;
+    n->notify_families = nc->notifying;
     n->host_lookup = host_lookup;
     n->host_lookup_baton = s;
     return APR_SUCCESS;
@@ -796,7 +798,8 @@ static void spool_event(request_rec *r, wr_notify_conf_t *nc,
  * only here, by request processes (see the top of this file). */
 static wr_rate_decision_e cache_probe(request_rec *r, wr_notify_conf_t *nc,
                                       const char *source, apr_time_t now,
-                                      wr_counter_slot_t *slot, int shared)
+                                      int notifies, wr_counter_slot_t *slot,
+                                      int shared)
 {
     unsigned char buf[WR_RATE_HOST_SIZE], key[80];
     unsigned int len = sizeof(buf), klen;
@@ -818,7 +821,7 @@ static wr_rate_decision_e cache_probe(request_rec *r, wr_notify_conf_t *nc,
         && wr_rate_host_decode(buf, len, &rec) != APR_SUCCESS) {
         memset(&rec, 0, sizeof(rec));
     }
-    d = wr_rate_host_probe(&rec, now, &nc->policy);
+    d = wr_rate_host_probe_as(&rec, now, &nc->policy, notifies);
     wr_rate_host_encode(&rec, buf);
     nc->cache_provider->store(nc->cache, r->server, key, klen,
                               rec.first_seen + nc->policy.host_window,
@@ -837,6 +840,11 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
     const char *ip = r->useragent_ip;
     wr_prefix_t px;
     wr_seen_e d;
+    /* a family that does not notify by itself opens the window; the first
+     * probe of one that does gets an event of its own (wr_seen.h) */
+    int notifies = nc->notifying == NULL
+                   || apr_hash_get(nc->notifying, family,
+                                   APR_HASH_KEY_STRING) != NULL;
 
     /* a source is its network prefix (/64 for IPv6 by default): one
      * attacker with a whole /64 is one source */
@@ -844,13 +852,15 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
         return;
     }
     if (nc->seen != NULL) {
-        d = wr_seen_probe(nc->seen, px.key, px.klen, ip, now,
-                          nc->policy.host_window, nc->prefix_quota);
+        d = wr_seen_probe_as(nc->seen, px.key, px.klen, ip, now,
+                             nc->policy.host_window, nc->prefix_quota,
+                             notifies);
     }
     else if (nc->cache != NULL) {
         char text[WR_PREFIX_TEXT_MAX];
-        d = cache_probe(r, nc, wr_prefix_text(&px, text), now, slot, shared)
-            == WR_RATE_FIRST ? WR_SEEN_FIRST : WR_SEEN_COUNTED;
+        d = cache_probe(r, nc, wr_prefix_text(&px, text), now, notifies,
+                        slot, shared) == WR_RATE_FIRST ? WR_SEEN_FIRST
+                                                       : WR_SEEN_COUNTED;
     }
     else {
         return;
@@ -858,6 +868,7 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
     switch (d) {
     case WR_SEEN_FIRST:
     case WR_SEEN_ADDRESS:
+    case WR_SEEN_NOTIFYING:
         spool_event(r, nc, family, &px, now, slot, shared);
         break;
     case WR_SEEN_HELD:

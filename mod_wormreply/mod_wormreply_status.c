@@ -33,18 +33,26 @@ static const char *held_prefix(const wr_srv_conf_t *sc, apr_time_t now,
                         wr_held_name(why), apr_time_sec(now - at));
 }
 
-/* html_groups - the per-family and per-action rows */
+/* html_groups - the per-family, per-confidence and per-action rows */
 static void html_groups(request_rec *r, const wr_counters_t *c,
                         const wr_counter_slot_t *sum)
 {
+    apr_uint64_t conf[WR_CONFIDENCE_COUNT], notifying;
     int i, a;
 
+    wr_counters_by_confidence(c, sum, conf, &notifying);
     for (i = 0; wr_counters_family_name(c, i); i++) {
         ap_rprintf(r, "<tr><td>&nbsp;&nbsp;%s</td><td>%" APR_UINT64_T_FMT
                    "</td></tr>\n",
                    ap_escape_html(r->pool, wr_counters_family_name(c, i)),
                    sum->family[i]);
     }
+    ap_rprintf(r, "<tr><td>&nbsp;&nbsp;by confidence</td><td>%"
+               APR_UINT64_T_FMT " certain, %" APR_UINT64_T_FMT " likely, %"
+               APR_UINT64_T_FMT " recon; %" APR_UINT64_T_FMT " of families "
+               "that notify</td></tr>\n", conf[WR_CONFIDENCE_CERTAIN],
+               conf[WR_CONFIDENCE_LIKELY], conf[WR_CONFIDENCE_RECON],
+               notifying);
     for (a = 0; a < WR_ACT_COUNT; a++) {
         ap_rprintf(r, "<tr><td>&nbsp;&nbsp;answered %s</td><td>%"
                    APR_UINT64_T_FMT "</td></tr>\n",

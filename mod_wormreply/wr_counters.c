@@ -8,7 +8,7 @@
 #include "wr_counters.h"
 
 #define WR_COUNTERS_MAGIC 0x57524331u   /* "WRC1" */
-#define WR_COUNTERS_VERSION 6u
+#define WR_COUNTERS_VERSION 7u
 
 typedef struct {
     apr_uint32_t magic;
@@ -23,6 +23,9 @@ typedef struct {
     char farm_error[200];
     apr_time_t smtp_error_at;
     char smtp_error[200];
+    /* per family: its confidence + 1 (0: unknown), and 1 if it notifies */
+    unsigned char confidence[WR_COUNTER_FAMILIES];
+    unsigned char notifies[WR_COUNTER_FAMILIES];
 } wr_counters_hdr_t;
 
 struct wr_counters_t {
@@ -90,6 +93,48 @@ const char *wr_counters_family_name(const wr_counters_t *c, int i)
 {
     return i >= 0 && (apr_uint32_t)i < c->hdr->nfamilies ? c->hdr->family[i]
                                                           : NULL;
+}
+
+void wr_counters_family_meta(wr_counters_t *c, int i, wr_confidence_t conf,
+                             int notifies)
+{
+    /* the shared "(other)" slot has no one confidence */
+    if (i >= 0 && i < WR_COUNTER_FAMILIES - 1) {
+        c->hdr->confidence[i] = (unsigned char)(conf + 1);
+        c->hdr->notifies[i] = notifies != 0;
+    }
+}
+
+int wr_counters_family_confidence(const wr_counters_t *c, int i)
+{
+    return i >= 0 && (apr_uint32_t)i < c->hdr->nfamilies
+           ? (int)c->hdr->confidence[i] - 1 : -1;
+}
+
+int wr_counters_family_notifies(const wr_counters_t *c, int i)
+{
+    return i >= 0 && (apr_uint32_t)i < c->hdr->nfamilies
+           && c->hdr->notifies[i];
+}
+
+void wr_counters_by_confidence(const wr_counters_t *c,
+                               const wr_counter_slot_t *sum,
+                               apr_uint64_t conf[WR_CONFIDENCE_COUNT],
+                               apr_uint64_t *notifying)
+{
+    int i;
+
+    memset(conf, 0, sizeof(apr_uint64_t) * WR_CONFIDENCE_COUNT);
+    *notifying = 0;
+    for (i = 0; wr_counters_family_name(c, i); i++) {
+        int k = wr_counters_family_confidence(c, i);
+        if (k >= 0 && k < WR_CONFIDENCE_COUNT) {
+            conf[k] += sum->family[i];
+        }
+        if (wr_counters_family_notifies(c, i)) {
+            *notifying += sum->family[i];
+        }
+    }
 }
 
 int wr_counters_nslots(const wr_counters_t *c)
@@ -271,6 +316,10 @@ const wr_counter_field_t wr_counter_fields[] = {
      "sources notified within their host window already",
      "Sources notified within their host window already.",
      F(host_suppressed), 0},
+    {"held_uncertain", "HeldUncertain", "notices",
+     "events held: a less certain family alone",
+     "Events not mailed: a family that does not notify by itself, from a "
+     "source that sent none that does.", F(held_uncertain), 0},
     {"cap_deferred", "CapDeferred", "notices",
      "digests held back by the hourly cap",
      "Digests held back by WormReplyMaxPerHour.", F(cap_deferred), 0},
@@ -460,8 +509,10 @@ const char *wr_counters_format(const wr_counters_t *c,
     char since[APR_RFC822_DATE_LEN];
     const char *out;
     const wr_counter_note_t *nt;
+    apr_uint64_t conf[WR_CONFIDENCE_COUNT], notifying;
     int i, a;
 
+    wr_counters_by_confidence(c, sum, conf, &notifying);
     if (fmt == WR_FORMAT_PROMETHEUS) {
         out = prom_fields("", 1, sum, now, p);
         out = apr_psprintf(p, "%s"
@@ -471,6 +522,29 @@ const char *wr_counters_format(const wr_counters_t *c,
             out = apr_psprintf(p, "%swormreply_probes_total{family=\"%s\"} %"
                                APR_UINT64_T_FMT "\n", out,
                                wr_counters_family_name(c, i), sum->family[i]);
+        }
+        out = apr_psprintf(p, "%s"
+            "# HELP wormreply_probes_by_confidence_total Worm probes, by "
+            "their family's confidence.\n"
+            "# TYPE wormreply_probes_by_confidence_total counter\n", out);
+        for (a = 0; a < WR_CONFIDENCE_COUNT; a++) {
+            out = apr_psprintf(p, "%swormreply_probes_by_confidence_total"
+                               "{confidence=\"%s\"} %" APR_UINT64_T_FMT "\n",
+                               out, wr_confidence_name((wr_confidence_t)a),
+                               conf[a]);
+        }
+        out = apr_psprintf(p, "%s"
+            "# HELP wormreply_notifying_probes_total Probes of families that "
+            "notify by themselves.\n"
+            "# TYPE wormreply_notifying_probes_total counter\n"
+            "wormreply_notifying_probes_total %" APR_UINT64_T_FMT "\n"
+            "# HELP wormreply_family_notifies Whether a family notifies by "
+            "itself (1) or not (0).\n"
+            "# TYPE wormreply_family_notifies gauge\n", out, notifying);
+        for (i = 0; wr_counters_family_name(c, i); i++) {
+            out = apr_psprintf(p, "%swormreply_family_notifies{family=\"%s\"}"
+                               " %d\n", out, wr_counters_family_name(c, i),
+                               wr_counters_family_notifies(c, i));
         }
         out = apr_psprintf(p, "%s"
             "# HELP wormreply_answers_total Probes answered, by action.\n"
@@ -497,7 +571,17 @@ const char *wr_counters_format(const wr_counters_t *c,
                            i ? ", " : "", wr_counters_family_name(c, i),
                            sum->family[i]);
     }
-    out = apr_pstrcat(p, out, "}, \"actions\": {", NULL);
+    out = apr_pstrcat(p, out, "}, \"confidence\": {", NULL);
+    for (a = 0; a < WR_CONFIDENCE_COUNT; a++) {
+        out = apr_psprintf(p, "%s%s\"%s\": %" APR_UINT64_T_FMT, out,
+                           a ? ", " : "", wr_confidence_name((wr_confidence_t)a),
+                           conf[a]);
+    }
+    /* which families notify is in the Prometheus output only: a JSON
+     * group keyed by family names would repeat the "families" names in
+     * wormreply status's table */
+    out = apr_psprintf(p, "%s}, \"notifying_probes\": %" APR_UINT64_T_FMT
+                       ", \"actions\": {", out, notifying);
     for (a = 0; a < WR_ACT_COUNT; a++) {
         out = apr_psprintf(p, "%s%s\"%s\": %" APR_UINT64_T_FMT, out,
                            a ? ", " : "", wr_action_name((wr_action_t)a),
@@ -538,13 +622,22 @@ const char *wr_counters_auto(const wr_counters_t *c,
 {
     const char *out = auto_fields("", 1, farm, sum, now, p);
     const wr_counter_note_t *nt;
+    apr_uint64_t conf[WR_CONFIDENCE_COUNT], notifying;
     int i, a;
 
+    wr_counters_by_confidence(c, sum, conf, &notifying);
     for (i = 0; wr_counters_family_name(c, i); i++) {
         out = apr_psprintf(p, "%sWormReplyProbes-%s: %" APR_UINT64_T_FMT "\n",
                            out, wr_counters_family_name(c, i),
                            sum->family[i]);
     }
+    for (a = 0; a < WR_CONFIDENCE_COUNT; a++) {
+        out = apr_psprintf(p, "%sWormReplyProbesConfidence-%s: %"
+                           APR_UINT64_T_FMT "\n", out,
+                           wr_confidence_name((wr_confidence_t)a), conf[a]);
+    }
+    out = apr_psprintf(p, "%sWormReplyNotifyingProbes: %" APR_UINT64_T_FMT
+                       "\n", out, notifying);
     for (a = 0; a < WR_ACT_COUNT; a++) {
         out = apr_psprintf(p, "%sWormReplyAction-%s: %" APR_UINT64_T_FMT "\n",
                            out, wr_action_name((wr_action_t)a),

@@ -57,6 +57,9 @@ typedef struct {
     apr_uint64_t unresolvable;   /* no confirmed name, no domain, no mail */
     apr_uint64_t not_notified;   /* special, exempt, own domain, never-mail */
     apr_uint64_t host_suppressed;     /* host notified within its window */
+    apr_uint64_t held_uncertain; /* events of a family that does not
+                                  * notify, from a source that sent none
+                                  * that does */
     apr_uint64_t cap_deferred;   /* digests held back by the hourly cap */
     apr_uint64_t dns_retries;    /* events given back after a DNS failure */
     apr_uint64_t notice_errors;  /* notices that could not be written */
@@ -149,6 +152,27 @@ int wr_counters_family(wr_counters_t *c, const char *name);
 /* wr_counters_family_name - the name at counter index i, NULL if unused */
 const char *wr_counters_family_name(const wr_counters_t *c, int i);
 
+/* wr_counters_family_meta - what the outputs split the probes of family
+ * i by: its confidence, and whether it notifies by itself
+ * (WormReplyNotifyFamilies). Set with the names, before children start. */
+void wr_counters_family_meta(wr_counters_t *c, int i, wr_confidence_t conf,
+                             int notifies);
+
+/* wr_counters_family_confidence - the confidence of family i; -1 when
+ * unknown (never set, or the "(other)" slot) */
+int wr_counters_family_confidence(const wr_counters_t *c, int i);
+
+/* wr_counters_family_notifies - 1 if family i notifies by itself */
+int wr_counters_family_notifies(const wr_counters_t *c, int i);
+
+/* wr_counters_by_confidence - the probes of a snapshot by their family's
+ * confidence (conf[WR_CONFIDENCE_*]), and those of the families that
+ * notify by themselves */
+void wr_counters_by_confidence(const wr_counters_t *c,
+                               const wr_counter_slot_t *sum,
+                               apr_uint64_t conf[WR_CONFIDENCE_COUNT],
+                               apr_uint64_t *notifying);
+
 int wr_counters_nslots(const wr_counters_t *c);
 apr_time_t wr_counters_since(const wr_counters_t *c);
 
@@ -220,7 +244,8 @@ extern const wr_counter_note_t wr_counter_notes[];
 /* wr_counters_format - a snapshot as JSON (keys: schema
  * (WR_COUNTERS_SCHEMA), since, the WR_CF_HEAD fields of the table
  * (requests, probes, exempt, rejected, probe_seconds), families{name:
- * n}, actions{name: n}, the
+ * n}, confidence{certain: n, likely: n, recon: n} (probes by their family's confidence), notifying_probes
+ * (probes of families that notify by themselves), actions{name: n}, the
  * table's other fields (spooled, notices, ... queued,
  * queue_oldest_seconds ...), farm_last_error and smtp_last_error when
  * there is one) or in the Prometheus text exposition format (wormreply_*

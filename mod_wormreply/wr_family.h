@@ -14,7 +14,9 @@
  *                exploit scanner: "certain" for the worms' own requests
  *                (no client ever sends them), "likely" for exploit shapes
  *                a broken client could conceivably produce, "recon" for
- *                requests that only look for a target.
+ *                requests that only look for a target. Only the
+ *                families that notify (WormReplyNotifyFamilies, by
+ *                default the certain ones) make a notice by themselves.
  *   kind         worm|scanner, default scanner. What sends such requests:
  *                a worm spreading by itself (the host is infected, X-ARF
  *                names the malware, XARF v4 reports an infected_host) or

@@ -951,6 +951,32 @@ static void not_before_prune(notifier_t *n, const apr_array_header_t *ids,
     table_compact(nb, time_copy);
 }
 
+/* uncertain - why an event is not mailed although nothing vetoes its
+ * source: its family does not notify by itself and the source's window
+ * (host_lookup: the module's table or the shared cache) does not say that
+ * it sent a probe of one that does; NULL when it may be mailed */
+static const char *uncertain(notifier_t *n, const wr_event_t *ev)
+{
+    const wr_notifier_conf_t *c = n->conf;
+    wr_rate_host_t rec;
+
+    if (c->notify_families == NULL
+        || apr_hash_get(c->notify_families, ev->family, APR_HASH_KEY_STRING)) {
+        return NULL;
+    }
+    if (c->host_lookup && c->host_lookup(c->host_lookup_baton, ev->address,
+                                         &rec)
+        && (rec.flags & WR_RATE_HOST_NOTIFYING)) {
+        apr_interval_time_t gap = rec.first_seen - ev->first_seen;
+        if (gap < n->pol.host_window && gap > -n->pol.host_window) {
+            return NULL;
+        }
+    }
+    return apr_pstrcat(n->scratch, "family ", ev->family, " does not notify "
+                       "by itself and the source sent no probe of one that "
+                       "does", NULL);
+}
+
 /* puts_dirty - whether requests put records since the last commit (the
  * counter in shared memory; without one, always) */
 static int puts_dirty(notifier_t *n)
@@ -1093,6 +1119,14 @@ static void claim(notifier_t *n, apr_time_t now)
             wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00047)
                           "%s: not notified, %s", it->ev->address, why);
             COUNT(n, not_notified);
+            item_done(it);
+            continue;
+        }
+        /* before any DNS: a less certain family alone mails nobody */
+        if ((why = uncertain(n, it->ev)) != NULL) {
+            wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00521)
+                          "%s: not notified, %s", it->ev->address, why);
+            COUNT(n, held_uncertain);
             item_done(it);
             continue;
         }

@@ -62,6 +62,7 @@
 
 #include <signal.h>
 
+#include <apr_hash.h>
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_time.h>
@@ -117,6 +118,12 @@ typedef struct {
     wr_spoolsize_t *spool_size;        /* NULL: no shared size to keep */
     wr_host_lookup_fn *host_lookup;    /* NULL: counts from the events */
     void *host_lookup_baton;
+    /* Family names that notify by themselves (WormReplyNotifyFamilies),
+     * NULL: every family does. An event of another family is mailed only
+     * when the shared cache says its source sent a probe of one that does
+     * in the same window (WR_RATE_HOST_NOTIFYING); otherwise it is
+     * dropped before any DNS and counted as held_uncertain. */
+    apr_hash_t *notify_families;
     /* With a smarthost: notices are queued through the delivery manager
      * (with their whole envelope) and delivered by a delivery process
      * (see below); without one the

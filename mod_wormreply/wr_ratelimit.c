@@ -3,7 +3,9 @@
 
 #include "wr_ratelimit.h"
 
-#define KIND_HOST   'H'
+#define KIND_HOST   'F'         /* with the flags byte */
+#define KIND_HOST_1 'H'         /* before it: 1 byte shorter, no flags */
+#define WR_RATE_HOST_SIZE_1 (WR_RATE_HOST_SIZE - 1)
 #define KIND_DOMAIN 'D'
 #define KIND_GLOBAL 'G'
 
@@ -74,6 +76,13 @@ static int header_ok(const unsigned char *buf, apr_size_t len,
 wr_rate_decision_e wr_rate_host_probe(wr_rate_host_t *rec, apr_time_t now,
                                       const wr_rate_policy_t *pol)
 {
+    return wr_rate_host_probe_as(rec, now, pol, 1);
+}
+
+wr_rate_decision_e wr_rate_host_probe_as(wr_rate_host_t *rec, apr_time_t now,
+                                         const wr_rate_policy_t *pol,
+                                         int notifies)
+{
     apr_interval_time_t elapsed = now - rec->first_seen;
     int expired;
 
@@ -84,6 +93,7 @@ wr_rate_decision_e wr_rate_host_probe(wr_rate_host_t *rec, apr_time_t now,
         rec->first_seen = now;
         rec->last_seen = now;
         rec->count = 1;
+        rec->flags = notifies ? WR_RATE_HOST_NOTIFYING : 0;
         return WR_RATE_FIRST;
     }
     if (now > rec->last_seen) {
@@ -91,6 +101,15 @@ wr_rate_decision_e wr_rate_host_probe(wr_rate_host_t *rec, apr_time_t now,
     }
     if (rec->count < APR_UINT32_MAX) {
         rec->count++;
+    }
+    /* The window's first event came from a probe that does not notify by
+     * itself: the first one that does gets an event of its own, so that
+     * the notifier hears of it. */
+    if (notifies && !(rec->flags & WR_RATE_HOST_NOTIFYING)
+        && rec->first_seen != 0
+        && wr_rate_host_may_notify(rec->notified_at, now, pol)) {
+        rec->flags |= WR_RATE_HOST_NOTIFYING;
+        return WR_RATE_FIRST;
     }
     return WR_RATE_COUNT_ONLY;
 }
@@ -115,7 +134,8 @@ void wr_rate_host_encode(const wr_rate_host_t *rec, unsigned char *buf)
     b = put64(b, (apr_uint64_t)rec->first_seen);
     b = put64(b, (apr_uint64_t)rec->last_seen);
     b = put32(b, rec->count);
-    put64(b, (apr_uint64_t)rec->notified_at);
+    b = put64(b, (apr_uint64_t)rec->notified_at);
+    *b = rec->flags;
 }
 
 apr_status_t wr_rate_host_decode(const unsigned char *buf, apr_size_t len,
@@ -124,13 +144,18 @@ apr_status_t wr_rate_host_decode(const unsigned char *buf, apr_size_t len,
     const unsigned char *b = buf + 2;
     wr_rate_host_t r;
 
-    if (!header_ok(buf, len, WR_RATE_HOST_SIZE, KIND_HOST)) {
+    /* A record stored before the flags existed (a running farm member of
+     * the previous version) reads as one without them: at worst one more
+     * event for its host. */
+    if (!header_ok(buf, len, WR_RATE_HOST_SIZE, KIND_HOST)
+        && !header_ok(buf, len, WR_RATE_HOST_SIZE_1, KIND_HOST_1)) {
         return APR_EINVAL;
     }
     b = get64(b, &r.first_seen);
     b = get64(b, &r.last_seen);
     b = get32(b, &r.count);
-    get64(b, &r.notified_at);
+    b = get64(b, &r.notified_at);
+    r.flags = buf[1] == KIND_HOST ? *b : 0;
     *rec = r;
     return APR_SUCCESS;
 }

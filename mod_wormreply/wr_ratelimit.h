@@ -53,14 +53,20 @@ typedef struct {
     apr_time_t last_seen;
     apr_uint32_t count;       /* probes in the current window (saturates) */
     apr_time_t notified_at;   /* last notice about this host; 0 = never */
+    unsigned char flags;      /* WR_RATE_HOST_* */
 } wr_rate_host_t;
+
+/* The window holds a probe of a family that notifies by itself
+ * (WormReplyNotifyFamilies): the notifier mails a less certain family's
+ * event only from a host with this flag. */
+#define WR_RATE_HOST_NOTIFYING 0x01
 
 typedef enum {
     WR_RATE_FIRST = 1,        /* first probe of a window: spool an event */
     WR_RATE_COUNT_ONLY        /* counted, nothing else to do */
 } wr_rate_decision_e;
 
-#define WR_RATE_HOST_SIZE 30
+#define WR_RATE_HOST_SIZE 31
 
 /* wr_rate_host_probe - account one probe at `now` in `rec` (updated in
  * place; an all-zero record is a host never seen) and decide.
@@ -74,6 +80,17 @@ typedef enum {
 wr_rate_decision_e wr_rate_host_probe(wr_rate_host_t *rec, apr_time_t now,
                                       const wr_rate_policy_t *pol);
 
+/* wr_rate_host_probe_as - wr_rate_host_probe for a probe whose family
+ * notifies by itself (`notifies` 1, what wr_rate_host_probe assumes) or
+ * not. A FIRST sets WR_RATE_HOST_NOTIFYING as `notifies` says; in a
+ * window opened by a probe that does not notify, the first probe that
+ * does is FIRST too (count not reset) and sets the flag: at most two
+ * events per host and window, and the notifier learns of every host that
+ * sent a probe worth a notice. */
+wr_rate_decision_e wr_rate_host_probe_as(wr_rate_host_t *rec, apr_time_t now,
+                                         const wr_rate_policy_t *pol,
+                                         int notifies);
+
 /* wr_rate_host_may_notify - 1 if a host last notified at `notified_at`
  * (0 = never) may be notified again at `now` */
 int wr_rate_host_may_notify(apr_time_t notified_at, apr_time_t now,
@@ -83,7 +100,9 @@ int wr_rate_host_may_notify(apr_time_t notified_at, apr_time_t now,
 void wr_rate_host_encode(const wr_rate_host_t *rec, unsigned char *buf);
 
 /* wr_rate_host_decode - @return APR_EINVAL unless `len` is
- * WR_RATE_HOST_SIZE and version and kind match; *rec untouched then */
+ * WR_RATE_HOST_SIZE and version and kind match, or it is a record of the
+ * previous layout (one byte shorter, no flags: read with flags 0);
+ * *rec untouched then */
 apr_status_t wr_rate_host_decode(const unsigned char *buf, apr_size_t len,
                                  wr_rate_host_t *rec);
 

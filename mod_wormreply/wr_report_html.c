@@ -215,7 +215,8 @@ void wr_report_write_html(wr_report_view_t *v)
     fputs("<h2>Probes per bucket by family</h2>\n", out);
     html_chart(v);
     fputs("<h2>Families</h2>\n<table id=\"families\">\n<tr><th>family</th>"
-          "<th>requests</th><th>bytes</th><th>sources</th></tr>\n", out);
+          "<th>requests</th><th>bytes</th><th>sources</th>"
+          "<th>confidence</th></tr>\n", out);
     for (f = 0; f < rep->nfam; f++) {
         wr_report_family_t fa;
         if (!wr_report_fam_active(rep, f)) {
@@ -223,9 +224,11 @@ void wr_report_write_html(wr_report_view_t *v)
         }
         wr_report_family(rep, f, &fa);
         fprintf(out, "<tr><td>%s</td><td class=\"n\">%llu</td>"
-                "<td class=\"n\">%llu</td><td class=\"n\">%llu%s</td></tr>\n",
+                "<td class=\"n\">%llu</td><td class=\"n\">%llu%s</td>"
+                "<td>%s</td></tr>\n",
                 wr_sigset_family_name(rep->set, f), fa.requests, fa.bytes,
-                fa.sources, fa.sources_estimated ? " (estimated)" : "");
+                fa.sources, fa.sources_estimated ? " (estimated)" : "",
+                wr_confidence_name(wr_sigset_family_confidence(rep->set, f)));
     }
     fputs("</table>\n", out);
     html_top(v, "sources", "Top sources", "address", v->src, v->nsrc, 1);

@@ -18,6 +18,29 @@ int wr_report_fam_active(const wr_report_t *rep, int f)
     return (rep->mask & ((wr_family_mask_t)1 << f)) != 0;
 }
 
+/* by_confidence - probe requests and bytes of the reported families by
+ * their confidence (the split between what may be mailed by itself and
+ * what only shows the load) */
+static void by_confidence(const wr_report_t *rep,
+                          unsigned long long req[WR_CONFIDENCE_COUNT],
+                          unsigned long long bytes[WR_CONFIDENCE_COUNT])
+{
+    int f;
+
+    memset(req, 0, sizeof(req[0]) * WR_CONFIDENCE_COUNT);
+    memset(bytes, 0, sizeof(bytes[0]) * WR_CONFIDENCE_COUNT);
+    for (f = 0; f < rep->nfam; f++) {
+        wr_report_family_t fa;
+        wr_confidence_t c = wr_sigset_family_confidence(rep->set, f);
+        if (!wr_report_fam_active(rep, f)) {
+            continue;
+        }
+        wr_report_family(rep, f, &fa);
+        req[c] += fa.requests;
+        bytes[c] += fa.bytes;
+    }
+}
+
 /* wr_report_iso_time - "2004-04-21T14:56:07Z" of a time in seconds */
 const char *wr_report_iso_time(long long t, char *buf, size_t size)
 {
@@ -322,12 +345,27 @@ static void write_json(wr_report_view_t *v)
         fprintf(out, "%s\n    ", sep);
         put_json_cstr(out, wr_sigset_family_name(rep->set, f));
         fprintf(out, ": {\"requests\": %llu, \"bytes\": %llu, "
-                "\"sources\": %llu, \"sources_estimated\": %s}",
+                "\"sources\": %llu, \"sources_estimated\": %s, "
+                "\"confidence\": \"%s\"}",
                 fa.requests, fa.bytes, fa.sources,
-                fa.sources_estimated ? "true" : "false");
+                fa.sources_estimated ? "true" : "false",
+                wr_confidence_name(wr_sigset_family_confidence(rep->set, f)));
         sep = ",";
     }
     fputs(*sep ? "\n  }" : "}", out);
+    {
+        unsigned long long creq[WR_CONFIDENCE_COUNT], cbytes[WR_CONFIDENCE_COUNT];
+        int lvl;
+        by_confidence(rep, creq, cbytes);
+        fputs(",\n  \"confidence\": {", out);
+        for (lvl = 0; lvl < WR_CONFIDENCE_COUNT; lvl++) {
+            fprintf(out, "%s\n    \"%s\": {\"requests\": %llu, "
+                    "\"bytes\": %llu}", lvl ? "," : "",
+                    wr_confidence_name((wr_confidence_t)lvl), creq[lvl],
+                    cbytes[lvl]);
+        }
+        fputs("\n  }", out);
+    }
     json_top(v, "sources", "address", v->src, v->nsrc, 1);
     json_tracking(v, "sources_tracking", &rep->sources,
                   rep->opts.source_cap, v->src_max_error);
@@ -466,6 +504,17 @@ static void write_csv(wr_report_view_t *v)
                 wr_sigset_family_name(rep->set, f), fa.requests, fa.bytes,
                 fa.sources);
     }
+    {
+        unsigned long long creq[WR_CONFIDENCE_COUNT];
+        unsigned long long cbytes[WR_CONFIDENCE_COUNT];
+        int lvl;
+        by_confidence(rep, creq, cbytes);
+        for (lvl = 0; lvl < WR_CONFIDENCE_COUNT; lvl++) {
+            fprintf(out, "confidence,%s,,,,%llu,%llu,,,,\n",
+                    wr_confidence_name((wr_confidence_t)lvl), creq[lvl],
+                    cbytes[lvl]);
+        }
+    }
     csv_top(out, rep, "source", v->src, v->nsrc);
     csv_top(out, rep, "target", v->tgt, v->ntgt);
     if (rep->any_vhost) {
@@ -571,22 +620,37 @@ static void write_text(wr_report_view_t *v)
         }
     }
     fputs("\n\nfamilies\n", out);
-    fprintf(out, "  %-16s %12s %8s %16s %8s %9s\n", "family", "requests",
-            "%req", "bytes", "%bytes", "sources");
+    fprintf(out, "  %-16s %12s %8s %16s %8s %9s  %s\n", "family",
+            "requests", "%req", "bytes", "%bytes", "sources", "confidence");
     for (f = 0; f < rep->nfam; f++) {
         wr_report_family_t fa;
         if (!wr_report_fam_active(rep, f)) {
             continue;
         }
         wr_report_family(rep, f, &fa);
-        fprintf(out, "  %-16s %12s %8.2f %16s %8.2f %9s%s\n",
+        fprintf(out, "  %-16s %12s %8.2f %16s %8.2f %9s%s %s\n",
                 wr_sigset_family_name(rep->set, f),
                 num(fa.requests, n1, sizeof(n1)),
                 100 * wr_report_share(fa.requests, v->t.requests),
                 num(fa.bytes, n2, sizeof(n2)),
                 100 * wr_report_share(fa.bytes, v->t.bytes),
                 num(fa.sources, n3, sizeof(n3)),
-                fa.sources_estimated ? "~" : "");
+                fa.sources_estimated ? "~" : " ",
+                wr_confidence_name(wr_sigset_family_confidence(rep->set, f)));
+    }
+    {
+        unsigned long long creq[WR_CONFIDENCE_COUNT], cbytes[WR_CONFIDENCE_COUNT];
+        int lvl;
+        by_confidence(rep, creq, cbytes);
+        fputs("\nby confidence\n", out);
+        for (lvl = 0; lvl < WR_CONFIDENCE_COUNT; lvl++) {
+            fprintf(out, "  %-16s %12s %8.2f %16s %8.2f\n",
+                    wr_confidence_name((wr_confidence_t)lvl),
+                    num(creq[lvl], n1, sizeof(n1)),
+                    100 * wr_report_share(creq[lvl], v->t.requests),
+                    num(cbytes[lvl], n2, sizeof(n2)),
+                    100 * wr_report_share(cbytes[lvl], v->t.bytes));
+        }
     }
     fprintf(out, "\ntop sources (%u tracked of at most %u; %s)\n",
             rep->sources.kt.n, rep->opts.source_cap,

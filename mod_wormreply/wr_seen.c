@@ -22,10 +22,16 @@ typedef struct {
     apr_uint64_t pad[4];          /* the sets start on a cache line */
 } header_t;
 
+/* The top bit of an entry's events word: the window saw a probe of a
+ * family that notifies by itself. In the same word as the count of events
+ * so that opening a window sets both at once. */
+#define EV_NOTIFYING 0x80000000u
+#define EV_COUNT(ev) ((ev) & ~EV_NOTIFYING)
+
 typedef struct {
     volatile apr_uint64_t last_seen;
     volatile apr_uint32_t count;
-    volatile apr_uint32_t events;
+    volatile apr_uint32_t events;     /* EV_COUNT | EV_NOTIFYING */
     volatile apr_uint32_t addr[WR_SEEN_MAX_ADDRESSES];
 } entry_t;
 
@@ -197,10 +203,11 @@ static apr_uint64_t rank(apr_uint64_t hd)
 }
 
 /* open_window - the entry's window was just claimed by this process */
-static void open_window(entry_t *e, apr_time_t now, apr_uint32_t ah)
+static void open_window(entry_t *e, apr_time_t now, apr_uint32_t ah,
+                        int notifies)
 {
     apr_atomic_set32(&e->addr[0], ah);
-    apr_atomic_set32(&e->events, 1);
+    apr_atomic_set32(&e->events, notifies ? 1 | EV_NOTIFYING : 1);
     apr_atomic_set32(&e->count, 1);
     apr_atomic_set64(&e->last_seen, (apr_uint64_t)now);
 }
@@ -208,7 +215,7 @@ static void open_window(entry_t *e, apr_time_t now, apr_uint32_t ah)
 /* count - one more probe in an open window; an event for a new address
  * while the quota lasts */
 static wr_seen_e count(entry_t *e, apr_time_t now, apr_uint32_t ah,
-                       unsigned int quota)
+                       unsigned int quota, int notifies)
 {
     apr_uint64_t last = apr_atomic_read64(&e->last_seen);
     int turn;
@@ -220,17 +227,25 @@ static wr_seen_e count(entry_t *e, apr_time_t now, apr_uint32_t ah,
     }
     for (turn = 0; turn < WR_SEEN_TRIES; turn++) {
         apr_uint32_t ev = apr_atomic_read32(&e->events), i;
+        apr_uint32_t n = EV_COUNT(ev);
 
-        for (i = 0; i < ev && i < WR_SEEN_MAX_ADDRESSES; i++) {
+        if (notifies && !(ev & EV_NOTIFYING)) {
+            /* of the racing processes one sets the flag and spools */
+            if (apr_atomic_cas32(&e->events, ev | EV_NOTIFYING, ev) == ev) {
+                return WR_SEEN_NOTIFYING;
+            }
+            continue;
+        }
+        for (i = 0; i < n && i < WR_SEEN_MAX_ADDRESSES; i++) {
             if (apr_atomic_read32(&e->addr[i]) == ah) {
                 return WR_SEEN_COUNTED;
             }
         }
-        if (ev >= quota) {
+        if (n >= quota) {
             return WR_SEEN_HELD;
         }
         if (apr_atomic_cas32(&e->events, ev + 1, ev) == ev) {
-            apr_atomic_set32(&e->addr[ev], ah);
+            apr_atomic_set32(&e->addr[n], ah);
             return WR_SEEN_ADDRESS;
         }
     }
@@ -279,6 +294,14 @@ static int settle(set_t *set, int w, apr_uint64_t mine, apr_uint32_t tag,
 wr_seen_e wr_seen_probe(wr_seen_t *seen, const void *key, apr_size_t klen,
                         const char *address, apr_time_t now,
                         apr_interval_time_t window, unsigned int quota)
+{
+    return wr_seen_probe_as(seen, key, klen, address, now, window, quota, 1);
+}
+
+wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
+                           const char *address, apr_time_t now,
+                           apr_interval_time_t window, unsigned int quota,
+                           int notifies)
 {
     apr_uint32_t tag, ah, now_s, win_s;
     apr_uint64_t mine;
@@ -331,11 +354,11 @@ wr_seen_e wr_seen_probe(wr_seen_t *seen, const void *key, apr_size_t klen,
             }
         }
         if (live >= 0) {
-            return count(&set->entry[live], now, ah, quota);
+            return count(&set->entry[live], now, ah, quota, notifies);
         }
         if (pending >= 0) {
             /* another process is opening this window: it answers first */
-            return count(&set->entry[pending], now, ah, quota);
+            return count(&set->entry[pending], now, ah, quota, notifies);
         }
         if (renew >= 0) {
             victim = renew;
@@ -346,9 +369,9 @@ wr_seen_e wr_seen_probe(wr_seen_t *seen, const void *key, apr_size_t klen,
                != victim_head) {
             continue;
         }
-        open_window(&set->entry[victim], now, ah);
+        open_window(&set->entry[victim], now, ah, notifies);
         if ((w = settle(set, victim, mine, tag, now_s, win_s)) >= 0) {
-            return count(&set->entry[w], now, ah, quota);
+            return count(&set->entry[w], now, ah, quota, notifies);
         }
         /* decide: fails only if another process took the way meanwhile */
         if (apr_atomic_cas64(&set->head[victim], mine & ~HEAD_PENDING, mine)
@@ -386,8 +409,10 @@ int wr_seen_lookup(wr_seen_t *seen, const void *key, apr_size_t klen,
         rec->last_seen = (apr_time_t)apr_atomic_read64(
                              (volatile apr_uint64_t *)&e->last_seen);
         rec->count = apr_atomic_read32((volatile apr_uint32_t *)&e->count);
-        rec->events = apr_atomic_read32(
-                          (volatile apr_uint32_t *)&e->events);
+        apr_uint32_t ev = apr_atomic_read32(
+                              (volatile apr_uint32_t *)&e->events);
+        rec->events = EV_COUNT(ev);
+        rec->notifying = (ev & EV_NOTIFYING) != 0;
     }
     return 1;
 }

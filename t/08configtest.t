@@ -19,7 +19,7 @@ use Time::HiRes qw(time sleep);
 use WormreplyTest qw(parse_response codered_request nimda_request is_tiny
                      is_httpd_404);
 
-plan tests => 164, need_module 'wormreply', need_module 'status';
+plan tests => 167, need_module 'wormreply', need_module 'status';
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $moddir = '/usr/lib/apache2/modules';
@@ -195,6 +195,9 @@ bad('bounce address with a +', "WormReplyBounceAddress b+x\@example.org\n",
         or diag $out;
     unlike $out, qr/WR\d{5}|warn/i, 'smarthost with bounce address: no warning';
 }
+bad('unknown notify family', "WormReplyNotifyFamilies certain +bogus\n",
+    'WormReplyNotifyFamilies',
+    qr/WormReplyNotifyFamilies: unknown family 'bogus' at .*\(a family name, certain, likely, recon or all\)/);
 bad('unknown family', "WormReplyFamilies nimda bogus\n", 'WormReplyFamilies',
     qr/WormReplyFamilies: unknown family 'bogus'/);
 bad('unknown family with +', "<VirtualHost *:1>\nWormReplyFamilies -iis +nosuch\n</VirtualHost>\n",

@@ -189,4 +189,60 @@ sleep 1.5;
 is scalar($a->messages), 4, 'no second notice inside the window';
 $a->stop;
 
+# ---- B: how sure a family is decides what is mailed (issue 13) ----------
+# iis (confidence=likely) does not notify by itself: a source that sent
+# only iis probes is answered and counted, never mailed; one that also
+# sent a Nimda probe in its window is.
+my $IIS = '/scripts/..%c0%af../winnt/system32/cmd.exe';
+my $b = server(port => 18100);
+like $b->probe('192.0.2.19', $IIS), qr{^HTTP/1\.1 404 },
+    'iis probe from 192.0.2.19 answered';
+$b->probe('192.0.2.10', $IIS);
+ok $b->wait_for(sub { $b->error_log =~ /WR00521: 192\.0\.2\.10: not notified, family iis/ }, 20),
+    'an iis event alone: not mailed (WR00521), before any DNS'
+    or diag $b->error_log;
+$b->probe('192.0.2.10', $NIMDA);
+# the same source, a less certain probe then at once a certain one
+$b->probe('2001:db8::10', $IIS);
+$b->probe('2001:db8::10', $NIMDA);
+ok $b->wait_for(sub { scalar($b->messages) >= 1 }, 40), 'a notice'
+    or diag $b->error_log;
+sleep 2;
+my @bm = $b->messages;
+is scalar(@bm), 1, 'one notice: wormreply.test';
+my $bw = @bm ? $bm[0][1] : '';
+like $bw, qr/192\.0\.2\.10\b/, 'it names the source that also sent Nimda';
+like $bw, qr/2001:db8::10\b/, '... and the other one';
+unlike $bw, qr/192\.0\.2\.19\b/, 'not the source of iis probes only';
+like $b->error_log, qr/WR00521: 192\.0\.2\.19: not notified, family iis does not notify by itself/,
+    'WR00521 says why 192.0.2.19 was not mailed';
+my $bc = counters($b);
+is $bc->{spooled}, 5, 'five events: one per window, plus one for the first '
+    . 'Nimda probe of a window an iis probe opened';
+cmp_ok $bc->{held_uncertain}, '>=', 2, "held_uncertain ($bc->{held_uncertain})";
+my $bj = $b->status;
+like $bj, qr/"confidence": \{"certain": 2, "likely": 3, "recon": 0\}/,
+    'JSON: probes by confidence';
+like $bj, qr/"notifying_probes": 2, "family_notifies": \{[^}]*"iis": 0/,
+    'JSON: the probes of families that notify, and which do';
+my $auto = $b->raw("GET /server-status?auto HTTP/1.0\r\n\r\n");
+like $auto, qr/^WormReplyProbesConfidence-likely: 3\r?$/m,
+    'mod_status: probes by confidence';
+like $auto, qr/^WormReplyHeldUncertain: [2-9]\r?$/m,
+    'mod_status: events held';
+like $b->raw("GET /wormreply-status?format=prometheus HTTP/1.0\r\n\r\n"),
+    qr/^wormreply_probes_by_confidence_total\{confidence="certain"\} 2\r?$/m,
+    'Prometheus: probes by confidence';
+$b->stop;
+
+# WormReplyNotifyFamilies +iis: the broad family mails by itself
+$b->write_conf(base_conf($b->dir, "WormReplyNotifyFamilies +iis\n"));
+ok $b->start, 'httpd started with WormReplyNotifyFamilies +iis';
+ok $b->wait_for(sub { $b->notifier_pid }, 10), 'notifier started';
+# (a host of another domain: wormreply.test had its digest this hour)
+$b->probe('192.0.2.30', $IIS);
+ok $b->wait_for(sub { grep { $_->[1] =~ /192\.0\.2\.30\b/ } $b->messages }, 40),
+    '+iis: an iis-only source is mailed' or diag $b->error_log;
+$b->stop;
+
 done_testing;

@@ -118,7 +118,9 @@ sub hosts_in {
 # ---- hostile bytes, Test mode, several children -------------------------
 {
     my $h = server(port => 18103, servers => 3,
-                   extra => "WormReplyNotify Test\nWormReplyBcc admin\@wr-notices.test\n");
+                   extra => "WormReplyNotify Test\nWormReplyBcc admin\@wr-notices.test\n"
+                            # the hostile probes are iis: mail them too
+                            . "WormReplyNotifyFamilies all\n");
     my $evil = "/scripts/root.exe?/c+dir%0d%0aBcc:%20victim\@evil.test"
         . "%0d%0a\x01\x1b[31m";
     my $r = $h->raw("GET $evil HTTP/1.0\r\nHost: www\x01\r\n"

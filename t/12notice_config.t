@@ -71,6 +71,9 @@ my @bad = (
      qr/WormReplySMTPSessions cannot occur within <VirtualHost> section/],
     ["<VirtualHost 127.0.0.1:18105>\nWormReplySpool $d/spool2\n</VirtualHost>",
      qr/WormReplySpool cannot occur within <VirtualHost> section/],
+    ['WormReplyNotifyFamilies certain -', qr/WormReplyNotifyFamilies: empty family name/],
+    ["<VirtualHost 127.0.0.1:18105>\nWormReplyNotifyFamilies all\n</VirtualHost>",
+     qr/WormReplyNotifyFamilies cannot occur within <VirtualHost> section/],
 );
 
 for my $case (@bad) {
@@ -115,6 +118,8 @@ WormReplyRetryInterval 30s
 WormReplyMaxQueueTime 2d
 WormReplySMTPSessions 8
 WormReplyNotifierNice 5
+WormReplyNotifyFamilies certain likely -nimda
+WormReplyNotifyFamilies +nimda -recon
 <VirtualHost 127.0.0.1:18105>
     WormReplyNotify Test
 </VirtualHost>

@@ -128,6 +128,21 @@ for my $f (sort keys %{ $j->{families} }) {
     is($jf->{sources}, scalar(keys %{ $fsrc{$f} || {} }),
        "family $f: distinct sources");
 }
+# the split by confidence: each family under its own, the sums add up
+{
+    my %sum;
+    for my $f (keys %{ $j->{families} }) {
+        my $c = $j->{families}{$f}{confidence} // '';
+        like($c, qr/^(?:certain|likely|recon)$/, "family $f: a confidence");
+        $sum{$c} += $j->{families}{$f}{requests};
+    }
+    is($j->{families}{nimda}{confidence}, 'certain', 'nimda is certain');
+    is($j->{families}{iis}{confidence}, 'likely', 'iis is likely');
+    for my $c (qw(certain likely recon)) {
+        is($j->{confidence}{$c}{requests}, $sum{$c} // 0,
+           "confidence $c: the requests of its families");
+    }
+}
 ok(($fam{nimda} // 0) > 6000 && ($fam{codered} // 0) > 100,
    'the corpus has its Nimda and Code Red lines');
 

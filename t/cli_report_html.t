@@ -148,12 +148,14 @@ for my $k (qw(requests bytes probes probe_bytes bad_lines)) {
 }
 my ($ftab) = $dom =~ m{<table id="families">(.*?)</table>}s;
 my %dfam;
-while (($ftab // '') =~ m{<tr><td>([^<]+)</td><td class="n">(\d+)</td><td class="n">(\d+)</td><td class="n">(\d+)</td></tr>}g) {
-    $dfam{$1} = { requests => $2, bytes => $3, sources => $4 };
+while (($ftab // '') =~ m{<tr><td>([^<]+)</td><td class="n">(\d+)</td><td class="n">(\d+)</td><td class="n">(\d+)</td><td>(\w+)</td></tr>}g) {
+    $dfam{$1} = { requests => $2, bytes => $3, sources => $4,
+                  confidence => $5 };
 }
 is_deeply(\%dfam, { map { $_ => { requests => $j->{families}{$_}{requests},
                                   bytes => $j->{families}{$_}{bytes},
-                                  sources => $j->{families}{$_}{sources} } }
+                                  sources => $j->{families}{$_}{sources},
+                                  confidence => $j->{families}{$_}{confidence} } }
                     keys %{ $j->{families} } },
           'DOM families table = JSON families');
 my ($stab) = $dom =~ m{<table id="sources">(.*?)</table>}s;

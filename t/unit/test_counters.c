@@ -161,6 +161,13 @@ static void test_outputs(apr_pool_t *p)
           && strstr(json, "\"actions\": {") < strstr(json, "\"spooled\": ")
           && strstr(json, "{\"schema\": 1, \"since\": ") == json,
           "the groups between the head and the other rows");
+    check(strstr(json, "\"confidence\": {\"certain\": ") != NULL
+          && strstr(json, "\"families\": {")
+             < strstr(json, "\"confidence\": {")
+          && strstr(json, "\"notifying_probes\": 0, \"actions\": {")
+             != NULL,
+          "probes by confidence and of families that notify, before the "
+          "actions");
     /* a time in the future (clock stepped back) is no age */
     *wr_counter_ptr(wr_counter_field_find("queue_oldest_seconds"), &sum)
         = 1700000000 + 5;

@@ -108,9 +108,62 @@ static void test_host(void)
           "notice over a window in the future: stale, may");
 }
 
+/* test_host_notifying - a window opened by a probe of a family that does
+ * not notify by itself gets one more FIRST on its first probe that does */
+static void test_host_notifying(void)
+{
+    wr_rate_policy_t pol;
+    wr_rate_host_t rec;
+    apr_time_t w;
+    int i, firsts = 0;
+
+    wr_rate_policy_default(&pol);
+    w = pol.host_window;
+    memset(&rec, 0, sizeof(rec));
+    check_int(wr_rate_host_probe_as(&rec, T0, &pol, 0), WR_RATE_FIRST,
+              "a likely probe opens the window: FIRST");
+    check_int(rec.flags, 0, "without the notifying flag");
+    check_int(wr_rate_host_probe_as(&rec, T0 + 1, &pol, 0),
+              WR_RATE_COUNT_ONLY, "a second likely probe: COUNT_ONLY");
+    check_int(wr_rate_host_probe_as(&rec, T0 + 2, &pol, 1), WR_RATE_FIRST,
+              "the first certain probe of the window: FIRST");
+    check_int(rec.flags, WR_RATE_HOST_NOTIFYING, "sets the flag");
+    check_int(rec.count, 3, "and does not reset the count");
+    check_int(rec.first_seen, T0, "nor the window");
+    check_int(wr_rate_host_probe_as(&rec, T0 + 3, &pol, 1),
+              WR_RATE_COUNT_ONLY, "a second certain probe: COUNT_ONLY");
+    check_int(wr_rate_host_probe_as(&rec, T0 + 4, &pol, 0),
+              WR_RATE_COUNT_ONLY, "a likely one after it: COUNT_ONLY");
+    check_int(wr_rate_host_probe_as(&rec, T0 + w, &pol, 0), WR_RATE_FIRST,
+              "the next window, opened by a likely probe: FIRST");
+    check_int(rec.flags, 0, "the flag belongs to its window");
+
+    /* at most two events per window, whatever the mix */
+    memset(&rec, 0, sizeof(rec));
+    for (i = 0; i < 1000; i++) {
+        firsts += wr_rate_host_probe_as(&rec, T0 + SEC(i), &pol, i % 3 == 2)
+                  == WR_RATE_FIRST;
+    }
+    check_int(firsts, 2, "1,000 mixed probes in a window: two FIRSTs");
+
+    memset(&rec, 0, sizeof(rec));
+    check_int(wr_rate_host_probe_as(&rec, T0, &pol, 1), WR_RATE_FIRST,
+              "a certain probe first: FIRST");
+    check_int(wr_rate_host_probe_as(&rec, T0 + 1, &pol, 0),
+              WR_RATE_COUNT_ONLY, "a likely one after it: COUNT_ONLY");
+
+    /* a host notified lately gets no new event from a certain probe */
+    memset(&rec, 0, sizeof(rec));
+    wr_rate_host_probe_as(&rec, T0, &pol, 0);
+    rec.notified_at = T0 + 1;
+    check_int(wr_rate_host_probe_as(&rec, T0 + 2, &pol, 1),
+              WR_RATE_COUNT_ONLY, "notified lately: COUNT_ONLY");
+}
+
 static void test_encodings(void)
 {
-    wr_rate_host_t h = { T0, T0 + SEC(5), 42, T0 + SEC(9) }, h2;
+    wr_rate_host_t h = { T0, T0 + SEC(5), 42, T0 + SEC(9),
+                         WR_RATE_HOST_NOTIFYING }, h2;
     wr_rate_domain_t d = { T0 + 1, T0 + 2, 7 }, d2;
     wr_rate_global_t g, g2;
     unsigned char hb[WR_RATE_HOST_SIZE], db[WR_RATE_DOMAIN_SIZE];
@@ -119,7 +172,8 @@ static void test_encodings(void)
 
     wr_rate_host_encode(&h, hb);
     check_int(hb[0], WR_RATE_VERSION, "host: version byte first");
-    check_int(hb[1], 'H', "host: kind byte");
+    check_int(hb[1], 'F', "host: kind byte");
+    check_int(hb[30], WR_RATE_HOST_NOTIFYING, "host: flags last");
     /* T0 = 1714564800000000 = 0x000617 76d4 ... big-endian */
     check(hb[2] == 0x00 && hb[3] == 0x06 && hb[9] == (T0 & 0xff),
           "host: first_seen big-endian");
@@ -128,8 +182,17 @@ static void test_encodings(void)
     check_int(wr_rate_host_decode(hb, sizeof(hb), &h2), APR_SUCCESS,
               "host: decode");
     check(h2.first_seen == h.first_seen && h2.last_seen == h.last_seen
-          && h2.count == h.count && h2.notified_at == h.notified_at,
-          "host: round trip");
+          && h2.count == h.count && h2.notified_at == h.notified_at
+          && h2.flags == h.flags, "host: round trip");
+    /* the layout before the flags: kind 'H', one byte shorter */
+    hb[1] = 'H';
+    check_int(wr_rate_host_decode(hb, sizeof(hb) - 1, &h2), APR_SUCCESS,
+              "host: the previous layout decodes");
+    check(h2.count == 42 && h2.notified_at == h.notified_at && h2.flags == 0,
+          "host: previous layout, no flags");
+    check_int(wr_rate_host_decode(hb, sizeof(hb), &h2), APR_EINVAL,
+              "host: previous kind at the new size refused");
+    hb[1] = 'F';
     memset(&h2, 0, sizeof(h2));
     check_int(wr_rate_host_decode(hb, sizeof(hb) - 1, &h2), APR_EINVAL,
               "host: short buffer refused");
@@ -539,6 +602,7 @@ int main(void)
     alarm(60);
     test_defaults();
     test_host();
+    test_host_notifying();
     test_encodings();
     test_digest();
     test_global();

@@ -136,6 +136,51 @@ static void test_quota(void)
     check_int(events, WR_SEEN_MAX_ADDRESSES, "...is cut to them");
 }
 
+/* the families that do not notify by themselves (WormReplyNotifyFamilies) */
+static void test_notifying(void)
+{
+    wr_seen_t *seen = table(1 << 20);
+    const char *net = "198.51.100.0/24";
+    wr_seen_rec_t rec;
+
+    check_int(wr_seen_probe_as(seen, net, strlen(net), "198.51.100.1", T0,
+                               WINDOW, 2, 0),
+              WR_SEEN_FIRST, "a probe that does not notify opens a window");
+    wr_seen_lookup(seen, net, strlen(net), &rec);
+    check(!rec.notifying, "the window has seen no probe that notifies");
+    check_int(wr_seen_probe_as(seen, net, strlen(net), "198.51.100.1",
+                               T0 + SEC(1), WINDOW, 2, 0),
+              WR_SEEN_COUNTED, "another one: counted");
+    check_int(wr_seen_probe_as(seen, net, strlen(net), "198.51.100.1",
+                               T0 + SEC(2), WINDOW, 2, 1),
+              WR_SEEN_NOTIFYING, "the first that notifies: an event");
+    wr_seen_lookup(seen, net, strlen(net), &rec);
+    check(rec.notifying, "the window remembers it");
+    check_int(rec.events, 1, "the flag is not counted as an address");
+    check_int(wr_seen_probe_as(seen, net, strlen(net), "198.51.100.1",
+                               T0 + SEC(3), WINDOW, 2, 1),
+              WR_SEEN_COUNTED, "the second that notifies: counted");
+    check_int(wr_seen_probe_as(seen, net, strlen(net), "198.51.100.2",
+                               T0 + SEC(3), WINDOW, 2, 0),
+              WR_SEEN_ADDRESS, "a new address still has its event");
+    check_int(wr_seen_probe_as(seen, net, strlen(net), "198.51.100.3",
+                               T0 + SEC(3), WINDOW, 2, 1),
+              WR_SEEN_HELD, "and the quota still holds");
+    wr_seen_lookup(seen, net, strlen(net), &rec);
+    check(rec.notifying && rec.events == 2, "two events, flag kept");
+    check_int(wr_seen_probe_as(seen, "n", 1, "1", T0, WINDOW, 2, 1),
+              WR_SEEN_FIRST, "a window opened by a probe that notifies...");
+    check_int(wr_seen_probe_as(seen, "n", 1, "1", T0, WINDOW, 2, 1),
+              WR_SEEN_COUNTED, "...has no second event for it");
+    wr_seen_lookup(seen, "n", 1, &rec);
+    check(rec.notifying && rec.events == 1, "flag set at the opening");
+    check_int(wr_seen_probe_as(seen, net, strlen(net), "198.51.100.1",
+                               T0 + WINDOW, WINDOW, 2, 0),
+              WR_SEEN_FIRST, "the next window...");
+    wr_seen_lookup(seen, net, strlen(net), &rec);
+    check(!rec.notifying && rec.events == 1, "...starts without the flag");
+}
+
 static void test_eviction(void)
 {
     /* one set: the ninth source evicts the oldest window */
@@ -351,6 +396,7 @@ int main(void)
     test_layout();
     test_window();
     test_quota();
+    test_notifying();
     test_eviction();
     test_race();
     test_contest();
