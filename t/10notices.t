@@ -223,8 +223,11 @@ cmp_ok $bc->{held_uncertain}, '>=', 2, "held_uncertain ($bc->{held_uncertain})";
 my $bj = $b->status;
 like $bj, qr/"confidence": \{"certain": 2, "likely": 3, "recon": 0\}/,
     'JSON: probes by confidence';
-like $bj, qr/"notifying_probes": 2, "family_notifies": \{[^}]*"iis": 0/,
-    'JSON: the probes of families that notify, and which do';
+like $bj, qr/"notifying_probes": 2,/,
+    'JSON: the probes of families that notify';
+like $b->raw("GET /wormreply-status?format=prometheus HTTP/1.0\r\n\r\n"),
+    qr/^wormreply_family_notifies\{family="iis"\} 0\r?$/m,
+    'Prometheus: iis does not notify by itself';
 my $auto = $b->raw("GET /server-status?auto HTTP/1.0\r\n\r\n");
 like $auto, qr/^WormReplyProbesConfidence-likely: 3\r?$/m,
     'mod_status: probes by confidence';

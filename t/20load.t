@@ -53,6 +53,8 @@ MaxSpareThreads 200
 WormReply On
 WormReplyNotify On
 WormReplySourcePrefix 32 128
+# the probes go out as HTTP/1.1, so they are iis (likely): mail them
+WormReplyNotifyFamilies all
 WormReplySpool $d/spool
 WormReplySpoolMax 30000
 WormReplyOutbox $d/outbox

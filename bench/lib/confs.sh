@@ -120,6 +120,8 @@ WormReplyResolver $WR_RESOLVER
 WormReplyNotifyAllow 192.0.2.0/24 198.51.100.0/24 2001:db8::/32
 WormReplyDigestDelay 1s
 WormReplyFrom wormreply@bench.localhost
+# wrk sends HTTP/1.1, so its scan is iis (likely), not nimda: mail it
+WormReplyNotifyFamilies all
 ${WR_NOTIFY_EXTRA:-}
 EOF
                 if [ -n "$sport" ]; then
