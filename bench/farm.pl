@@ -118,6 +118,8 @@ LogLevel warn
 MaxKeepAliveRequests 0
 WormReply On
 WormReplyNotify On
+# the probes go out as HTTP/1.1, so they are iis (likely): mail them
+WormReplyNotifyFamilies all
 WormReplySpool $d/spool
 WormReplySpoolMax 40000
 WormReplyOutbox $d/outbox

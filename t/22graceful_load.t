@@ -46,6 +46,8 @@ MinSpareThreads 100
 MaxSpareThreads 200
 WormReply On
 WormReplyNotify On
+# the probes go out as HTTP/1.1, so they are iis (likely): mail them
+WormReplyNotifyFamilies all
 WormReplySourcePrefix 32 128
 WormReplySpool $d/spool
 WormReplyOutbox $d/outbox

@@ -64,6 +64,8 @@ MinSpareThreads 50
 MaxSpareThreads 50
 WormReply On
 WormReplyNotify On
+# the probes go out as HTTP/1.1, so they are iis (likely): mail them
+WormReplyNotifyFamilies all
 WormReplySpool $d/spool
 WormReplySpoolMax 40000
 WormReplyOutbox $d/outbox

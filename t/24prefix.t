@@ -136,6 +136,9 @@ WormReplyResolver 127.0.0.1:1
 WormReplyNotifyAllow 2001:db8::/32
 WormReplyDigestDelay 1h
 WormReplySpoolMaxBytes 4K
+# HTTP/1.1 probes are iis (likely): without this the notifier would drop
+# their events at once (held_uncertain) instead of keeping them
+WormReplyNotifyFamilies all
 EOF
 ok $h->start, 'bytes: httpd started' or diag $h->error_log;
 # the notifier counts the spool at its start
