@@ -220,6 +220,9 @@ my $bc = counters($b);
 is $bc->{spooled}, 5, 'five events: one per window, plus one for the first '
     . 'Nimda probe of a window an iis probe opened';
 cmp_ok $bc->{held_uncertain}, '>=', 2, "held_uncertain ($bc->{held_uncertain})";
+ok $b->wait_for(sub { $b->spool_count('new') + $b->spool_count('cur')
+                      + $b->spool_count('failed') == 0 }, 10),
+    'the held events left the spool, none as failed';
 my $bj = $b->status;
 like $bj, qr/"confidence": \{"certain": 2, "likely": 3, "recon": 0\}/,
     'JSON: probes by confidence';

@@ -190,6 +190,19 @@ is scalar(@{ digests()->{'farm1.test'} }), 1,
     'a reported host probing the other servers makes no new digest';
 ok counters()->{host_suppressed} >= 1, 'suppressed by the farm host window';
 
+# a less certain family alone (iis: WormReplyNotifyFamilies keeps its
+# default, certain) is held before any DNS: nothing of it stays in the
+# spool or waits in the farm's sets
+like $h[1]->probe(host(6, 1), '/scripts/..%c0%af../winnt/system32/cmd.exe'),
+    qr{^HTTP/1\.1 404 }, 'an iis probe from ' . host(6, 1) . ' answered';
+ok $h[1]->wait_for(sub { $h[1]->error_log =~ /WR00521: \Q@{[host(6, 1)]}\E: not notified/ },
+                   20), 'B holds its event: its family does not notify by itself'
+    or diag $h[1]->error_log;
+ok spools_empty() && $h[1]->spool_count('failed') == 0,
+    'the held event left the spool';
+is rcli('--scan', '--pattern', "'wormreply:h:*'"), '',
+    'nothing waits in the farm for a held event';
+
 # 2. the notifier holding a domain's claim is killed before it sends: the
 # claim's lease ends and the digest goes out once
 probe_spread(3, 9);
