@@ -80,6 +80,7 @@ my @html_rows = (
     'notices sent', 'deliveries deferred', 'notices given up on',
     'recipients suppressed after a 5xx', 'notices queued again',
     'notices waiting for the smarthost', 'seconds the oldest has waited',
+    'notices kept for pickup (no smarthost)',
     'messages to the bounce address', 'hard bounces: a recipient suppressed',
     'bounces ignored: no valid token',
     "connected: 1 while the farm's state is in use",
