@@ -32,6 +32,8 @@ KeepAliveTimeout 30
 WormReply On
 WormReplyNotify On
 WormReplySourcePrefix 32 128
+# the probes go out as HTTP/1.1, so they are iis (likely): mail them
+WormReplyNotifyFamilies all
 WormReplySpool $d/spool
 WormReplyOutbox $d/outbox
 WormReplyResolver 127.0.0.1:$DNSPORT
