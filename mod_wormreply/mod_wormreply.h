@@ -160,6 +160,11 @@ const char *wr_notify_server_name(apr_pool_t *p, server_rec *s);
 void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
                      const char *family, wr_counter_slot_t *slot, int shared);
 
+/* mod_wormreply_proc.c */
+/* wr_supervise_notifier - from post_config: start the notifier and
+ * supervise it (not on the configuration dry run) */
+int wr_supervise_notifier(apr_pool_t *pconf, server_rec *s);
+
 /* mod_wormreply_status.c */
 int wr_status_hook(request_rec *r, int flags);
 int wr_status_handler(request_rec *r);

@@ -1,5 +1,6 @@
-/* mod_wormreply_notify.c - notices: the shared cache and the spool on the
- * request path, and the notifier process (as mod_cgid runs its daemon)
+/* mod_wormreply_notify.c - notices on the request path: the shared cache
+ * and the spool, and the configuration the notifier process is given (it
+ * is started and supervised by mod_wormreply_proc.c)
  *
  * A probe from a host pays, at most once per host window, one spool file
  * write; every other probe of that host only updates a small record in
@@ -17,7 +18,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netdb.h>
@@ -26,53 +26,31 @@
 #include <sys/stat.h>
 
 #include <apr_lib.h>
-#include <apr_signal.h>
 #include <apr_strings.h>
-#include <apr_thread_proc.h>
 
 #include <httpd.h>
 #include <http_config.h>
 #include <http_core.h>
 #include <http_log.h>
-#include <http_main.h>
-#include <ap_listen.h>
-#include <ap_mpm.h>
 #include <ap_provider.h>
-#include <mpm_common.h>
 #include <unixd.h>
 #include <util_mutex.h>
 
 #include "mod_wormreply.h"
 #include "wr_hash.h"
 #include "wr_log.h"
-#include "wr_outbox.h"
-#include "wr_proctitle.h"
 #include "wr_resolve.h"
 
 APLOG_USE_MODULE(wormreply);
 
 #define MUTEX_TYPE "wormreply-cache"
 #define CACHE_NAMESPACE "wormreply"
-#define NOTIFIER_KEY "mod_wormreply-notifier"
 #define SEEN_KEY "mod_wormreply-seen"
-/* exit code of a notifier that could not start: logged, not respawned */
-#define NOTIFIER_STARTUP_ERROR 254
 #define SPOOL_WARN_INTERVAL apr_time_from_sec(60)
 #define WR_CACHE_DEFAULT_SIZE 8388608
 #ifndef WR_STATE_DIR
 #define WR_STATE_DIR "/var/lib/apache2/wormreply"
 #endif
-
-/* The notifier's stop flag: set from its signal handler, which can reach
- * nothing else. Only the notifier process ever sets it. */
-static volatile sig_atomic_t notifier_stop;
-
-/* The pool and server the supervisor restarts a dead notifier with: the
- * "other child" callback gets no other way to them (as in mod_cgid). */
-static apr_pool_t *notifier_pool;
-static server_rec *notifier_server;
-
-static int notifier_start(apr_pool_t *p, server_rec *s, apr_proc_t *proc);
 
 void wr_notify_defaults(wr_notify_conf_t *nc, apr_pool_t *p)
 {
@@ -83,16 +61,7 @@ void wr_notify_defaults(wr_notify_conf_t *nc, apr_pool_t *p)
     nc->prefix_v6 = WR_PREFIX_DEFAULT_V6;
     nc->prefix_quota = WR_PREFIX_DEFAULT_QUOTA;
     nc->notifier_nice = 10;
-    nc->notifier.mailboxes = apr_array_make(p, 2, sizeof(const char *));
-    APR_ARRAY_PUSH(nc->notifier.mailboxes, const char *) = "postmaster";
-    APR_ARRAY_PUSH(nc->notifier.mailboxes, const char *) = "abuse";
-    nc->notifier.dns_timeout_ms = 1000;
-    nc->notifier.dns_tries = 2;
-    nc->notifier.retry_base = apr_time_from_sec(5 * 60);
-    nc->notifier.retry_max = apr_time_from_sec(4 * 3600);
-    nc->notifier.poll_interval = apr_time_from_msec(500);
-    nc->notifier.format = "plain";
-    nc->notifier.outbox_retention = WR_OUTBOX_DEFAULT_RETENTION;
+    wr_notifier_conf_default(&nc->notifier, p);
     wr_delivery_conf_default(&nc->delivery);
 }
 
@@ -540,7 +509,6 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     wr_global_t *g = WR_SRV_CONF(s)->global;
     wr_notify_conf_t *nc = &g->notify;
     struct ap_socache_hints hints = {0};
-    apr_proc_t *proc = NULL;
     server_rec *vs;
     apr_status_t rv;
 
@@ -616,22 +584,17 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, WRLOGNO(00014)
                      "cannot use the outbox directory %s", nc->outbox_dir);
     }
-    /* WormReplyRetryInterval paces DNS retries as well as SMTP ones */
-    nc->notifier.retry_base = nc->delivery.retry_interval;
+    wr_notifier_conf_finish(&nc->notifier, &nc->delivery);
     nc->notifier.server_name = wr_notify_server_name(pconf, s);
     if (nc->notifier.server_name == NULL) {
         /* said at configtest and start (WR00601) */
         nc->notifier.server_name = s->server_hostname ? s->server_hostname
                                                       : "localhost";
     }
-    /* delivery: STARTTLS is required by default when AUTH is used */
+    /* delivery: without WormReplySMTPTLS the core decides (wr_smtp.h:
+     * required with AUTH, else opportunistic) */
     if (nc->delivery.smtp.host != NULL) {
         const char *derr = NULL;
-        if (!nc->smtp_tls_set) {
-            nc->delivery.smtp.tls = nc->delivery.smtp.user
-                                    ? WR_SMTP_TLS_REQUIRED
-                                    : WR_SMTP_TLS_OPPORTUNISTIC;
-        }
         if (nc->delivery.smtp.helo == NULL) {
             nc->delivery.smtp.helo = nc->notifier.server_name;
         }
@@ -663,22 +626,8 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* The notifier: one per server generation, started on the real start
-     * only (not on the configuration dry run), as mod_cgid does. */
-    apr_pool_userdata_get((void **)&proc, NOTIFIER_KEY, s->process->pool);
-    if (proc == NULL) {
-        proc = apr_pcalloc(s->process->pool, sizeof(*proc));
-        proc->pid = -1;
-        apr_pool_userdata_set(proc, NOTIFIER_KEY, apr_pool_cleanup_null,
-                              s->process->pool);
-    }
-    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG
-        && nc->spool != NULL) {
-        notifier_pool = pconf;
-        notifier_server = s;
-        return notifier_start(pconf, s, proc);
-    }
-    return OK;
+    /* the notifier (mod_wormreply_proc.c), when there is a spool to read */
+    return nc->spool != NULL ? wr_supervise_notifier(pconf, s) : OK;
 }
 
 void wr_notify_child_init(apr_pool_t *p, server_rec *s)
@@ -879,162 +828,4 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
         BUMP(slot, shared, host_counted, 1);
         break;
     }
-}
-
-/* ---- the notifier process --------------------------------------------- */
-
-static void notifier_signal(int sig)
-{
-    (void)sig;
-    notifier_stop = 1;
-}
-
-/* notifier_log - the core's log lines from the notifier process */
-static void notifier_log(const char *file, int line, wr_log_level_t level,
-                         apr_status_t rv, const char *msg, void *baton)
-{
-    ap_log_error(file, line, APLOG_MODULE_INDEX, (int)level, rv,
-                 (server_rec *)baton, "%s", msg);
-}
-
-/* notifier_main - the body of the forked notifier process */
-static int notifier_main(apr_pool_t *p, server_rec *s)
-{
-    wr_global_t *g = WR_SRV_CONF(s)->global;
-    apr_status_t rv;
-
-    apr_signal(SIGHUP, notifier_signal);
-    apr_signal(SIGTERM, notifier_signal);
-    apr_signal(SIGUSR1, SIG_IGN);
-    apr_signal(SIGPIPE, SIG_IGN);
-    apr_signal(SIGCHLD, SIG_DFL);
-    ap_close_listeners();
-    /* "apache2: wormreply notifier -k start" in ps, not a worker's line */
-    wr_proctitle_init();
-    wr_proctitle_set("wormreply notifier");
-    /* background work: answering requests comes first when the CPU is
-     * short; the SMTP sessions it forks inherit this */
-    errno = 0;
-    if (g->notify.notifier_nice > 0 && nice(g->notify.notifier_nice) == -1
-        && errno != 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s, WRLOGNO(00027)
-                     "notifier cannot lower its priority (nice %d)",
-                     g->notify.notifier_nice);
-    }
-    /* The AUTH secret's file is root-only: open it now, while still root.
-     * The descriptor (close-on-exec) is all this process keeps; its
-     * delivery processes read the secret from it for each SMTP session and
-     * wipe it after (wr_smtp_send). httpd's children never see either. */
-    if (g->notify.delivery.smtp.secret_file != NULL) {
-        const char *err = NULL;
-        rv = wr_smtp_secret_open(g->notify.delivery.smtp.secret_file, &err,
-                                 p);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, WRLOGNO(00651)
-                         "notifier cannot open the SMTP AUTH secret (%s): "
-                         "notices stay queued", err ? err : "");
-        }
-    }
-    /* the same for the farm's Redis password */
-    if (g->notify.farm_set && g->notify.farm.password_file != NULL) {
-        const char *err = NULL;
-        rv = wr_smtp_secret_open(g->notify.farm.password_file, &err, p);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, WRLOGNO(00069)
-                         "notifier cannot open the farm's Redis password "
-                         "file (%s): the farm state is not used", err ? err : "");
-        }
-    }
-    if (ap_run_drop_privileges(p, s) != 0) {
-        return NOTIFIER_STARTUP_ERROR;
-    }
-    /* httpd was started by root: HOME is still root's, which the User
-     * cannot read, and libesmtp gives up on STARTTLS when it cannot even
-     * look for a client certificate under $XDG_CONFIG_HOME or $HOME/.config.
-     * Point both at the spool, which the User owns (there is no
-     * certificate to find there). */
-    setenv("HOME", g->notify.notifier.spool_dir, 1);
-    setenv("XDG_CONFIG_HOME", apr_pstrcat(p, g->notify.notifier.spool_dir,
-                                          "/.config", NULL), 1);
-    /* the cache's mutex is not the notifier's to take: see the top */
-    wr_log_set(notifier_log, WR_LOG_TRACE1, s);
-    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, WRLOGNO(00018)
-                 "notifier started (pid %" APR_PID_T_FMT "), spool %s, "
-                 "outbox %s, notices from %s", getpid(),
-                 g->notify.notifier.spool_dir, g->notify.notifier.outbox_dir,
-                 g->notify.notifier.server_name);
-    rv = wr_notifier_run(&g->notify.notifier, &notifier_stop, p);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, WRLOGNO(00019)
-                     "notifier cannot start");
-        return NOTIFIER_STARTUP_ERROR;
-    }
-    return 0;
-}
-
-/* notifier_maint - the parent's view of the notifier: restart it when it
- * dies, unless httpd is stopping or it could not start at all */
-static void notifier_maint(int reason, void *data, apr_wait_t status)
-{
-    apr_proc_t *proc = data;
-    int mpm_state, stopping;
-
-    switch (reason) {
-    case APR_OC_REASON_DEATH:
-        apr_proc_other_child_unregister(data);
-        stopping = !(ap_mpm_query(AP_MPMQ_MPM_STATE, &mpm_state) == APR_SUCCESS
-                     && mpm_state != AP_MPMQ_STOPPING);
-        if (stopping) {
-            break;
-        }
-        if (status == NOTIFIER_STARTUP_ERROR) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, notifier_server,
-                         WRLOGNO(00020) "notifier failed to start; notices "
-                         "stay in the spool until httpd is restarted");
-        }
-        else {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, notifier_server,
-                         WRLOGNO(00021) "notifier died (status %d), "
-                         "restarting", status);
-            notifier_start(notifier_pool, notifier_server, proc);
-        }
-        break;
-    case APR_OC_REASON_RESTART:
-        apr_proc_other_child_unregister(data);
-        break;
-    case APR_OC_REASON_LOST:
-        apr_proc_other_child_unregister(data);
-        notifier_start(notifier_pool, notifier_server, proc);
-        break;
-    case APR_OC_REASON_UNREGISTER:
-        /* pconf is being cleared (restart or stop): let it finish its turn
-         * and exit; what it had claimed goes back to new/ at the next start */
-        kill(proc->pid, SIGHUP);
-        break;
-    default:
-        break;
-    }
-}
-
-static int notifier_start(apr_pool_t *p, server_rec *s, apr_proc_t *proc)
-{
-    pid_t pid;
-
-    notifier_stop = 0;
-    if ((pid = fork()) < 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, errno, s, WRLOGNO(00022)
-                     "cannot fork the notifier");
-        return DECLINED;
-    }
-    if (pid == 0) {
-        apr_pool_t *np;
-        apr_pool_create(&np, p);
-        apr_pool_tag(np, "wormreply_notifier");
-        exit(notifier_main(np, s));
-    }
-    proc->pid = pid;
-    proc->in = proc->out = proc->err = NULL;
-    apr_pool_note_subprocess(p, proc, APR_KILL_AFTER_TIMEOUT);
-    apr_proc_other_child_register(proc, notifier_maint, proc, NULL, p);
-    return OK;
 }

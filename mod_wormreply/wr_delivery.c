@@ -1,4 +1,7 @@
-/* wr_delivery.c - the outbox queue manager (see wr_delivery.h) */
+/* wr_delivery.c - the outbox queue manager (see wr_delivery.h): opening,
+ * enqueueing, the records and the passes. The suppression list is in
+ * wr_delivery_supp.c, the envelope read from headers in
+ * wr_delivery_envelope.c, the handle they share in wr_delivery_int.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,8 +18,10 @@
 #include <apr_tables.h>
 
 #include "wr_delivery.h"
+#include "wr_delivery_int.h"
 #include "wr_file.h"
 #include "wr_log.h"
+#include "wr_proc.h"
 #include "wr_proctitle.h"
 #include "wr_ratelimit.h"
 #include "wr_transport.h"
@@ -34,29 +39,6 @@
  * conf.sessions: below it, a connection, STARTTLS and AUTH cost more
  * than the messages it would take over. */
 #define SESSION_MIN_MESSAGES 10
-
-struct wr_delivery_t {
-    const char *dir;            /* paths, for messages */
-    const char *sent_dir;
-    const char *failed_dir;
-    wr_file_dir_t *q;           /* DIR and its subdirectories, opened once
-                                 * (wr_file.h): every file of the outbox
-                                 * is reached through them */
-    wr_file_dir_t *sent;
-    wr_file_dir_t *failed;
-    wr_file_dir_t *dest;
-    const char *supp_path;
-    const char *dest_key;       /* file name of the destination's state */
-    const char *where;          /* "host:port", the program: for messages */
-    wr_delivery_conf_t conf;
-    const wr_transport_t *transport;    /* NULL: enqueue only */
-    const void *tconf;          /* its configuration */
-    apr_pool_t *pool;
-    int recovered;              /* crash recovery done for this handle */
-    apr_time_t last_sweep;
-    int have_key;               /* verp_key loaded */
-    wr_verp_key_t verp_key;     /* for conf.bounce_address */
-};
 
 /* state_t - a message's .state, or the destination's */
 typedef struct {
@@ -237,428 +219,11 @@ static apr_status_t env_load(wr_file_dir_t *dir, const char *id,
     return APR_SUCCESS;
 }
 
-/* addresses - the addr-specs of an address-list header value, appended to
- * `out`. Display names, quoted strings, comments and group names are
- * skipped. @return 0 for an address that is not a plain local@domain */
-static int addresses(const char *v, apr_array_header_t *out, apr_pool_t *p)
-{
-    const char *s = v, *tok = v, *angle = NULL;
-    int quote = 0, comment = 0;
-
-    for (;; s++) {
-        char c = *s;
-
-        if (quote) {
-            if (c == '\\' && s[1]) {
-                s++;
-            }
-            else if (c == '"') {
-                quote = 0;
-            }
-            else if (c == '\0') {
-                return 0;
-            }
-            continue;
-        }
-        if (comment) {
-            if (c == ')') {
-                comment--;
-            }
-            else if (c == '\0') {
-                return 0;
-            }
-            continue;
-        }
-        if (c == '"') {
-            quote = 1;
-        }
-        else if (c == '(') {
-            comment++;
-        }
-        else if (c == '<') {
-            angle = s + 1;
-        }
-        else if (c == ':' && angle == NULL) {
-            /* "group-name:" */
-            tok = s + 1;
-        }
-        else if (c == ',' || c == ';' || c == '\0') {
-            const char *a, *e;
-            char *addr;
-
-            if (angle) {
-                a = angle;
-                e = strchr(angle, '>');
-                if (e == NULL || e > s) {
-                    return 0;
-                }
-            }
-            else {
-                for (a = tok; a < s && apr_isspace(*a); a++) {
-                }
-                for (e = s; e > a && apr_isspace(e[-1]); e--) {
-                }
-            }
-            if (e > a) {
-                addr = apr_pstrmemdup(p, a, (apr_size_t)(e - a));
-                if (strchr(addr, '(')) {
-                    /* a comment after a bare address */
-                    *strchr(addr, '(') = '\0';
-                    apr_collapse_spaces(addr, addr);
-                }
-                if (!wr_notice_address_ok(addr)) {
-                    return 0;
-                }
-                APR_ARRAY_PUSH(out, const char *) = addr;
-            }
-            angle = NULL;
-            tok = s + 1;
-            if (c == '\0') {
-                return 1;
-            }
-        }
-    }
-}
-
-apr_status_t wr_delivery_envelope(const char *data, apr_size_t len,
-                                  const char **sender,
-                                  apr_array_header_t **rcpt,
-                                  const char **err, apr_pool_t *p)
-{
-    apr_array_header_t *from = apr_array_make(p, 1, sizeof(const char *));
-    const char *s = data, *end = data + len;
-
-    *err = NULL;
-    *sender = NULL;
-    *rcpt = apr_array_make(p, 4, sizeof(const char *));
-    while (s < end && *s != '\r' && *s != '\n') {
-        /* one header with its continuation lines, unfolded */
-        const char *h = s, *colon;
-        char *value, *o;
-
-        do {
-            const char *nl = memchr(s, '\n', (apr_size_t)(end - s));
-            s = nl ? nl + 1 : end;
-        } while (s < end && (*s == ' ' || *s == '\t'));
-        colon = memchr(h, ':', (apr_size_t)(s - h));
-        if (colon == NULL) {
-            *err = "a header line without a colon";
-            return APR_EINVAL;
-        }
-        value = apr_pstrmemdup(p, colon + 1, (apr_size_t)(s - colon - 1));
-        for (o = value; *o; o++) {
-            if (*o == '\r' || *o == '\n') {
-                *o = ' ';
-            }
-        }
-        if ((colon - h == 4 && !strncasecmp(h, "From", 4))) {
-            if (!addresses(value, from, p)) {
-                *err = "a From address that is not a plain local@domain";
-                return APR_EINVAL;
-            }
-        }
-        else if ((colon - h == 2 && (!strncasecmp(h, "To", 2)
-                                     || !strncasecmp(h, "Cc", 2)))) {
-            if (!addresses(value, *rcpt, p)) {
-                *err = apr_psprintf(p, "a %.2s address that is not a plain "
-                                    "local@domain", h);
-                return APR_EINVAL;
-            }
-        }
-    }
-    if (from->nelts == 0) {
-        *err = "no From address";
-        return APR_EINVAL;
-    }
-    if ((*rcpt)->nelts == 0) {
-        *err = "no To or Cc address";
-        return APR_EINVAL;
-    }
-    *sender = APR_ARRAY_IDX(from, 0, const char *);
-    return APR_SUCCESS;
-}
-
 /* gap - the wait before try number k+1 after k failures in a row */
 static apr_interval_time_t gap(const wr_delivery_conf_t *c, int k)
 {
     return wr_backoff(0, c->retry_interval, c->retry_max, k)
            - wr_backoff(0, c->retry_interval, c->retry_max, k - 1);
-}
-
-/* ---- suppression list ------------------------------------------------ */
-
-/* supp_open - the suppression list (SDBM: DIR/suppressed.pag and .dir).
- * apr_dbm opens by path, so its two files are first checked through
- * wr_file: a symbolic link, a hard link or a FIFO planted in their place
- * is refused rather than followed. */
-static apr_status_t supp_open(wr_delivery_t *d, apr_int32_t mode,
-                              apr_dbm_t **dbm, apr_pool_t *p)
-{
-    static const char *const files[] = { "suppressed.pag", "suppressed.dir" };
-    wr_file_info_t fi;
-    int k;
-
-    for (k = 0; k < 2; k++) {
-        apr_status_t rv = wr_file_stat(d->q, files[k], &fi);
-        if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
-            return rv;
-        }
-    }
-    return apr_dbm_open_ex(dbm, "SDBM", d->supp_path, mode,
-                           APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
-}
-
-/* supp_key - the address in lower case as a DBM key */
-static apr_datum_t supp_key(const char *address, apr_pool_t *p)
-{
-    apr_datum_t k;
-    char *s = apr_pstrdup(p, address), *c;
-
-    for (c = s; *c; c++) {
-        *c = (char)apr_tolower(*c);
-    }
-    k.dptr = s;
-    k.dsize = strlen(s);
-    return k;
-}
-
-apr_status_t wr_delivery_suppress(wr_delivery_t *d, const char *address,
-                                  apr_time_t until, int code)
-{
-    wr_suppression_t s;
-
-    memset(&s, 0, sizeof(s));
-    s.address = address;
-    s.until = until;
-    s.code = code;
-    s.reason = "refused";
-    return wr_delivery_suppress_why(d, &s);
-}
-
-/* supp_text - `s` fit for a suppression value: one line without tabs, at
- * most WR_SUPPRESSION_TEXT_MAX bytes */
-static const char *supp_text(const char *s, apr_pool_t *p)
-{
-    char *t = apr_pstrndup(p, s ? s : "", WR_SUPPRESSION_TEXT_MAX), *c;
-
-    for (c = t; *c; c++) {
-        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            *c = ' ';
-        }
-    }
-    return t;
-}
-
-apr_status_t wr_delivery_suppress_why(wr_delivery_t *d,
-                                      const wr_suppression_t *s)
-{
-    apr_pool_t *p;
-    apr_dbm_t *dbm;
-    apr_status_t rv;
-
-    if (s->address == NULL || *s->address == '\0'
-        || strlen(s->address) > 254 || s->reason == NULL
-        || *s->reason == '\0' || strlen(s->reason) > 32
-        || strpbrk(s->reason, " \t\r\n")) {
-        return APR_EINVAL;
-    }
-    apr_pool_create(&p, d->pool);
-    rv = supp_open(d, APR_DBM_RWCREATE, &dbm, p);
-    if (rv == APR_SUCCESS) {
-        apr_datum_t k = supp_key(s->address, p), v;
-
-        v.dptr = apr_psprintf(p, "%" APR_TIME_T_FMT " %d %s\t%s\t%s",
-                              s->until, s->code, s->reason,
-                              supp_text(s->status, p),
-                              supp_text(s->diagnostic, p));
-        v.dsize = strlen(v.dptr);
-        rv = apr_dbm_store(dbm, k, v);
-        apr_dbm_close(dbm);
-    }
-    apr_pool_destroy(p);
-    return rv;
-}
-
-/* supp_parse - an entry from its DBM key and value */
-static wr_suppression_t *supp_parse(apr_datum_t k, apr_datum_t v,
-                                    apr_pool_t *p)
-{
-    wr_suppression_t *s = apr_pcalloc(p, sizeof(*s));
-    char *val = apr_pstrmemdup(p, v.dptr, v.dsize), *c, *tab;
-
-    s->address = apr_pstrmemdup(p, k.dptr, k.dsize);
-    s->until = (apr_time_t)apr_atoi64(val);
-    s->reason = "refused";
-    s->status = "";
-    s->diagnostic = "";
-    if ((c = strchr(val, ' ')) != NULL) {
-        s->code = atoi(c + 1);
-        if ((c = strchr(c + 1, ' ')) != NULL) {
-            s->reason = ++c;
-            if ((tab = strchr(c, '\t')) != NULL) {
-                *tab = '\0';
-                s->status = ++tab;
-                if ((tab = strchr(tab, '\t')) != NULL) {
-                    *tab = '\0';
-                    s->diagnostic = tab + 1;
-                }
-            }
-        }
-    }
-    return s;
-}
-
-/* supp_cmp - by address */
-static int supp_cmp(const void *a, const void *b)
-{
-    return strcmp((*(wr_suppression_t *const *)a)->address,
-                  (*(wr_suppression_t *const *)b)->address);
-}
-
-apr_status_t wr_delivery_suppressions(wr_delivery_t *d, apr_time_t now,
-                                      apr_array_header_t **list,
-                                      apr_pool_t *p)
-{
-    apr_dbm_t *dbm;
-    apr_datum_t k, v;
-    apr_status_t rv;
-
-    *list = apr_array_make(p, 8, sizeof(wr_suppression_t *));
-    rv = supp_open(d, APR_DBM_READONLY, &dbm, p);
-    if (rv != APR_SUCCESS) {
-        return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
-    }
-    if (apr_dbm_firstkey(dbm, &k) == APR_SUCCESS) {
-        int n = 0;
-        while (k.dptr != NULL && n++ < 1000000) {
-            memset(&v, 0, sizeof(v));
-            if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr) {
-                wr_suppression_t *s = supp_parse(k, v, p);
-                if (s->until > now) {
-                    APR_ARRAY_PUSH(*list, wr_suppression_t *) = s;
-                }
-            }
-            if (apr_dbm_nextkey(dbm, &k) != APR_SUCCESS) {
-                break;
-            }
-        }
-    }
-    apr_dbm_close(dbm);
-    qsort((*list)->elts, (apr_size_t)(*list)->nelts,
-          sizeof(wr_suppression_t *), supp_cmp);
-    return APR_SUCCESS;
-}
-
-apr_status_t wr_delivery_unsuppress(wr_delivery_t *d, const char *address,
-                                    apr_pool_t *p)
-{
-    apr_dbm_t *dbm;
-    apr_datum_t k;
-    apr_status_t rv;
-
-    if (address == NULL || *address == '\0' || strlen(address) > 254) {
-        return APR_ENOENT;
-    }
-    rv = supp_open(d, APR_DBM_READWRITE, &dbm, p);
-    if (rv != APR_SUCCESS) {
-        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
-    }
-    k = supp_key(address, p);
-    rv = apr_dbm_exists(dbm, k) ? apr_dbm_delete(dbm, k) : APR_ENOENT;
-    apr_dbm_close(dbm);
-    return rv;
-}
-
-int wr_delivery_suppressed(wr_delivery_t *d, const char *address,
-                           apr_time_t now)
-{
-    apr_pool_t *p;
-    apr_dbm_t *dbm;
-    int hit = 0;
-
-    if (address == NULL || *address == '\0' || strlen(address) > 254) {
-        return 0;
-    }
-    apr_pool_create(&p, d->pool);
-    if (supp_open(d, APR_DBM_READONLY, &dbm, p) == APR_SUCCESS) {
-        apr_datum_t k = supp_key(address, p), v;
-
-        memset(&v, 0, sizeof(v));
-        if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr != NULL) {
-            const char *val = apr_pstrmemdup(p, v.dptr, v.dsize);
-            hit = (apr_time_t)apr_atoi64(val) > now;
-        }
-        apr_dbm_close(dbm);
-    }
-    apr_pool_destroy(p);
-    return hit;
-}
-
-apr_status_t wr_delivery_suppressed_each(wr_delivery_t *d, apr_time_t now,
-                                         wr_suppressed_fn *fn, void *baton,
-                                         apr_pool_t *p)
-{
-    apr_dbm_t *dbm;
-    apr_datum_t k, v;
-    apr_status_t rv;
-
-    rv = supp_open(d, APR_DBM_READONLY, &dbm, p);
-    if (rv != APR_SUCCESS) {
-        /* no list yet: nobody was ever suppressed */
-        return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
-    }
-    if (apr_dbm_firstkey(dbm, &k) == APR_SUCCESS) {
-        int n = 0;
-        while (k.dptr != NULL && n++ < 1000000) {
-            memset(&v, 0, sizeof(v));
-            if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr) {
-                const char *val = apr_pstrmemdup(p, v.dptr, v.dsize);
-                apr_time_t until = (apr_time_t)apr_atoi64(val);
-                if (until > now) {
-                    fn(baton, apr_pstrmemdup(p, k.dptr, k.dsize), until);
-                }
-            }
-            if (apr_dbm_nextkey(dbm, &k) != APR_SUCCESS) {
-                break;
-            }
-        }
-    }
-    apr_dbm_close(dbm);
-    return APR_SUCCESS;
-}
-
-/* supp_sweep - drop expired suppressions */
-static void supp_sweep(wr_delivery_t *d, apr_time_t now, apr_pool_t *p)
-{
-    apr_array_header_t *old = apr_array_make(p, 8, sizeof(apr_datum_t));
-    apr_dbm_t *dbm;
-    apr_datum_t k, v;
-    int i;
-
-    if (supp_open(d, APR_DBM_READWRITE, &dbm, p) != APR_SUCCESS) {
-        return;
-    }
-    /* collect first: deleting while walking SDBM can skip keys */
-    if (apr_dbm_firstkey(dbm, &k) == APR_SUCCESS) {
-        while (k.dptr != NULL) {
-            memset(&v, 0, sizeof(v));
-            if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr) {
-                const char *val = apr_pstrmemdup(p, v.dptr, v.dsize);
-                if ((apr_time_t)apr_atoi64(val) <= now) {
-                    apr_datum_t *o = apr_array_push(old);
-                    o->dptr = apr_pmemdup(p, k.dptr, k.dsize);
-                    o->dsize = k.dsize;
-                }
-            }
-            if (apr_dbm_nextkey(dbm, &k) != APR_SUCCESS) {
-                break;
-            }
-        }
-    }
-    for (i = 0; i < old->nelts; i++) {
-        apr_dbm_delete(dbm, APR_ARRAY_IDX(old, i, apr_datum_t));
-    }
-    apr_dbm_close(dbm);
 }
 
 /* ---- opening --------------------------------------------------------- */
@@ -1147,7 +712,7 @@ static void sweep(run_t *r)
     apr_array_header_t *ids;
     int k;
 
-    supp_sweep(d, r->now, r->p);
+    wr_delivery_supp_sweep(d, r->now, r->p);
     if (wr_file_dir_list(d->sent, ".eml", &ids, r->p) != APR_SUCCESS) {
         return;
     }
@@ -1435,36 +1000,30 @@ static void session(run_t *r, item_t **items, int n, session_report_t *rep)
 }
 
 /* session_child - run `session` in a child process, which reports through
- * a pipe; *pid is -1 when no child could be made. The child shares the
- * runner's flock on .lock (an inherited descriptor), so no second runner
- * can start while it lives, even if this process is killed. */
+ * a pipe (wr_proc.h); *pid is -1 when no child could be made. The child
+ * shares the runner's flock on .lock (an inherited descriptor), so no
+ * second runner can start while it lives, even if this process is killed.
+ * Asked to stop, it finishes its batch: every message's outcome is booked
+ * before it ends. */
 static void session_child(run_t *r, item_t **items, int n, int no,
                           pid_t *pid, int *fd)
 {
-    int pfd[2];
+    apr_status_t rv;
 
-    *pid = -1;
     *fd = -1;
-    if (pipe(pfd) != 0) {
-        return;
-    }
-    if ((*pid = fork()) < 0) {
-        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, APR_FROM_OS_ERROR(errno),
+    if ((rv = wr_proc_fork(pid, fd)) != APR_SUCCESS) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv,
                       WRLOGNO(00315) "delivery: cannot start session "
                       "%d in a process of its own; its messages wait for "
                       "the next pass", no);
-        close(pfd[0]);
-        close(pfd[1]);
+        *pid = -1;
         return;
     }
     if (*pid == 0) {
         /* this process's own counts (r is its copy of the runner's) */
         wr_delivery_stats_t *st = apr_pcalloc(r->p, sizeof(*st));
         session_report_t rep;
-        const char *c = (const char *)&rep;
-        apr_size_t left = sizeof(rep);
 
-        close(pfd[0]);
         wr_proctitle_set(apr_pstrcat(r->p, "wormreply ",
                                       r->d->transport->name, " session",
                                       NULL));
@@ -1477,23 +1036,9 @@ static void session_child(run_t *r, item_t **items, int n, int no,
         rep.failed = st->failed;
         rep.suppressed = st->suppressed;
         rep.requeued = st->requeued;
-        while (left > 0) {
-            ssize_t w = write(pfd[1], c, left);
-            if (w < 0 && errno == EINTR) {
-                continue;
-            }
-            if (w <= 0) {
-                break;
-            }
-            c += w;
-            left -= (apr_size_t)w;
-        }
-        /* no pool cleanups, atexit handlers or stdio flushes of the
-         * parent's: they are not this process's to run */
-        _exit(0);
+        wr_proc_report(*fd, &rep, sizeof(rep));
+        wr_proc_exit(0);
     }
-    close(pfd[1]);
-    *fd = pfd[0];
 }
 
 /* session_wait - the report of a child session; a child that died
@@ -1501,24 +1046,12 @@ static void session_child(run_t *r, item_t **items, int n, int no,
 static void session_wait(run_t *r, int no, pid_t pid, int fd,
                          session_report_t *rep)
 {
-    char *c = (char *)rep;
-    apr_size_t got = 0;
+    apr_size_t got;
     int status = 0;
 
     memset(rep, 0, sizeof(*rep));
-    while (got < sizeof(*rep)) {
-        ssize_t n = read(fd, c + got, sizeof(*rep) - got);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        got += (apr_size_t)n;
-    }
-    close(fd);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    got = wr_proc_collect(fd, rep, sizeof(*rep));
+    wr_proc_reap(pid, 1, &status);
     if (got != sizeof(*rep) || !rep->done) {
         memset(rep, 0, sizeof(*rep));
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, 0, WRLOGNO(00316)

@@ -20,6 +20,7 @@
 #include "wr_notice.h"
 #include "wr_outbox.h"
 #include "wr_notifier.h"
+#include "wr_proc.h"
 #include "wr_proctitle.h"
 #include "wr_ratelimit.h"
 #include "wr_spool.h"
@@ -1739,19 +1740,14 @@ static void deliver(notifier_t *n, apr_time_t until, apr_pool_t *p)
 static int deliver_reap(notifier_t *n)
 {
     int status = 0;
-    pid_t r;
 
     if (n->deliverer <= 0) {
         return 1;
     }
-    while ((r = waitpid(n->deliverer, &status, WNOHANG)) < 0
-           && errno == EINTR) {
-    }
-    if (r == 0) {
+    if (!wr_proc_reap(n->deliverer, 0, &status)) {
         return 0;
     }
-    if (r == n->deliverer
-        && (WIFSIGNALED(status) || WEXITSTATUS(status) != 0)) {
+    if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, 0, WRLOGNO(00061)
                       "delivery process %ld ended abnormally (%s %d); what "
                       "it had not sent stays queued", (long)n->deliverer,
@@ -1771,6 +1767,7 @@ static int deliver_reap(notifier_t *n)
 static void deliver_kick(notifier_t *n, apr_time_t now)
 {
     pid_t pid;
+    apr_status_t rv;
 
     if (!n->conf->smarthost || !n->conf->delivery || !deliver_reap(n)) {
         return;
@@ -1781,17 +1778,17 @@ static void deliver_kick(notifier_t *n, apr_time_t now)
     }
     n->deliverer_started = now;
     n->queued = 0;
-    if ((pid = fork()) == 0) {
+    /* asked to stop (wr_proc.h), it ends after its current pass */
+    if ((rv = wr_proc_fork(&pid, NULL)) == APR_SUCCESS && pid == 0) {
         apr_pool_t *p;
 
         apr_pool_create(&p, NULL);
         wr_proctitle_set("wormreply deliverer");
         deliver(n, now + DELIVERER_MAX_TIME, p);
-        /* none of the notifier's cleanups are this process's to run */
-        _exit(0);
+        wr_proc_exit(0);
     }
-    if (pid < 0) {
-        wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, APR_FROM_OS_ERROR(errno),
+    if (rv != APR_SUCCESS) {
+        wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, rv,
                       WRLOGNO(00062) "cannot start a delivery process; "
                       "delivering from the notifier");
         deliver(n, now + apr_time_from_sec(1), n->scratch);
@@ -1965,6 +1962,26 @@ static void spool_count(notifier_t *n, apr_time_t now)
     }
 }
 
+void wr_notifier_conf_default(wr_notifier_conf_t *c, apr_pool_t *p)
+{
+    c->mailboxes = apr_array_make(p, 2, sizeof(const char *));
+    APR_ARRAY_PUSH(c->mailboxes, const char *) = "postmaster";
+    APR_ARRAY_PUSH(c->mailboxes, const char *) = "abuse";
+    c->dns_timeout_ms = 1000;
+    c->dns_tries = 2;
+    c->retry_base = WR_DELIVERY_DEFAULT_RETRY_INTERVAL;
+    c->retry_max = apr_time_from_sec(4 * 3600);
+    c->poll_interval = apr_time_from_msec(500);
+    c->format = "plain";
+    c->outbox_retention = WR_OUTBOX_DEFAULT_RETENTION;
+}
+
+void wr_notifier_conf_finish(wr_notifier_conf_t *c,
+                             const wr_delivery_conf_t *delivery)
+{
+    c->retry_base = delivery->retry_interval;
+}
+
 apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
                              const volatile sig_atomic_t *stop, apr_pool_t *p)
 {
@@ -2029,7 +2046,7 @@ apr_status_t wr_notifier_run(const wr_notifier_conf_t *conf,
     if (!deliver_reap(&n)) {
         /* it ends after its current pass; the outbox lock keeps the next
          * notifier's deliverer waiting until then */
-        kill(n.deliverer, SIGTERM);
+        wr_proc_ask(n.deliverer);
     }
     apr_pool_destroy(work);
     return APR_SUCCESS;

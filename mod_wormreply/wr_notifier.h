@@ -147,6 +147,19 @@ typedef struct {
  * NULL-terminated. */
 extern const char *const wr_never_mail_builtin[];
 
+/* wr_notifier_conf_default - the defaults of the notifier's policy: the
+ * mailboxes postmaster and abuse, DNS 1 s timeout and 2 tries, its first
+ * DNS retry after WR_DELIVERY_DEFAULT_RETRY_INTERVAL (5 min) backing off
+ * to 4 h, the spool read every 0.5 s, the format "plain", notices kept
+ * for pickup WR_OUTBOX_DEFAULT_RETENTION (30 days) */
+void wr_notifier_conf_default(wr_notifier_conf_t *conf, apr_pool_t *p);
+
+/* wr_notifier_conf_finish - what the notifier takes from the delivery's
+ * configuration once every directive is read: WormReplyRetryInterval
+ * paces DNS retries as well as deliveries */
+void wr_notifier_conf_finish(wr_notifier_conf_t *conf,
+                             const wr_delivery_conf_t *delivery);
+
 /* wr_notifier_run - work until *stop becomes non-zero.
  * @return APR_SUCCESS when stopped; an error when the spool, the outbox,
  *         the history or the resolver cannot be set up (the caller exits

@@ -6,10 +6,125 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <apr_signal.h>
+
 #include "wr_proc.h"
 
 /* Between two looks at a child that has not ended yet. */
 #define POLL_STEP apr_time_from_msec(5)
+
+/* This process's stop flag (the stop protocol, wr_proc.h): set from a
+ * signal handler, which can reach nothing else; each process has its own
+ * copy after fork. */
+static volatile sig_atomic_t stop_asked;
+
+/* on_stop_signal - SIGTERM, SIGHUP: finish the work in hand, then end */
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_asked = 1;
+}
+
+const volatile sig_atomic_t *wr_proc_on_stop(void)
+{
+    stop_asked = 0;
+    apr_signal(SIGTERM, on_stop_signal);
+    apr_signal(SIGHUP, on_stop_signal);
+    return &stop_asked;
+}
+
+void wr_proc_ask(pid_t pid)
+{
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+    }
+}
+
+apr_status_t wr_proc_fork(pid_t *pid, int *report)
+{
+    int pfd[2] = { -1, -1 };
+
+    *pid = -1;
+    if (report && pipe2(pfd, O_CLOEXEC) != 0) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    if ((*pid = fork()) < 0) {
+        int e = errno;
+
+        if (report) {
+            close(pfd[0]);
+            close(pfd[1]);
+        }
+        return APR_FROM_OS_ERROR(e);
+    }
+    if (report) {
+        close(*pid == 0 ? pfd[0] : pfd[1]);
+        *report = *pid == 0 ? pfd[1] : pfd[0];
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t wr_proc_report(int report, const void *buf, apr_size_t len)
+{
+    const char *c = buf;
+    apr_status_t rv = APR_SUCCESS;
+
+    while (len > 0) {
+        ssize_t w = write(report, c, len);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            rv = w < 0 ? APR_FROM_OS_ERROR(errno) : APR_EOF;
+            break;
+        }
+        c += w;
+        len -= (apr_size_t)w;
+    }
+    close(report);
+    return rv;
+}
+
+apr_size_t wr_proc_collect(int report, void *buf, apr_size_t len)
+{
+    char *c = buf;
+    apr_size_t got = 0;
+
+    while (got < len) {
+        ssize_t n = read(report, c + got, len - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        got += (apr_size_t)n;
+    }
+    close(report);
+    return got;
+}
+
+int wr_proc_reap(pid_t pid, int block, int *status)
+{
+    int st = 0;
+    pid_t r;
+
+    while ((r = waitpid(pid, &st, block ? 0 : WNOHANG)) < 0
+           && errno == EINTR) {
+    }
+    if (r == 0) {
+        return 0;
+    }
+    if (status) {
+        *status = r == pid ? st : 0;
+    }
+    return 1;
+}
+
+void wr_proc_exit(int code)
+{
+    _exit(code);
+}
 
 /* child_exec - in the child: the descriptors, the signals, exec; on
  * failure errno goes up the report pipe */
@@ -118,7 +233,7 @@ void wr_proc_stop(pid_t pid, int *status)
 {
     int st = 0;
 
-    kill(pid, SIGTERM);
+    wr_proc_ask(pid);
     if (!reap_until(pid, apr_time_now() + WR_PROC_STOP_GRACE, &st)) {
         kill(pid, SIGKILL);
         while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {

@@ -95,7 +95,8 @@
 #define WR_SMTP_SECRET_MAX 1024
 
 typedef enum {
-    WR_SMTP_TLS_DEFAULT = 0,
+    WR_SMTP_TLS_DEFAULT = 0,     /* the policy: REQUIRED with AUTH (user),
+                                  * else OPPORTUNISTIC */
     WR_SMTP_TLS_REQUIRED,
     WR_SMTP_TLS_OPPORTUNISTIC,
     WR_SMTP_TLS_OFF
