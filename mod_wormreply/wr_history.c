@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "wr_dbm.h"
 #include "wr_history.h"
 
 struct wr_history_t {
@@ -27,8 +28,7 @@ apr_status_t wr_history_open(wr_history_t **ph, const char *path,
     h->pool = p;
     h->path = apr_pstrdup(p, path);
     /* Create the files now, so that a bad path shows at start-up. */
-    rv = apr_dbm_open_ex(&dbm, "SDBM", path, APR_DBM_RWCREATE,
-                         APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
+    rv = wr_dbm_open(&dbm, path, APR_DBM_RWCREATE, p);
     if (rv == APR_SUCCESS) {
         apr_dbm_close(dbm);
         *ph = h;
@@ -49,9 +49,7 @@ apr_status_t wr_history_open_existing(wr_history_t **ph, const char *path,
     if ((rv = apr_stat(&fi, pag, APR_FINFO_TYPE, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = apr_dbm_open_ex(&dbm, "SDBM", path, APR_DBM_READONLY,
-                         APR_FPROT_OS_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
+    if ((rv = wr_dbm_open(&dbm, path, APR_DBM_READONLY, p)) != APR_SUCCESS) {
         return rv;
     }
     apr_dbm_close(dbm);
@@ -81,8 +79,7 @@ static apr_status_t hopen(wr_history_t *h, apr_int32_t mode, apr_dbm_t **dbm,
     if ((rv = apr_pool_create(tmp, h->pool)) != APR_SUCCESS) {
         return rv;
     }
-    rv = apr_dbm_open_ex(dbm, "SDBM", h->path, mode,
-                         APR_FPROT_UREAD | APR_FPROT_UWRITE, *tmp);
+    rv = wr_dbm_open(dbm, h->path, mode, *tmp);
     if (rv != APR_SUCCESS) {
         apr_pool_destroy(*tmp);
     }
@@ -210,41 +207,74 @@ apr_status_t wr_history_record(wr_history_t *h, wr_history_kind_e kind,
     return rv;
 }
 
+/* each_t - a wr_history_each walk */
+typedef struct {
+    const char *prefix;
+    apr_size_t plen;
+    wr_history_fn *fn;
+    void *baton;
+} each_t;
+
+/* each_one - a record of the kind walked, if its time is readable */
+static int each_one(void *baton, const apr_datum_t *key,
+                    const apr_datum_t *val)
+{
+    each_t *e = baton;
+    apr_time_t t;
+
+    if (key->dsize > e->plen && !memcmp(key->dptr, e->prefix, e->plen)
+        && parse_time(val, &t)) {
+        e->fn(e->baton, key->dptr + e->plen, key->dsize - e->plen, t);
+    }
+    return 0;
+}
+
 apr_status_t wr_history_each(wr_history_t *h, wr_history_kind_e kind,
                              wr_history_fn *fn, void *baton)
 {
     apr_pool_t *tmp;
     apr_dbm_t *dbm;
-    apr_datum_t key, val;
     apr_status_t rv;
-    apr_size_t plen;
+    each_t e;
 
     if (kind != WR_HISTORY_HOST && kind != WR_HISTORY_DOMAIN
         && kind != WR_HISTORY_SEEN) {
         return APR_EINVAL;
     }
-    plen = strlen(prefixes[kind]);
+    e.prefix = prefixes[kind];
+    e.plen = strlen(e.prefix);
+    e.fn = fn;
+    e.baton = baton;
     if ((rv = hopen(h, APR_DBM_READONLY, &dbm, &tmp)) != APR_SUCCESS) {
         return rv;
     }
-    rv = apr_dbm_firstkey(dbm, &key);
-    while (rv == APR_SUCCESS && key.dptr != NULL) {
-        apr_time_t t;
-
-        if (key.dsize > plen && !memcmp(key.dptr, prefixes[kind], plen)) {
-            memset(&val, 0, sizeof(val));
-            if (apr_dbm_fetch(dbm, key, &val) == APR_SUCCESS
-                && parse_time(&val, &t)) {
-                fn(baton, key.dptr + plen, key.dsize - plen, t);
-            }
-            if (val.dptr != NULL) {
-                apr_dbm_freedatum(dbm, val);
-            }
-        }
-        rv = apr_dbm_nextkey(dbm, &key);
-    }
+    rv = wr_dbm_walk(dbm, each_one, &e, NULL, tmp);
     hclose(dbm, tmp);
     return rv;
+}
+
+/* expire_t - a wr_history_expire walk */
+typedef struct {
+    apr_time_t now;
+    apr_interval_time_t max_age;
+} expire_t;
+
+/* expire_one - whether a record is too old ("seen" ones kept at least
+ * WR_HISTORY_SEEN_KEEP) or unreadable */
+static int expire_one(void *baton, const apr_datum_t *key,
+                      const apr_datum_t *val)
+{
+    const expire_t *x = baton;
+    apr_interval_time_t keep = x->max_age;
+    apr_size_t slen = strlen(prefixes[WR_HISTORY_SEEN]);
+    apr_time_t t;
+
+    if (key->dsize > slen
+        && !memcmp(key->dptr, prefixes[WR_HISTORY_SEEN], slen)
+        && keep < WR_HISTORY_SEEN_KEEP) {
+        keep = WR_HISTORY_SEEN_KEEP;
+    }
+    return !parse_time(val, &t) || x->now - t > keep;
 }
 
 apr_status_t wr_history_expire(wr_history_t *h, apr_time_t now,
@@ -252,53 +282,19 @@ apr_status_t wr_history_expire(wr_history_t *h, apr_time_t now,
 {
     apr_pool_t *tmp;
     apr_dbm_t *dbm;
-    apr_array_header_t *old;
-    apr_datum_t key, val;
     apr_status_t rv;
+    expire_t x;
     int n = 0;
 
+    x.now = now;
+    x.max_age = max_age;
     if ((rv = hopen(h, APR_DBM_READWRITE, &dbm, &tmp)) != APR_SUCCESS) {
         return rv;
     }
-    /* Collect first, delete after: deleting while walking an SDBM file
-     * can skip keys. */
-    old = apr_array_make(tmp, 16, sizeof(apr_datum_t));
-    rv = apr_dbm_firstkey(dbm, &key);
-    while (rv == APR_SUCCESS && key.dptr != NULL) {
-        apr_time_t t;
-
-        apr_interval_time_t keep = max_age;
-
-        if (key.dsize > 5 && !memcmp(key.dptr, prefixes[WR_HISTORY_SEEN], 5)
-            && keep < WR_HISTORY_SEEN_KEEP) {
-            keep = WR_HISTORY_SEEN_KEEP;
-        }
-        memset(&val, 0, sizeof(val));
-        if (apr_dbm_fetch(dbm, key, &val) == APR_SUCCESS) {
-            if (!parse_time(&val, &t) || now - t > keep) {
-                apr_datum_t *k = apr_array_push(old);
-                k->dptr = apr_pmemdup(tmp, key.dptr, key.dsize);
-                k->dsize = key.dsize;
-            }
-            if (val.dptr != NULL) {
-                apr_dbm_freedatum(dbm, val);
-            }
-        }
-        rv = apr_dbm_nextkey(dbm, &key);
-    }
-    if (rv == APR_SUCCESS) {
-        int i;
-        for (i = 0; i < old->nelts; i++) {
-            rv = apr_dbm_delete(dbm, APR_ARRAY_IDX(old, i, apr_datum_t));
-            if (rv != APR_SUCCESS) {
-                break;
-            }
-            n++;
-        }
-    }
+    rv = wr_dbm_walk(dbm, expire_one, &x, &n, tmp);
+    hclose(dbm, tmp);
     if (removed != NULL) {
         *removed = n;
     }
-    hclose(dbm, tmp);
     return rv;
 }
