@@ -73,6 +73,31 @@ const char *wr_cli_bad_option(const apr_getopt_t *os)
                                                  : "?";
 }
 
+int wr_cli_getopt(apr_getopt_t *os, const apr_getopt_option_t *opts,
+                  const char *verb, wr_cli_usage_fn *usage,
+                  const char **arg, int *status)
+{
+    apr_status_t rv;
+    int opt;
+
+    if ((rv = apr_getopt_long(os, opts, &opt, arg)) == APR_EOF) {
+        return 0;
+    }
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "wormreply %s: bad option '%s'\n", verb,
+                wr_cli_bad_option(os));
+        usage(stderr);
+        *status = 2;
+        return -1;
+    }
+    if (opt == 'h') {
+        usage(stdout);
+        *status = 0;
+        return -1;
+    }
+    return opt;
+}
+
 const char *wr_cli_rfc3339(apr_time_t t, apr_pool_t *p)
 {
     return t == 0 ? "-" : wr_time_pformat(WR_TIME_RFC3339, t, p);

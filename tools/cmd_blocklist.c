@@ -314,7 +314,7 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
 
     wr_blocklist_names_init(&names);
     wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
-    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
+    while ((opt = wr_cli_getopt(os, opts, "blocklist", usage, &arg, &status)) > 0) {
         switch (opt) {
         case OPT_SINCE:
             since = arg;
@@ -373,18 +373,12 @@ int wr_cli_blocklist(apr_pool_t *pool, const wr_sigset_t *set,
         case 'q':
             quiet = 1;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
             break;
         }
     }
-    if (rv != APR_EOF) {
-        fprintf(stderr, "wormreply blocklist: bad option '%s'\n",
-                wr_cli_bad_option(os));
-        usage(stderr);
-        return 2;
+    if (opt < 0) {
+        return status;
     }
     if (since == NULL) {
         fprintf(stderr, "wormreply blocklist: --since DURATION is required\n");

@@ -58,20 +58,19 @@ int wr_cli_families(apr_pool_t *pool, const wr_sigset_t *set,
     };
     apr_getopt_t *os;
     const char *arg;
-    apr_status_t rv;
-    int opt, f, width = 4, awidth = 10;
+    int opt, rc, f, width = 4, awidth = 10;
 
     wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
-    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
-        if (opt == 'h') {
-            usage(stdout);
-            return 0;
-        }
+    while ((opt = wr_cli_getopt(os, opts, "families", usage, &arg, &rc))
+           > 0) {
+        /* --help is the only option */
     }
-    if (rv != APR_EOF || os->ind < argc) {
-        fprintf(stderr, "wormreply families: %s '%s'\n",
-                rv != APR_EOF ? "bad option" : "unexpected argument",
-                rv != APR_EOF ? wr_cli_bad_option(os) : argv[os->ind]);
+    if (opt < 0) {
+        return rc;
+    }
+    if (os->ind < argc) {
+        fprintf(stderr, "wormreply families: unexpected argument '%s'\n",
+                argv[os->ind]);
         usage(stderr);
         return 2;
     }

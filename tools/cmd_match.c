@@ -132,27 +132,22 @@ int wr_cli_match(apr_pool_t *pool, const wr_sigset_t *set,
     const char *arg, *logfmt = NULL, *err = NULL;
     int opt, quiet = 0, i, nfiles, status = 0;
     char *buf;
-    apr_status_t rv;
     run_t r;
 
     memset(&r, 0, sizeof(r));
     r.set = set;
     r.mask = mask;
     wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
-    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
+    while ((opt = wr_cli_getopt(os, opts, "match", usage, &arg, &status)) > 0) {
         switch (opt) {
         case 'p': r.only = 1; break;
         case OPT_LOG_FORMAT: logfmt = arg; break;
         case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return 0;
         default: break;
         }
     }
-    if (rv != APR_EOF) {
-        fprintf(stderr, "wormreply match: bad option '%s'\n",
-                wr_cli_bad_option(os));
-        usage(stderr);
-        return 2;
+    if (opt < 0) {
+        return status;
     }
     if (logfmt != NULL
         && wr_logfmt_compile(&r.fmt, logfmt, pool, &err) != APR_SUCCESS) {

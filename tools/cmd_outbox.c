@@ -759,7 +759,7 @@ int wr_cli_outbox(apr_pool_t *pool, const wr_sigset_t *set,
     o.dir = DEFAULT_OUTBOX;
     o.wait = DEFAULT_WAIT;
     wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
-    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
+    while ((opt = wr_cli_getopt(os, opts, "outbox", usage, &arg, &rc)) > 0) {
         switch (opt) {
         case OPT_OUTBOX:
             o.dir = arg;
@@ -782,20 +782,15 @@ int wr_cli_outbox(apr_pool_t *pool, const wr_sigset_t *set,
                 return WR_OUTBOX_EXIT_USAGE;
             }
             break;
-        case 'h':
-            usage(stdout);
-            return WR_OUTBOX_EXIT_OK;
         default:
             break;
         }
     }
+    if (opt < 0) {
+        return rc;      /* WR_OUTBOX_EXIT_OK, WR_OUTBOX_EXIT_USAGE */
+    }
     nargs = argc - os->ind;
-    if (rv != APR_EOF || nargs < 1) {
-        if (rv != APR_EOF) {
-            fprintf(stderr, "wormreply outbox: bad option '%s'\n",
-                    os->ind > 0 && os->ind - 1 < argc ? argv[os->ind - 1]
-                                                      : "?");
-        }
+    if (nargs < 1) {
         usage(stderr);
         return WR_OUTBOX_EXIT_USAGE;
     }

@@ -603,7 +603,7 @@ int wr_cli_queue(apr_pool_t *pool, const wr_sigset_t *set,
     q.pool = pool;
     q.dir = DEFAULT_SPOOL;
     wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
-    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
+    while ((opt = wr_cli_getopt(os, opts, "queue", usage, &arg, &rc)) > 0) {
         switch (opt) {
         case OPT_SPOOL:
             q.dir = arg;
@@ -613,20 +613,15 @@ int wr_cli_queue(apr_pool_t *pool, const wr_sigset_t *set,
                 return WR_QUEUE_USAGE;
             }
             break;
-        case 'h':
-            usage(stdout);
-            return WR_QUEUE_OK;
         default:
             break;
         }
     }
+    if (opt < 0) {
+        return rc;      /* WR_QUEUE_OK, WR_QUEUE_USAGE */
+    }
     nargs = argc - os->ind;
-    if (rv != APR_EOF || nargs < 1) {
-        if (rv != APR_EOF) {
-            fprintf(stderr, "wormreply queue: bad option '%s'\n",
-                    os->ind > 0 && os->ind - 1 < argc ? argv[os->ind - 1]
-                                                      : "?");
-        }
+    if (nargs < 1) {
         usage(stderr);
         return WR_QUEUE_USAGE;
     }

@@ -276,7 +276,6 @@ int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
     wr_report_format_t outfmt = WR_REPORT_TEXT;
     wr_report_opts_t ro;
     wr_report_totals_t t;
-    apr_status_t rv;
     run_t r;
     int opt, quiet = 0, i, nfiles, status = 0, resolve = 0;
     const char *resolver = NULL;
@@ -287,7 +286,7 @@ int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
     memset(&r, 0, sizeof(r));
     wr_report_opts_init(&ro);
     wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
-    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
+    while ((opt = wr_cli_getopt(os, opts, "report", usage, &arg, &status)) > 0) {
         switch (opt) {
         case OPT_FORMAT:
             if (wr_report_format_parse(arg, &outfmt) != APR_SUCCESS) {
@@ -330,18 +329,12 @@ int wr_cli_report(apr_pool_t *pool, const wr_sigset_t *set,
         case 'q':
             quiet = 1;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
             break;
         }
     }
-    if (rv != APR_EOF) {
-        fprintf(stderr, "wormreply report: bad option '%s'\n",
-                wr_cli_bad_option(os));
-        usage(stderr);
-        return 2;
+    if (opt < 0) {
+        return status;
     }
     if (wr_logfmt_compile(&r.fmt, logfmt, pool, &err) != APR_SUCCESS) {
         fprintf(stderr, "wormreply report: --log-format: %s\n", err);

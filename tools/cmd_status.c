@@ -539,8 +539,7 @@ int wr_cli_status(apr_pool_t *pool, const wr_sigset_t *set,
     const char *arg, *err, *url;
     apr_interval_time_t every = 0;
     fetch_t f;
-    apr_status_t rv;
-    int opt, json = 0, prom = 0;
+    int opt, rc, json = 0, prom = 0;
     long count = 0;
     char *end;
 
@@ -550,7 +549,7 @@ int wr_cli_status(apr_pool_t *pool, const wr_sigset_t *set,
     f.pool = pool;
     f.timeout = apr_time_from_sec(5);
     wr_cli_getopt_init(&os, pool, &argc, &argv, opts);
-    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
+    while ((opt = wr_cli_getopt(os, opts, "status", usage, &arg, &rc)) > 0) {
         switch (opt) {
         case OPT_JSON:
             json = 1;
@@ -581,21 +580,16 @@ int wr_cli_status(apr_pool_t *pool, const wr_sigset_t *set,
                 return 2;
             }
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
         default:
             break;
         }
     }
-    if (rv != APR_EOF || argc - os->ind > 1 || json + prom + (every > 0) > 1
+    if (opt < 0) {
+        return rc;
+    }
+    if (argc - os->ind > 1 || json + prom + (every > 0) > 1
         || (count > 0 && every == 0)) {
-        if (rv != APR_EOF) {
-            fprintf(stderr, "wormreply status: bad option '%s'\n",
-                    os->ind > 0 && os->ind - 1 < argc ? argv[os->ind - 1]
-                                                      : "?");
-        }
-        else if (count > 0 && every == 0) {
+        if (count > 0 && every == 0) {
             fprintf(stderr, "wormreply status: --count goes with --watch\n");
         }
         else if (argc - os->ind <= 1) {
