@@ -12,6 +12,9 @@
 #           and the same with mpm_event:   E, F (static), G, H (Code Red)
 #           and one Nimda scan request (a double-encoded one), prefork:
 #           I core 404                     J the module's answer
+#           and httpd's floor for any answer from a quick handler
+#           (bench/lib/mod_floor404.c: the same 404, nothing else):
+#           K Code Red, prefork  L Code Red, event  M Nimda scan, prefork
 #           Targets: B <= A + 0.5 %, F <= E + 0.5 %, D <= 0.75 C,
 #           H <= 0.75 G, J <= 0.75 I
 # 2. wrk    throughput (httpd + php-fpm pinned to CPU 0, wrk to CPU 1,
@@ -31,7 +34,7 @@
 #
 # Environment (defaults in brackets):
 #   ONLY="ir wrk match"  sections or case names to run [all]; case names:
-#                        A B C D E F G H I J, static_plain static_mod
+#                        A B C D E F G H I J K L M, static_plain static_mod
 #                        cr_core cr_mod
 #                        nimda_core nimda_mod cr_hist nimda_hist
 #   N=5000 REPS=3        requests per valgrind run, runs per figure
@@ -104,7 +107,7 @@ bounded CONNECTIONS 1 1000
 bounded FPM_CHILDREN 1 64
 bounded MATCH_RUNS 1 25
 
-IR_CASES="A B C D E F G H I J"
+IR_CASES="A B C D E F G H I J K L M"
 WRK_CASES="static_plain static_mod cr_core cr_mod nimda_core nimda_mod
            cr_hist nimda_hist"
 for w in $ONLY; do
@@ -355,7 +358,26 @@ ir_conf() {
     B|D|J) echo ir-module;;
     E|G) echo ir-plain-ev;;
     F|H) echo ir-module-ev;;
+    K|M) echo ir-floor;;
+    L) echo ir-floor-ev;;
     esac
+}
+
+# ir_confs - the configurations the wanted ir cases use
+ir_confs() {
+    local c
+    for c in $IR_CASES; do want_case ir "$c" && ir_conf "$c"; done | sort -u
+}
+
+# build_floor - bench/lib/mod_floor404.c, built by apxs into $RUNDIR/floor
+build_floor() {
+    mkdir -p "$RUNDIR/floor"
+    cp "$TOP/bench/lib/mod_floor404.c" "$RUNDIR/floor/"
+    (cd "$RUNDIR/floor" && apxs -c mod_floor404.c) \
+        >"$RUNDIR/out/build-floor.txt" 2>&1 \
+        || { tail -20 "$RUNDIR/out/build-floor.txt" >&2
+             die "apxs could not build bench/lib/mod_floor404.c"; }
+    FLOOR_SO="$RUNDIR/floor/.libs/mod_floor404.so"
 }
 
 if [ "$DO_IR" = 1 ]; then
@@ -363,10 +385,16 @@ if [ "$DO_IR" = 1 ]; then
     write_httpd_conf ir-module prefork "$PORT_IR" module
     write_httpd_conf ir-plain-ev event "$PORT_IR" plain
     write_httpd_conf ir-module-ev event "$PORT_IR" module
+    if want_section ir K L M; then
+        build_floor
+        write_httpd_conf ir-floor prefork "$PORT_IR" floor
+        write_httpd_conf ir-floor-ev event "$PORT_IR" floor
+    fi
+    IR_CONFS=$(ir_confs)
     log "ir: cachegrind on httpd -X (prefork, event), $N keep-alive requests per run, $REPS reps"
     declare -A IR_RAW Z_RAW
     for rep in $(seq 1 "$REPS"); do
-        for conf in ir-plain ir-module ir-plain-ev ir-module-ev; do
+        for conf in $IR_CONFS; do
             Z_RAW[$conf.$rep]=$(ir_run "$conf" 0 / "zero-$conf-$rep")
         done
         for c in $IR_CASES; do
@@ -374,7 +402,7 @@ if [ "$DO_IR" = 1 ]; then
             conf=$(ir_conf "$c")
             case $c in
             A|B|E|F) path=/static.html; kind=static;;
-            I|J)     path=$NIMDA_IR;    kind=probe;;
+            I|J|M)   path=$NIMDA_IR;    kind=probe;;
             *)       path=$CODERED;     kind=probe;;
             esac
             IR_RAW[$c.$rep]=$(ir_run "$conf" "$N" "$path" "$c-$rep")
@@ -383,7 +411,7 @@ if [ "$DO_IR" = 1 ]; then
             log "ir: $c rep $rep: Ir total ${IR_RAW[$c.$rep]}"
         done
     done
-    for conf in ir-plain ir-module ir-plain-ev ir-module-ev; do
+    for conf in $IR_CONFS; do
         z=()
         for rep in $(seq 1 "$REPS"); do z+=("${Z_RAW[$conf.$rep]}"); done
         R[ir.zero.$conf]=$(median "${z[@]}")
@@ -680,13 +708,18 @@ fmt_int() {
     printf "%'.0f" "$1" 2>/dev/null || printf '%s' "$1"
 }
 
+# floor_of CASE - the floor case measured with core-404 case CASE
+floor_of() {
+    case $1 in C) echo K;; G) echo L;; I) echo M;; esac
+}
+
 # verdict OK - "met" or "MISSED"
 verdict() {
     if [ "$1" = 1 ]; then echo "met"; else echo "MISSED"; fi
 }
 
 report() {
-    local c what
+    local c what f
     echo "== mod_wormreply bench $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) CPUs," \
          "kernel $(uname -r); $HTTPD_VERSION"
     if [ "$DO_IR" = 1 ]; then
@@ -707,13 +740,16 @@ report() {
             H) what="H event Code Red probe, module's answer";;
             I) what="I prefork Nimda scan request, core 404";;
             J) what="J prefork Nimda scan request, module's answer";;
+            K) what="K prefork Code Red probe, floor module";;
+            L) what="L event Code Red probe, floor module";;
+            M) what="M prefork Nimda scan request, floor module";;
             esac
             printf '   %-46s %12s  %s (body %s B)\n' "$what" \
                 "$(fmt_int "${R[ir.$c]}")" "${R[ir.$c.range]}" "${R[ir.$c.doclen]}"
         done
         echo "   (user-space instructions only: the kernel's share - stat, read, writev - is not"
         echo "    counted; the throughput below includes it)"
-        echo "   zero-request runs (start-up + shutdown): $(for conf in ir-plain ir-module ir-plain-ev ir-module-ev; do printf '%s %s; ' "$conf" "$(fmt_int "${R[ir.zero.$conf]}")"; done)"
+        echo "   zero-request runs (start-up + shutdown): $(for conf in $IR_CONFS; do printf '%s %s; ' "$conf" "$(fmt_int "${R[ir.zero.$conf]}")"; done)"
         for pair in A:B E:F; do
             a=${pair%:*}; b=${pair#*:}
             [ -n "${R[ir.$a]:-}" ] && [ -n "${R[ir.$b]:-}" ] || continue
@@ -731,6 +767,13 @@ report() {
             R[ir.$b$a]=$(ratio "${R[ir.$b]}" "${R[ir.$a]}")
             echo "   $b/$a = ${R[ir.$b$a]}   target <= 0.75:" \
                  "$(verdict "$(awk -v r="${R[ir.$b$a]}" 'BEGIN { print (r <= 0.75) }')")"
+            f=$(floor_of "$a")
+            if [ -n "${R[ir.$f]:-}" ]; then
+                R[ir.$f$a]=$(ratio "${R[ir.$f]}" "${R[ir.$a]}")
+                echo "   $f/$a = ${R[ir.$f$a]}   httpd's floor: the same 404 from a quick handler" \
+                     "that does nothing else; the module's own work $b-$f =" \
+                     "$(fmt_int "$(awk -v b="${R[ir.$b]}" -v f="${R[ir.$f]}" 'BEGIN { printf "%.0f", b - f }')") Ir"
+            fi
             if [ -s "$RUNDIR/out/ir-$b-minus-$a.txt" ]; then
                 echo "   where $b-$a goes (Ir/request by function, each minus its zero run, rep 1):"
                 sed 's/^/     /' "$RUNDIR/out/ir-$b-minus-$a.txt"
@@ -827,6 +870,9 @@ report() {
         echo "Ir/request ($(case $a in G) echo event;; *) echo prefork;; esac)): $(case $a in I) echo Nimda scan;; *) echo Code Red;; esac) core 404 $a $(fmt_int "${R[ir.$a]}") ->" \
              "module $b $(fmt_int "${R[ir.$b]}"): $b/$a ${R[ir.$b$a]} (target <= 0.75:" \
              "$(verdict "$(awk -v r="${R[ir.$b$a]}" 'BEGIN { print (r <= 0.75) }')"))"
+        f=$(floor_of "$a")
+        [ -n "${R[ir.$f$a]:-}" ] \
+            && echo "   httpd's floor (quick handler, same 404, nothing else) $f $(fmt_int "${R[ir.$f]}"): $f/$a ${R[ir.$f$a]}"
     done
     if [ "$DO_WRK" = 1 ]; then
         local parts=()

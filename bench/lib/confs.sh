@@ -10,6 +10,8 @@
 #            requests, so that a run is one connection
 #   VARIANT  plain     no module: the core answers a probe with its 404
 #            module    mod_wormreply loaded, WormReply On in the vhost
+#            floor     bench/lib/mod_floor404.c ($FLOOR_SO) answers every
+#                      request with the same 404 from a quick handler
 #            historic  mod_rewrite sends probes to a PHP script (php-fpm)
 #            (bench/notices.sh; each request presents its own source
 #            address: mod_remoteip, X-Forwarded-For from 127.0.0.1)
@@ -92,6 +94,9 @@ EOF
         case $variant in
         module)
             echo "LoadModule wormreply_module $SO"
+            ;;
+        floor)
+            echo "LoadModule floor404_module $FLOOR_SO"
             ;;
         xff|xff-module|notify)
             cat <<EOF
