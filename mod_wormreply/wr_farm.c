@@ -526,7 +526,19 @@ static const char *ms(apr_interval_time_t t, apr_pool_t *p)
     return num(apr_time_as_msec(t) > 0 ? apr_time_as_msec(t) : 1, p);
 }
 
-/* eval - EVALSHA of script `s` with the keys and args given */
+/* claim_keys - KEYS[1..4] of CLAIM and COMMIT (COMMIT checks the claim
+ * CLAIM made): the domain's record, its hosts, its claim, the cap */
+static void claim_keys(wr_farm_t *f, const char *domain, const char **keys,
+                       apr_pool_t *p)
+{
+    keys[0] = key(f, "d:", domain, p);
+    keys[1] = key(f, "h:", domain, p);
+    keys[2] = key(f, "c:", domain, p);
+    keys[3] = key(f, "cap", "", p);
+}
+
+/* eval - EVALSHA of script `s` with the keys and args given; with `out`
+ * NULL the reply is only checked (as by simple) */
 static apr_status_t eval(wr_farm_t *f, int s, int nkeys, const char **keys,
                          int nargs, const char **args, redisReply **out,
                          apr_pool_t *p)
@@ -544,6 +556,9 @@ static apr_status_t eval(wr_farm_t *f, int s, int nkeys, const char **keys,
     for (k = 0; k < nargs; k++) {
         argv[3 + nkeys + k] = args[k];
     }
+    if (out == NULL) {
+        return simple(f, "EVALSHA at", 3 + nkeys + nargs, argv);
+    }
     return command(f, "EVALSHA at", 3 + nkeys + nargs, argv, out);
 }
 
@@ -553,7 +568,6 @@ apr_status_t wr_farm_host_add(wr_farm_t *f, const char *domain,
 {
     apr_pool_t *p;
     const char *keys[2], *args[5];
-    redisReply *r;
     apr_status_t rv;
 
     apr_pool_create(&p, f->pool);
@@ -564,10 +578,7 @@ apr_status_t wr_farm_host_add(wr_farm_t *f, const char *domain,
     args[2] = num(now, p);
     args[3] = num(last_sent, p);
     args[4] = KEY_TTL_MS;
-    rv = eval(f, S_ADD, 2, keys, 5, args, &r, p);
-    if (r) {
-        freeReplyObject(r);
-    }
+    rv = eval(f, S_ADD, 2, keys, 5, args, NULL, p);
     apr_pool_destroy(p);
     return rv;
 }
@@ -618,10 +629,7 @@ apr_status_t wr_farm_claim(wr_farm_t *f, const char *domain, apr_time_t now,
     *hosts = apr_array_make(p, 4, sizeof(wr_farm_host_t));
     *due = 0;
     *holder = NULL;
-    keys[0] = key(f, "d:", domain, p);
-    keys[1] = key(f, "h:", domain, p);
-    keys[2] = key(f, "c:", domain, p);
-    keys[3] = key(f, "cap", "", p);
+    claim_keys(f, domain, keys, p);
     keys[4] = key(f, "r:", domain, p);
     args[0] = num(now, p);
     args[1] = num(pol->digest_delay, p);
@@ -686,10 +694,7 @@ apr_status_t wr_farm_commit(wr_farm_t *f, const char *domain, apr_time_t now,
 
     *lost = 0;
     apr_pool_create(&p, f->pool);
-    keys[0] = key(f, "d:", domain, p);
-    keys[1] = key(f, "h:", domain, p);
-    keys[2] = key(f, "c:", domain, p);
-    keys[3] = key(f, "cap", "", p);
+    claim_keys(f, domain, keys, p);
     keys[4] = key(f, "windows", "", p);
     keys[5] = key(f, "sent", "", p);
     keys[6] = key(f, "gen", "", p);
@@ -719,7 +724,6 @@ apr_status_t wr_farm_release(wr_farm_t *f, const char *domain)
 {
     apr_pool_t *p;
     const char *keys[3], *args[1];
-    redisReply *r;
     apr_status_t rv;
 
     apr_pool_create(&p, f->pool);
@@ -727,10 +731,7 @@ apr_status_t wr_farm_release(wr_farm_t *f, const char *domain)
     keys[1] = key(f, "cap", "", p);
     keys[2] = key(f, "r:", domain, p);
     args[0] = f->server;
-    rv = eval(f, S_RELEASE, 3, keys, 1, args, &r, p);
-    if (r) {
-        freeReplyObject(r);
-    }
+    rv = eval(f, S_RELEASE, 3, keys, 1, args, NULL, p);
     apr_pool_destroy(p);
     return rv;
 }
@@ -785,7 +786,6 @@ apr_status_t wr_farm_reported(wr_farm_t *f, const char *domain,
 {
     apr_pool_t *p;
     const char *keys[4], **args;
-    redisReply *r;
     apr_status_t rv;
     int k;
 
@@ -803,10 +803,8 @@ apr_status_t wr_farm_reported(wr_farm_t *f, const char *domain,
     for (k = 0; k < addresses->nelts; k++) {
         args[5 + k] = APR_ARRAY_IDX(addresses, k, const char *);
     }
-    rv = eval(f, S_REPORTED, 4, keys, 5 + addresses->nelts, args, &r, p);
-    if (r) {
-        freeReplyObject(r);
-    }
+    rv = eval(f, S_REPORTED, 4, keys, 5 + addresses->nelts, args, NULL,
+              p);
     apr_pool_destroy(p);
     return rv;
 }
