@@ -31,10 +31,10 @@
  *   every message (libesmtp itself would go on without AUTH; the server's
  *   reply to MAIL then says what it thinks of that).
  * - The secret: conf->secret as given, or read from conf->secret_file
- *   (an fd opened earlier, by root: wr_smtp_secret_open) at the start of
- *   the session into memory that is wiped when the session ends; so it is
- *   held in memory only while a session runs, and only by the process that
- *   runs it.
+ *   (an fd opened earlier, by root: wr_smtp_secret_open, wr_smtp_secret.h)
+ *   at the start of the session into memory that is wiped when the
+ *   session ends; so it is held in memory only while a session runs, and
+ *   only by the process that runs it.
  * - one transaction per message: MAIL FROM, RCPT TO per recipient, the
  *   message as given (CRLF line ends; libesmtp leaves headers that are
  *   present alone), with BODY=8BITMIME when msg->eightbit.
@@ -85,14 +85,12 @@
 #include <apr_time.h>
 #include <apr_network_io.h>
 
+#include "wr_smtp_secret.h"
 #include "wr_transport.h"
 
 #define WR_SMTP_DEFAULT_PORT 25
 #define WR_SMTP_DEFAULT_CONNECT_TIMEOUT apr_time_from_sec(30)
 #define WR_SMTP_DEFAULT_COMMAND_TIMEOUT apr_time_from_sec(120)
-
-/* Longest secret accepted from a file. */
-#define WR_SMTP_SECRET_MAX 1024
 
 typedef enum {
     WR_SMTP_TLS_DEFAULT = 0,     /* the policy: REQUIRED with AUTH (user),
@@ -101,10 +99,6 @@ typedef enum {
     WR_SMTP_TLS_OPPORTUNISTIC,
     WR_SMTP_TLS_OFF
 } wr_smtp_tls_e;
-
-/* wr_smtp_secret_t - where the AUTH secret is read from: a root-only file,
- * opened once (while still root) and read for each session */
-typedef struct wr_smtp_secret_t wr_smtp_secret_t;
 
 typedef struct {
     const char *host;            /* smarthost name, or IPv4 literal */
@@ -166,48 +160,6 @@ apr_status_t wr_smtp_parse_hostport(const char *s, const char **host,
 /* wr_smtp_tls_parse - "required", "opportunistic" or "off" (any case).
  * @return APR_EINVAL for anything else */
 apr_status_t wr_smtp_tls_parse(const char *s, wr_smtp_tls_e *tls);
-
-/* wr_smtp_secret_load - the first line of the file at `path`, without its
- * line end, for AUTH. The contract of WormReplySMTPAuth is "a root-only
- * file": a file that is not a regular file, not owned by root or by the
- * caller's uid, or that grants any permission to group or others is
- * refused. The secret is wiped from memory when `p` is cleared.
- * @return APR_SUCCESS; the I/O error; APR_EINVAL with *err for a file that
- *         breaks the contract or whose first line is empty or too long.
- *         *err never contains the secret. */
-apr_status_t wr_smtp_secret_load(const char *path, const char **secret,
-                                 const char **err, apr_pool_t *p);
-
-/* wr_smtp_secret_check - the checks of wr_smtp_secret_load, for the
- * directive: the secret is read into a scratch pool and wiped before this
- * returns, so that configuring leaves no copy in memory.
- * @return as wr_smtp_secret_load */
-apr_status_t wr_smtp_secret_check(const char *path, const char **err,
-                                  apr_pool_t *p);
-
-/* wr_smtp_secret_new - a secret file not opened yet (no I/O): the handle
- * can be put in a configuration before the process that is allowed to
- * open it exists */
-wr_smtp_secret_t *wr_smtp_secret_new(const char *path, apr_pool_t *p);
-
-/* wr_smtp_secret_open - open the file of `s` (the same contract as
- * wr_smtp_secret_load) and keep the descriptor (close-on-exec) in `s`
- * until `p` is cleared; nothing is read. Meant for a process that is
- * still root and is about to drop its privileges: what it forks later can
- * read the secret for a session without the file being readable by them.
- * @return APR_SUCCESS (also if open already); as wr_smtp_secret_load */
-apr_status_t wr_smtp_secret_open(wr_smtp_secret_t *s, const char **err,
-                                 apr_pool_t *p);
-
-/* wr_smtp_secret_read - the first line of the open file of `s` (from its
- * start, whatever was read before), wiped from memory when `p` is
- * cleared.
- * @return APR_SUCCESS; APR_EBADF if `s` was never opened; the read error;
- *         APR_EINVAL for an empty or too long first line. *err never
- *         contains the secret. */
-apr_status_t wr_smtp_secret_read(const wr_smtp_secret_t *s,
-                                 const char **secret, const char **err,
-                                 apr_pool_t *p);
 
 /* wr_smtp_send - deliver `n` messages in one session (see above). Every
  * message gets an outcome and a reason, whatever happens. `hooks` and
