@@ -1,16 +1,14 @@
-/* wr_delivery.c - the outbox queue manager (see wr_delivery.h): opening,
- * enqueueing, the records and the passes. The suppression list is in
- * wr_delivery_supp.c, the envelope read from headers in
- * wr_delivery_envelope.c, the handle they share in wr_delivery_int.h. */
+/* wr_delivery.c - the outbox queue manager (see wr_delivery.h): opening
+ * and the passes (scheduling, backoff, the transport sessions: the seam of
+ * wr_transport.h). Enqueueing is in wr_delivery_enqueue.c, the .state and
+ * .env records and the queue's figures in wr_delivery_record.c, the
+ * suppression list in wr_delivery_supp.c, the envelope read from headers
+ * in wr_delivery_envelope.c, the handle they share in wr_delivery_int.h. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <apr_dbm.h>
 #include <apr_file_info.h>
 #include <apr_file_io.h>
 #include <apr_lib.h>
@@ -25,7 +23,6 @@
 #include "wr_proctitle.h"
 #include "wr_ratelimit.h"
 #include "wr_transport.h"
-#include "wr_verp.h"
 
 /* A temporary file older than this belongs to a writer that died. */
 #define TMP_AGE apr_time_from_sec(120)
@@ -40,23 +37,13 @@
  * than the messages it would take over. */
 #define SESSION_MIN_MESSAGES 10
 
-/* state_t - a message's .state, or the destination's */
-typedef struct {
-    apr_time_t queued;
-    apr_uint32_t attempts;
-    apr_time_t last_try;
-    apr_time_t next_try;
-    const char *last_error;
-    const char *failure;
-} state_t;
-
 typedef struct run_s run_t;
 
 /* item_t - one message of a pass */
 typedef struct {
     run_t *run;
     const char *id;
-    state_t st;
+    wr_delivery_state_t st;
     int has_state;
     wr_transport_msg_t *m;
     int moved;                  /* renamed into sent/ */
@@ -90,133 +77,6 @@ void wr_delivery_conf_default(wr_delivery_conf_t *c)
     c->sent_keep = WR_DELIVERY_DEFAULT_SENT_KEEP;
     c->batch_max = WR_DELIVERY_DEFAULT_BATCH;
     c->sessions = WR_DELIVERY_DEFAULT_SESSIONS;
-}
-
-/* one_line - `s` fit for a "key: value" record: controls become spaces */
-static const char *one_line(const char *s, apr_pool_t *p)
-{
-    char *t = apr_pstrdup(p, s ? s : ""), *c;
-
-    for (c = t; *c; c++) {
-        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            *c = ' ';
-        }
-    }
-    return t;
-}
-
-/* name_of - <id><ext> */
-static const char *name_of(const char *id, const char *ext, apr_pool_t *p)
-{
-    return apr_pstrcat(p, id, ext, NULL);
-}
-
-/* state_load - DIR/<id>.state. @return APR_ENOENT if there is none */
-static apr_status_t state_load(wr_file_dir_t *dir, const char *id,
-                               state_t *st, apr_pool_t *p)
-{
-    apr_table_t *t;
-    apr_status_t rv;
-
-    memset(st, 0, sizeof(*st));
-    if ((rv = wr_file_record_load(dir, name_of(id, ".state", p), NULL, &t,
-                                  p)) != APR_SUCCESS) {
-        return rv;
-    }
-    st->queued = wr_file_record_time(t, "queued");
-    st->attempts = (apr_uint32_t)apr_atoi64(apr_table_get(t, "attempts")
-                                            ? apr_table_get(t, "attempts")
-                                            : "0");
-    st->last_try = wr_file_record_time(t, "last-try");
-    st->next_try = wr_file_record_time(t, "next-try");
-    st->last_error = apr_table_get(t, "last-error");
-    st->failure = apr_table_get(t, "failure");
-    return APR_SUCCESS;
-}
-
-/* state_save - write DIR/<id>.state durably */
-static apr_status_t state_save(wr_file_dir_t *dir, const char *id,
-                               const state_t *st, apr_pool_t *p)
-{
-    const char *text = apr_psprintf(p,
-        "version: %d\nqueued: %" APR_TIME_T_FMT "\nattempts: %u\n"
-        "last-try: %" APR_TIME_T_FMT "\nnext-try: %" APR_TIME_T_FMT "\n"
-        "%s%s%s%s%s%s",
-        WR_DELIVERY_VERSION, st->queued, (unsigned)st->attempts,
-        st->last_try, st->next_try,
-        st->last_error ? "last-error: " : "",
-        st->last_error ? one_line(st->last_error, p) : "",
-        st->last_error ? "\n" : "",
-        st->failure ? "failure: " : "",
-        st->failure ? one_line(st->failure, p) : "",
-        st->failure ? "\n" : "");
-
-    return wr_file_write(dir, name_of(id, ".state", p), text, strlen(text),
-                         0, p);
-}
-
-/* env_dump - the .env text */
-static const char *env_dump(const char *sender, const apr_array_header_t *rcpt,
-                            int eightbit, apr_pool_t *p)
-{
-    const char *text = apr_psprintf(p, "version: %d\nsender: %s\n",
-                                    WR_DELIVERY_VERSION, sender);
-    int k;
-
-    for (k = 0; k < rcpt->nelts; k++) {
-        text = apr_pstrcat(p, text, "rcpt: ",
-                           APR_ARRAY_IDX(rcpt, k, const char *), "\n", NULL);
-    }
-    return apr_pstrcat(p, text, "eightbit: ", eightbit ? "1" : "0", "\n",
-                       NULL);
-}
-
-/* env_write - DIR/<name> holding an envelope, durably */
-static apr_status_t env_write(wr_file_dir_t *dir, const char *name,
-                              const char *sender,
-                              const apr_array_header_t *rcpt, int eightbit,
-                              int flags, apr_pool_t *p)
-{
-    const char *text = env_dump(sender, rcpt, eightbit, p);
-
-    return wr_file_write(dir, name, text, strlen(text), flags, p);
-}
-
-/* env_load - DIR/<id>.env. @return APR_ENOENT if there is none,
- * APR_EINVAL if it is malformed */
-static apr_status_t env_load(wr_file_dir_t *dir, const char *id,
-                             const char **sender, apr_array_header_t **rcpt,
-                             int *eightbit, apr_pool_t *p)
-{
-    const apr_array_header_t *arr;
-    const apr_table_entry_t *e;
-    apr_table_t *t;
-    apr_status_t rv;
-    int k;
-
-    if ((rv = wr_file_record_load(dir, name_of(id, ".env", p), NULL, &t, p))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    *sender = apr_table_get(t, "sender");
-    *eightbit = apr_table_get(t, "eightbit")
-                && !strcmp(apr_table_get(t, "eightbit"), "1");
-    *rcpt = apr_array_make(p, 4, sizeof(const char *));
-    arr = apr_table_elts(t);
-    e = (const apr_table_entry_t *)arr->elts;
-    for (k = 0; k < arr->nelts; k++) {
-        if (!strcmp(e[k].key, "rcpt")) {
-            if (!wr_notice_address_ok(e[k].val)) {
-                return APR_EINVAL;
-            }
-            APR_ARRAY_PUSH(*rcpt, const char *) = e[k].val;
-        }
-    }
-    if (*sender == NULL || (**sender && !wr_notice_address_ok(*sender))
-        || (*rcpt)->nelts == 0) {
-        return APR_EINVAL;
-    }
-    return APR_SUCCESS;
 }
 
 /* gap - the wait before try number k+1 after k failures in a row */
@@ -304,170 +164,19 @@ wr_file_dir_t *wr_delivery_dir(wr_delivery_t *d)
     return d->q;
 }
 
-/* ---- enqueue --------------------------------------------------------- */
-
-/* queue_one - DIR/<id>.env (`sender`, `rcpt`), then DIR/<id>.eml with the
- * text of `msg` */
-static apr_status_t queue_one(wr_delivery_t *d, const wr_notice_t *msg,
-                              const char *id, const char *sender,
-                              const apr_array_header_t *rcpt, apr_pool_t *p)
-{
-    wr_notice_t copy = *msg;
-    const char *env = env_dump(sender, rcpt, msg->eightbit, p);
-    apr_status_t rv;
-
-    copy.report_id = id;
-    /* the envelope first: a visible .eml always has its .env */
-    if ((rv = wr_file_write(d->q, name_of(id, ".env", p), env, strlen(env),
-                            WR_FILE_EXCL, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = wr_delivery_store(d, &copy, p);
-    if (rv != APR_SUCCESS) {
-        wr_file_remove(d->q, name_of(id, ".env", p));
-    }
-    return rv;
-}
-
-/* queue_verp - one message per To recipient with its VERP sender, one for
- * the Bcc recipients with the plain bounce address; an id queued already
- * (a retry after a partial failure) is passed over */
-static apr_status_t queue_verp(wr_delivery_t *d, const wr_notice_t *msg,
-                               const apr_array_header_t *rcpt,
-                               const apr_array_header_t *bcc, apr_time_t now,
-                               const char **first, apr_pool_t *p)
-{
-    apr_array_header_t *one = apr_array_make(p, 1, sizeof(const char *));
-    apr_status_t rv;
-    int k, existed = 0, total = rcpt->nelts + (bcc->nelts > 0);
-
-    if (!d->have_key) {
-        if ((rv = wr_verp_key_load(d->q, 1, &d->verp_key, p))
-            != APR_SUCCESS) {
-            wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00700)
-                          "delivery: cannot load or make the bounce key "
-                          "%s/" WR_VERP_KEY_FILE, d->dir);
-            return rv;
-        }
-        d->have_key = 1;
-    }
-    for (k = 0; k < rcpt->nelts; k++) {
-        const char *a = APR_ARRAY_IDX(rcpt, k, const char *), *sender;
-        const char *id = apr_psprintf(p, "%s-v%d", msg->report_id, k + 1);
-
-        if (!wr_file_id_ok(id, strlen(id))) {
-            return APR_EINVAL;
-        }
-        if ((rv = wr_verp_sender(&d->verp_key, d->conf.bounce_address,
-                                 msg->report_id, a, now, &sender, p))
-            != APR_SUCCESS) {
-            return rv;
-        }
-        one->nelts = 0;
-        APR_ARRAY_PUSH(one, const char *) = a;
-        rv = queue_one(d, msg, id, sender, one, p);
-        if (APR_STATUS_IS_EEXIST(rv)) {
-            existed++;
-        }
-        else if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        if (first && *first == NULL) {
-            *first = id;
-        }
-    }
-    if (bcc->nelts > 0) {
-        /* the operator's copy: bounces of it are the operator's own */
-        rv = queue_one(d, msg, msg->report_id, d->conf.bounce_address, bcc,
-                       p);
-        if (APR_STATUS_IS_EEXIST(rv)) {
-            existed++;
-        }
-        else if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        if (first && *first == NULL) {
-            *first = msg->report_id;
-        }
-    }
-    return existed == total ? APR_EEXIST : APR_SUCCESS;
-}
-
-apr_status_t wr_delivery_enqueue(wr_delivery_t *d, const wr_notice_t *msg,
-                                 apr_time_t now, int *dropped,
-                                 apr_pool_t *p)
-{
-    return wr_delivery_enqueue_first(d, msg, now, dropped, NULL, p);
-}
-
-apr_status_t wr_delivery_enqueue_first(wr_delivery_t *d,
-                                       const wr_notice_t *msg,
-                                       apr_time_t now, int *dropped,
-                                       const char **first, apr_pool_t *p)
-{
-    apr_array_header_t *rcpt, *bcc;
-    int k, drop = 0, nto;
-
-    if (dropped) {
-        *dropped = 0;
-    }
-    if (first) {
-        *first = NULL;
-    }
-    if (msg->report_id == NULL
-        || !wr_file_id_ok(msg->report_id, strlen(msg->report_id))
-        || msg->from == NULL || msg->rcpt == NULL || msg->rcpt->nelts == 0) {
-        return APR_EINVAL;
-    }
-    /* a message not made by wr_notice_compose: all of them are To */
-    nto = msg->nto > 0 && msg->nto <= msg->rcpt->nelts ? msg->nto
-                                                       : msg->rcpt->nelts;
-    rcpt = apr_array_make(p, msg->rcpt->nelts, sizeof(const char *));
-    bcc = apr_array_make(p, 1, sizeof(const char *));
-    for (k = 0; k < msg->rcpt->nelts; k++) {
-        const char *a = APR_ARRAY_IDX(msg->rcpt, k, const char *);
-        if (!wr_notice_address_ok(a)) {
-            return APR_EINVAL;
-        }
-        if (wr_delivery_suppressed(d, a, now)) {
-            drop++;
-            continue;
-        }
-        APR_ARRAY_PUSH(k < nto || !d->conf.bounce_address ? rcpt : bcc,
-                       const char *) = a;
-    }
-    if (dropped) {
-        *dropped = drop;
-    }
-    if (rcpt->nelts + bcc->nelts == 0) {
-        return APR_ENOENT;
-    }
-    if (d->conf.bounce_address) {
-        return queue_verp(d, msg, rcpt, bcc, now, first, p);
-    }
-    if (first) {
-        *first = msg->report_id;
-    }
-    return queue_one(d, msg, msg->report_id, msg->from, rcpt, p);
-}
-
-apr_status_t wr_delivery_store(wr_delivery_t *d, const wr_notice_t *msg,
-                               apr_pool_t *p)
-{
-    if (msg->report_id == NULL
-        || !wr_file_id_ok(msg->report_id, strlen(msg->report_id))) {
-        return APR_EINVAL;
-    }
-    /* link(2), not rename(2): it refuses to replace an existing message,
-     * and either way the final name only ever names a complete file */
-    return wr_file_write(d->q, name_of(msg->report_id, ".eml", p), msg->data,
-                         msg->len, WR_FILE_EXCL, p);
-}
-
 /* ---- one pass -------------------------------------------------------- */
 
+/* move - DIR/<id><ext> to the same name in `to` */
+static apr_status_t move(wr_delivery_t *d, const char *id, const char *ext,
+                         wr_file_dir_t *to, apr_pool_t *p)
+{
+    const char *name = wr_delivery_name(id, ext, p);
+
+    return wr_file_rename(d->q, name, to, name, 0);
+}
+
 /* move_to_failed - the message leaves the queue for failed/, with why */
-static void move_to_failed(run_t *r, const char *id, state_t *st,
+static void move_to_failed(run_t *r, const char *id, wr_delivery_state_t *st,
                            const char *why)
 {
     wr_delivery_t *d = r->d;
@@ -475,16 +184,14 @@ static void move_to_failed(run_t *r, const char *id, state_t *st,
     apr_status_t rv;
 
     st->failure = why;
-    if ((rv = state_save(d->failed, id, st, p)) != APR_SUCCESS
-        || (rv = wr_file_rename(d->q, name_of(id, ".eml", p), d->failed,
-                                name_of(id, ".eml", p), 0)) != APR_SUCCESS) {
+    if ((rv = wr_delivery_state_save(d->failed, id, st, p)) != APR_SUCCESS
+        || (rv = move(d, id, ".eml", d->failed, p)) != APR_SUCCESS) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00306)
                       "delivery: cannot move %s to %s", id, d->failed_dir);
         return;
     }
-    wr_file_rename(d->q, name_of(id, ".env", p), d->failed,
-                   name_of(id, ".env", p), 0);
-    wr_file_remove(d->q, name_of(id, ".state", p));
+    move(d, id, ".env", d->failed, p);
+    wr_file_remove(d->q, wr_delivery_name(id, ".state", p));
     wr_file_dir_sync(d->failed);
     wr_file_dir_sync(d->q);
 }
@@ -530,7 +237,7 @@ static void requeue_deferred(item_t *it)
     const wr_transport_msg_t *m = it->m;
     const char *nid = NULL;
     apr_status_t rv;
-    state_t st;
+    wr_delivery_state_t st;
     int k, n;
 
     for (k = 0; k < m->rcpt->nelts; k++) {
@@ -544,8 +251,9 @@ static void requeue_deferred(item_t *it)
     }
     for (n = (int)it->st.attempts + 1; n < (int)it->st.attempts + 20; n++) {
         nid = apr_psprintf(p, "%s-r%d", it->id, n);
-        if (env_write(d->q, name_of(nid, ".env", p), m->sender, rest,
-                      m->eightbit, WR_FILE_EXCL, p) == APR_SUCCESS) {
+        if (wr_delivery_env_write(d->q, wr_delivery_name(nid, ".env", p),
+                                  m->sender, rest, m->eightbit, WR_FILE_EXCL,
+                                  p) == APR_SUCCESS) {
             break;
         }
         nid = NULL;
@@ -556,10 +264,10 @@ static void requeue_deferred(item_t *it)
     st.last_try = r->now;
     st.next_try = r->now + gap(&d->conf, (int)st.attempts);
     st.last_error = m->reason;
-    rv = nid == NULL ? APR_EEXIST : state_save(d->q, nid, &st, p);
+    rv = nid == NULL ? APR_EEXIST : wr_delivery_state_save(d->q, nid, &st, p);
     if (rv == APR_SUCCESS) {
-        rv = wr_file_write(d->q, name_of(nid, ".eml", p), m->data, m->len,
-                           WR_FILE_EXCL, p);
+        rv = wr_file_write(d->q, wr_delivery_name(nid, ".eml", p), m->data,
+                           m->len, WR_FILE_EXCL, p);
     }
     if (rv != APR_SUCCESS) {
         wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv,
@@ -605,8 +313,7 @@ static void on_accepted(wr_transport_msg_t *m, void *baton)
     run_t *r = baton;
     apr_status_t rv;
 
-    rv = wr_file_rename(r->d->q, name_of(it->id, ".eml", r->p), r->d->sent,
-                        name_of(it->id, ".eml", r->p), 0);
+    rv = move(r->d, it->id, ".eml", r->d->sent, r->p);
     if (rv == APR_SUCCESS) {
         it->moved = 1;
         r->any_moved = 1;
@@ -647,13 +354,13 @@ static void inflight_check(run_t *r, const char *name)
 
     if (wr_file_read(d->q, name, 256, &id, NULL, NULL, p) == APR_SUCCESS) {
         if (wr_file_id_ok(id, strlen(id))
-            && wr_file_stat(d->q, name_of(id, ".eml", p), &fi)
+            && wr_file_stat(d->q, wr_delivery_name(id, ".eml", p), &fi)
                == APR_SUCCESS) {
             r->stats->recovered++;
             wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00307)
                           "delivery: %s was being handed on (an open "
-                          "transaction) when delivery stopped; it is sent again and may "
-                          "arrive twice", id);
+                          "transaction) when delivery stopped; it is sent "
+                          "again and may arrive twice", id);
         }
         wr_file_remove(d->q, name);
     }
@@ -692,11 +399,11 @@ static void recover(run_t *r)
             const char *mid = apr_pstrmemdup(p, name,
                                              n - (name[n - 1] == 'v'
                                                   ? 4 : 6));
-            if (wr_file_stat(d->q, name_of(mid, ".eml", p), &e)
+            if (wr_file_stat(d->q, wr_delivery_name(mid, ".eml", p), &e)
                 == APR_SUCCESS) {
                 continue;
             }
-            if (wr_file_stat(d->sent, name_of(mid, ".eml", p), &e)
+            if (wr_file_stat(d->sent, wr_delivery_name(mid, ".eml", p), &e)
                 == APR_SUCCESS
                 || r->now - fi.mtime > ORPHAN_AGE) {
                 wr_file_remove(d->q, name);
@@ -717,8 +424,9 @@ static void sweep(run_t *r)
         return;
     }
     for (k = 0; k < ids->nelts; k++) {
-        const char *name = name_of(APR_ARRAY_IDX(ids, k, const char *),
-                                   ".eml", r->p);
+        const char *name = wr_delivery_name(APR_ARRAY_IDX(ids, k,
+                                                          const char *),
+                                            ".eml", r->p);
         wr_file_info_t fi;
 
         if (wr_file_stat(d->sent, name, &fi) == APR_SUCCESS
@@ -765,7 +473,7 @@ static apr_status_t prepare(run_t *r, item_t *it, const char **why)
     apr_status_t rv;
     int eightbit = 0;
 
-    rv = wr_file_read(d->q, name_of(it->id, ".eml", p),
+    rv = wr_file_read(d->q, wr_delivery_name(it->id, ".eml", p),
                       WR_DELIVERY_MESSAGE_MAX, &data, &len, NULL, p);
     if (rv == APR_FROM_OS_ERROR(EFBIG)) {
         *why = "the message is larger than 10 MB";
@@ -774,7 +482,7 @@ static apr_status_t prepare(run_t *r, item_t *it, const char **why)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = env_load(d->q, it->id, &m->sender, &rcpt, &eightbit, p);
+    rv = wr_delivery_env_load(d->q, it->id, &m->sender, &rcpt, &eightbit, p);
     if (APR_STATUS_IS_ENOENT(rv)) {
         apr_size_t i;
 
@@ -812,21 +520,20 @@ static void finish(run_t *r, item_t *it, int dest_failed)
         if (!it->moved) {
             /* the rename in the hook failed: try once more, and drop the
              * text rather than send it again */
-            rv = wr_file_rename(d->q, name_of(it->id, ".eml", p), d->sent,
-                                name_of(it->id, ".eml", p), 0);
+            rv = move(d, it->id, ".eml", d->sent, p);
             if (rv != APR_SUCCESS) {
                 wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00311)
                               "delivery: %s was sent but cannot be moved to "
                               "sent/: removed from the queue", it->id);
-                wr_file_remove(d->q, name_of(it->id, ".eml", p));
+                wr_file_remove(d->q, wr_delivery_name(it->id, ".eml", p));
             }
             r->any_moved = 1;
             if (m->n_deferred > 0) {
                 requeue_deferred(it);
             }
         }
-        wr_file_remove(d->q, name_of(it->id, ".env", p));
-        wr_file_remove(d->q, name_of(it->id, ".state", p));
+        wr_file_remove(d->q, wr_delivery_name(it->id, ".env", p));
+        wr_file_remove(d->q, wr_delivery_name(it->id, ".state", p));
         sent_log(r, it);
         r->stats->sent++;
         wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00300)
@@ -859,10 +566,11 @@ static void finish(run_t *r, item_t *it, int dest_failed)
                     APR_ARRAY_PUSH(rest, const char *) = m->rcpts[k].address;
                 }
             }
-            env_write(d->q, name_of(it->id, ".env", p), m->sender, rest,
-                      m->eightbit, 0, p);
+            wr_delivery_env_write(d->q, wr_delivery_name(it->id, ".env", p),
+                                  m->sender, rest, m->eightbit, 0, p);
         }
-        if ((rv = state_save(d->q, it->id, &it->st, p)) != APR_SUCCESS) {
+        if ((rv = wr_delivery_state_save(d->q, it->id, &it->st, p))
+            != APR_SUCCESS) {
             wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00312)
                           "delivery: cannot write the state of %s", it->id);
         }
@@ -928,13 +636,14 @@ static apr_array_header_t *collect(run_t *r, const apr_array_header_t *ids)
 
         it->run = r;
         it->id = APR_ARRAY_IDX(ids, k, const char *);
-        if (wr_file_stat(d->q, name_of(it->id, ".eml", r->p), &fi)
+        if (wr_file_stat(d->q, wr_delivery_name(it->id, ".eml", r->p), &fi)
             != APR_SUCCESS) {
             /* gone meanwhile, or not a regular file with one link: a
              * planted entry is never sent */
             continue;
         }
-        if (state_load(d->q, it->id, &it->st, r->p) == APR_SUCCESS) {
+        if (wr_delivery_state_load(d->q, it->id, &it->st, r->p)
+            == APR_SUCCESS) {
             it->has_state = 1;
         }
         if (it->st.queued == 0) {
@@ -1082,7 +791,7 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
     wr_delivery_stats_t dummy;
     apr_array_header_t *ids, *due;
     item_t **items;
-    state_t dest;
+    wr_delivery_state_t dest;
     run_t r;
     apr_file_t *lock_file = NULL;
     apr_pool_t *p;
@@ -1121,7 +830,8 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
         goto leave;
     }
     due = collect(&r, ids);
-    if (state_load(d->dest, d->dest_key, &dest, p) != APR_SUCCESS) {
+    if (wr_delivery_state_load(d->dest, d->dest_key, &dest, p)
+        != APR_SUCCESS) {
         memset(&dest, 0, sizeof(dest));
     }
     if (due->nelts == 0 || dest.next_try > now) {
@@ -1221,13 +931,13 @@ apr_status_t wr_delivery_run(wr_delivery_t *d, apr_time_t now,
                       "wait, next try in %" APR_TIME_T_FMT " s", d->where,
                       why, n, n == 1 ? "" : "s",
                       apr_time_sec(dest.next_try - now));
-        state_save(d->dest, d->dest_key, &dest, p);
+        wr_delivery_state_save(d->dest, d->dest_key, &dest, p);
     }
     else if (dest.attempts > 0 || dest.next_try > 0) {
         dest.attempts = 0;
         dest.next_try = 0;
         dest.last_try = now;
-        state_save(d->dest, d->dest_key, &dest, p);
+        wr_delivery_state_save(d->dest, d->dest_key, &dest, p);
     }
 leave:
     if (lock_file) {
@@ -1236,56 +946,4 @@ leave:
     }
     apr_pool_destroy(p);
     return rv;
-}
-
-/* count_ext - files DIR/<id><ext> */
-static int count_ext(wr_file_dir_t *dir, const char *ext, apr_pool_t *p)
-{
-    apr_array_header_t *ids;
-
-    return wr_file_dir_list(dir, ext, &ids, p) == APR_SUCCESS ? ids->nelts
-                                                                : 0;
-}
-
-apr_status_t wr_delivery_queue_stat(wr_delivery_t *d,
-                                    wr_delivery_queue_stat_t *st,
-                                    apr_pool_t *p)
-{
-    apr_array_header_t *ids;
-    state_t s, dest;
-    wr_file_info_t fi;
-    apr_status_t rv;
-    int k;
-
-    memset(st, 0, sizeof(*st));
-    if ((rv = wr_file_dir_list(d->q, ".eml", &ids, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    st->queued = ids->nelts;
-    for (k = 0; k < ids->nelts; k++) {
-        const char *id = APR_ARRAY_IDX(ids, k, const char *);
-        apr_time_t q = 0;
-
-        if (state_load(d->q, id, &s, p) == APR_SUCCESS) {
-            q = s.queued;
-            st->retrying += s.attempts > 0;
-        }
-        if (q == 0 && wr_file_stat(d->q, name_of(id, ".eml", p), &fi)
-                      == APR_SUCCESS) {
-            q = fi.mtime;
-        }
-        if (q && (st->oldest == 0 || q < st->oldest)) {
-            st->oldest = q;
-        }
-    }
-    st->failed = count_ext(d->failed, ".eml", p);
-    st->sent = count_ext(d->sent, ".eml", p);
-    if (d->dest_key
-        && state_load(d->dest, d->dest_key, &dest, p) == APR_SUCCESS) {
-        st->next_try = dest.next_try;
-        st->dest_failures = (int)dest.attempts;
-        st->last_error = dest.last_error;
-        st->last_error_at = dest.last_error ? dest.last_try : 0;
-    }
-    return APR_SUCCESS;
 }
