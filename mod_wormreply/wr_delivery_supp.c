@@ -46,6 +46,38 @@ static apr_datum_t supp_key(const char *address, apr_pool_t *p)
     return k;
 }
 
+/* supp_until - the time a DBM value (see wr_delivery.h) holds first */
+static apr_time_t supp_until(apr_datum_t v, apr_pool_t *p)
+{
+    return (apr_time_t)apr_atoi64(apr_pstrmemdup(p, v.dptr, v.dsize));
+}
+
+/* supp_visit_fn - one entry of the list met by supp_walk */
+typedef void supp_visit_fn(void *baton, apr_datum_t k, apr_datum_t v);
+
+/* supp_walk - `fn` for every entry of an open list, in DBM order. At most
+ * a million keys: a damaged file whose chain of keys loops cannot hold
+ * the caller for ever. `fn` must not change the list (deleting while
+ * walking SDBM can skip keys). */
+static void supp_walk(apr_dbm_t *dbm, supp_visit_fn *fn, void *baton)
+{
+    apr_datum_t k, v;
+    int n = 0;
+
+    if (apr_dbm_firstkey(dbm, &k) != APR_SUCCESS) {
+        return;
+    }
+    while (k.dptr != NULL && n++ < 1000000) {
+        memset(&v, 0, sizeof(v));
+        if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr) {
+            fn(baton, k, v);
+        }
+        if (apr_dbm_nextkey(dbm, &k) != APR_SUCCESS) {
+            break;
+        }
+    }
+}
+
 apr_status_t wr_delivery_suppress(wr_delivery_t *d, const char *address,
                                   apr_time_t until, int code)
 {
@@ -139,34 +171,40 @@ static int supp_cmp(const void *a, const void *b)
                   (*(wr_suppression_t *const *)b)->address);
 }
 
+/* walk_t - what a walk of the list collects or calls, in its pool */
+typedef struct {
+    apr_time_t now;
+    apr_pool_t *p;
+    apr_array_header_t *list;   /* wr_suppression_t *, or apr_datum_t */
+    wr_suppressed_fn *fn;
+    void *baton;
+} walk_t;
+
+/* list_live - an entry still in force, parsed, onto w->list */
+static void list_live(void *baton, apr_datum_t k, apr_datum_t v)
+{
+    walk_t *w = baton;
+    wr_suppression_t *s = supp_parse(k, v, w->p);
+
+    if (s->until > w->now) {
+        APR_ARRAY_PUSH(w->list, wr_suppression_t *) = s;
+    }
+}
+
 apr_status_t wr_delivery_suppressions(wr_delivery_t *d, apr_time_t now,
                                       apr_array_header_t **list,
                                       apr_pool_t *p)
 {
+    walk_t w = { now, p, NULL, NULL, NULL };
     apr_dbm_t *dbm;
-    apr_datum_t k, v;
     apr_status_t rv;
 
-    *list = apr_array_make(p, 8, sizeof(wr_suppression_t *));
+    *list = w.list = apr_array_make(p, 8, sizeof(wr_suppression_t *));
     rv = supp_open(d, APR_DBM_READONLY, &dbm, p);
     if (rv != APR_SUCCESS) {
         return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
     }
-    if (apr_dbm_firstkey(dbm, &k) == APR_SUCCESS) {
-        int n = 0;
-        while (k.dptr != NULL && n++ < 1000000) {
-            memset(&v, 0, sizeof(v));
-            if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr) {
-                wr_suppression_t *s = supp_parse(k, v, p);
-                if (s->until > now) {
-                    APR_ARRAY_PUSH(*list, wr_suppression_t *) = s;
-                }
-            }
-            if (apr_dbm_nextkey(dbm, &k) != APR_SUCCESS) {
-                break;
-            }
-        }
-    }
+    supp_walk(dbm, list_live, &w);
     apr_dbm_close(dbm);
     qsort((*list)->elts, (apr_size_t)(*list)->nelts,
           sizeof(wr_suppression_t *), supp_cmp);
@@ -209,8 +247,7 @@ int wr_delivery_suppressed(wr_delivery_t *d, const char *address,
 
         memset(&v, 0, sizeof(v));
         if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr != NULL) {
-            const char *val = apr_pstrmemdup(p, v.dptr, v.dsize);
-            hit = (apr_time_t)apr_atoi64(val) > now;
+            hit = supp_until(v, p) > now;
         }
         apr_dbm_close(dbm);
     }
@@ -218,12 +255,23 @@ int wr_delivery_suppressed(wr_delivery_t *d, const char *address,
     return hit;
 }
 
+/* call_live - the caller's function for an entry still in force */
+static void call_live(void *baton, apr_datum_t k, apr_datum_t v)
+{
+    walk_t *w = baton;
+    apr_time_t until = supp_until(v, w->p);
+
+    if (until > w->now) {
+        w->fn(w->baton, apr_pstrmemdup(w->p, k.dptr, k.dsize), until);
+    }
+}
+
 apr_status_t wr_delivery_suppressed_each(wr_delivery_t *d, apr_time_t now,
                                          wr_suppressed_fn *fn, void *baton,
                                          apr_pool_t *p)
 {
+    walk_t w = { now, p, NULL, fn, baton };
     apr_dbm_t *dbm;
-    apr_datum_t k, v;
     apr_status_t rv;
 
     rv = supp_open(d, APR_DBM_READONLY, &dbm, p);
@@ -231,55 +279,38 @@ apr_status_t wr_delivery_suppressed_each(wr_delivery_t *d, apr_time_t now,
         /* no list yet: nobody was ever suppressed */
         return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
     }
-    if (apr_dbm_firstkey(dbm, &k) == APR_SUCCESS) {
-        int n = 0;
-        while (k.dptr != NULL && n++ < 1000000) {
-            memset(&v, 0, sizeof(v));
-            if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr) {
-                const char *val = apr_pstrmemdup(p, v.dptr, v.dsize);
-                apr_time_t until = (apr_time_t)apr_atoi64(val);
-                if (until > now) {
-                    fn(baton, apr_pstrmemdup(p, k.dptr, k.dsize), until);
-                }
-            }
-            if (apr_dbm_nextkey(dbm, &k) != APR_SUCCESS) {
-                break;
-            }
-        }
-    }
+    supp_walk(dbm, call_live, &w);
     apr_dbm_close(dbm);
     return APR_SUCCESS;
 }
 
+/* list_expired - the key of an entry whose time is over onto w->list */
+static void list_expired(void *baton, apr_datum_t k, apr_datum_t v)
+{
+    walk_t *w = baton;
+
+    if (supp_until(v, w->p) <= w->now) {
+        apr_datum_t *o = apr_array_push(w->list);
+
+        o->dptr = apr_pmemdup(w->p, k.dptr, k.dsize);
+        o->dsize = k.dsize;
+    }
+}
+
 void wr_delivery_supp_sweep(wr_delivery_t *d, apr_time_t now, apr_pool_t *p)
 {
-    apr_array_header_t *old = apr_array_make(p, 8, sizeof(apr_datum_t));
+    walk_t w = { now, p, NULL, NULL, NULL };
     apr_dbm_t *dbm;
-    apr_datum_t k, v;
     int i;
 
     if (supp_open(d, APR_DBM_READWRITE, &dbm, p) != APR_SUCCESS) {
         return;
     }
     /* collect first: deleting while walking SDBM can skip keys */
-    if (apr_dbm_firstkey(dbm, &k) == APR_SUCCESS) {
-        while (k.dptr != NULL) {
-            memset(&v, 0, sizeof(v));
-            if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr) {
-                const char *val = apr_pstrmemdup(p, v.dptr, v.dsize);
-                if ((apr_time_t)apr_atoi64(val) <= now) {
-                    apr_datum_t *o = apr_array_push(old);
-                    o->dptr = apr_pmemdup(p, k.dptr, k.dsize);
-                    o->dsize = k.dsize;
-                }
-            }
-            if (apr_dbm_nextkey(dbm, &k) != APR_SUCCESS) {
-                break;
-            }
-        }
-    }
-    for (i = 0; i < old->nelts; i++) {
-        apr_dbm_delete(dbm, APR_ARRAY_IDX(old, i, apr_datum_t));
+    w.list = apr_array_make(p, 8, sizeof(apr_datum_t));
+    supp_walk(dbm, list_expired, &w);
+    for (i = 0; i < w.list->nelts; i++) {
+        apr_dbm_delete(dbm, APR_ARRAY_IDX(w.list, i, apr_datum_t));
     }
     apr_dbm_close(dbm);
 }
