@@ -180,6 +180,23 @@ typedef struct {
     void *baton;
 } walk_t;
 
+/* supp_read - supp_walk over the list opened for reading; no list yet
+ * (nobody was ever suppressed) is an empty one */
+static apr_status_t supp_read(wr_delivery_t *d, supp_visit_fn *fn,
+                              void *baton, apr_pool_t *p)
+{
+    apr_dbm_t *dbm;
+    apr_status_t rv;
+
+    rv = supp_open(d, APR_DBM_READONLY, &dbm, p);
+    if (rv != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
+    }
+    supp_walk(dbm, fn, baton);
+    apr_dbm_close(dbm);
+    return APR_SUCCESS;
+}
+
 /* list_live - an entry still in force, parsed, onto w->list */
 static void list_live(void *baton, apr_datum_t k, apr_datum_t v)
 {
@@ -196,16 +213,12 @@ apr_status_t wr_delivery_suppressions(wr_delivery_t *d, apr_time_t now,
                                       apr_pool_t *p)
 {
     walk_t w = { now, p, NULL, NULL, NULL };
-    apr_dbm_t *dbm;
     apr_status_t rv;
 
     *list = w.list = apr_array_make(p, 8, sizeof(wr_suppression_t *));
-    rv = supp_open(d, APR_DBM_READONLY, &dbm, p);
-    if (rv != APR_SUCCESS) {
-        return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
+    if ((rv = supp_read(d, list_live, &w, p)) != APR_SUCCESS) {
+        return rv;
     }
-    supp_walk(dbm, list_live, &w);
-    apr_dbm_close(dbm);
     qsort((*list)->elts, (apr_size_t)(*list)->nelts,
           sizeof(wr_suppression_t *), supp_cmp);
     return APR_SUCCESS;
@@ -271,17 +284,8 @@ apr_status_t wr_delivery_suppressed_each(wr_delivery_t *d, apr_time_t now,
                                          apr_pool_t *p)
 {
     walk_t w = { now, p, NULL, fn, baton };
-    apr_dbm_t *dbm;
-    apr_status_t rv;
 
-    rv = supp_open(d, APR_DBM_READONLY, &dbm, p);
-    if (rv != APR_SUCCESS) {
-        /* no list yet: nobody was ever suppressed */
-        return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
-    }
-    supp_walk(dbm, call_live, &w);
-    apr_dbm_close(dbm);
-    return APR_SUCCESS;
+    return supp_read(d, call_live, &w, p);
 }
 
 /* list_expired - the key of an entry whose time is over onto w->list */
