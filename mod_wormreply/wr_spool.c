@@ -44,13 +44,13 @@ static const char *const dir_names[4] = { "tmp", "new", "cur", "failed" };
 
 static volatile apr_uint32_t name_counter;
 
-/* id_valid - whether `id` is a name this spool could have made: keeps
- * "../x", "/etc/passwd" and dot files out of every path we build */
-static int id_valid(const char *id)
+/* keeps "../x", "/etc/passwd" and dot files out of every path we build */
+int wr_spool_id_ok(const char *id)
 {
     const char *s;
 
-    if (id == NULL || id[0] == '\0' || id[0] == '.' || strlen(id) > 128) {
+    if (id == NULL || id[0] == '\0' || id[0] == '.'
+        || strlen(id) > WR_SPOOL_ID_MAX) {
         return 0;
     }
     for (s = id; *s; s++) {
@@ -66,7 +66,7 @@ apr_time_t wr_id_time(const char *id)
     char *end;
     apr_int64_t sec, usec;
 
-    if (!id_valid(id) || !apr_isdigit(id[0])) {
+    if (!wr_spool_id_ok(id) || !apr_isdigit(id[0])) {
         return 0;
     }
     sec = apr_strtoi64(id, &end, 10);
@@ -728,7 +728,8 @@ static apr_status_t count_dir(wr_file_dir_t *d, int *n, apr_off_t *bytes,
         wr_file_info_t fi;
         apr_time_t t;
 
-        if (!id_valid(name) || wr_file_stat(d, name, &fi) != APR_SUCCESS) {
+        if (!wr_spool_id_ok(name)
+            || wr_file_stat(d, name, &fi) != APR_SUCCESS) {
             continue;
         }
         (*n)++;
@@ -857,7 +858,7 @@ apr_status_t wr_spool_list(wr_spool_t *spool, wr_spool_dir_e which,
                        sizeof(const char *));
     for (k = 0; k < names->nelts; k++) {
         const char *name = APR_ARRAY_IDX(names, k, const char *);
-        if (id_valid(name)) {
+        if (wr_spool_id_ok(name)) {
             APR_ARRAY_PUSH(a, const char *) = name;
         }
     }
@@ -869,7 +870,7 @@ apr_status_t wr_spool_raw(wr_spool_t *spool, wr_spool_dir_e which,
                           const char *id, char **buf, apr_size_t *len,
                           apr_pool_t *p)
 {
-    if (!id_valid(id)) {
+    if (!wr_spool_id_ok(id)) {
         return APR_EINVAL;
     }
     return wr_file_read(spool->d[which], id, WR_SPOOL_RECORD_MAX, buf, len,
@@ -895,7 +896,7 @@ apr_status_t wr_spool_take(wr_spool_t *spool, const char *id,
 {
     apr_status_t rv;
 
-    if (!id_valid(id)) {
+    if (!wr_spool_id_ok(id)) {
         return APR_EINVAL;
     }
     /* The rename is the claim: only one of any number of takers wins. */
@@ -925,7 +926,7 @@ apr_status_t wr_spool_remove(wr_spool_t *spool, wr_spool_dir_e which,
     apr_status_t rv;
 
     (void)p;
-    if (!id_valid(id)) {
+    if (!wr_spool_id_ok(id)) {
         return APR_EINVAL;
     }
     rv = wr_file_remove(spool->d[which], id);
@@ -976,7 +977,7 @@ apr_status_t wr_spool_fail(wr_spool_t *spool, const char *id,
     wr_event_t *ev;
     apr_status_t rv;
 
-    if (!id_valid(id)) {
+    if (!wr_spool_id_ok(id)) {
         return APR_EINVAL;
     }
     rv = wr_spool_load(spool, WR_SPOOL_CUR, id, &ev, p);
@@ -999,7 +1000,7 @@ apr_status_t wr_spool_fail(wr_spool_t *spool, const char *id,
 apr_status_t wr_spool_release(wr_spool_t *spool, const char *id,
                               const wr_event_t *updated, apr_pool_t *p)
 {
-    if (!id_valid(id)) {
+    if (!wr_spool_id_ok(id)) {
         return APR_EINVAL;
     }
     if (updated != NULL) {
@@ -1025,7 +1026,7 @@ apr_status_t wr_spool_note(wr_spool_t *spool, const char *id,
     wr_file_info_t fi;
     apr_status_t rv;
 
-    if (!id_valid(id)) {
+    if (!wr_spool_id_ok(id)) {
         return APR_EINVAL;
     }
     /* replace_in would create cur/<id> from nothing: a record the CLI
@@ -1042,7 +1043,7 @@ apr_status_t wr_spool_retry(wr_spool_t *spool, const char *id, apr_pool_t *p)
     wr_event_t *ev;
     apr_status_t rv;
 
-    if (!id_valid(id)) {
+    if (!wr_spool_id_ok(id)) {
         return APR_EINVAL;
     }
     if ((rv = wr_spool_load(spool, WR_SPOOL_FAILED, id, &ev, p))

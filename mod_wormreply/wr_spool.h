@@ -113,6 +113,9 @@
 /* Record format version written by this code. */
 #define WR_SPOOL_VERSION 1
 
+/* Longest record id accepted (the ids made are shorter). */
+#define WR_SPOOL_ID_MAX 128
+
 typedef struct wr_spool_t wr_spool_t;
 
 typedef enum {
@@ -319,6 +322,11 @@ apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
 apr_status_t wr_event_parse(const char *buf, apr_size_t len,
                             wr_event_t **ev, const char **err,
                             apr_pool_t *p);
+
+/* wr_spool_id_ok - 1 if `id` could be a record id (see above): 1 to
+ * WR_SPOOL_ID_MAX bytes of [0-9A-Za-z.], not starting with '.'; 0 for
+ * NULL. The one check of an id from a file name or a command line. */
+int wr_spool_id_ok(const char *id);
 
 /* wr_id_time - creation time encoded in a record id; 0 if not an id or
  * if the time does not fit an apr_time_t */

@@ -27,7 +27,6 @@
 #include <jansson.h>
 
 #include <apr_getopt.h>
-#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
@@ -92,23 +91,6 @@ static void usage(FILE *f)
         "3 the spool is missing or cannot be read (run as root or as\n"
         "httpd's User).\n",
         DEFAULT_SPOOL, WR_QUEUE_JSON_SCHEMA);
-}
-
-/* id_ok - the characters of a record id (wr_spool.h), so that an
- * argument can never name a path outside the spool */
-static int id_ok(const char *id)
-{
-    const char *s;
-
-    if (id[0] == '\0' || id[0] == '.' || strlen(id) > 128) {
-        return 0;
-    }
-    for (s = id; *s; s++) {
-        if (!apr_isalnum(*s) && *s != '.') {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 /* spool_err - say why the spool cannot be used */
@@ -648,7 +630,7 @@ int wr_cli_queue(apr_pool_t *pool, const wr_sigset_t *set,
         usage(stderr);
         return WR_QUEUE_USAGE;
     }
-    if (id != NULL && strcmp(id, "ALL") != 0 && !id_ok(id)) {
+    if (id != NULL && strcmp(id, "ALL") != 0 && !wr_spool_id_ok(id)) {
         fprintf(stderr, "wormreply queue: '%s' is not a record id\n", id);
         return WR_QUEUE_NOT_DONE;
     }

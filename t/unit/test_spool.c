@@ -990,6 +990,27 @@ static void test_id_edges(void)
     check_int(wr_id_time("x1714564800.000000.P1"), 0, "id time: not a time");
 }
 
+/* test_id_ok - the one check of a record id (the spool's and the CLI's) */
+static void test_id_ok(void)
+{
+    char longid[WR_SPOOL_ID_MAX + 2];
+
+    check(wr_spool_id_ok("01714564800.123456.P1.Q1.R0011223344556677"),
+          "id ok: one made by the spool");
+    check(!wr_spool_id_ok(NULL), "id refused: NULL");
+    check(!wr_spool_id_ok(""), "id refused: empty");
+    check(!wr_spool_id_ok(".hidden"), "id refused: a dot file");
+    check(!wr_spool_id_ok("a/b"), "id refused: a path");
+    check(!wr_spool_id_ok("a-b"), "id refused: a character not made");
+    memset(longid, 'a', sizeof(longid) - 1);
+    longid[WR_SPOOL_ID_MAX] = '\0';
+    check(wr_spool_id_ok(longid), "id ok: %d bytes", WR_SPOOL_ID_MAX);
+    longid[WR_SPOOL_ID_MAX] = 'a';
+    longid[WR_SPOOL_ID_MAX + 1] = '\0';
+    check(!wr_spool_id_ok(longid), "id refused: %d bytes",
+          WR_SPOOL_ID_MAX + 1);
+}
+
 /* test_planted - what httpd's User can plant in the spool: the notifier
  * side (take, stat, recover) refuses it and never reaches outside */
 static void test_planted(void)
@@ -1098,6 +1119,7 @@ int main(void)
     test_note();
     test_recover();
     test_id_edges();
+    test_id_ok();
     test_planted();
 
     if (getenv("WR_TEST_KEEP") == NULL) {
