@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <apr_strings.h>
@@ -53,4 +54,18 @@ apr_status_t wr_cli_become_owner(const char *dir, const char **who,
                                : apr_psprintf(p, "%ld", (long)gid));
     }
     return APR_SUCCESS;
+}
+
+void wr_cli_cannot_read(const char *verb, const char *kind, const char *path,
+                        const char *why, apr_status_t rv)
+{
+    char buf[128];
+
+    fprintf(stderr, "wormreply %s: cannot read the %s %s%s%s: %s\n", verb,
+            kind, path, why ? " " : "", why ? why : "",
+            wr_file_strerror(rv, buf, sizeof(buf)));
+    if (APR_STATUS_IS_EACCES(rv)) {
+        fprintf(stderr, "wormreply %s: run as root or as httpd's User\n",
+                verb);
+    }
 }

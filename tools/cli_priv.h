@@ -25,4 +25,10 @@
 apr_status_t wr_cli_become_owner(const char *dir, const char **who,
                                  apr_pool_t *p);
 
+/* wr_cli_cannot_read - on stderr, "wormreply VERB: cannot read the KIND
+ * PATH[ WHY]: <rv>", and who can read it when `rv` is a permission
+ * refused (httpd's User, or root, who becomes it) */
+void wr_cli_cannot_read(const char *verb, const char *kind, const char *path,
+                        const char *why, apr_status_t rv);
+
 #endif

@@ -138,14 +138,7 @@ static void put_escaped(const char *s, apr_size_t n)
 static int outbox_err(const outbox_t *o, const char *what, const char *why,
                       apr_status_t rv)
 {
-    char buf[128];
-
-    fprintf(stderr, "wormreply outbox: cannot read the outbox %s%s%s: %s\n",
-            what ? what : o->dir, why ? " " : "", why ? why : "",
-            wr_file_strerror(rv, buf, sizeof(buf)));
-    if (APR_STATUS_IS_EACCES(rv)) {
-        fprintf(stderr, "wormreply outbox: run as root or as httpd's User\n");
-    }
+    wr_cli_cannot_read("outbox", "outbox", what ? what : o->dir, why, rv);
     return WR_OUTBOX_EXIT_NO_OUTBOX;
 }
 

@@ -96,14 +96,7 @@ static void usage(FILE *f)
 /* spool_err - say why the spool cannot be used */
 static int spool_err(const queue_t *q, const char *what, apr_status_t rv)
 {
-    char buf[128];
-
-    fprintf(stderr, "wormreply queue: cannot read the spool %s%s%s: %s\n",
-            q->dir, what ? " " : "", what ? what : "",
-            wr_file_strerror(rv, buf, sizeof(buf)));
-    if (APR_STATUS_IS_EACCES(rv)) {
-        fprintf(stderr, "wormreply queue: run as root or as httpd's User\n");
-    }
+    wr_cli_cannot_read("queue", "spool", q->dir, what, rv);
     return WR_QUEUE_NO_SPOOL;
 }
 
