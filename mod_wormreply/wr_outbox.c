@@ -533,23 +533,22 @@ undo:
     return rv;
 }
 
-/* make_due - a queued notice's next-try cleared, the rest of its state
- * kept. *was gets the next-try it had. @return APR_SUCCESS with *done 0
- * when it was due already */
-static apr_status_t make_due(wr_outbox_t *ob, const char *id, apr_time_t now,
-                             apr_time_t *was, int *done, apr_pool_t *p)
+/* clear_next_try - the .state `name` in `dir` (a notice's or the
+ * smarthost's) made due: its next-try cleared if it lies after `now`, the
+ * rest of the record kept as it is. *was gets the next-try it had (0 if
+ * the record could not be read); *done says whether it was rewritten.
+ * @return the error of wr_file_record_load (nothing written, *was 0),
+ *         or of the write (*was > now) */
+static apr_status_t clear_next_try(wr_file_dir_t *dir, const char *name,
+                                   apr_time_t now, apr_time_t *was,
+                                   int *done, apr_pool_t *p)
 {
     apr_table_t *t;
     apr_status_t rv;
 
     *was = 0;
     *done = 0;
-    rv = wr_file_record_load(ob->dir, name_of(id, ".state", p), NULL, &t, p);
-    if (APR_STATUS_IS_ENOENT(rv) || rv == APR_EINVAL) {
-        /* no state, or one the queue manager ignores too: due */
-        return APR_SUCCESS;
-    }
-    if (rv != APR_SUCCESS) {
+    if ((rv = wr_file_record_load(dir, name, NULL, &t, p)) != APR_SUCCESS) {
         return rv;
     }
     *was = wr_file_record_time(t, "next-try");
@@ -557,9 +556,25 @@ static apr_status_t make_due(wr_outbox_t *ob, const char *id, apr_time_t now,
         return APR_SUCCESS;
     }
     apr_table_set(t, "next-try", "0");
-    if ((rv = write_record(ob->dir, name_of(id, ".state", p),
-                           wr_file_record_dump(t, p), p)) == APR_SUCCESS) {
+    if ((rv = write_record(dir, name, wr_file_record_dump(t, p), p))
+        == APR_SUCCESS) {
         *done = 1;
+    }
+    return rv;
+}
+
+/* make_due - a queued notice's next-try cleared, the rest of its state
+ * kept. *was gets the next-try it had. @return APR_SUCCESS with *done 0
+ * when it was due already */
+static apr_status_t make_due(wr_outbox_t *ob, const char *id, apr_time_t now,
+                             apr_time_t *was, int *done, apr_pool_t *p)
+{
+    apr_status_t rv = clear_next_try(ob->dir, name_of(id, ".state", p), now,
+                                     was, done, p);
+
+    if (APR_STATUS_IS_ENOENT(rv) || rv == APR_EINVAL) {
+        /* no state, or one the queue manager ignores too: due */
+        return APR_SUCCESS;
     }
     return rv;
 }
@@ -638,17 +653,15 @@ apr_status_t wr_outbox_resume(wr_outbox_t *ob, apr_time_t now, int *cleared,
     }
     for (k = 0; rv == APR_SUCCESS && k < keys->nelts; k++) {
         const char *key = APR_ARRAY_IDX(keys, k, const char *);
-        apr_table_t *t;
+        apr_time_t was;
+        int done;
 
-        if (wr_file_record_load(ob->dest, name_of(key, ".state", p), NULL,
-                                &t, p) != APR_SUCCESS
-            || wr_file_record_time(t, "next-try") <= now) {
-            continue;
+        rv = clear_next_try(ob->dest, name_of(key, ".state", p), now, &was,
+                            &done, p);
+        if (rv != APR_SUCCESS && was <= now) {
+            rv = APR_SUCCESS;   /* unreadable: nothing to lift */
         }
-        apr_table_set(t, "next-try", "0");
-        rv = write_record(ob->dest, name_of(key, ".state", p),
-                          wr_file_record_dump(t, p), p);
-        n += rv == APR_SUCCESS;
+        n += done;
     }
     if (cleared) {
         *cleared = n;
