@@ -411,6 +411,20 @@ static const char *whole_number(cmd_parms *cmd, const char *arg,
     return NULL;
 }
 
+/* positive_duration - the directive's argument as a duration over 0
+ * (wr_duration_parse); the error names the directive and gives
+ * `examples` */
+static const char *positive_duration(cmd_parms *cmd, const char *arg,
+                                     const char *examples,
+                                     apr_interval_time_t *d)
+{
+    if (wr_duration_parse(arg, d) != APR_SUCCESS || *d <= 0) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a duration (such as "
+                            "%s)", cmd->cmd->name, arg, examples);
+    }
+    return NULL;
+}
+
 /* set_count - WormReplySpoolMax, WormReplyMaxPerHour: a whole number */
 static const char *set_count(cmd_parms *cmd, void *dc, const char *arg)
 {
@@ -440,12 +454,9 @@ static const char *set_window(cmd_parms *cmd, void *dc, const char *arg)
     apr_interval_time_t d;
 
     (void)dc;
-    if (err) {
+    if (err || (err = positive_duration(cmd, arg, "30s, 5m, 24h or 1h30m",
+                                        &d))) {
         return err;
-    }
-    if (wr_duration_parse(arg, &d) != APR_SUCCESS || d <= 0) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a duration (such as "
-                            "30s, 5m, 24h or 1h30m)", cmd->cmd->name, arg);
     }
     *(apr_interval_time_t *)((char *)&nc->policy + (apr_size_t)cmd->info) = d;
     return NULL;
@@ -885,12 +896,8 @@ static const char *set_delivery_time(cmd_parms *cmd, void *dc,
     apr_interval_time_t d;
 
     (void)dc;
-    if (err) {
+    if (err || (err = positive_duration(cmd, arg, "30s, 5m, 4h or 5d", &d))) {
         return err;
-    }
-    if (wr_duration_parse(arg, &d) != APR_SUCCESS || d <= 0) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a duration (such as "
-                            "30s, 5m, 4h or 5d)", cmd->cmd->name, arg);
     }
     if (!strcasecmp(cmd->cmd->name, "WormReplyRetryInterval")) {
         nc->delivery.retry_interval = d;
