@@ -1,29 +1,20 @@
 /* wr_notifier.c - the notifier's loop: spool -> resolver -> digests ->
  * outbox (see wr_notifier.h for the order of things and why) */
-#include <errno.h>
 #include <stddef.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <apr_allocator.h>
-#include <apr_hash.h>
 #include <apr_network_io.h>
 #include <apr_strings.h>
 
 #include "wr_bouncestat.h"
 #include "wr_file.h"
-#include "wr_history.h"
 #include "wr_log.h"
-#include "wr_notice.h"
-#include "wr_outbox.h"
-#include "wr_notifier.h"
+#include "wr_notifier_int.h"
 #include "wr_proc.h"
 #include "wr_proctitle.h"
-#include "wr_ratelimit.h"
-#include "wr_spool.h"
 
 /* Events claimed at once: bounds memory and DNS load after a backlog. */
 #define MAX_CLAIMED 512
@@ -40,9 +31,6 @@
 #define DELIVER_EVERY apr_time_from_sec(2)
 /* A deliverer starts no new pass after this; the next one goes on. */
 #define DELIVERER_MAX_TIME apr_time_from_sec(60)
-/* The next-try times of events gone from new/ are forgotten at least
- * this often (see not_before_prune). */
-#define PRUNE_EVERY apr_time_from_sec(60)
 /* Without a smarthost, the notices kept for pickup are counted (the
  * outbox_kept gauge) and pruned by WormReplyOutboxRetention this often. */
 #define PICKUP_EVERY apr_time_from_sec(10)
@@ -68,213 +56,7 @@
 #define FARM_HELD_RETRY apr_time_from_sec(1)
 #define FARM_BACKLOG_MAX 10000
 
-typedef struct domain_s domain_t;
-
-/* item_t - one claimed event, from take to done */
-typedef struct {
-    const char *id;
-    wr_event_t *ev;
-    apr_pool_t *pool;          /* the item's own: freed when it is done */
-    struct notifier_s *n;
-    const char *name;          /* confirmed PTR name */
-    const char *contact;       /* address from the contact zone, or NULL */
-    int test;                  /* its vhost is in WormReplyNotify Test */
-    int farm;                  /* in the farm's set for its domain */
-    int held;                  /* hold_e last noted in the spool */
-    apr_time_t held_due;       /* and its due time */
-} item_t;
-
-/* hold_e - why a domain's events wait in cur/ for their digest, noted in
- * each event's record (wr_spool_note) for "wormreply queue" */
-typedef enum {
-    HOLD_NONE = 0,
-    HOLD_DELAY,                /* WormReplyDigestDelay gathering */
-    HOLD_WINDOW,               /* WormReplyDomainWindow since the last */
-    HOLD_CAP,                  /* WormReplyMaxPerHour */
-    HOLD_WRITE,                /* the notice could not be written */
-    HOLD_FARM_WINDOW,          /* the farm's domain window */
-    HOLD_FARM_HELD,            /* another server of the farm sends it */
-    HOLD_FARM_CAP              /* the farm's WormReplyMaxPerHour */
-} hold_e;
-
-/* src_t - a host's event and confirmed name, from this server's spool or
- * from the farm's set */
-typedef struct {
-    const wr_event_t *ev;
-    const char *name;
-} src_t;
-
-/* backlog_t - a digest sent from local state while the farm was away */
-typedef struct {
-    const char *key;           /* the farm's name for the domain */
-    apr_array_header_t *addresses;
-    apr_time_t when;
-} backlog_t;
-
-struct domain_s {
-    const char *domain;
-    const char *contact;       /* the contact zone's address: the recipient */
-    int test;
-    wr_rate_domain_t rate;
-    apr_array_header_t *items;  /* item_t * */
-    hold_e hold;               /* why its items wait, this turn */
-    apr_time_t hold_due;       /* until when */
-    apr_time_t cap_logged;
-    apr_time_t farm_due;       /* no farm claim is tried before this */
-};
-
-/* table_t - a hash whose keys and values live in a pool of its own, so
- * that what it forgets is freed: when more than half of what was ever put
- * in the pool has been forgotten, the live entries are copied into a fresh
- * pool and the old one is destroyed (a long-lived process may never keep
- * what it does not need: each DNS retry, each domain ever seen) */
-typedef struct {
-    apr_pool_t *parent;
-    apr_pool_t *pool;
-    apr_hash_t *hash;
-    const char *tag;
-    unsigned long made;        /* entries allocated in `pool` */
-    unsigned long compactions;
-} table_t;
-
-typedef struct notifier_s {
-    const wr_notifier_conf_t *conf;
-    apr_pool_t *pool;
-    apr_pool_t *scratch;       /* cleared every turn */
-    wr_spool_t *spool;
-    wr_history_t *hist;
-    wr_outbox_t *outbox;       /* for the pickup mark and pruning; NULL if
-                                * it could not be opened */
-    apr_time_t last_pickup;
-    wr_resolver_t *res;
-    wr_rate_policy_t pol;
-    wr_rate_global_t global;
-    table_t domains;           /* "domain" or "test:domain" -> domain_t,
-                                * while it has events or its window runs */
-    apr_hash_t *claimed;       /* id -> item_t, while claimed */
-    table_t not_before;        /* id -> apr_time_t, events backing off */
-    apr_array_header_t *never_mail;    /* built-in and configured */
-    wr_counter_slot_t *slot;
-    apr_time_t last_expire;
-    apr_time_t last_prune;     /* of not_before */
-    apr_time_t last_count;        /* the spool's size, counted */
-    apr_uint64_t committed;    /* requests' puts made durable (counter) */
-    apr_time_t last_commit;    /* the last group commit */
-    apr_time_t commit_warned;  /* the last failure said */
-    const volatile sig_atomic_t *stop;
-    wr_farm_t *farm;           /* NULL: no farm */
-    int farm_up;               /* the farm state is in use */
-    apr_time_t farm_warned;    /* last "unreachable" warning */
-    apr_time_t farm_err_seen;  /* time of the last error counted */
-    apr_uint64_t farm_gen;     /* the farm's generation last settled */
-    apr_time_t farm_synced;    /* last push of the suppression list */
-    apr_time_t farm_stat;      /* last read of the windows gauge */
-    apr_time_t bounces_read;   /* last read of the outbox's bounces.stat */
-    apr_pool_t *backlog_pool;  /* cleared once the backlog is told */
-    apr_array_header_t *backlog;    /* backlog_t */
-    pid_t deliverer;           /* the delivery process, or 0 */
-    apr_time_t deliverer_started;
-    int queued;                /* notices queued since it was started */
-} notifier_t;
-
 static void deliver_kick(notifier_t *n, apr_time_t now);
-
-#define COUNT(n, field) do { if ((n)->slot) { (n)->slot->field++; } } while (0)
-
-/* Compaction copies the live entries once more than half of those ever
- * made are gone, and never for fewer than this many. */
-#define TABLE_SLACK 256
-
-typedef void *table_copy_fn(const void *val, apr_pool_t *p);
-
-/* table_init - an empty table whose pool is a child of `parent` */
-static void table_init(table_t *t, apr_pool_t *parent, const char *tag)
-{
-    memset(t, 0, sizeof(*t));
-    t->parent = parent;
-    t->tag = tag;
-    apr_pool_create(&t->pool, parent);
-    apr_pool_tag(t->pool, tag);
-    t->hash = apr_hash_make(t->pool);
-}
-
-/* table_compact - when most of what the pool holds is forgotten, copy the
- * live entries (each value through `copy`) into a new pool */
-static void table_compact(table_t *t, table_copy_fn *copy)
-{
-    unsigned long live = apr_hash_count(t->hash);
-    apr_hash_index_t *hi;
-    apr_pool_t *np;
-    apr_hash_t *nh;
-
-    if (t->made < TABLE_SLACK || t->made < 2 * live) {
-        return;
-    }
-    apr_pool_create(&np, t->parent);
-    apr_pool_tag(np, t->tag);
-    nh = apr_hash_make(np);
-    for (hi = apr_hash_first(NULL, t->hash); hi; hi = apr_hash_next(hi)) {
-        const void *key;
-        apr_ssize_t klen;
-        void *val;
-
-        apr_hash_this(hi, &key, &klen, &val);
-        apr_hash_set(nh, apr_pmemdup(np, key, (apr_size_t)klen + 1), klen,
-                     copy(val, np));
-    }
-    apr_pool_destroy(t->pool);
-    t->pool = np;
-    t->hash = nh;
-    t->made = live;
-    t->compactions++;
-}
-
-/* time_copy - a not_before value in another pool */
-static void *time_copy(const void *val, apr_pool_t *p)
-{
-    return apr_pmemdup(p, val, sizeof(apr_time_t));
-}
-
-/* not_before_set - event `id` may not be claimed before `t` (0: forget) */
-static void not_before_set(notifier_t *n, const char *id, apr_time_t t)
-{
-    table_t *nb = &n->not_before;
-    apr_time_t *v = apr_hash_get(nb->hash, id, APR_HASH_KEY_STRING);
-
-    if (t == 0) {
-        if (v != NULL) {
-            apr_hash_set(nb->hash, id, APR_HASH_KEY_STRING, NULL);
-            table_compact(nb, time_copy);
-        }
-        return;
-    }
-    if (v == NULL) {
-        v = apr_palloc(nb->pool, sizeof(*v));
-        apr_hash_set(nb->hash, apr_pstrdup(nb->pool, id),
-                     APR_HASH_KEY_STRING, v);
-        nb->made++;
-    }
-    *v = t;
-}
-
-/* item_done - the event's outcome is durable: drop it from the spool,
- * keeping its source in the history of hosts seen (wormreply blocklist
- * lists every prober of a window, whatever became of its event) */
-static void item_done(item_t *it)
-{
-    notifier_t *n = it->n;
-    apr_status_t rv;
-
-    wr_history_record(n->hist, WR_HISTORY_SEEN, it->ev->address,
-                      it->ev->last_seen);
-    rv = wr_spool_done(n->spool, it->id, n->scratch);
-    if (rv != APR_SUCCESS) {
-        wr_log_perror(WR_LOG_MARK, WR_LOG_ERR, rv, WRLOGNO(00040)
-                      "spool: cannot remove event %s", it->id);
-    }
-    apr_hash_set(n->claimed, it->id, APR_HASH_KEY_STRING, NULL);
-    apr_pool_destroy(it->pool);
-}
 
 /* item_retry - give the event back for a later try, with backoff */
 static void item_retry(item_t *it, apr_time_t now, const char *why)
@@ -300,7 +82,7 @@ static void item_retry(item_t *it, apr_time_t now, const char *why)
                       "spool: cannot give event %s back", it->id);
     }
     else {
-        not_before_set(n, it->id, upd.next_try);
+        wr_notifier_not_before_set(n, it->id, upd.next_try);
     }
     wr_log_perror(WR_LOG_MARK, WR_LOG_INFO, 0, WRLOGNO(00042)
                   "%s: %s; try %u again later", it->ev->address, why,
@@ -309,216 +91,6 @@ static void item_retry(item_t *it, apr_time_t now, const char *why)
     apr_hash_set(n->claimed, it->id, APR_HASH_KEY_STRING, NULL);
     apr_pool_destroy(it->pool);
 }
-
-/* hold_reason - a hold in words, for the event's record */
-static const char *hold_reason(notifier_t *n, const domain_t *d)
-{
-    const char *what;
-
-    switch (d->hold) {
-    case HOLD_DELAY:
-        what = "gathering the digest for %s (WormReplyDigestDelay)";
-        break;
-    case HOLD_WINDOW:
-        what = "the domain window of %s: a digest went out "
-               "(WormReplyDomainWindow)";
-        break;
-    case HOLD_CAP:
-        what = "WormReplyMaxPerHour reached; the digest for %s waits";
-        break;
-    case HOLD_WRITE:
-        what = "the notice for %s could not be written to the outbox "
-               "(error log); tried again";
-        break;
-    case HOLD_FARM_WINDOW:
-        what = "the farm's domain window of %s: a digest went out from "
-               "the farm";
-        break;
-    case HOLD_FARM_HELD:
-        what = "another server of the farm is sending the digest for %s";
-        break;
-    case HOLD_FARM_CAP:
-        what = "the farm's WormReplyMaxPerHour reached; the digest for %s "
-               "waits";
-        break;
-    default:
-        return NULL;
-    }
-    return apr_psprintf(n->scratch, what, d->domain);
-}
-
-/* domain_note - say in each waiting event's record why it waits and
- * until when (wr_spool_note), when that changed since it was last said:
- * a record never shows "active" without its reason */
-static void domain_note(notifier_t *n, domain_t *d)
-{
-    const char *reason = NULL;
-    int k;
-
-    for (k = 0; d->hold != HOLD_NONE && k < d->items->nelts; k++) {
-        item_t *it = APR_ARRAY_IDX(d->items, k, item_t *);
-        wr_event_t upd;
-        apr_status_t rv;
-
-        if (it->held == (int)d->hold && it->held_due == d->hold_due) {
-            continue;
-        }
-        if (reason == NULL) {
-            reason = hold_reason(n, d);
-        }
-        upd = *it->ev;
-        upd.decision = "held";
-        upd.reason = reason;
-        upd.due = d->hold_due;
-        rv = wr_spool_note(n->spool, it->id, &upd, n->scratch);
-        if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
-            char ebuf[128];
-
-            wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING,
-                          WR_FILE_IS_REFUSED(rv) ? 0 : rv, WRLOGNO(00602)
-                          "spool: cannot note why event %s waits%s%s",
-                          it->id, WR_FILE_IS_REFUSED(rv) ? ": " : "",
-                          WR_FILE_IS_REFUSED(rv)
-                          ? wr_file_strerror(rv, ebuf, sizeof(ebuf)) : "");
-        }
-        /* said (or not sayable): not tried again every turn */
-        it->held = (int)d->hold;
-        it->held_due = d->hold_due;
-    }
-}
-
-/* in_list - whether `s` is in an array of lower-case strings */
-static int in_list(const apr_array_header_t *a, const char *s)
-{
-    int k;
-
-    for (k = 0; a && k < a->nelts; k++) {
-        if (!strcasecmp(APR_ARRAY_IDX(a, k, const char *), s)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* The built-in never-mail domains (README, WormReplyNeverMail): services
- * whose names carry any IP address (1-2-3-4.nip.io is 1.2.3.4), so that
- * whoever writes a PTR record can forward-confirm a name under them and
- * point our notices at their operators. WormReplyNeverMail DOMAIN adds to
- * the list, WormReplyNeverMail -DOMAIN takes a domain out of it. */
-const char *const wr_never_mail_builtin[] = {
-    "nip.io", "sslip.io", "xip.io", "traefik.me", NULL
-};
-
-/* never_mail_list - the built-in list with the configured entries added
- * and the configured "-entry" ones taken out (lower case) */
-static apr_array_header_t *never_mail_list(const apr_array_header_t *conf,
-                                           apr_pool_t *p)
-{
-    apr_array_header_t *l = apr_array_make(p, 8, sizeof(const char *));
-    int k, j;
-
-    for (k = 0; wr_never_mail_builtin[k]; k++) {
-        APR_ARRAY_PUSH(l, const char *) = wr_never_mail_builtin[k];
-    }
-    for (k = 0; conf && k < conf->nelts; k++) {
-        const char *e = APR_ARRAY_IDX(conf, k, const char *);
-        if (*e != '-') {
-            APR_ARRAY_PUSH(l, const char *) = e;
-            continue;
-        }
-        for (j = 0; j < l->nelts; j++) {
-            if (!strcasecmp(APR_ARRAY_IDX(l, j, const char *), e + 1)) {
-                APR_ARRAY_IDX(l, j, const char *) = "";
-            }
-        }
-    }
-    return l;
-}
-
-/* under_listed - `name` is, or is under, a domain of the list (entries
- * with an '@' are addresses and do not count) */
-static const char *under_listed(const apr_array_header_t *a,
-                                const char *name)
-{
-    apr_size_t nl = name ? strlen(name) : 0;
-    int k;
-
-    while (nl > 0 && name[nl - 1] == '.') {
-        nl--;
-    }
-    for (k = 0; a && k < a->nelts; k++) {
-        const char *e = APR_ARRAY_IDX(a, k, const char *);
-        apr_size_t el = strlen(e);
-        if (el == 0 || strchr(e, '@') || el > nl
-            || strncasecmp(name + nl - el, e, el) != 0) {
-            continue;
-        }
-        if (el == nl || name[nl - el - 1] == '.') {
-            return e;
-        }
-    }
-    return NULL;
-}
-
-/* never_mailed - the domain is ours, it or the confirmed name is under a
- * domain of the never-mail list, or all its mailboxes are on it */
-static const char *never_mailed(const notifier_t *n, const char *domain,
-                                const char *name)
-{
-    const wr_notifier_conf_t *c = n->conf;
-    const char *e;
-    int k, all = 1;
-
-    if (in_list(c->own_domains, domain)) {
-        return "one of our own domains";
-    }
-    if ((e = under_listed(n->never_mail, domain)) != NULL
-        || (e = under_listed(n->never_mail, name)) != NULL) {
-        return apr_pstrcat(n->scratch, "under ", e, ", on the never-mail "
-                           "list", NULL);
-    }
-    for (k = 0; k < c->mailboxes->nelts; k++) {
-        const char *a = apr_pstrcat(n->scratch,
-                                    APR_ARRAY_IDX(c->mailboxes, k,
-                                                  const char *),
-                                    "@", domain, NULL);
-        if (!in_list(n->never_mail, a)) {
-            all = 0;
-        }
-    }
-    return all ? "every mailbox on the never-mail list" : NULL;
-}
-
-/* domain_get - the pending digest of a domain, created with what the
- * history knows of its last notice */
-static domain_t *domain_get(notifier_t *n, const char *domain,
-                            const char *contact, int test)
-{
-    const char *key = apr_pstrcat(n->scratch, test ? "test:" : "",
-                                  contact ? "contact:" : "",
-                                  contact ? contact : domain, NULL);
-    table_t *t = &n->domains;
-    domain_t *d = apr_hash_get(t->hash, key, APR_HASH_KEY_STRING);
-    apr_time_t last;
-
-    if (d == NULL) {
-        d = apr_pcalloc(t->pool, sizeof(*d));
-        d->domain = apr_pstrdup(t->pool, domain);
-        d->contact = contact ? apr_pstrdup(t->pool, contact) : NULL;
-        d->test = test;
-        d->items = apr_array_make(t->pool, 4, sizeof(item_t *));
-        if (!test && wr_history_last(n->hist, WR_HISTORY_DOMAIN, domain,
-                                     &last) == APR_SUCCESS) {
-            d->rate.last_sent = last;
-        }
-        apr_hash_set(t->hash, apr_pstrdup(t->pool, key),
-                     APR_HASH_KEY_STRING, d);
-        t->made++;
-    }
-    return d;
-}
-
-/* ---- the farm's shared state (wr_farm.h) ---------------------------- */
 
 /* farm_key - the farm's name for a digest: the domain, or the contact
  * address the contact zone gave */
@@ -796,49 +368,12 @@ static void farm_settle(notifier_t *n, domain_t *d, apr_time_t now)
                           it->ev->address);
             wr_history_record(n->hist, WR_HISTORY_HOST, it->ev->address,
                               now);
-            item_done(it);
+            wr_notifier_item_done(it);
             continue;
         }
         APR_ARRAY_IDX(d->items, j++, item_t *) = it;
     }
     d->items->nelts = j;
-}
-
-/* domain_copy - a domain in another pool (its items stay where they are) */
-static void *domain_copy(const void *val, apr_pool_t *p)
-{
-    const domain_t *d = val;
-    domain_t *c = apr_pmemdup(p, d, sizeof(*d));
-
-    c->domain = apr_pstrdup(p, d->domain);
-    c->contact = d->contact ? apr_pstrdup(p, d->contact) : NULL;
-    c->items = apr_array_copy(p, d->items);
-    return c;
-}
-
-/* domains_forget - drop the domains that wait for nothing: no event
- * pending and their window over (what a domain that comes back needs, the
- * time of its last digest, is in the history, and older than the window
- * anyway) */
-static void domains_forget(notifier_t *n, apr_time_t now)
-{
-    table_t *t = &n->domains;
-    apr_hash_index_t *hi;
-
-    for (hi = apr_hash_first(n->scratch, t->hash); hi;
-         hi = apr_hash_next(hi)) {
-        const void *key;
-        void *val;
-        domain_t *d;
-
-        apr_hash_this(hi, &key, NULL, &val);
-        d = val;
-        if (d->items->nelts == 0
-            && now - d->rate.last_sent >= n->pol.domain_window) {
-            apr_hash_set(t->hash, key, APR_HASH_KEY_STRING, NULL);
-        }
-    }
-    table_compact(t, domain_copy);
 }
 
 /* resolved - the resolver's answer for one event */
@@ -862,12 +397,12 @@ static void resolved(const wr_resolve_result_t *r, void *baton)
                       it->ev->address, wr_resolve_status_name(r->status),
                       r->reason);
         COUNT(n, unresolvable);
-        item_done(it);
+        wr_notifier_item_done(it);
         return;
     }
-    why = never_mailed(n, r->domain, r->name);
+    why = wr_notifier_never_mailed(n, r->domain, r->name);
     if (why == NULL && r->contact
-        && in_list(n->never_mail, r->contact)) {
+        && wr_notifier_in_list(n->never_mail, r->contact)) {
         why = "contact on the never-mail list";
     }
     if (why != NULL) {
@@ -875,7 +410,7 @@ static void resolved(const wr_resolve_result_t *r, void *baton)
                       "%s (%s): not notified, %s", it->ev->address, r->name,
                       why);
         COUNT(n, not_notified);
-        item_done(it);
+        wr_notifier_item_done(it);
         return;
     }
     if (!it->test && (wr_history_recent(n->hist, WR_HISTORY_HOST,
@@ -886,12 +421,12 @@ static void resolved(const wr_resolve_result_t *r, void *baton)
                       "%s: notified within the host window already",
                       it->ev->address);
         COUNT(n, host_suppressed);
-        item_done(it);
+        wr_notifier_item_done(it);
         return;
     }
     it->name = r->name ? apr_pstrdup(it->pool, r->name) : NULL;
     it->contact = r->contact ? apr_pstrdup(it->pool, r->contact) : NULL;
-    d = domain_get(n, r->domain, it->contact, it->test);
+    d = wr_notifier_domain_get(n, r->domain, it->contact, it->test);
     APR_ARRAY_PUSH(d->items, item_t *) = it;
     wr_rate_domain_add(&d->rate, now);
     farm_add(n, d, it, now);
@@ -913,43 +448,6 @@ static const char *vetoed(notifier_t *n, const char *ip)
                            NULL);
     }
     return NULL;
-}
-
-/* not_before_prune - forget the next-try times of events no longer in
- * new/ (`ids`, just listed): dropped by "wormreply queue drop" or by
- * anyone else. Done when the table holds more entries than new/ (some
- * must be stale) and at least once a minute, so the table never holds
- * more than the spool. */
-static void not_before_prune(notifier_t *n, const apr_array_header_t *ids,
-                             apr_time_t now)
-{
-    table_t *nb = &n->not_before;
-    apr_hash_index_t *hi;
-    apr_hash_t *listed;
-    int k;
-
-    if (apr_hash_count(nb->hash) == 0
-        || ((int)apr_hash_count(nb->hash) <= ids->nelts
-            && now - n->last_prune < PRUNE_EVERY)) {
-        return;
-    }
-    n->last_prune = now;
-    listed = apr_hash_make(n->scratch);
-    for (k = 0; k < ids->nelts; k++) {
-        apr_hash_set(listed, APR_ARRAY_IDX(ids, k, const char *),
-                     APR_HASH_KEY_STRING, "");
-    }
-    for (hi = apr_hash_first(n->scratch, nb->hash); hi;
-         hi = apr_hash_next(hi)) {
-        const void *key;
-        apr_ssize_t klen;
-
-        apr_hash_this(hi, &key, &klen, NULL);
-        if (apr_hash_get(listed, key, klen) == NULL) {
-            apr_hash_set(nb->hash, key, klen, NULL);
-        }
-    }
-    table_compact(nb, time_copy);
 }
 
 /* uncertain - why an event is not mailed although nothing vetoes its
@@ -1039,7 +537,7 @@ static void claim(notifier_t *n, apr_time_t now)
         != APR_SUCCESS) {
         return;
     }
-    not_before_prune(n, ids, now);
+    wr_notifier_not_before_prune(n, ids, now);
     for (k = 0; k < ids->nelts && !due; k++) {
         const apr_time_t *nb = apr_hash_get(n->not_before.hash,
                                             APR_ARRAY_IDX(ids, k,
@@ -1064,7 +562,7 @@ static void claim(notifier_t *n, apr_time_t now)
         if (nb && *nb > now) {
             continue;
         }
-        not_before_set(n, id, 0);
+        wr_notifier_not_before_set(n, id, 0);
         apr_pool_create(&ip, n->pool);
         it = apr_pcalloc(ip, sizeof(*it));
         it->pool = ip;
@@ -1094,14 +592,14 @@ static void claim(notifier_t *n, apr_time_t now)
                               ? wr_file_strerror(rv, ebuf, sizeof(ebuf))
                               : "");
                 wr_spool_release(n->spool, it->id, NULL, n->scratch);
-                not_before_set(n, id, now + n->conf->retry_base);
+                wr_notifier_not_before_set(n, id, now + n->conf->retry_base);
             }
             apr_pool_destroy(ip);
             continue;
         }
         if (it->ev->next_try > now) {
             /* backing off (from an earlier notifier): not yet */
-            not_before_set(n, id, it->ev->next_try);
+            wr_notifier_not_before_set(n, id, it->ev->next_try);
             wr_spool_release(n->spool, it->id, NULL, n->scratch);
             apr_pool_destroy(ip);
             continue;
@@ -1120,7 +618,7 @@ static void claim(notifier_t *n, apr_time_t now)
             wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00047)
                           "%s: not notified, %s", it->ev->address, why);
             COUNT(n, not_notified);
-            item_done(it);
+            wr_notifier_item_done(it);
             continue;
         }
         /* before any DNS: a less certain family alone mails nobody */
@@ -1128,13 +626,13 @@ static void claim(notifier_t *n, apr_time_t now)
             wr_log_perror(WR_LOG_MARK, WR_LOG_NOTICE, 0, WRLOGNO(00521)
                           "%s: not notified, %s", it->ev->address, why);
             COUNT(n, held_uncertain);
-            item_done(it);
+            wr_notifier_item_done(it);
             continue;
         }
         if (wr_resolver_submit(n->res, it->ev->address, resolved, it)
             != APR_SUCCESS) {
             COUNT(n, unresolvable);
-            item_done(it);
+            wr_notifier_item_done(it);
         }
     }
 }
@@ -1239,7 +737,7 @@ static apr_array_header_t *recipients(notifier_t *n, const domain_t *d,
                                     APR_ARRAY_IDX(c->mailboxes, k,
                                                   const char *),
                                     "@", d->domain, NULL);
-        if (in_list(n->never_mail, a)) {
+        if (wr_notifier_in_list(n->never_mail, a)) {
             continue;
         }
         if ((c->delivery
@@ -1448,7 +946,7 @@ static void send_digest(notifier_t *n, domain_t *d, apr_time_t now)
                 continue;
             }
         }
-        item_done(it);
+        wr_notifier_item_done(it);
     }
     apr_array_clear(d->items);
 }
@@ -1516,7 +1014,7 @@ static void farm_send(notifier_t *n, domain_t *d,
                 wr_history_record(n->hist, WR_HISTORY_HOST, it->ev->address,
                                   now);
             }
-            item_done(it);
+            wr_notifier_item_done(it);
             continue;
         }
         wr_rate_domain_add(&d->rate, now);
@@ -1634,7 +1132,7 @@ static void digests(notifier_t *n, apr_time_t now)
 
         if (d->items->nelts > 0 && n->farm_up && !d->test) {
             farm_digest(n, d, now, settle);
-            domain_note(n, d);
+            wr_notifier_domain_note(n, d);
             continue;
         }
         if (d->items->nelts == 0) {
@@ -1647,13 +1145,13 @@ static void digests(notifier_t *n, apr_time_t now)
                       && d->rate.last_sent + n->pol.domain_window >= due
                       ? HOLD_WINDOW : HOLD_DELAY;
             d->hold_due = due;
-            domain_note(n, d);
+            wr_notifier_domain_note(n, d);
             continue;
         }
         if (!wr_rate_global_allow(&n->global, now, &n->pol, &due)) {
             d->hold = HOLD_CAP;
             d->hold_due = due;
-            domain_note(n, d);
+            wr_notifier_domain_note(n, d);
             if (now - d->cap_logged > apr_time_from_sec(600)) {
                 d->cap_logged = now;
                 wr_log_perror(WR_LOG_MARK, WR_LOG_WARNING, 0, WRLOGNO(00051)
@@ -1669,7 +1167,7 @@ static void digests(notifier_t *n, apr_time_t now)
             /* kept: not written, tried again next turn */
             d->hold = HOLD_WRITE;
             d->hold_due = now;
-            domain_note(n, d);
+            wr_notifier_domain_note(n, d);
         }
         /* composing many digests takes a while: the requests' records
          * keep their power-loss window meanwhile */
@@ -1678,7 +1176,7 @@ static void digests(notifier_t *n, apr_time_t now)
     if (n->farm) {
         farm_maintain(n, now);
     }
-    domains_forget(n, now);
+    wr_notifier_domains_forget(n, now);
     bounces(n, now);
 }
 
@@ -1866,10 +1364,10 @@ static apr_status_t notifier_open(notifier_t *n, const wr_notifier_conf_t *c,
     n->pol.digest_delay = c->digest_delay;
     n->pol.domain_window = c->domain_window;
     n->pol.max_per_hour = (apr_uint32_t)c->max_per_hour;
-    table_init(&n->domains, p, "wr_notifier_domains");
+    wr_notifier_table_init(&n->domains, p, "wr_notifier_domains");
     n->claimed = apr_hash_make(p);
-    table_init(&n->not_before, p, "wr_notifier_not_before");
-    n->never_mail = never_mail_list(c->never_mail, p);
+    wr_notifier_table_init(&n->not_before, p, "wr_notifier_not_before");
+    n->never_mail = wr_notifier_never_mail_list(c->never_mail, p);
     n->slot = c->counters ? wr_counters_notifier(c->counters) : NULL;
     if ((rv = wr_spool_open(&n->spool, c->spool_dir, c->spool_max, 0, p))
         != APR_SUCCESS) {
