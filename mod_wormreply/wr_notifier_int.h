@@ -1,6 +1,6 @@
 /* wr_notifier_int.h - the notifier's state, shared by its files
- * (wr_notifier.c: opening, the loop; wr_notifier_domain.c). Not for other
- * callers: they use wr_notifier.h. */
+ * (wr_notifier.c: opening, the loop; wr_notifier_domain.c,
+ * wr_notifier_farm.c). Not for other callers: they use wr_notifier.h. */
 #ifndef WR_NOTIFIER_INT_H
 #define WR_NOTIFIER_INT_H
 
@@ -176,5 +176,66 @@ void wr_notifier_domains_forget(notifier_t *n, apr_time_t now);
  * and at least once a minute, so the table never holds more than the spool. */
 void wr_notifier_not_before_prune(notifier_t *n, const apr_array_header_t *ids,
                                   apr_time_t now);
+
+/* ---- wr_notifier_farm.c ------------------------------------------------ */
+
+/* wr_notifier_farm_lost - Redis failed: count it, say so at most once a
+ * minute, and work from this server's own state until it is back */
+void wr_notifier_farm_lost(notifier_t *n, apr_time_t now);
+
+/* wr_notifier_farm_check - whether the farm state can be used this turn */
+int wr_notifier_farm_check(notifier_t *n, apr_time_t now);
+
+/* wr_notifier_farm_recent - whether any server of the farm reported the host
+ * within its window */
+int wr_notifier_farm_recent(notifier_t *n, const char *address,
+                            apr_time_t now);
+
+/* wr_notifier_farm_add - the host joins the domain's set in the farm */
+void wr_notifier_farm_add(notifier_t *n, domain_t *d, item_t *it,
+                          apr_time_t now);
+
+/* wr_notifier_backlog_add - hosts of `d` this server reported without the farm
+ * knowing (Redis unreachable): told to it once Redis is back (farm_back),
+ * so that no other server reports them again. `elts` are `nelts` records
+ * of `size` bytes, each with its address (const char *) at `off`. */
+void wr_notifier_backlog_add(notifier_t *n, const domain_t *d, apr_time_t now,
+                             const void *elts, int nelts, apr_size_t size,
+                             apr_size_t off);
+
+/* wr_notifier_farm_suppressed - whether another server suppressed the
+ * address */
+int wr_notifier_farm_suppressed(notifier_t *n, const char *address);
+
+/* wr_notifier_farm_maintain - now and then: this server's suppression list to
+ * the farm (the delivery process adds to it), the gauges */
+void wr_notifier_farm_maintain(notifier_t *n, apr_time_t now);
+
+/* wr_notifier_farm_digest - one domain's turn with the farm: its hosts in the
+ * farm's set, settled when another server's digest may have reported them, and
+ * its window claimed when due */
+void wr_notifier_farm_digest(notifier_t *n, domain_t *d, apr_time_t now,
+                             int settle);
+
+/* ---- wr_notifier.c ----------------------------------------------------- */
+
+/* wr_notifier_hosts_of - the digest's hosts (src_t), one entry per address
+ * (events of one host are merged: earliest first-seen, latest last-seen,
+ * counts added) */
+apr_array_header_t *wr_notifier_hosts_of(notifier_t *n,
+                                         const apr_array_header_t *srcs);
+
+/* wr_notifier_send_hosts - compose the notices for `hosts` of the domain (one
+ * digest, or one message per host for ARF and X-ARF), queue them and record
+ * them in the history. `nevents` is for the log.
+ * @return APR_SUCCESS; APR_ENOENT when there is nobody to mail (dropped;
+ *         *why, if `why` is not NULL, says so when every mailbox is
+ *         suppressed);
+ *         another error when a notice could not be written: the hosts
+ *         already written are in the history, the rest is tried again */
+apr_status_t wr_notifier_send_hosts(notifier_t *n, domain_t *d,
+                                    const apr_array_header_t *hosts,
+                                    int nevents, apr_time_t now,
+                                    const char **path, const char **why);
 
 #endif
