@@ -1,6 +1,7 @@
 /* wr_notifier_int.h - the notifier's state, shared by its files
  * (wr_notifier.c: opening, the loop; wr_notifier_domain.c,
- * wr_notifier_farm.c). Not for other callers: they use wr_notifier.h. */
+ * wr_notifier_farm.c, wr_notifier_claim.c). Not for other callers: they use
+ * wr_notifier.h. */
 #ifndef WR_NOTIFIER_INT_H
 #define WR_NOTIFIER_INT_H
 
@@ -216,6 +217,29 @@ void wr_notifier_farm_maintain(notifier_t *n, apr_time_t now);
  * its window claimed when due */
 void wr_notifier_farm_digest(notifier_t *n, domain_t *d, apr_time_t now,
                              int settle);
+
+/* ---- wr_notifier_claim.c ----------------------------------------------- */
+
+/* wr_notifier_puts_dirty - whether requests put records since the last commit
+ * (the counter in shared memory; without one, always) */
+int wr_notifier_puts_dirty(notifier_t *n);
+
+/* wr_notifier_commit - the group commit (wr_spool_commit): httpd's children
+ * put their records without any fsync, so that no request waits on the disk,
+ * and the notifier makes them durable here, many in one call. The counter is
+ * read before the sync: every put it counts was renamed before, so the sync
+ * covers it. @return the failure (said at most once a minute) */
+apr_status_t wr_notifier_commit(notifier_t *n, apr_time_t now);
+
+/* wr_notifier_commit_due - a group commit if records were put since the last
+ * one and COMMIT_EVERY has passed (between the turn's claims) */
+void wr_notifier_commit_due(notifier_t *n, apr_time_t now);
+
+/* wr_notifier_claim - take the due events from new/ and start their lookups.
+ * The group commit comes between the listing and the first take: every record
+ * listed was renamed into new/ before, so the commit covers it, and no record
+ * is claimed, reported or removed before it is durable. */
+void wr_notifier_claim(notifier_t *n, apr_time_t now);
 
 /* ---- wr_notifier.c ----------------------------------------------------- */
 
