@@ -1,7 +1,7 @@
 /* wr_notifier_int.h - the notifier's state, shared by its files
  * (wr_notifier.c: opening, the loop; wr_notifier_domain.c,
- * wr_notifier_farm.c, wr_notifier_claim.c). Not for other callers: they use
- * wr_notifier.h. */
+ * wr_notifier_farm.c, wr_notifier_claim.c, wr_notifier_digest.c). Not for
+ * other callers: they use wr_notifier.h. */
 #ifndef WR_NOTIFIER_INT_H
 #define WR_NOTIFIER_INT_H
 
@@ -241,7 +241,7 @@ void wr_notifier_commit_due(notifier_t *n, apr_time_t now);
  * is claimed, reported or removed before it is durable. */
 void wr_notifier_claim(notifier_t *n, apr_time_t now);
 
-/* ---- wr_notifier.c ----------------------------------------------------- */
+/* ---- wr_notifier_digest.c ---------------------------------------------- */
 
 /* wr_notifier_hosts_of - the digest's hosts (src_t), one entry per address
  * (events of one host are merged: earliest first-seen, latest last-seen,
@@ -261,5 +261,18 @@ apr_status_t wr_notifier_send_hosts(notifier_t *n, domain_t *d,
                                     const apr_array_header_t *hosts,
                                     int nevents, apr_time_t now,
                                     const char **path, const char **why);
+
+/* wr_notifier_digests - send every digest that is due and that the cap
+ * allows */
+void wr_notifier_digests(notifier_t *n, apr_time_t now);
+
+/* ---- wr_notifier.c ----------------------------------------------------- */
+
+/* wr_notifier_deliver_kick - start a deliverer (a child process running
+ * `deliver`) unless one runs, when notices were queued since the last one
+ * started or DELIVER_EVERY has passed. SMTP never holds up this process's DNS
+ * and composing, and the two overlap. Without fork, the passes run here, for
+ * at most a second. */
+void wr_notifier_deliver_kick(notifier_t *n, apr_time_t now);
 
 #endif
