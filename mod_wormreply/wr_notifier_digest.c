@@ -184,7 +184,8 @@ static apr_status_t write_notice(notifier_t *n, const domain_t *d,
         *path = apr_pstrcat(n->scratch, c->outbox_dir, "/", msg->report_id,
                             ".eml", NULL);
         if (rv == APR_SUCCESS && n->slot) {
-            /* kept for pickup: counted at once, recounted by pickup() */
+            /* kept for pickup: counted at once, recounted by
+             * wr_notifier_pickup() */
             n->slot->outbox_kept++;
         }
     }

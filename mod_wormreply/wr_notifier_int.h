@@ -1,7 +1,7 @@
 /* wr_notifier_int.h - the notifier's state, shared by its files
  * (wr_notifier.c: opening, the loop; wr_notifier_domain.c,
- * wr_notifier_farm.c, wr_notifier_claim.c, wr_notifier_digest.c). Not for
- * other callers: they use wr_notifier.h. */
+ * wr_notifier_farm.c, wr_notifier_claim.c, wr_notifier_digest.c,
+ * wr_notifier_deliver.c). Not for other callers: they use wr_notifier.h. */
 #ifndef WR_NOTIFIER_INT_H
 #define WR_NOTIFIER_INT_H
 
@@ -266,7 +266,11 @@ apr_status_t wr_notifier_send_hosts(notifier_t *n, domain_t *d,
  * allows */
 void wr_notifier_digests(notifier_t *n, apr_time_t now);
 
-/* ---- wr_notifier.c ----------------------------------------------------- */
+/* ---- wr_notifier_deliver.c --------------------------------------------- */
+
+/* wr_notifier_deliver_reap - the deliverer, if it has ended: 1 if none is
+ * running */
+int wr_notifier_deliver_reap(notifier_t *n);
 
 /* wr_notifier_deliver_kick - start a deliverer (a child process running
  * `deliver`) unless one runs, when notices were queued since the last one
@@ -274,5 +278,19 @@ void wr_notifier_digests(notifier_t *n, apr_time_t now);
  * and composing, and the two overlap. Without fork, the passes run here, for
  * at most a second. */
 void wr_notifier_deliver_kick(notifier_t *n, apr_time_t now);
+
+/* wr_notifier_pickup - without a smarthost, the outbox is the end of the line:
+ * mark it so (wormreply outbox list says "kept for pickup"), count what it
+ * keeps for the gauge, and prune what is older than WormReplyOutboxRetention;
+ * with one, take the mark away */
+void wr_notifier_pickup(notifier_t *n, apr_time_t now);
+
+/* wr_notifier_spool_count - the spool's size and oldest event, for the
+ * requests' bounds (WormReplySpoolMaxBytes) and, with the outbox's and the
+ * smarthost's last problem, for the status pages: the notifier is the one that
+ * removes records, and may read directories; status pages read the gauges in
+ * its counter slot instead of scanning them on every scrape. Once per
+ * COUNT_EVERY. */
+void wr_notifier_spool_count(notifier_t *n, apr_time_t now);
 
 #endif
