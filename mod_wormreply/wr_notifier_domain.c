@@ -17,6 +17,8 @@
  * made are gone, and never for fewer than this many. */
 #define TABLE_SLACK 256
 
+typedef void *table_copy_fn(const void *val, apr_pool_t *p);
+
 void wr_notifier_table_init(table_t *t, apr_pool_t *parent, const char *tag)
 {
     memset(t, 0, sizeof(*t));

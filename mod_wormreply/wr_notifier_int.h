@@ -1,7 +1,11 @@
-/* wr_notifier_int.h - the notifier's state, shared by its files
- * (wr_notifier.c: opening, the loop; wr_notifier_domain.c,
- * wr_notifier_farm.c, wr_notifier_claim.c, wr_notifier_digest.c,
- * wr_notifier_deliver.c). Not for other callers: they use wr_notifier.h. */
+/* wr_notifier_int.h - the notifier's handle and its types, shared by its
+ * files: wr_notifier.c (opening, the loop, the public API),
+ * wr_notifier_domain.c (the tables that forget, the domains waiting for a
+ * digest and why, the never-mail list), wr_notifier_claim.c (group
+ * commit, claim, the resolver's answers), wr_notifier_digest.c (the
+ * digests and their notices), wr_notifier_farm.c (the farm's Redis
+ * state), wr_notifier_deliver.c (the deliverer, pickup, the gauges).
+ * Not for other callers: they use wr_notifier.h. */
 #ifndef WR_NOTIFIER_INT_H
 #define WR_NOTIFIER_INT_H
 
@@ -125,8 +129,6 @@ typedef struct notifier_s {
 } notifier_t;
 
 #define COUNT(n, field) do { if ((n)->slot) { (n)->slot->field++; } } while (0)
-
-typedef void *table_copy_fn(const void *val, apr_pool_t *p);
 
 /* ---- wr_notifier_domain.c ---------------------------------------------- */
 
