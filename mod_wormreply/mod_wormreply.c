@@ -281,6 +281,26 @@ static inline int match(const wr_srv_conf_t *sc, const wr_request_t *req,
     return 0;
 }
 
+/* match_suspected - match for a request the prefilter called suspect:
+ * `in` tells which sets (1 the server-wide, 2 the vhost's own) did, so
+ * that the prefilter is not run again for them */
+static inline int match_suspected(const wr_srv_conf_t *sc,
+                                  const wr_request_t *req, wr_match_t *m,
+                                  int *ci, int in)
+{
+    const wr_global_t *g = sc->global;
+
+    if ((in & 1) && wr_match_suspected(g->sigset, sc->mask, req, m)) {
+        *ci = g->counter_family[m->family];
+        return 1;
+    }
+    if ((in & 2) && wr_match_suspected(sc->local, sc->local_mask, req, m)) {
+        *ci = sc->local_counter_family[m->family];
+        return 1;
+    }
+    return 0;
+}
+
 /* log_line - the request line, cut for the error log (which escapes
  * control and non-ASCII bytes itself: escaping here too would double it) */
 static const char *log_line(request_rec *r)
@@ -346,7 +366,7 @@ static __attribute__((noinline)) void exempted(request_rec *r, const wr_srv_conf
 static __attribute__((noinline)) void classify(request_rec *r,
                                                const wr_srv_conf_t *sc,
                                                size_t target_len,
-                                               size_t method_len)
+                                               size_t method_len, int in)
 {
     wr_request_t req;
     wr_match_t m;
@@ -358,7 +378,7 @@ static __attribute__((noinline)) void classify(request_rec *r,
     req.line_len = WR_LEN_UNKNOWN;
     req.method = r->method;
     req.method_len = method_len;
-    if (!match(sc, &req, &m, &ci)) {
+    if (!match_suspected(sc, &req, &m, &ci, in)) {
         return;
     }
     if (is_exempt(sc, r)) {
@@ -461,6 +481,7 @@ static __attribute__((noinline)) int examine(request_rec *r,
     const char *method = r->method;
     size_t method_len = 0;
     const wr_note_t *note;
+    int in;
 
     /* only a method of 4 bytes or more can hold a window ("SEARCH"); a
      * GET's is never scanned (a HEAD has M_GET too, hence header_only) */
@@ -468,14 +489,16 @@ static __attribute__((noinline)) int examine(request_rec *r,
         && method[0] && method[1] && method[2] && method[3]) {
         method_len = strlen(method);
     }
-    if (!wr_match_suspect(sc->global->sigset, sc->mask, r->unparsed_uri,
-                             target_len, method, method_len)
-        && !(sc->local && wr_match_suspect(sc->local, sc->local_mask,
-                                           r->unparsed_uri, target_len,
-                                           method, method_len))) {
+    /* the prefilter, once per request: its verdict goes to the match */
+    in = wr_match_suspect(sc->global->sigset, sc->mask, r->unparsed_uri,
+                          target_len, method, method_len)
+         | (sc->local && wr_match_suspect(sc->local, sc->local_mask,
+                                          r->unparsed_uri, target_len,
+                                          method, method_len)) << 1;
+    if (!in) {
         return DECLINED;
     }
-    classify(r, sc, target_len, method_len);
+    classify(r, sc, target_len, method_len, in);
     note = ap_get_module_config(r->request_config, &wormreply_module);
     if (note->family == NULL || note->action == WR_ACT_PASS) {
         return DECLINED;

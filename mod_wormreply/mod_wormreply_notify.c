@@ -676,6 +676,9 @@ static void spool_event(request_rec *r, wr_notify_conf_t *nc,
                         apr_time_t now, wr_counter_slot_t *slot, int shared)
 {
     wr_event_t ev;
+    /* the record, formatted in one pass on the stack (a long vhost or
+     * request line that does not fit goes to the pool) */
+    char rec[WR_EVENT_STACK_SIZE];
     const char *text = NULL;
     apr_size_t len = 0;
     wr_held_e why = WR_HELD_NONE;
@@ -702,22 +705,22 @@ static void spool_event(request_rec *r, wr_notify_conf_t *nc,
     if (r->the_request) {
         ev.lines[ev.nlines++] = r->the_request;
     }
-    if (nc->spool == NULL) {
-        rv = APR_ENOENT;
+    text = rec;
+    rv = nc->spool == NULL ? APR_ENOENT
+                           : wr_event_format(&ev, rec, sizeof(rec), &len);
+    if (rv == APR_ENOSPC) {
+        rv = wr_event_dump(&ev, &text, &len, r->pool);
     }
-    else if ((rv = wr_event_dump(&ev, &text, &len, r->pool))
-             != APR_SUCCESS) {
-        /* an address the spool refuses: dropped below */
-    }
-    else if (nc->spool_size != NULL
-             && !wr_spoolsize_reserve(nc->spool_size, len, nc->spool_max,
-                                      nc->spool_max_bytes, &why)) {
-        BUMP(slot, shared, spool_dropped, 1);
-        held_back(r, nc, px, why, now);
-        return;
-    }
-    else {
-        /* the text reserved for is the text written: dumped once */
+    /* an address the spool refuses (APR_EINVAL) is dropped below */
+    if (rv == APR_SUCCESS) {
+        if (nc->spool_size != NULL
+            && !wr_spoolsize_reserve(nc->spool_size, len, nc->spool_max,
+                                     nc->spool_max_bytes, &why)) {
+            BUMP(slot, shared, spool_dropped, 1);
+            held_back(r, nc, px, why, now);
+            return;
+        }
+        /* the text reserved for is the text written: formatted once */
         rv = wr_spool_put_text(nc->spool, text, len, NULL, r->pool);
         if (rv != APR_SUCCESS && nc->spool_size != NULL) {
             wr_spoolsize_release(nc->spool_size, len);
@@ -781,6 +784,27 @@ static wr_rate_decision_e cache_probe(request_rec *r, wr_notify_conf_t *nc,
     return d;
 }
 
+/* source_prefix - the client's prefix, from the address httpd (or
+ * mod_remoteip) has already parsed: its text, r->useragent_ip, is the
+ * same address, and parsing it again costs inet_pton */
+static apr_status_t source_prefix(request_rec *r, const wr_notify_conf_t *nc,
+                                  wr_prefix_t *px)
+{
+    const apr_sockaddr_t *sa = r->useragent_addr;
+
+    if (sa != NULL && sa->ipaddr_ptr != NULL
+        && (sa->family == APR_INET
+#if APR_HAVE_IPV6
+            || sa->family == APR_INET6
+#endif
+            )) {
+        return wr_prefix_of_bytes(sa->family == APR_INET ? 4 : 6,
+                                  sa->ipaddr_ptr, nc->prefix_v4,
+                                  nc->prefix_v6, px);
+    }
+    return wr_prefix_of(r->useragent_ip, nc->prefix_v4, nc->prefix_v6, px);
+}
+
 void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
                      const char *family, wr_counter_slot_t *slot, int shared)
 {
@@ -797,7 +821,7 @@ void wr_notify_probe(request_rec *r, const wr_srv_conf_t *sc,
 
     /* a source is its network prefix (/64 for IPv6 by default): one
      * attacker with a whole /64 is one source */
-    if (wr_prefix_of(ip, nc->prefix_v4, nc->prefix_v6, &px) != APR_SUCCESS) {
+    if (source_prefix(r, nc, &px) != APR_SUCCESS) {
         return;
     }
     if (nc->seen != NULL) {

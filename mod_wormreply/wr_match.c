@@ -939,6 +939,16 @@ int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
     return match_suspect(set, mask & set->all, req, m);
 }
 
+int wr_match_suspected(const wr_sigset_t *set, wr_family_mask_t mask,
+                       const wr_request_t *req, wr_match_t *m)
+{
+    m->family = -1;
+    m->name = NULL;
+    m->origin = NULL;
+    mask &= set->all;
+    return mask != 0 && match_suspect(set, mask, req, m);
+}
+
 void wr_requestline_target(const char *line, size_t len,
                            const char **target, size_t *tlen)
 {

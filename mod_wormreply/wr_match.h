@@ -165,6 +165,13 @@ wr_family_mask_t wr_sigset_all_mask(const wr_sigset_t *set);
 int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
                      const wr_request_t *req, wr_match_t *m);
 
+/* wr_match_suspected - wr_match_request for a request whose target and
+ * method wr_match_suspect has just called suspect (1) under the same set
+ * and mask: the same answer without running the prefilter again (the
+ * request path runs it once per request). */
+int wr_match_suspected(const wr_sigset_t *set, wr_family_mask_t mask,
+                       const wr_request_t *req, wr_match_t *m);
+
 /* wr_match_suspect - the prefilter alone, for a caller that wants to turn
  * an ordinary request away before it builds a wr_request_t: 0 when no
  * request with this target and method can match an active family (the

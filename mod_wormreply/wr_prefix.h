@@ -42,6 +42,14 @@ typedef struct {
 apr_status_t wr_prefix_of(const char *ip, int v4bits, int v6bits,
                           wr_prefix_t *px);
 
+/* wr_prefix_of_bytes - wr_prefix_of of an address already in binary:
+ * `family` 4 (4 bytes at `addr`) or 6 (16 bytes, network order; an
+ * IPv4-mapped one is taken as IPv4, as in wr_prefix_of). The request path
+ * has the client's address parsed already (apr_sockaddr_t) and skips
+ * inet_pton. @return APR_EINVAL for another family */
+apr_status_t wr_prefix_of_bytes(int family, const unsigned char *addr,
+                                int v4bits, int v6bits, wr_prefix_t *px);
+
 /* wr_prefix_text - the prefix as text into `buf` (at least
  * WR_PREFIX_TEXT_MAX bytes): "192.0.2.0/24", "2001:db8:1::/64"; the
  * address alone for a /32 or /128. @return buf */

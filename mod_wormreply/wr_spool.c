@@ -12,6 +12,10 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "wr_file.h"
 #include "wr_spool.h"
 #include "wr_text.h"
@@ -194,58 +198,85 @@ void wr_spool_owner(const wr_spool_t *spool, uid_t *uid, gid_t *gid)
     wr_file_dir_owner(spool->root, uid, gid);
 }
 
-/* printable_prefix - how many of the `n` bytes at `s` are printable
- * ASCII (0x20-0x7e) before the first that is not. Eight bytes at a time
- * while none is in sight (the word tests of "Bit Twiddling Hacks": has a
- * byte less than, more than), never reading past `n`. */
-static apr_size_t printable_prefix(const unsigned char *s, apr_size_t n)
+/* copy_printable - copy the `n` bytes at `s` to `d` if every one is
+ * printable ASCII (0x20-0x7e): 1 if so, 0 (d partly written) if not. The
+ * check and the copy are one pass, sixteen bytes a step with SSE2 (every
+ * x86-64 has it), else eight (the word tests of "Bit Twiddling Hacks":
+ * has a byte less than, more than); the last step overlaps the one before
+ * it instead of going byte by byte. Never reads or writes past `n`. A
+ * first sighting's request line is hundreds of bytes, in the request
+ * path. */
+static int copy_printable(char *d, const unsigned char *s, apr_size_t n)
 {
 #define WR_ONES (~(apr_uint64_t)0 / 255)
-    apr_size_t o = 0;
+#define WR_BAD8(w) ((((w) - WR_ONES * 0x20) & ~(w)) \
+                    | (((w) + WR_ONES * (127 - 0x7e)) | (w)))
+    apr_size_t o;
 
-    while (o + 8 <= n) {
+#if defined(__SSE2__)
+    if (n >= 16) {
+        /* x + 1 as a signed byte is below 0x21 exactly when x is below
+         * 0x20, 0x7f or 0x80 and up: one add, one compare */
+        const __m128i one = _mm_set1_epi8(1), lim = _mm_set1_epi8(0x21);
+        __m128i v;
+
+        for (o = 0; o + 16 <= n; o += 16) {
+            v = _mm_loadu_si128((const __m128i *)(const void *)(s + o));
+            if (_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, one),
+                                                 lim))) {
+                return 0;
+            }
+            _mm_storeu_si128((__m128i *)(void *)(d + o), v);
+        }
+        if (o < n) {
+            v = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+            if (_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, one),
+                                                 lim))) {
+                return 0;
+            }
+            _mm_storeu_si128((__m128i *)(void *)(d + n - 16), v);
+        }
+        return 1;
+    }
+#endif
+    if (n >= 8) {
         apr_uint64_t w;
 
-        memcpy(&w, s + o, 8);
-        /* a byte < 0x20, or a byte > 0x7e (0x7f, or the high bit set):
-         * then byte by byte */
-        if ((((w - WR_ONES * 0x20) & ~w)
-             | ((w + WR_ONES * (127 - 0x7e)) | w)) & (WR_ONES * 0x80)) {
-            break;
+        for (o = 0; o + 8 <= n; o += 8) {
+            memcpy(&w, s + o, 8);
+            if (WR_BAD8(w) & (WR_ONES * 0x80)) {
+                return 0;
+            }
+            memcpy(d + o, &w, 8);
         }
-        o += 8;
+        if (o < n) {
+            memcpy(&w, s + n - 8, 8);
+            if (WR_BAD8(w) & (WR_ONES * 0x80)) {
+                return 0;
+            }
+            memcpy(d + n - 8, &w, 8);
+        }
+        return 1;
     }
-    while (o < n && s[o] >= 0x20 && s[o] < 0x7f) {
-        o++;
+    for (o = 0; o < n; o++) {
+        if (s[o] < 0x20 || s[o] >= 0x7f) {
+            return 0;
+        }
+        d[o] = (char)s[o];
     }
-    return o;
+    return 1;
+#undef WR_BAD8
 #undef WR_ONES
 }
 
-/* put_value - append `val` to `b` escaped and cut as wr_spool.h says.
- * A value that fits is written whole, so that writing a loaded record
- * again changes nothing. */
-static void put_value(char *b, apr_size_t *len, const char *val)
+/* escape_value - `n` bytes of `s` escaped and cut as wr_spool.h says, at
+ * `d` (room for WR_SPOOL_VALUE_MAX); @return the bytes written */
+static apr_size_t escape_value(char *d, const unsigned char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)val;
-    apr_size_t o = 0, full = 0, room, n;
+    apr_size_t o, full = 0, room;
 
-    if (val == NULL) {
-        return;
-    }
-    /* The usual value is printable ASCII and short: copied as it is, the
-     * check eight bytes at a time (a first sighting's request line is
-     * hundreds of bytes, in the request path) */
-    n = strnlen(val, WR_SPOOL_VALUE_MAX + 1);
-    if (n <= WR_SPOOL_VALUE_MAX && printable_prefix(s, n) == n) {
-        memcpy(b + *len, s, n);
-        *len += n;
-        return;
-    }
-    o = 0;
-
-    for (; s[o] && full <= WR_SPOOL_VALUE_MAX; o++) {
+    for (o = 0; s[o] && full <= WR_SPOOL_VALUE_MAX; o++) {
         full += (s[o] < 0x20 || s[o] >= 0x7f) ? 4 : 1;
     }
     room = full <= WR_SPOOL_VALUE_MAX ? WR_SPOOL_VALUE_MAX
@@ -253,22 +284,22 @@ static void put_value(char *b, apr_size_t *len, const char *val)
     for (o = 0; *s; s++) {
         apr_size_t need = (*s < 0x20 || *s >= 0x7f) ? 4 : 1;
         if (o + need > room) {
-            memcpy(b + *len + o, "...", 3);
+            memcpy(d + o, "...", 3);
             o += 3;
             break;
         }
         if (need == 4) {
-            b[*len + o] = '\\';
-            b[*len + o + 1] = 'x';
-            b[*len + o + 2] = hex[*s >> 4];
-            b[*len + o + 3] = hex[*s & 15];
+            d[o] = '\\';
+            d[o + 1] = 'x';
+            d[o + 2] = hex[*s >> 4];
+            d[o + 3] = hex[*s & 15];
         }
         else {
-            b[*len + o] = (char)*s;
+            d[o] = (char)*s;
         }
         o += need;
     }
-    *len += o;
+    return o;
 }
 
 /* put_dec - `v` in decimal, zero-padded to at least `width` digits (at
@@ -300,24 +331,133 @@ static apr_size_t put_dec(char *b, apr_uint64_t v, int width)
     return n;
 }
 
-/* put_line - "key: value\n" into the record buffer */
-static void put_line(char *b, apr_size_t *len, const char *key,
-                     const char *val)
-{
-    apr_size_t klen = strlen(key);
+/* The record being written: wr_event_format's buffer, filled line by
+ * line in one pass. Each line is checked for room before it is written
+ * (its key, ": ", its value, LF, and the final NUL). */
+typedef struct {
+    char *b;
+    apr_size_t len, size;
+} rec_t;
 
-    memcpy(b + *len, key, klen);
-    memcpy(b + *len + klen, ": ", 2);
-    *len += klen + 2;
-    put_value(b, len, val);
-    b[(*len)++] = '\n';
+/* Inlined into wr_event_format, whose keys are constants: their copies
+ * become a move or two instead of a call to memcpy. */
+#if defined(__GNUC__)
+#define WR_INLINE static inline __attribute__((always_inline))
+#else
+#define WR_INLINE static inline
+#endif
+
+/* fits - whether `n` more bytes and the final NUL fit */
+WR_INLINE int fits(const rec_t *r, apr_size_t n)
+{
+    return r->size - r->len > n;
 }
 
-/* address_ok - characters of a textual IPv4/IPv6 address */
+/* put_key - "key: " (klen bytes of key), if `vmax` value bytes and the LF
+ * fit after it */
+WR_INLINE int put_key(rec_t *r, const char *key, apr_size_t klen,
+                   apr_size_t vmax)
+{
+    if (!fits(r, klen + 2 + vmax + 1)) {
+        return 0;
+    }
+    memcpy(r->b + r->len, key, klen);
+    r->b[r->len + klen] = ':';
+    r->b[r->len + klen + 1] = ' ';
+    r->len += klen + 2;
+    return 1;
+}
+
+/* put_raw - `n` bytes as they are (a whole constant line) */
+WR_INLINE int put_raw(rec_t *r, const char *line, apr_size_t n)
+{
+    if (!fits(r, n)) {
+        return 0;
+    }
+    memcpy(r->b + r->len, line, n);
+    r->len += n;
+    return 1;
+}
+
+/* put_text - "key: value\n" with the value escaped and cut as wr_spool.h
+ * says; a value that fits is written whole, so that writing a loaded
+ * record again changes nothing. The usual value is printable ASCII and
+ * short: checked and copied in one pass. */
+WR_INLINE int put_text(rec_t *r, const char *key, apr_size_t klen,
+                    const char *val)
+{
+    apr_size_t n = val ? strnlen(val, WR_SPOOL_VALUE_MAX + 1) : 0;
+
+    if (n <= WR_SPOOL_VALUE_MAX) {
+        if (!put_key(r, key, klen, n)) {
+            return 0;
+        }
+        if (copy_printable(r->b + r->len, (const unsigned char *)val, n)) {
+            r->len += n;
+            r->b[r->len++] = '\n';
+            return 1;
+        }
+        r->len -= klen + 2;
+    }
+    if (!put_key(r, key, klen, WR_SPOOL_VALUE_MAX)) {
+        return 0;
+    }
+    r->len += escape_value(r->b + r->len, (const unsigned char *)val);
+    r->b[r->len++] = '\n';
+    return 1;
+}
+
+/* put_num - "key: <decimal>\n" */
+WR_INLINE int put_num(rec_t *r, const char *key, apr_size_t klen,
+                   apr_uint64_t v)
+{
+    if (!put_key(r, key, klen, 20)) {
+        return 0;
+    }
+    r->len += put_dec(r->b + r->len, v, 1);
+    r->b[r->len++] = '\n';
+    return 1;
+}
+
+/* put_time - "key: <RFC 3339 with microseconds>\n", formatted in place
+ * (printable ASCII and short: nothing to escape or cut); a time equal to
+ * `prev` (formatted at prev_at, prev_len bytes) is copied from there, as
+ * a fresh event's last-seen is its first-seen. *at and *tlen (may be NULL)
+ * get where this one's text is. */
+WR_INLINE int put_time(rec_t *r, const char *key, apr_size_t klen,
+                    apr_time_t t, apr_time_t prev, apr_size_t prev_at,
+                    apr_size_t prev_len, apr_size_t *at, apr_size_t *tlen)
+{
+    apr_size_t n;
+
+    if (!put_key(r, key, klen, WR_TIME_SIZE)) {
+        return 0;
+    }
+    if (prev_len > 0 && t == prev) {
+        memmove(r->b + r->len, r->b + prev_at, prev_len);
+        n = prev_len;
+    }
+    else {
+        wr_time_format(r->b + r->len, WR_TIME_SIZE, WR_TIME_RFC3339_USEC,
+                       t);
+        n = strlen(r->b + r->len);
+    }
+    if (at != NULL) {
+        *at = r->len;
+        *tlen = n;
+    }
+    r->len += n;
+    r->b[r->len++] = '\n';
+    return 1;
+}
+
+/* address_ok - characters of a textual IPv4/IPv6 address (hex digits,
+ * "." and ":"; no locale, no call a byte) */
 static int address_ok(const char *s)
 {
     for (; *s; s++) {
-        if (!apr_isxdigit(*s) && *s != '.' && *s != ':') {
+        unsigned char c = (unsigned char)*s, l = c | 0x20;
+        if (!((c >= '0' && c <= ':') || c == '.' || (l >= 'a' && l <= 'f'))) {
             return 0;
         }
     }
@@ -338,85 +478,83 @@ static int decision_ok(const char *s)
     return 1;
 }
 
-apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
-                           apr_size_t *plen, apr_pool_t *p)
+/* KEY - a key and its length, known at compile time */
+#define KEY(k) k, sizeof(k) - 1
+
+apr_status_t wr_event_format(const wr_event_t *ev, char *buf,
+                             apr_size_t size, apr_size_t *plen)
 {
-    char *b, tbuf[WR_TIME_SIZE], nbuf[32];
-    apr_size_t len = 0;
-    int i;
+    rec_t r;
+    apr_size_t t_at = 0, t_len = 0;
+    int i, ok;
 
     if (ev->address == NULL || ev->address[0] == '\0'
         || !address_ok(ev->address) || ev->family == NULL
         || ev->family[0] == '\0' || ev->nlines < 0
-        || ev->nlines > WR_EVENT_MAX_LINES) {
+        || ev->nlines > WR_EVENT_MAX_LINES
+        || (ev->local_address != NULL && ev->local_address[0] != '\0'
+            && !address_ok(ev->local_address))
+        || (ev->decision != NULL && !decision_ok(ev->decision))) {
         return APR_EINVAL;
     }
-    /* Every line is at most key + ": " + value + LF: size the buffer for
-     * the worst case rather than grow it. */
-    b = apr_palloc(p, (18 + WR_EVENT_MAX_LINES) * (16 + WR_SPOOL_VALUE_MAX));
-    put_line(b, &len, "version", "1");
-    put_line(b, &len, "address", ev->address);
-    put_line(b, &len, "family", ev->family);
-    put_line(b, &len, "vhost", ev->vhost);
-    if (ev->source_port > 0) {
-        nbuf[put_dec(nbuf, ev->source_port, 1)] = '\0';
-        put_line(b, &len, "source-port", nbuf);
+    r.b = buf;
+    r.len = 0;
+    r.size = size;
+    ok = put_raw(&r, KEY("version: 1\n"))
+         && put_text(&r, KEY("address"), ev->address)
+         && put_text(&r, KEY("family"), ev->family)
+         && put_text(&r, KEY("vhost"), ev->vhost)
+         && (ev->source_port == 0
+             || put_num(&r, KEY("source-port"), ev->source_port))
+         && (ev->local_address == NULL || ev->local_address[0] == '\0'
+             || put_text(&r, KEY("local-address"), ev->local_address))
+         && (ev->local_port == 0
+             || put_num(&r, KEY("local-port"), ev->local_port))
+         && put_time(&r, KEY("first-seen"), ev->first_seen, 0, 0, 0, &t_at,
+                     &t_len)
+         && put_time(&r, KEY("last-seen"), ev->last_seen, ev->first_seen,
+                     t_at, t_len, NULL, NULL)
+         && put_num(&r, KEY("count"), ev->count)
+         && (ev->attempts == 0
+             || put_num(&r, KEY("attempts"), ev->attempts))
+         && (ev->next_try <= 0
+             || put_time(&r, KEY("next-try"), ev->next_try, 0, 0, 0, NULL,
+                         NULL));
+    for (i = 0; ok && i < ev->nlines; i++) {
+        ok = put_text(&r, KEY("request"), ev->lines[i]);
     }
-    if (ev->local_address != NULL && ev->local_address[0] != '\0') {
-        if (!address_ok(ev->local_address)) {
-            return APR_EINVAL;
-        }
-        put_line(b, &len, "local-address", ev->local_address);
+    ok = ok
+         && (ev->failure == NULL
+             || put_text(&r, KEY("failure"), ev->failure))
+         && (ev->decision == NULL
+             || put_text(&r, KEY("decision"), ev->decision))
+         && (ev->reason == NULL
+             || put_text(&r, KEY("reason"), ev->reason))
+         && (ev->due <= 0
+             || put_time(&r, KEY("due"), ev->due, 0, 0, 0, NULL, NULL));
+    if (!ok) {
+        return APR_ENOSPC;
     }
-    if (ev->local_port > 0) {
-        nbuf[put_dec(nbuf, ev->local_port, 1)] = '\0';
-        put_line(b, &len, "local-port", nbuf);
-    }
-    wr_time_format(tbuf, sizeof(tbuf), WR_TIME_RFC3339_USEC,
-                   ev->first_seen);
-    put_line(b, &len, "first-seen", tbuf);
-    /* a fresh event's two times are the same */
-    if (ev->last_seen != ev->first_seen) {
-        wr_time_format(tbuf, sizeof(tbuf), WR_TIME_RFC3339_USEC,
-                       ev->last_seen);
-    }
-    put_line(b, &len, "last-seen", tbuf);
-    nbuf[put_dec(nbuf, ev->count, 1)] = '\0';
-    put_line(b, &len, "count", nbuf);
-    if (ev->attempts > 0) {
-        nbuf[put_dec(nbuf, ev->attempts, 1)] = '\0';
-        put_line(b, &len, "attempts", nbuf);
-    }
-    if (ev->next_try > 0) {
-        wr_time_format(tbuf, sizeof(tbuf), WR_TIME_RFC3339_USEC,
-                       ev->next_try);
-        put_line(b, &len, "next-try", tbuf);
-    }
-    for (i = 0; i < ev->nlines; i++) {
-        put_line(b, &len, "request", ev->lines[i]);
-    }
-    if (ev->failure != NULL) {
-        put_line(b, &len, "failure", ev->failure);
-    }
-    if (ev->decision != NULL) {
-        if (!decision_ok(ev->decision)) {
-            return APR_EINVAL;
-        }
-        put_line(b, &len, "decision", ev->decision);
-    }
-    if (ev->reason != NULL) {
-        put_line(b, &len, "reason", ev->reason);
-    }
-    if (ev->due > 0) {
-        wr_time_format(tbuf, sizeof(tbuf), WR_TIME_RFC3339_USEC, ev->due);
-        put_line(b, &len, "due", tbuf);
-    }
-    b[len] = '\0';
-    *text = b;
+    r.b[r.len] = '\0';
     if (plen != NULL) {
-        *plen = len;
+        *plen = r.len;
     }
     return APR_SUCCESS;
+}
+
+apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
+                           apr_size_t *plen, apr_pool_t *p)
+{
+    /* Every line is at most key + ": " + value + LF: sized for the worst
+     * case rather than grown */
+    apr_size_t size = (18 + WR_EVENT_MAX_LINES) * (16 + WR_SPOOL_VALUE_MAX);
+    char *b = apr_palloc(p, size);
+    apr_status_t rv = wr_event_format(ev, b, size, plen);
+
+    if (rv == APR_SUCCESS) {
+        *text = b;
+    }
+    return rv;
 }
 
 /* parse_u64 - a decimal number, nothing else, up to APR_UINT64_MAX (the
@@ -440,7 +578,7 @@ static apr_status_t parse_u64(const char *s, apr_uint64_t *v)
     return APR_SUCCESS;
 }
 
-/* value_ok - printable ASCII only, as put_value writes */
+/* value_ok - printable ASCII only, as put_text writes */
 static int value_ok(const char *s, apr_size_t len)
 {
     apr_size_t i;

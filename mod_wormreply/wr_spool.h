@@ -316,6 +316,19 @@ apr_status_t wr_spool_stat(wr_spool_t *spool, wr_spool_stat_t *st,
 apr_status_t wr_event_dump(const wr_event_t *ev, const char **text,
                            apr_size_t *len, apr_pool_t *p);
 
+/* wr_event_format - the same text (byte for byte) in the caller's `size`
+ * bytes at `buf`, NUL-terminated, written in one pass with no allocation:
+ * the request path formats a first sighting's record on its stack
+ * (WR_EVENT_STACK_SIZE bytes hold every event whose address, family,
+ * vhost and request line are not all near WR_SPOOL_VALUE_MAX).
+ * @return APR_EINVAL as wr_event_dump, APR_ENOSPC if the record does not
+ * fit (then wr_event_dump, which sizes for the worst case, does). */
+apr_status_t wr_event_format(const wr_event_t *ev, char *buf,
+                             apr_size_t size, apr_size_t *len);
+
+/* A request-path buffer for wr_event_format. */
+#define WR_EVENT_STACK_SIZE 8192
+
 /* wr_event_parse - parse a record (`len` bytes, need not be
  * NUL-terminated) into *ev, allocated in `p`. On APR_EINVAL, *err (may be
  * NULL) names the problem ("line 3: unknown key 'x'"). */

@@ -16,12 +16,28 @@ static wr_sigset_t *builtin;
 
 /* classify - family name for a request line under the builtin set's
  * default mask, "-" when nothing matches */
+static int split_differs, split_lines;
+
 static const char *classify(const char *line)
 {
-    wr_match_t m;
+    wr_family_mask_t mask = wr_sigset_default_mask(builtin);
+    wr_request_t req;
+    wr_match_t m, m2;
+    int hit = wr_match_line(builtin, mask, line, strlen(line), &m), hit2;
 
-    if (wr_match_line(builtin, wr_sigset_default_mask(builtin), line,
-                      strlen(line), &m)) {
+    /* the request path's split: the prefilter once (wr_match_suspect),
+     * then the match without it (wr_match_suspected), the same answer */
+    wr_request_from_line(line, strlen(line), &req);
+    hit2 = wr_match_suspect(builtin, mask, req.target, req.target_len,
+                            req.method, req.method_len)
+           && wr_match_suspected(builtin, mask, &req, &m2);
+    split_lines++;
+    if (hit != hit2 || (hit && (m.family != m2.family
+                                || strcmp(m.name, m2.name) != 0))) {
+        split_differs++;
+        printf("# suspect + suspected differ from wr_match_line: %.60s\n", line);
+    }
+    if (hit) {
         return m.name;
     }
     check_int(m.family, -1, "no match leaves family -1: %.60s", line);
@@ -758,6 +774,10 @@ int main(int argc, const char *const *argv)
     test_family_attrs();
     test_load_file();
     test_requestline_target();
+    check(split_differs == 0 && split_lines > 100,
+          "wr_match_suspect + wr_match_suspected == wr_match_request on "
+          "every line classified (%d lines, %d differ)", split_lines,
+          split_differs);
     apr_pool_destroy(pool);
     apr_terminate();
     return done_testing();

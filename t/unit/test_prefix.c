@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <apr_general.h>
 
 #include "test-lib.h"
@@ -125,11 +127,84 @@ static void test_bytes(void)
               "an overflow by the unit refused");
 }
 
+/* ref_key - the key as the byte-by-byte mask of the first version made
+ * it: family, length, the address with bits after `bits` cleared */
+static int ref_same(const unsigned char *addr, int fam, int bits,
+                    const wr_prefix_t *px)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                             0xff, 0xff};
+    unsigned char a[16], key[18];
+    int n, i;
+
+    memcpy(a, addr, fam == 4 ? 4 : 16);
+    if (fam == 6 && !memcmp(a, mapped, 12)) {
+        memmove(a, a + 12, 4);
+        fam = 4;
+    }
+    n = fam == 4 ? 4 : 16;
+    bits = bits < 1 ? 1 : bits > 8 * n ? 8 * n : bits;
+    for (i = 0; i < n; i++) {
+        int keep = bits - 8 * i;
+        if (keep <= 0) {
+            a[i] = 0;
+        }
+        else if (keep < 8) {
+            a[i] &= (unsigned char)(0xff << (8 - keep));
+        }
+    }
+    key[0] = (unsigned char)fam;
+    key[1] = (unsigned char)bits;
+    memcpy(key + 2, a, (size_t)n);
+    return px->klen == (unsigned)(n + 2) && px->family == fam
+           && px->bits == bits && !memcmp(px->key, key, px->klen);
+}
+
+/* test_bytes_form - wr_prefix_of_bytes (the request path's, from the
+ * address httpd parsed) gives wr_prefix_of's prefix for every address
+ * form and every prefix length, and refuses another family */
+static void test_bytes_form(void)
+{
+    static const char *const addrs[] = {
+        "192.0.2.10", "0.0.0.0", "255.255.255.255", "10.1.2.3",
+        "2001:db8:1:2:3:4:5:6", "::", "::1", "fe80::1:2",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        "::ffff:192.0.2.77", "::ffff:0:0", "2001:db8::ffff:192.0.2.1"};
+    wr_prefix_t want, got, junk;
+    unsigned char a[16];
+    int i, bits, bad = 0, n = 0;
+
+    for (i = 0; i < (int)(sizeof(addrs) / sizeof(addrs[0])); i++) {
+        int v4 = strchr(addrs[i], ':') == NULL;
+        if (inet_pton(v4 ? AF_INET : AF_INET6, addrs[i], a) != 1) {
+            bad++;
+            continue;
+        }
+        for (bits = 0; bits <= 129; bits++) {
+            memset(&got, 0x77, sizeof(got));
+            if (wr_prefix_of(addrs[i], bits, bits, &want) != APR_SUCCESS
+                || wr_prefix_of_bytes(v4 ? 4 : 6, a, bits, bits, &got)
+                   != APR_SUCCESS
+                || memcmp(&want, &got, sizeof(want)) != 0
+                || !ref_same(a, v4 ? 4 : 6, bits, &got)) {
+                bad++;
+            }
+            n++;
+        }
+    }
+    check(bad == 0, "wr_prefix_of_bytes == wr_prefix_of: %d of %d cases "
+          "differ, or differ from the byte-by-byte mask (IPv4, IPv6, "
+          "IPv4-mapped; prefix lengths 0-129)", bad, n);
+    check_int(wr_prefix_of_bytes(0, a, 32, 64, &junk), APR_EINVAL,
+              "wr_prefix_of_bytes: another family refused");
+}
+
 int main(void)
 {
     apr_initialize();
     atexit(apr_terminate);
     test_prefix();
+    test_bytes_form();
     test_size();
     test_bytes();
     return done_testing();
