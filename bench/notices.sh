@@ -23,7 +23,13 @@
 # 2. wrk     throughput, wrk + lib/report.lua with WRK_XFF rotating over
 #            the N sources, httpd pinned to CPU 0, wrk to CPU 1, ROUNDS
 #            interleaved rounds, medians: cr_core, cr_mod, cr_notify, and
-#            cr_known (KNOWN sources)
+#            cr_known (KNOWN sources); and latency: first_core and
+#            first_notify, wrk + lib/xff-new.lua (every request a source
+#            never seen before, at most FIRST_MAX requests a thread and
+#            run) against the core 404 and a server of its own with
+#            notices on: p99 of a first sighting against the core 404's
+#            of the same URI, same run. Target: first_notify's p99 <=
+#            first_core's (median of the rounds' p99)
 # 3. check   a fresh server: N probes from N sources, then the same again;
 #            spool events == distinct sources, the repeats only counted,
 #            and every event accounted for once the notifier is done
@@ -41,6 +47,9 @@
 #   REPS=3               valgrind runs per figure
 #   DURATION=5 WARMUP=1 ROUNDS=3 THREADS=1 CONNECTIONS=50   wrk
 #   SPOOL_MAX=100000     WormReplySpoolMax (the module's default: 10000)
+#   FIRST_MAX=20000      requests per wrk thread and run of the first_*
+#                        cases (their server's WormReplySpoolMax is sized
+#                        so that none is dropped)
 #   CACHE=""             WormReplyCache argument ("": the module's default,
 #                        shmcb with its default size)
 #   DNS_PORT=15353       the DNS rig's port
@@ -64,6 +73,7 @@ ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-1}
 CONNECTIONS=${CONNECTIONS:-50}
 SPOOL_MAX=${SPOOL_MAX:-100000}
+FIRST_MAX=${FIRST_MAX:-20000}
 CACHE=${CACHE:-}
 DNS_PORT=${DNS_PORT:-15353}
 PIN=${PIN:-1}
@@ -78,6 +88,9 @@ PORT_NOTIFY=18114
 PORT_NOTIFY_STATUS=18115
 PORT_KNOWN=18116
 PORT_KNOWN_STATUS=18117
+# the first-sighting latency server (18118-18119 are t/'s, 18108 is free)
+PORT_FIRST=18118
+PORT_FIRST_STATUS=18108
 # the check reuses the notify ports once the wrk servers are stopped
 PORT_CHECK=$PORT_NOTIFY
 PORT_CHECK_STATUS=$PORT_NOTIFY_STATUS
@@ -112,6 +125,7 @@ bounded ROUNDS 1 15
 bounded THREADS 1 16
 bounded CONNECTIONS 1 1000
 bounded SPOOL_MAX 0 100000000
+bounded FIRST_MAX 100 200000
 bounded DNS_PORT 1024 65535
 [ "$KNOWN" -le "$N" ] || die "KNOWN=$KNOWN must not exceed N=$N"
 
@@ -200,7 +214,8 @@ if [ -d "$RIGDIR/dns" ]; then
         sh "$TOP/t/rig/dns.sh" stop >&2 || true
 fi
 for p in $PORT_IR $PORT_IR_STATUS $PORT_PLAIN $PORT_MODULE $PORT_NOTIFY \
-         $PORT_NOTIFY_STATUS $PORT_KNOWN $PORT_KNOWN_STATUS; do
+         $PORT_NOTIFY_STATUS $PORT_KNOWN $PORT_KNOWN_STATUS $PORT_FIRST \
+         $PORT_FIRST_STATUS; do
     port_free "$p"
 done
 trap cleanup EXIT
@@ -415,27 +430,38 @@ notify_counters() {
 }
 
 # wrk_case CASE ROUND - one warm-up and one measured wrk run
+# WRK_RUN - the number of the last first_* wrk run: each run (warm-ups
+# included) presents sources of its own (lib/xff-new.lua)
+WRK_RUN=0
+
 wrk_case() {
-    local c=$1 round=$2 port xff line kv out sp=""
+    local c=$1 round=$2 port xff="" line kv out sp="" script=report.lua
     case $c in
     cr_core)   port=$PORT_PLAIN;  xff=$ADDRS;;
     cr_mod)    port=$PORT_MODULE; xff=$ADDRS;;
     cr_notify) port=$PORT_NOTIFY; xff=$ADDRS; sp=$PORT_NOTIFY_STATUS;;
     cr_known)  port=$PORT_KNOWN;  xff=$KADDRS; sp=$PORT_KNOWN_STATUS;;
+    first_core)   port=$PORT_PLAIN; script=xff-new.lua;;
+    first_notify) port=$PORT_FIRST; script=xff-new.lua
+                  sp=$PORT_FIRST_STATUS;;
     esac
     out="$RUNDIR/out/wrk-$c-$round.txt"
     if [ "$WARMUP" -gt 0 ]; then
+        WRK_RUN=$((WRK_RUN + 1))
         WRK_PATHS="$RUNDIR/wrk/codered.txt" WRK_XFF="$xff" \
+            WRK_RUN=$WRK_RUN WRK_MAX=$FIRST_MAX \
             timeout $((WARMUP + 30)) "${CPU_CLI[@]}" wrk -t"$THREADS" \
             -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 5s \
-            -s "$TOP/bench/lib/report.lua" "http://127.0.0.1:$port/" \
+            -s "$TOP/bench/lib/$script" "http://127.0.0.1:$port/" \
             >/dev/null 2>&1 || true
     fi
     [ -n "$sp" ] && notify_counters "$sp" "w0"
+    WRK_RUN=$((WRK_RUN + 1))
     WRK_PATHS="$RUNDIR/wrk/codered.txt" WRK_XFF="$xff" \
+        WRK_RUN=$WRK_RUN WRK_MAX=$FIRST_MAX \
         timeout $((DURATION + 30)) "${CPU_CLI[@]}" wrk -t"$THREADS" \
         -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s \
-        -s "$TOP/bench/lib/report.lua" "http://127.0.0.1:$port/" >"$out" 2>&1 \
+        -s "$TOP/bench/lib/$script" "http://127.0.0.1:$port/" >"$out" 2>&1 \
         || die "wrk failed for $c: $(tail -3 "$out")"
     line=$(grep '^WRKRESULT ' "$out" | tail -1)
     [ -n "$line" ] || die "no WRKRESULT line in $out"
@@ -454,23 +480,31 @@ wrk_case() {
     [ "${R[wrk.$c.$round.non2xx3xx]}" = "${R[wrk.$c.$round.requests]}" ] \
         || log "wrk: $c: ${R[wrk.$c.$round.non2xx3xx]} of" \
                "${R[wrk.$c.$round.requests]} answers were 404s (all should be)"
-    log "wrk: round $round $c: ${R[wrk.$c.$round.rps]} req/s" \
+    log "wrk: round $round $c: ${R[wrk.$c.$round.rps]} req/s," \
+        "p99 ${R[wrk.$c.$round.p99_us]} us" \
         "${sp:+(spooled ${R[wrk.$c.$round.spooled]}, counted ${R[wrk.$c.$round.counted]}, busy ${R[wrk.$c.$round.busy]}, dropped ${R[wrk.$c.$round.dropped]})}"
 }
 
-WRK_CASES="cr_core cr_mod cr_notify cr_known"
+WRK_CASES="cr_core cr_mod cr_notify cr_known first_core first_notify"
 if want wrk; then
     write_httpd_conf xff event "$PORT_PLAIN" xff
     write_httpd_conf mod event "$PORT_MODULE" xff-module
     write_httpd_conf notify event "$PORT_NOTIFY" notify "$PORT_NOTIFY_STATUS"
     write_httpd_conf known event "$PORT_KNOWN" notify "$PORT_KNOWN_STATUS"
+    # first_notify: room in its spool for every first sighting of every
+    # run (FIRST_MAX a thread, warm-ups included), so that none is
+    # dropped, which would be a cheaper path than the one measured
+    WR_SPOOL_MAX=$(( (FIRST_MAX * THREADS + CONNECTIONS) * ROUNDS * 2
+                     + SPOOL_MAX )) \
+        write_httpd_conf first event "$PORT_FIRST" notify "$PORT_FIRST_STATUS"
     for s in xff:$PORT_PLAIN mod:$PORT_MODULE notify:$PORT_NOTIFY \
-             known:$PORT_KNOWN; do
+             known:$PORT_KNOWN first:$PORT_FIRST; do
         httpd_start "${s%%:*}" "${s#*:}"
     done
     # each answers the probe from a presented source as its case expects
     b1="$RUNDIR/out/body-core404"; b2="$RUNDIR/out/body-module404"
-    for s in $PORT_PLAIN:$b1 $PORT_MODULE:$b2 $PORT_NOTIFY:/dev/null; do
+    for s in $PORT_PLAIN:$b1 $PORT_MODULE:$b2 $PORT_NOTIFY:/dev/null \
+             $PORT_FIRST:/dev/null; do
         code=$(curl -s --max-time 10 --path-as-is -o "${s#*:}" -w '%{http_code}' \
                -H 'X-Forwarded-For: 2001:db8:3::1' \
                "http://127.0.0.1:${s%%:*}$CODERED")
@@ -487,9 +521,11 @@ if want wrk; then
         done
     done
     for c in "${cases[@]}"; do
-        v=(); e=0; q=0; sp=0; dr=0; ct=0; bz=0
+        v=(); p99=(); p50=(); e=0; q=0; sp=0; dr=0; ct=0; bz=0
         for round in $(seq 1 "$ROUNDS"); do
             v+=("${R[wrk.$c.$round.rps]}")
+            p99+=("${R[wrk.$c.$round.p99_us]}")
+            p50+=("${R[wrk.$c.$round.p50_us]}")
             q=$(( q + ${R[wrk.$c.$round.requests]} ))
             e=$(( e + ${R[wrk.$c.$round.err_connect]} + ${R[wrk.$c.$round.err_read]}
                   + ${R[wrk.$c.$round.err_write]} + ${R[wrk.$c.$round.err_timeout]} ))
@@ -500,13 +536,16 @@ if want wrk; then
         done
         R[wrk.$c]=$(median "${v[@]}")
         R[wrk.$c.range]=$(minmax "${v[@]}")
+        R[wrk.$c.p99]=$(median "${p99[@]}")
+        R[wrk.$c.p99.range]=$(minmax "${p99[@]}")
+        R[wrk.$c.p50]=$(median "${p50[@]}")
         R[wrk.$c.requests]=$q; R[wrk.$c.errors]=$e
         R[wrk.$c.spooled]=$sp; R[wrk.$c.dropped]=$dr
         R[wrk.$c.counted]=$ct; R[wrk.$c.busy]=$bz
     done
     R[wrk.body.core]=$(stat -c %s "$b1")
     R[wrk.body.module]=$(stat -c %s "$b2")
-    for s in xff mod notify known; do
+    for s in xff mod notify known first; do
         stop_pidfile "$RUNDIR/run/$s/httpd.pid"
     done
     stop_strays
@@ -687,8 +726,10 @@ report() {
             cr_mod)    what="module's answer, notices off, $N sources";;
             cr_notify) what="notices on, $N sources";;
             cr_known)  what="notices on, $KNOWN known sources";;
+            first_core)   what="core 404, a new source every request";;
+            first_notify) what="notices on, a new source every request";;
             esac
-            printf '   %-10s %-44s %8s  %-17s %s\n' "$c" "$what" "$(fmt_int "${R[wrk.$c]}")" \
+            printf '   %-12s %-42s %8s  %-17s %s\n' "$c" "$what" "$(fmt_int "${R[wrk.$c]}")" \
                 "${R[wrk.$c.range]}" "${R[wrk.$c.errors]}"
         done
         echo "   notices on / core 404:         $(ratio "${R[wrk.cr_notify]}" "${R[wrk.cr_core]}")" \
@@ -696,7 +737,17 @@ report() {
         echo "   notices on / notices off:      $(ratio "${R[wrk.cr_notify]}" "${R[wrk.cr_mod]}")" \
              "($N sources)   $(ratio "${R[wrk.cr_known]}" "${R[wrk.cr_mod]}") ($KNOWN known sources)"
         echo "   module, notices off / core:    $(ratio "${R[wrk.cr_mod]}" "${R[wrk.cr_core]}")"
-        for c in cr_notify cr_known; do
+        R[wrk.p99.met]=$(awk -v a="${R[wrk.first_notify.p99]}" -v b="${R[wrk.first_core.p99]}" \
+                             'BEGIN { print (a <= b) }')
+        echo "   latency of a first sighting (lib/xff-new.lua: every request a source never seen;"
+        echo "   at most $FIRST_MAX requests a thread and run), median of the rounds' percentiles:"
+        for c in first_core first_notify; do
+            echo "     $c: p50 ${R[wrk.$c.p50]} us, p99 ${R[wrk.$c.p99]} us" \
+                 "(rounds ${R[wrk.$c.p99.range]} us)"
+        done
+        echo "   first sighting p99 ${R[wrk.first_notify.p99]} us against the core 404's" \
+             "${R[wrk.first_core.p99]} us   target <=: $(verdict "${R[wrk.p99.met]}")"
+        for c in cr_notify cr_known first_notify; do
             echo "   $c, measured runs: $(fmt_int "${R[wrk.$c.requests]}") probes:" \
                  "spooled ${R[wrk.$c.spooled]}, host_counted ${R[wrk.$c.counted]}," \
                  "cache_busy ${R[wrk.$c.busy]}, spool_dropped ${R[wrk.$c.dropped]}"
@@ -764,6 +815,11 @@ report() {
              "($(ratio "${R[wrk.cr_notify]}" "${R[wrk.cr_core]}" 2)x core; ${R[wrk.cr_notify.spooled]}" \
              "of $(fmt_int "${R[wrk.cr_notify.requests]}") probes spooled), $KNOWN known sources" \
              "$(fmt_int "${R[wrk.cr_known]}") ($(ratio "${R[wrk.cr_known]}" "${R[wrk.cr_core]}" 2)x core)"
+        echo "p99 (wrk, a new source every request, median of $ROUNDS): notices on" \
+             "${R[wrk.first_notify.p99]} us, core 404 ${R[wrk.first_core.p99]} us" \
+             "(target <=: $(verdict "${R[wrk.p99.met]}")); ${R[wrk.first_notify.spooled]} of" \
+             "$(fmt_int "${R[wrk.first_notify.requests]}") probes spooled," \
+             "${R[wrk.first_notify.dropped]} dropped"
     fi
     if want check; then
         echo "spool: $N sources -> ${R[p1.spooled]} events ($(ok "${R[chk.first_ok]}"));" \

@@ -15,8 +15,10 @@
 #           and httpd's floor for any answer from a quick handler
 #           (bench/lib/mod_floor404.c: the same 404, nothing else):
 #           K Code Red, prefork  L Code Red, event  M Nimda scan, prefork
-#           Targets: B <= A + 0.5 %, F <= E + 0.5 %, D <= 0.75 C,
-#           H <= 0.75 G, J <= 0.75 I
+#           and static 1 KiB with WormReply On and WormReplyNotify On:
+#           N prefork                      O event
+#           Targets: B <= A + 0.5 %, F <= E + 0.5 %, N <= A + 0.5 %,
+#           O <= E + 0.5 %, D <= 0.75 C, H <= 0.75 G, J <= 0.75 I
 # 2. wrk    throughput (httpd + php-fpm pinned to CPU 0, wrk to CPU 1,
 #           ROUNDS interleaved rounds of every case, medians)
 # 3. match  tools/wormreply match -q over the real 88,253-line access log,
@@ -34,7 +36,8 @@
 #
 # Environment (defaults in brackets):
 #   ONLY="ir wrk match"  sections or case names to run [all]; case names:
-#                        A B C D E F G H I J K L M, static_plain static_mod
+#                        A B C D E F G H I J K L M N O, static_plain
+#                        static_mod
 #                        cr_core cr_mod
 #                        nimda_core nimda_mod cr_hist nimda_hist
 #   N=5000 REPS=3        requests per valgrind run, runs per figure
@@ -107,7 +110,7 @@ bounded CONNECTIONS 1 1000
 bounded FPM_CHILDREN 1 64
 bounded MATCH_RUNS 1 25
 
-IR_CASES="A B C D E F G H I J K L M"
+IR_CASES="A B C D E F G H I J K L M N O"
 WRK_CASES="static_plain static_mod cr_core cr_mod nimda_core nimda_mod
            cr_hist nimda_hist"
 for w in $ONLY; do
@@ -222,8 +225,8 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------- build, files
 umask 022
 rm -rf "$RUNDIR"
-mkdir -p "$RUNDIR"/{conf,run,logs,out,ir,wrk,htdocs,htdocs-historic,php,match}
-chmod 755 "$RUNDIR"
+mkdir -p "$RUNDIR"/{conf,run,logs,out,ir,wrk,htdocs,htdocs-historic,php,match,notices}
+chmod 755 "$RUNDIR" "$RUNDIR/notices"
 chown www-data:www-data "$RUNDIR/logs" "$RUNDIR/ir"
 
 if [ "$BUILD" = 1 ]; then
@@ -267,9 +270,12 @@ ir_run() {
     local cg="$RUNDIR/ir/cg.$tag"
 
     port_free "$PORT_IR"
+    # a notices config (N, O): a fresh spool; its notifier is forked by
+    # httpd and runs under valgrind too, into a file of its own (%p)
+    rm -rf "$RUNDIR/notices/$conf" "$cg" "$cg".*
 
     valgrind --tool=cachegrind --cache-sim=no --vgdb=no \
-        --cachegrind-out-file="$cg" \
+        --cachegrind-out-file="$cg.%p" \
         "$HTTPD" -X -d "$RUNDIR" -f "$RUNDIR/conf/$conf.conf" \
         >"$RUNDIR/out/vg-$tag.txt" 2>&1 &
     pid=$!
@@ -291,6 +297,9 @@ ir_run() {
     wait "$pid" 2>/dev/null || true
     rm -f "$RUNDIR/run/valgrind.pid"
     wait_port_free "$PORT_IR" 10 || die "port $PORT_IR still busy"
+    # httpd's own figures (valgrind's pid is httpd's: it runs in place)
+    mv -f "$cg.$pid" "$cg" 2>/dev/null || true
+    rm -f "$cg".*
     ir=$(awk '/^summary:/ { print $2 }' "$cg" 2>/dev/null)
     [ -n "$ir" ] || die "no Ir summary in $cg ($RUNDIR/out/vg-$tag.txt)"
     echo "$ir"
@@ -360,6 +369,8 @@ ir_conf() {
     F|H) echo ir-module-ev;;
     K|M) echo ir-floor;;
     L) echo ir-floor-ev;;
+    N) echo ir-module-notify;;
+    O) echo ir-module-notify-ev;;
     esac
 }
 
@@ -390,6 +401,13 @@ if [ "$DO_IR" = 1 ]; then
         write_httpd_conf ir-floor prefork "$PORT_IR" floor
         write_httpd_conf ir-floor-ev event "$PORT_IR" floor
     fi
+    # N, O: notices on (no probe comes, so the resolver is never asked)
+    if want_section ir N O; then
+        WR_RESOLVER=127.0.0.1:15353 WR_CACHE="" WR_SPOOL_MAX=10000 \
+            write_httpd_conf ir-module-notify prefork "$PORT_IR" module-notify
+        WR_RESOLVER=127.0.0.1:15353 WR_CACHE="" WR_SPOOL_MAX=10000 \
+            write_httpd_conf ir-module-notify-ev event "$PORT_IR" module-notify
+    fi
     IR_CONFS=$(ir_confs)
     log "ir: cachegrind on httpd -X (prefork, event), $N keep-alive requests per run, $REPS reps"
     declare -A IR_RAW Z_RAW
@@ -401,7 +419,7 @@ if [ "$DO_IR" = 1 ]; then
             want_case ir "$c" || continue
             conf=$(ir_conf "$c")
             case $c in
-            A|B|E|F) path=/static.html; kind=static;;
+            A|B|E|F|N|O) path=/static.html; kind=static;;
             I|J|M)   path=$NIMDA_IR;    kind=probe;;
             *)       path=$CODERED;     kind=probe;;
             esac
@@ -431,6 +449,10 @@ if [ "$DO_IR" = 1 ]; then
         >"$RUNDIR/out/ir-B-minus-A.txt" 2>/dev/null || true
     ir_diff E-1 zero-ir-plain-ev-1 F-1 zero-ir-module-ev-1 \
         >"$RUNDIR/out/ir-F-minus-E.txt" 2>/dev/null || true
+    ir_diff A-1 zero-ir-plain-1 N-1 zero-ir-module-notify-1 \
+        >"$RUNDIR/out/ir-N-minus-A.txt" 2>/dev/null || true
+    ir_diff E-1 zero-ir-plain-ev-1 O-1 zero-ir-module-notify-ev-1 \
+        >"$RUNDIR/out/ir-O-minus-E.txt" 2>/dev/null || true
     ir_diff C-1 zero-ir-plain-1 D-1 zero-ir-module-1 \
         >"$RUNDIR/out/ir-D-minus-C.txt" 2>/dev/null || true
     ir_diff I-1 zero-ir-plain-1 J-1 zero-ir-module-1 \
@@ -743,6 +765,8 @@ report() {
             K) what="K prefork Code Red probe, floor module";;
             L) what="L event Code Red probe, floor module";;
             M) what="M prefork Nimda scan request, floor module";;
+            N) what="N prefork static 1 KiB, WormReply+Notify On";;
+            O) what="O event static 1 KiB, WormReply+Notify On";;
             esac
             printf '   %-46s %12s  %s (body %s B)\n' "$what" \
                 "$(fmt_int "${R[ir.$c]}")" "${R[ir.$c.range]}" "${R[ir.$c.doclen]}"
@@ -750,7 +774,7 @@ report() {
         echo "   (user-space instructions only: the kernel's share - stat, read, writev - is not"
         echo "    counted; the throughput below includes it)"
         echo "   zero-request runs (start-up + shutdown): $(for conf in $IR_CONFS; do printf '%s %s; ' "$conf" "$(fmt_int "${R[ir.zero.$conf]}")"; done)"
-        for pair in A:B E:F; do
+        for pair in A:B E:F A:N E:O; do
             a=${pair%:*}; b=${pair#*:}
             [ -n "${R[ir.$a]:-}" ] && [ -n "${R[ir.$b]:-}" ] || continue
             R[ir.$b$a]=$(pct "${R[ir.$b]}" "${R[ir.$a]}")
@@ -857,11 +881,11 @@ report() {
     echo "== summary (for a closing note)"
     echo "command: N=$N REPS=$REPS DURATION=$DURATION ROUNDS=$ROUNDS ${ONLY:+ONLY=\"$ONLY\" }$CMD" \
          "   ($(( $(date +%s) - T_START )) s)"
-    for pair in A:B E:F; do
+    for pair in A:B E:F A:N E:O; do
         a=${pair%:*}; b=${pair#*:}
         [ -n "${R[ir.$b$a]:-}" ] || continue
         echo "Ir/request ($(case $a in A) echo prefork;; *) echo event;; esac)): static $a $(fmt_int "${R[ir.$a]}") ->" \
-             "$b $(fmt_int "${R[ir.$b]}") with WormReply On: ${R[ir.$b$a]} % (target <= +0.5 %:" \
+             "$b $(fmt_int "${R[ir.$b]}") with WormReply On$(case $b in N|O) echo " and WormReplyNotify On";; esac): ${R[ir.$b$a]} % (target <= +0.5 %:" \
              "$(verdict "$(awk -v p="${R[ir.$b$a]}" 'BEGIN { print (p <= 0.5) }')"))"
     done
     for pair in C:D G:H I:J; do

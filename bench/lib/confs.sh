@@ -17,6 +17,10 @@
 #            address: mod_remoteip, X-Forwarded-For from 127.0.0.1)
 #            xff         plain + mod_remoteip
 #            xff-module  module + mod_remoteip (notices off)
+#            module-notify  module + WormReplyNotify On, as notify but
+#                        without mod_remoteip, and without a socache
+#                        module unless $WR_CACHE names one (bench/run.sh:
+#                        what ordinary traffic pays with notices on)
 #            notify      xff-module + WormReplyNotify On: mod_socache_shmcb,
 #                        spool and outbox in $RUNDIR/notices/NAME, the
 #                        resolver $WR_RESOLVER, the documentation prefixes
@@ -98,15 +102,19 @@ EOF
         floor)
             echo "LoadModule floor404_module $FLOOR_SO"
             ;;
-        xff|xff-module|notify)
-            cat <<EOF
+        xff|xff-module|notify|module-notify)
+            [ "$variant" = module-notify ] || cat <<EOF
 LoadModule remoteip_module $MODDIR/mod_remoteip.so
 RemoteIPHeader X-Forwarded-For
 RemoteIPInternalProxy 127.0.0.1
 EOF
             [ "$variant" = xff ] || echo "LoadModule wormreply_module $SO"
-            if [ "$variant" = notify ]; then
-                cat <<EOF
+            if [ "$variant" != xff ] && [ "$variant" != xff-module ]; then
+                # module-notify loads what conf/wormreply.load loads: no
+                # socache module (every loaded module costs every request
+                # an entry in the per-directory merge)
+                [ "$variant" = module-notify ] && [ -z "${WR_CACHE:-}" ] \
+                    || cat <<EOF
 LoadModule socache_shmcb_module $MODDIR/mod_socache_shmcb.so
 EOF
                 case ${WR_CACHE%%:*} in
@@ -159,7 +167,7 @@ EOF
         module|xff-module)
             echo "    WormReply On"
             ;;
-        notify)
+        notify|module-notify)
             echo "    WormReply On"
             echo "    WormReplyNotify On"
             ;;
