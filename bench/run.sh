@@ -57,6 +57,7 @@ TOP=$(pwd)
 RUNDIR=${RUNDIR:-/tmp/wormreply-bench-run}
 . "$TOP/bench/lib/common.sh"
 . "$TOP/bench/lib/confs.sh"
+. "$TOP/bench/lib/notices-lib.sh"   # stop_strays (the N, O notifiers)
 
 ONLY=${ONLY:-}
 N=${N:-5000}
@@ -198,6 +199,8 @@ stop_all() {
         if [ -f "$pf" ]; then stop_pidfile "$pf"; fi
     done
     stop_pidfile "$RUNDIR/php/php-fpm.pid"
+    # a notifier (N, O) whose httpd -X was killed before it could stop it
+    stop_strays
 }
 
 cleanup() {
@@ -377,7 +380,9 @@ ir_conf() {
 # ir_confs - the configurations the wanted ir cases use
 ir_confs() {
     local c
-    for c in $IR_CASES; do want_case ir "$c" && ir_conf "$c"; done | sort -u
+    for c in $IR_CASES; do
+        if want_case ir "$c"; then ir_conf "$c"; fi
+    done | sort -u
 }
 
 # build_floor - bench/lib/mod_floor404.c, built by apxs into $RUNDIR/floor
