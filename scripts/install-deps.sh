@@ -14,7 +14,7 @@ apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends \
     unbound dnsutils exim4-daemon-light swaks openssl curl \
     valgrind wrk procps time rbldnsd chromium util-linux memcached redis-server \
     redis-tools gdb libapache2-mod-php8.2 \
-    python3 python3-yaml python3-jsonschema \
+    python3 python3-yaml python3-jsonschema python3-rfc3987 \
     debhelper dpkg-dev lintian
 # mod_php's package switches the system's httpd to mpm_prefork with PHP on;
 # the tests load it only into private servers (t/23modules.t), and the
