@@ -47,7 +47,7 @@ APLOG_USE_MODULE(wormreply);
 #define CACHE_NAMESPACE "wormreply"
 #define SEEN_KEY "mod_wormreply-seen"
 #define SPOOL_WARN_INTERVAL apr_time_from_sec(60)
-#define WR_CACHE_DEFAULT_SIZE 8388608
+#define WR_CACHE_DEFAULT_SIZE 14680064
 #ifndef WR_STATE_DIR
 #define WR_STATE_DIR "/var/lib/apache2/wormreply"
 #endif
@@ -524,7 +524,7 @@ int wr_notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return OK;
     }
 
-    /* without WormReplyCache: 8 MB keep about 116,000 sources; a full set
+    /* without WormReplyCache: 14 MB keep about 122,000 sources; a full set
      * of the table forgets its oldest window first */
     rv = shared_state(s, nc->cache_provider ? 0 : WR_CACHE_DEFAULT_SIZE, nc,
                       pconf);

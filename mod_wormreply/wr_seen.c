@@ -22,17 +22,24 @@ typedef struct {
     apr_uint64_t pad[4];          /* the sets start on a cache line */
 } header_t;
 
-/* The top bit of an entry's events word: the window saw a probe of a
- * family that notifies by itself. In the same word as the count of events
- * so that opening a window sets both at once. */
-#define EV_NOTIFYING 0x80000000u
-#define EV_COUNT(ev) ((ev) & ~EV_NOTIFYING)
+/* A slot: (window id << 32) | SLOT_NOTIF | 31-bit address hash. The
+ * window id is derived from the head, so a slot written in an earlier
+ * window of the entry (another key's, or an expired one) is told apart
+ * from the current window's without ever being cleared: there is nothing
+ * to initialise when a window opens, and so nothing a process that finds
+ * the window still being opened can read too early. */
+#define SLOT_NOTIF 0x80000000u
+#define SLOT_WID(s) ((apr_uint32_t)((s) >> 32))
+#define SLOT_AH(s) ((apr_uint32_t)(s) & 0x7fffffffu)
+#define SLOT(wid, ah, notif)                                              \
+    (((apr_uint64_t)(wid) << 32) | ((notif) ? SLOT_NOTIF : 0) | (ah))
 
 typedef struct {
     volatile apr_uint64_t last_seen;
     volatile apr_uint32_t count;
-    volatile apr_uint32_t events;     /* EV_COUNT | EV_NOTIFYING */
-    volatile apr_uint32_t addr[WR_SEEN_MAX_ADDRESSES];
+    apr_uint32_t unused;
+    /* the addresses that had their event in the window, in order */
+    volatile apr_uint64_t slot[WR_SEEN_MAX_ADDRESSES];
 } entry_t;
 
 /* A set: the heads on one cache line, looked at first; then the entries. */
@@ -202,22 +209,38 @@ static apr_uint64_t rank(apr_uint64_t hd)
     return 1 + (apr_uint64_t)HEAD_START(hd);
 }
 
-/* open_window - the entry's window was just claimed by this process */
-static void open_window(entry_t *e, apr_time_t now, apr_uint32_t ah,
-                        int notifies)
+/* window_id - the id a window's slots carry: a mix of its head's tag and
+ * start (never 0, the id of a slot never used). Two windows of one entry
+ * share an id with odds of 2^-32 (a renewal never: the mix is a bijection
+ * and only the start differs). */
+static apr_uint32_t window_id(apr_uint64_t hd)
 {
-    apr_atomic_set32(&e->addr[0], ah);
-    apr_atomic_set32(&e->events, notifies ? 1 | EV_NOTIFYING : 1);
-    apr_atomic_set32(&e->count, 1);
+    apr_uint64_t x = (hd & ~HEAD_PENDING) * APR_UINT64_C(0x9e3779b97f4a7c15);
+    apr_uint32_t id = (apr_uint32_t)(x >> 32);
+
+    return id ? id : 1;
+}
+
+/* open_window - the entry's window was just claimed by this process: its
+ * figures start again (they may miss a probe counted meanwhile) */
+static void open_window(entry_t *e, apr_time_t now)
+{
+    apr_atomic_set32(&e->count, 0);
     apr_atomic_set64(&e->last_seen, (apr_uint64_t)now);
 }
 
-/* count - one more probe in an open window; an event for a new address
- * while the quota lasts */
-static wr_seen_e count(entry_t *e, apr_time_t now, apr_uint32_t ah,
-                       unsigned int quota, int notifies)
+/* account - one probe in the window `wid` of entry `e` (decided, or still
+ * being opened by another process): counted; an event for an address
+ * that has none yet while the quota lasts, taking the first slot not yet
+ * the window's (slots fill in order, so processes with one new address
+ * race for one slot and one of them wins it); an event for the first
+ * probe that notifies of an address whose event was for one that does
+ * not (WR_SEEN_NOTIFYING: one CAS sets the slot's flag). */
+static wr_seen_e account(entry_t *e, apr_uint32_t wid, apr_time_t now,
+                         apr_uint32_t ah, unsigned int quota, int notifies)
 {
     apr_uint64_t last = apr_atomic_read64(&e->last_seen);
+    unsigned int i = 0;
     int turn;
 
     apr_atomic_inc32(&e->count);
@@ -225,31 +248,35 @@ static wr_seen_e count(entry_t *e, apr_time_t now, apr_uint32_t ah,
         /* one try: a failure means someone stored a time as recent */
         apr_atomic_cas64(&e->last_seen, (apr_uint64_t)now, last);
     }
-    for (turn = 0; turn < WR_SEEN_TRIES; turn++) {
-        apr_uint32_t ev = apr_atomic_read32(&e->events), i;
-        apr_uint32_t n = EV_COUNT(ev);
+    for (turn = 0; turn < WR_SEEN_TRIES && i < quota; turn++) {
+        apr_uint64_t sl = apr_atomic_read64(&e->slot[i]);
 
-        if (notifies && !(ev & EV_NOTIFYING)) {
-            /* of the racing processes one sets the flag and spools */
-            if (apr_atomic_cas32(&e->events, ev | EV_NOTIFYING, ev) == ev) {
-                return WR_SEEN_NOTIFYING;
+        if (SLOT_WID(sl) == wid) {
+            if (SLOT_AH(sl) != ah) {
+                i++;          /* another address's: not a failed turn */
+                turn--;
+                continue;
             }
-            continue;
-        }
-        for (i = 0; i < n && i < WR_SEEN_MAX_ADDRESSES; i++) {
-            if (apr_atomic_read32(&e->addr[i]) == ah) {
+            if (!notifies || (sl & SLOT_NOTIF)) {
                 return WR_SEEN_COUNTED;
             }
+            if (apr_atomic_cas64(&e->slot[i], sl | SLOT_NOTIF, sl) == sl) {
+                return WR_SEEN_NOTIFYING;
+            }
+            continue;         /* the flag was set meanwhile: look again */
         }
-        if (n >= quota) {
-            return WR_SEEN_HELD;
-        }
-        if (apr_atomic_cas32(&e->events, ev + 1, ev) == ev) {
-            apr_atomic_set32(&e->addr[n], ah);
-            return WR_SEEN_ADDRESS;
+        /* a slot of an earlier window, or never used: ours if the CAS
+         * lands; else someone filled it meanwhile: look at it again */
+        if (apr_atomic_cas64(&e->slot[i], SLOT(wid, ah, notifies), sl)
+            == sl) {
+            return i == 0 ? WR_SEEN_FIRST : WR_SEEN_ADDRESS;
         }
     }
-    return WR_SEEN_COUNTED;
+    if (i >= quota) {
+        return WR_SEEN_HELD;
+    }
+    /* the slot kept changing under us: better a duplicate than a loss */
+    return WR_SEEN_ADDRESS;
 }
 
 /* settle - this process holds way `w` pending for `tag` (head `mine`):
@@ -257,9 +284,11 @@ static wr_seen_e count(entry_t *e, apr_time_t now, apr_uint32_t ah,
  * a pending one at a lower way, is the tag's window: give way `w` up and
  * return that way. A pending one at a higher way (or a stale one) is
  * taken away from its owner, whose decision then fails. @return -1 when
- * no other way holds the tag: way `w` may be decided. */
+ * no other way holds the tag: way `w` may be decided; else the way whose
+ * head is put in *theirs. */
 static int settle(set_t *set, int w, apr_uint64_t mine, apr_uint32_t tag,
-                  apr_uint32_t now_s, apr_uint32_t win_s)
+                  apr_uint32_t now_s, apr_uint32_t win_s,
+                  apr_uint64_t *theirs)
 {
     int i, look;
 
@@ -285,6 +314,7 @@ static int settle(set_t *set, int w, apr_uint64_t mine, apr_uint32_t tag,
                 continue;   /* decided or taken meanwhile: look again */
             }
             apr_atomic_cas64(&set->head[w], 0, mine);
+            *theirs = hd;
             return i;
         }
     }
@@ -311,6 +341,7 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
     ah = (apr_uint32_t)siphash(seen->hdr->k1, seen->hdr->k0,
                                (const unsigned char *)address,
                                strlen(address));
+    ah &= 0x7fffffffu;
     ah = ah ? ah : 1;
     now_s = (apr_uint32_t)apr_time_sec(now);
     win_s = (apr_uint32_t)((window + APR_USEC_PER_SEC - 1)
@@ -326,7 +357,7 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
     mine = HEAD_PENDING | ((apr_uint64_t)tag << 32) | now_s;
 
     for (turn = 0; turn < WR_SEEN_TRIES; turn++) {
-        apr_uint64_t victim_head = 0, renew_head = 0;
+        apr_uint64_t victim_head = 0, renew_head = 0, found = 0, theirs = 0;
         int live = -1, pending = -1, renew = -1, victim = -1, w;
 
         for (i = 0; i < WR_SEEN_WAYS; i++) {
@@ -336,10 +367,14 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
                 if (!(hd & HEAD_PENDING)
                     && !expired(HEAD_START(hd), now_s, win_s)) {
                     live = i;
+                    found = hd;
                     break;
                 }
                 if ((hd & HEAD_PENDING) && !stale(hd, now_s)) {
-                    pending = pending < 0 ? i : pending;
+                    if (pending < 0) {
+                        pending = i;
+                        found = hd;
+                    }
                 }
                 else if (renew < 0) {
                     /* an expired window, or one left pending */
@@ -353,12 +388,12 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
                 victim_head = hd;
             }
         }
-        if (live >= 0) {
-            return count(&set->entry[live], now, ah, quota, notifies);
-        }
-        if (pending >= 0) {
-            /* another process is opening this window: it answers first */
-            return count(&set->entry[pending], now, ah, quota, notifies);
+        if (live >= 0 || pending >= 0) {
+            /* a window of the key, decided or being opened by another
+             * process: the address's event is whoever takes its slot */
+            w = live >= 0 ? live : pending;
+            return account(&set->entry[w], window_id(found), now, ah, quota,
+                           notifies);
         }
         if (renew >= 0) {
             victim = renew;
@@ -369,14 +404,19 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
                != victim_head) {
             continue;
         }
-        open_window(&set->entry[victim], now, ah, notifies);
-        if ((w = settle(set, victim, mine, tag, now_s, win_s)) >= 0) {
-            return count(&set->entry[w], now, ah, quota, notifies);
+        open_window(&set->entry[victim], now);
+        if ((w = settle(set, victim, mine, tag, now_s, win_s, &theirs))
+            >= 0) {
+            return account(&set->entry[w], window_id(theirs), now, ah,
+                           quota, notifies);
         }
         /* decide: fails only if another process took the way meanwhile */
         if (apr_atomic_cas64(&set->head[victim], mine & ~HEAD_PENDING, mine)
             == mine) {
-            return WR_SEEN_FIRST;
+            /* FIRST, unless a process that saw the claim pending took the
+             * address's slot first (and answered FIRST itself) */
+            return account(&set->entry[victim], window_id(mine), now, ah,
+                           quota, notifies);
         }
     }
     /* the set kept changing under us: better a duplicate than a loss */
@@ -408,11 +448,20 @@ int wr_seen_lookup(wr_seen_t *seen, const void *key, apr_size_t klen,
         rec->window_start = apr_time_from_sec(HEAD_START(hd));
         rec->last_seen = (apr_time_t)apr_atomic_read64(
                              (volatile apr_uint64_t *)&e->last_seen);
+        apr_uint32_t wid = window_id(hd);
+        int k;
         rec->count = apr_atomic_read32((volatile apr_uint32_t *)&e->count);
-        apr_uint32_t ev = apr_atomic_read32(
-                              (volatile apr_uint32_t *)&e->events);
-        rec->events = EV_COUNT(ev);
-        rec->notifying = (ev & EV_NOTIFYING) != 0;
+        rec->events = 0;
+        rec->notifying = 0;
+        for (k = 0; k < WR_SEEN_MAX_ADDRESSES; k++) {
+            apr_uint64_t sl = apr_atomic_read64(
+                                  (volatile apr_uint64_t *)&e->slot[k]);
+            if (SLOT_WID(sl) != wid) {
+                break;
+            }
+            rec->events++;
+            rec->notifying |= (sl & SLOT_NOTIF) != 0;
+        }
     }
     return 1;
 }

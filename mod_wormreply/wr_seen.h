@@ -46,10 +46,27 @@
  * that stops for good while pending (killed) leaves a stale claim,
  * which the next probe of that key takes over after WR_SEEN_STALE
  * seconds; a probe that sees a pending claim counts into that window.
- * The rest of the entry (probes, last seen, the window's events and the
- * hashes of the addresses they named) is updated after the head with
- * atomic adds and CAS; a reader may see it a moment stale, which can
- * cost a count or an extra event, never a first sighting.
+ * Events are decided by slots, not by whoever opened the window: an
+ * entry has one slot per address that had its event (up to the quota),
+ * filled in order, each a single word (window id, address hash, a
+ * "notifies" flag). The window id comes from the head (tag and start), so
+ * a slot left by an earlier window of the entry reads as free without
+ * ever being cleared, and opening a window initialises nothing that a
+ * probe could read too early. A probe of a decided window, or of one
+ * still pending, looks for its address among the window's slots: found,
+ * it is counted; not found, it takes the first free slot by CAS -- of
+ * processes with one new address racing for one slot exactly one wins,
+ * the others find it there on their next look -- and the winner of slot
+ * 0 answers WR_SEEN_FIRST, of a later slot WR_SEEN_ADDRESS. The process
+ * that decided the window takes its slot the same way after deciding, so
+ * when another probe of the same address beat it to slot 0 while the
+ * window was pending, that probe answered FIRST and the opener is counted.
+ * (Before slots, a probe of a pending window counted into the entry's
+ * previous figures, before the opener had reset them, and could answer
+ * with an event of its own beside the opener's FIRST: t/20load.t saw 9
+ * duplicate events in 10,000 raced sources in one of 5 runs.)
+ * The probe count and last-seen time are kept with atomic adds; a reader
+ * may see them a moment stale.
  *
  * Guarantees:
  * - wr_seen_probe never waits and never fails: it ends in a bounded
@@ -59,21 +76,27 @@
  *   (others keep changing the set) it answers WR_SEEN_FIRST after
  *   WR_SEEN_TRIES turns: a possible duplicate event, which the notifier's
  *   history keeps from becoming a second notice, rather than a lost one;
- * - one WR_SEEN_FIRST per key and window, whatever the interleaving of
+ * - one event (WR_SEEN_FIRST or WR_SEEN_ADDRESS) per address and window,
+ *   one WR_SEEN_FIRST per key and window, whatever the interleaving of
  *   the processes and however long one of them stops between steps,
  *   except after the key's entry was evicted (a full set gives up its
  *   oldest decided window first), when processes' clocks disagree about
- *   whether the window is over, or when two keys of one set share a tag
- *   (2^-31 per pair, with a secret hash key);
+ *   whether the window is over, when two keys of one set share a tag
+ *   (2^-31 per pair, with a secret hash key) or two windows of one entry
+ *   a window id (2^-32), or when a pending claim that probes already
+ *   took slots in is given up for another claim of the key at once (two
+ *   ways claimed by racing processes: then an address may have an event
+ *   in each -- a duplicate, never a loss);
  * - within an open window, WR_SEEN_ADDRESS for each new address until the
  *   window has had `quota` events in all (so a prefix costs at most
  *   `quota` events per window, plus one per race lost at a window's very
  *   opening), WR_SEEN_HELD for a new address after that;
- * - with wr_seen_probe_as, in a window opened by a probe of a family that
- *   does not notify by itself (WormReplyNotifyFamilies), the first probe
- *   of one that does gets WR_SEEN_NOTIFYING, once per window (one CAS
- *   sets the window's flag), so that the notifier hears of it: at most
- *   one event more per window;
+ * - with wr_seen_probe_as, when an address's event was for a probe of a
+ *   family that does not notify by itself (WormReplyNotifyFamilies), the
+ *   first probe of one that does from that address gets
+ *   WR_SEEN_NOTIFYING (one CAS sets the slot's flag), so that the
+ *   notifier hears of it: at most one event more per address and window
+ *   (a new address's own event carries its family);
  * - the notifier only reads (wr_seen_lookup), also without a lock.
  * Windows have a resolution of one second; a window of less than a second
  * counts as one second. A clock that went back by more than a window
@@ -111,7 +134,7 @@ typedef struct {
     apr_time_t window_start;  /* whole seconds */
     apr_time_t last_seen;
     apr_uint32_t count;       /* probes in the window */
-    apr_uint32_t events;      /* events spooled in the window */
+    apr_uint32_t events;      /* addresses that had their event */
     int notifying;            /* the window saw a probe of a family that
                                * notifies by itself (wr_seen_probe_as) */
 } wr_seen_rec_t;
