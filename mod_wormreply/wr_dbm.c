@@ -20,10 +20,10 @@ apr_status_t wr_dbm_walk(apr_dbm_t *dbm, wr_dbm_fn *fn, void *baton,
     apr_array_header_t *gone = NULL;
     apr_datum_t key, val;
     apr_status_t rv;
-    int i, n = 0;
+    int i, n = 0, met = 0;
 
     rv = apr_dbm_firstkey(dbm, &key);
-    while (rv == APR_SUCCESS && key.dptr != NULL) {
+    while (rv == APR_SUCCESS && key.dptr != NULL && met++ < WR_DBM_WALK_MAX) {
         memset(&val, 0, sizeof(val));
         if (apr_dbm_fetch(dbm, key, &val) == APR_SUCCESS) {
             if (fn(baton, &key, &val)) {

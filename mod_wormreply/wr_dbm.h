@@ -8,13 +8,19 @@
  * Walking: apr_dbm_firstkey/nextkey give each key once as long as the
  * file does not change under the walk; deleting a key while walking can
  * make SDBM skip others, so wr_dbm_walk deletes only after the walk, the
- * keys its callback asked for.
+ * keys its callback asked for. A damaged file whose chain of keys loops
+ * would walk for ever: wr_dbm_walk stops after WR_DBM_WALK_MAX keys.
  */
 #ifndef WR_DBM_H
 #define WR_DBM_H
 
 #include <apr_dbm.h>
 #include <apr_pools.h>
+
+/* WR_DBM_WALK_MAX - the most keys one wr_dbm_walk meets: far above any
+ * history or suppression list the module keeps, low enough that a looping
+ * chain of keys ends in moments */
+#define WR_DBM_WALK_MAX 1000000
 
 /* wr_dbm_open - the SDBM file at `path` (APR_DBM_READONLY, _READWRITE,
  * _RWCREATE: made with mode 0600), its handle in `p`.
@@ -30,7 +36,8 @@ typedef int wr_dbm_fn(void *baton, const apr_datum_t *key,
                       const apr_datum_t *val);
 
 /* wr_dbm_walk - every pair of `dbm`, in no order (a key whose value
- * cannot be fetched is passed over); then, if the walk ended well, the
+ * cannot be fetched is passed over), at most WR_DBM_WALK_MAX of them (a
+ * walk stopped there ends well: the pairs met are handled); then, if the walk ended well, the
  * keys `fn` asked for deleted, in the order met, until one fails.
  * *deleted (may be NULL) gets how many were. `p` holds the keys to delete
  * until then.

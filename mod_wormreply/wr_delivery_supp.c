@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_dbm.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "wr_dbm.h"
 #include "wr_delivery_int.h"
 
 /* supp_open - the suppression list (SDBM: DIR/suppressed.pag and .dir).
@@ -28,8 +28,7 @@ static apr_status_t supp_open(wr_delivery_t *d, apr_int32_t mode,
             return rv;
         }
     }
-    return apr_dbm_open_ex(dbm, "SDBM", d->supp_path, mode,
-                           APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
+    return wr_dbm_open(dbm, d->supp_path, mode, p);
 }
 
 /* supp_key - the address in lower case as a DBM key */
@@ -50,32 +49,6 @@ static apr_datum_t supp_key(const char *address, apr_pool_t *p)
 static apr_time_t supp_until(apr_datum_t v, apr_pool_t *p)
 {
     return (apr_time_t)apr_atoi64(apr_pstrmemdup(p, v.dptr, v.dsize));
-}
-
-/* supp_visit_fn - one entry of the list met by supp_walk */
-typedef void supp_visit_fn(void *baton, apr_datum_t k, apr_datum_t v);
-
-/* supp_walk - `fn` for every entry of an open list, in DBM order. At most
- * a million keys: a damaged file whose chain of keys loops cannot hold
- * the caller for ever. `fn` must not change the list (deleting while
- * walking SDBM can skip keys). */
-static void supp_walk(apr_dbm_t *dbm, supp_visit_fn *fn, void *baton)
-{
-    apr_datum_t k, v;
-    int n = 0;
-
-    if (apr_dbm_firstkey(dbm, &k) != APR_SUCCESS) {
-        return;
-    }
-    while (k.dptr != NULL && n++ < 1000000) {
-        memset(&v, 0, sizeof(v));
-        if (apr_dbm_fetch(dbm, k, &v) == APR_SUCCESS && v.dptr) {
-            fn(baton, k, v);
-        }
-        if (apr_dbm_nextkey(dbm, &k) != APR_SUCCESS) {
-            break;
-        }
-    }
 }
 
 apr_status_t wr_delivery_suppress(wr_delivery_t *d, const char *address,
@@ -171,52 +144,69 @@ static int supp_cmp(const void *a, const void *b)
                   (*(wr_suppression_t *const *)b)->address);
 }
 
+typedef struct walk_t walk_t;
+
+/* supp_visit_fn - one entry of the list met by a walk, its value there.
+ * @return nonzero to have the entry deleted after the walk */
+typedef int supp_visit_fn(walk_t *w, apr_datum_t k, apr_datum_t v);
+
 /* walk_t - what a walk of the list collects or calls, in its pool */
-typedef struct {
+struct walk_t {
     apr_time_t now;
     apr_pool_t *p;
-    apr_array_header_t *list;   /* wr_suppression_t *, or apr_datum_t */
+    apr_array_header_t *list;   /* wr_suppression_t * */
     wr_suppressed_fn *fn;
     void *baton;
-} walk_t;
+    supp_visit_fn *visit;
+};
 
-/* supp_read - supp_walk over the list opened for reading; no list yet
- * (nobody was ever suppressed) is an empty one */
-static apr_status_t supp_read(wr_delivery_t *d, supp_visit_fn *fn,
-                              void *baton, apr_pool_t *p)
+/* supp_one - the wr_dbm_fn of every walk of the list: a key without a
+ * value (never stored so by wr_delivery_suppress_why) is passed over */
+static int supp_one(void *baton, const apr_datum_t *key,
+                    const apr_datum_t *val)
+{
+    walk_t *w = baton;
+
+    return val->dptr != NULL && w->visit(w, *key, *val);
+}
+
+/* supp_read - w->visit for every entry of the list opened for reading (a
+ * walk ended by an error gives what it met); no list yet (nobody was ever
+ * suppressed) is an empty one */
+static apr_status_t supp_read(wr_delivery_t *d, walk_t *w)
 {
     apr_dbm_t *dbm;
     apr_status_t rv;
 
-    rv = supp_open(d, APR_DBM_READONLY, &dbm, p);
+    rv = supp_open(d, APR_DBM_READONLY, &dbm, w->p);
     if (rv != APR_SUCCESS) {
         return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
     }
-    supp_walk(dbm, fn, baton);
+    (void)wr_dbm_walk(dbm, supp_one, w, NULL, w->p);
     apr_dbm_close(dbm);
     return APR_SUCCESS;
 }
 
 /* list_live - an entry still in force, parsed, onto w->list */
-static void list_live(void *baton, apr_datum_t k, apr_datum_t v)
+static int list_live(walk_t *w, apr_datum_t k, apr_datum_t v)
 {
-    walk_t *w = baton;
     wr_suppression_t *s = supp_parse(k, v, w->p);
 
     if (s->until > w->now) {
         APR_ARRAY_PUSH(w->list, wr_suppression_t *) = s;
     }
+    return 0;
 }
 
 apr_status_t wr_delivery_suppressions(wr_delivery_t *d, apr_time_t now,
                                       apr_array_header_t **list,
                                       apr_pool_t *p)
 {
-    walk_t w = { now, p, NULL, NULL, NULL };
+    walk_t w = { now, p, NULL, NULL, NULL, list_live };
     apr_status_t rv;
 
     *list = w.list = apr_array_make(p, 8, sizeof(wr_suppression_t *));
-    if ((rv = supp_read(d, list_live, &w, p)) != APR_SUCCESS) {
+    if ((rv = supp_read(d, &w)) != APR_SUCCESS) {
         return rv;
     }
     qsort((*list)->elts, (apr_size_t)(*list)->nelts,
@@ -269,52 +259,40 @@ int wr_delivery_suppressed(wr_delivery_t *d, const char *address,
 }
 
 /* call_live - the caller's function for an entry still in force */
-static void call_live(void *baton, apr_datum_t k, apr_datum_t v)
+static int call_live(walk_t *w, apr_datum_t k, apr_datum_t v)
 {
-    walk_t *w = baton;
     apr_time_t until = supp_until(v, w->p);
 
     if (until > w->now) {
         w->fn(w->baton, apr_pstrmemdup(w->p, k.dptr, k.dsize), until);
     }
+    return 0;
 }
 
 apr_status_t wr_delivery_suppressed_each(wr_delivery_t *d, apr_time_t now,
                                          wr_suppressed_fn *fn, void *baton,
                                          apr_pool_t *p)
 {
-    walk_t w = { now, p, NULL, fn, baton };
+    walk_t w = { now, p, NULL, fn, baton, call_live };
 
-    return supp_read(d, call_live, &w, p);
+    return supp_read(d, &w);
 }
 
-/* list_expired - the key of an entry whose time is over onto w->list */
-static void list_expired(void *baton, apr_datum_t k, apr_datum_t v)
+/* is_expired - whether an entry's time is over (wr_dbm_walk deletes it) */
+static int is_expired(walk_t *w, apr_datum_t k, apr_datum_t v)
 {
-    walk_t *w = baton;
-
-    if (supp_until(v, w->p) <= w->now) {
-        apr_datum_t *o = apr_array_push(w->list);
-
-        o->dptr = apr_pmemdup(w->p, k.dptr, k.dsize);
-        o->dsize = k.dsize;
-    }
+    (void)k;
+    return supp_until(v, w->p) <= w->now;
 }
 
 void wr_delivery_supp_sweep(wr_delivery_t *d, apr_time_t now, apr_pool_t *p)
 {
-    walk_t w = { now, p, NULL, NULL, NULL };
+    walk_t w = { now, p, NULL, NULL, NULL, is_expired };
     apr_dbm_t *dbm;
-    int i;
 
     if (supp_open(d, APR_DBM_READWRITE, &dbm, p) != APR_SUCCESS) {
         return;
     }
-    /* collect first: deleting while walking SDBM can skip keys */
-    w.list = apr_array_make(p, 8, sizeof(apr_datum_t));
-    supp_walk(dbm, list_expired, &w);
-    for (i = 0; i < w.list->nelts; i++) {
-        apr_dbm_delete(dbm, APR_ARRAY_IDX(w.list, i, apr_datum_t));
-    }
+    (void)wr_dbm_walk(dbm, supp_one, &w, NULL, p);
     apr_dbm_close(dbm);
 }
