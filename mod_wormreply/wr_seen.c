@@ -211,8 +211,9 @@ static apr_uint64_t rank(apr_uint64_t hd)
 
 /* window_id - the id a window's slots carry: a mix of its head's tag and
  * start (never 0, the id of a slot never used). Two windows of one entry
- * share an id with odds of 2^-32 (a renewal never: the mix is a bijection
- * and only the start differs). */
+ * share an id with odds of about 2^-32 (a renewal too: only the high half
+ * of the product is kept); the slots of the older one then count as the
+ * newer one's, which can cost an address its event in that window. */
 static apr_uint32_t window_id(apr_uint64_t hd)
 {
     apr_uint64_t x = (hd & ~HEAD_PENDING) * APR_UINT64_C(0x9e3779b97f4a7c15);
