@@ -8,8 +8,8 @@
 
 #include "wr_seen.h"
 
-/* "wrseen01": the layout below, version 1 */
-#define SEEN_MAGIC APR_UINT64_C(0x77727365656e3031)
+/* "wrseen02": the layout below, version 2 */
+#define SEEN_MAGIC APR_UINT64_C(0x77727365656e3032)
 
 /* Turns of wr_seen_probe before it settles for "first" (see wr_seen.h):
  * each failed CAS means another process changed the set meanwhile. */
@@ -19,7 +19,9 @@ typedef struct {
     apr_uint64_t magic;
     apr_uint64_t nsets;
     apr_uint64_t k0, k1;          /* SipHash key */
-    apr_uint64_t pad[4];          /* the sets start on a cache line */
+    volatile apr_uint32_t claims; /* numbers the claims (see CLAIM) */
+    apr_uint32_t unused;
+    apr_uint64_t pad[3];          /* the sets start on a cache line */
 } header_t;
 
 /* A slot: (window id << 32) | SLOT_NOTIF | 31-bit address hash. The
@@ -154,16 +156,18 @@ apr_size_t wr_seen_capacity(const wr_seen_t *seen)
     return (apr_size_t)seen->nsets * WR_SEEN_WAYS;
 }
 
-/* A head: PENDING, a 31-bit tag (never 0), the window start in seconds.
- * 0 is an empty way. */
+/* A head: PENDING, a 31-bit tag (never 0), and in a decided head the
+ * window start in seconds; in a pending one (a claim) the claim's number,
+ * so that no two claims look alike: a process that looked at the set for
+ * one claim can never decide or remove another that took its place (an
+ * equal head put back on the way after the first was removed: the ABA
+ * case, which gave a key two decided windows). Numbers wrap after 2^32
+ * claims, far longer than a process is ever descheduled between its look
+ * and its CAS. 0 is an empty way. */
 #define HEAD_PENDING (APR_UINT64_C(1) << 63)
 #define HEAD_TAG(h) ((apr_uint32_t)((h) >> 32) & 0x7fffffffu)
 #define HEAD_START(h) ((apr_uint32_t)(h))
-
-/* A pending head this many seconds older than the prober's clock belongs
- * to a process that stopped between claiming a way and deciding (killed,
- * or descheduled that long): anyone may take it over. */
-#define WR_SEEN_STALE 2
+#define HEAD(tag, low) (((apr_uint64_t)(tag) << 32) | (apr_uint32_t)(low))
 
 /* locate - the set and the tag (never 0, so that a head is never 0) */
 static set_t *locate(wr_seen_t *seen, const void *key, apr_size_t klen,
@@ -189,10 +193,12 @@ static int expired(apr_uint32_t start, apr_uint32_t now, apr_uint32_t win)
     return elapsed >= (apr_int64_t)win || elapsed < -(apr_int64_t)win;
 }
 
-/* stale - whether a pending head was left by a process stopped for long */
-static int stale(apr_uint64_t hd, apr_uint32_t now)
+/* live - whether head `hd` is a decided window of `tag`, open at `now_s` */
+static int live(apr_uint64_t hd, apr_uint32_t tag, apr_uint32_t now_s,
+                apr_uint32_t win_s)
 {
-    return (apr_int64_t)now - (apr_int64_t)HEAD_START(hd) >= WR_SEEN_STALE;
+    return hd != 0 && !(hd & HEAD_PENDING) && HEAD_TAG(hd) == tag
+           && !expired(HEAD_START(hd), now_s, win_s);
 }
 
 /* rank - which way a new key takes: an empty one, else the oldest
@@ -223,32 +229,36 @@ static apr_uint32_t window_id(apr_uint64_t hd)
 }
 
 /* open_window - the entry's window was just claimed by this process: its
- * figures start again (they may miss a probe counted meanwhile) */
+ * figures start again (they may miss a probe counted meanwhile, when
+ * another prober decided the claim first) */
 static void open_window(entry_t *e, apr_time_t now)
 {
     apr_atomic_set32(&e->count, 0);
     apr_atomic_set64(&e->last_seen, (apr_uint64_t)now);
 }
 
-/* account - one probe in the window `wid` of entry `e` (decided, or still
- * being opened by another process): counted; an event for an address
- * that has none yet while the quota lasts, taking the first slot not yet
- * the window's (slots fill in order, so processes with one new address
- * race for one slot and one of them wins it); an event for the first
- * probe that notifies of an address whose event was for one that does
- * not (WR_SEEN_NOTIFYING: one CAS sets the slot's flag). */
-static wr_seen_e account(entry_t *e, apr_uint32_t wid, apr_time_t now,
+/* account - one probe in the decided window `hd` of way `w`: counted; an
+ * event for an address that has none yet while the quota lasts, taking
+ * the first slot not yet the window's (slots fill in order, so processes
+ * with one new address race for one slot and one of them wins it); an
+ * event for the first probe that notifies of an address whose event was
+ * for one that does not (WR_SEEN_NOTIFYING: one CAS sets the slot's
+ * flag). A slot of another window is taken only after looking at the
+ * head again once the slot was read: the window may have been evicted
+ * meanwhile, and its slots may now be a newer window's, which the CAS
+ * would overwrite (a probe preempted between its look at the set and its
+ * CAS gave a new source two events that way). @return 0 when the window
+ * is gone: look at the set again. */
+static wr_seen_e account(set_t *set, int w, apr_uint64_t hd, apr_time_t now,
                          apr_uint32_t ah, unsigned int quota, int notifies)
 {
-    apr_uint64_t last = apr_atomic_read64(&e->last_seen);
+    entry_t *e = &set->entry[w];
+    apr_uint32_t wid = window_id(hd);
+    apr_uint64_t last;
+    wr_seen_e answer = WR_SEEN_ADDRESS;
     unsigned int i = 0;
     int turn;
 
-    apr_atomic_inc32(&e->count);
-    if ((apr_uint64_t)now > last) {
-        /* one try: a failure means someone stored a time as recent */
-        apr_atomic_cas64(&e->last_seen, (apr_uint64_t)now, last);
-    }
     for (turn = 0; turn < WR_SEEN_TRIES && i < quota; turn++) {
         apr_uint64_t sl = apr_atomic_read64(&e->slot[i]);
 
@@ -259,65 +269,110 @@ static wr_seen_e account(entry_t *e, apr_uint32_t wid, apr_time_t now,
                 continue;
             }
             if (!notifies || (sl & SLOT_NOTIF)) {
-                return WR_SEEN_COUNTED;
+                answer = WR_SEEN_COUNTED;
+                break;
             }
             if (apr_atomic_cas64(&e->slot[i], sl | SLOT_NOTIF, sl) == sl) {
-                return WR_SEEN_NOTIFYING;
+                answer = WR_SEEN_NOTIFYING;
+                break;
             }
             continue;         /* the flag was set meanwhile: look again */
+        }
+        if (apr_atomic_read64(&set->head[w]) != hd) {
+            return 0;
         }
         /* a slot of an earlier window, or never used: ours if the CAS
          * lands; else someone filled it meanwhile: look at it again */
         if (apr_atomic_cas64(&e->slot[i], SLOT(wid, ah, notifies), sl)
             == sl) {
-            return i == 0 ? WR_SEEN_FIRST : WR_SEEN_ADDRESS;
+            answer = i == 0 ? WR_SEEN_FIRST : WR_SEEN_ADDRESS;
+            break;
         }
     }
     if (i >= quota) {
-        return WR_SEEN_HELD;
+        answer = WR_SEEN_HELD;
     }
-    /* the slot kept changing under us: better a duplicate than a loss */
-    return WR_SEEN_ADDRESS;
+    /* else if the slot kept changing under us: WR_SEEN_ADDRESS, better a
+     * duplicate than a loss */
+    apr_atomic_inc32(&e->count);
+    last = apr_atomic_read64(&e->last_seen);
+    if ((apr_uint64_t)now > last) {
+        /* one try: a failure means someone stored a time as recent */
+        apr_atomic_cas64(&e->last_seen, (apr_uint64_t)now, last);
+    }
+    return answer;
 }
 
-/* settle - this process holds way `w` pending for `tag` (head `mine`):
- * look at every other way once more. A decided live window of the tag, or
- * a pending one at a lower way, is the tag's window: give way `w` up and
- * return that way. A pending one at a higher way (or a stale one) is
- * taken away from its owner, whose decision then fails. @return -1 when
- * no other way holds the tag: way `w` may be decided; else the way whose
- * head is put in *theirs. */
-static int settle(set_t *set, int w, apr_uint64_t mine, apr_uint32_t tag,
-                  apr_uint32_t now_s, apr_uint32_t win_s,
-                  apr_uint64_t *theirs)
+/* resolve - way `w` holds `hd`, a pending claim of `tag`: this process's
+ * own, or another's that it found (any prober finishes a claim as its
+ * owner would, so that nobody waits for an owner that is descheduled and
+ * no probe ever counts into a window that is not decided). Look at every
+ * other way once: a decided live window of the tag, or a claim of it at
+ * a lower way, wins: give way `w` up (and finish that lower claim in
+ * turn); a claim at a higher way is taken away. Then decide way `w` by
+ * one CAS, the window starting at `now_s`. @return the way of the key's
+ * decided window, its head in *decided; -1 when the claim was taken away
+ * meanwhile (start over). */
+static int resolve(set_t *set, int w, apr_uint64_t hd, apr_uint32_t tag,
+                   apr_uint32_t now_s, apr_uint32_t win_s,
+                   apr_uint64_t *decided)
 {
-    int i, look;
+    int hop, i, look;
 
-    for (i = 0; i < WR_SEEN_WAYS; i++) {
-        if (i == w) {
-            continue;
-        }
-        for (look = 0; look < WR_SEEN_TRIES; look++) {
-            apr_uint64_t hd = apr_atomic_read64(&set->head[i]);
+    /* each hop moves to a lower way: at most WR_SEEN_WAYS of them */
+    for (hop = 0; hop < WR_SEEN_WAYS; hop++) {
+        apr_uint64_t other = 0, was;
+        int winner = -1;
 
-            if (hd == 0 || HEAD_TAG(hd) != tag) {
-                break;
+        for (i = 0; i < WR_SEEN_WAYS && winner < 0; i++) {
+            if (i == w) {
+                continue;
             }
-            if (!(hd & HEAD_PENDING)) {
-                if (expired(HEAD_START(hd), now_s, win_s)) {
+            for (look = 0; look < WR_SEEN_TRIES; look++) {
+                apr_uint64_t h = apr_atomic_read64(&set->head[i]);
+
+                if (h == 0 || HEAD_TAG(h) != tag
+                    || (!(h & HEAD_PENDING) && !live(h, tag, now_s, win_s))) {
                     break;
                 }
-            }
-            else if (i > w || stale(hd, now_s)) {
-                if (apr_atomic_cas64(&set->head[i], 0, hd) == hd) {
+                if (!(h & HEAD_PENDING) || i < w) {
+                    winner = i;
+                    other = h;
                     break;
                 }
-                continue;   /* decided or taken meanwhile: look again */
+                if (apr_atomic_cas64(&set->head[i], 0, h) == h) {
+                    break;
+                }
+                /* decided or taken meanwhile: look again */
             }
-            apr_atomic_cas64(&set->head[w], 0, mine);
-            *theirs = hd;
-            return i;
         }
+        if (winner < 0) {
+            /* fails if another prober decided the claim first (its
+             * window all the same) or it was taken away */
+            was = apr_atomic_cas64(&set->head[w], HEAD(tag, now_s), hd);
+            if (was == hd) {
+                *decided = HEAD(tag, now_s);
+                return w;
+            }
+            if (live(was, tag, now_s, win_s)) {
+                *decided = was;
+                return w;
+            }
+            return -1;
+        }
+        was = apr_atomic_cas64(&set->head[w], 0, hd);
+        if (was != hd && live(was, tag, now_s, win_s)) {
+            /* decided meanwhile by a prober that looked at `winner`
+             * before it was claimed: then `winner` yields to it */
+            *decided = was;
+            return w;
+        }
+        if (!(other & HEAD_PENDING)) {
+            *decided = other;
+            return winner;
+        }
+        w = winner;
+        hd = other;
     }
     return -1;
 }
@@ -335,7 +390,6 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
                            int notifies)
 {
     apr_uint32_t tag, ah, now_s, win_s;
-    apr_uint64_t mine;
     set_t *set = locate(seen, key, klen, &tag);
     int turn, i;
 
@@ -355,32 +409,30 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
         quota = WR_SEEN_MAX_ADDRESSES;
     }
     quota = quota ? quota : 1;
-    mine = HEAD_PENDING | ((apr_uint64_t)tag << 32) | now_s;
 
     for (turn = 0; turn < WR_SEEN_TRIES; turn++) {
-        apr_uint64_t victim_head = 0, renew_head = 0, found = 0, theirs = 0;
-        int live = -1, pending = -1, renew = -1, victim = -1, w;
+        apr_uint64_t victim_head = 0, found = 0, decided = 0, mine;
+        int live_way = -1, pending = -1, renew = -1, victim = -1, w;
+        wr_seen_e answer;
 
         for (i = 0; i < WR_SEEN_WAYS; i++) {
             apr_uint64_t hd = apr_atomic_read64(&set->head[i]);
 
             if (hd != 0 && HEAD_TAG(hd) == tag) {
-                if (!(hd & HEAD_PENDING)
-                    && !expired(HEAD_START(hd), now_s, win_s)) {
-                    live = i;
+                if (live(hd, tag, now_s, win_s)) {
+                    live_way = i;
                     found = hd;
                     break;
                 }
-                if ((hd & HEAD_PENDING) && !stale(hd, now_s)) {
+                if (hd & HEAD_PENDING) {
                     if (pending < 0) {
                         pending = i;
                         found = hd;
                     }
                 }
                 else if (renew < 0) {
-                    /* an expired window, or one left pending */
-                    renew = i;
-                    renew_head = hd;
+                    renew = i;          /* the key's expired window */
+                    found = hd;
                 }
                 continue;
             }
@@ -389,35 +441,43 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
                 victim_head = hd;
             }
         }
-        if (live >= 0 || pending >= 0) {
-            /* a window of the key, decided or being opened by another
-             * process: the address's event is whoever takes its slot */
-            w = live >= 0 ? live : pending;
-            return account(&set->entry[w], window_id(found), now, ah, quota,
-                           notifies);
+        if (live_way >= 0) {
+            /* the address's event is whoever takes its slot */
+            if ((answer = account(set, live_way, found, now, ah, quota,
+                                  notifies)) != 0) {
+                return answer;
+            }
+            continue;
+        }
+        if (pending >= 0) {
+            /* being opened by another process: finish it for it */
+            if ((w = resolve(set, pending, found, tag, now_s, win_s,
+                             &decided)) >= 0
+                && (answer = account(set, w, decided, now, ah, quota,
+                                     notifies)) != 0) {
+                return answer;
+            }
+            continue;
         }
         if (renew >= 0) {
             victim = renew;
-            victim_head = renew_head;
+            victim_head = found;
         }
+        mine = HEAD_PENDING
+               | HEAD(tag, apr_atomic_inc32(&seen->hdr->claims));
         if (victim < 0
             || apr_atomic_cas64(&set->head[victim], mine, victim_head)
                != victim_head) {
             continue;
         }
         open_window(&set->entry[victim], now);
-        if ((w = settle(set, victim, mine, tag, now_s, win_s, &theirs))
-            >= 0) {
-            return account(&set->entry[w], window_id(theirs), now, ah,
-                           quota, notifies);
-        }
-        /* decide: fails only if another process took the way meanwhile */
-        if (apr_atomic_cas64(&set->head[victim], mine & ~HEAD_PENDING, mine)
-            == mine) {
-            /* FIRST, unless a process that saw the claim pending took the
-             * address's slot first (and answered FIRST itself) */
-            return account(&set->entry[victim], window_id(mine), now, ah,
-                           quota, notifies);
+        /* FIRST, unless another probe of the address took its slot
+         * first (and answered FIRST itself) */
+        if ((w = resolve(set, victim, mine, tag, now_s, win_s, &decided))
+            >= 0
+            && (answer = account(set, w, decided, now, ah, quota, notifies))
+               != 0) {
+            return answer;
         }
     }
     /* the set kept changing under us: better a duplicate than a loss */
@@ -432,11 +492,11 @@ int wr_seen_lookup(wr_seen_t *seen, const void *key, apr_size_t klen,
     apr_uint64_t hd = 0;
     int i, way = -1;
 
-    /* a decided window first; else one being opened */
+    /* the latest decided window (a claim has no start nor events yet) */
     for (i = 0; i < WR_SEEN_WAYS; i++) {
         apr_uint64_t h = apr_atomic_read64(&set->head[i]);
-        if (h != 0 && HEAD_TAG(h) == tag
-            && (way < 0 || ((hd & HEAD_PENDING) && !(h & HEAD_PENDING)))) {
+        if (h != 0 && HEAD_TAG(h) == tag && !(h & HEAD_PENDING)
+            && (way < 0 || HEAD_START(h) > HEAD_START(hd))) {
             way = i;
             hd = h;
         }

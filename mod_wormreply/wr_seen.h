@@ -15,56 +15,58 @@
  * formatted (an attacker cannot aim many keys at one set); the hash picks
  * the set and gives a non-zero 32-bit tag.
  *
- * Each entry's head word packs (pending bit, 31-bit tag, window start in
- * whole seconds). Opening a window -- taking an empty entry, evicting the
- * set's oldest decided one, or renewing an expired window -- is two
- * steps, because the choice of a way is made on a view of the set that
- * can be out of date when the CAS lands: two processes probing one new
- * key while a third puts another key into the set (or one descheduled
- * for long between looking and claiming, with a stale clock) could claim
- * two different ways and both answer "first". So:
- *  1. claim: one CAS puts the key's head, marked pending, on the chosen
- *     way (of processes racing for one way exactly one wins);
- *  2. settle: look at every other way once more. A decided live window
- *     of the key, or a pending claim of it at a lower way, wins: give our
- *     way up (CAS it to empty) and count the probe there. A pending claim
- *     of it at a higher way (or one stale: WR_SEEN_STALE seconds old,
- *     its owner stopped) is taken away (CAS to empty);
- *  3. decide: one CAS clears the pending bit of our own head; it fails
- *     only if someone took the way meanwhile, and then we start over.
- * Why this gives one "first": of two claims of a key, the later one
- * settles after the earlier one was claimed, so it sees it (unless it
- * was evicted meanwhile). If the earlier is decided, or pending at a
- * lower way, the later yields; if it is pending at a higher way, the
- * later takes it away, and the earlier's decide CAS then fails. Every
- * order of these CASes on the two head words ends with one decided
- * claim. Why no "first" is lost: a probe answers "not first" only after
- * seeing a decided window of the key (whose process answered "first")
- * or a pending claim of it, whose process is running and will decide,
- * or yield to another claim it saw, or start over if its claim was
- * taken -- the answer "first" moves on, it is never dropped. A process
- * that stops for good while pending (killed) leaves a stale claim,
- * which the next probe of that key takes over after WR_SEEN_STALE
- * seconds; a probe that sees a pending claim counts into that window.
+ * Each entry's head word packs (pending bit, 31-bit tag, and the window
+ * start in whole seconds -- or, while pending, the claim's number from a
+ * counter in the table's header, so that no two claims are equal).
+ * Opening a window -- taking an empty entry, evicting the set's oldest
+ * decided one, or renewing an expired window -- is two steps, because
+ * the choice of a way is made on a view of the set that can be out of
+ * date when the CAS lands: two processes probing one new key while a
+ * third puts another key into the set could claim two different ways and
+ * both answer "first". So:
+ *  1. claim: one CAS puts a pending head for the key on the chosen way
+ *     (of processes racing for one way exactly one wins);
+ *  2. resolve: look at every other way once more. A decided live window
+ *     of the key, or a claim of it at a lower way, wins: give the claim
+ *     up (CAS it to empty) and go on with the winner (a lower claim is
+ *     resolved in turn). A claim of it at a higher way is taken away;
+ *  3. decide: one CAS puts the decided head (the window starting now) in
+ *     place of the claim; it fails if the claim was taken away, and then
+ *     the probe starts over.
+ * Any prober does 2 and 3 for a claim it finds, not only its owner: so
+ * nobody waits for an owner that was descheduled or killed between its
+ * claim and its decision, and no probe ever counts into a window that is
+ * not decided. Why this gives one decided window: of two claims of a key,
+ * the later one is resolved (by anyone) after the earlier one was
+ * claimed, so it is seen (unless it was evicted meanwhile). If the
+ * earlier is decided, or at a lower way, the later yields; if it is at a
+ * higher way, the later takes it away, and deciding the earlier then
+ * fails. Every order of these CASes on the two head words ends with one
+ * decided claim. Claims are numbered because a prober compares heads by
+ * value: with a claim that looked like an earlier one (same key, same
+ * second), a prober that resolved the first, which was then taken away,
+ * could decide the second without having looked at the set for it -- a
+ * key with two decided windows. Why no "first" is lost: a probe answers
+ * "not first" only after seeing a decided window of the key (whose slot
+ * 0 some probe took) -- it never gives up its answer on a claim.
  * Events are decided by slots, not by whoever opened the window: an
  * entry has one slot per address that had its event (up to the quota),
  * filled in order, each a single word (window id, address hash, a
- * "notifies" flag). The window id comes from the head (tag and start), so
- * a slot left by an earlier window of the entry reads as free without
- * ever being cleared, and opening a window initialises nothing that a
- * probe could read too early. A probe of a decided window, or of one
- * still pending, looks for its address among the window's slots: found,
- * it is counted; not found, it takes the first free slot by CAS -- of
- * processes with one new address racing for one slot exactly one wins,
- * the others find it there on their next look -- and the winner of slot
- * 0 answers WR_SEEN_FIRST, of a later slot WR_SEEN_ADDRESS. The process
- * that decided the window takes its slot the same way after deciding, so
- * when another probe of the same address beat it to slot 0 while the
- * window was pending, that probe answered FIRST and the opener is counted.
- * (Before slots, a probe of a pending window counted into the entry's
- * previous figures, before the opener had reset them, and could answer
- * with an event of its own beside the opener's FIRST: t/20load.t saw 9
- * duplicate events in 10,000 raced sources in one of 5 runs.)
+ * "notifies" flag). The window id comes from the decided head (tag and
+ * start), so a slot left by an earlier window of the entry reads as free
+ * without ever being cleared, and opening a window initialises nothing.
+ * A probe of a decided window looks for its address among the window's
+ * slots: found, it is counted; not found, it takes the first free slot by
+ * CAS -- of processes with one new address racing for one slot exactly
+ * one wins, the others find it there on their next look -- and the
+ * winner of slot 0 answers WR_SEEN_FIRST, of a later slot
+ * WR_SEEN_ADDRESS. Before taking a slot it reads the head again: a probe
+ * descheduled after its look at the set may find its window evicted, and
+ * the free-looking slot a newer window's, which it must not overwrite
+ * (it looks at the set again instead). The process that decided the
+ * window takes its slot the same way, so when a prober that finished the
+ * claim beat it to slot 0, that probe answered FIRST and the opener is
+ * counted.
  * The probe count and last-seen time are kept with atomic adds; a reader
  * may see them a moment stale.
  *
@@ -83,21 +85,23 @@
  *   oldest decided window first), when processes' clocks disagree about
  *   whether the window is over, when two keys of one set share a tag
  *   (2^-31 per pair, with a secret hash key) or two windows of one entry
- *   a window id (2^-32), or when a pending claim that probes already
- *   took slots in is given up for another claim of the key at once (two
- *   ways claimed by racing processes: then an address may have an event
- *   in each -- a duplicate, never a loss);
+ *   a window id (2^-32);
  * - within an open window, WR_SEEN_ADDRESS for each new address until the
  *   window has had `quota` events in all (so a prefix costs at most
- *   `quota` events per window, plus one per race lost at a window's very
- *   opening), WR_SEEN_HELD for a new address after that;
+ *   `quota` events per window), WR_SEEN_HELD for a new address after
+ *   that;
  * - with wr_seen_probe_as, when an address's event was for a probe of a
  *   family that does not notify by itself (WormReplyNotifyFamilies), the
  *   first probe of one that does from that address gets
  *   WR_SEEN_NOTIFYING (one CAS sets the slot's flag), so that the
  *   notifier hears of it: at most one event more per address and window
  *   (a new address's own event carries its family);
- * - the notifier only reads (wr_seen_lookup), also without a lock.
+ * - a claim left by a process killed between claiming and deciding is
+ *   finished by the next probe of its key; until then (a key never seen
+ *   again) its way is taken for another key only when every way of the
+ *   set looks claimed;
+ * - the notifier only reads (wr_seen_lookup), also without a lock; it
+ *   sees decided windows only.
  * Windows have a resolution of one second; a window of less than a second
  * counts as one second. A clock that went back by more than a window
  * opens a new one, so that a source is never silenced for longer.
