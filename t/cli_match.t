@@ -253,7 +253,9 @@ for my $name (sort keys %cases) {
                    . qq{not a line of that format\n});
     ($status, $out, $err) = run_cli(['match', '--log-format', $fmt, $log]);
     is($status, 0, '--log-format: exit status 0') or diag $err;
-    is(join(',', families($out)), 'nimda,-,-,',
+    my @fam = families($out);
+    pop @fam if $out =~ /\n\z/;
+    is(join(',', @fam), 'nimda,-,-',
        '--log-format: each line read through the format');
     like($err, qr/, 1 lines not in the log format$/m,
          '--log-format: a line not in the format is counted');
