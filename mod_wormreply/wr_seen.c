@@ -8,8 +8,8 @@
 
 #include "wr_seen.h"
 
-/* "wrseen02": the layout below, version 2 */
-#define SEEN_MAGIC APR_UINT64_C(0x77727365656e3032)
+/* "wrseen03": the layout below, version 3 */
+#define SEEN_MAGIC APR_UINT64_C(0x77727365656e3033)
 
 /* Turns of wr_seen_probe before it settles for "first" (see wr_seen.h):
  * each failed CAS means another process changed the set meanwhile. */
@@ -36,10 +36,19 @@ typedef struct {
 #define SLOT(wid, ah, notif)                                              \
     (((apr_uint64_t)(wid) << 32) | ((notif) ? SLOT_NOTIF : 0) | (ah))
 
+/* The probe count and the last probe's second are kept the same way:
+ * (window id << 32) | the figure, so that they too need no reset when a
+ * window opens. A reset by the process that claimed the way, as before,
+ * could land after the window's first probes were counted (its claim was
+ * decided by another prober meanwhile: a count short by those), or after
+ * the window was evicted (another source's window lost its figures), or
+ * never (the claimer was killed: the new window kept the figures of the
+ * evicted one, another source's count in its notice). */
+#define FIG(wid, n) (((apr_uint64_t)(wid) << 32) | (apr_uint32_t)(n))
+
 typedef struct {
-    volatile apr_uint64_t last_seen;
-    volatile apr_uint32_t count;
-    apr_uint32_t unused;
+    volatile apr_uint64_t count;     /* FIG(window id, probes) */
+    volatile apr_uint64_t last_seen; /* FIG(window id, second) */
     /* the addresses that had their event in the window, in order */
     volatile apr_uint64_t slot[WR_SEEN_MAX_ADDRESSES];
 } entry_t;
@@ -228,13 +237,45 @@ static apr_uint32_t window_id(apr_uint64_t hd)
     return id ? id : 1;
 }
 
-/* open_window - the entry's window was just claimed by this process: its
- * figures start again (they may miss a probe counted meanwhile, when
- * another prober decided the claim first) */
-static void open_window(entry_t *e, apr_time_t now)
+/* figure - store into `*fig` (FIG(window id, n)) the window `wid`'s
+ * figure after one more probe at second `now_s`: its count plus one
+ * (`add`), or the later of its second and `now_s`. A figure of another
+ * window is replaced only after looking at the head again, as for a slot
+ * (see account): a probe of a window evicted meanwhile leaves the newer
+ * window's figures alone. One try per failed CAS, WR_SEEN_TRIES at most:
+ * a failure costs a figure a probe, never anything else. */
+static void figure(set_t *set, int w, apr_uint64_t hd, apr_uint32_t wid,
+                   volatile apr_uint64_t *fig, int add, apr_uint32_t now_s)
 {
-    apr_atomic_set32(&e->count, 0);
-    apr_atomic_set64(&e->last_seen, (apr_uint64_t)now);
+    int turn;
+
+    for (turn = 0; turn < WR_SEEN_TRIES; turn++) {
+        apr_uint64_t f = apr_atomic_read64(fig), n;
+
+        if (SLOT_WID(f) == wid) {
+            if (add) {
+                if ((apr_uint32_t)f == APR_UINT32_MAX) {
+                    return;
+                }
+                n = f + 1;
+            }
+            else if ((apr_uint32_t)f >= now_s) {
+                return;
+            }
+            else {
+                n = FIG(wid, now_s);
+            }
+        }
+        else if (apr_atomic_read64(&set->head[w]) != hd) {
+            return;
+        }
+        else {
+            n = FIG(wid, add ? 1 : now_s);
+        }
+        if (apr_atomic_cas64(fig, n, f) == f) {
+            return;
+        }
+    }
 }
 
 /* account - one probe in the decided window `hd` of way `w`: counted; an
@@ -249,12 +290,12 @@ static void open_window(entry_t *e, apr_time_t now)
  * would overwrite (a probe preempted between its look at the set and its
  * CAS gave a new source two events that way). @return 0 when the window
  * is gone: look at the set again. */
-static wr_seen_e account(set_t *set, int w, apr_uint64_t hd, apr_time_t now,
-                         apr_uint32_t ah, unsigned int quota, int notifies)
+static wr_seen_e account(set_t *set, int w, apr_uint64_t hd,
+                         apr_uint32_t now_s, apr_uint32_t ah,
+                         unsigned int quota, int notifies)
 {
     entry_t *e = &set->entry[w];
     apr_uint32_t wid = window_id(hd);
-    apr_uint64_t last;
     wr_seen_e answer = WR_SEEN_ADDRESS;
     unsigned int i = 0;
     int turn;
@@ -294,12 +335,8 @@ static wr_seen_e account(set_t *set, int w, apr_uint64_t hd, apr_time_t now,
     }
     /* else if the slot kept changing under us: WR_SEEN_ADDRESS, better a
      * duplicate than a loss */
-    apr_atomic_inc32(&e->count);
-    last = apr_atomic_read64(&e->last_seen);
-    if ((apr_uint64_t)now > last) {
-        /* one try: a failure means someone stored a time as recent */
-        apr_atomic_cas64(&e->last_seen, (apr_uint64_t)now, last);
-    }
+    figure(set, w, hd, wid, &e->count, 1, now_s);
+    figure(set, w, hd, wid, &e->last_seen, 0, now_s);
     return answer;
 }
 
@@ -443,7 +480,7 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
         }
         if (live_way >= 0) {
             /* the address's event is whoever takes its slot */
-            if ((answer = account(set, live_way, found, now, ah, quota,
+            if ((answer = account(set, live_way, found, now_s, ah, quota,
                                   notifies)) != 0) {
                 return answer;
             }
@@ -453,7 +490,7 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
             /* being opened by another process: finish it for it */
             if ((w = resolve(set, pending, found, tag, now_s, win_s,
                              &decided)) >= 0
-                && (answer = account(set, w, decided, now, ah, quota,
+                && (answer = account(set, w, decided, now_s, ah, quota,
                                      notifies)) != 0) {
                 return answer;
             }
@@ -470,12 +507,11 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
                != victim_head) {
             continue;
         }
-        open_window(&set->entry[victim], now);
         /* FIRST, unless another probe of the address took its slot
          * first (and answered FIRST itself) */
         if ((w = resolve(set, victim, mine, tag, now_s, win_s, &decided))
             >= 0
-            && (answer = account(set, w, decided, now, ah, quota, notifies))
+            && (answer = account(set, w, decided, now_s, ah, quota, notifies))
                != 0) {
             return answer;
         }
@@ -507,11 +543,16 @@ int wr_seen_lookup(wr_seen_t *seen, const void *key, apr_size_t klen,
     {
         const entry_t *e = &set->entry[way];
         rec->window_start = apr_time_from_sec(HEAD_START(hd));
-        rec->last_seen = (apr_time_t)apr_atomic_read64(
-                             (volatile apr_uint64_t *)&e->last_seen);
         apr_uint32_t wid = window_id(hd);
+        apr_uint64_t f;
         int k;
-        rec->count = apr_atomic_read32((volatile apr_uint32_t *)&e->count);
+        /* figures of another window: none counted in this one yet */
+        f = apr_atomic_read64((volatile apr_uint64_t *)&e->last_seen);
+        rec->last_seen = SLOT_WID(f) == wid
+                             ? apr_time_from_sec((apr_uint32_t)f)
+                             : rec->window_start;
+        f = apr_atomic_read64((volatile apr_uint64_t *)&e->count);
+        rec->count = SLOT_WID(f) == wid ? (apr_uint32_t)f : 0;
         rec->events = 0;
         rec->notifying = 0;
         for (k = 0; k < WR_SEEN_MAX_ADDRESSES; k++) {

@@ -67,8 +67,12 @@
  * window takes its slot the same way, so when a prober that finished the
  * claim beat it to slot 0, that probe answered FIRST and the opener is
  * counted.
- * The probe count and last-seen time are kept with atomic adds; a reader
- * may see them a moment stale.
+ * The probe count and the last probe's second are single words carrying
+ * the window id too (a figure of another window reads as none), each
+ * changed by CAS, and replaced, like a slot, only while the window holds
+ * the way: nobody resets them when a window opens, so no late reset can
+ * wipe a window's first probes or another source's figures, and a window
+ * never shows an evicted one's. A reader may see them a moment stale.
  *
  * Guarantees:
  * - wr_seen_probe never waits and never fails: it ends in a bounded
@@ -136,7 +140,8 @@ typedef enum {
 /* A snapshot of one key's entry. */
 typedef struct {
     apr_time_t window_start;  /* whole seconds */
-    apr_time_t last_seen;
+    apr_time_t last_seen;     /* whole seconds; window_start before
+                               * any probe was counted */
     apr_uint32_t count;       /* probes in the window */
     apr_uint32_t events;      /* addresses that had their event */
     int notifying;            /* the window saw a probe of a family that
