@@ -10,8 +10,9 @@
 #include "wr_match_int.h"
 #include "wr_normalize.h"
 
-/* window_hash - bit index of a 4-byte, lower-cased window */
-static unsigned window_hash(uint32_t w)
+/* window_hash - bit index of a 4-byte, lower-cased window, its bytes
+ * taken as a little-endian word (window_at, window_word) */
+static inline unsigned window_hash(uint32_t w)
 {
     return (unsigned)((w * 0x9E3779B1u) >> (32 - FILTER_BITS));
 }
@@ -21,16 +22,34 @@ static unsigned char lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
 }
 
-/* Constant tables for the per-byte loop of scan(): the lower-cased byte,
- * and whether the byte is one the normaliser would decode. */
-#define LOW1(n) ((n) >= 'A' && (n) <= 'Z' ? (unsigned char)((n) + 32) \
-                                     : (unsigned char)(n))
-#define LOW4(n) LOW1(n), LOW1((n) + 1), LOW1((n) + 2), LOW1((n) + 3)
-#define LOW16(n) LOW4(n), LOW4((n) + 4), LOW4((n) + 8), LOW4((n) + 12)
-#define LOW64(n) LOW16(n), LOW16((n) + 16), LOW16((n) + 32), LOW16((n) + 48)
-static const unsigned char lower_tab[256] = {
-    LOW64(0), LOW64(64), LOW64(128), LOW64(192)
-};
+/* window_word - the word window_hash takes for the (lower-case) bytes
+ * w[0..4) of a signature's window */
+static uint32_t window_word(const unsigned char *w)
+{
+    return (uint32_t)w[0] | (uint32_t)w[1] << 8 | (uint32_t)w[2] << 16
+           | (uint32_t)w[3] << 24;
+}
+
+/* window_at - the 4 bytes at p, lower-cased as lower() does it, as
+ * window_word makes them: one load, the case folded in the register
+ * (a byte of 'A'..'Z' gains 0x20, one of 0x80 and above is left alone) */
+static inline uint32_t window_at(const unsigned char *p)
+{
+    uint32_t w, x, upper;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&w, p, sizeof(w));
+#else
+    w = window_word(p);
+#endif
+    x = w & 0x7f7f7f7fu;
+    /* the top bit of each byte: >= 'A', and not > 'Z', and below 0x80 */
+    upper = (x + 0x3f3f3f3fu) & ~(x + 0x25252525u) & ~w & 0x80808080u;
+    return w | upper >> 2;
+}
+
+/* Whether the byte is one the normaliser would decode, for the last odd
+ * byte of a subject */
 #define ENC1(n) ((n) == '%' || (n) == '\\' || (n) >= 0x80)
 #define ENC4(n) ENC1(n), ENC1((n) + 1), ENC1((n) + 2), ENC1((n) + 3)
 #define ENC16(n) ENC4(n), ENC4((n) + 4), ENC4((n) + 8), ENC4((n) + 12)
@@ -39,51 +58,64 @@ static const unsigned char encoded_tab[256] = {
     ENC64(0), ENC64(64), ENC64(128), ENC64(192)
 };
 
-/* Windows of the subject found in the filter, so that each signature
- * runs only when its own window was seen. More than WR_HITS_MAX distinct
- * hits (a subject built to hit many) makes every signature run. */
-#define WR_HITS_MAX 16
+/* The windows of the filter that a subject holds, as a set of bits
+ * (wr_sigset_t.widx), so that each signature runs only when its own
+ * window was seen: one test per signature. */
+typedef uint64_t hits_t;
 
-typedef struct {
-    unsigned n;
-    int overflow;
-    unsigned h[WR_HITS_MAX];
-} hits_t;
-
-/* add_hit - note window hash h once */
-static void add_hit(hits_t *hits, unsigned h)
+/* seen - whether the window of `sig` (a filtered one) is in `hits` */
+static inline int seen(hits_t hits, const wr_sig_t *sig)
 {
-    unsigned k;
+    return (hits & sig->wbit) != 0;
+}
 
-    for (k = 0; k < hits->n; k++) {
-        if (hits->h[k] == h) {
-            return;
+/* candidates - which of the 4-byte windows around the marked aligned
+ * pair p[j..j+1] may be keys of the filter: bit 0 the one that starts at
+ * j - 2, bit 1 the one at j - 1. All three byte pairs of a key are
+ * marked, so a pair lookup or two rule most windows out before any is
+ * hashed. The window that starts at j is the one at (j + 2) - 2 of the
+ * next aligned pair, which has to be marked too: each window is looked
+ * at once, for the last aligned pair it holds. */
+static inline unsigned candidates(const unsigned char *pair,
+                                  const unsigned char *p, size_t n, size_t j)
+{
+    unsigned c = 0;
+
+    if (j >= 1 && (pair[PAIR(p[j - 1], p[j])] & PAIR_WINDOW)) {
+        if (j >= 2 && (pair[PAIR(p[j - 2], p[j - 1])] & PAIR_WINDOW)) {
+            c |= 1;
+        }
+        if (j + 3 <= n && (pair[PAIR(p[j + 1], p[j + 2])] & PAIR_WINDOW)) {
+            c |= 2;
         }
     }
-    if (hits->n < WR_HITS_MAX) {
-        hits->h[hits->n++] = h;
-    }
-    else {
-        hits->overflow = 1;
+    return c;
+}
+
+/* add_window - add the window at p to *hits if it is a key */
+static inline void add_window(const wr_sigset_t *set, const unsigned char *p,
+                              hits_t *hits)
+{
+    unsigned x = set->widx[window_hash(window_at(p))];
+
+    if (x) {
+        *hits |= (hits_t)1 << (x - 1);
     }
 }
 
-/* confirm - a byte pair at p[i..i+1] belongs to some window: check the
- * three 4-byte windows that contain it */
-static void confirm(const wr_sigset_t *set, const unsigned char *p, size_t n,
-                    size_t i, hits_t *hits)
+/* confirm - the aligned pair at p[j..j+1] is marked: add to *hits the
+ * filter's windows that end with it */
+static inline __attribute__((always_inline)) void
+confirm(const wr_sigset_t *set, const unsigned char *p, size_t n, size_t j,
+        hits_t *hits)
 {
-    size_t st = i >= 2 ? i - 2 : 0;
+    unsigned c = candidates(set->pair, p, n, j);
 
-    for (; st <= i && st + 4 <= n; st++) {
-        uint32_t w = (uint32_t)lower_tab[p[st]] << 24
-                     | (uint32_t)lower_tab[p[st + 1]] << 16
-                     | (uint32_t)lower_tab[p[st + 2]] << 8
-                     | lower_tab[p[st + 3]];
-        unsigned h = window_hash(w);
-        if (set->filter[h >> 6] & ((uint64_t)1 << (h & 63))) {
-            add_hit(hits, h);
-        }
+    if (c & 1) {
+        add_window(set, p + j - 2, hits);
+    }
+    if (c & 2) {
+        add_window(set, p + j - 1, hits);
     }
 }
 
@@ -97,22 +129,32 @@ static inline __attribute__((always_inline)) int
 scan(const wr_sigset_t *set, const char *s, size_t n, hits_t *hits)
 {
     const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *pair = set->pair;
     unsigned enc = 0;
-    size_t i = 0, j;
+    size_t i = 0;
 
     for (; i + 8 <= n; i += 8) {
-        unsigned v = wr_pairs4(set->pair, wr_load8(p + i));
-        enc |= v;
-        if (v & PAIR_WINDOW) {
-            for (j = i; j < i + 8; j += 2) {
-                if (set->pair[PAIR(p[j], p[j + 1])] & PAIR_WINDOW) {
-                    confirm(set, p, n, j, hits);
-                }
+        uint64_t w = wr_load8(p + i);
+        unsigned a = pair[w & 0xffff], b = pair[(w >> 16) & 0xffff],
+                 c = pair[(w >> 32) & 0xffff], d = pair[w >> 48];
+        enc |= a | b | c | d;
+        if ((a | b | c | d) & PAIR_WINDOW) {
+            if (a & PAIR_WINDOW) {
+                confirm(set, p, n, i, hits);
+            }
+            if (b & PAIR_WINDOW) {
+                confirm(set, p, n, i + 2, hits);
+            }
+            if (c & PAIR_WINDOW) {
+                confirm(set, p, n, i + 4, hits);
+            }
+            if (d & PAIR_WINDOW) {
+                confirm(set, p, n, i + 6, hits);
             }
         }
     }
     for (; i + 1 < n; i += 2) {
-        unsigned v = set->pair[PAIR(p[i], p[i + 1])];
+        unsigned v = pair[PAIR(p[i], p[i + 1])];
         enc |= v;
         if (v & PAIR_WINDOW) {
             confirm(set, p, n, i, hits);
@@ -124,19 +166,21 @@ scan(const wr_sigset_t *set, const char *s, size_t n, hits_t *hits)
     return (enc & PAIR_ENCODED) != 0;
 }
 
-/* window_in - whether one of the three 4-byte windows around the marked
- * pair at p[i..i+1] is in the filter */
+/* window_in - whether a window of the filter ends with the marked
+ * aligned pair at p[i..i+1] */
 static int window_in(const wr_sigset_t *set, const unsigned char *p,
                      size_t n, size_t i)
 {
-    size_t st = i >= 2 ? i - 2 : 0;
+    unsigned c = candidates(set->pair, p, n, i), h;
 
-    for (; st <= i && st + 4 <= n; st++) {
-        uint32_t w = (uint32_t)lower_tab[p[st]] << 24
-                     | (uint32_t)lower_tab[p[st + 1]] << 16
-                     | (uint32_t)lower_tab[p[st + 2]] << 8
-                     | lower_tab[p[st + 3]];
-        unsigned h = window_hash(w);
+    if (c & 1) {
+        h = window_hash(window_at(p + i - 2));
+        if (set->filter[h >> 6] & ((uint64_t)1 << (h & 63))) {
+            return 1;
+        }
+    }
+    if (c & 2) {
+        h = window_hash(window_at(p + i - 1));
         if (set->filter[h >> 6] & ((uint64_t)1 << (h & 63))) {
             return 1;
         }
@@ -196,21 +240,6 @@ suspect(const wr_sigset_t *set, const char *s, size_t n)
         }
     }
     return i < n && encoded_tab[p[i]];
-}
-
-static int seen(const hits_t *hits, unsigned h)
-{
-    unsigned k;
-
-    if (hits->overflow) {
-        return 1;
-    }
-    for (k = 0; k < hits->n; k++) {
-        if (hits->h[k] == h) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 /* skip_class - index just past the character class starting at p[i]=='[' */
@@ -601,31 +630,33 @@ apr_status_t wr_sigset_add(wr_sigset_t *set, const char *family,
                             (unsigned long)erroff, pattern);
         return APR_EINVAL;
     }
-    /* JIT is an optimisation: without it (no JIT support on this CPU)
-     * pcre2_match interprets the same code. */
-    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-
     sig = apr_array_push(set->families[f].sigs);
     sig->family = f;
     sig->subj = subj;
     sig->code = code;
+    /* JIT is an optimisation: without it (no JIT support on this CPU)
+     * pcre2_match interprets the same code. */
+    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
     sig->pattern = apr_pstrdup(set->pool, pattern);
     sig->origin = apr_pstrdup(set->pool, origin);
     set->npatterns++;
 
     if (best_window(pattern, subj == WR_SUBJ_LINE, win)) {
-        uint32_t v = (uint32_t)win[0] << 24 | (uint32_t)win[1] << 16
-                     | (uint32_t)win[2] << 8 | win[3];
+        unsigned h = window_hash(window_word(win));
         int k;
+        if (set->widx[h] == 0) {
+            set->widx[h] = (unsigned char)(set->nwindows++ % 64 + 1);
+            set->filter[h >> 6] |= (uint64_t)1 << (h & 63);
+        }
         sig->filtered = 1;
-        sig->window = window_hash(v);
-        set->filter[sig->window >> 6] |= (uint64_t)1 << (sig->window & 63);
+        sig->wbit = (hits_t)1 << (set->widx[h] - 1);
         for (k = 0; k < 3; k++) {
             mark_pair(set, win[k], win[k + 1]);
         }
     }
     else {
         sig->filtered = 0;
+        sig->wbit = 0;
         set->families[f].filtered = 0;
         set->unfiltered |= (wr_family_mask_t)1 << f;
     }
@@ -782,22 +813,18 @@ match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
     char norm[WR_NORM_MAX + 1];
     size_t normlen = 0;
     int norm_state = 0, encoded, f, k, found = 0;
-    hits_t raw_hits, norm_hits;
+    hits_t raw_hits = 0, norm_hits = 0;
     md_arena_t arena;
     pcre2_general_context *gc = NULL;
     pcre2_match_data *md = NULL;
 
-    raw_hits.n = 0;
-    raw_hits.overflow = 0;
-    norm_hits.n = 0;
-    norm_hits.overflow = 0;
     encoded = scan(set, req->target, req->target_len, &raw_hits);
     if (req->method && req->method_len >= 4) {
         scan(set, req->method, req->method_len, &raw_hits);
     }
     /* Without encodings the normalised target is the lower-cased one,
      * whose windows the caseless scan has seen already. */
-    if (raw_hits.n == 0 && !(mask & set->unfiltered)) {
+    if (raw_hits == 0 && !(mask & set->unfiltered)) {
         if (!encoded) {
             return 0;
         }
@@ -805,7 +832,7 @@ match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
                                sizeof(norm));
         norm_state = 1;
         scan(set, norm, normlen, &norm_hits);
-        if (norm_hits.n == 0) {
+        if (norm_hits == 0) {
             return 0;
         }
     }
@@ -826,8 +853,7 @@ match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
             /* The normalised form is made only when a signature needs it:
              * a Code Red request is matched raw before any decoding. */
             if (sig->subj == WR_SUBJ_NORM && norm_state == 0
-                && (!sig->filtered || (encoded && !seen(&raw_hits,
-                                                        sig->window)))) {
+                && (!sig->filtered || (encoded && !seen(raw_hits, sig)))) {
                 normlen = wr_normalize(req->target, req->target_len, norm,
                                        sizeof(norm));
                 norm_state = 1;
@@ -835,9 +861,9 @@ match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
                     scan(set, norm, normlen, &norm_hits);
                 }
             }
-            if (sig->filtered && !seen(&raw_hits, sig->window)
+            if (sig->filtered && !seen(raw_hits, sig)
                 && !(sig->subj == WR_SUBJ_NORM && encoded
-                     && seen(&norm_hits, sig->window))) {
+                     && seen(norm_hits, sig))) {
                 continue;
             }
             switch (sig->subj) {

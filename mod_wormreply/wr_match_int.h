@@ -24,7 +24,7 @@ typedef struct {
     const char *pattern;
     const char *origin;
     int filtered;               /* has a window: runs only when it is seen */
-    unsigned window;            /* window_hash of its chosen 4-byte window */
+    uint64_t wbit;              /* its window's bit in a scan's hit set */
 } wr_sig_t;
 
 typedef struct {
@@ -46,7 +46,14 @@ struct wr_sigset_t {
     wr_family_mask_t unfiltered;   /* families the prefilter cannot rule out */
     wr_family_mask_t all;          /* every declared family */
     int npatterns;
+    /* The windows, by window_hash: a bit each for the prefilter's yes or
+     * no (8 KiB, which stays in cache), and for the matcher which window
+     * it is: its number + 1 (0: none), numbered as first keyed, modulo
+     * 64 (the bits of a hit set: windows that share a bit only make a
+     * signature run for nothing, never miss it). */
     uint64_t filter[FILTER_WORDS];
+    unsigned nwindows;
+    unsigned char widx[1u << FILTER_BITS];
     /* Indexed by two adjacent bytes as they come (b0 | b1 << 8): PAIR_WINDOW
      * if they are, in any case, two adjacent bytes of some pattern's window;
      * PAIR_ENCODED if either is a byte the normaliser decodes. */
