@@ -1,5 +1,6 @@
 /* wr_match.c - signature sets, literal prefilter and matching (the
  * signature-file reader is wr_sigfile.c) */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -636,7 +637,7 @@ apr_status_t wr_sigset_add(wr_sigset_t *set, const char *family,
     sig->code = code;
     /* JIT is an optimisation: without it (no JIT support on this CPU)
      * pcre2_match interprets the same code. */
-    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    sig->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
     sig->pattern = apr_pstrdup(set->pool, pattern);
     sig->origin = apr_pstrdup(set->pool, origin);
     set->npatterns++;
@@ -770,10 +771,11 @@ wr_family_mask_t wr_sigset_all_mask(const wr_sigset_t *set)
     return set->all;
 }
 
-/* A match needs a small pcre2_match_data. It is carved out of a buffer
- * on the matching thread's stack rather than malloc'ed and freed for
- * every suspect request; anything larger (the interpreter's frames when
- * there is no JIT) falls back to malloc. */
+/* A match needs a small pcre2_match_data (one ovector pair: only whether
+ * the pattern matched is used). Made for one match, it is carved out of a
+ * buffer on the matching thread's stack rather than malloc'ed and freed
+ * for every suspect request; anything larger (the interpreter's frames
+ * when there is no JIT) falls back to malloc. */
 typedef struct {
     size_t used;
     _Alignas(max_align_t) char buf[512];
@@ -802,6 +804,46 @@ static void arena_free(void *p, void *data)
     }
 }
 
+/* A JIT-compiled pattern keeps nothing in the match data but its result,
+ * so each thread makes one match data for pcre2_jit_match, once, and a
+ * probe pays for none. Thread-local storage holds only its address (a
+ * module's TLS must stay small: past the few hundred bytes that glibc
+ * keeps for dlopen'ed objects, every access, the counters' on every
+ * request included, takes the slow path). It is made with PCRE2's
+ * default memory functions, one malloc'ed block with nothing hanging
+ * from it once pcre2_jit_match is all that runs it, so libc's own free
+ * releases it when the thread ends, through a key whose destructor is
+ * free: nothing refers to this code, which httpd unloads and reloads
+ * between configuration passes. A thread that cannot have one (no key,
+ * no memory) makes a match data per match, as the interpreter does. */
+static __thread pcre2_match_data *thread_md;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static pthread_key_t md_key;
+static int md_key_ok;
+
+static void md_key_create(void)
+{
+    md_key_ok = pthread_key_create(&md_key, free) == 0;
+}
+
+/* jit_md - the calling thread's match data for pcre2_jit_match, made on
+ * its first call; NULL if it cannot have one */
+static __attribute__((noinline)) pcre2_match_data *jit_md(void)
+{
+    pcre2_match_data *md;
+
+    if (pthread_once(&md_once, md_key_create) != 0 || !md_key_ok
+        || (md = pcre2_match_data_create(1, NULL)) == NULL) {
+        return NULL;
+    }
+    if (pthread_setspecific(md_key, md) != 0) {
+        pcre2_match_data_free(md);
+        return NULL;
+    }
+    thread_md = md;
+    return md;
+}
+
 /* match_suspect - the full match of a request the prefilter could not
  * rule out: which windows occur where, the normalised form if a pattern
  * needs it, and the patterns whose window was seen. Kept out of line so
@@ -811,12 +853,12 @@ match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
               const wr_request_t *req, wr_match_t *m)
 {
     char norm[WR_NORM_MAX + 1];
-    size_t normlen = 0;
+    size_t normlen = 0, linelen = req->line_len;
     int norm_state = 0, encoded, f, k, found = 0;
     hits_t raw_hits = 0, norm_hits = 0;
     md_arena_t arena;
     pcre2_general_context *gc = NULL;
-    pcre2_match_data *md = NULL;
+    pcre2_match_data *md = NULL, *jmd = NULL;
 
     encoded = scan(set, req->target, req->target_len, &raw_hits);
     if (req->method && req->method_len >= 4) {
@@ -846,6 +888,7 @@ match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
             const wr_sig_t *sig = &APR_ARRAY_IDX(a, k, wr_sig_t);
             const char *subj;
             size_t slen;
+            int rc;
 
             if (sig->subj == WR_SUBJ_LINE && !req->line) {
                 continue;
@@ -872,9 +915,11 @@ match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
                 slen = req->target_len;
                 break;
             case WR_SUBJ_LINE:
+                if (linelen == WR_LEN_UNKNOWN) {
+                    linelen = strlen(req->line);
+                }
                 subj = req->line;
-                slen = req->line_len == WR_LEN_UNKNOWN ? strlen(req->line)
-                                                       : req->line_len;
+                slen = linelen;
                 break;
             default:
                 if (norm_state == 0) {
@@ -886,17 +931,27 @@ match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
                 slen = normlen;
                 break;
             }
-            if (md == NULL) {
-                arena.used = 0;
-                gc = pcre2_general_context_create(arena_malloc, arena_free,
-                                                  &arena);
-                if (gc == NULL
-                    || (md = pcre2_match_data_create(1, gc)) == NULL) {
-                    break;
-                }
+            /* pcre2_jit_match: what pcre2_match does with JIT code, without
+             * the checks of options and context that it makes first */
+            if (sig->jit && (jmd != NULL || (jmd = thread_md) != NULL
+                             || (jmd = jit_md()) != NULL)) {
+                rc = pcre2_jit_match(sig->code, (PCRE2_SPTR)subj, slen, 0, 0,
+                                     jmd, NULL);
             }
-            if (pcre2_match(sig->code, (PCRE2_SPTR)subj, slen, 0, 0, md,
-                            NULL) >= 0) {
+            else {
+                if (md == NULL) {
+                    arena.used = 0;
+                    gc = pcre2_general_context_create(arena_malloc,
+                                                      arena_free, &arena);
+                    if (gc == NULL
+                        || (md = pcre2_match_data_create(1, gc)) == NULL) {
+                        break;
+                    }
+                }
+                rc = pcre2_match(sig->code, (PCRE2_SPTR)subj, slen, 0, 0, md,
+                                 NULL);
+            }
+            if (rc >= 0) {
                 m->family = f;
                 m->name = set->families[f].name;
                 m->origin = sig->origin;

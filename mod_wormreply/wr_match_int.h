@@ -25,6 +25,7 @@ typedef struct {
     const char *origin;
     int filtered;               /* has a window: runs only when it is seen */
     uint64_t wbit;              /* its window's bit in a scan's hit set */
+    int jit;                    /* JIT-compiled: run by pcre2_jit_match */
 } wr_sig_t;
 
 typedef struct {
