@@ -473,10 +473,12 @@ static __attribute__((noinline)) void rejected(request_rec *r,
 }
 
 /* examine - a request the prefilter could not rule out: the full match,
- * and the answer if it is a probe (out of line: most requests never come) */
+ * and the answer if it is a probe (out of line: most requests never come).
+ * `paired`: the quick handler's pair table found a marked pair in the
+ * target of this GET, and the server-wide set is the only one. */
 static __attribute__((noinline)) int examine(request_rec *r,
                                              const wr_srv_conf_t *sc,
-                                             size_t target_len)
+                                             size_t target_len, int paired)
 {
     const char *method = r->method;
     size_t method_len = 0;
@@ -489,14 +491,23 @@ static __attribute__((noinline)) int examine(request_rec *r,
         && method[0] && method[1] && method[2] && method[3]) {
         method_len = strlen(method);
     }
-    /* the prefilter, once per request: its verdict goes to the match */
-    in = wr_match_suspect(sc->global->sigset, sc->mask, r->unparsed_uri,
-                          target_len, method, method_len)
-         | (sc->local && wr_match_suspect(sc->local, sc->local_mask,
-                                          r->unparsed_uri, target_len,
-                                          method, method_len)) << 1;
-    if (!in) {
-        return DECLINED;
+    if (paired) {
+        /* The match's own scan looks at the windows around the marked
+         * pairs and turns the request away when none is a key and nothing
+         * is encoded, which is all that wr_match_suspect would do first:
+         * a probe pays for one look, not two. */
+        in = 1;
+    }
+    else {
+        /* the prefilter, once per request: its verdict goes to the match */
+        in = wr_match_suspect(sc->global->sigset, sc->mask, r->unparsed_uri,
+                              target_len, method, method_len)
+             | (sc->local && wr_match_suspect(sc->local, sc->local_mask,
+                                              r->unparsed_uri, target_len,
+                                              method, method_len)) << 1;
+        if (!in) {
+            return DECLINED;
+        }
     }
     classify(r, sc, target_len, method_len, in);
     note = ap_get_module_config(r->request_config, &wormreply_module);
@@ -552,11 +563,13 @@ static int wr_quick_handler(request_rec *r, int lookup_uri)
     /* a vhost with signatures of its own, a method other than GET, a
      * family the table cannot rule out: examine, which looks again */
     if (sc->quick_pairs != NULL && r->method_number == M_GET
-        && !r->header_only
-        && wr_pairs_clear(sc->quick_pairs, r->unparsed_uri, target_len)) {
-        return DECLINED;
+        && !r->header_only) {
+        if (wr_pairs_clear(sc->quick_pairs, r->unparsed_uri, target_len)) {
+            return DECLINED;
+        }
+        return examine(r, sc, target_len, 1);
     }
-    return examine(r, sc, target_len);
+    return examine(r, sc, target_len, 0);
 }
 
 /* Runs for error responses only, before any of them is sent and so

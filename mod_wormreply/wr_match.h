@@ -165,10 +165,12 @@ wr_family_mask_t wr_sigset_all_mask(const wr_sigset_t *set);
 int wr_match_request(const wr_sigset_t *set, wr_family_mask_t mask,
                      const wr_request_t *req, wr_match_t *m);
 
-/* wr_match_suspected - wr_match_request for a request whose target and
- * method wr_match_suspect has just called suspect (1) under the same set
- * and mask: the same answer without running the prefilter again (the
- * request path runs it once per request). */
+/* wr_match_suspected - wr_match_request without the prefilter in front:
+ * the same answer for any request, since the match's own scan turns away
+ * one with no window of the filter and nothing to decode. For a caller
+ * that has looked already (wr_match_suspect called the request suspect,
+ * or wr_pairs_clear found a marked pair), so that the request path runs
+ * the prefilter at most once per request. */
 int wr_match_suspected(const wr_sigset_t *set, wr_family_mask_t mask,
                        const wr_request_t *req, wr_match_t *m);
 

@@ -3,10 +3,11 @@
  *
  * Every input is fed, as bytes of its exact length, to wr_normalize (a
  * small and a WR_NORM_MAX output buffer), wr_needs_decoding,
- * wr_requestline_target, wr_match_line and wr_logline_request. Besides
- * what ASan and UBSan catch, the target aborts when a documented contract
- * is broken: output longer than its bound, a missing terminator, a NUL
- * inside the output, a target outside its line, an incoherent match.
+ * wr_requestline_target, wr_match_line (and wr_match_suspected) and
+ * wr_logline_request. Besides what ASan and UBSan catch, the target aborts
+ * when a documented contract is broken: output longer than its bound, a
+ * missing terminator, a NUL inside the output, a target outside its line,
+ * an incoherent match, the match alone disagreeing with wr_match_line.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -61,12 +62,15 @@ static void check_norm(const char *in, size_t len, char *out, size_t outsize)
     }
 }
 
-/* check_match - match a line and check the result is coherent */
+/* check_match - match a line and check the result is coherent, and the
+ * same from the match alone (wr_match_suspected, as the request path runs
+ * it once its pair table has found a marked pair) */
 static void check_match(const char *line, size_t len)
 {
     const char *t;
     size_t tlen;
-    wr_match_t m;
+    wr_match_t m, m2;
+    wr_request_t req;
     int hit;
 
     wr_requestline_target(line, len, &t, &tlen);
@@ -78,6 +82,11 @@ static void check_match(const char *line, size_t len)
                || strcmp(m.name, wr_sigset_family_name(set, m.family)))
             : (m.family != -1 || m.name != NULL)) {
         broken("wr_match_line result incoherent", len);
+    }
+    wr_request_from_line(line, len, &req);
+    if (wr_match_suspected(set, all_mask, &req, &m2) != hit
+        || m2.family != m.family) {
+        broken("wr_match_suspected differs from wr_match_line", len);
     }
 }
 

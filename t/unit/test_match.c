@@ -22,20 +22,29 @@ static const char *classify(const char *line)
 {
     wr_family_mask_t mask = wr_sigset_default_mask(builtin);
     wr_request_t req;
-    wr_match_t m, m2;
-    int hit = wr_match_line(builtin, mask, line, strlen(line), &m), hit2;
+    wr_match_t m, m2, m3;
+    int hit = wr_match_line(builtin, mask, line, strlen(line), &m), hit2,
+        hit3;
 
     /* the request path's split: the prefilter once (wr_match_suspect),
-     * then the match without it (wr_match_suspected), the same answer */
+     * then the match without it (wr_match_suspected), the same answer;
+     * and the match alone, as the quick handler runs it once its pair
+     * table has found a marked pair */
     wr_request_from_line(line, strlen(line), &req);
     hit2 = wr_match_suspect(builtin, mask, req.target, req.target_len,
                             req.method, req.method_len)
            && wr_match_suspected(builtin, mask, &req, &m2);
+    hit3 = wr_match_suspected(builtin, mask, &req, &m3);
     split_lines++;
     if (hit != hit2 || (hit && (m.family != m2.family
                                 || strcmp(m.name, m2.name) != 0))) {
         split_differs++;
         printf("# suspect + suspected differ from wr_match_line: %.60s\n", line);
+    }
+    if (hit != hit3 || (hit && (m.family != m3.family
+                                || strcmp(m.name, m3.name) != 0))) {
+        split_differs++;
+        printf("# suspected alone differs from wr_match_line: %.60s\n", line);
     }
     if (hit) {
         return m.name;
@@ -775,8 +784,9 @@ int main(int argc, const char *const *argv)
     test_load_file();
     test_requestline_target();
     check(split_differs == 0 && split_lines > 100,
-          "wr_match_suspect + wr_match_suspected == wr_match_request on "
-          "every line classified (%d lines, %d differ)", split_lines,
+          "wr_match_suspect + wr_match_suspected, and wr_match_suspected "
+          "alone, == wr_match_request on every line classified (%d lines, "
+          "%d differ)", split_lines,
           split_differs);
     apr_pool_destroy(pool);
     apr_terminate();
