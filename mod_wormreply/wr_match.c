@@ -120,20 +120,49 @@ confirm(const wr_sigset_t *set, const unsigned char *p, size_t n, size_t j,
     }
 }
 
-/* scan - record the filter's windows found in s[0..n); return whether s
- * holds anything the normaliser would decode ('%', '\\', bytes >= 0x80).
- * It looks at aligned byte pairs only, eight bytes (four pairs) a step:
- * every 4-byte window contains an aligned pair, and every pair of every
- * window is marked in the table. A step whose pairs are all unmarked, as
- * nearly all are, costs one load and four table lookups. */
-static inline __attribute__((always_inline)) int
-scan(const wr_sigset_t *set, const char *s, size_t n, hits_t *hits)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    const unsigned char *pair = set->pair;
-    unsigned enc = 0;
-    size_t i = 0;
+/* A scan of one subject, which can stop at the first window wanted and
+ * go on later from where it stopped: a probe whose first family's window
+ * comes early (Code Red's, in its first 16 bytes, then 360 more) is
+ * matched without looking at the rest. */
+typedef struct {
+    const unsigned char *p;
+    size_t n;
+    size_t i;                   /* the bytes before i are looked at */
+    unsigned enc;               /* the flags of their pairs, or'ed */
+    hits_t hits;                /* the filter's windows found in them */
+    int done;                   /* all of the subject is looked at */
+    int encoded;                /* it holds a byte to decode (once done) */
+} scan_t;
 
+static inline void scan_start(scan_t *s, const char *subj, size_t n)
+{
+    s->p = (const unsigned char *)subj;
+    s->n = n;
+    s->i = 0;
+    s->enc = 0;
+    s->hits = 0;
+    s->done = n == 0;
+    s->encoded = 0;
+}
+
+/* scan_to - look at more of the subject, until one of the windows of
+ * `want` is among the hits, or to its end (want 0: to the end). It looks
+ * at aligned byte pairs only, eight bytes (four pairs) a step: every
+ * 4-byte window contains an aligned pair, and every pair of every window
+ * is marked in the table. A step whose pairs are all unmarked, as nearly
+ * all are, costs one load and four table lookups. */
+static inline __attribute__((always_inline)) void
+scan_to(const wr_sigset_t *set, scan_t *s, hits_t want)
+{
+    const unsigned char *p = s->p, *pair = set->pair;
+    size_t n = s->n, i = s->i;
+    unsigned enc = s->enc;
+    hits_t hits = s->hits;
+
+    if (hits & want) {
+        return;
+    }
+    /* whether to stop is asked only when a step has found windows */
     for (; i + 8 <= n; i += 8) {
         uint64_t w = wr_load8(p + i);
         unsigned a = pair[w & 0xffff], b = pair[(w >> 16) & 0xffff],
@@ -141,16 +170,20 @@ scan(const wr_sigset_t *set, const char *s, size_t n, hits_t *hits)
         enc |= a | b | c | d;
         if ((a | b | c | d) & PAIR_WINDOW) {
             if (a & PAIR_WINDOW) {
-                confirm(set, p, n, i, hits);
+                confirm(set, p, n, i, &hits);
             }
             if (b & PAIR_WINDOW) {
-                confirm(set, p, n, i + 2, hits);
+                confirm(set, p, n, i + 2, &hits);
             }
             if (c & PAIR_WINDOW) {
-                confirm(set, p, n, i + 4, hits);
+                confirm(set, p, n, i + 4, &hits);
             }
             if (d & PAIR_WINDOW) {
-                confirm(set, p, n, i + 6, hits);
+                confirm(set, p, n, i + 6, &hits);
+            }
+            if (hits & want) {
+                i += 8;
+                goto out;
             }
         }
     }
@@ -158,13 +191,37 @@ scan(const wr_sigset_t *set, const char *s, size_t n, hits_t *hits)
         unsigned v = pair[PAIR(p[i], p[i + 1])];
         enc |= v;
         if (v & PAIR_WINDOW) {
-            confirm(set, p, n, i, hits);
+            confirm(set, p, n, i, &hits);
+            if (hits & want) {
+                i += 2;
+                goto out;
+            }
         }
     }
-    if (i < n) {
+    if (i + 1 == n) {
         enc |= encoded_tab[p[i]] ? PAIR_ENCODED : 0;
+        i = n;
     }
-    return (enc & PAIR_ENCODED) != 0;
+out:
+    s->i = i;
+    s->enc = enc;
+    s->hits = hits;
+    s->done = i >= n;
+    s->encoded = (enc & PAIR_ENCODED) != 0;
+}
+
+/* scan - record the filter's windows found in s[0..n) in *hits; return
+ * whether s holds anything the normaliser would decode ('%', '\\',
+ * bytes >= 0x80) */
+static int scan(const wr_sigset_t *set, const char *subj, size_t n,
+                hits_t *hits)
+{
+    scan_t s;
+
+    scan_start(&s, subj, n);
+    scan_to(set, &s, 0);
+    *hits |= s.hits;
+    return s.encoded;
 }
 
 /* window_in - whether a window of the filter ends with the marked
@@ -651,6 +708,7 @@ apr_status_t wr_sigset_add(wr_sigset_t *set, const char *family,
         }
         sig->filtered = 1;
         sig->wbit = (hits_t)1 << (set->widx[h] - 1);
+        set->families[f].wbits |= sig->wbit;
         for (k = 0; k < 3; k++) {
             mark_pair(set, win[k], win[k + 1]);
         }
@@ -854,20 +912,30 @@ match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
 {
     char norm[WR_NORM_MAX + 1];
     size_t normlen = 0, linelen = req->line_len;
-    int norm_state = 0, encoded, f, k, found = 0;
-    hits_t raw_hits = 0, norm_hits = 0;
+    int norm_state = 0, f, k, found = 0;
+    hits_t norm_hits = 0;
+    scan_t raw;
     md_arena_t arena;
     pcre2_general_context *gc = NULL;
     pcre2_match_data *md = NULL, *jmd = NULL;
 
-    encoded = scan(set, req->target, req->target_len, &raw_hits);
+    /* The raw target is looked at as far as a window of the first active
+     * family, whose patterns run first: the rest only when a signature
+     * asks for a window not seen yet, or for all of it (a "norm" one:
+     * whether anything is encoded). */
+    scan_start(&raw, req->target, req->target_len);
     if (req->method && req->method_len >= 4) {
-        scan(set, req->method, req->method_len, &raw_hits);
+        scan(set, req->method, req->method_len, &raw.hits);
     }
+    for (f = 0; f < set->nfamilies && !(mask & ((wr_family_mask_t)1 << f));
+         f++) {
+    }
+    scan_to(set, &raw, f < set->nfamilies ? set->families[f].wbits : 0);
     /* Without encodings the normalised target is the lower-cased one,
-     * whose windows the caseless scan has seen already. */
-    if (raw_hits == 0 && !(mask & set->unfiltered)) {
-        if (!encoded) {
+     * whose windows the caseless scan has seen already. (No window at
+     * all: the scan has run to the end.) */
+    if (raw.hits == 0 && !(mask & set->unfiltered)) {
+        if (!raw.encoded) {
             return 0;
         }
         normlen = wr_normalize(req->target, req->target_len, norm,
@@ -893,21 +961,42 @@ match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
             if (sig->subj == WR_SUBJ_LINE && !req->line) {
                 continue;
             }
-            /* The normalised form is made only when a signature needs it:
-             * a Code Red request is matched raw before any decoding. */
-            if (sig->subj == WR_SUBJ_NORM && norm_state == 0
-                && (!sig->filtered || (encoded && !seen(raw_hits, sig)))) {
-                normlen = wr_normalize(req->target, req->target_len, norm,
-                                       sizeof(norm));
-                norm_state = 1;
-                if (encoded) {
-                    scan(set, norm, normlen, &norm_hits);
+            /* A pattern runs when its window was seen in the target (or,
+             * for a norm one, in the normalised target when anything was
+             * encoded); one without a window always runs. The normalised
+             * form is made only when a signature needs it: a Code Red
+             * request is matched raw before any decoding. */
+            if (!sig->filtered) {
+                if (sig->subj == WR_SUBJ_NORM && norm_state == 0) {
+                    scan_to(set, &raw, 0);
+                    normlen = wr_normalize(req->target, req->target_len,
+                                           norm, sizeof(norm));
+                    norm_state = 1;
+                    if (raw.encoded) {
+                        scan(set, norm, normlen, &norm_hits);
+                    }
                 }
             }
-            if (sig->filtered && !seen(raw_hits, sig)
-                && !(sig->subj == WR_SUBJ_NORM && encoded
-                     && seen(norm_hits, sig))) {
-                continue;
+            else if (!seen(raw.hits, sig)) {
+                if (!raw.done) {
+                    scan_to(set, &raw,
+                            sig->subj == WR_SUBJ_NORM ? 0 : sig->wbit);
+                }
+                if (!seen(raw.hits, sig)) {
+                    /* the scan has run to the end */
+                    if (sig->subj != WR_SUBJ_NORM || !raw.encoded) {
+                        continue;
+                    }
+                    if (norm_state == 0) {
+                        normlen = wr_normalize(req->target, req->target_len,
+                                               norm, sizeof(norm));
+                        norm_state = 1;
+                        scan(set, norm, normlen, &norm_hits);
+                    }
+                    if (!seen(norm_hits, sig)) {
+                        continue;
+                    }
+                }
             }
             switch (sig->subj) {
             case WR_SUBJ_RAW:

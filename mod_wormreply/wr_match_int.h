@@ -37,6 +37,7 @@ typedef struct {
     wr_confidence_t confidence; /* the "confidence" attribute, parsed */
     const char *attrs[WR_FAMILY_KEYS_MAX];  /* by key number; NULL: unset */
     int filtered;               /* every pattern has a literal window */
+    uint64_t wbits;             /* the windows of its patterns, or'ed */
     apr_array_header_t *sigs;   /* of wr_sig_t */
 } wr_family_t;
 
