@@ -1011,10 +1011,17 @@ match_suspect(const wr_sigset_t *set, wr_family_mask_t mask,
                 slen = linelen;
                 break;
             default:
+                /* made here for a pattern whose window the raw target
+                 * has: scanned too, or a later norm pattern whose window
+                 * only decoding reveals would be passed over */
                 if (norm_state == 0) {
+                    scan_to(set, &raw, 0);
                     normlen = wr_normalize(req->target, req->target_len, norm,
                                            sizeof(norm));
                     norm_state = 1;
+                    if (raw.encoded) {
+                        scan(set, norm, normlen, &norm_hits);
+                    }
                 }
                 subj = norm;
                 slen = normlen;

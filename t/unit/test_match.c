@@ -136,6 +136,11 @@ static void test_nimda_scan(void)
               "nimda runs Admin.dll");
     check_str(classify("GET /Admin.dll HTTP/1.0"), "nimda",
               "nimda runs /Admin.dll");
+    /* a norm pattern whose window is in the raw target runs first and
+     * fails ("?/c+"); the next one's window ("admi") is only in the
+     * decoded form, which must be scanned for it */
+    check_str(classify("GET /%61dmin.dll?/c+dir HTTP/1.0"), "nimda",
+              "encoded Admin.dll after a norm pattern that ran and failed");
 }
 
 /* codered_line - Code Red's request with `pad` as the filler */
