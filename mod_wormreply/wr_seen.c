@@ -382,6 +382,11 @@ static int resolve(set_t *set, int w, apr_uint64_t hd, apr_uint32_t tag,
                 }
                 /* decided or taken meanwhile: look again */
             }
+            if (look == WR_SEEN_TRIES) {
+                /* the way kept changing: deciding now could make a
+                 * second window of the key; start over instead */
+                return -1;
+            }
         }
         if (winner < 0) {
             /* fails if another prober decided the claim first (its
