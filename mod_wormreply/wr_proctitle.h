@@ -19,7 +19,7 @@
 /* wr_proctitle_init - take over the argv (and environ) area of this
  * process; argv[0]'s base name becomes the prefix and the original
  * arguments the suffix of every title. @return APR_ENOTIMPL without
- * /proc; APR_ENOMEM if the environment could not be copied (then titles
+ * /proc or under valgrind (the area is valgrind's command line); APR_ENOMEM if the environment could not be copied (then titles
  * are cut to the argv area) */
 apr_status_t wr_proctitle_init(void);
 
