@@ -453,7 +453,8 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
     quota = quota ? quota : 1;
 
     for (turn = 0; turn < WR_SEEN_TRIES; turn++) {
-        apr_uint64_t victim_head = 0, found = 0, decided = 0, mine;
+        apr_uint64_t victim_head = 0, found = 0, renew_head = 0;
+        apr_uint64_t decided = 0, mine;
         int live_way = -1, pending = -1, renew = -1, victim = -1, w;
         wr_seen_e answer;
 
@@ -474,7 +475,7 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
                 }
                 else if (renew < 0) {
                     renew = i;          /* the key's expired window */
-                    found = hd;
+                    renew_head = hd;
                 }
                 continue;
             }
@@ -503,7 +504,7 @@ wr_seen_e wr_seen_probe_as(wr_seen_t *seen, const void *key, apr_size_t klen,
         }
         if (renew >= 0) {
             victim = renew;
-            victim_head = found;
+            victim_head = renew_head;
         }
         mine = HEAD_PENDING
                | HEAD(tag, apr_atomic_inc32(&seen->hdr->claims));
